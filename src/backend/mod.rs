@@ -1,0 +1,67 @@
+//! Compute backends: where scenarios are drawn, revalued and reduced.
+//!
+//! The engine is generic over [`Backend`] and calls it for a handful of
+//! operations on ranges of scenarios; what a backend keeps between calls (the
+//! compiled book and model, on its device) lives in its `Plan`. The CPU backend
+//! ([`cpu::CpuBackend`]) is the reference every other backend is tested against.
+
+pub mod cpu;
+
+use std::ops::Range;
+
+use crate::book::CompiledBook;
+use crate::scenario::{ScenarioBlock, ScenarioModel};
+use crate::tail::TopK;
+
+pub use cpu::CpuBackend;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    /// The backend cannot run here (no device, no driver); the message says why.
+    #[error("backend `{backend}` is not available: {reason}")]
+    Unavailable { backend: &'static str, reason: String },
+    /// A device call failed.
+    #[error("backend `{backend}`: {message}")]
+    Device { backend: &'static str, message: String },
+}
+
+/// Per-member losses for a range of scenarios, member-major:
+/// `losses[m * scenarios + s]` is member m's loss in scenario `first + s`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LossBlock {
+    pub first: u64,
+    pub scenarios: usize,
+    pub members: usize,
+    pub losses: Vec<f64>,
+}
+
+impl LossBlock {
+    pub fn member(&self, m: usize) -> &[f64] {
+        &self.losses[m * self.scenarios..(m + 1) * self.scenarios]
+    }
+
+    pub fn loss(&self, m: usize, s: usize) -> f64 {
+        self.losses[m * self.scenarios + s]
+    }
+}
+
+/// A place to run the hot path.
+pub trait Backend {
+    /// The compiled book and scenario model, resident where the backend computes.
+    type Plan;
+
+    /// A human-readable description of the backend and its device.
+    fn describe(&self) -> String;
+
+    fn prepare(&self, book: &CompiledBook, model: &ScenarioModel) -> Result<Self::Plan, BackendError>;
+
+    /// Draws the market moves of scenarios `range`.
+    fn scenarios(&self, plan: &Self::Plan, range: Range<u64>) -> Result<ScenarioBlock, BackendError>;
+
+    /// Revalues every member in each of `block`'s market moves.
+    fn revalue(&self, plan: &Self::Plan, block: &ScenarioBlock) -> Result<LossBlock, BackendError>;
+
+    /// Draws and revalues scenarios `range` and pushes each member's losses into
+    /// `tails[member]`, without materialising the block's moves on the host.
+    fn accumulate(&self, plan: &Self::Plan, range: Range<u64>, tails: &mut [TopK]) -> Result<(), BackendError>;
+}

@@ -1,0 +1,61 @@
+//! Initial margin per member from its tail statistics, and the margin shortfall
+//! or excess against the collateral it has posted.
+
+use crate::snapshot::MarginMeasure;
+use crate::tail::{tail_measure, TailMeasure, TopK};
+
+/// One member's risk measures and margin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberMargin {
+    /// VaR and ES at every configured confidence, ascending.
+    pub measures: Vec<TailMeasure>,
+    /// The margin measure at the margin confidence, floored at zero (a book whose
+    /// tail is a gain still posts nothing negative).
+    pub initial_margin: f64,
+    /// Collateral after haircuts at the valuation date, USD.
+    pub collateral: f64,
+    /// Collateral minus initial margin: negative is a margin call.
+    pub excess: f64,
+}
+
+impl MemberMargin {
+    pub fn at(&self, confidence: f64) -> Option<&TailMeasure> {
+        self.measures.iter().find(|m| (m.confidence - confidence).abs() < 1e-12)
+    }
+}
+
+/// Which measure sets the margin, at what confidence.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MarginRule {
+    pub measure: MarginMeasure,
+    pub confidence: f64,
+}
+
+/// Margins of every member from their tails over `scenarios` draws.
+/// `confidences` must include the rule's; each tail must hold enough losses
+/// ([`crate::tail::required_top`]).
+pub fn margins(
+    tails: &[TopK],
+    scenarios: u64,
+    confidences: &[f64],
+    rule: MarginRule,
+    collateral: &[f64],
+) -> Vec<MemberMargin> {
+    tails
+        .iter()
+        .zip(collateral)
+        .map(|(tail, &collateral)| {
+            let top = tail.sorted();
+            let measures: Vec<TailMeasure> = confidences.iter().map(|&a| tail_measure(&top, scenarios, a)).collect();
+            let at_rule = measures
+                .iter()
+                .find(|m| (m.confidence - rule.confidence).abs() < 1e-12)
+                .map_or(0.0, |m| match rule.measure {
+                    MarginMeasure::ValueAtRisk => m.var,
+                    MarginMeasure::ExpectedShortfall => m.es,
+                });
+            let initial_margin = at_rule.max(0.0);
+            MemberMargin { measures, initial_margin, collateral, excess: collateral - initial_margin }
+        })
+        .collect()
+}

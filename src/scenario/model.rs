@@ -1,0 +1,274 @@
+//! The Monte Carlo scenario model: correlated, fat-tailed log returns over the
+//! margin period of risk, with market-wide jumps and implied-vol shocks.
+//!
+//! Over `T` steps of `dt = h / T` years, asset a's log return in step t is
+//!
+//! ```text
+//! r_a,t = mu_a dt + sigma_a sqrt(dt) e_a,t + J_a,t
+//! e_t   = L z_t                                   (Gaussian)
+//! e_t   = L z_t sqrt((nu - 2) / W_t),  W_t ~ chi^2_nu  (Student-t, unit variance)
+//! J_a,t = N_t m_a + sqrt(N_t) s_a (L y_t)_a,  N_t ~ Poisson(lambda dt)
+//! mu_a  = -sigma_a^2 / 2 - lambda (exp(m_a + s_a^2 / 2) - 1)
+//! ```
+//!
+//! with `L` the Cholesky factor of the correlation matrix and `z_t`, `y_t` standard
+//! normals. The drift makes every price a martingale over the horizon (no
+//! directional view in a margin model). The multivariate t draws one mixing variable
+//! per step for all assets (tail dependence: crypto falls together); W_t is the sum
+//! of nu squared normals, so nu is an integer and a scenario uses a fixed count of
+//! random numbers whatever its values, which a GPU can reproduce. Jumps are
+//! market-wide (one count per step), with sizes in units of each asset's daily vol
+//! so that a stablecoin does not jump like an altcoin (Merton, "Option pricing when
+//! underlying stock returns are discontinuous", J. Financial Economics 3, 1976).
+//!
+//! The implied vol of underlying a moves by the factor
+//! `v_a = exp(xi sqrt(h) (rho zbar_a + sqrt(1 - rho^2) u_a))` where
+//! `zbar_a = sum_t e_a,t / sqrt(T)` is the asset's standardised diffusion move and
+//! `u_a` an independent normal: crypto vol rises when prices fall (rho < 0).
+
+use crate::linalg::{cholesky_psd, NotPsd};
+use crate::pricing::DAYS_PER_YEAR;
+use crate::rng::{ScenarioRng, Stream, MAX_BLOCKS_PER_STREAM};
+use crate::snapshot::{Innovations, MarketData, RiskConfig, ScenarioConfig};
+
+/// Why a scenario model cannot be built.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ModelError {
+    #[error("the correlation matrix is not positive semi-definite: pivot {pivot:.3e} at asset `{asset}`")]
+    NotPsd { asset: String, pivot: f64 },
+    #[error("{parameter} = {value} is out of range: expected {expected}")]
+    OutOfRange { parameter: &'static str, value: f64, expected: &'static str },
+    #[error("{assets} assets exceed the {max} a scenario stream can address")]
+    TooManyAssets { assets: usize, max: usize },
+}
+
+/// Market-wide Merton jumps, per step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Jumps {
+    /// Expected jumps per step, lambda dt.
+    pub per_step: f64,
+    /// Mean log jump per asset, m_a.
+    pub mean: Vec<f64>,
+    /// Standard deviation of the log jump per asset, s_a.
+    pub stdev: Vec<f64>,
+}
+
+/// A validated scenario model. Building it is the only step that can fail;
+/// drawing a scenario cannot.
+#[derive(Debug, Clone)]
+pub struct ScenarioModel {
+    rng: ScenarioRng,
+    assets: usize,
+    steps: u32,
+    /// sigma_a sqrt(dt).
+    step_vol: Vec<f64>,
+    /// mu_a dt.
+    step_drift: Vec<f64>,
+    /// Lower-triangular Cholesky factor, row-major.
+    cholesky: Vec<f64>,
+    dof: Option<u32>,
+    jumps: Option<Jumps>,
+    /// xi sqrt(h) and rho of the vol shock.
+    vol_shock_scale: f64,
+    spot_vol_correlation: f64,
+    /// Assets whose implied vol is needed (option underlyings): only they draw a
+    /// vol shock, the others keep a factor of 1.
+    vol_assets: Vec<usize>,
+}
+
+impl ScenarioModel {
+    /// Builds the model for `market` over the configured horizon. `vol_assets` are
+    /// the option underlyings whose implied vols are shocked.
+    pub fn new(
+        market: &MarketData,
+        risk: &RiskConfig,
+        config: &ScenarioConfig,
+        vol_assets: Vec<usize>,
+    ) -> Result<Self, ModelError> {
+        let n = market.assets.len();
+        if n > 4 * MAX_BLOCKS_PER_STREAM as usize {
+            return Err(ModelError::TooManyAssets { assets: n, max: 4 * MAX_BLOCKS_PER_STREAM as usize });
+        }
+        check(risk.margin_period_days, "risk.margin_period_days", "> 0", |x| x > 0.0)?;
+        check(f64::from(risk.steps), "risk.steps", ">= 1", |x| x >= 1.0)?;
+        let rho = config.vol_shock.spot_vol_correlation;
+        check(rho, "scenario.vol_shock.spot_vol_correlation", "in [-1, 1]", |x| (-1.0..=1.0).contains(&x))?;
+        check(config.vol_shock.vol_of_vol, "scenario.vol_shock.vol_of_vol", ">= 0", |x| x >= 0.0)?;
+        let dof = match config.innovations {
+            Innovations::Gaussian => None,
+            Innovations::StudentT => {
+                check(f64::from(config.dof), "scenario.dof", "an integer in 3..=64", |x| (3.0..=64.0).contains(&x))?;
+                Some(config.dof)
+            }
+        };
+        let cholesky = cholesky_psd(&market.correlation, n, 1e-10)
+            .map_err(|NotPsd { index, pivot }| ModelError::NotPsd { asset: market.assets[index].id.clone(), pivot })?;
+
+        let horizon = risk.margin_period_days / DAYS_PER_YEAR;
+        let dt = horizon / f64::from(risk.steps);
+        let daily = |a: usize| market.assets[a].volatility / DAYS_PER_YEAR.sqrt();
+        let jumps = match &config.jumps {
+            None => None,
+            Some(j) => {
+                check(j.intensity_per_year, "scenario.jumps.intensity_per_year", ">= 0", |x| x >= 0.0)?;
+                check(j.stdev_sigmas, "scenario.jumps.stdev_sigmas", ">= 0", |x| x >= 0.0)?;
+                check(j.mean_sigmas, "scenario.jumps.mean_sigmas", "finite", |x| x.abs() < 100.0)?;
+                Some(Jumps {
+                    per_step: j.intensity_per_year * dt,
+                    mean: (0..n).map(|a| j.mean_sigmas * daily(a)).collect(),
+                    stdev: (0..n).map(|a| j.stdev_sigmas * daily(a)).collect(),
+                })
+            }
+        };
+        let step_drift = (0..n)
+            .map(|a| {
+                let sigma = market.assets[a].volatility;
+                let compensator = jumps.as_ref().map_or(0.0, |j| {
+                    j.per_step * ((j.mean[a] + 0.5 * j.stdev[a] * j.stdev[a]).exp() - 1.0)
+                });
+                -0.5 * sigma * sigma * dt - compensator
+            })
+            .collect();
+        Ok(Self {
+            rng: ScenarioRng::new(config.seed),
+            assets: n,
+            steps: risk.steps,
+            step_vol: market.assets.iter().map(|a| a.volatility * dt.sqrt()).collect(),
+            step_drift,
+            cholesky,
+            dof,
+            jumps,
+            vol_shock_scale: config.vol_shock.vol_of_vol * horizon.sqrt(),
+            spot_vol_correlation: rho,
+            vol_assets,
+        })
+    }
+
+    pub fn assets(&self) -> usize {
+        self.assets
+    }
+
+    pub fn steps(&self) -> u32 {
+        self.steps
+    }
+
+    pub fn dof(&self) -> Option<u32> {
+        self.dof
+    }
+
+    pub fn jumps(&self) -> Option<&Jumps> {
+        self.jumps.as_ref()
+    }
+
+    pub fn cholesky(&self) -> &[f64] {
+        &self.cholesky
+    }
+
+    pub fn rng(&self) -> ScenarioRng {
+        self.rng
+    }
+
+    /// Draws scenario `n`: `returns[a] = S1/S0 - 1` and `vol_factors[a]`, each of
+    /// length `assets()`. `scratch` only avoids allocation; its content is irrelevant.
+    pub fn draw(&self, n: u64, scratch: &mut Scratch, returns: &mut [f64], vol_factors: &mut [f64]) {
+        let a_count = self.assets;
+        scratch.resize(a_count, self.dof.unwrap_or(0) as usize);
+        let Scratch { z, e, log_return, diffusion, chi } = scratch;
+        log_return.fill(0.0);
+        diffusion.fill(0.0);
+        for step in 0..self.steps {
+            self.rng.normals(n, step, Stream::Diffusion, z);
+            self.correlate(z, e);
+            if let Some(nu) = self.dof {
+                self.rng.normals(n, step, Stream::ChiSquare, chi);
+                let w: f64 = chi.iter().map(|g| g * g).sum();
+                let scale = (f64::from(nu - 2) / w).sqrt();
+                e.iter_mut().for_each(|x| *x *= scale);
+            }
+            for a in 0..a_count {
+                diffusion[a] += e[a];
+                log_return[a] += self.step_drift[a] + self.step_vol[a] * e[a];
+            }
+            if let Some(jumps) = &self.jumps {
+                let u = self.rng.uniforms(n, step, Stream::JumpCount, 0)[0];
+                let count = poisson_inverse_cdf(jumps.per_step, u);
+                if count > 0 {
+                    self.rng.normals(n, step, Stream::JumpSize, z);
+                    self.correlate(z, e);
+                    let (k, root_k) = (f64::from(count), f64::from(count).sqrt());
+                    for a in 0..a_count {
+                        log_return[a] += k * jumps.mean[a] + root_k * jumps.stdev[a] * e[a];
+                    }
+                }
+            }
+        }
+        for a in 0..a_count {
+            returns[a] = log_return[a].exp_m1();
+        }
+        vol_factors.fill(1.0);
+        if self.vol_shock_scale > 0.0 && !self.vol_assets.is_empty() {
+            let highest = self.vol_assets.iter().copied().max().unwrap_or(0);
+            let u = &mut z[..=highest];
+            self.rng.normals(n, 0, Stream::VolShock, u);
+            let rho = self.spot_vol_correlation;
+            let ortho = (1.0 - rho * rho).sqrt();
+            let root_steps = f64::from(self.steps).sqrt();
+            for &a in &self.vol_assets {
+                let zbar = diffusion[a] / root_steps;
+                vol_factors[a] = (self.vol_shock_scale * (rho * zbar + ortho * u[a])).exp();
+            }
+        }
+    }
+
+    #[inline]
+    fn correlate(&self, z: &[f64], e: &mut [f64]) {
+        let n = self.assets;
+        for i in 0..n {
+            let row = &self.cholesky[i * n..i * n + i + 1];
+            e[i] = row.iter().zip(&z[..=i]).map(|(l, z)| l * z).sum();
+        }
+    }
+}
+
+/// Reusable buffers for [`ScenarioModel::draw`].
+#[derive(Debug, Default, Clone)]
+pub struct Scratch {
+    z: Vec<f64>,
+    e: Vec<f64>,
+    log_return: Vec<f64>,
+    diffusion: Vec<f64>,
+    chi: Vec<f64>,
+}
+
+impl Scratch {
+    fn resize(&mut self, assets: usize, dof: usize) {
+        self.z.resize(assets, 0.0);
+        self.e.resize(assets, 0.0);
+        self.log_return.resize(assets, 0.0);
+        self.diffusion.resize(assets, 0.0);
+        self.chi.resize(dof, 0.0);
+    }
+}
+
+/// Smallest k with P(N <= k) >= u for N ~ Poisson(mean), by sequential search
+/// (one uniform per draw, so the draw count is fixed). Capped at 64 jumps per step.
+#[inline]
+pub fn poisson_inverse_cdf(mean: f64, u: f64) -> u32 {
+    let mut p = (-mean).exp();
+    let mut cdf = p;
+    let mut k = 0;
+    while u > cdf && k < 64 {
+        k += 1;
+        p *= mean / f64::from(k);
+        cdf += p;
+    }
+    k
+}
+
+fn check(value: f64, parameter: &'static str, expected: &'static str, ok: impl Fn(f64) -> bool) -> Result<(), ModelError> {
+    if value.is_finite() && ok(value) {
+        Ok(())
+    } else {
+        Err(ModelError::OutOfRange { parameter, value, expected })
+    }
+}

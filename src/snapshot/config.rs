@@ -1,0 +1,177 @@
+//! The CCP's configuration (`ccp.toml`): risk measures, scenario model, haircuts
+//! and default-fund rules. Unknown keys are rejected so a typo cannot silently
+//! leave a default in force.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CcpConfig {
+    /// The snapshot's date, `YYYY-MM-DD`: time to expiry is counted from it.
+    pub valuation_date: String,
+    #[serde(default)]
+    pub risk: RiskConfig,
+    #[serde(default)]
+    pub scenario: ScenarioConfig,
+    #[serde(default)]
+    pub collateral: CollateralConfig,
+    #[serde(default)]
+    pub default_fund: DefaultFundConfig,
+}
+
+/// Risk measures and the margin period of risk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskConfig {
+    /// Margin period of risk in calendar days: the scenario horizon.
+    pub margin_period_days: f64,
+    /// Time steps the horizon is split into.
+    pub steps: u32,
+    /// Confidence levels at which VaR is reported.
+    pub var_confidence: Vec<f64>,
+    /// Confidence levels at which Expected Shortfall is reported.
+    pub es_confidence: Vec<f64>,
+    /// The measure that sets initial margin.
+    pub margin_measure: MarginMeasure,
+    /// Confidence of the margin measure.
+    pub margin_confidence: f64,
+}
+
+impl Default for RiskConfig {
+    fn default() -> Self {
+        Self {
+            margin_period_days: 2.0,
+            steps: 1,
+            var_confidence: vec![0.99, 0.995],
+            es_confidence: vec![0.99],
+            margin_measure: MarginMeasure::ExpectedShortfall,
+            margin_confidence: 0.99,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MarginMeasure {
+    ValueAtRisk,
+    ExpectedShortfall,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Innovations {
+    Gaussian,
+    /// Multivariate Student-t with integer degrees of freedom, scaled to unit variance.
+    StudentT,
+}
+
+/// Monte Carlo scenario model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioConfig {
+    pub paths: u64,
+    pub seed: u64,
+    pub innovations: Innovations,
+    /// Degrees of freedom of the Student-t innovations (integer, 3 to 64).
+    pub dof: u32,
+    /// Market-wide Merton jumps; absent means none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jumps: Option<JumpConfig>,
+    #[serde(default)]
+    pub vol_shock: VolShockConfig,
+    /// Scenarios per block streamed through revaluation and tail statistics. A
+    /// performance setting: results do not depend on it.
+    pub block_size: usize,
+    /// Stress scenario files or folders, relative to the snapshot folder. Empty:
+    /// the scenarios shipped with clearstress.
+    #[serde(default)]
+    pub stress: Vec<String>,
+}
+
+impl Default for ScenarioConfig {
+    fn default() -> Self {
+        Self {
+            paths: 100_000,
+            seed: 20_250_220,
+            innovations: Innovations::StudentT,
+            dof: 4,
+            jumps: None,
+            vol_shock: VolShockConfig::default(),
+            block_size: 4096,
+            stress: Vec::new(),
+        }
+    }
+}
+
+/// Market-wide jumps: the number of jumps in a step is Poisson(intensity x dt),
+/// common to all assets; each jump moves asset a's log price by a normal with mean
+/// `mean_sigmas` and standard deviation `stdev_sigmas`, in units of the asset's
+/// daily volatility.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JumpConfig {
+    pub intensity_per_year: f64,
+    pub mean_sigmas: f64,
+    pub stdev_sigmas: f64,
+}
+
+/// The implied-volatility shock: ln(vol factor) = xi sqrt(h) (rho z_spot +
+/// sqrt(1 - rho^2) z_vol), with z_spot the underlying's standardised diffusion
+/// move over the horizon.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VolShockConfig {
+    /// Annualised volatility of log implied vol (xi).
+    pub vol_of_vol: f64,
+    /// Correlation of the log implied-vol move with the spot move (rho).
+    pub spot_vol_correlation: f64,
+}
+
+impl Default for VolShockConfig {
+    fn default() -> Self {
+        Self { vol_of_vol: 1.2, spot_vol_correlation: -0.5 }
+    }
+}
+
+/// Haircuts: collateral counts at value x (1 - haircut).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollateralConfig {
+    /// Haircut per collateral asset id (`USD` for cash).
+    pub haircuts: BTreeMap<String, f64>,
+}
+
+impl Default for CollateralConfig {
+    fn default() -> Self {
+        Self { haircuts: BTreeMap::from([("USD".to_string(), 0.0)]) }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AllocationRule {
+    /// Pro rata to each member's initial margin requirement.
+    InitialMargin,
+    /// Pro rata to each member's largest uncovered stress loss.
+    StressLoss,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DefaultFundConfig {
+    /// Number of largest member groups whose joint default the fund must cover.
+    pub cover: usize,
+    /// The CCP's own capital committed ahead of the mutualised fund, USD.
+    pub skin_in_the_game: f64,
+    pub allocation: AllocationRule,
+}
+
+impl Default for DefaultFundConfig {
+    fn default() -> Self {
+        Self { cover: 2, skin_in_the_game: 0.0, allocation: AllocationRule::InitialMargin }
+    }
+}
+
+

@@ -1,0 +1,137 @@
+//! The clearing house's end-of-day snapshot: members, instruments, positions,
+//! collateral, market data and the CCP's configuration, as read from a folder of
+//! CSV or Parquet tables and a TOML file.
+//!
+//! Everything here is validated on the way in ([`load`]): identifiers are resolved to
+//! indices, numbers are finite and in range, and each problem is reported with the
+//! file, row and field it came from. Later stages can then rely on the invariants.
+
+mod config;
+mod date;
+mod error;
+mod load;
+mod market;
+mod table;
+mod write;
+
+pub use config::{
+    AllocationRule, CcpConfig, CollateralConfig, DefaultFundConfig, Innovations, JumpConfig, MarginMeasure, RiskConfig,
+    ScenarioConfig, VolShockConfig,
+};
+pub use date::Date;
+pub use error::{InputError, Location};
+pub use load::{load, load_stress_scenarios, TableFormat, SNAPSHOT_FILES};
+pub use market::{Asset, AssetClass, MarketData, RateCurve, VolQuote, VolSurface};
+pub use table::{Row, Table};
+pub use write::write_snapshot;
+
+/// One clearing member.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    pub id: String,
+    pub name: String,
+    /// Affiliate group: members of one group are assumed to default together.
+    pub group: String,
+    /// Current prefunded default-fund contribution, USD.
+    pub df_contribution: f64,
+}
+
+/// How a contract's profit and loss is settled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Settlement {
+    /// USD-margined: P&L in USD, contract size in units of the underlying.
+    Linear,
+    /// Coin-margined: P&L in units of the underlying; for futures and perpetuals the
+    /// contract size is a USD face value, for options a number of coins.
+    Inverse,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OptionRight {
+    Call,
+    Put,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum InstrumentKind {
+    Perpetual,
+    Future { expiry: Date },
+    Option { expiry: Date, strike: f64, right: OptionRight },
+}
+
+/// A cleared contract.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Instrument {
+    pub id: String,
+    /// Index into [`MarketData::assets`].
+    pub underlying: usize,
+    pub settlement: Settlement,
+    /// Linear: underlying units per contract. Inverse futures and perpetuals: USD
+    /// face value per contract. Options: underlying units per contract.
+    pub contract_size: f64,
+    pub kind: InstrumentKind,
+}
+
+/// A member's net holding of one instrument, in contracts (negative = short).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Position {
+    pub member: usize,
+    pub instrument: usize,
+    pub quantity: f64,
+}
+
+/// What a member posted as collateral.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CollateralAsset {
+    /// US dollars in cash: no price risk.
+    Usd,
+    /// Units of a market asset (index into [`MarketData::assets`]).
+    Asset(usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CollateralHolding {
+    pub member: usize,
+    pub asset: CollateralAsset,
+    /// Units of the asset (USD for cash), before haircut.
+    pub amount: f64,
+}
+
+/// A deterministic stress scenario: relative moves of prices and implied vols.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StressScenario {
+    pub name: String,
+    pub kind: String,
+    pub description: String,
+    pub source: String,
+    /// Where it was read from (a path, or `embedded:<name>`).
+    pub origin: String,
+    /// Per asset of the market: new price = old price x (1 + shock).
+    pub price_shocks: Vec<f64>,
+    /// Per asset of the market: new implied vol = old vol x (1 + shock).
+    pub vol_shocks: Vec<f64>,
+}
+
+/// Where an input came from, for the run manifest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputSource {
+    /// The file's path, or `embedded:<name>` for the built-in sample.
+    pub name: String,
+    /// SHA-256 of the bytes read, hex.
+    pub sha256: String,
+}
+
+/// A validated snapshot, ready to compile into a book.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// `config.valuation_date`, parsed.
+    pub valuation_date: Date,
+    pub members: Vec<Member>,
+    pub instruments: Vec<Instrument>,
+    pub positions: Vec<Position>,
+    pub collateral: Vec<CollateralHolding>,
+    pub market: MarketData,
+    pub config: CcpConfig,
+    pub stress: Vec<StressScenario>,
+    pub sources: Vec<InputSource>,
+}
