@@ -50,6 +50,8 @@ pub struct RunResult {
     pub group_of: Vec<usize>,
     pub default_fund: DefaultFund,
     pub option_series: usize,
+    /// Per member: gross notional of positions, USD.
+    pub gross_notional: Vec<f64>,
     pub timings: Timings,
 }
 
@@ -134,6 +136,7 @@ pub fn run<B: Backend>(
         group_of,
         default_fund,
         option_series: book.options.len(),
+        gross_notional: book.gross_notional.clone(),
         timings: Timings {
             compile: compiled - started,
             monte_carlo: simulated - compiled,

@@ -19,3 +19,6 @@ pub mod tail;
 pub mod default_fund;
 pub mod engine;
 pub mod margin;
+pub mod report;
+pub mod sample;
+pub mod cli;

@@ -1,0 +1,79 @@
+//! Writing a column table to Parquet through arrow.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, UInt64Array};
+use arrow_schema::{DataType, Field, Schema};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+
+/// One column of an output table.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Column {
+    Text(Vec<String>),
+    Number(Vec<f64>),
+    Count(Vec<u64>),
+}
+
+/// An output table: named columns of equal length.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OutputTable {
+    pub columns: Vec<(String, Column)>,
+}
+
+impl OutputTable {
+    pub fn text(mut self, name: &str, values: Vec<String>) -> Self {
+        self.columns.push((name.to_string(), Column::Text(values)));
+        self
+    }
+
+    pub fn number(mut self, name: &str, values: Vec<f64>) -> Self {
+        self.columns.push((name.to_string(), Column::Number(values)));
+        self
+    }
+
+    pub fn count(mut self, name: &str, values: Vec<u64>) -> Self {
+        self.columns.push((name.to_string(), Column::Count(values)));
+        self
+    }
+
+    pub fn to_record_batch(&self) -> Result<RecordBatch, arrow_schema::ArrowError> {
+        let fields: Vec<Field> = self
+            .columns
+            .iter()
+            .map(|(name, column)| {
+                let ty = match column {
+                    Column::Text(_) => DataType::Utf8,
+                    Column::Number(_) => DataType::Float64,
+                    Column::Count(_) => DataType::UInt64,
+                };
+                Field::new(name, ty, false)
+            })
+            .collect();
+        let arrays: Vec<ArrayRef> = self
+            .columns
+            .iter()
+            .map(|(_, column)| -> ArrayRef {
+                match column {
+                    Column::Text(v) => Arc::new(StringArray::from(v.clone())),
+                    Column::Number(v) => Arc::new(Float64Array::from(v.clone())),
+                    Column::Count(v) => Arc::new(UInt64Array::from(v.clone())),
+                }
+            })
+            .collect();
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
+    }
+
+    /// Writes the table as a Snappy-compressed Parquet file.
+    pub fn write_parquet(&self, path: &Path) -> Result<(), parquet::errors::ParquetError> {
+        let batch = self.to_record_batch()?;
+        let file = std::fs::File::create(path)?;
+        let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
+        let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(props))?;
+        writer.write(&batch)?;
+        writer.close()?;
+        Ok(())
+    }
+}
