@@ -1,1 +1,79 @@
-fn main(){}
+//! Scenarios per second for each stage of the CPU pipeline and end to end, on
+//! synthetic books of the benchmark's shape (`clearstress init --members 1000
+//! --assets 50`): a linear book, and the same book with 5,000 option positions.
+//!
+//! Run: `cargo bench --bench pipeline`. Figures go to benches/RESULTS.md.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+
+use clearstress::backend::{Backend, CpuBackend};
+use clearstress::book::CompiledBook;
+use clearstress::engine::{self, RunLimits};
+use clearstress::sample::{generate, SampleSpec};
+use clearstress::scenario::ScenarioModel;
+use clearstress::snapshot::{Innovations, Snapshot};
+use clearstress::tail::{required_top, TopK};
+
+const BLOCK: u64 = 4096;
+
+fn book(options: usize) -> Snapshot {
+    let spec = SampleSpec { members: 1000, assets: 50, options, seed: 1 };
+    let mut s = generate(&spec).and_then(|f| f.load("bench")).expect("the benchmark book generates");
+    s.config.scenario.innovations = Innovations::Gaussian;
+    s.config.scenario.jumps = None;
+    s.config.risk.steps = 1;
+    s.config.risk.var_confidence = vec![];
+    s.config.risk.es_confidence = vec![0.99];
+    s
+}
+
+fn stages(c: &mut Criterion) {
+    let backend = CpuBackend::new(None).expect("a thread pool");
+    for (label, options) in [("linear", 0), ("options", 5000)] {
+        let s = book(options);
+        let compiled = CompiledBook::compile(&s).expect("compiles");
+        let model = ScenarioModel::new(&s.market, &s.config.risk, &s.config.scenario, compiled.vol_assets.clone())
+            .expect("a valid model");
+        let plan = backend.prepare(&compiled, &model).expect("prepared");
+        let mut group = c.benchmark_group(format!("cpu/{label}"));
+        group.sample_size(10);
+        group.throughput(Throughput::Elements(BLOCK));
+        group.bench_function(BenchmarkId::new("generate", BLOCK), |b| {
+            b.iter(|| backend.scenarios(&plan, 0..BLOCK).expect("drawn"))
+        });
+        let block = backend.scenarios(&plan, 0..BLOCK).expect("drawn");
+        group.bench_function(BenchmarkId::new("revalue", BLOCK), |b| {
+            b.iter(|| backend.revalue(&plan, &block).expect("revalued"))
+        });
+        let losses = backend.revalue(&plan, &block).expect("revalued");
+        // The 1% tail of the block itself: admissions thin out as in a long run.
+        let k = required_top(BLOCK, [0.99]);
+        group.bench_function(BenchmarkId::new("tail", BLOCK), |b| {
+            b.iter(|| {
+                let mut tails: Vec<TopK> = (0..compiled.members).map(|_| TopK::new(k)).collect();
+                for (m, top) in tails.iter_mut().enumerate() {
+                    top.push_slice(losses.member(m), 0);
+                }
+                tails
+            })
+        });
+        group.bench_function(BenchmarkId::new("fused", BLOCK), |b| {
+            b.iter(|| {
+                let mut tails: Vec<TopK> = (0..compiled.members).map(|_| TopK::new(k)).collect();
+                backend.accumulate(&plan, 0..BLOCK, &mut tails).expect("accumulated");
+                tails
+            })
+        });
+        let paths = 65_536;
+        let mut run_book = s.clone();
+        run_book.config.scenario.paths = paths;
+        group.throughput(Throughput::Elements(paths));
+        group.bench_function(BenchmarkId::new("end_to_end", paths), |b| {
+            b.iter(|| engine::run(&backend, &run_book, RunLimits::default(), &|_| {}).expect("runs"))
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, stages);
+criterion_main!(benches);

@@ -64,8 +64,11 @@ pub struct ScenarioModel {
     step_vol: Vec<f64>,
     /// mu_a dt.
     step_drift: Vec<f64>,
-    /// Lower-triangular Cholesky factor, row-major.
+    /// Lower-triangular Cholesky factor L, row-major.
     cholesky: Vec<f64>,
+    /// L transposed (column j of L contiguous): `correlate` runs down columns so
+    /// that its inner loop is an independent, vectorisable multiply-add.
+    cholesky_columns: Vec<f64>,
     dof: Option<u32>,
     jumps: Option<Jumps>,
     /// xi sqrt(h) and rho of the vol shock.
@@ -129,8 +132,15 @@ impl ScenarioModel {
                 -0.5 * sigma * sigma * dt - compensator
             })
             .collect();
+        let mut cholesky_columns = vec![0.0; n * n];
+        for i in 0..n {
+            for j in 0..n {
+                cholesky_columns[j * n + i] = cholesky[i * n + j];
+            }
+        }
         Ok(Self {
             rng: ScenarioRng::new(config.seed),
+            cholesky_columns,
             assets: n,
             steps: risk.steps,
             step_vol: market.assets.iter().map(|a| a.volatility * dt.sqrt()).collect(),
@@ -220,12 +230,17 @@ impl ScenarioModel {
         }
     }
 
+    /// e = L z, accumulated column by column: e_i = sum_{j <= i} L_ij z_j with the
+    /// terms added in order of j.
     #[inline]
     fn correlate(&self, z: &[f64], e: &mut [f64]) {
         let n = self.assets;
-        for i in 0..n {
-            let row = &self.cholesky[i * n..i * n + i + 1];
-            e[i] = row.iter().zip(&z[..=i]).map(|(l, z)| l * z).sum();
+        e.fill(0.0);
+        for (j, &zj) in z.iter().enumerate().take(n) {
+            let column = &self.cholesky_columns[j * n + j..(j + 1) * n];
+            for (ei, l) in e[j..].iter_mut().zip(column) {
+                *ei += l * zj;
+            }
         }
     }
 }

@@ -20,10 +20,12 @@ pub use config::{
 };
 pub use date::Date;
 pub use error::{InputError, Location};
-pub use load::{load, load_stress_scenarios, TableFormat, SNAPSHOT_FILES};
+pub use load::{
+    from_csv_texts, load, load_stress_scenarios, parse_stress_scenario, TableFormat, CONFIG_FILE, SNAPSHOT_FILES,
+};
 pub use market::{Asset, AssetClass, MarketData, RateCurve, VolQuote, VolSurface};
 pub use table::{Row, Table};
-pub use write::write_snapshot;
+pub use write::{csv_text, snapshot_csv_tables, write_snapshot};
 
 /// One clearing member.
 #[derive(Debug, Clone, PartialEq)]

@@ -16,6 +16,14 @@
 //! loss, ties broken by scenario index, so the kept set, and every statistic, is
 //! the same whatever the order in which blocks arrive: any thread count, chunk size
 //! or split of the scenario range gives bit-identical results.
+//!
+//! Early in a stream almost every loss beats the k-th best seen so far, and each
+//! admission costs a push and, now and then, a selection. A *hint* (a loss level
+//! estimated on a pilot run to lie below the final k-th largest) lets the tail
+//! refuse everything under it from the start. Exactness does not depend on the
+//! hint: if fewer than k losses at or above it arrive, [`TopK::is_complete`] says
+//! so and the caller runs the range again without it (scenarios are a pure
+//! function of their index, so the second pass sees the same losses).
 
 use std::cmp::Ordering;
 
@@ -49,13 +57,45 @@ pub struct TopK {
     items: Vec<(f64, u64)>,
     /// The k-th best item once k have been seen: nothing ranked below it can enter.
     floor: Option<(f64, u64)>,
+    /// Its loss, or the hint until then (-inf without one): nothing below it is admitted.
+    floor_loss: f64,
+    hint: f64,
     non_finite: u64,
 }
 
 impl TopK {
     pub fn new(k: usize) -> Self {
+        Self::with_hint(k, f64::NEG_INFINITY)
+    }
+
+    /// A tail that refuses losses below `hint` (see the module documentation).
+    pub fn with_hint(k: usize, hint: f64) -> Self {
         let k = k.max(1);
-        Self { k, items: Vec::with_capacity(k + k / 2 + 1), floor: None, non_finite: 0 }
+        Self { k, items: Vec::with_capacity(Self::capacity(k)), floor: None, floor_loss: hint, hint, non_finite: 0 }
+    }
+
+    /// Buffer length at which the tail compacts back to k: the slack of k + 1
+    /// makes a selection pay for itself over k admissions.
+    pub fn capacity(k: usize) -> usize {
+        2 * k + 1
+    }
+
+    /// Whether the kept losses are exactly the k largest of the stream (or all of
+    /// it, for a stream shorter than k): false when a hint refused losses that
+    /// turned out to be needed.
+    pub fn is_complete(&self) -> bool {
+        self.hint == f64::NEG_INFINITY || self.items.iter().filter(|x| x.0 >= self.hint).count() >= self.k
+    }
+
+    /// The k-th largest loss so far, once k have been seen.
+    pub fn kth(&self) -> Option<f64> {
+        if self.items.len() >= self.k {
+            let mut items = self.items.clone();
+            items.select_nth_unstable_by(self.k - 1, rank);
+            Some(items[self.k - 1].0)
+        } else {
+            None
+        }
     }
 
     pub fn k(&self) -> usize {
@@ -70,13 +110,22 @@ impl TopK {
     /// Pushes the losses of consecutive scenarios `first, first + 1, ...`.
     #[inline]
     pub fn push_slice(&mut self, losses: &[f64], first: u64) {
+        const LANES: usize = 8;
         let mut base = first;
-        for chunk in losses.chunks(8) {
-            // `!(x < floor)` is also true for NaN, which `admit` then counts.
-            let floor = self.floor.map_or(f64::NEG_INFINITY, |f| f.0);
-            if chunk.iter().fold(false, |any, &x| any | !(x < floor)) {
+        for chunk in losses.chunks(LANES) {
+            // Most chunks hold nothing that beats the floor: find out with a
+            // branch-free max (and a NaN/inf flag: x - x is 0 only when finite).
+            let mut high = f64::NEG_INFINITY;
+            let mut non_finite = false;
+            for &x in chunk {
+                high = if x > high { x } else { high };
+                non_finite |= x - x != 0.0;
+            }
+            if high >= self.floor_loss || non_finite {
                 for (i, &x) in chunk.iter().enumerate() {
-                    self.admit(x, base + i as u64);
+                    if !(x < self.floor_loss) {
+                        self.admit(x, base + i as u64);
+                    }
                 }
             }
             base += chunk.len() as u64;
@@ -94,8 +143,11 @@ impl TopK {
                 return;
             }
         }
+        if loss < self.hint {
+            return;
+        }
         self.items.push((loss, scenario));
-        if self.items.len() >= self.k + self.k / 2 + 1 {
+        if self.items.len() >= Self::capacity(self.k) {
             self.compact();
         }
     }
@@ -107,12 +159,17 @@ impl TopK {
         }
         if self.items.len() == self.k {
             self.floor = self.items.iter().copied().max_by(|a, b| rank(a, b));
+            self.floor_loss = self.floor.map_or(f64::NEG_INFINITY, |f| f.0);
         }
     }
 
-    /// Folds `other` in: the result is the top k of both streams together.
+    /// Folds `other` in: the result is the top k of both streams together. Each
+    /// side kept everything above its own hint, so the union is complete above the
+    /// higher of the two.
     pub fn merge(&mut self, other: &TopK) {
         self.non_finite += other.non_finite;
+        self.hint = self.hint.max(other.hint);
+        self.floor_loss = self.floor_loss.max(self.hint);
         for &(loss, scenario) in &other.items {
             self.admit(loss, scenario);
         }
@@ -221,6 +278,30 @@ mod tests {
         let m = tail_measure(&sorted, 1000, 0.9955);
         assert_eq!(m.var, 996.0);
         assert!((m.es - (1000.0 + 999.0 + 998.0 + 997.0 + 0.5 * 996.0) / 4.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_hint_below_the_kth_loss_changes_nothing() {
+        let xs = losses(20_000);
+        let mut plain = TopK::new(201);
+        plain.push_slice(&xs, 0);
+        let kth = plain.sorted()[200].0;
+        let mut hinted = TopK::with_hint(201, kth - 5.0);
+        hinted.push_slice(&xs, 0);
+        assert!(hinted.is_complete());
+        assert_eq!(hinted.sorted(), plain.sorted());
+    }
+
+    #[test]
+    fn a_hint_above_the_kth_loss_is_detected() {
+        let xs = losses(20_000);
+        let mut plain = TopK::new(201);
+        plain.push_slice(&xs, 0);
+        let kth = plain.sorted()[200].0;
+        let mut hinted = TopK::with_hint(201, kth + 1.0);
+        hinted.push_slice(&xs, 0);
+        assert!(!hinted.is_complete());
+        assert_eq!(plain.kth(), Some(kth));
     }
 
     #[test]

@@ -1,0 +1,268 @@
+//! Writing a snapshot back out as a folder of CSV tables and `ccp.toml`, such
+//! that [`load`](super::load) reads back an equal snapshot.
+//!
+//! Numbers are written with Rust's `{}` formatting, the shortest text that parses
+//! back to the same `f64`, so nothing is lost on the way round.
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+
+use super::load::CONFIG_FILE;
+use super::{AssetClass, CollateralAsset, InputError, InstrumentKind, Location, OptionRight, Settlement, Snapshot};
+
+/// Writes `snapshot` into `dir` (created if needed) as the CSV tables of
+/// [`SNAPSHOT_FILES`](super::SNAPSHOT_FILES) and `ccp.toml`; returns the paths
+/// written. Stress scenario files are not written: a configuration that names
+/// some needs them copied alongside.
+pub fn write_snapshot(snapshot: &Snapshot, dir: &Path) -> Result<Vec<PathBuf>, InputError> {
+    let mut files: Vec<(String, String)> = snapshot_csv_tables(snapshot)?
+        .into_iter()
+        .map(|(name, text)| (format!("{name}.csv"), text))
+        .collect();
+    let config = toml::to_string(&snapshot.config).map_err(|e| {
+        InputError::invalid(
+            Location::file(dir.join(CONFIG_FILE).display().to_string()),
+            format!("cannot write the configuration as TOML: {e}"),
+        )
+    })?;
+    files.push((CONFIG_FILE.to_string(), config));
+
+    let mut written = Vec::with_capacity(files.len());
+    for (relative, text) in files {
+        let path = relative.split('/').fold(dir.to_path_buf(), |path, part| path.join(part));
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| InputError::io(parent.display().to_string(), e))?;
+        }
+        std::fs::write(&path, text).map_err(|e| InputError::io(path.display().to_string(), e))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// The snapshot's tables as (logical name, CSV text), in
+/// [`SNAPSHOT_FILES`](super::SNAPSHOT_FILES) order.
+pub fn snapshot_csv_tables(snapshot: &Snapshot) -> Result<Vec<(&'static str, String)>, InputError> {
+    let market = &snapshot.market;
+    let asset_id = |index: usize| -> Result<&str, InputError> {
+        market.assets.get(index).map(|a| a.id.as_str()).ok_or_else(|| dangling("asset", index))
+    };
+    let member_id = |index: usize| -> Result<&str, InputError> {
+        snapshot.members.get(index).map(|m| m.id.as_str()).ok_or_else(|| dangling("member", index))
+    };
+
+    let members = snapshot
+        .members
+        .iter()
+        .map(|m| vec![m.id.clone(), m.name.clone(), m.group.clone(), m.df_contribution.to_string()])
+        .collect::<Vec<_>>();
+
+    let mut instruments = Vec::with_capacity(snapshot.instruments.len());
+    for i in &snapshot.instruments {
+        let (kind, expiry, strike, right) = match i.kind {
+            InstrumentKind::Perpetual => ("perpetual", String::new(), String::new(), ""),
+            InstrumentKind::Future { expiry } => ("future", expiry.to_string(), String::new(), ""),
+            InstrumentKind::Option { expiry, strike, right } => (
+                "option",
+                expiry.to_string(),
+                strike.to_string(),
+                match right {
+                    OptionRight::Call => "call",
+                    OptionRight::Put => "put",
+                },
+            ),
+        };
+        let settlement = match i.settlement {
+            Settlement::Linear => "linear",
+            Settlement::Inverse => "inverse",
+        };
+        instruments.push(vec![
+            i.id.clone(),
+            kind.to_string(),
+            asset_id(i.underlying)?.to_string(),
+            settlement.to_string(),
+            i.contract_size.to_string(),
+            expiry,
+            strike,
+            right.to_string(),
+        ]);
+    }
+
+    let mut positions = Vec::with_capacity(snapshot.positions.len());
+    for p in &snapshot.positions {
+        let instrument = snapshot.instruments.get(p.instrument).ok_or_else(|| dangling("instrument", p.instrument))?;
+        positions.push(vec![member_id(p.member)?.to_string(), instrument.id.clone(), p.quantity.to_string()]);
+    }
+
+    let mut collateral = Vec::with_capacity(snapshot.collateral.len());
+    for c in &snapshot.collateral {
+        let asset = match c.asset {
+            CollateralAsset::Usd => "USD",
+            CollateralAsset::Asset(index) => asset_id(index)?,
+        };
+        collateral.push(vec![member_id(c.member)?.to_string(), asset.to_string(), c.amount.to_string()]);
+    }
+
+    let assets = market
+        .assets
+        .iter()
+        .map(|a| {
+            let class = match a.class {
+                AssetClass::Crypto => "crypto",
+                AssetClass::Stablecoin => "stablecoin",
+            };
+            vec![
+                a.id.clone(),
+                class.to_string(),
+                a.spot.to_string(),
+                a.volatility.to_string(),
+                a.funding_rate_8h.to_string(),
+                a.basis.to_string(),
+                a.synthetic.to_string(),
+                a.source.clone(),
+            ]
+        })
+        .collect::<Vec<_>>();
+
+    let n = market.assets.len();
+    if market.correlation.len() != n * n {
+        return Err(InputError::invalid(
+            Location::file("snapshot"),
+            format!("expected a {n}x{n} correlation matrix, found {} entries", market.correlation.len()),
+        ));
+    }
+    let ids: Vec<&str> = market.assets.iter().map(|a| a.id.as_str()).collect();
+    let correlation_header: Vec<&str> = std::iter::once("asset").chain(ids.iter().copied()).collect();
+    let correlation = market
+        .assets
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            std::iter::once(a.id.clone())
+                .chain(market.correlation[i * n..(i + 1) * n].iter().map(|c| c.to_string()))
+                .collect()
+        })
+        .collect::<Vec<Vec<String>>>();
+
+    let mut vol_surface = Vec::new();
+    for q in market.vol_surface.quotes() {
+        vol_surface.push(vec![
+            asset_id(q.underlying)?.to_string(),
+            q.expiry.to_string(),
+            strike_text(q.strike),
+            q.vol.to_string(),
+        ]);
+    }
+
+    let rates = market
+        .rates
+        .points()
+        .iter()
+        .map(|(tenor, rate)| vec![tenor.to_string(), rate.to_string()])
+        .collect::<Vec<_>>();
+
+    Ok(vec![
+        ("members", csv_text(&["member_id", "name", "group", "df_contribution"], &members)),
+        (
+            "instruments",
+            csv_text(
+                &["instrument_id", "kind", "underlying", "settlement", "contract_size", "expiry", "strike", "option_type"],
+                &instruments,
+            ),
+        ),
+        ("positions", csv_text(&["member_id", "instrument_id", "quantity"], &positions)),
+        ("collateral", csv_text(&["member_id", "asset", "amount"], &collateral)),
+        (
+            "market/assets",
+            csv_text(
+                &["asset", "class", "spot", "volatility", "funding_rate_8h", "basis", "synthetic", "source"],
+                &assets,
+            ),
+        ),
+        ("market/correlation", csv_text(&correlation_header, &correlation)),
+        ("market/vol_surface", csv_text(&["underlying", "expiry", "strike", "implied_vol"], &vol_surface)),
+        ("market/rates", csv_text(&["tenor_days", "rate"], &rates)),
+    ])
+}
+
+fn dangling(what: &str, index: usize) -> InputError {
+    InputError::invalid(Location::file("snapshot"), format!("refers to {what} index {index}, which does not exist"))
+}
+
+/// CSV text: the header line, then one line per row, fields quoted where they
+/// hold a comma, a quote or a line break.
+pub fn csv_text(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut out = String::new();
+    let mut line = |fields: &mut dyn Iterator<Item = &str>| {
+        for (i, field) in fields.enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&csv_field(field));
+        }
+        out.push('\n');
+    };
+    line(&mut header.iter().copied());
+    for row in rows {
+        line(&mut row.iter().map(String::as_str));
+    }
+    out
+}
+
+fn csv_field(field: &str) -> Cow<'_, str> {
+    if field.contains([',', '"', '\n', '\r']) {
+        Cow::Owned(format!("\"{}\"", field.replace('"', "\"\"")))
+    } else {
+        Cow::Borrowed(field)
+    }
+}
+
+/// The text of a vol-surface strike. The surface keeps ln K, and `strike` is
+/// exp(ln K), which can be an ulp or two off the strike that was read. Of the
+/// floats near it whose log is the same as its own, write the one with the
+/// shortest text: in practice the strike as it was read, so the reloaded surface
+/// holds the same ln K.
+fn strike_text(strike: f64) -> String {
+    /// How many floats either side to look at: the spread of exp(ln K) around K
+    /// grows with |ln K|, a few ulps for any strike a market lists.
+    const SEARCH_ULPS: u64 = 64;
+    let mut best = strike.to_string();
+    if !(strike.is_finite() && strike > 0.0) {
+        return best;
+    }
+    let ln_k = strike.ln();
+    let bits = strike.to_bits();
+    for offset in 1..=SEARCH_ULPS {
+        for candidate in [bits.checked_add(offset), bits.checked_sub(offset)].into_iter().flatten() {
+            let c = f64::from_bits(candidate);
+            if c.is_finite() && c > 0.0 && c.ln() == ln_k {
+                let text = c.to_string();
+                if text.len() < best.len() {
+                    best = text;
+                }
+            }
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_with_commas_quotes_or_line_breaks_are_quoted() {
+        let text = csv_text(&["a", "b"], &[vec!["x,y".into(), "say \"hi\"".into()], vec!["1".into(), "".into()]]);
+        assert_eq!(text, "a,b\n\"x,y\",\"say \"\"hi\"\"\"\n1,\n");
+    }
+
+    #[test]
+    fn a_strike_written_from_its_log_reads_back_to_the_same_log() {
+        for strike in [100_000.0, 0.9995, 2650.0, 1.0e-4, 123_456.789, 0.35] {
+            let through_log = f64::ln(strike).exp();
+            let text = strike_text(through_log);
+            let back: f64 = text.parse().unwrap();
+            assert_eq!(back.ln(), f64::ln(strike), "{strike} -> {through_log} -> {text}");
+            assert_eq!(text, strike.to_string());
+        }
+    }
+}
