@@ -7,9 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
-use clearstress::snapshot::{
-    self, CollateralAsset, InputError, InstrumentKind, OptionRight, Settlement, Snapshot,
-};
+use clearstress::snapshot::{self, CollateralAsset, InputError, InstrumentKind, OptionRight, Settlement, Snapshot};
 use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
 use tempfile::TempDir;
@@ -291,7 +289,12 @@ fn a_duplicate_asset_names_both_rows() {
     let assets = format!("{ASSETS}BTC,crypto,96000,0.5,0,0,false,\n");
     assert_rejected(
         snapshot_with("market/assets.csv", &assets).path(),
-        Expected { file: "assets.csv", row: Some(3), field: Some("asset"), says: &["duplicate asset `BTC`: already on row 1"] },
+        Expected {
+            file: "assets.csv",
+            row: Some(3),
+            field: Some("asset"),
+            says: &["duplicate asset `BTC`: already on row 1"],
+        },
     );
 }
 
@@ -311,7 +314,8 @@ fn an_option_without_expiry_is_rejected_with_its_row() {
 
 #[test]
 fn a_perpetual_with_an_expiry_and_an_expired_future_are_rejected() {
-    let perpetual = INSTRUMENTS.replace("BTC-PERP,perpetual,BTC,linear,1,,,", "BTC-PERP,perpetual,BTC,linear,1,2025-03-28,,");
+    let perpetual =
+        INSTRUMENTS.replace("BTC-PERP,perpetual,BTC,linear,1,,,", "BTC-PERP,perpetual,BTC,linear,1,2025-03-28,,");
     assert_rejected(
         snapshot_with("instruments.csv", &perpetual).path(),
         Expected {
@@ -409,7 +413,12 @@ fn a_missing_column_is_named_with_the_columns_found() {
     let rates = "tenor,rate\n365,0.043\n";
     assert_rejected(
         snapshot_with("market/rates.csv", rates).path(),
-        Expected { file: "rates.csv", row: None, field: Some("tenor_days"), says: &["missing column `tenor_days`", "found tenor, rate"] },
+        Expected {
+            file: "rates.csv",
+            row: None,
+            field: Some("tenor_days"),
+            says: &["missing column `tenor_days`", "found tenor, rate"],
+        },
     );
 }
 
@@ -497,7 +506,11 @@ fn stress_scenarios_named_in_ccp_toml_are_read_in_path_order() {
     let depeg = "name = \"USDT depeg\"\nkind = \"hypothetical\"\n[shocks]\nUSDT = -0.15\n[unlisted]\ncrypto = -0.1\n";
     fs::write(scenarios.join("hypothetical/usdt.toml"), depeg).unwrap();
     fs::write(scenarios.join("hypothetical/notes.md"), "not a scenario").unwrap();
-    fs::write(dir.path().join("ccp.toml"), format!("{CCP}\n[scenario]\npaths = 1000\nseed = 1\ninnovations = \"gaussian\"\ndof = 4\nblock_size = 4096\nstress = [\"stress\"]\n")).unwrap();
+    let config = format!(
+        "{CCP}\n[scenario]\npaths = 1000\nseed = 1\ninnovations = \"gaussian\"\ndof = 4\nblock_size = 4096\n\
+         stress = [\"stress\"]\n"
+    );
+    fs::write(dir.path().join("ccp.toml"), config).unwrap();
     let s = load(dir.path());
     let names: Vec<&str> = s.stress.iter().map(|x| x.name.as_str()).collect();
     assert_eq!(names, ["2020-03-12 Black Thursday", "USDT depeg"]);

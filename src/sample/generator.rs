@@ -258,7 +258,7 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
     }
     let mut instruments: Vec<Inst> = Vec::new();
     let mut inst_csv = String::from("instrument_id,kind,underlying,settlement,contract_size,expiry,strike,option_type\n");
-    let mut add = |csv: &mut String, inst: Inst, kind: &str, expiry: &str, strike: &str, right: &str| {
+    let add = |instruments: &mut Vec<Inst>, csv: &mut String, inst: Inst, kind: &str, expiry: &str, strike: &str, right: &str| {
         let settlement = if inst.inverse { "inverse" } else { "linear" };
         let _ = writeln!(csv, "{},{kind},{},{settlement},{},{expiry},{strike},{right}", inst.id, assets[inst.asset].id, inst.size);
         instruments.push(inst);
@@ -268,21 +268,21 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
             continue;
         }
         let size = 10f64.powf((1000.0 / a.spot).log10().round());
-        add(&mut inst_csv, Inst { id: format!("{}-PERP", a.id), asset: i, inverse: false, size, option: false }, "perpetual", "", "", "");
+        add(&mut instruments, &mut inst_csv, Inst { id: format!("{}-PERP", a.id), asset: i, inverse: false, size, option: false }, "perpetual", "", "", "");
         let majors = a.id == "BTC" || a.id == "ETH";
         if majors {
             let face = if a.id == "BTC" { 100.0 } else { 10.0 };
-            add(&mut inst_csv, Inst { id: format!("{}-USD-INV-PERP", a.id), asset: i, inverse: true, size: face, option: false }, "perpetual", "", "", "");
+            add(&mut instruments, &mut inst_csv, Inst { id: format!("{}-USD-INV-PERP", a.id), asset: i, inverse: true, size: face, option: false }, "perpetual", "", "", "");
         }
         for (e, expiry) in FUTURE_EXPIRIES.iter().enumerate() {
             if !majors && e > 0 {
                 break;
             }
             let tag = expiry.replace('-', "");
-            add(&mut inst_csv, Inst { id: format!("{}-FUT-{tag}", a.id), asset: i, inverse: false, size, option: false }, "future", expiry, "", "");
+            add(&mut instruments, &mut inst_csv, Inst { id: format!("{}-FUT-{tag}", a.id), asset: i, inverse: false, size, option: false }, "future", expiry, "", "");
             if majors {
                 let face = if a.id == "BTC" { 100.0 } else { 10.0 };
-                add(&mut inst_csv, Inst { id: format!("{}-USD-INV-{tag}", a.id), asset: i, inverse: true, size: face, option: false }, "future", expiry, "", "");
+                add(&mut instruments, &mut inst_csv, Inst { id: format!("{}-USD-INV-{tag}", a.id), asset: i, inverse: true, size: face, option: false }, "future", expiry, "", "");
             }
         }
     }
@@ -298,7 +298,7 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
                             let suffix = if inverse { "" } else { "-USDC" };
                             let id = format!("{}-{tag}-{strike}-{letter}{suffix}", assets[i].id);
                             let size = if inverse { 1.0 } else { 0.1 };
-                            add(&mut inst_csv, Inst { id, asset: i, inverse, size, option: true }, "option", expiry, &strike.to_string(), right);
+                            add(&mut instruments, &mut inst_csv, Inst { id, asset: i, inverse, size, option: true }, "option", expiry, &strike.to_string(), right);
                         }
                     }
                 }

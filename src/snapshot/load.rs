@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-pub use super::table::TableFormat;
 use super::table::sha256_hex;
+pub use super::table::TableFormat;
 use super::{
-    Asset, AssetClass, CcpConfig, CollateralAsset, CollateralHolding, Date, InputError, InputSource, Innovations,
+    Asset, AssetClass, CcpConfig, CollateralAsset, CollateralHolding, Date, Innovations, InputError, InputSource,
     Instrument, InstrumentKind, Location, MarketData, Member, OptionRight, Position, RateCurve, Row, Settlement,
     Snapshot, StressScenario, Table, VolQuote, VolSurface,
 };
@@ -101,9 +101,8 @@ pub fn load(dir: &Path) -> Result<Snapshot, InputError> {
     let config_path = dir.join(CONFIG_FILE);
     let config_name = config_path.display().to_string();
     let config_bytes = std::fs::read(&config_path).map_err(|e| InputError::io(&config_name, e))?;
-    let config_text = std::str::from_utf8(&config_bytes).map_err(|e| {
-        InputError::invalid(Location::file(&config_name), format!("expected UTF-8 text: {e}"))
-    })?;
+    let config_text = std::str::from_utf8(&config_bytes)
+        .map_err(|e| InputError::invalid(Location::file(&config_name), format!("expected UTF-8 text: {e}")))?;
     let tables = SnapshotTables::gather(|name| Table::read(&table_path(dir, name)?))?;
 
     let mut sources = vec![InputSource { name: config_name.clone(), sha256: sha256_hex(&config_bytes) }];
@@ -157,8 +156,7 @@ pub fn from_csv_texts(files: &[(&str, &str)], config_text: &str, origin: &str) -
 /// `<dir>/<name>.csv` or `<dir>/<name>.parquet`, whichever exists.
 fn table_path(dir: &Path, name: &str) -> Result<PathBuf, InputError> {
     let base = name.split('/').fold(dir.to_path_buf(), |path, part| path.join(part));
-    let [csv, parquet] =
-        [TableFormat::Csv, TableFormat::Parquet].map(|format| base.with_extension(format.extension()));
+    let [csv, parquet] = [TableFormat::Csv, TableFormat::Parquet].map(|format| base.with_extension(format.extension()));
     let location = || Location::file(dir.display().to_string());
     match (csv.is_file(), parquet.is_file()) {
         (true, false) => Ok(csv),
@@ -232,7 +230,16 @@ fn empty_table_error(table: &Table, what: &str) -> InputError {
 }
 
 fn read_assets(table: &Table) -> Result<Vec<Asset>, InputError> {
-    table.require_columns(&["asset", "class", "spot", "volatility", "funding_rate_8h", "basis", "synthetic", "source"])?;
+    table.require_columns(&[
+        "asset",
+        "class",
+        "spot",
+        "volatility",
+        "funding_rate_8h",
+        "basis",
+        "synthetic",
+        "source",
+    ])?;
     let mut ids = Ids::new("asset");
     let mut assets = Vec::with_capacity(table.len());
     for row in table.rows() {
@@ -306,9 +313,8 @@ fn read_correlation(table: &Table, assets: &[Asset], assets_name: &str) -> Resul
             corr[i * n + j] = c;
         }
     }
-    check_positive_semi_definite(&corr, &ids).map_err(|(row, message)| {
-        InputError::invalid(Location::file(table.name()).row(row), message)
-    })?;
+    check_positive_semi_definite(&corr, &ids)
+        .map_err(|(row, message)| InputError::invalid(Location::file(table.name()).row(row), message))?;
     Ok(corr)
 }
 
@@ -357,9 +363,9 @@ fn read_vol_surface(
     let mut quotes = Vec::with_capacity(table.len());
     for row in table.rows() {
         let id = row.str("underlying")?;
-        let underlying = *by_id
-            .get(id)
-            .ok_or_else(|| row.error("underlying", format!("unknown asset `{id}`: expected an asset of {assets_name}")))?;
+        let underlying = *by_id.get(id).ok_or_else(|| {
+            row.error("underlying", format!("unknown asset `{id}`: expected an asset of {assets_name}"))
+        })?;
         let expiry = row.date("expiry")?;
         if expiry < valuation_date {
             return Err(row.error(
@@ -455,12 +461,13 @@ fn read_instruments(
                 format!("unknown asset `{underlying_id}`: expected an asset of {}", tables.assets.name()),
             )
         })?;
-        let settlement = row.choice("settlement", &[("linear", Settlement::Linear), ("inverse", Settlement::Inverse)])?;
+        let settlement =
+            row.choice("settlement", &[("linear", Settlement::Linear), ("inverse", Settlement::Inverse)])?;
         let contract_size = row.positive_f64("contract_size")?;
         let expiry = |what: &str| -> Result<Date, InputError> {
-            let expiry = row
-                .opt_date("expiry")?
-                .ok_or_else(|| row.error("expiry", format!("expected an expiry date YYYY-MM-DD for {what}, found an empty field")))?;
+            let expiry = row.opt_date("expiry")?.ok_or_else(|| {
+                row.error("expiry", format!("expected an expiry date YYYY-MM-DD for {what}, found an empty field"))
+            })?;
             if expiry < valuation_date {
                 return Err(row.error(
                     "expiry",
@@ -506,7 +513,13 @@ fn read_instruments(
 
 /// Looks up the id in `field` of `row` among `ids`; an unknown id is an error
 /// naming the table it should be in.
-fn resolve(row: &Row<'_>, field: &str, ids: &HashMap<&str, usize>, what: &str, table: &str) -> Result<usize, InputError> {
+fn resolve(
+    row: &Row<'_>,
+    field: &str,
+    ids: &HashMap<&str, usize>,
+    what: &str,
+    table: &str,
+) -> Result<usize, InputError> {
     let id = row.str(field)?;
     ids.get(id)
         .copied()
@@ -594,10 +607,7 @@ fn parse_config(name: &str, text: &str) -> Result<(CcpConfig, Date), InputError>
         if ok {
             Ok(())
         } else {
-            Err(InputError::invalid(
-                Location::file(name).field(field),
-                format!("expected {expected}, found {found}"),
-            ))
+            Err(InputError::invalid(Location::file(name).field(field), format!("expected {expected}, found {found}")))
         }
     };
     let confidence = |c: f64| c > 0.5 && c < 1.0;
@@ -937,7 +947,11 @@ mod tests {
             source: String::new(),
         };
         MarketData {
-            assets: vec![asset("BTC", AssetClass::Crypto), asset("ETH", AssetClass::Crypto), asset("USDT", AssetClass::Stablecoin)],
+            assets: vec![
+                asset("BTC", AssetClass::Crypto),
+                asset("ETH", AssetClass::Crypto),
+                asset("USDT", AssetClass::Stablecoin),
+            ],
             correlation: vec![1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
             vol_surface: VolSurface::default(),
             rates: RateCurve::flat(0.0),

@@ -138,10 +138,7 @@ impl Table {
                 Self::from_csv_bytes(name, &bytes)
             }
             Some(TableFormat::Parquet) => Self::read_parquet(name, path),
-            None => Err(InputError::invalid(
-                Location::file(name),
-                "expected a table file ending in .csv or .parquet",
-            )),
+            None => Err(InputError::invalid(Location::file(name), "expected a table file ending in .csv or .parquet")),
         }
     }
 
@@ -174,13 +171,10 @@ impl Table {
         let (inferred, _) = format.infer_schema(text.as_slice(), Some(0)).map_err(csv_error)?;
         let column_names: Vec<String> = inferred.fields().iter().map(|f| f.name().trim().to_string()).collect();
         check_column_names(&name, &column_names)?;
-        let schema = Arc::new(Schema::new(
-            column_names.iter().map(|c| Field::new(c, DataType::Utf8, true)).collect::<Vec<_>>(),
-        ));
-        let reader = arrow_csv::ReaderBuilder::new(schema)
-            .with_header(true)
-            .build(text.as_slice())
-            .map_err(csv_error)?;
+        let schema =
+            Arc::new(Schema::new(column_names.iter().map(|c| Field::new(c, DataType::Utf8, true)).collect::<Vec<_>>()));
+        let reader =
+            arrow_csv::ReaderBuilder::new(schema).with_header(true).build(text.as_slice()).map_err(csv_error)?;
         let batches = reader.collect::<Result<Vec<RecordBatch>, _>>().map_err(csv_error)?;
         let columns = (0..column_names.len())
             .map(|i| {

@@ -15,10 +15,8 @@ use super::{AssetClass, CollateralAsset, InputError, InstrumentKind, Location, O
 /// written. Stress scenario files are not written: a configuration that names
 /// some needs them copied alongside.
 pub fn write_snapshot(snapshot: &Snapshot, dir: &Path) -> Result<Vec<PathBuf>, InputError> {
-    let mut files: Vec<(String, String)> = snapshot_csv_tables(snapshot)?
-        .into_iter()
-        .map(|(name, text)| (format!("{name}.csv"), text))
-        .collect();
+    let mut files: Vec<(String, String)> =
+        snapshot_csv_tables(snapshot)?.into_iter().map(|(name, text)| (format!("{name}.csv"), text)).collect();
     let config = toml::to_string(&snapshot.config).map_err(|e| {
         InputError::invalid(
             Location::file(dir.join(CONFIG_FILE).display().to_string()),
@@ -153,19 +151,24 @@ pub fn snapshot_csv_tables(snapshot: &Snapshot) -> Result<Vec<(&'static str, Str
         ]);
     }
 
-    let rates = market
-        .rates
-        .points()
-        .iter()
-        .map(|(tenor, rate)| vec![tenor.to_string(), rate.to_string()])
-        .collect::<Vec<_>>();
+    let rates =
+        market.rates.points().iter().map(|(tenor, rate)| vec![tenor.to_string(), rate.to_string()]).collect::<Vec<_>>();
 
     Ok(vec![
         ("members", csv_text(&["member_id", "name", "group", "df_contribution"], &members)),
         (
             "instruments",
             csv_text(
-                &["instrument_id", "kind", "underlying", "settlement", "contract_size", "expiry", "strike", "option_type"],
+                &[
+                    "instrument_id",
+                    "kind",
+                    "underlying",
+                    "settlement",
+                    "contract_size",
+                    "expiry",
+                    "strike",
+                    "option_type",
+                ],
                 &instruments,
             ),
         ),
