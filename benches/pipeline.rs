@@ -17,8 +17,15 @@ use clearstress::tail::{required_top, TopK};
 const BLOCK: u64 = 4096;
 
 fn book(options: usize) -> Snapshot {
-    let spec = SampleSpec { members: 1000, assets: 50, options, seed: 1 };
-    let mut s = generate(&spec).and_then(|f| f.load("bench")).expect("the benchmark book generates");
+    let spec = SampleSpec {
+        members: 1000,
+        assets: 50,
+        options,
+        seed: 1,
+    };
+    let mut s = generate(&spec)
+        .and_then(|f| f.load("bench"))
+        .expect("the benchmark book generates");
     s.config.scenario.innovations = Innovations::Gaussian;
     s.config.scenario.jumps = None;
     s.config.risk.steps = 1;
@@ -32,8 +39,13 @@ fn stages(c: &mut Criterion) {
     for (label, options) in [("linear", 0), ("options", 5000)] {
         let s = book(options);
         let compiled = CompiledBook::compile(&s).expect("compiles");
-        let model = ScenarioModel::new(&s.market, &s.config.risk, &s.config.scenario, compiled.vol_assets.clone())
-            .expect("a valid model");
+        let model = ScenarioModel::new(
+            &s.market,
+            &s.config.risk,
+            &s.config.scenario,
+            compiled.vol_assets.clone(),
+        )
+        .expect("a valid model");
         let plan = backend.prepare(&compiled, &model).expect("prepared");
         let mut group = c.benchmark_group(format!("cpu/{label}"));
         group.sample_size(10);
@@ -60,7 +72,9 @@ fn stages(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("fused", BLOCK), |b| {
             b.iter(|| {
                 let mut tails: Vec<TopK> = (0..compiled.members).map(|_| TopK::new(k)).collect();
-                backend.accumulate(&plan, 0..BLOCK, &mut tails).expect("accumulated");
+                backend
+                    .accumulate(&plan, 0..BLOCK, &mut tails)
+                    .expect("accumulated");
                 tails
             })
         });
@@ -69,7 +83,9 @@ fn stages(c: &mut Criterion) {
         run_book.config.scenario.paths = paths;
         group.throughput(Throughput::Elements(paths));
         group.bench_function(BenchmarkId::new("end_to_end", paths), |b| {
-            b.iter(|| engine::run(&backend, &run_book, RunLimits::default(), &|_| {}).expect("runs"))
+            b.iter(|| {
+                engine::run(&backend, &run_book, RunLimits::default(), &|_| {}).expect("runs")
+            })
         });
         group.finish();
     }

@@ -12,7 +12,11 @@ use crate::sample::{self, SampleSpec};
 use crate::snapshot::{self, Snapshot};
 
 #[derive(Debug, Parser)]
-#[command(name = "clearstress", version, about = "Monte Carlo stress testing for crypto derivatives clearing houses: initial margin and the Cover-2 default fund")]
+#[command(
+    name = "clearstress",
+    version,
+    about = "Monte Carlo stress testing for crypto derivatives clearing houses: initial margin and the Cover-2 default fund"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -159,9 +163,24 @@ fn run(args: RunArgs, command_line: Vec<String>) -> Result<(), CliError> {
         }
         bar
     };
-    let result = run_on(&backend, &snapshot, RunLimits { tail_memory_mib: args.memory_limit_mib }, &|n| bar.inc(n))?;
+    let result = run_on(
+        &backend,
+        &snapshot,
+        RunLimits {
+            tail_memory_mib: args.memory_limit_mib,
+        },
+        &|n| bar.inc(n),
+    )?;
     bar.finish_and_clear();
-    let out = report::write_outputs(&args.out, &snapshot, &result, &RunContext { command_line, threads })?;
+    let out = report::write_outputs(
+        &args.out,
+        &snapshot,
+        &result,
+        &RunContext {
+            command_line,
+            threads,
+        },
+    )?;
     if !args.quiet {
         print!("{}", report::terminal_summary(&snapshot, &result));
         println!("\nresults: {}", out.display());
@@ -193,34 +212,56 @@ fn apply_overrides(snapshot: &mut Snapshot, args: &RunArgs) -> Result<(), CliErr
     }
     if let Some(days) = args.horizon_days {
         if !(days > 0.0 && days <= 365.0) {
-            return Err(CliError::Usage(format!("--horizon-days must be in (0, 365], got {days}")));
+            return Err(CliError::Usage(format!(
+                "--horizon-days must be in (0, 365], got {days}"
+            )));
         }
         config.risk.margin_period_days = days;
     }
     if let Some(c) = args.confidence {
         if !(c > 0.5 && c < 1.0) {
-            return Err(CliError::Usage(format!("--confidence must be in (0.5, 1), got {c}")));
+            return Err(CliError::Usage(format!(
+                "--confidence must be in (0.5, 1), got {c}"
+            )));
         }
         config.risk.margin_confidence = c;
     }
     if let Some(block) = args.block_size {
         if !(64..=1 << 20).contains(&block) {
-            return Err(CliError::Usage(format!("--block-size must be in 64..=1048576, got {block}")));
+            return Err(CliError::Usage(format!(
+                "--block-size must be in 64..=1048576, got {block}"
+            )));
         }
         config.scenario.block_size = block;
     }
     if !args.scenarios.is_empty() {
         snapshot.stress = snapshot::load_stress_scenarios(&args.scenarios, &snapshot.market)?;
-        config.scenario.stress = args.scenarios.iter().map(|p| p.display().to_string()).collect();
+        config.scenario.stress = args
+            .scenarios
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
     }
     Ok(())
 }
 
 fn init(args: &InitArgs) -> Result<(), CliError> {
-    if args.dir.exists() && std::fs::read_dir(&args.dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
-        return Err(CliError::Usage(format!("{}: exists and is not empty; init writes into a new or empty folder", args.dir.display())));
+    if args.dir.exists()
+        && std::fs::read_dir(&args.dir)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        return Err(CliError::Usage(format!(
+            "{}: exists and is not empty; init writes into a new or empty folder",
+            args.dir.display()
+        )));
     }
-    let spec = SampleSpec { members: args.members, assets: args.assets, options: args.options, seed: args.seed };
+    let spec = SampleSpec {
+        members: args.members,
+        assets: args.assets,
+        options: args.options,
+        seed: args.seed,
+    };
     let files = sample::generate(&spec)?;
     // Validate before writing: what init writes, run accepts.
     let snapshot = files.load("init")?;

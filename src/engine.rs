@@ -20,10 +20,17 @@ pub enum RunError {
     Model(#[from] ModelError),
     #[error(transparent)]
     Backend(#[from] BackendError),
-    #[error("member `{member}` had {count} non-finite losses: check its positions and market data")]
+    #[error(
+        "member `{member}` had {count} non-finite losses: check its positions and market data"
+    )]
     NonFinite { member: String, count: u64 },
     #[error("exact tails at {paths} paths for {members} members need {needed_mib} MiB, over the {limit_mib} MiB limit: lower --paths or raise --memory-limit-mib")]
-    TailMemory { paths: u64, members: usize, needed_mib: u64, limit_mib: u64 },
+    TailMemory {
+        paths: u64,
+        members: usize,
+        needed_mib: u64,
+        limit_mib: u64,
+    },
 }
 
 /// How long each stage took.
@@ -67,7 +74,9 @@ pub struct RunLimits {
 
 impl Default for RunLimits {
     fn default() -> Self {
-        Self { tail_memory_mib: 8 * 1024 }
+        Self {
+            tail_memory_mib: 8 * 1024,
+        }
     }
 }
 
@@ -82,7 +91,12 @@ pub fn run<B: Backend>(
     let started = Instant::now();
     let config = &snapshot.config;
     let book = CompiledBook::compile(snapshot)?;
-    let model = ScenarioModel::new(&snapshot.market, &config.risk, &config.scenario, book.vol_assets.clone())?;
+    let model = ScenarioModel::new(
+        &snapshot.market,
+        &config.risk,
+        &config.scenario,
+        book.vol_assets.clone(),
+    )?;
     let plan = backend.prepare(&book, &model)?;
     let compiled = Instant::now();
 
@@ -91,7 +105,12 @@ pub fn run<B: Backend>(
     let k = required_top(paths, confidences.iter().copied());
     let needed_mib = (book.members as u64 * TopK::capacity(k) as u64 * 16).div_ceil(1 << 20);
     if needed_mib > limits.tail_memory_mib {
-        return Err(RunError::TailMemory { paths, members: book.members, needed_mib, limit_mib: limits.tail_memory_mib });
+        return Err(RunError::TailMemory {
+            paths,
+            members: book.members,
+            needed_mib,
+            limit_mib: limits.tail_memory_mib,
+        });
     }
     let block = config.scenario.block_size.max(1) as u64;
     let hints = pilot_hints(backend, &plan, paths, k, book.members, block)?;
@@ -107,10 +126,22 @@ pub fn run<B: Backend>(
     let simulated = Instant::now();
 
     if let Some((m, t)) = tails.iter().enumerate().find(|(_, t)| t.non_finite() > 0) {
-        return Err(RunError::NonFinite { member: snapshot.members[m].id.clone(), count: t.non_finite() });
+        return Err(RunError::NonFinite {
+            member: snapshot.members[m].id.clone(),
+            count: t.non_finite(),
+        });
     }
-    let margin_rule = MarginRule { measure: config.risk.margin_measure, confidence: config.risk.margin_confidence };
-    let margins = margins(&tails, paths, &confidences, margin_rule, &book.collateral_value);
+    let margin_rule = MarginRule {
+        measure: config.risk.margin_measure,
+        confidence: config.risk.margin_confidence,
+    };
+    let margins = margins(
+        &tails,
+        paths,
+        &confidences,
+        margin_rule,
+        &book.collateral_value,
+    );
     let measured = Instant::now();
 
     let stress_losses = backend.revalue(&plan, &stress_block(&snapshot.stress, book.assets))?;
@@ -194,13 +225,21 @@ pub fn pilot_hints<B: Backend>(
     let pilot_k = (1.5 * fraction * pilot as f64).ceil() as usize;
     let mut tails: Vec<TopK> = (0..members).map(|_| TopK::new(pilot_k)).collect();
     stream(backend, plan, 0..pilot, block, &mut tails, &|_| {})?;
-    Ok(tails.iter().map(|t| t.kth().unwrap_or(f64::NEG_INFINITY)).collect())
+    Ok(tails
+        .iter()
+        .map(|t| t.kth().unwrap_or(f64::NEG_INFINITY))
+        .collect())
 }
 
 /// Every configured confidence (VaR, ES and the margin's), ascending, distinct.
 pub fn confidences(snapshot: &Snapshot) -> Vec<f64> {
     let risk = &snapshot.config.risk;
-    let mut all: Vec<f64> = risk.var_confidence.iter().chain(&risk.es_confidence).copied().collect();
+    let mut all: Vec<f64> = risk
+        .var_confidence
+        .iter()
+        .chain(&risk.es_confidence)
+        .copied()
+        .collect();
     all.push(risk.margin_confidence);
     all.sort_by(f64::total_cmp);
     all.dedup_by(|a, b| (*a - *b).abs() < 1e-12);

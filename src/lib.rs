@@ -8,17 +8,17 @@
 //!   -> tail statistics -> margin, default fund -> report
 //! ```
 
-pub mod rng;
-pub mod snapshot;
 pub mod backend;
 pub mod book;
-pub mod linalg;
-pub mod pricing;
-pub mod scenario;
-pub mod tail;
+pub mod cli;
 pub mod default_fund;
 pub mod engine;
+pub mod linalg;
 pub mod margin;
+pub mod pricing;
 pub mod report;
+pub mod rng;
 pub mod sample;
-pub mod cli;
+pub mod scenario;
+pub mod snapshot;
+pub mod tail;

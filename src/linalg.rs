@@ -37,7 +37,10 @@ pub fn cholesky_psd(a: &[f64], n: usize, tolerance: f64) -> Result<Vec<f64>, Not
         for j in 0..=i {
             let s: f64 = (0..=j).map(|k| l[i * n + k] * l[j * n + k]).sum();
             if (s - a[i * n + j]).abs() > 1e3 * tolerance.max(1e-12) + 1e-9 {
-                return Err(NotPsd { index: i, pivot: a[i * n + i] - (0..i).map(|k| l[i * n + k].powi(2)).sum::<f64>() });
+                return Err(NotPsd {
+                    index: i,
+                    pivot: a[i * n + i] - (0..i).map(|k| l[i * n + k].powi(2)).sum::<f64>(),
+                });
             }
         }
     }

@@ -7,7 +7,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
-use clearstress::snapshot::{self, CollateralAsset, InputError, InstrumentKind, OptionRight, Settlement, Snapshot};
+use clearstress::snapshot::{
+    self, CollateralAsset, InputError, InstrumentKind, OptionRight, Settlement, Snapshot,
+};
 use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
 use tempfile::TempDir;
@@ -113,16 +115,29 @@ struct Expected<'a> {
 
 fn assert_rejected(dir: &Path, expected: Expected<'_>) {
     let (location, message) = match snapshot::load(dir) {
-        Ok(_) => panic!("the snapshot loaded, expected an error in {}", expected.file),
+        Ok(_) => panic!(
+            "the snapshot loaded, expected an error in {}",
+            expected.file
+        ),
         Err(InputError::Invalid { location, message }) => (location, message),
         Err(other) => panic!("expected an invalid-input error, got: {other}"),
     };
     let shown = format!("{location}: {message}");
-    assert!(location.file.ends_with(expected.file), "wrong file in: {shown}");
+    assert!(
+        location.file.ends_with(expected.file),
+        "wrong file in: {shown}"
+    );
     assert_eq!(location.row, expected.row, "wrong row in: {shown}");
-    assert_eq!(location.field.as_deref(), expected.field, "wrong field in: {shown}");
+    assert_eq!(
+        location.field.as_deref(),
+        expected.field,
+        "wrong field in: {shown}"
+    );
     for fragment in expected.says {
-        assert!(message.contains(fragment), "expected `{fragment}` in: {shown}");
+        assert!(
+            message.contains(fragment),
+            "expected `{fragment}` in: {shown}"
+        );
     }
 }
 
@@ -135,25 +150,59 @@ fn the_valid_snapshot_loads_with_every_reference_resolved() {
     let dir = valid_snapshot();
     let s = load(dir.path());
     assert_eq!(s.valuation_date.to_string(), "2025-02-20");
-    let members: Vec<(&str, &str)> = s.members.iter().map(|m| (m.id.as_str(), m.group.as_str())).collect();
-    assert_eq!(members, [("CM1", "ALPHA"), ("CM2", "ALPHA"), ("CM3", "CM3")]);
+    let members: Vec<(&str, &str)> = s
+        .members
+        .iter()
+        .map(|m| (m.id.as_str(), m.group.as_str()))
+        .collect();
+    assert_eq!(
+        members,
+        [("CM1", "ALPHA"), ("CM2", "ALPHA"), ("CM3", "CM3")]
+    );
     assert_eq!(s.members[2].name, "Beta Fund, LP");
     assert_eq!(s.instruments.len(), 3);
     assert_eq!(s.instruments[1].settlement, Settlement::Inverse);
     let expiry = snapshot::Date::parse("2025-03-28").unwrap();
-    assert_eq!(s.instruments[2].kind, InstrumentKind::Option { expiry, strike: 100_000.0, right: OptionRight::Call });
+    assert_eq!(
+        s.instruments[2].kind,
+        InstrumentKind::Option {
+            expiry,
+            strike: 100_000.0,
+            right: OptionRight::Call
+        }
+    );
     assert_eq!(s.positions.len(), 5);
-    assert_eq!((s.positions[1].member, s.positions[1].instrument, s.positions[1].quantity), (0, 2, -25.0));
+    assert_eq!(
+        (
+            s.positions[1].member,
+            s.positions[1].instrument,
+            s.positions[1].quantity
+        ),
+        (0, 2, -25.0)
+    );
     let assets: Vec<CollateralAsset> = s.collateral.iter().map(|c| c.asset).collect();
-    assert_eq!(assets, [CollateralAsset::Usd, CollateralAsset::Asset(1), CollateralAsset::Asset(0)]);
+    assert_eq!(
+        assets,
+        [
+            CollateralAsset::Usd,
+            CollateralAsset::Asset(1),
+            CollateralAsset::Asset(0)
+        ]
+    );
     assert_eq!(s.market.correlation, [1.0, 0.05, 0.05, 1.0]);
     assert_eq!(s.market.assets[0].source, "exchange close, 2025-02-20");
     assert!(s.market.vol_surface.has_quotes(0) && !s.market.vol_surface.has_quotes(1));
     assert_eq!(s.market.rates.points(), [(365.0, 0.043)]);
-    assert!(s.stress.is_empty(), "no stress files named: the caller supplies the built-in ones");
+    assert!(
+        s.stress.is_empty(),
+        "no stress files named: the caller supplies the built-in ones"
+    );
     assert_eq!(s.sources.len(), 9, "ccp.toml and the eight tables");
     assert!(s.sources[0].name.ends_with("ccp.toml"));
-    assert!(s.sources.iter().all(|src| src.sha256.len() == 64 && src.sha256.chars().all(|c| c.is_ascii_hexdigit())));
+    assert!(s
+        .sources
+        .iter()
+        .all(|src| src.sha256.len() == 64 && src.sha256.chars().all(|c| c.is_ascii_hexdigit())));
 }
 
 #[test]
@@ -175,7 +224,12 @@ fn an_unknown_member_is_rejected_with_its_row() {
     let positions = POSITIONS.replace("CM3,BTC-PERP", "CM9,BTC-PERP");
     assert_rejected(
         snapshot_with("positions.csv", &positions).path(),
-        Expected { file: "positions.csv", row: Some(4), field: Some("member_id"), says: &["unknown member `CM9`"] },
+        Expected {
+            file: "positions.csv",
+            row: Some(4),
+            field: Some("member_id"),
+            says: &["unknown member `CM9`"],
+        },
     );
 }
 
@@ -261,12 +315,22 @@ fn a_correlation_matrix_must_list_the_assets_in_order() {
     let correlation = "asset,USDT,BTC\nUSDT,1,0.05\nBTC,0.05,1\n";
     assert_rejected(
         snapshot_with("market/correlation.csv", correlation).path(),
-        Expected { file: "correlation.csv", row: None, field: None, says: &["expected the columns asset, BTC, USDT"] },
+        Expected {
+            file: "correlation.csv",
+            row: None,
+            field: None,
+            says: &["expected the columns asset, BTC, USDT"],
+        },
     );
     let asymmetric = "asset,BTC,USDT\nBTC,1,0.05\nUSDT,0.06,1\n";
     assert_rejected(
         snapshot_with("market/correlation.csv", asymmetric).path(),
-        Expected { file: "correlation.csv", row: Some(2), field: Some("BTC"), says: &["expected a symmetric matrix"] },
+        Expected {
+            file: "correlation.csv",
+            row: Some(2),
+            field: Some("BTC"),
+            says: &["expected a symmetric matrix"],
+        },
     );
 }
 
@@ -300,7 +364,8 @@ fn a_duplicate_asset_names_both_rows() {
 
 #[test]
 fn an_option_without_expiry_is_rejected_with_its_row() {
-    let instruments = INSTRUMENTS.replace("option,BTC,linear,1,2025-03-28,", "option,BTC,linear,1,,");
+    let instruments =
+        INSTRUMENTS.replace("option,BTC,linear,1,2025-03-28,", "option,BTC,linear,1,,");
     assert_rejected(
         snapshot_with("instruments.csv", &instruments).path(),
         Expected {
@@ -314,8 +379,10 @@ fn an_option_without_expiry_is_rejected_with_its_row() {
 
 #[test]
 fn a_perpetual_with_an_expiry_and_an_expired_future_are_rejected() {
-    let perpetual =
-        INSTRUMENTS.replace("BTC-PERP,perpetual,BTC,linear,1,,,", "BTC-PERP,perpetual,BTC,linear,1,2025-03-28,,");
+    let perpetual = INSTRUMENTS.replace(
+        "BTC-PERP,perpetual,BTC,linear,1,,,",
+        "BTC-PERP,perpetual,BTC,linear,1,2025-03-28,,",
+    );
     assert_rejected(
         snapshot_with("instruments.csv", &perpetual).path(),
         Expected {
@@ -346,7 +413,10 @@ fn an_option_on_an_underlying_without_implied_vols_is_rejected() {
             file: "instruments.csv",
             row: Some(3),
             field: Some("underlying"),
-            says: &["needs implied vols", "vol_surface.csv has no quotes for `BTC`"],
+            says: &[
+                "needs implied vols",
+                "vol_surface.csv has no quotes for `BTC`",
+            ],
         },
     );
 }
@@ -355,7 +425,12 @@ fn an_option_on_an_underlying_without_implied_vols_is_rejected() {
 fn an_empty_book_is_rejected() {
     assert_rejected(
         snapshot_with("positions.csv", "member_id,instrument_id,quantity\n").path(),
-        Expected { file: "positions.csv", row: None, field: None, says: &["no positions", "the book is empty"] },
+        Expected {
+            file: "positions.csv",
+            row: None,
+            field: None,
+            says: &["no positions", "the book is empty"],
+        },
     );
 }
 
@@ -392,19 +467,35 @@ fn a_confidence_out_of_range_in_ccp_toml_names_the_field() {
 
 #[test]
 fn an_unknown_key_in_ccp_toml_is_rejected_with_its_line() {
-    let config = CCP.replace("[collateral.haircuts]", "margin_confidence = 0.99\n\n[collateral.haircuts]");
+    let config = CCP.replace(
+        "[collateral.haircuts]",
+        "margin_confidence = 0.99\n\n[collateral.haircuts]",
+    );
     assert_rejected(
         snapshot_with("ccp.toml", &config).path(),
-        Expected { file: "ccp.toml", row: None, field: None, says: &["unknown field `margin_confidence`", "line 3"] },
+        Expected {
+            file: "ccp.toml",
+            row: None,
+            field: None,
+            says: &["unknown field `margin_confidence`", "line 3"],
+        },
     );
 }
 
 #[test]
 fn a_row_with_too_many_fields_names_its_line() {
-    let members = MEMBERS.replace("CM2,Alpha Securities,ALPHA,250000", "CM2,Alpha Securities,ALPHA,250000,extra");
+    let members = MEMBERS.replace(
+        "CM2,Alpha Securities,ALPHA,250000",
+        "CM2,Alpha Securities,ALPHA,250000,extra",
+    );
     assert_rejected(
         snapshot_with("members.csv", &members).path(),
-        Expected { file: "members.csv", row: None, field: None, says: &["incorrect number of fields for line 3"] },
+        Expected {
+            file: "members.csv",
+            row: None,
+            field: None,
+            says: &["incorrect number of fields for line 3"],
+        },
     );
 }
 
@@ -427,13 +518,28 @@ fn a_missing_column_is_named_with_the_columns_found() {
 fn write_members_parquet(dir: &Path, df_contribution: [f64; 3]) {
     let column = |values: Vec<Option<&str>>| Arc::new(StringArray::from(values)) as ArrayRef;
     let batch = RecordBatch::try_from_iter([
-        ("member_id", column(vec![Some("CM1"), Some("CM2"), Some("CM3")])),
-        ("name", column(vec![Some("Alpha Dealer"), Some("Alpha Securities"), Some("Beta Fund, LP")])),
+        (
+            "member_id",
+            column(vec![Some("CM1"), Some("CM2"), Some("CM3")]),
+        ),
+        (
+            "name",
+            column(vec![
+                Some("Alpha Dealer"),
+                Some("Alpha Securities"),
+                Some("Beta Fund, LP"),
+            ]),
+        ),
         ("group", column(vec![Some("ALPHA"), Some("ALPHA"), None])),
-        ("df_contribution", Arc::new(Float64Array::from(df_contribution.to_vec())) as ArrayRef),
+        (
+            "df_contribution",
+            Arc::new(Float64Array::from(df_contribution.to_vec())) as ArrayRef,
+        ),
     ])
     .unwrap();
-    let properties = WriterProperties::builder().set_max_row_group_row_count(Some(2)).build();
+    let properties = WriterProperties::builder()
+        .set_max_row_group_row_count(Some(2))
+        .build();
     let file = File::create(dir.join("members.parquet")).unwrap();
     let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties)).unwrap();
     writer.write(&batch).unwrap();
@@ -449,7 +555,10 @@ fn a_parquet_members_table_loads_like_the_csv_one() {
     let from_parquet = load(dir.path());
     assert_eq!(from_parquet.members, from_csv.members);
     assert_eq!(from_parquet.positions, from_csv.positions);
-    assert!(from_parquet.sources.iter().any(|s| s.name.ends_with("members.parquet")));
+    assert!(from_parquet
+        .sources
+        .iter()
+        .any(|s| s.name.ends_with("members.parquet")));
 }
 
 #[test]
@@ -473,11 +582,17 @@ fn a_table_in_both_formats_or_in_neither_is_rejected() {
     write_members_parquet(dir.path(), [1.0, 2.0, 3.0]);
     fs::write(dir.path().join("members.csv"), MEMBERS).unwrap();
     let err = snapshot::load(dir.path()).unwrap_err().to_string();
-    assert!(err.contains("both members.csv and members.parquet exist"), "{err}");
+    assert!(
+        err.contains("both members.csv and members.parquet exist"),
+        "{err}"
+    );
     fs::remove_file(dir.path().join("members.csv")).unwrap();
     fs::remove_file(dir.path().join("members.parquet")).unwrap();
     let err = snapshot::load(dir.path()).unwrap_err().to_string();
-    assert!(err.contains("missing table `members`: expected members.csv or members.parquet"), "{err}");
+    assert!(
+        err.contains("missing table `members`: expected members.csv or members.parquet"),
+        "{err}"
+    );
 }
 
 const BLACK_THURSDAY: &str = "\
@@ -518,11 +633,19 @@ fn stress_scenarios_named_in_ccp_toml_are_read_in_path_order() {
     assert_eq!(s.stress[0].vol_shocks, [0.85, 0.5]);
     assert_eq!(s.stress[1].price_shocks, [-0.1, -0.15]);
     assert_eq!(s.stress[1].vol_shocks, [0.0, 0.0]);
-    assert_eq!(s.sources.len(), 11, "ccp.toml, eight tables, two scenario files");
+    assert_eq!(
+        s.sources.len(),
+        11,
+        "ccp.toml, eight tables, two scenario files"
+    );
 
     // The depeg file sets no stablecoin move; a book with another stablecoin needs one.
-    let err = snapshot::parse_stress_scenario("usdt.toml", &depeg.replace("USDT = -0.15", "USDC = -0.15"), &s.market)
-        .unwrap_err();
+    let err = snapshot::parse_stress_scenario(
+        "usdt.toml",
+        &depeg.replace("USDT = -0.15", "USDC = -0.15"),
+        &s.market,
+    )
+    .unwrap_err();
     assert_eq!(
         err.to_string(),
         "usdt.toml, field `unlisted.stablecoin`: no price shock for asset `USDT`: expected `USDT` under [shocks] or \
@@ -546,7 +669,10 @@ fn the_same_tables_in_memory_build_the_same_snapshot() {
     let in_memory = snapshot::from_csv_texts(&tables, CCP, "test").unwrap();
     assert_same_book(&in_memory, &from_disk);
     assert_eq!(in_memory.sources[1].name, "embedded:test/members.csv");
-    assert_eq!(in_memory.sources[1].sha256, from_disk.sources[1].sha256, "same bytes, same digest");
+    assert_eq!(
+        in_memory.sources[1].sha256, from_disk.sources[1].sha256,
+        "same bytes, same digest"
+    );
 
     let err = snapshot::from_csv_texts(&tables[1..], CCP, "test").unwrap_err();
     assert_eq!(err.to_string(), "embedded:test: missing table `members`");
@@ -576,6 +702,11 @@ fn a_snapshot_written_out_loads_back_equal() {
     snapshot::write_snapshot(&reloaded, again.path()).unwrap();
     for path in &written {
         let relative = path.strip_prefix(out.path()).unwrap();
-        assert_eq!(fs::read(path).unwrap(), fs::read(again.path().join(relative)).unwrap(), "{}", relative.display());
+        assert_eq!(
+            fs::read(path).unwrap(),
+            fs::read(again.path().join(relative)).unwrap(),
+            "{}",
+            relative.display()
+        );
     }
 }

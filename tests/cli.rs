@@ -5,7 +5,10 @@ use std::path::Path;
 use std::process::Command;
 
 fn clearstress(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_clearstress")).args(args).output().expect("the binary runs")
+    Command::new(env!("CARGO_BIN_EXE_clearstress"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -40,16 +43,22 @@ fn run_with_no_book_sizes_the_embedded_sample_and_writes_every_output() {
     for f in OUTPUTS {
         assert!(out.join(f).exists(), "{f} missing");
     }
-    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     let members = summary["members"].as_u64().unwrap();
     assert!((50..=100).contains(&members), "{members} members");
     assert!(summary["default_fund"]["requirement"].as_f64().unwrap() > 0.0);
     assert!(summary["margin"]["total_initial_margin"].as_f64().unwrap() > 0.0);
     assert_eq!(parquet_rows(&out.join("margins.parquet")), members as i64);
-    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["paths"].as_u64(), Some(20_000));
     assert!(manifest["inputs"].as_array().unwrap().len() >= 8);
-    assert!(manifest["outputs"].as_array().unwrap().iter().all(|o| o["sha256"].as_str().unwrap().len() == 64));
+    assert!(manifest["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|o| o["sha256"].as_str().unwrap().len() == 64));
 }
 
 #[test]
@@ -57,9 +66,27 @@ fn init_validate_and_run_a_users_book() {
     let dir = tempfile::tempdir().unwrap();
     let book = dir.path().join("book");
     let b = book.to_str().unwrap();
-    let o = clearstress(&["init", b, "--members", "24", "--assets", "12", "--options", "60", "--seed", "7"]);
+    let o = clearstress(&[
+        "init",
+        b,
+        "--members",
+        "24",
+        "--assets",
+        "12",
+        "--options",
+        "60",
+        "--seed",
+        "7",
+    ]);
     assert!(o.status.success(), "{}", text(&o.stderr));
-    for f in ["members.csv", "instruments.csv", "positions.csv", "collateral.csv", "ccp.toml", "market/assets.csv"] {
+    for f in [
+        "members.csv",
+        "instruments.csv",
+        "positions.csv",
+        "collateral.csv",
+        "ccp.toml",
+        "market/assets.csv",
+    ] {
         assert!(book.join(f).exists(), "{f}");
     }
     assert!(book.join("scenarios/historical").is_dir());
@@ -67,17 +94,44 @@ fn init_validate_and_run_a_users_book() {
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(text(&o.stdout).contains("24 members"));
     let out = dir.path().join("out");
-    let o = clearstress(&["run", "--book", b, "--paths", "4000", "--seed", "11", "--quiet", "--out", out.to_str().unwrap()]);
+    let o = clearstress(&[
+        "run",
+        "--book",
+        b,
+        "--paths",
+        "4000",
+        "--seed",
+        "11",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert_eq!(parquet_rows(&out.join("margins.parquet")), 24);
 
     // The same seed gives the same numbers; another seed other numbers.
     let again = dir.path().join("again");
-    let o = clearstress(&["run", "--book", b, "--paths", "4000", "--seed", "11", "--quiet", "--out", again.to_str().unwrap()]);
+    let o = clearstress(&[
+        "run",
+        "--book",
+        b,
+        "--paths",
+        "4000",
+        "--seed",
+        "11",
+        "--quiet",
+        "--out",
+        again.to_str().unwrap(),
+    ]);
     assert!(o.status.success());
-    let read = |p: &Path| -> serde_json::Value { serde_json::from_slice(&std::fs::read(p.join("summary.json")).unwrap()).unwrap() };
+    let read = |p: &Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(p.join("summary.json")).unwrap()).unwrap()
+    };
     assert_eq!(read(&out)["margin"], read(&again)["margin"]);
-    assert_eq!(read(&out)["largest_members"], read(&again)["largest_members"]);
+    assert_eq!(
+        read(&out)["largest_members"],
+        read(&again)["largest_members"]
+    );
 }
 
 #[test]
@@ -85,11 +139,28 @@ fn init_is_deterministic_for_a_seed() {
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     for d in [&a, &b] {
-        let o = clearstress(&["init", d.to_str().unwrap(), "--members", "30", "--seed", "3"]);
+        let o = clearstress(&[
+            "init",
+            d.to_str().unwrap(),
+            "--members",
+            "30",
+            "--seed",
+            "3",
+        ]);
         assert!(o.status.success());
     }
-    for f in ["members.csv", "positions.csv", "collateral.csv", "market/correlation.csv", "ccp.toml"] {
-        assert_eq!(std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap(), "{f}");
+    for f in [
+        "members.csv",
+        "positions.csv",
+        "collateral.csv",
+        "market/correlation.csv",
+        "ccp.toml",
+    ] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f}"
+        );
     }
 }
 
@@ -97,14 +168,24 @@ fn init_is_deterministic_for_a_seed() {
 fn bad_input_names_file_row_and_field_and_leaves_no_output() {
     let dir = tempfile::tempdir().unwrap();
     let book = dir.path().join("book");
-    assert!(clearstress(&["init", book.to_str().unwrap(), "--members", "10"]).status.success());
+    assert!(
+        clearstress(&["init", book.to_str().unwrap(), "--members", "10"])
+            .status
+            .success()
+    );
     let positions = book.join("positions.csv");
     let mut csv = std::fs::read_to_string(&positions).unwrap();
     csv.push_str("CM0001,NO-SUCH-CONTRACT,5\n");
     let rows = csv.lines().count() - 1;
     std::fs::write(&positions, csv).unwrap();
     let out = dir.path().join("out");
-    let o = clearstress(&["run", "--book", book.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let o = clearstress(&[
+        "run",
+        "--book",
+        book.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     let err = text(&o.stderr);
     assert!(err.contains("positions.csv"), "{err}");
@@ -113,7 +194,11 @@ fn bad_input_names_file_row_and_field_and_leaves_no_output() {
     assert!(err.contains("NO-SUCH-CONTRACT"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
     assert!(!out.exists());
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no partial output folder is left behind");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no partial output folder is left behind"
+    );
 }
 
 #[test]

@@ -16,8 +16,19 @@ const DAYS: f64 = 2.0;
 /// One member long one unit of a linear perpetual (no funding) on one asset:
 /// its loss is S0 (1 - R) with R lognormal.
 fn single_asset_book(paths: u64) -> Snapshot {
-    let mut s = common::market_snapshot(vec![common::asset("X", SPOT, VOL)], vec![1.0], vec![common::member("A", "A")]);
-    let perp = common::add_instrument(&mut s, "X-PERP", 0, Settlement::Linear, 1.0, InstrumentKind::Perpetual);
+    let mut s = common::market_snapshot(
+        vec![common::asset("X", SPOT, VOL)],
+        vec![1.0],
+        vec![common::member("A", "A")],
+    );
+    let perp = common::add_instrument(
+        &mut s,
+        "X-PERP",
+        0,
+        Settlement::Linear,
+        1.0,
+        InstrumentKind::Perpetual,
+    );
     common::hold(&mut s, 0, perp, 1.0);
     s.config.scenario.paths = paths;
     s.config.risk.margin_period_days = DAYS;
@@ -51,9 +62,21 @@ fn gaussian_var_and_es_match_the_lognormal_closed_form() {
             / ((2.0 * std::f64::consts::PI).sqrt() * r * s)
             / SPOT;
         let var_se = (a * (1.0 - a) / paths as f64).sqrt() / density;
-        assert!((m.var - var).abs() < 4.0 * var_se, "VaR {a}: {} vs {var} (se {var_se})", m.var);
-        assert!((m.es - es).abs() < 4.0 * m.es_std_error, "ES {a}: {} vs {es} (se {})", m.es, m.es_std_error);
-        assert!(m.es_std_error < 0.01 * es, "the standard error is small at this path count");
+        assert!(
+            (m.var - var).abs() < 4.0 * var_se,
+            "VaR {a}: {} vs {var} (se {var_se})",
+            m.var
+        );
+        assert!(
+            (m.es - es).abs() < 4.0 * m.es_std_error,
+            "ES {a}: {} vs {es} (se {})",
+            m.es,
+            m.es_std_error
+        );
+        assert!(
+            m.es_std_error < 0.01 * es,
+            "the standard error is small at this path count"
+        );
     }
 }
 
@@ -79,7 +102,11 @@ fn student_t_var_matches_the_t_quantile() {
         let r = 1.0 - var / SPOT;
         let density = t.pdf((r.ln() + 0.5 * s * s) / scale) / (scale * r * SPOT);
         let var_se = (a * (1.0 - a) / paths as f64).sqrt() / density;
-        assert!((m.var - var).abs() < 4.0 * var_se, "VaR {a}: {} vs {var} (se {var_se})", m.var);
+        assert!(
+            (m.var - var).abs() < 4.0 * var_se,
+            "VaR {a}: {} vs {var} (se {var_se})",
+            m.var
+        );
     }
     // Fat tails: the t margin is above the Gaussian one at 99.5%.
     let gaussian = run(&single_asset_book(paths));
@@ -95,10 +122,20 @@ fn every_model_keeps_prices_martingales() {
     let mut s = common::mixed_book();
     s.config.scenario.innovations = Innovations::StudentT;
     s.config.scenario.dof = 5;
-    s.config.scenario.jumps = Some(JumpConfig { intensity_per_year: 20.0, mean_sigmas: -3.0, stdev_sigmas: 2.0 });
+    s.config.scenario.jumps = Some(JumpConfig {
+        intensity_per_year: 20.0,
+        mean_sigmas: -3.0,
+        stdev_sigmas: 2.0,
+    });
     s.config.risk.steps = 4;
     let book = CompiledBook::compile(&s).unwrap();
-    let model = ScenarioModel::new(&s.market, &s.config.risk, &s.config.scenario, book.vol_assets.clone()).unwrap();
+    let model = ScenarioModel::new(
+        &s.market,
+        &s.config.risk,
+        &s.config.scenario,
+        book.vol_assets.clone(),
+    )
+    .unwrap();
     let backend = CpuBackend::new(None).unwrap();
     let plan = backend.prepare(&book, &model).unwrap();
     let n = 200_000;
@@ -107,7 +144,10 @@ fn every_model_keeps_prices_martingales() {
         let xs: Vec<f64> = (0..n as usize).map(|i| block.returns_of(i)[a]).collect();
         let mean = xs.iter().sum::<f64>() / n as f64;
         let sd = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64).sqrt();
-        assert!(mean.abs() < 5.0 * sd / (n as f64).sqrt(), "asset {a}: mean return {mean}, sd {sd}");
+        assert!(
+            mean.abs() < 5.0 * sd / (n as f64).sqrt(),
+            "asset {a}: mean return {mean}, sd {sd}"
+        );
     }
 }
 

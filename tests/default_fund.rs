@@ -18,7 +18,12 @@ use clearstress::snapshot::AllocationRule;
 /// than 130, the group 230). Cover-2 = max(230 + 50, 220 + 200) = 420 in S1 (D, C).
 fn input_losses() -> LossBlock {
     // member-major: losses[m * scenarios + s]
-    LossBlock { first: 0, scenarios: 2, members: 4, losses: vec![200.0, 90.0, 180.0, 40.0, 250.0, 400.0, 60.0, 300.0] }
+    LossBlock {
+        first: 0,
+        scenarios: 2,
+        members: 4,
+        losses: vec![200.0, 90.0, 180.0, 40.0, 250.0, 400.0, 60.0, 300.0],
+    }
 }
 
 const COLLATERAL: [f64; 4] = [100.0, 50.0, 200.0, 80.0];
@@ -26,7 +31,11 @@ const GROUP_OF: [usize; 4] = [0, 0, 1, 2];
 const INITIAL_MARGIN: [f64; 4] = [100.0, 50.0, 150.0, 100.0];
 const CONTRIBUTIONS: [f64; 4] = [10.0, 10.0, 30.0, 20.0];
 
-fn input<'a>(losses: &'a LossBlock, names: &'a [String], allocation: AllocationRule) -> DefaultFundInput<'a> {
+fn input<'a>(
+    losses: &'a LossBlock,
+    names: &'a [String],
+    allocation: AllocationRule,
+) -> DefaultFundInput<'a> {
     DefaultFundInput {
         losses,
         collateral: &COLLATERAL,
@@ -90,7 +99,11 @@ fn the_waterfall_spends_defaulters_then_skin_in_the_game_then_survivors() {
     let (losses, names) = (input_losses(), names());
     let fund = size(&input(&losses, &names, AllocationRule::InitialMargin));
     // Defaulters C and D contributed 50, the CCP 40, survivors A and B 20.
-    let used: Vec<(f64, f64)> = fund.waterfall.iter().map(|l| (l.used, l.available)).collect();
+    let used: Vec<(f64, f64)> = fund
+        .waterfall
+        .iter()
+        .map(|l| (l.used, l.available))
+        .collect();
     assert_eq!(used, vec![(50.0, 50.0), (40.0, 40.0), (20.0, 20.0)]);
     assert_eq!(fund.unfunded, 310.0);
 }

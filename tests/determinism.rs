@@ -13,7 +13,11 @@ use clearstress::tail::{required_top, TopK};
 fn book() -> Snapshot {
     let mut s = common::mixed_book();
     s.config.scenario.innovations = Innovations::StudentT;
-    s.config.scenario.jumps = Some(JumpConfig { intensity_per_year: 5.0, mean_sigmas: -2.0, stdev_sigmas: 1.0 });
+    s.config.scenario.jumps = Some(JumpConfig {
+        intensity_per_year: 5.0,
+        mean_sigmas: -2.0,
+        stdev_sigmas: 1.0,
+    });
     s.config.scenario.paths = 20_000;
     s.config.risk.steps = 2;
     s
@@ -24,7 +28,14 @@ fn margins_bits(s: &Snapshot, threads: usize, block: usize) -> Vec<u64> {
     s.config.scenario.block_size = block;
     let backend = CpuBackend::new(Some(threads)).unwrap();
     let r = engine::run(&backend, &s, RunLimits::default(), &|_| {}).unwrap();
-    r.margins.iter().flat_map(|m| m.measures.iter().flat_map(|x| [x.var.to_bits(), x.es.to_bits(), x.var_scenario])).collect()
+    r.margins
+        .iter()
+        .flat_map(|m| {
+            m.measures
+                .iter()
+                .flat_map(|x| [x.var.to_bits(), x.es.to_bits(), x.var_scenario])
+        })
+        .collect()
 }
 
 #[test]
@@ -32,7 +43,11 @@ fn margins_are_bit_identical_across_thread_counts_and_block_sizes() {
     let s = book();
     let reference = margins_bits(&s, 1, 4096);
     for (threads, block) in [(2, 4096), (1, 64), (2, 1000), (2, 20_000), (3, 333)] {
-        assert_eq!(margins_bits(&s, threads, block), reference, "threads {threads}, block {block}");
+        assert_eq!(
+            margins_bits(&s, threads, block),
+            reference,
+            "threads {threads}, block {block}"
+        );
     }
 }
 
@@ -40,7 +55,13 @@ fn margins_are_bit_identical_across_thread_counts_and_block_sizes() {
 fn a_split_scenario_range_merges_to_the_one_shot_result() {
     let s = book();
     let book = CompiledBook::compile(&s).unwrap();
-    let model = ScenarioModel::new(&s.market, &s.config.risk, &s.config.scenario, book.vol_assets.clone()).unwrap();
+    let model = ScenarioModel::new(
+        &s.market,
+        &s.config.risk,
+        &s.config.scenario,
+        book.vol_assets.clone(),
+    )
+    .unwrap();
     let backend = CpuBackend::new(Some(2)).unwrap();
     let plan = backend.prepare(&book, &model).unwrap();
     let n = 10_000;
@@ -65,7 +86,13 @@ fn a_split_scenario_range_merges_to_the_one_shot_result() {
 fn the_backend_draws_exactly_the_reference_scenarios() {
     let s = book();
     let book = CompiledBook::compile(&s).unwrap();
-    let model = ScenarioModel::new(&s.market, &s.config.risk, &s.config.scenario, book.vol_assets.clone()).unwrap();
+    let model = ScenarioModel::new(
+        &s.market,
+        &s.config.risk,
+        &s.config.scenario,
+        book.vol_assets.clone(),
+    )
+    .unwrap();
     let backend = CpuBackend::new(Some(2)).unwrap();
     let plan = backend.prepare(&book, &model).unwrap();
     let first = (1u64 << 33) + 5; // beyond 32 bits: the counter's high word is used
@@ -85,7 +112,13 @@ fn the_backend_draws_exactly_the_reference_scenarios() {
 fn scenario_values_are_pinned_for_a_fixed_seed() {
     let s = book();
     let book = CompiledBook::compile(&s).unwrap();
-    let model = ScenarioModel::new(&s.market, &s.config.risk, &s.config.scenario, book.vol_assets.clone()).unwrap();
+    let model = ScenarioModel::new(
+        &s.market,
+        &s.config.risk,
+        &s.config.scenario,
+        book.vol_assets.clone(),
+    )
+    .unwrap();
     let mut scratch = Scratch::default();
     let (mut r, mut v) = (vec![0.0; 3], vec![0.0; 3]);
     model.draw(0, &mut scratch, &mut r, &mut v);
@@ -94,10 +127,22 @@ fn scenario_values_are_pinned_for_a_fixed_seed() {
     let golden1 = r.clone();
     let expected0: [f64; 3] = GOLDEN_0;
     let expected1: [f64; 3] = GOLDEN_1;
-    for (x, e) in golden0.iter().chain(&golden1).zip(expected0.iter().chain(&expected1)) {
+    for (x, e) in golden0
+        .iter()
+        .chain(&golden1)
+        .zip(expected0.iter().chain(&expected1))
+    {
         assert!((x - e).abs() < 1e-15, "{x} vs {e}");
     }
 }
 
-const GOLDEN_0: [f64; 3] = [0.020152669978982272, -0.007327152405221206, 5.389997308475712e-5];
-const GOLDEN_1: [f64; 3] = [0.07369977152823645, 0.1327548510938951, -0.0017689647970022867];
+const GOLDEN_0: [f64; 3] = [
+    0.020152669978982272,
+    -0.007327152405221206,
+    5.389997308475712e-5,
+];
+const GOLDEN_1: [f64; 3] = [
+    0.07369977152823645,
+    0.1327548510938951,
+    -0.0017689647970022867,
+];

@@ -17,10 +17,15 @@ fn direct_loss(s: &Snapshot, m: usize, returns: &[f64], vol_factors: &[f64]) -> 
         let inst = &s.instruments[p.instrument];
         let (days_to_expiry, vol) = match inst.kind {
             InstrumentKind::Perpetual => (0.0, 0.0),
-            InstrumentKind::Future { expiry } => (f64::from(s.valuation_date.days_until(expiry)), 0.0),
+            InstrumentKind::Future { expiry } => {
+                (f64::from(s.valuation_date.days_until(expiry)), 0.0)
+            }
             InstrumentKind::Option { expiry, strike, .. } => (
                 f64::from(s.valuation_date.days_until(expiry)),
-                s.market.vol_surface.vol(inst.underlying, strike, expiry, s.valuation_date).unwrap(),
+                s.market
+                    .vol_surface
+                    .vol(inst.underlying, strike, expiry, s.valuation_date)
+                    .unwrap(),
             ),
         };
         let a = inst.underlying;
@@ -28,7 +33,10 @@ fn direct_loss(s: &Snapshot, m: usize, returns: &[f64], vol_factors: &[f64]) -> 
             inst,
             p.quantity,
             &s.market,
-            Horizon { days_to_expiry, days: horizon_days },
+            Horizon {
+                days_to_expiry,
+                days: horizon_days,
+            },
             1.0 + returns[a],
             vol_factors[a],
             vol,
@@ -47,7 +55,13 @@ fn direct_loss(s: &Snapshot, m: usize, returns: &[f64], vol_factors: &[f64]) -> 
 fn compiled_losses_equal_contract_by_contract_revaluation() {
     let s = common::mixed_book();
     let book = CompiledBook::compile(&s).unwrap();
-    let model = ScenarioModel::new(&s.market, &s.config.risk, &s.config.scenario, book.vol_assets.clone()).unwrap();
+    let model = ScenarioModel::new(
+        &s.market,
+        &s.config.risk,
+        &s.config.scenario,
+        book.vol_assets.clone(),
+    )
+    .unwrap();
     let backend = CpuBackend::new(Some(2)).unwrap();
     let plan = backend.prepare(&book, &model).unwrap();
     let block = backend.scenarios(&plan, 0..300).unwrap();
@@ -64,7 +78,10 @@ fn compiled_losses_equal_contract_by_contract_revaluation() {
             );
         }
     }
-    assert!(largest > 1e4, "the book must actually move: largest loss {largest}");
+    assert!(
+        largest > 1e4,
+        "the book must actually move: largest loss {largest}"
+    );
 }
 
 #[test]
@@ -72,7 +89,13 @@ fn extreme_moves_including_a_total_loss_revalue_exactly() {
     let s = common::mixed_book();
     let book = CompiledBook::compile(&s).unwrap();
     let backend = CpuBackend::new(Some(1)).unwrap();
-    let model = ScenarioModel::new(&s.market, &s.config.risk, &s.config.scenario, book.vol_assets.clone()).unwrap();
+    let model = ScenarioModel::new(
+        &s.market,
+        &s.config.risk,
+        &s.config.scenario,
+        book.vol_assets.clone(),
+    )
+    .unwrap();
     let plan = backend.prepare(&book, &model).unwrap();
     let moves = [(-0.99, 3.0), (-0.5, 2.0), (0.0, 0.3), (1.5, 0.5)];
     let mut block = ScenarioBlock::with_capacity(0, moves.len(), 3);
@@ -94,22 +117,39 @@ fn extreme_moves_including_a_total_loss_revalue_exactly() {
 #[test]
 fn a_synthetic_forward_is_immune_to_vol_shocks() {
     use clearstress::snapshot::{OptionRight, Settlement};
-    let mut s = common::market_snapshot(vec![common::asset("BTC", 97_600.0, 0.5)], vec![1.0], vec![common::member("A", "A")]);
+    let mut s = common::market_snapshot(
+        vec![common::asset("BTC", 97_600.0, 0.5)],
+        vec![1.0],
+        vec![common::member("A", "A")],
+    );
     let e = common::date("2025-05-20");
-    for (id, right, q) in [("C", OptionRight::Call, 10.0), ("P", OptionRight::Put, -10.0)] {
+    for (id, right, q) in [
+        ("C", OptionRight::Call, 10.0),
+        ("P", OptionRight::Put, -10.0),
+    ] {
         let i = common::add_instrument(
             &mut s,
             id,
             0,
             Settlement::Linear,
             1.0,
-            InstrumentKind::Option { expiry: e, strike: 90_000.0, right },
+            InstrumentKind::Option {
+                expiry: e,
+                strike: 90_000.0,
+                right,
+            },
         );
         common::hold(&mut s, 0, i, q);
     }
     let book = CompiledBook::compile(&s).unwrap();
     let backend = CpuBackend::new(Some(1)).unwrap();
-    let model = ScenarioModel::new(&s.market, &s.config.risk, &s.config.scenario, book.vol_assets.clone()).unwrap();
+    let model = ScenarioModel::new(
+        &s.market,
+        &s.config.risk,
+        &s.config.scenario,
+        book.vol_assets.clone(),
+    )
+    .unwrap();
     let plan = backend.prepare(&book, &model).unwrap();
     let mut block = ScenarioBlock::with_capacity(0, 3, 1);
     block.returns.copy_from_slice(&[-0.2, -0.2, -0.2]);
@@ -122,5 +162,8 @@ fn a_synthetic_forward_is_immune_to_vol_shocks() {
     let (t0, t1) = (89.0 / 365.0, 87.0 / 365.0);
     let (f0, f1) = (97_600.0, 97_600.0 * 0.8);
     let expected = -10.0 * ((-r * t1).exp() * (f1 - 90_000.0) - (-r * t0).exp() * (f0 - 90_000.0));
-    assert!((b - expected).abs() < 1e-6 * expected.abs(), "{b} vs {expected}");
+    assert!(
+        (b - expected).abs() < 1e-6 * expected.abs(),
+        "{b} vs {expected}"
+    );
 }

@@ -34,7 +34,10 @@ impl CpuBackend {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads.unwrap_or(0))
             .build()
-            .map_err(|e| BackendError::Unavailable { backend: "cpu", reason: e.to_string() })?;
+            .map_err(|e| BackendError::Unavailable {
+                backend: "cpu",
+                reason: e.to_string(),
+            })?;
         Ok(Self { pool })
     }
 
@@ -55,15 +58,18 @@ impl CpuPlan {
         let f = book.feature_count();
         let a = model.assets();
         let mut features = vec![0.0; (range.end - range.start) as usize * f];
-        features.par_chunks_mut(DRAW_CHUNK * f).enumerate().for_each(|(chunk, out)| {
-            let mut scratch = Scratch::default();
-            let (mut returns, mut vols) = (vec![0.0; a], vec![1.0; a]);
-            for (i, row) in out.chunks_mut(f).enumerate() {
-                let n = range.start + (chunk * DRAW_CHUNK + i) as u64;
-                model.draw(n, &mut scratch, &mut returns, &mut vols);
-                book.features(&returns, &vols, row);
-            }
-        });
+        features
+            .par_chunks_mut(DRAW_CHUNK * f)
+            .enumerate()
+            .for_each(|(chunk, out)| {
+                let mut scratch = Scratch::default();
+                let (mut returns, mut vols) = (vec![0.0; a], vec![1.0; a]);
+                for (i, row) in out.chunks_mut(f).enumerate() {
+                    let n = range.start + (chunk * DRAW_CHUNK + i) as u64;
+                    model.draw(n, &mut scratch, &mut returns, &mut vols);
+                    book.features(&returns, &vols, row);
+                }
+            });
         features
     }
 
@@ -71,14 +77,22 @@ impl CpuPlan {
         let f = self.book.feature_count();
         let mut features = vec![0.0; block.len() * f];
         features.par_chunks_mut(f).enumerate().for_each(|(s, row)| {
-            self.book.features(block.returns_of(s), block.vol_factors_of(s), row);
+            self.book
+                .features(block.returns_of(s), block.vol_factors_of(s), row);
         });
         features
     }
 
     /// Losses of members `members` in scenarios `tile` of `features`, written to
     /// `out` member-major with stride `out_stride` between members.
-    fn loss_tile(&self, features: &[f64], tile: Range<usize>, members: Range<usize>, out: &mut [f64], out_stride: usize) {
+    fn loss_tile(
+        &self,
+        features: &[f64],
+        tile: Range<usize>,
+        members: Range<usize>,
+        out: &mut [f64],
+        out_stride: usize,
+    ) {
         let book = &self.book;
         let (f, m_all) = (book.feature_count(), book.members);
         let (rows, cols) = (tile.end - tile.start, members.end - members.start);
@@ -126,18 +140,26 @@ impl Backend for CpuBackend {
     }
 
     fn prepare(&self, book: &CompiledBook, model: &ScenarioModel) -> Result<CpuPlan, BackendError> {
-        Ok(CpuPlan { book: book.clone(), model: model.clone() })
+        Ok(CpuPlan {
+            book: book.clone(),
+            model: model.clone(),
+        })
     }
 
     fn scenarios(&self, plan: &CpuPlan, range: Range<u64>) -> Result<ScenarioBlock, BackendError> {
         let model = &plan.model;
         let a = model.assets();
-        let mut block = ScenarioBlock::with_capacity(range.start, (range.end - range.start) as usize, a);
+        let mut block =
+            ScenarioBlock::with_capacity(range.start, (range.end - range.start) as usize, a);
         self.pool.install(|| {
-            block.returns.par_chunks_mut(a).zip(block.vol_factors.par_chunks_mut(a)).enumerate().for_each_init(
-                Scratch::default,
-                |scratch, (s, (returns, vols))| model.draw(range.start + s as u64, scratch, returns, vols),
-            );
+            block
+                .returns
+                .par_chunks_mut(a)
+                .zip(block.vol_factors.par_chunks_mut(a))
+                .enumerate()
+                .for_each_init(Scratch::default, |scratch, (s, (returns, vols))| {
+                    model.draw(range.start + s as u64, scratch, returns, vols)
+                });
         });
         Ok(block)
     }
@@ -147,33 +169,58 @@ impl Backend for CpuBackend {
         let mut losses = vec![0.0; members * scenarios];
         self.pool.install(|| {
             let features = plan.block_features(block);
-            losses.par_chunks_mut(MEMBER_GROUP * scenarios.max(1)).enumerate().for_each(|(g, out)| {
-                let first = g * MEMBER_GROUP;
-                let group = first..(first + MEMBER_GROUP).min(members);
-                plan.loss_tile(&features, 0..scenarios, group, out, scenarios);
-            });
+            losses
+                .par_chunks_mut(MEMBER_GROUP * scenarios.max(1))
+                .enumerate()
+                .for_each(|(g, out)| {
+                    let first = g * MEMBER_GROUP;
+                    let group = first..(first + MEMBER_GROUP).min(members);
+                    plan.loss_tile(&features, 0..scenarios, group, out, scenarios);
+                });
         });
-        Ok(LossBlock { first: block.first, scenarios, members, losses })
+        Ok(LossBlock {
+            first: block.first,
+            scenarios,
+            members,
+            losses,
+        })
     }
 
-    fn accumulate(&self, plan: &CpuPlan, range: Range<u64>, tails: &mut [TopK]) -> Result<(), BackendError> {
+    fn accumulate(
+        &self,
+        plan: &CpuPlan,
+        range: Range<u64>,
+        tails: &mut [TopK],
+    ) -> Result<(), BackendError> {
         let scenarios = (range.end - range.start) as usize;
         let members = plan.book.members;
         self.pool.install(|| {
             let features = plan.draw_features(range.clone());
-            tails.par_chunks_mut(MEMBER_GROUP).enumerate().for_each(|(g, group_tails)| {
-                let first = g * MEMBER_GROUP;
-                let group = first..(first + group_tails.len()).min(members);
-                let mut tile_losses = vec![0.0; SCENARIO_TILE * group_tails.len()];
-                for start in (0..scenarios).step_by(SCENARIO_TILE) {
-                    let tile = start..(start + SCENARIO_TILE).min(scenarios);
-                    let rows = tile.end - tile.start;
-                    plan.loss_tile(&features, tile, group.clone(), &mut tile_losses, SCENARIO_TILE);
-                    for (i, top) in group_tails.iter_mut().enumerate() {
-                        top.push_slice(&tile_losses[i * SCENARIO_TILE..i * SCENARIO_TILE + rows], range.start + start as u64);
+            tails
+                .par_chunks_mut(MEMBER_GROUP)
+                .enumerate()
+                .for_each(|(g, group_tails)| {
+                    let first = g * MEMBER_GROUP;
+                    let group = first..(first + group_tails.len()).min(members);
+                    let mut tile_losses = vec![0.0; SCENARIO_TILE * group_tails.len()];
+                    for start in (0..scenarios).step_by(SCENARIO_TILE) {
+                        let tile = start..(start + SCENARIO_TILE).min(scenarios);
+                        let rows = tile.end - tile.start;
+                        plan.loss_tile(
+                            &features,
+                            tile,
+                            group.clone(),
+                            &mut tile_losses,
+                            SCENARIO_TILE,
+                        );
+                        for (i, top) in group_tails.iter_mut().enumerate() {
+                            top.push_slice(
+                                &tile_losses[i * SCENARIO_TILE..i * SCENARIO_TILE + rows],
+                                range.start + start as u64,
+                            );
+                        }
                     }
-                }
-            });
+                });
         });
         Ok(())
     }

@@ -19,10 +19,16 @@ pub use cpu::CpuBackend;
 pub enum BackendError {
     /// The backend cannot run here (no device, no driver); the message says why.
     #[error("backend `{backend}` is not available: {reason}")]
-    Unavailable { backend: &'static str, reason: String },
+    Unavailable {
+        backend: &'static str,
+        reason: String,
+    },
     /// A device call failed.
     #[error("backend `{backend}`: {message}")]
-    Device { backend: &'static str, message: String },
+    Device {
+        backend: &'static str,
+        message: String,
+    },
 }
 
 /// Per-member losses for a range of scenarios, member-major:
@@ -53,15 +59,28 @@ pub trait Backend {
     /// A human-readable description of the backend and its device.
     fn describe(&self) -> String;
 
-    fn prepare(&self, book: &CompiledBook, model: &ScenarioModel) -> Result<Self::Plan, BackendError>;
+    fn prepare(
+        &self,
+        book: &CompiledBook,
+        model: &ScenarioModel,
+    ) -> Result<Self::Plan, BackendError>;
 
     /// Draws the market moves of scenarios `range`.
-    fn scenarios(&self, plan: &Self::Plan, range: Range<u64>) -> Result<ScenarioBlock, BackendError>;
+    fn scenarios(
+        &self,
+        plan: &Self::Plan,
+        range: Range<u64>,
+    ) -> Result<ScenarioBlock, BackendError>;
 
     /// Revalues every member in each of `block`'s market moves.
     fn revalue(&self, plan: &Self::Plan, block: &ScenarioBlock) -> Result<LossBlock, BackendError>;
 
     /// Draws and revalues scenarios `range` and pushes each member's losses into
     /// `tails[member]`, without materialising the block's moves on the host.
-    fn accumulate(&self, plan: &Self::Plan, range: Range<u64>, tails: &mut [TopK]) -> Result<(), BackendError>;
+    fn accumulate(
+        &self,
+        plan: &Self::Plan,
+        range: Range<u64>,
+        tails: &mut [TopK],
+    ) -> Result<(), BackendError>;
 }

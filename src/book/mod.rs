@@ -23,8 +23,13 @@ use crate::snapshot::{CollateralAsset, InstrumentKind, OptionRight, Settlement, 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum BookError {
     #[error("instrument `{instrument}`: no implied vol for underlying `{underlying}` in the vol surface")]
-    NoImpliedVol { instrument: String, underlying: String },
-    #[error("collateral of member `{member}` in `{asset}`: no haircut configured (collateral.haircuts)")]
+    NoImpliedVol {
+        instrument: String,
+        underlying: String,
+    },
+    #[error(
+        "collateral of member `{member}` in `{asset}`: no haircut configured (collateral.haircuts)"
+    )]
     NoHaircut { member: String, asset: String },
 }
 
@@ -64,7 +69,14 @@ impl OptionSeries {
     pub fn pnl(&self, j: usize, ret: f64, vol_factor: f64) -> f64 {
         let relative = 1.0 + ret;
         let forward = self.spot[j] * relative * self.carry1[j];
-        let v1 = black76(self.right[j], forward, self.strike[j], self.vol[j] * vol_factor, self.tau1[j], self.discount1[j]);
+        let v1 = black76(
+            self.right[j],
+            forward,
+            self.strike[j],
+            self.vol[j] * vol_factor,
+            self.tau1[j],
+            self.discount1[j],
+        );
         match self.settlement[j] {
             Settlement::Linear => v1 - self.value0[j],
             Settlement::Inverse => v1 - self.value0[j] * relative,
@@ -111,18 +123,27 @@ impl CompiledBook {
             let instrument = &snapshot.instruments[p.instrument];
             let a = instrument.underlying;
             let asset = &market.assets[a];
-            let (s0, b, m, q) = (asset.spot, asset.basis, instrument.contract_size, p.quantity);
+            let (s0, b, m, q) = (
+                asset.spot,
+                asset.basis,
+                instrument.contract_size,
+                p.quantity,
+            );
             let days_to_expiry = match instrument.kind {
                 InstrumentKind::Perpetual => 0.0,
                 InstrumentKind::Future { expiry } | InstrumentKind::Option { expiry, .. } => {
                     f64::from(valuation_date.days_until(expiry))
                 }
             };
-            let h = Horizon { days_to_expiry, days: horizon_days };
+            let h = Horizon {
+                days_to_expiry,
+                days: horizon_days,
+            };
             let (tau0, tau1) = (h.tau0(), h.tau1());
             let w = &mut asset_weights[a * members + p.member];
             // Exposure e and constant c with P&L = e (R - 1) + c; the loss is -P&L.
-            let (exposure, pnl_constant, notional) = match (instrument.kind, instrument.settlement) {
+            let (exposure, pnl_constant, notional) = match (instrument.kind, instrument.settlement)
+            {
                 (InstrumentKind::Perpetual, Settlement::Linear) => {
                     let funding = m * s0 * asset.funding_rate_8h * periods;
                     (q * m * s0, -q * funding, (q * m * s0).abs())
@@ -133,17 +154,38 @@ impl CompiledBook {
                 }
                 (InstrumentKind::Future { .. }, Settlement::Linear) => {
                     let (c0, c1) = ((b * tau0).exp(), (b * tau1).exp());
-                    (q * m * s0 * c1, q * m * s0 * (c1 - c0), (q * m * s0 * c0).abs())
+                    (
+                        q * m * s0 * c1,
+                        q * m * s0 * (c1 - c0),
+                        (q * m * s0 * c0).abs(),
+                    )
                 }
                 (InstrumentKind::Future { .. }, Settlement::Inverse) => {
                     let (d0, d1) = ((-b * tau0).exp(), (-b * tau1).exp());
                     (q * m * d0, q * m * (d0 - d1), (q * m).abs())
                 }
-                (InstrumentKind::Option { strike, right, expiry }, settlement) => {
-                    let vol = market.vol_surface.vol(a, strike, expiry, valuation_date).ok_or_else(|| {
-                        BookError::NoImpliedVol { instrument: instrument.id.clone(), underlying: asset.id.clone() }
-                    })?;
-                    let key = (a, strike.to_bits(), expiry.days_since_epoch(), right == OptionRight::Call, settlement == Settlement::Inverse);
+                (
+                    InstrumentKind::Option {
+                        strike,
+                        right,
+                        expiry,
+                    },
+                    settlement,
+                ) => {
+                    let vol = market
+                        .vol_surface
+                        .vol(a, strike, expiry, valuation_date)
+                        .ok_or_else(|| BookError::NoImpliedVol {
+                            instrument: instrument.id.clone(),
+                            underlying: asset.id.clone(),
+                        })?;
+                    let key = (
+                        a,
+                        strike.to_bits(),
+                        expiry.days_since_epoch(),
+                        right == OptionRight::Call,
+                        settlement == Settlement::Inverse,
+                    );
                     let j = *series_of.entry(key).or_insert_with(|| {
                         let (carry0, carry1) = ((b * tau0).exp(), (b * tau1).exp());
                         options.underlying.push(a);
@@ -155,7 +197,14 @@ impl CompiledBook {
                         options.tau1.push(tau1);
                         options.vol.push(vol);
                         options.discount1.push(discount(market, tau1));
-                        options.value0.push(black76(right, s0 * carry0, strike, vol, tau0, discount(market, tau0)));
+                        options.value0.push(black76(
+                            right,
+                            s0 * carry0,
+                            strike,
+                            vol,
+                            tau0,
+                            discount(market, tau0),
+                        ));
                         option_weights.push(Vec::new());
                         option_weights.len() - 1
                     });
@@ -175,9 +224,11 @@ impl CompiledBook {
                 CollateralAsset::Usd => "USD",
                 CollateralAsset::Asset(a) => market.assets[a].id.as_str(),
             };
-            let haircut = *snapshot.config.collateral.haircuts.get(id).ok_or_else(|| BookError::NoHaircut {
-                member: snapshot.members[c.member].id.clone(),
-                asset: id.to_string(),
+            let haircut = *snapshot.config.collateral.haircuts.get(id).ok_or_else(|| {
+                BookError::NoHaircut {
+                    member: snapshot.members[c.member].id.clone(),
+                    asset: id.to_string(),
+                }
             })?;
             match c.asset {
                 CollateralAsset::Usd => collateral_value[c.member] += c.amount * (1.0 - haircut),
@@ -199,7 +250,16 @@ impl CompiledBook {
         let mut vol_assets: Vec<usize> = options.underlying.clone();
         vol_assets.sort_unstable();
         vol_assets.dedup();
-        Ok(Self { members, assets, weights, constant, options, collateral_value, gross_notional, vol_assets })
+        Ok(Self {
+            members,
+            assets,
+            weights,
+            constant,
+            options,
+            collateral_value,
+            gross_notional,
+            vol_assets,
+        })
     }
 
     /// Features per scenario: asset returns, then option-series P&Ls.
@@ -220,6 +280,11 @@ impl CompiledBook {
     /// Member `m`'s loss given one scenario's features: the direct sum, used as the
     /// reference for the backends' matrix products.
     pub fn member_loss(&self, features: &[f64], m: usize) -> f64 {
-        self.constant[m] + features.iter().enumerate().map(|(f, x)| x * self.weights[f * self.members + m]).sum::<f64>()
+        self.constant[m]
+            + features
+                .iter()
+                .enumerate()
+                .map(|(f, x)| x * self.weights[f * self.members + m])
+                .sum::<f64>()
     }
 }

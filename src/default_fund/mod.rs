@@ -111,48 +111,89 @@ pub fn size(input: &DefaultFundInput) -> DefaultFund {
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let top = |k: usize| ranked.iter().take(k).map(|g| g.1).sum::<f64>();
         let (cover1, cover2, cover_n) = (top(1), top(2), top(n));
-        for (driver, (k, amount)) in drivers.iter_mut().zip([(1, cover1), (2, cover2), (n, cover_n)]) {
+        for (driver, (k, amount)) in
+            drivers
+                .iter_mut()
+                .zip([(1, cover1), (2, cover2), (n, cover_n)])
+        {
             if amount > driver.amount || (s == 0 && driver.groups.is_empty()) {
-                *driver = CoverDriver { amount, scenario: s, groups: ranked.iter().take(k).copied().collect() };
+                *driver = CoverDriver {
+                    amount,
+                    scenario: s,
+                    groups: ranked.iter().take(k).copied().collect(),
+                };
             }
         }
-        per_scenario.push(ScenarioCover { group_uncovered, cover1, cover2, cover_n });
+        per_scenario.push(ScenarioCover {
+            group_uncovered,
+            cover1,
+            cover2,
+            cover_n,
+        });
     }
     let [cover1, cover2, requirement] = drivers;
 
     let weights: Vec<f64> = match input.allocation {
         AllocationRule::InitialMargin => input.initial_margin.to_vec(),
         AllocationRule::StressLoss => (0..members)
-            .map(|m| (0..scenarios).map(|s| uncovered(input, s, m)).fold(0.0, f64::max))
+            .map(|m| {
+                (0..scenarios)
+                    .map(|s| uncovered(input, s, m))
+                    .fold(0.0, f64::max)
+            })
             .collect(),
     };
     let total_weight: f64 = weights.iter().sum();
     let allocation = (0..members)
         .map(|m| {
-            let share = if total_weight > 0.0 { weights[m] / total_weight } else { 1.0 / members as f64 };
+            let share = if total_weight > 0.0 {
+                weights[m] / total_weight
+            } else {
+                1.0 / members as f64
+            };
             let required = share * requirement.amount;
             let current = input.contributions[m];
-            MemberAllocation { share, required, current, top_up: required - current }
+            MemberAllocation {
+                share,
+                required,
+                current,
+                top_up: required - current,
+            }
         })
         .collect();
 
     let defaulting: Vec<bool> = {
         let groups_in: Vec<usize> = requirement.groups.iter().map(|g| g.0).collect();
-        (0..members).map(|m| groups_in.contains(&input.group_of[m])).collect()
+        (0..members)
+            .map(|m| groups_in.contains(&input.group_of[m]))
+            .collect()
     };
-    let defaulters_fund: f64 = (0..members).filter(|&m| defaulting[m]).map(|m| input.contributions[m]).sum();
-    let survivors_fund: f64 = (0..members).filter(|&m| !defaulting[m]).map(|m| input.contributions[m]).sum();
+    let defaulters_fund: f64 = (0..members)
+        .filter(|&m| defaulting[m])
+        .map(|m| input.contributions[m])
+        .sum();
+    let survivors_fund: f64 = (0..members)
+        .filter(|&m| !defaulting[m])
+        .map(|m| input.contributions[m])
+        .sum();
     let mut remaining = requirement.amount;
     let waterfall: Vec<WaterfallLayer> = [
         ("defaulters' default fund contributions", defaulters_fund),
         ("CCP skin in the game", input.skin_in_the_game),
-        ("surviving members' default fund contributions", survivors_fund),
+        (
+            "surviving members' default fund contributions",
+            survivors_fund,
+        ),
     ]
     .into_iter()
     .map(|(name, available)| {
         let used = remaining.min(available);
         remaining -= used;
-        WaterfallLayer { name, available, used }
+        WaterfallLayer {
+            name,
+            available,
+            used,
+        }
     })
     .collect();
 
@@ -170,5 +211,9 @@ pub fn size(input: &DefaultFundInput) -> DefaultFund {
 }
 
 fn empty_driver() -> CoverDriver {
-    CoverDriver { amount: 0.0, scenario: 0, groups: Vec::new() }
+    CoverDriver {
+        amount: 0.0,
+        scenario: 0,
+        groups: Vec::new(),
+    }
 }

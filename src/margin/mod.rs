@@ -20,7 +20,9 @@ pub struct MemberMargin {
 
 impl MemberMargin {
     pub fn at(&self, confidence: f64) -> Option<&TailMeasure> {
-        self.measures.iter().find(|m| (m.confidence - confidence).abs() < 1e-12)
+        self.measures
+            .iter()
+            .find(|m| (m.confidence - confidence).abs() < 1e-12)
     }
 }
 
@@ -46,7 +48,10 @@ pub fn margins(
         .zip(collateral)
         .map(|(tail, &collateral)| {
             let top = tail.sorted();
-            let measures: Vec<TailMeasure> = confidences.iter().map(|&a| tail_measure(&top, scenarios, a)).collect();
+            let measures: Vec<TailMeasure> = confidences
+                .iter()
+                .map(|&a| tail_measure(&top, scenarios, a))
+                .collect();
             let at_rule = measures
                 .iter()
                 .find(|m| (m.confidence - rule.confidence).abs() < 1e-12)
@@ -55,7 +60,12 @@ pub fn margins(
                     MarginMeasure::ExpectedShortfall => m.es,
                 });
             let initial_margin = at_rule.max(0.0);
-            MemberMargin { measures, initial_margin, collateral, excess: collateral - initial_margin }
+            MemberMargin {
+                measures,
+                initial_margin,
+                collateral,
+                excess: collateral - initial_margin,
+            }
         })
         .collect()
 }

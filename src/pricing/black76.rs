@@ -22,7 +22,14 @@ pub fn norm_cdf(x: f64) -> f64 {
 ///
 /// `forward` and `strike` > 0, `vol` >= 0, `tau` (years) >= 0, `discount` = exp(-r tau).
 #[inline]
-pub fn black76(right: OptionRight, forward: f64, strike: f64, vol: f64, tau: f64, discount: f64) -> f64 {
+pub fn black76(
+    right: OptionRight,
+    forward: f64,
+    strike: f64,
+    vol: f64,
+    tau: f64,
+    discount: f64,
+) -> f64 {
     let total_vol = vol * tau.sqrt();
     if total_vol <= 1e-12 {
         let intrinsic = match right {

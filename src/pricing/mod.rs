@@ -85,14 +85,24 @@ pub fn position_pnl(
             m * (s1 * (b * horizon.tau1()).exp() - s0 * (b * horizon.tau0()).exp())
         }
         (InstrumentKind::Future { .. }, Settlement::Inverse) => {
-            let (f0, f1) = (s0 * (b * horizon.tau0()).exp(), s1 * (b * horizon.tau1()).exp());
+            let (f0, f1) = (
+                s0 * (b * horizon.tau0()).exp(),
+                s1 * (b * horizon.tau1()).exp(),
+            );
             m * (s1 / f0 - s1 / f1)
         }
         (InstrumentKind::Option { strike, right, .. }, settlement) => {
             let (tau0, tau1) = (horizon.tau0(), horizon.tau1());
             let (d0, d1) = (discount(market, tau0), discount(market, tau1));
             let v0 = black76(right, s0 * (b * tau0).exp(), strike, implied_vol, tau0, d0);
-            let v1 = black76(right, s1 * (b * tau1).exp(), strike, implied_vol * vol_factor, tau1, d1);
+            let v1 = black76(
+                right,
+                s1 * (b * tau1).exp(),
+                strike,
+                implied_vol * vol_factor,
+                tau1,
+                d1,
+            );
             match settlement {
                 Settlement::Linear => m * (v1 - v0),
                 Settlement::Inverse => m * (v1 - v0 * relative),

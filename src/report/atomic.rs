@@ -16,15 +16,24 @@ pub struct AtomicDir {
 
 impl AtomicDir {
     pub fn create(target: &Path) -> std::io::Result<Self> {
-        let name = target.file_name().map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
-        let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let name = target
+            .file_name()
+            .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+        let parent = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         std::fs::create_dir_all(parent)?;
         let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
         if staging.exists() {
             std::fs::remove_dir_all(&staging)?;
         }
         std::fs::create_dir(&staging)?;
-        Ok(Self { target: target.to_path_buf(), staging, committed: false })
+        Ok(Self {
+            target: target.to_path_buf(),
+            staging,
+            committed: false,
+        })
     }
 
     /// Where to write the files before the commit.
@@ -37,7 +46,9 @@ impl AtomicDir {
         if self.target.exists() {
             let old = self.staging.with_file_name(format!(
                 ".{}.old-{}",
-                self.target.file_name().map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned()),
+                self.target
+                    .file_name()
+                    .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned()),
                 std::process::id()
             ));
             std::fs::rename(&self.target, &old)?;

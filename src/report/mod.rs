@@ -54,29 +54,62 @@ pub fn confidence_label(confidence: f64) -> String {
 pub fn margins_table(snapshot: &Snapshot, result: &RunResult) -> OutputTable {
     let m = &result.margins;
     let mut table = OutputTable::default()
-        .text("member_id", snapshot.members.iter().map(|x| x.id.clone()).collect())
-        .text("name", snapshot.members.iter().map(|x| x.name.clone()).collect())
-        .text("group", snapshot.members.iter().map(|x| x.group.clone()).collect())
+        .text(
+            "member_id",
+            snapshot.members.iter().map(|x| x.id.clone()).collect(),
+        )
+        .text(
+            "name",
+            snapshot.members.iter().map(|x| x.name.clone()).collect(),
+        )
+        .text(
+            "group",
+            snapshot.members.iter().map(|x| x.group.clone()).collect(),
+        )
         .number("gross_notional", result.gross_notional.clone())
         .number("collateral", m.iter().map(|x| x.collateral).collect())
-        .number("initial_margin", m.iter().map(|x| x.initial_margin).collect())
+        .number(
+            "initial_margin",
+            m.iter().map(|x| x.initial_margin).collect(),
+        )
         .number("excess", m.iter().map(|x| x.excess).collect())
-        .number("margin_call", m.iter().map(|x| (-x.excess).max(0.0)).collect());
+        .number(
+            "margin_call",
+            m.iter().map(|x| (-x.excess).max(0.0)).collect(),
+        );
     for (i, &c) in result.confidences.iter().enumerate() {
         let label = confidence_label(c);
         table = table
-            .number(&format!("var_{label}"), m.iter().map(|x| x.measures[i].var).collect())
-            .count(&format!("var_{label}_scenario"), m.iter().map(|x| x.measures[i].var_scenario).collect())
-            .number(&format!("es_{label}"), m.iter().map(|x| x.measures[i].es).collect())
-            .number(&format!("es_{label}_stderr"), m.iter().map(|x| x.measures[i].es_std_error).collect());
+            .number(
+                &format!("var_{label}"),
+                m.iter().map(|x| x.measures[i].var).collect(),
+            )
+            .count(
+                &format!("var_{label}_scenario"),
+                m.iter().map(|x| x.measures[i].var_scenario).collect(),
+            )
+            .number(
+                &format!("es_{label}"),
+                m.iter().map(|x| x.measures[i].es).collect(),
+            )
+            .number(
+                &format!("es_{label}_stderr"),
+                m.iter().map(|x| x.measures[i].es_std_error).collect(),
+            );
     }
     table
 }
 
 pub fn stress_losses_table(snapshot: &Snapshot, result: &RunResult) -> OutputTable {
     let losses = &result.stress_losses;
-    let (mut scenario, mut member, mut group, mut loss, mut collateral, mut uncovered) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut scenario, mut member, mut group, mut loss, mut collateral, mut uncovered) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
     for (s, stress) in snapshot.stress.iter().enumerate() {
         for (m, info) in snapshot.members.iter().enumerate() {
             let l = losses.loss(m, s);
@@ -101,34 +134,62 @@ pub fn stress_losses_table(snapshot: &Snapshot, result: &RunResult) -> OutputTab
 pub fn default_fund_table(snapshot: &Snapshot, result: &RunResult) -> OutputTable {
     let a = &result.default_fund.allocation;
     OutputTable::default()
-        .text("member_id", snapshot.members.iter().map(|x| x.id.clone()).collect())
-        .text("group", snapshot.members.iter().map(|x| x.group.clone()).collect())
+        .text(
+            "member_id",
+            snapshot.members.iter().map(|x| x.id.clone()).collect(),
+        )
+        .text(
+            "group",
+            snapshot.members.iter().map(|x| x.group.clone()).collect(),
+        )
         .number("share", a.iter().map(|x| x.share).collect())
-        .number("required_contribution", a.iter().map(|x| x.required).collect())
-        .number("current_contribution", a.iter().map(|x| x.current).collect())
+        .number(
+            "required_contribution",
+            a.iter().map(|x| x.required).collect(),
+        )
+        .number(
+            "current_contribution",
+            a.iter().map(|x| x.current).collect(),
+        )
         .number("top_up", a.iter().map(|x| x.top_up).collect())
 }
 
 pub fn default_fund_scenarios_table(snapshot: &Snapshot, result: &RunResult) -> OutputTable {
     let per = &result.default_fund.per_scenario;
     let ranked = |s: usize, k: usize| -> (String, f64) {
-        let mut groups: Vec<(usize, f64)> = per[s].group_uncovered.iter().copied().enumerate().collect();
+        let mut groups: Vec<(usize, f64)> =
+            per[s].group_uncovered.iter().copied().enumerate().collect();
         groups.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        groups.get(k).map_or((String::new(), 0.0), |&(g, x)| (result.group_names[g].clone(), x))
+        groups.get(k).map_or((String::new(), 0.0), |&(g, x)| {
+            (result.group_names[g].clone(), x)
+        })
     };
     let n = per.len();
     OutputTable::default()
-        .text("scenario", snapshot.stress.iter().map(|s| s.name.clone()).collect())
+        .text(
+            "scenario",
+            snapshot.stress.iter().map(|s| s.name.clone()).collect(),
+        )
         .number("cover1", per.iter().map(|x| x.cover1).collect())
         .number("cover2", per.iter().map(|x| x.cover2).collect())
         .number("cover_n", per.iter().map(|x| x.cover_n).collect())
         .text("largest_group", (0..n).map(|s| ranked(s, 0).0).collect())
-        .number("largest_group_loss", (0..n).map(|s| ranked(s, 0).1).collect())
+        .number(
+            "largest_group_loss",
+            (0..n).map(|s| ranked(s, 0).1).collect(),
+        )
         .text("second_group", (0..n).map(|s| ranked(s, 1).0).collect())
-        .number("second_group_loss", (0..n).map(|s| ranked(s, 1).1).collect())
+        .number(
+            "second_group_loss",
+            (0..n).map(|s| ranked(s, 1).1).collect(),
+        )
 }
 
-fn driver_json(result: &RunResult, snapshot: &Snapshot, driver: &crate::default_fund::CoverDriver) -> Value {
+fn driver_json(
+    result: &RunResult,
+    snapshot: &Snapshot,
+    driver: &crate::default_fund::CoverDriver,
+) -> Value {
     json!({
         "amount": driver.amount,
         "scenario": snapshot.stress.get(driver.scenario).map(|s| s.name.clone()),
@@ -145,7 +206,12 @@ fn driver_json(result: &RunResult, snapshot: &Snapshot, driver: &crate::default_
 pub fn summary_json(snapshot: &Snapshot, result: &RunResult) -> Value {
     let margins = &result.margins;
     let mut order: Vec<usize> = (0..margins.len()).collect();
-    order.sort_by(|&a, &b| margins[b].initial_margin.total_cmp(&margins[a].initial_margin).then(a.cmp(&b)));
+    order.sort_by(|&a, &b| {
+        margins[b]
+            .initial_margin
+            .total_cmp(&margins[a].initial_margin)
+            .then(a.cmp(&b))
+    });
     let label = confidence_label(result.margin_rule.confidence);
     let df = &result.default_fund;
     let current_total: f64 = snapshot.members.iter().map(|m| m.df_contribution).sum();
@@ -212,11 +278,19 @@ fn timings_json(result: &RunResult) -> Value {
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Writes every output into `out` atomically; returns the committed folder.
-pub fn write_outputs(out: &Path, snapshot: &Snapshot, result: &RunResult, context: &RunContext) -> Result<PathBuf, ReportError> {
+pub fn write_outputs(
+    out: &Path,
+    snapshot: &Snapshot,
+    result: &RunResult,
+    context: &RunContext,
+) -> Result<PathBuf, ReportError> {
     let io = |path: &Path| {
         let path = path.display().to_string();
         move |source| ReportError::Io { path, source }
@@ -225,13 +299,24 @@ pub fn write_outputs(out: &Path, snapshot: &Snapshot, result: &RunResult, contex
     let dir = staged.path().to_path_buf();
     let tables = [
         ("margins.parquet", margins_table(snapshot, result)),
-        ("stress_losses.parquet", stress_losses_table(snapshot, result)),
+        (
+            "stress_losses.parquet",
+            stress_losses_table(snapshot, result),
+        ),
         ("default_fund.parquet", default_fund_table(snapshot, result)),
-        ("default_fund_scenarios.parquet", default_fund_scenarios_table(snapshot, result)),
+        (
+            "default_fund_scenarios.parquet",
+            default_fund_scenarios_table(snapshot, result),
+        ),
     ];
     for (name, table) in &tables {
         let path = dir.join(name);
-        table.write_parquet(&path).map_err(|source| ReportError::Parquet { path: path.display().to_string(), source })?;
+        table
+            .write_parquet(&path)
+            .map_err(|source| ReportError::Parquet {
+                path: path.display().to_string(),
+                source,
+            })?;
     }
     let summary = serde_json::to_string_pretty(&summary_json(snapshot, result)).unwrap_or_default();
     std::fs::write(dir.join("summary.json"), summary).map_err(io(&dir.join("summary.json")))?;
@@ -257,7 +342,11 @@ pub fn write_outputs(out: &Path, snapshot: &Snapshot, result: &RunResult, contex
         "outputs": outputs,
     });
     let manifest_path = dir.join("manifest.json");
-    std::fs::write(&manifest_path, serde_json::to_string_pretty(&manifest).unwrap_or_default()).map_err(io(&manifest_path))?;
+    std::fs::write(
+        &manifest_path,
+        serde_json::to_string_pretty(&manifest).unwrap_or_default(),
+    )
+    .map_err(io(&manifest_path))?;
     staged.commit().map_err(io(out))
 }
 
@@ -293,14 +382,21 @@ pub fn terminal_summary(snapshot: &Snapshot, result: &RunResult) -> String {
         label.replace('_', ".")
     );
     let mut order: Vec<usize> = (0..margins.len()).collect();
-    order.sort_by(|&a, &b| margins[b].initial_margin.total_cmp(&margins[a].initial_margin).then(a.cmp(&b)));
+    order.sort_by(|&a, &b| {
+        margins[b]
+            .initial_margin
+            .total_cmp(&margins[a].initial_margin)
+            .then(a.cmp(&b))
+    });
     let _ = writeln!(
         s,
         "{:<8} {:<34} {:>16} {:>16} {:>16} {:>10}",
         "member", "name", "initial margin", "collateral", "excess", "ES s.e."
     );
     for &m in order.iter().take(15) {
-        let se = margins[m].at(rule.confidence).map_or(0.0, |x| x.es_std_error);
+        let se = margins[m]
+            .at(rule.confidence)
+            .map_or(0.0, |x| x.es_std_error);
         let _ = writeln!(
             s,
             "{:<8} {:<34} {:>16} {:>16} {:>16} {:>9.2}%",
@@ -313,10 +409,15 @@ pub fn terminal_summary(snapshot: &Snapshot, result: &RunResult) -> String {
         );
     }
     if order.len() > 15 {
-        let _ = writeln!(s, "... and {} more members (margins.parquet)", order.len() - 15);
+        let _ = writeln!(
+            s,
+            "... and {} more members (margins.parquet)",
+            order.len() - 15
+        );
     }
     let total_im: f64 = margins.iter().map(|m| m.initial_margin).sum();
-    let calls: Vec<&crate::margin::MemberMargin> = margins.iter().filter(|m| m.excess < 0.0).collect();
+    let calls: Vec<&crate::margin::MemberMargin> =
+        margins.iter().filter(|m| m.excess < 0.0).collect();
     let _ = writeln!(
         s,
         "\ntotal initial margin {}; {} members short of margin by {} in all\n",
@@ -327,11 +428,31 @@ pub fn terminal_summary(snapshot: &Snapshot, result: &RunResult) -> String {
     let df = &result.default_fund;
     let scenario_name = |i: usize| snapshot.stress.get(i).map_or("-", |x| x.name.as_str());
     let groups = |d: &crate::default_fund::CoverDriver| {
-        d.groups.iter().map(|&(g, x)| format!("{} ({})", result.group_names[g], money(x))).collect::<Vec<_>>().join(" + ")
+        d.groups
+            .iter()
+            .map(|&(g, x)| format!("{} ({})", result.group_names[g], money(x)))
+            .collect::<Vec<_>>()
+            .join(" + ")
     };
-    let _ = writeln!(s, "default fund over {} stress scenarios:", snapshot.stress.len());
-    let _ = writeln!(s, "  Cover-1 {:>16}  in {}: {}", money(df.cover1.amount), scenario_name(df.cover1.scenario), groups(&df.cover1));
-    let _ = writeln!(s, "  Cover-2 {:>16}  in {}: {}", money(df.cover2.amount), scenario_name(df.cover2.scenario), groups(&df.cover2));
+    let _ = writeln!(
+        s,
+        "default fund over {} stress scenarios:",
+        snapshot.stress.len()
+    );
+    let _ = writeln!(
+        s,
+        "  Cover-1 {:>16}  in {}: {}",
+        money(df.cover1.amount),
+        scenario_name(df.cover1.scenario),
+        groups(&df.cover1)
+    );
+    let _ = writeln!(
+        s,
+        "  Cover-2 {:>16}  in {}: {}",
+        money(df.cover2.amount),
+        scenario_name(df.cover2.scenario),
+        groups(&df.cover2)
+    );
     let current: f64 = snapshot.members.iter().map(|m| m.df_contribution).sum();
     let _ = writeln!(
         s,
@@ -346,9 +467,20 @@ pub fn terminal_summary(snapshot: &Snapshot, result: &RunResult) -> String {
     );
     let _ = writeln!(s, "  waterfall in that scenario:");
     for layer in &df.waterfall {
-        let _ = writeln!(s, "    {:<48} {:>16} of {:>16}", layer.name, money(layer.used), money(layer.available));
+        let _ = writeln!(
+            s,
+            "    {:<48} {:>16} of {:>16}",
+            layer.name,
+            money(layer.used),
+            money(layer.available)
+        );
     }
-    let _ = writeln!(s, "    {:<48} {:>16}", "left unfunded (assessments)", money(df.unfunded));
+    let _ = writeln!(
+        s,
+        "    {:<48} {:>16}",
+        "left unfunded (assessments)",
+        money(df.unfunded)
+    );
     s
 }
 

@@ -30,7 +30,8 @@ impl OutputTable {
     }
 
     pub fn number(mut self, name: &str, values: Vec<f64>) -> Self {
-        self.columns.push((name.to_string(), Column::Number(values)));
+        self.columns
+            .push((name.to_string(), Column::Number(values)));
         self
     }
 
@@ -70,7 +71,9 @@ impl OutputTable {
     pub fn write_parquet(&self, path: &Path) -> Result<(), parquet::errors::ParquetError> {
         let batch = self.to_record_batch()?;
         let file = std::fs::File::create(path)?;
-        let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
+        let props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .build();
         let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(props))?;
         writer.write(&batch)?;
         writer.close()?;

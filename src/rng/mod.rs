@@ -77,7 +77,9 @@ pub struct ScenarioRng {
 
 impl ScenarioRng {
     pub fn new(seed: u64) -> Self {
-        Self { key: [seed as u32, (seed >> 32) as u32] }
+        Self {
+            key: [seed as u32, (seed >> 32) as u32],
+        }
     }
 
     /// The four raw words of `block` in `stream` at (scenario, step).
@@ -96,7 +98,8 @@ impl ScenarioRng {
     /// The four uniforms of `block`.
     #[inline(always)]
     pub fn uniforms(&self, scenario: u64, step: u32, stream: Stream, block: u32) -> [f64; 4] {
-        self.bits(scenario, step, stream, block).map(uniform_from_bits)
+        self.bits(scenario, step, stream, block)
+            .map(uniform_from_bits)
     }
 
     /// Fills `out` with normals `0..out.len()` of `stream` at (scenario, step).
@@ -107,7 +110,12 @@ impl ScenarioRng {
             let (mut radius, mut angle) = ([0.5; PAIRS], [0.5; PAIRS]);
             let blocks = chunk.len().div_ceil(4);
             for b in 0..blocks {
-                let u = self.uniforms(scenario, step, stream, (batch * BLOCKS_PER_BATCH + b) as u32);
+                let u = self.uniforms(
+                    scenario,
+                    step,
+                    stream,
+                    (batch * BLOCKS_PER_BATCH + b) as u32,
+                );
                 radius[2 * b] = u[0];
                 angle[2 * b] = u[1];
                 radius[2 * b + 1] = u[2];
@@ -136,7 +144,12 @@ pub struct PhiloxRng {
 
 impl PhiloxRng {
     pub fn new(seed: u64) -> Self {
-        Self { rng: ScenarioRng::new(seed), position: 0, buffered: [0; 4], used: 4 }
+        Self {
+            rng: ScenarioRng::new(seed),
+            position: 0,
+            buffered: [0; 4],
+            used: 4,
+        }
     }
 }
 
@@ -224,8 +237,14 @@ mod tests {
         let mean = s1 / count;
         let var = s2 / count;
         assert!(mean.abs() < 5.0 / count.sqrt(), "mean {mean}");
-        assert!((var - 1.0).abs() < 5.0 * (2.0 / count).sqrt(), "variance {var}");
-        assert!((s4 / count - 3.0).abs() < 5.0 * (96.0 / count).sqrt(), "fourth moment");
+        assert!(
+            (var - 1.0).abs() < 5.0 * (2.0 / count).sqrt(),
+            "variance {var}"
+        );
+        assert!(
+            (s4 / count - 3.0).abs() < 5.0 * (96.0 / count).sqrt(),
+            "fourth moment"
+        );
     }
 
     #[test]

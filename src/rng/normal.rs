@@ -67,7 +67,11 @@ pub fn sin_cos_turns(u: f64) -> (f64, f64) {
     let cos = 1.0 - (0.5 * z - z * (z * (C1 + z * (C2 + z * (C3 + z * (C4 + z * (C5 + z * C6)))))));
     // Quarter turns q: (sin, cos) of q pi/2 + x.
     let quadrant = (q as i64) & 3;
-    let (s, c) = if quadrant & 1 == 1 { (cos, -sin) } else { (sin, cos) };
+    let (s, c) = if quadrant & 1 == 1 {
+        (cos, -sin)
+    } else {
+        (sin, cos)
+    };
     if quadrant & 2 == 2 {
         (-s, -c)
     } else {
@@ -77,7 +81,12 @@ pub fn sin_cos_turns(u: f64) -> (f64, f64) {
 
 /// Box-Muller on `N` pairs at once: `(sqrt(-2 ln ur) cos(2 pi ua), sqrt(-2 ln ur) sin(2 pi ua))`.
 #[inline(always)]
-pub fn box_muller_lanes<const N: usize>(radius: &[f64; N], angle: &[f64; N], cos_out: &mut [f64; N], sin_out: &mut [f64; N]) {
+pub fn box_muller_lanes<const N: usize>(
+    radius: &[f64; N],
+    angle: &[f64; N],
+    cos_out: &mut [f64; N],
+    sin_out: &mut [f64; N],
+) {
     for i in 0..N {
         let r = (-2.0 * ln(radius[i])).sqrt();
         let (s, c) = sin_cos_turns(angle[i]);
@@ -101,7 +110,15 @@ mod tests {
             let u = crate::rng::uniform_from_bits(i);
             worst = worst.max(ulps(ln(u), u.ln()));
         }
-        for x in [1.0, 0.5, 2.0, std::f64::consts::E, 1e-300, 1e300, 0.999_999_999] {
+        for x in [
+            1.0,
+            0.5,
+            2.0,
+            std::f64::consts::E,
+            1e-300,
+            1e300,
+            0.999_999_999,
+        ] {
             worst = worst.max(ulps(ln(x), x.ln()).min(if x == 1.0 { 0.0 } else { f64::INFINITY }));
         }
         assert!(worst <= 1.0, "worst error {worst} ulp");

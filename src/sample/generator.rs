@@ -34,7 +34,12 @@ impl Default for SampleSpec {
     /// The embedded sample: 64 members, the 10 real assets and 4 synthetic ones,
     /// 400 option positions.
     fn default() -> Self {
-        Self { members: 64, assets: 14, options: 400, seed: 20_250_220 }
+        Self {
+            members: 64,
+            assets: 14,
+            options: 400,
+            seed: 20_250_220,
+        }
     }
 }
 
@@ -49,9 +54,16 @@ pub struct SampleFiles {
 impl SampleFiles {
     /// Loads the files through the same validation as a user's snapshot.
     pub fn load(&self, origin: &str) -> Result<Snapshot, InputError> {
-        let tables: Vec<(&str, &str)> = self.tables.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+        let tables: Vec<(&str, &str)> = self
+            .tables
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
         let config = toml::to_string(&self.config).map_err(|e| {
-            InputError::invalid(Location::file("embedded:ccp.toml"), format!("cannot serialise the sample config: {e}"))
+            InputError::invalid(
+                Location::file("embedded:ccp.toml"),
+                format!("cannot serialise the sample config: {e}"),
+            )
         })?;
         snapshot::from_csv_texts(&tables, &config, origin)
     }
@@ -63,9 +75,11 @@ impl SampleFiles {
         let mut put = |relative: &str, text: &str| -> Result<(), InputError> {
             let path = dir.join(relative);
             if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| InputError::io(parent.display().to_string(), e))?;
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| InputError::io(parent.display().to_string(), e))?;
             }
-            std::fs::write(&path, text).map_err(|e| InputError::io(path.display().to_string(), e))?;
+            std::fs::write(&path, text)
+                .map_err(|e| InputError::io(path.display().to_string(), e))?;
             written.push(path);
             Ok(())
         };
@@ -78,7 +92,10 @@ impl SampleFiles {
         let mut config = self.config.clone();
         config.scenario.stress = vec!["scenarios".to_string()];
         let text = toml::to_string(&config).map_err(|e| {
-            InputError::invalid(Location::file(dir.join("ccp.toml").display().to_string()), e.to_string())
+            InputError::invalid(
+                Location::file(dir.join("ccp.toml").display().to_string()),
+                e.to_string(),
+            )
         })?;
         put("ccp.toml", &text)?;
         Ok(written)
@@ -114,7 +131,10 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
     if spec.members < 2 || spec.assets < 2 {
         return Err(InputError::invalid(
             Location::file("init"),
-            format!("a book needs at least 2 members and 2 assets, asked for {} and {}", spec.members, spec.assets),
+            format!(
+                "a book needs at least 2 members and 2 assets, asked for {} and {}",
+                spec.members, spec.assets
+            ),
         ));
     }
     let real = real_assets()?;
@@ -127,14 +147,23 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
     let crypto_real: Vec<usize> = (0..real.len()).filter(|&i| !real[i].stablecoin).collect();
     let stable_real: Vec<usize> = (0..real.len()).filter(|&i| real[i].stablecoin).collect();
     let real_take = spec.assets.min(real.len());
-    let mut chosen: Vec<usize> = crypto_real.iter().copied().take(real_take.saturating_sub(stable_real.len().min(real_take / 2))).collect();
+    let mut chosen: Vec<usize> = crypto_real
+        .iter()
+        .copied()
+        .take(real_take.saturating_sub(stable_real.len().min(real_take / 2)))
+        .collect();
     chosen.extend(stable_real.iter().copied().take(real_take - chosen.len()));
     chosen.sort_unstable();
     let synthetic = spec.assets - chosen.len();
     let n = spec.assets;
     let factor: Vec<(usize, f64)> = [("BTC", 0.5), ("ETH", 0.3), ("SOL", 0.2)]
         .iter()
-        .filter_map(|(id, w)| chosen.iter().position(|&c| real[c].id == *id).map(|i| (i, *w)))
+        .filter_map(|(id, w)| {
+            chosen
+                .iter()
+                .position(|&c| real[c].id == *id)
+                .map(|i| (i, *w))
+        })
         .collect();
     let mut corr = vec![0.0; n * n];
     for (i, &ri) in chosen.iter().enumerate() {
@@ -143,14 +172,25 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
         }
     }
     // Factor f = sum w_i x_i over chosen real assets: cov(f, x_j) and var(f).
-    let cov_f: Vec<f64> =
-        (0..chosen.len()).map(|j| factor.iter().map(|&(i, w)| w * corr[i * n + j]).sum()).collect();
-    let var_f: f64 = factor.iter().map(|&(i, w)| w * cov_f[i]).sum::<f64>().max(1e-12);
-    let loadings: Vec<f64> = (0..synthetic).map(|_| rng.random_range(0.45..0.85)).collect();
+    let cov_f: Vec<f64> = (0..chosen.len())
+        .map(|j| factor.iter().map(|&(i, w)| w * corr[i * n + j]).sum())
+        .collect();
+    let var_f: f64 = factor
+        .iter()
+        .map(|&(i, w)| w * cov_f[i])
+        .sum::<f64>()
+        .max(1e-12);
+    let loadings: Vec<f64> = (0..synthetic)
+        .map(|_| rng.random_range(0.45..0.85))
+        .collect();
     for (k, &a) in loadings.iter().enumerate() {
         let i = chosen.len() + k;
         for j in 0..chosen.len() {
-            let c = if factor.is_empty() { 0.0 } else { a * cov_f[j] / var_f.sqrt() };
+            let c = if factor.is_empty() {
+                0.0
+            } else {
+                a * cov_f[j] / var_f.sqrt()
+            };
             let c = if real[chosen[j]].stablecoin { 0.0 } else { c };
             corr[i * n + j] = c;
             corr[j * n + i] = c;
@@ -205,10 +245,21 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
     }
 
     let mut tables = Vec::new();
-    let mut csv = String::from("asset,class,spot,volatility,funding_rate_8h,basis,synthetic,source\n");
+    let mut csv =
+        String::from("asset,class,spot,volatility,funding_rate_8h,basis,synthetic,source\n");
     for a in &assets {
         let class = if a.stablecoin { "stablecoin" } else { "crypto" };
-        let _ = writeln!(csv, "{},{class},{},{},{},{},{},{}", a.id, a.spot, a.vol, a.funding, a.basis, a.synthetic, quote(&a.source));
+        let _ = writeln!(
+            csv,
+            "{},{class},{},{},{},{},{},{}",
+            a.id,
+            a.spot,
+            a.vol,
+            a.funding,
+            a.basis,
+            a.synthetic,
+            quote(&a.source)
+        );
     }
     tables.push(("market/assets".to_string(), csv));
     let mut csv = String::from("asset");
@@ -228,8 +279,9 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
     // Implied vols for the option underlyings present (BTC, ETH).
     let smiles = implied_vol_params()?;
     let mut csv = String::from("underlying,expiry,strike,implied_vol\n");
-    let option_assets: Vec<usize> =
-        (0..assets.len()).filter(|&i| smiles.contains_key(assets[i].id.as_str())).collect();
+    let option_assets: Vec<usize> = (0..assets.len())
+        .filter(|&i| smiles.contains_key(assets[i].id.as_str()))
+        .collect();
     for &i in &option_assets {
         let p = smiles[assets[i].id.as_str()];
         for expiry in OPTION_EXPIRIES {
@@ -240,13 +292,22 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
                 let k = 0.5 + 0.1 * f64::from(step);
                 let strike = nice_strike(forward * k, assets[i].spot);
                 let x = (strike / forward).ln();
-                let vol = p.atm * (1.0 + p.skew * x + p.curvature * x * x) * (1.0 + p.term_slope * t);
-                let _ = writeln!(csv, "{},{expiry},{strike},{}", assets[i].id, round_dp(vol, 4));
+                let vol =
+                    p.atm * (1.0 + p.skew * x + p.curvature * x * x) * (1.0 + p.term_slope * t);
+                let _ = writeln!(
+                    csv,
+                    "{},{expiry},{strike},{}",
+                    assets[i].id,
+                    round_dp(vol, 4)
+                );
             }
         }
     }
     tables.push(("market/vol_surface".to_string(), dedup_lines(csv)));
-    tables.push(("market/rates".to_string(), "tenor_days,rate\n30,0.0433\n90,0.0431\n180,0.0425\n365,0.0415\n".to_string()));
+    tables.push((
+        "market/rates".to_string(),
+        "tenor_days,rate\n30,0.0433\n90,0.0431\n180,0.0425\n365,0.0415\n".to_string(),
+    ));
 
     // Instruments.
     struct Inst {
@@ -257,10 +318,22 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
         option: bool,
     }
     let mut instruments: Vec<Inst> = Vec::new();
-    let mut inst_csv = String::from("instrument_id,kind,underlying,settlement,contract_size,expiry,strike,option_type\n");
-    let add = |instruments: &mut Vec<Inst>, csv: &mut String, inst: Inst, kind: &str, expiry: &str, strike: &str, right: &str| {
+    let mut inst_csv = String::from(
+        "instrument_id,kind,underlying,settlement,contract_size,expiry,strike,option_type\n",
+    );
+    let add = |instruments: &mut Vec<Inst>,
+               csv: &mut String,
+               inst: Inst,
+               kind: &str,
+               expiry: &str,
+               strike: &str,
+               right: &str| {
         let settlement = if inst.inverse { "inverse" } else { "linear" };
-        let _ = writeln!(csv, "{},{kind},{},{settlement},{},{expiry},{strike},{right}", inst.id, assets[inst.asset].id, inst.size);
+        let _ = writeln!(
+            csv,
+            "{},{kind},{},{settlement},{},{expiry},{strike},{right}",
+            inst.id, assets[inst.asset].id, inst.size
+        );
         instruments.push(inst);
     };
     for (i, a) in assets.iter().enumerate() {
@@ -268,21 +341,77 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
             continue;
         }
         let size = 10f64.powf((1000.0 / a.spot).log10().round());
-        add(&mut instruments, &mut inst_csv, Inst { id: format!("{}-PERP", a.id), asset: i, inverse: false, size, option: false }, "perpetual", "", "", "");
+        add(
+            &mut instruments,
+            &mut inst_csv,
+            Inst {
+                id: format!("{}-PERP", a.id),
+                asset: i,
+                inverse: false,
+                size,
+                option: false,
+            },
+            "perpetual",
+            "",
+            "",
+            "",
+        );
         let majors = a.id == "BTC" || a.id == "ETH";
         if majors {
             let face = if a.id == "BTC" { 100.0 } else { 10.0 };
-            add(&mut instruments, &mut inst_csv, Inst { id: format!("{}-USD-INV-PERP", a.id), asset: i, inverse: true, size: face, option: false }, "perpetual", "", "", "");
+            add(
+                &mut instruments,
+                &mut inst_csv,
+                Inst {
+                    id: format!("{}-USD-INV-PERP", a.id),
+                    asset: i,
+                    inverse: true,
+                    size: face,
+                    option: false,
+                },
+                "perpetual",
+                "",
+                "",
+                "",
+            );
         }
         for (e, expiry) in FUTURE_EXPIRIES.iter().enumerate() {
             if !majors && e > 0 {
                 break;
             }
             let tag = expiry.replace('-', "");
-            add(&mut instruments, &mut inst_csv, Inst { id: format!("{}-FUT-{tag}", a.id), asset: i, inverse: false, size, option: false }, "future", expiry, "", "");
+            add(
+                &mut instruments,
+                &mut inst_csv,
+                Inst {
+                    id: format!("{}-FUT-{tag}", a.id),
+                    asset: i,
+                    inverse: false,
+                    size,
+                    option: false,
+                },
+                "future",
+                expiry,
+                "",
+                "",
+            );
             if majors {
                 let face = if a.id == "BTC" { 100.0 } else { 10.0 };
-                add(&mut instruments, &mut inst_csv, Inst { id: format!("{}-USD-INV-{tag}", a.id), asset: i, inverse: true, size: face, option: false }, "future", expiry, "", "");
+                add(
+                    &mut instruments,
+                    &mut inst_csv,
+                    Inst {
+                        id: format!("{}-USD-INV-{tag}", a.id),
+                        asset: i,
+                        inverse: true,
+                        size: face,
+                        option: false,
+                    },
+                    "future",
+                    expiry,
+                    "",
+                    "",
+                );
             }
         }
     }
@@ -298,7 +427,21 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
                             let suffix = if inverse { "" } else { "-USDC" };
                             let id = format!("{}-{tag}-{strike}-{letter}{suffix}", assets[i].id);
                             let size = if inverse { 1.0 } else { 0.1 };
-                            add(&mut instruments, &mut inst_csv, Inst { id, asset: i, inverse, size, option: true }, "option", expiry, &strike.to_string(), right);
+                            add(
+                                &mut instruments,
+                                &mut inst_csv,
+                                Inst {
+                                    id,
+                                    asset: i,
+                                    inverse,
+                                    size,
+                                    option: true,
+                                },
+                                "option",
+                                expiry,
+                                &strike.to_string(),
+                                right,
+                            );
                         }
                     }
                 }
@@ -331,9 +474,13 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
             MemberType::Broker => ("Broker", "Markets"),
         };
         // Every fourth broker is an affiliate of a dealer.
-        let affiliate_of = (member_type(r) == MemberType::Broker && r % 4 == 0).then(|| r % dealers);
+        let affiliate_of =
+            (member_type(r) == MemberType::Broker && r % 4 == 0).then(|| r % dealers);
         let (name, g) = match affiliate_of {
-            Some(d) => (format!("Dealer {:02} Affiliate {:04}", d + 1, r + 1), format!("G-CM{:04}", d + 1)),
+            Some(d) => (
+                format!("Dealer {:02} Affiliate {:04}", d + 1, r + 1),
+                format!("G-CM{:04}", d + 1),
+            ),
             None => (format!("{label} {:04} {kind}", r + 1), format!("G-{id}")),
         };
         let contribution = round_dp(size * 0.004 * rng.random_range(0.5..1.5), 0);
@@ -351,7 +498,10 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
         _ if a.synthetic => 0.4,
         _ => 1.0,
     };
-    let linear_weights: Vec<f64> = instruments[..linear_count].iter().map(|i| weight_of(&assets[i.asset])).collect();
+    let linear_weights: Vec<f64> = instruments[..linear_count]
+        .iter()
+        .map(|i| weight_of(&assets[i.asset]))
+        .collect();
     let total_weight: f64 = linear_weights.iter().sum();
     for r in 0..m_count {
         let kind = member_type(r);
@@ -371,8 +521,16 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
             let pick = pick_weighted(&mut rng, &linear_weights, total_weight);
             let inst = &instruments[pick];
             let notional = size_usd[r] / count as f64 * rng.random_range(0.3..1.7);
-            let sign = if rng.random_bool(long_bias) { 1.0 } else { -1.0 };
-            let per_contract = if inst.inverse { inst.size } else { inst.size * assets[inst.asset].spot };
+            let sign = if rng.random_bool(long_bias) {
+                1.0
+            } else {
+                -1.0
+            };
+            let per_contract = if inst.inverse {
+                inst.size
+            } else {
+                inst.size * assets[inst.asset].spot
+            };
             let contracts = (notional / per_contract).round().max(1.0);
             *positions.entry((r, pick)).or_insert(0.0) += sign * contracts;
         }
@@ -392,8 +550,14 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
                 MemberType::Broker => 0.15,
             };
             let notional = size_usd[r] * 0.02 * rng.random_range(0.2..1.8);
-            let contracts = (notional / (inst.size * assets[inst.asset].spot)).round().max(1.0);
-            let sign = if rng.random_bool(short_bias) { -1.0 } else { 1.0 };
+            let contracts = (notional / (inst.size * assets[inst.asset].spot))
+                .round()
+                .max(1.0);
+            let sign = if rng.random_bool(short_bias) {
+                -1.0
+            } else {
+                1.0
+            };
             *positions.entry((r, pick)).or_insert(0.0) += sign * contracts;
         }
     }
@@ -404,7 +568,11 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
             continue;
         }
         let inst = &instruments[i];
-        let per_contract = if inst.inverse && !inst.option { inst.size } else { inst.size * assets[inst.asset].spot };
+        let per_contract = if inst.inverse && !inst.option {
+            inst.size
+        } else {
+            inst.size * assets[inst.asset].spot
+        };
         gross[r] += q.abs() * per_contract;
         let _ = writeln!(positions_csv, "CM{:04},{},{q}", r + 1, inst.id);
     }
@@ -445,16 +613,29 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
         collateral: Default::default(),
         default_fund: Default::default(),
     };
-    for (id, haircut) in [("USD", 0.0), ("USDT", 0.05), ("USDC", 0.03), ("BTC", 0.15), ("ETH", 0.20)] {
+    for (id, haircut) in [
+        ("USD", 0.0),
+        ("USDT", 0.05),
+        ("USDC", 0.03),
+        ("BTC", 0.15),
+        ("ETH", 0.20),
+    ] {
         config.collateral.haircuts.insert(id.to_string(), haircut);
     }
     config.default_fund.skin_in_the_game = round_dp(size_usd.iter().sum::<f64>() * 0.0005, -5);
-    config.scenario.jumps = Some(snapshot::JumpConfig { intensity_per_year: 3.0, mean_sigmas: -2.5, stdev_sigmas: 1.5 });
+    config.scenario.jumps = Some(snapshot::JumpConfig {
+        intensity_per_year: 3.0,
+        mean_sigmas: -2.5,
+        stdev_sigmas: 1.5,
+    });
     Ok(SampleFiles { tables, config })
 }
 
 fn real_assets() -> Result<Vec<RealAsset>, InputError> {
-    let table = Table::from_csv_bytes("embedded:src/sample/market/assets.csv", REAL_ASSETS_CSV.as_bytes())?;
+    let table = Table::from_csv_bytes(
+        "embedded:src/sample/market/assets.csv",
+        REAL_ASSETS_CSV.as_bytes(),
+    )?;
     table
         .rows()
         .map(|row| {
@@ -472,7 +653,10 @@ fn real_assets() -> Result<Vec<RealAsset>, InputError> {
 }
 
 fn real_correlation(real: &[RealAsset]) -> Result<Vec<f64>, InputError> {
-    let table = Table::from_csv_bytes("embedded:src/sample/market/correlation.csv", REAL_CORRELATION_CSV.as_bytes())?;
+    let table = Table::from_csv_bytes(
+        "embedded:src/sample/market/correlation.csv",
+        REAL_CORRELATION_CSV.as_bytes(),
+    )?;
     let n = real.len();
     let mut corr = vec![0.0; n * n];
     for (i, row) in table.rows().enumerate() {
@@ -494,7 +678,10 @@ struct SmileParams {
 }
 
 fn implied_vol_params() -> Result<BTreeMap<String, SmileParams>, InputError> {
-    let table = Table::from_csv_bytes("embedded:src/sample/market/implied_vol.csv", IMPLIED_VOL_CSV.as_bytes())?;
+    let table = Table::from_csv_bytes(
+        "embedded:src/sample/market/implied_vol.csv",
+        IMPLIED_VOL_CSV.as_bytes(),
+    )?;
     table
         .rows()
         .map(|row| {

@@ -21,28 +21,77 @@ pub(crate) const IMPLIED_VOL_CSV: &str = include_str!("market/implied_vol.csv");
 /// The stress scenarios shipped in scenarios/, embedded so that a run needs no
 /// files: (name, TOML text).
 pub const STRESS_SCENARIOS: &[(&str, &str)] = &[
-    ("historical/2018-11-bch-hash-war.toml", include_str!("../../scenarios/historical/2018-11-bch-hash-war.toml")),
-    ("historical/2020-03-12-black-thursday.toml", include_str!("../../scenarios/historical/2020-03-12-black-thursday.toml")),
-    ("historical/2021-05-19-china-ban.toml", include_str!("../../scenarios/historical/2021-05-19-china-ban.toml")),
-    ("historical/2022-05-luna-ust.toml", include_str!("../../scenarios/historical/2022-05-luna-ust.toml")),
-    ("historical/2022-06-celsius-3ac.toml", include_str!("../../scenarios/historical/2022-06-celsius-3ac.toml")),
-    ("historical/2022-11-ftx.toml", include_str!("../../scenarios/historical/2022-11-ftx.toml")),
-    ("historical/2023-03-svb-usdc-depeg.toml", include_str!("../../scenarios/historical/2023-03-svb-usdc-depeg.toml")),
-    ("historical/2024-08-05-yen-carry.toml", include_str!("../../scenarios/historical/2024-08-05-yen-carry.toml")),
-    ("hypothetical/crypto-crash-50.toml", include_str!("../../scenarios/hypothetical/crypto-crash-50.toml")),
-    ("hypothetical/crypto-rally-60.toml", include_str!("../../scenarios/hypothetical/crypto-rally-60.toml")),
-    ("hypothetical/usdt-depeg-15.toml", include_str!("../../scenarios/hypothetical/usdt-depeg-15.toml")),
-    ("hypothetical/usdc-depeg-13.toml", include_str!("../../scenarios/hypothetical/usdc-depeg-13.toml")),
-    ("hypothetical/eth-decouples.toml", include_str!("../../scenarios/hypothetical/eth-decouples.toml")),
-    ("hypothetical/vol-crush.toml", include_str!("../../scenarios/hypothetical/vol-crush.toml")),
-    ("hypothetical/vol-spike-flat.toml", include_str!("../../scenarios/hypothetical/vol-spike-flat.toml")),
+    (
+        "historical/2018-11-bch-hash-war.toml",
+        include_str!("../../scenarios/historical/2018-11-bch-hash-war.toml"),
+    ),
+    (
+        "historical/2020-03-12-black-thursday.toml",
+        include_str!("../../scenarios/historical/2020-03-12-black-thursday.toml"),
+    ),
+    (
+        "historical/2021-05-19-china-ban.toml",
+        include_str!("../../scenarios/historical/2021-05-19-china-ban.toml"),
+    ),
+    (
+        "historical/2022-05-luna-ust.toml",
+        include_str!("../../scenarios/historical/2022-05-luna-ust.toml"),
+    ),
+    (
+        "historical/2022-06-celsius-3ac.toml",
+        include_str!("../../scenarios/historical/2022-06-celsius-3ac.toml"),
+    ),
+    (
+        "historical/2022-11-ftx.toml",
+        include_str!("../../scenarios/historical/2022-11-ftx.toml"),
+    ),
+    (
+        "historical/2023-03-svb-usdc-depeg.toml",
+        include_str!("../../scenarios/historical/2023-03-svb-usdc-depeg.toml"),
+    ),
+    (
+        "historical/2024-08-05-yen-carry.toml",
+        include_str!("../../scenarios/historical/2024-08-05-yen-carry.toml"),
+    ),
+    (
+        "hypothetical/crypto-crash-50.toml",
+        include_str!("../../scenarios/hypothetical/crypto-crash-50.toml"),
+    ),
+    (
+        "hypothetical/crypto-rally-60.toml",
+        include_str!("../../scenarios/hypothetical/crypto-rally-60.toml"),
+    ),
+    (
+        "hypothetical/usdt-depeg-15.toml",
+        include_str!("../../scenarios/hypothetical/usdt-depeg-15.toml"),
+    ),
+    (
+        "hypothetical/usdc-depeg-13.toml",
+        include_str!("../../scenarios/hypothetical/usdc-depeg-13.toml"),
+    ),
+    (
+        "hypothetical/eth-decouples.toml",
+        include_str!("../../scenarios/hypothetical/eth-decouples.toml"),
+    ),
+    (
+        "hypothetical/vol-crush.toml",
+        include_str!("../../scenarios/hypothetical/vol-crush.toml"),
+    ),
+    (
+        "hypothetical/vol-spike-flat.toml",
+        include_str!("../../scenarios/hypothetical/vol-spike-flat.toml"),
+    ),
 ];
 
 /// The built-in stress scenarios, resolved against `snapshot`'s market.
-pub fn embedded_stress(market: &snapshot::MarketData) -> Result<Vec<snapshot::StressScenario>, InputError> {
+pub fn embedded_stress(
+    market: &snapshot::MarketData,
+) -> Result<Vec<snapshot::StressScenario>, InputError> {
     STRESS_SCENARIOS
         .iter()
-        .map(|(name, text)| snapshot::parse_stress_scenario(&format!("embedded:scenarios/{name}"), text, market))
+        .map(|(name, text)| {
+            snapshot::parse_stress_scenario(&format!("embedded:scenarios/{name}"), text, market)
+        })
         .collect()
 }
 

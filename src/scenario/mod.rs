@@ -58,7 +58,10 @@ pub fn stress_block(stress: &[StressScenario], assets: usize) -> ScenarioBlock {
     let mut block = ScenarioBlock::with_capacity(0, stress.len(), assets);
     for (s, scenario) in stress.iter().enumerate() {
         block.returns[s * assets..(s + 1) * assets].copy_from_slice(&scenario.price_shocks);
-        for (dst, shock) in block.vol_factors[s * assets..(s + 1) * assets].iter_mut().zip(&scenario.vol_shocks) {
+        for (dst, shock) in block.vol_factors[s * assets..(s + 1) * assets]
+            .iter_mut()
+            .zip(&scenario.vol_shocks)
+        {
             *dst = 1.0 + shock;
         }
     }

@@ -37,7 +37,11 @@ pub enum ModelError {
     #[error("the correlation matrix is not positive semi-definite: pivot {pivot:.3e} at asset `{asset}`")]
     NotPsd { asset: String, pivot: f64 },
     #[error("{parameter} = {value} is out of range: expected {expected}")]
-    OutOfRange { parameter: &'static str, value: f64, expected: &'static str },
+    OutOfRange {
+        parameter: &'static str,
+        value: f64,
+        expected: &'static str,
+    },
     #[error("{assets} assets exceed the {max} a scenario stream can address")]
     TooManyAssets { assets: usize, max: usize },
 }
@@ -90,22 +94,50 @@ impl ScenarioModel {
     ) -> Result<Self, ModelError> {
         let n = market.assets.len();
         if n > 4 * MAX_BLOCKS_PER_STREAM as usize {
-            return Err(ModelError::TooManyAssets { assets: n, max: 4 * MAX_BLOCKS_PER_STREAM as usize });
+            return Err(ModelError::TooManyAssets {
+                assets: n,
+                max: 4 * MAX_BLOCKS_PER_STREAM as usize,
+            });
         }
-        check(risk.margin_period_days, "risk.margin_period_days", "> 0", |x| x > 0.0)?;
+        check(
+            risk.margin_period_days,
+            "risk.margin_period_days",
+            "> 0",
+            |x| x > 0.0,
+        )?;
         check(f64::from(risk.steps), "risk.steps", ">= 1", |x| x >= 1.0)?;
         let rho = config.vol_shock.spot_vol_correlation;
-        check(rho, "scenario.vol_shock.spot_vol_correlation", "in [-1, 1]", |x| (-1.0..=1.0).contains(&x))?;
-        check(config.vol_shock.vol_of_vol, "scenario.vol_shock.vol_of_vol", ">= 0", |x| x >= 0.0)?;
+        check(
+            rho,
+            "scenario.vol_shock.spot_vol_correlation",
+            "in [-1, 1]",
+            |x| (-1.0..=1.0).contains(&x),
+        )?;
+        check(
+            config.vol_shock.vol_of_vol,
+            "scenario.vol_shock.vol_of_vol",
+            ">= 0",
+            |x| x >= 0.0,
+        )?;
         let dof = match config.innovations {
             Innovations::Gaussian => None,
             Innovations::StudentT => {
-                check(f64::from(config.dof), "scenario.dof", "an integer in 3..=64", |x| (3.0..=64.0).contains(&x))?;
+                check(
+                    f64::from(config.dof),
+                    "scenario.dof",
+                    "an integer in 3..=64",
+                    |x| (3.0..=64.0).contains(&x),
+                )?;
                 Some(config.dof)
             }
         };
-        let cholesky = cholesky_psd(&market.correlation, n, 1e-10)
-            .map_err(|NotPsd { index, pivot }| ModelError::NotPsd { asset: market.assets[index].id.clone(), pivot })?;
+        let cholesky =
+            cholesky_psd(&market.correlation, n, 1e-10).map_err(|NotPsd { index, pivot }| {
+                ModelError::NotPsd {
+                    asset: market.assets[index].id.clone(),
+                    pivot,
+                }
+            })?;
 
         let horizon = risk.margin_period_days / DAYS_PER_YEAR;
         let dt = horizon / f64::from(risk.steps);
@@ -113,9 +145,18 @@ impl ScenarioModel {
         let jumps = match &config.jumps {
             None => None,
             Some(j) => {
-                check(j.intensity_per_year, "scenario.jumps.intensity_per_year", ">= 0", |x| x >= 0.0)?;
-                check(j.stdev_sigmas, "scenario.jumps.stdev_sigmas", ">= 0", |x| x >= 0.0)?;
-                check(j.mean_sigmas, "scenario.jumps.mean_sigmas", "finite", |x| x.abs() < 100.0)?;
+                check(
+                    j.intensity_per_year,
+                    "scenario.jumps.intensity_per_year",
+                    ">= 0",
+                    |x| x >= 0.0,
+                )?;
+                check(j.stdev_sigmas, "scenario.jumps.stdev_sigmas", ">= 0", |x| {
+                    x >= 0.0
+                })?;
+                check(j.mean_sigmas, "scenario.jumps.mean_sigmas", "finite", |x| {
+                    x.abs() < 100.0
+                })?;
                 Some(Jumps {
                     per_step: j.intensity_per_year * dt,
                     mean: (0..n).map(|a| j.mean_sigmas * daily(a)).collect(),
@@ -143,7 +184,11 @@ impl ScenarioModel {
             cholesky_columns,
             assets: n,
             steps: risk.steps,
-            step_vol: market.assets.iter().map(|a| a.volatility * dt.sqrt()).collect(),
+            step_vol: market
+                .assets
+                .iter()
+                .map(|a| a.volatility * dt.sqrt())
+                .collect(),
             step_drift,
             cholesky,
             dof,
@@ -180,10 +225,22 @@ impl ScenarioModel {
 
     /// Draws scenario `n`: `returns[a] = S1/S0 - 1` and `vol_factors[a]`, each of
     /// length `assets()`. `scratch` only avoids allocation; its content is irrelevant.
-    pub fn draw(&self, n: u64, scratch: &mut Scratch, returns: &mut [f64], vol_factors: &mut [f64]) {
+    pub fn draw(
+        &self,
+        n: u64,
+        scratch: &mut Scratch,
+        returns: &mut [f64],
+        vol_factors: &mut [f64],
+    ) {
         let a_count = self.assets;
         scratch.resize(a_count, self.dof.unwrap_or(0) as usize);
-        let Scratch { z, e, log_return, diffusion, chi } = scratch;
+        let Scratch {
+            z,
+            e,
+            log_return,
+            diffusion,
+            chi,
+        } = scratch;
         log_return.fill(0.0);
         diffusion.fill(0.0);
         for step in 0..self.steps {
@@ -280,10 +337,19 @@ pub fn poisson_inverse_cdf(mean: f64, u: f64) -> u32 {
     k
 }
 
-fn check(value: f64, parameter: &'static str, expected: &'static str, ok: impl Fn(f64) -> bool) -> Result<(), ModelError> {
+fn check(
+    value: f64,
+    parameter: &'static str,
+    expected: &'static str,
+    ok: impl Fn(f64) -> bool,
+) -> Result<(), ModelError> {
     if value.is_finite() && ok(value) {
         Ok(())
     } else {
-        Err(ModelError::OutOfRange { parameter, value, expected })
+        Err(ModelError::OutOfRange {
+            parameter,
+            value,
+            expected,
+        })
     }
 }

@@ -131,7 +131,10 @@ pub struct VolShockConfig {
 
 impl Default for VolShockConfig {
     fn default() -> Self {
-        Self { vol_of_vol: 1.2, spot_vol_correlation: -0.5 }
+        Self {
+            vol_of_vol: 1.2,
+            spot_vol_correlation: -0.5,
+        }
     }
 }
 
@@ -145,7 +148,9 @@ pub struct CollateralConfig {
 
 impl Default for CollateralConfig {
     fn default() -> Self {
-        Self { haircuts: BTreeMap::from([("USD".to_string(), 0.0)]) }
+        Self {
+            haircuts: BTreeMap::from([("USD".to_string(), 0.0)]),
+        }
     }
 }
 
@@ -170,8 +175,10 @@ pub struct DefaultFundConfig {
 
 impl Default for DefaultFundConfig {
     fn default() -> Self {
-        Self { cover: 2, skin_in_the_game: 0.0, allocation: AllocationRule::InitialMargin }
+        Self {
+            cover: 2,
+            skin_in_the_game: 0.0,
+            allocation: AllocationRule::InitialMargin,
+        }
     }
 }
-
-

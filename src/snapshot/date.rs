@@ -90,8 +90,14 @@ mod tests {
     #[test]
     fn epoch_and_known_days() {
         assert_eq!(Date::parse("1970-01-01").unwrap().days_since_epoch(), 0);
-        assert_eq!(Date::parse("2000-03-01").unwrap().days_since_epoch(), 11_017);
-        assert_eq!(Date::parse("2025-02-20").unwrap().days_since_epoch(), 20_139);
+        assert_eq!(
+            Date::parse("2000-03-01").unwrap().days_since_epoch(),
+            11_017
+        );
+        assert_eq!(
+            Date::parse("2025-02-20").unwrap().days_since_epoch(),
+            20_139
+        );
     }
 
     #[test]
@@ -103,7 +109,14 @@ mod tests {
 
     #[test]
     fn rejects_impossible_days() {
-        for text in ["2023-02-29", "2025-13-01", "2025-00-10", "2025-1-10", "20250220", ""] {
+        for text in [
+            "2023-02-29",
+            "2025-13-01",
+            "2025-00-10",
+            "2025-1-10",
+            "20250220",
+            "",
+        ] {
             assert!(Date::parse(text).is_none(), "{text}");
         }
     }

@@ -14,7 +14,11 @@ pub struct Location {
 
 impl Location {
     pub fn file(file: impl Into<String>) -> Self {
-        Self { file: file.into(), row: None, field: None }
+        Self {
+            file: file.into(),
+            row: None,
+            field: None,
+        }
     }
 
     pub fn row(mut self, row: usize) -> Self {
@@ -57,10 +61,16 @@ pub enum InputError {
 
 impl InputError {
     pub fn invalid(location: Location, message: impl Into<String>) -> Self {
-        Self::Invalid { location, message: message.into() }
+        Self::Invalid {
+            location,
+            message: message.into(),
+        }
     }
 
     pub fn io(path: impl Into<String>, source: std::io::Error) -> Self {
-        Self::Io { path: path.into(), source }
+        Self::Io {
+            path: path.into(),
+            source,
+        }
     }
 }

@@ -12,9 +12,9 @@ use serde::Deserialize;
 use super::table::sha256_hex;
 pub use super::table::TableFormat;
 use super::{
-    Asset, AssetClass, CcpConfig, CollateralAsset, CollateralHolding, Date, Innovations, InputError, InputSource,
-    Instrument, InstrumentKind, Location, MarketData, Member, OptionRight, Position, RateCurve, Row, Settlement,
-    Snapshot, StressScenario, Table, VolQuote, VolSurface,
+    Asset, AssetClass, CcpConfig, CollateralAsset, CollateralHolding, Date, Innovations,
+    InputError, InputSource, Instrument, InstrumentKind, Location, MarketData, Member, OptionRight,
+    Position, RateCurve, Row, Settlement, Snapshot, StressScenario, Table, VolQuote, VolSurface,
 };
 use crate::linalg::cholesky_psd;
 
@@ -58,7 +58,8 @@ struct SnapshotTables {
 impl SnapshotTables {
     /// Gathers the tables in [`SNAPSHOT_FILES`] order, `read` producing each one.
     fn gather(mut read: impl FnMut(&str) -> Result<Table, InputError>) -> Result<Self, InputError> {
-        let [members, instruments, positions, collateral, assets, correlation, vol_surface, rates] = SNAPSHOT_FILES;
+        let [members, instruments, positions, collateral, assets, correlation, vol_surface, rates] =
+            SNAPSHOT_FILES;
         Ok(Self {
             members: read(members)?,
             instruments: read(instruments)?,
@@ -83,7 +84,10 @@ impl SnapshotTables {
             &self.rates,
         ]
         .into_iter()
-        .map(|t| InputSource { name: t.name().to_string(), sha256: t.sha256().to_string() })
+        .map(|t| InputSource {
+            name: t.name().to_string(),
+            sha256: t.sha256().to_string(),
+        })
     }
 }
 
@@ -95,21 +99,37 @@ pub fn load(dir: &Path) -> Result<Snapshot, InputError> {
     if !dir.is_dir() {
         return Err(InputError::invalid(
             Location::file(dir.display().to_string()),
-            format!("expected a snapshot folder holding {CONFIG_FILE} and the tables {}", SNAPSHOT_FILES.join(", ")),
+            format!(
+                "expected a snapshot folder holding {CONFIG_FILE} and the tables {}",
+                SNAPSHOT_FILES.join(", ")
+            ),
         ));
     }
     let config_path = dir.join(CONFIG_FILE);
     let config_name = config_path.display().to_string();
     let config_bytes = std::fs::read(&config_path).map_err(|e| InputError::io(&config_name, e))?;
-    let config_text = std::str::from_utf8(&config_bytes)
-        .map_err(|e| InputError::invalid(Location::file(&config_name), format!("expected UTF-8 text: {e}")))?;
+    let config_text = std::str::from_utf8(&config_bytes).map_err(|e| {
+        InputError::invalid(
+            Location::file(&config_name),
+            format!("expected UTF-8 text: {e}"),
+        )
+    })?;
     let tables = SnapshotTables::gather(|name| Table::read(&table_path(dir, name)?))?;
 
-    let mut sources = vec![InputSource { name: config_name.clone(), sha256: sha256_hex(&config_bytes) }];
+    let mut sources = vec![InputSource {
+        name: config_name.clone(),
+        sha256: sha256_hex(&config_bytes),
+    }];
     sources.extend(tables.sources());
     let mut snapshot = build(tables, &config_name, config_text, sources)?;
 
-    let stress_paths: Vec<PathBuf> = snapshot.config.scenario.stress.iter().map(|p| dir.join(p)).collect();
+    let stress_paths: Vec<PathBuf> = snapshot
+        .config
+        .scenario
+        .stress
+        .iter()
+        .map(|p| dir.join(p))
+        .collect();
     for (scenario, source) in read_stress_scenarios(&stress_paths, &snapshot.market)? {
         snapshot.stress.push(scenario);
         snapshot.sources.push(source);
@@ -122,25 +142,43 @@ pub fn load(dir: &Path) -> Result<Snapshot, InputError> {
 /// Sources are named `embedded:<origin>/<name>.csv`. The configuration may not
 /// name stress scenario files (there is no folder to find them in); `stress` is
 /// left empty.
-pub fn from_csv_texts(files: &[(&str, &str)], config_text: &str, origin: &str) -> Result<Snapshot, InputError> {
+pub fn from_csv_texts(
+    files: &[(&str, &str)],
+    config_text: &str,
+    origin: &str,
+) -> Result<Snapshot, InputError> {
     let origin_location = || Location::file(format!("embedded:{origin}"));
     for (i, (name, _)) in files.iter().enumerate() {
         if !SNAPSHOT_FILES.contains(name) {
             return Err(InputError::invalid(
                 origin_location(),
-                format!("unknown table `{name}`: expected one of {}", SNAPSHOT_FILES.join(", ")),
+                format!(
+                    "unknown table `{name}`: expected one of {}",
+                    SNAPSHOT_FILES.join(", ")
+                ),
             ));
         }
         if files[..i].iter().any(|(other, _)| other == name) {
-            return Err(InputError::invalid(origin_location(), format!("table `{name}` is given twice")));
+            return Err(InputError::invalid(
+                origin_location(),
+                format!("table `{name}` is given twice"),
+            ));
         }
     }
     let tables = SnapshotTables::gather(|name| match files.iter().find(|(n, _)| *n == name) {
-        Some((_, text)) => Table::from_csv_bytes(format!("embedded:{origin}/{name}.csv"), text.as_bytes()),
-        None => Err(InputError::invalid(origin_location(), format!("missing table `{name}`"))),
+        Some((_, text)) => {
+            Table::from_csv_bytes(format!("embedded:{origin}/{name}.csv"), text.as_bytes())
+        }
+        None => Err(InputError::invalid(
+            origin_location(),
+            format!("missing table `{name}`"),
+        )),
     })?;
     let config_name = format!("embedded:{origin}/{CONFIG_FILE}");
-    let mut sources = vec![InputSource { name: config_name.clone(), sha256: sha256_hex(config_text.as_bytes()) }];
+    let mut sources = vec![InputSource {
+        name: config_name.clone(),
+        sha256: sha256_hex(config_text.as_bytes()),
+    }];
     sources.extend(tables.sources());
     let snapshot = build(tables, &config_name, config_text, sources)?;
     if !snapshot.config.scenario.stress.is_empty() {
@@ -155,8 +193,11 @@ pub fn from_csv_texts(files: &[(&str, &str)], config_text: &str, origin: &str) -
 
 /// `<dir>/<name>.csv` or `<dir>/<name>.parquet`, whichever exists.
 fn table_path(dir: &Path, name: &str) -> Result<PathBuf, InputError> {
-    let base = name.split('/').fold(dir.to_path_buf(), |path, part| path.join(part));
-    let [csv, parquet] = [TableFormat::Csv, TableFormat::Parquet].map(|format| base.with_extension(format.extension()));
+    let base = name
+        .split('/')
+        .fold(dir.to_path_buf(), |path, part| path.join(part));
+    let [csv, parquet] = [TableFormat::Csv, TableFormat::Parquet]
+        .map(|format| base.with_extension(format.extension()));
     let location = || Location::file(dir.display().to_string());
     match (csv.is_file(), parquet.is_file()) {
         (true, false) => Ok(csv),
@@ -183,9 +224,19 @@ fn build(
     let (config, valuation_date) = parse_config(config_name, config_text)?;
     let assets = read_assets(&tables.assets)?;
     let correlation = read_correlation(&tables.correlation, &assets, tables.assets.name())?;
-    let vol_surface = read_vol_surface(&tables.vol_surface, &assets, tables.assets.name(), valuation_date)?;
+    let vol_surface = read_vol_surface(
+        &tables.vol_surface,
+        &assets,
+        tables.assets.name(),
+        valuation_date,
+    )?;
     let rates = read_rates(&tables.rates)?;
-    let market = MarketData { assets, correlation, vol_surface, rates };
+    let market = MarketData {
+        assets,
+        correlation,
+        vol_surface,
+        rates,
+    };
     let members = read_members(&tables.members)?;
     let instruments = read_instruments(&tables, &market, valuation_date)?;
     let positions = read_positions(&tables, &members, &instruments)?;
@@ -211,7 +262,10 @@ struct Ids<'t> {
 
 impl<'t> Ids<'t> {
     fn new(field: &'static str) -> Self {
-        Self { field, first_row: HashMap::new() }
+        Self {
+            field,
+            first_row: HashMap::new(),
+        }
     }
 
     /// Reads the id of `row` and records it; an id seen before is an error at
@@ -219,14 +273,20 @@ impl<'t> Ids<'t> {
     fn add(&mut self, row: &Row<'t>) -> Result<&'t str, InputError> {
         let id = row.str(self.field)?;
         if let Some(first) = self.first_row.insert(id, row.number()) {
-            return Err(row.error(self.field, format!("duplicate {} `{id}`: already on row {first}", self.field)));
+            return Err(row.error(
+                self.field,
+                format!("duplicate {} `{id}`: already on row {first}", self.field),
+            ));
         }
         Ok(id)
     }
 }
 
 fn empty_table_error(table: &Table, what: &str) -> InputError {
-    InputError::invalid(Location::file(table.name()), format!("no {what}: expected at least one data row"))
+    InputError::invalid(
+        Location::file(table.name()),
+        format!("no {what}: expected at least one data row"),
+    )
 }
 
 fn read_assets(table: &Table) -> Result<Vec<Asset>, InputError> {
@@ -245,11 +305,20 @@ fn read_assets(table: &Table) -> Result<Vec<Asset>, InputError> {
     for row in table.rows() {
         let id = ids.add(&row)?;
         if id == "USD" {
-            return Err(row.error("asset", "`USD` is reserved for cash collateral: expected another asset id"));
+            return Err(row.error(
+                "asset",
+                "`USD` is reserved for cash collateral: expected another asset id",
+            ));
         }
         assets.push(Asset {
             id: id.to_string(),
-            class: row.choice("class", &[("crypto", AssetClass::Crypto), ("stablecoin", AssetClass::Stablecoin)])?,
+            class: row.choice(
+                "class",
+                &[
+                    ("crypto", AssetClass::Crypto),
+                    ("stablecoin", AssetClass::Stablecoin),
+                ],
+            )?,
             spot: row.positive_f64("spot")?,
             volatility: row.positive_f64("volatility")?,
             funding_rate_8h: row.f64("funding_rate_8h")?,
@@ -266,10 +335,16 @@ fn read_assets(table: &Table) -> Result<Vec<Asset>, InputError> {
 
 /// The correlation matrix, row-major: the columns are `asset` and the asset ids,
 /// the rows the assets, both in the order of the assets table.
-fn read_correlation(table: &Table, assets: &[Asset], assets_name: &str) -> Result<Vec<f64>, InputError> {
+fn read_correlation(
+    table: &Table,
+    assets: &[Asset],
+    assets_name: &str,
+) -> Result<Vec<f64>, InputError> {
     let n = assets.len();
     let ids: Vec<&str> = assets.iter().map(|a| a.id.as_str()).collect();
-    let expected: Vec<&str> = std::iter::once("asset").chain(ids.iter().copied()).collect();
+    let expected: Vec<&str> = std::iter::once("asset")
+        .chain(ids.iter().copied())
+        .collect();
     if table.column_names() != expected.as_slice() {
         return Err(InputError::invalid(
             Location::file(table.name()),
@@ -283,7 +358,10 @@ fn read_correlation(table: &Table, assets: &[Asset], assets_name: &str) -> Resul
     if table.len() != n {
         return Err(InputError::invalid(
             Location::file(table.name()),
-            format!("expected one row per asset of {assets_name} ({n}), found {} rows", table.len()),
+            format!(
+                "expected one row per asset of {assets_name} ({n}), found {} rows",
+                table.len()
+            ),
         ));
     }
     let mut corr = vec![0.0; n * n];
@@ -296,7 +374,9 @@ fn read_correlation(table: &Table, assets: &[Asset], assets_name: &str) -> Resul
             ));
         }
         for (j, column) in ids.iter().enumerate() {
-            let c = row.number_where(column, "a correlation in [-1, 1]", |c| (-1.0..=1.0).contains(&c))?;
+            let c = row.number_where(column, "a correlation in [-1, 1]", |c| {
+                (-1.0..=1.0).contains(&c)
+            })?;
             if i == j && (c - 1.0).abs() > CORRELATION_TOLERANCE {
                 return Err(row.error(column, format!("expected 1 on the diagonal, found `{c}`")));
             }
@@ -313,8 +393,9 @@ fn read_correlation(table: &Table, assets: &[Asset], assets_name: &str) -> Resul
             corr[i * n + j] = c;
         }
     }
-    check_positive_semi_definite(&corr, &ids)
-        .map_err(|(row, message)| InputError::invalid(Location::file(table.name()).row(row), message))?;
+    check_positive_semi_definite(&corr, &ids).map_err(|(row, message)| {
+        InputError::invalid(Location::file(table.name()).row(row), message)
+    })?;
     Ok(corr)
 }
 
@@ -348,7 +429,11 @@ fn check_positive_semi_definite(corr: &[f64], ids: &[&str]) -> Result<(), (usize
 }
 
 fn asset_lookup(assets: &[Asset]) -> HashMap<&str, usize> {
-    assets.iter().enumerate().map(|(i, a)| (a.id.as_str(), i)).collect()
+    assets
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.id.as_str(), i))
+        .collect()
 }
 
 fn read_vol_surface(
@@ -364,7 +449,10 @@ fn read_vol_surface(
     for row in table.rows() {
         let id = row.str("underlying")?;
         let underlying = *by_id.get(id).ok_or_else(|| {
-            row.error("underlying", format!("unknown asset `{id}`: expected an asset of {assets_name}"))
+            row.error(
+                "underlying",
+                format!("unknown asset `{id}`: expected an asset of {assets_name}"),
+            )
         })?;
         let expiry = row.date("expiry")?;
         if expiry < valuation_date {
@@ -374,14 +462,22 @@ fn read_vol_surface(
             ));
         }
         let strike = row.positive_f64("strike")?;
-        let vol = row.number_where("implied_vol", "an implied vol in (0, 10)", |v| v > 0.0 && v < 10.0)?;
-        if let Some(first) = first_row.insert((underlying, expiry, strike.to_bits()), row.number()) {
+        let vol = row.number_where("implied_vol", "an implied vol in (0, 10)", |v| {
+            v > 0.0 && v < 10.0
+        })?;
+        if let Some(first) = first_row.insert((underlying, expiry, strike.to_bits()), row.number())
+        {
             return Err(row.error(
                 "strike",
                 format!("duplicate quote for `{id}` expiring {expiry} at strike {strike}: already on row {first}"),
             ));
         }
-        quotes.push(VolQuote { underlying, expiry, strike, vol });
+        quotes.push(VolQuote {
+            underlying,
+            expiry,
+            strike,
+            vol,
+        });
     }
     Ok(VolSurface::from_quotes(assets.len(), &quotes))
 }
@@ -395,7 +491,10 @@ fn read_rates(table: &Table) -> Result<RateCurve, InputError> {
         let rate = row.number_where("rate", "a rate in (-1, 1)", |r| r.abs() < 1.0)?;
         // +0.0: a tenor of -0 is the tenor 0.
         if let Some(first) = first_row.insert((tenor + 0.0).to_bits(), row.number()) {
-            return Err(row.error("tenor_days", format!("duplicate tenor {tenor}: already on row {first}")));
+            return Err(row.error(
+                "tenor_days",
+                format!("duplicate tenor {tenor}: already on row {first}"),
+            ));
         }
         points.push((tenor, rate));
     }
@@ -452,21 +551,38 @@ fn read_instruments(
     let mut instruments = Vec::with_capacity(table.len());
     for row in table.rows() {
         let id = ids.add(&row)?;
-        let kind =
-            row.choice("kind", &[("perpetual", Kind::Perpetual), ("future", Kind::Future), ("option", Kind::Option)])?;
+        let kind = row.choice(
+            "kind",
+            &[
+                ("perpetual", Kind::Perpetual),
+                ("future", Kind::Future),
+                ("option", Kind::Option),
+            ],
+        )?;
         let underlying_id = row.str("underlying")?;
         let underlying = *by_id.get(underlying_id).ok_or_else(|| {
             row.error(
                 "underlying",
-                format!("unknown asset `{underlying_id}`: expected an asset of {}", tables.assets.name()),
+                format!(
+                    "unknown asset `{underlying_id}`: expected an asset of {}",
+                    tables.assets.name()
+                ),
             )
         })?;
-        let settlement =
-            row.choice("settlement", &[("linear", Settlement::Linear), ("inverse", Settlement::Inverse)])?;
+        let settlement = row.choice(
+            "settlement",
+            &[
+                ("linear", Settlement::Linear),
+                ("inverse", Settlement::Inverse),
+            ],
+        )?;
         let contract_size = row.positive_f64("contract_size")?;
         let expiry = |what: &str| -> Result<Date, InputError> {
             let expiry = row.opt_date("expiry")?.ok_or_else(|| {
-                row.error("expiry", format!("expected an expiry date YYYY-MM-DD for {what}, found an empty field"))
+                row.error(
+                    "expiry",
+                    format!("expected an expiry date YYYY-MM-DD for {what}, found an empty field"),
+                )
             })?;
             if expiry < valuation_date {
                 return Err(row.error(
@@ -492,7 +608,10 @@ fn read_instruments(
             Kind::Option => {
                 let expiry = expiry("an option")?;
                 let strike = row.positive_f64("strike")?;
-                let right = row.choice("option_type", &[("call", OptionRight::Call), ("put", OptionRight::Put)])?;
+                let right = row.choice(
+                    "option_type",
+                    &[("call", OptionRight::Call), ("put", OptionRight::Put)],
+                )?;
                 if !market.vol_surface.has_quotes(underlying) {
                     return Err(row.error(
                         "underlying",
@@ -503,10 +622,20 @@ fn read_instruments(
                         ),
                     ));
                 }
-                InstrumentKind::Option { expiry, strike, right }
+                InstrumentKind::Option {
+                    expiry,
+                    strike,
+                    right,
+                }
             }
         };
-        instruments.push(Instrument { id: id.to_string(), underlying, settlement, contract_size, kind });
+        instruments.push(Instrument {
+            id: id.to_string(),
+            underlying,
+            settlement,
+            contract_size,
+            kind,
+        });
     }
     Ok(instruments)
 }
@@ -521,9 +650,12 @@ fn resolve(
     table: &str,
 ) -> Result<usize, InputError> {
     let id = row.str(field)?;
-    ids.get(id)
-        .copied()
-        .ok_or_else(|| row.error(field, format!("unknown {what} `{id}`: expected a {field} of {table}")))
+    ids.get(id).copied().ok_or_else(|| {
+        row.error(
+            field,
+            format!("unknown {what} `{id}`: expected a {field} of {table}"),
+        )
+    })
 }
 
 fn read_positions(
@@ -533,14 +665,33 @@ fn read_positions(
 ) -> Result<Vec<Position>, InputError> {
     let table = &tables.positions;
     table.require_columns(&["member_id", "instrument_id", "quantity"])?;
-    let member_ids: HashMap<&str, usize> = members.iter().enumerate().map(|(i, m)| (m.id.as_str(), i)).collect();
-    let instrument_ids: HashMap<&str, usize> =
-        instruments.iter().enumerate().map(|(i, m)| (m.id.as_str(), i)).collect();
+    let member_ids: HashMap<&str, usize> = members
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.id.as_str(), i))
+        .collect();
+    let instrument_ids: HashMap<&str, usize> = instruments
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.id.as_str(), i))
+        .collect();
     let mut first_row: HashMap<(usize, usize), usize> = HashMap::new();
     let mut positions = Vec::with_capacity(table.len());
     for row in table.rows() {
-        let member = resolve(&row, "member_id", &member_ids, "member", tables.members.name())?;
-        let instrument = resolve(&row, "instrument_id", &instrument_ids, "instrument", tables.instruments.name())?;
+        let member = resolve(
+            &row,
+            "member_id",
+            &member_ids,
+            "member",
+            tables.members.name(),
+        )?;
+        let instrument = resolve(
+            &row,
+            "instrument_id",
+            &instrument_ids,
+            "instrument",
+            tables.instruments.name(),
+        )?;
         let quantity = row.f64("quantity")?;
         if let Some(first) = first_row.insert((member, instrument), row.number()) {
             return Err(row.error(
@@ -551,7 +702,11 @@ fn read_positions(
                 ),
             ));
         }
-        positions.push(Position { member, instrument, quantity });
+        positions.push(Position {
+            member,
+            instrument,
+            quantity,
+        });
     }
     if positions.is_empty() {
         return Err(InputError::invalid(
@@ -571,18 +726,31 @@ fn read_collateral(
 ) -> Result<Vec<CollateralHolding>, InputError> {
     let table = &tables.collateral;
     table.require_columns(&["member_id", "asset", "amount"])?;
-    let member_ids: HashMap<&str, usize> = members.iter().enumerate().map(|(i, m)| (m.id.as_str(), i)).collect();
+    let member_ids: HashMap<&str, usize> = members
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.id.as_str(), i))
+        .collect();
     let asset_ids = asset_lookup(&market.assets);
     let mut holdings = Vec::with_capacity(table.len());
     for row in table.rows() {
-        let member = resolve(&row, "member_id", &member_ids, "member", tables.members.name())?;
+        let member = resolve(
+            &row,
+            "member_id",
+            &member_ids,
+            "member",
+            tables.members.name(),
+        )?;
         let id = row.str("asset")?;
         let asset = match id {
             "USD" => CollateralAsset::Usd,
             _ => CollateralAsset::Asset(*asset_ids.get(id).ok_or_else(|| {
                 row.error(
                     "asset",
-                    format!("unknown collateral asset `{id}`: expected `USD` or an asset of {}", tables.assets.name()),
+                    format!(
+                        "unknown collateral asset `{id}`: expected `USD` or an asset of {}",
+                        tables.assets.name()
+                    ),
                 )
             })?),
         };
@@ -593,7 +761,11 @@ fn read_collateral(
             ));
         }
         let amount = row.non_negative_f64("amount")?;
-        holdings.push(CollateralHolding { member, asset, amount });
+        holdings.push(CollateralHolding {
+            member,
+            asset,
+            amount,
+        });
     }
     Ok(holdings)
 }
@@ -601,13 +773,20 @@ fn read_collateral(
 /// Parses `ccp.toml` and checks every value the TOML types do not: ranges,
 /// the valuation date, haircuts. Errors name the file and the dotted field.
 fn parse_config(name: &str, text: &str) -> Result<(CcpConfig, Date), InputError> {
-    let config: CcpConfig = toml::from_str(text)
-        .map_err(|e| InputError::invalid(Location::file(name), format!("not a valid configuration: {e}")))?;
+    let config: CcpConfig = toml::from_str(text).map_err(|e| {
+        InputError::invalid(
+            Location::file(name),
+            format!("not a valid configuration: {e}"),
+        )
+    })?;
     let check = |ok: bool, field: &str, expected: &str, found: &dyn std::fmt::Display| {
         if ok {
             Ok(())
         } else {
-            Err(InputError::invalid(Location::file(name).field(field), format!("expected {expected}, found {found}")))
+            Err(InputError::invalid(
+                Location::file(name).field(field),
+                format!("expected {expected}, found {found}"),
+            ))
         }
     };
     let confidence = |c: f64| c > 0.5 && c < 1.0;
@@ -616,24 +795,55 @@ fn parse_config(name: &str, text: &str) -> Result<(CcpConfig, Date), InputError>
     let valuation_date = Date::parse(&config.valuation_date).ok_or_else(|| {
         InputError::invalid(
             Location::file(name).field("valuation_date"),
-            format!("expected a date YYYY-MM-DD, found `{}`", config.valuation_date),
+            format!(
+                "expected a date YYYY-MM-DD, found `{}`",
+                config.valuation_date
+            ),
         )
     })?;
 
     let risk = &config.risk;
     let days = risk.margin_period_days;
-    check(days > 0.0 && days <= 365.0, "risk.margin_period_days", "a number of days in (0, 365]", &days)?;
-    check((1..=1000).contains(&risk.steps), "risk.steps", "a number of steps in 1..=1000", &risk.steps)?;
-    for (list, values) in [("risk.var_confidence", &risk.var_confidence), ("risk.es_confidence", &risk.es_confidence)] {
+    check(
+        days > 0.0 && days <= 365.0,
+        "risk.margin_period_days",
+        "a number of days in (0, 365]",
+        &days,
+    )?;
+    check(
+        (1..=1000).contains(&risk.steps),
+        "risk.steps",
+        "a number of steps in 1..=1000",
+        &risk.steps,
+    )?;
+    for (list, values) in [
+        ("risk.var_confidence", &risk.var_confidence),
+        ("risk.es_confidence", &risk.es_confidence),
+    ] {
         for (i, &c) in values.iter().enumerate() {
-            check(confidence(c), &format!("{list}[{i}]"), "a confidence level in (0.5, 1)", &c)?;
+            check(
+                confidence(c),
+                &format!("{list}[{i}]"),
+                "a confidence level in (0.5, 1)",
+                &c,
+            )?;
         }
     }
     let c = risk.margin_confidence;
-    check(confidence(c), "risk.margin_confidence", "a confidence level in (0.5, 1)", &c)?;
+    check(
+        confidence(c),
+        "risk.margin_confidence",
+        "a confidence level in (0.5, 1)",
+        &c,
+    )?;
 
     let scenario = &config.scenario;
-    check(scenario.paths >= 1, "scenario.paths", "at least 1 path", &scenario.paths)?;
+    check(
+        scenario.paths >= 1,
+        "scenario.paths",
+        "at least 1 path",
+        &scenario.paths,
+    )?;
     if scenario.innovations == Innovations::StudentT {
         check(
             (3..=64).contains(&scenario.dof),
@@ -644,36 +854,87 @@ fn parse_config(name: &str, text: &str) -> Result<(CcpConfig, Date), InputError>
     }
     if let Some(jumps) = &scenario.jumps {
         let i = jumps.intensity_per_year;
-        check(non_negative(i), "scenario.jumps.intensity_per_year", "a number >= 0", &i)?;
+        check(
+            non_negative(i),
+            "scenario.jumps.intensity_per_year",
+            "a number >= 0",
+            &i,
+        )?;
         let m = jumps.mean_sigmas;
-        check(m.is_finite(), "scenario.jumps.mean_sigmas", "a finite number", &m)?;
+        check(
+            m.is_finite(),
+            "scenario.jumps.mean_sigmas",
+            "a finite number",
+            &m,
+        )?;
         let s = jumps.stdev_sigmas;
-        check(non_negative(s), "scenario.jumps.stdev_sigmas", "a number >= 0", &s)?;
+        check(
+            non_negative(s),
+            "scenario.jumps.stdev_sigmas",
+            "a number >= 0",
+            &s,
+        )?;
     }
     let xi = scenario.vol_shock.vol_of_vol;
-    check(non_negative(xi), "scenario.vol_shock.vol_of_vol", "a number >= 0", &xi)?;
+    check(
+        non_negative(xi),
+        "scenario.vol_shock.vol_of_vol",
+        "a number >= 0",
+        &xi,
+    )?;
     let rho = scenario.vol_shock.spot_vol_correlation;
-    check((-1.0..=1.0).contains(&rho), "scenario.vol_shock.spot_vol_correlation", "a correlation in [-1, 1]", &rho)?;
+    check(
+        (-1.0..=1.0).contains(&rho),
+        "scenario.vol_shock.spot_vol_correlation",
+        "a correlation in [-1, 1]",
+        &rho,
+    )?;
     let block = scenario.block_size;
-    check((64..=1 << 20).contains(&block), "scenario.block_size", "a block size in 64..=1048576", &block)?;
+    check(
+        (64..=1 << 20).contains(&block),
+        "scenario.block_size",
+        "a block size in 64..=1048576",
+        &block,
+    )?;
 
     for (asset, &haircut) in &config.collateral.haircuts {
         let field = format!("collateral.haircuts.{asset}");
-        check((0.0..1.0).contains(&haircut), &field, "a haircut in [0, 1)", &haircut)?;
+        check(
+            (0.0..1.0).contains(&haircut),
+            &field,
+            "a haircut in [0, 1)",
+            &haircut,
+        )?;
     }
 
     let fund = &config.default_fund;
-    check((1..=10).contains(&fund.cover), "default_fund.cover", "a number of member groups in 1..=10", &fund.cover)?;
+    check(
+        (1..=10).contains(&fund.cover),
+        "default_fund.cover",
+        "a number of member groups in 1..=10",
+        &fund.cover,
+    )?;
     let skin = fund.skin_in_the_game;
-    check(non_negative(skin), "default_fund.skin_in_the_game", "an amount >= 0", &skin)?;
+    check(
+        non_negative(skin),
+        "default_fund.skin_in_the_game",
+        "an amount >= 0",
+        &skin,
+    )?;
     Ok((config, valuation_date))
 }
 
 /// Reads stress scenarios: each path is a `.toml` file or a folder, whose
 /// `*.toml` files below it are read in path order. Shocks are resolved against
 /// `market`'s assets.
-pub fn load_stress_scenarios(paths: &[PathBuf], market: &MarketData) -> Result<Vec<StressScenario>, InputError> {
-    Ok(read_stress_scenarios(paths, market)?.into_iter().map(|(scenario, _)| scenario).collect())
+pub fn load_stress_scenarios(
+    paths: &[PathBuf],
+    market: &MarketData,
+) -> Result<Vec<StressScenario>, InputError> {
+    Ok(read_stress_scenarios(paths, market)?
+        .into_iter()
+        .map(|(scenario, _)| scenario)
+        .collect())
 }
 
 fn read_stress_scenarios(
@@ -708,16 +969,26 @@ fn read_stress_scenarios(
     for file in files {
         let origin = file.display().to_string();
         let bytes = std::fs::read(&file).map_err(|e| InputError::io(&origin, e))?;
-        let text = std::str::from_utf8(&bytes)
-            .map_err(|e| InputError::invalid(Location::file(&origin), format!("expected UTF-8 text: {e}")))?;
+        let text = std::str::from_utf8(&bytes).map_err(|e| {
+            InputError::invalid(Location::file(&origin), format!("expected UTF-8 text: {e}"))
+        })?;
         let scenario = parse_stress_scenario(&origin, text, market)?;
         if let Some((first, _)) = scenarios.iter().find(|(s, _)| s.name == scenario.name) {
             return Err(InputError::invalid(
                 Location::file(&origin).field("name"),
-                format!("duplicate stress scenario name `{}`: already used by {}", scenario.name, first.origin),
+                format!(
+                    "duplicate stress scenario name `{}`: already used by {}",
+                    scenario.name, first.origin
+                ),
             ));
         }
-        scenarios.push((scenario, InputSource { name: origin, sha256: sha256_hex(&bytes) }));
+        scenarios.push((
+            scenario,
+            InputSource {
+                name: origin,
+                sha256: sha256_hex(&bytes),
+            },
+        ));
     }
     Ok(scenarios)
 }
@@ -731,7 +1002,9 @@ fn toml_files_below(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<
     if depth > MAX_SCENARIO_DEPTH {
         return Err(InputError::invalid(
             Location::file(shown()),
-            format!("expected at most {MAX_SCENARIO_DEPTH} levels of scenario folders (a link cycle?)"),
+            format!(
+                "expected at most {MAX_SCENARIO_DEPTH} levels of scenario folders (a link cycle?)"
+            ),
         ));
     }
     for entry in std::fs::read_dir(dir).map_err(|e| InputError::io(shown(), e))? {
@@ -782,17 +1055,31 @@ struct Unlisted {
 /// gets its own price and vol shock if the file names it, else the `unlisted`
 /// one for its class (vol: `unlisted.vol`, default 0). Shocks for assets not in
 /// the market are checked and ignored. `origin` names the file in errors.
-pub fn parse_stress_scenario(origin: &str, text: &str, market: &MarketData) -> Result<StressScenario, InputError> {
+pub fn parse_stress_scenario(
+    origin: &str,
+    text: &str,
+    market: &MarketData,
+) -> Result<StressScenario, InputError> {
     let at = |field: &str| Location::file(origin).field(field);
-    let file: ScenarioFile = toml::from_str(text)
-        .map_err(|e| InputError::invalid(Location::file(origin), format!("not a valid stress scenario: {e}")))?;
+    let file: ScenarioFile = toml::from_str(text).map_err(|e| {
+        InputError::invalid(
+            Location::file(origin),
+            format!("not a valid stress scenario: {e}"),
+        )
+    })?;
     if file.name.trim().is_empty() {
-        return Err(InputError::invalid(at("name"), "expected a scenario name, found an empty string"));
+        return Err(InputError::invalid(
+            at("name"),
+            "expected a scenario name, found an empty string",
+        ));
     }
     if !matches!(file.kind.as_str(), "historical" | "hypothetical") {
         return Err(InputError::invalid(
             at("kind"),
-            format!("expected `historical` or `hypothetical`, found `{}`", file.kind),
+            format!(
+                "expected `historical` or `hypothetical`, found `{}`",
+                file.kind
+            ),
         ));
     }
     let check_shock = |field: String, shock: f64| {
@@ -811,9 +1098,11 @@ pub fn parse_stress_scenario(origin: &str, text: &str, market: &MarketData) -> R
     for (asset, &shock) in &file.vol_shocks {
         check_shock(format!("vol_shocks.{asset}"), shock)?;
     }
-    for (key, shock) in
-        [("crypto", file.unlisted.crypto), ("stablecoin", file.unlisted.stablecoin), ("vol", file.unlisted.vol)]
-    {
+    for (key, shock) in [
+        ("crypto", file.unlisted.crypto),
+        ("stablecoin", file.unlisted.stablecoin),
+        ("vol", file.unlisted.vol),
+    ] {
         if let Some(shock) = shock {
             check_shock(format!("unlisted.{key}"), shock)?;
         }
@@ -841,7 +1130,13 @@ pub fn parse_stress_scenario(origin: &str, text: &str, market: &MarketData) -> R
             }
         };
         price_shocks.push(price);
-        vol_shocks.push(file.vol_shocks.get(&asset.id).copied().or(file.unlisted.vol).unwrap_or(0.0));
+        vol_shocks.push(
+            file.vol_shocks
+                .get(&asset.id)
+                .copied()
+                .or(file.unlisted.vol)
+                .unwrap_or(0.0),
+        );
     }
     Ok(StressScenario {
         name: file.name,
@@ -865,7 +1160,8 @@ mod tests {
     #[test]
     fn an_inconsistent_correlation_matrix_names_the_block_and_asset() {
         let corr = corr_of(&[&[1.0, 0.9, -0.9], &[0.9, 1.0, 0.9], &[-0.9, 0.9, 1.0]]);
-        let (row, message) = check_positive_semi_definite(&corr, &["BTC", "ETH", "SOL"]).unwrap_err();
+        let (row, message) =
+            check_positive_semi_definite(&corr, &["BTC", "ETH", "SOL"]).unwrap_err();
         assert_eq!(row, 3);
         assert!(
             message.starts_with(
@@ -889,7 +1185,10 @@ mod tests {
         // A and B move together, but C is correlated with one and not the other.
         let corr = corr_of(&[&[1.0, 1.0, 0.0], &[1.0, 1.0, 0.9], &[0.0, 0.9, 1.0]]);
         let (_, message) = check_positive_semi_definite(&corr, &["A", "B", "C"]).unwrap_err();
-        assert!(message.starts_with("correlation matrix is not positive semi-definite"), "{message}");
+        assert!(
+            message.starts_with("correlation matrix is not positive semi-definite"),
+            "{message}"
+        );
     }
 
     const CONFIG: &str = "valuation_date = \"2025-02-20\"\n";
@@ -922,16 +1221,28 @@ mod tests {
             ),
         ];
         for (extra, expected) in cases {
-            let text = if extra.starts_with("valuation_date") { extra.to_string() } else { format!("{CONFIG}{extra}") };
+            let text = if extra.starts_with("valuation_date") {
+                extra.to_string()
+            } else {
+                format!("{CONFIG}{extra}")
+            };
             let err = parse_config("ccp.toml", &text).unwrap_err().to_string();
-            assert!(err.contains(expected), "{err}\nexpected to contain: {expected}");
+            assert!(
+                err.contains(expected),
+                "{err}\nexpected to contain: {expected}"
+            );
         }
     }
 
     #[test]
     fn a_toml_error_names_the_file_and_the_line() {
-        let err = parse_config("ccp.toml", "valuation_date = \"2025-02-20\"\ncolour = 1\n").unwrap_err().to_string();
-        assert!(err.starts_with("ccp.toml: not a valid configuration:"), "{err}");
+        let err = parse_config("ccp.toml", "valuation_date = \"2025-02-20\"\ncolour = 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("ccp.toml: not a valid configuration:"),
+            "{err}"
+        );
         assert!(err.contains("line 2") && err.contains("colour"), "{err}");
     }
 
@@ -960,7 +1271,8 @@ mod tests {
 
     #[test]
     fn a_scenario_resolves_named_and_unlisted_assets() {
-        let text = "name = \"crash\"\nkind = \"hypothetical\"\ndescription = \"d\"\nsource = \"s\"\n\
+        let text =
+            "name = \"crash\"\nkind = \"hypothetical\"\ndescription = \"d\"\nsource = \"s\"\n\
                     window = \"w\"\n[shocks]\nBTC = -0.3\nDOGE = -0.9\n[vol_shocks]\nBTC = 0.8\n\
                     [unlisted]\ncrypto = -0.4\nstablecoin = 0.0\nvol = 0.5\n";
         let s = parse_stress_scenario("crash.toml", text, &market()).unwrap();
@@ -972,20 +1284,37 @@ mod tests {
     #[test]
     fn a_scenario_without_a_shock_for_an_asset_names_the_missing_key() {
         let text = "name = \"x\"\nkind = \"historical\"\n[shocks]\nBTC = -0.3\n[unlisted]\ncrypto = -0.4\n";
-        let err = parse_stress_scenario("x.toml", text, &market()).unwrap_err().to_string();
-        assert!(err.starts_with("x.toml, field `unlisted.stablecoin`: no price shock for asset `USDT`"), "{err}");
+        let err = parse_stress_scenario("x.toml", text, &market())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("x.toml, field `unlisted.stablecoin`: no price shock for asset `USDT`"),
+            "{err}"
+        );
     }
 
     #[test]
     fn a_shock_of_minus_one_or_an_unknown_key_is_rejected() {
         let text = "name = \"x\"\nkind = \"historical\"\n[shocks]\nBTC = -1.0\n";
-        let err = parse_stress_scenario("x.toml", text, &market()).unwrap_err().to_string();
-        assert!(err.starts_with("x.toml, field `shocks.BTC`: expected a relative move > -1"), "{err}");
+        let err = parse_stress_scenario("x.toml", text, &market())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("x.toml, field `shocks.BTC`: expected a relative move > -1"),
+            "{err}"
+        );
         let text = "name = \"x\"\nkind = \"historical\"\nseverity = 3\n";
-        let err = parse_stress_scenario("x.toml", text, &market()).unwrap_err().to_string();
+        let err = parse_stress_scenario("x.toml", text, &market())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("severity"), "{err}");
         let text = "name = \"x\"\nkind = \"guess\"\n";
-        let err = parse_stress_scenario("x.toml", text, &market()).unwrap_err().to_string();
-        assert!(err.contains("field `kind`: expected `historical` or `hypothetical`, found `guess`"), "{err}");
+        let err = parse_stress_scenario("x.toml", text, &market())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("field `kind`: expected `historical` or `hypothetical`, found `guess`"),
+            "{err}"
+        );
     }
 }

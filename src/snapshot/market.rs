@@ -66,7 +66,10 @@ impl VolSurface {
             let slice = match per_asset.iter().position(|s| s.expiry == q.expiry) {
                 Some(i) => &mut per_asset[i],
                 None => {
-                    per_asset.push(ExpirySlice { expiry: q.expiry, points: Vec::new() });
+                    per_asset.push(ExpirySlice {
+                        expiry: q.expiry,
+                        points: Vec::new(),
+                    });
                     per_asset.last_mut().expect("just pushed")
                 }
             };
@@ -91,7 +94,12 @@ impl VolSurface {
         for (underlying, per_asset) in self.slices.iter().enumerate() {
             for s in per_asset {
                 for &(ln_k, vol) in &s.points {
-                    out.push(VolQuote { underlying, expiry: s.expiry, strike: ln_k.exp(), vol });
+                    out.push(VolQuote {
+                        underlying,
+                        expiry: s.expiry,
+                        strike: ln_k.exp(),
+                        vol,
+                    });
                 }
             }
         }
@@ -114,7 +122,10 @@ impl VolSurface {
         if expiry >= last.expiry {
             return Some(smile_at(last));
         }
-        let upper = per_asset.iter().position(|s| s.expiry >= expiry).expect("inside the quoted range");
+        let upper = per_asset
+            .iter()
+            .position(|s| s.expiry >= expiry)
+            .expect("inside the quoted range");
         let (a, b) = (&per_asset[upper - 1], &per_asset[upper]);
         let (ta, tb) = (t_of(a), t_of(b));
         let (va, vb) = (smile_at(a), smile_at(b));
@@ -155,7 +166,9 @@ impl RateCurve {
     }
 
     pub fn flat(rate: f64) -> Self {
-        Self { points: vec![(0.0, rate)] }
+        Self {
+            points: vec![(0.0, rate)],
+        }
     }
 
     pub fn points(&self) -> &[(f64, f64)] {
@@ -201,7 +214,12 @@ mod tests {
         let quotes = [80_000.0, 100_000.0, 120_000.0]
             .iter()
             .zip([0.60, 0.50, 0.55])
-            .map(|(&strike, vol)| VolQuote { underlying: 0, expiry: e, strike, vol })
+            .map(|(&strike, vol)| VolQuote {
+                underlying: 0,
+                expiry: e,
+                strike,
+                vol,
+            })
             .collect::<Vec<_>>();
         let s = VolSurface::from_quotes(1, &quotes);
         let today = day("2025-02-20");
@@ -217,8 +235,18 @@ mod tests {
         let today = day("2025-01-01");
         let (e1, e2) = (today.add_days(73), today.add_days(365));
         let quotes = [
-            VolQuote { underlying: 0, expiry: e1, strike: 100.0, vol: 0.8 },
-            VolQuote { underlying: 0, expiry: e2, strike: 100.0, vol: 0.6 },
+            VolQuote {
+                underlying: 0,
+                expiry: e1,
+                strike: 100.0,
+                vol: 0.8,
+            },
+            VolQuote {
+                underlying: 0,
+                expiry: e2,
+                strike: 100.0,
+                vol: 0.6,
+            },
         ];
         let s = VolSurface::from_quotes(1, &quotes);
         let mid = today.add_days(219);

@@ -15,13 +15,14 @@ mod table;
 mod write;
 
 pub use config::{
-    AllocationRule, CcpConfig, CollateralConfig, DefaultFundConfig, Innovations, JumpConfig, MarginMeasure, RiskConfig,
-    ScenarioConfig, VolShockConfig,
+    AllocationRule, CcpConfig, CollateralConfig, DefaultFundConfig, Innovations, JumpConfig,
+    MarginMeasure, RiskConfig, ScenarioConfig, VolShockConfig,
 };
 pub use date::Date;
 pub use error::{InputError, Location};
 pub use load::{
-    from_csv_texts, load, load_stress_scenarios, parse_stress_scenario, TableFormat, CONFIG_FILE, SNAPSHOT_FILES,
+    from_csv_texts, load, load_stress_scenarios, parse_stress_scenario, TableFormat, CONFIG_FILE,
+    SNAPSHOT_FILES,
 };
 pub use market::{Asset, AssetClass, MarketData, RateCurve, VolQuote, VolSurface};
 pub use table::{Row, Table};
@@ -57,8 +58,14 @@ pub enum OptionRight {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum InstrumentKind {
     Perpetual,
-    Future { expiry: Date },
-    Option { expiry: Date, strike: f64, right: OptionRight },
+    Future {
+        expiry: Date,
+    },
+    Option {
+        expiry: Date,
+        strike: f64,
+        right: OptionRight,
+    },
 }
 
 /// A cleared contract.

@@ -15,8 +15,8 @@ use std::sync::Arc;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, Float64Type, Int64Type};
 use arrow_array::{
-    Array, ArrayRef, ArrowPrimitiveType, BooleanArray, Date32Array, Float64Array, Int64Array, PrimitiveArray,
-    RecordBatch, RecordBatchReader, StringArray,
+    Array, ArrayRef, ArrowPrimitiveType, BooleanArray, Date32Array, Float64Array, Int64Array,
+    PrimitiveArray, RecordBatch, RecordBatchReader, StringArray,
 };
 use arrow_schema::{ArrowError, DataType, Field, Schema};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -138,7 +138,10 @@ impl Table {
                 Self::from_csv_bytes(name, &bytes)
             }
             Some(TableFormat::Parquet) => Self::read_parquet(name, path),
-            None => Err(InputError::invalid(Location::file(name), "expected a table file ending in .csv or .parquet")),
+            None => Err(InputError::invalid(
+                Location::file(name),
+                "expected a table file ending in .csv or .parquet",
+            )),
         }
     }
 
@@ -150,7 +153,10 @@ impl Table {
         let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         // Trailing blank lines (possibly with spaces or \r) would read as rows of
         // one empty field; cut them, keeping one line end.
-        let end = text.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(0, |i| i + 1);
+        let end = text
+            .iter()
+            .rposition(|b| !b.is_ascii_whitespace())
+            .map_or(0, |i| i + 1);
         if end == 0 {
             return Err(InputError::invalid(
                 Location::file(name),
@@ -165,30 +171,56 @@ impl Table {
                 ArrowError::CsvError(m) => m,
                 other => other.to_string(),
             };
-            InputError::invalid(Location::file(name.clone()), format!("not valid CSV: {message}"))
+            InputError::invalid(
+                Location::file(name.clone()),
+                format!("not valid CSV: {message}"),
+            )
         };
         let format = arrow_csv::reader::Format::default().with_header(true);
-        let (inferred, _) = format.infer_schema(text.as_slice(), Some(0)).map_err(csv_error)?;
-        let column_names: Vec<String> = inferred.fields().iter().map(|f| f.name().trim().to_string()).collect();
+        let (inferred, _) = format
+            .infer_schema(text.as_slice(), Some(0))
+            .map_err(csv_error)?;
+        let column_names: Vec<String> = inferred
+            .fields()
+            .iter()
+            .map(|f| f.name().trim().to_string())
+            .collect();
         check_column_names(&name, &column_names)?;
-        let schema =
-            Arc::new(Schema::new(column_names.iter().map(|c| Field::new(c, DataType::Utf8, true)).collect::<Vec<_>>()));
-        let reader =
-            arrow_csv::ReaderBuilder::new(schema).with_header(true).build(text.as_slice()).map_err(csv_error)?;
-        let batches = reader.collect::<Result<Vec<RecordBatch>, _>>().map_err(csv_error)?;
+        let schema = Arc::new(Schema::new(
+            column_names
+                .iter()
+                .map(|c| Field::new(c, DataType::Utf8, true))
+                .collect::<Vec<_>>(),
+        ));
+        let reader = arrow_csv::ReaderBuilder::new(schema)
+            .with_header(true)
+            .build(text.as_slice())
+            .map_err(csv_error)?;
+        let batches = reader
+            .collect::<Result<Vec<RecordBatch>, _>>()
+            .map_err(csv_error)?;
         let columns = (0..column_names.len())
             .map(|i| {
                 let chunks: Vec<&ArrayRef> = batches.iter().map(|b| b.column(i)).collect();
                 Column::Text(concat_text(&chunks))
             })
             .collect();
-        Ok(Self::assemble(name, TableFormat::Csv, sha256, column_names, columns))
+        Ok(Self::assemble(
+            name,
+            TableFormat::Csv,
+            sha256,
+            column_names,
+            columns,
+        ))
     }
 
     fn read_parquet(name: String, path: &Path) -> Result<Self, InputError> {
         let file = File::open(path).map_err(|e| InputError::io(&name, e))?;
         let parquet_error = |e: &dyn fmt::Display| {
-            InputError::invalid(Location::file(name.clone()), format!("not a readable Parquet file: {e}"))
+            InputError::invalid(
+                Location::file(name.clone()),
+                format!("not a readable Parquet file: {e}"),
+            )
         };
         // Read the whole file once: the same bytes are hashed and decoded.
         let len = usize::try_from(file.len()).map_err(|e| parquet_error(&e))?;
@@ -198,8 +230,14 @@ impl Table {
             .and_then(|builder| builder.build())
             .map_err(|e| parquet_error(&e))?;
         let schema = reader.schema();
-        let batches = reader.collect::<Result<Vec<RecordBatch>, _>>().map_err(|e| parquet_error(&e))?;
-        let column_names: Vec<String> = schema.fields().iter().map(|f| f.name().trim().to_string()).collect();
+        let batches = reader
+            .collect::<Result<Vec<RecordBatch>, _>>()
+            .map_err(|e| parquet_error(&e))?;
+        let column_names: Vec<String> = schema
+            .fields()
+            .iter()
+            .map(|f| f.name().trim().to_string())
+            .collect();
         check_column_names(&name, &column_names)?;
         let mut columns = Vec::with_capacity(column_names.len());
         for (i, field) in schema.fields().iter().enumerate() {
@@ -216,23 +254,36 @@ impl Table {
             };
             let column = match field.data_type() {
                 DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null => {
-                    Column::Text(concat_text(&cast_all(&chunks, &DataType::Utf8).map_err(|_| unsupported())?))
+                    Column::Text(concat_text(
+                        &cast_all(&chunks, &DataType::Utf8).map_err(|_| unsupported())?,
+                    ))
                 }
-                DataType::Float64 | DataType::Float32 => Column::Float(concat_primitive::<Float64Type>(
-                    &cast_all(&chunks, &DataType::Float64).map_err(|_| unsupported())?,
-                )),
+                DataType::Float64 | DataType::Float32 => {
+                    Column::Float(concat_primitive::<Float64Type>(
+                        &cast_all(&chunks, &DataType::Float64).map_err(|_| unsupported())?,
+                    ))
+                }
                 DataType::Int64 | DataType::Int32 => Column::Int(concat_primitive::<Int64Type>(
                     &cast_all(&chunks, &DataType::Int64).map_err(|_| unsupported())?,
                 )),
-                DataType::Boolean => {
-                    Column::Bool(chunks.iter().flat_map(|c| c.as_boolean().iter()).collect::<BooleanArray>())
-                }
+                DataType::Boolean => Column::Bool(
+                    chunks
+                        .iter()
+                        .flat_map(|c| c.as_boolean().iter())
+                        .collect::<BooleanArray>(),
+                ),
                 DataType::Date32 => Column::Date(concat_primitive::<Date32Type>(&chunks)),
                 _ => return Err(unsupported()),
             };
             columns.push(column);
         }
-        Ok(Self::assemble(name, TableFormat::Parquet, sha256, column_names, columns))
+        Ok(Self::assemble(
+            name,
+            TableFormat::Parquet,
+            sha256,
+            column_names,
+            columns,
+        ))
     }
 
     fn assemble(
@@ -249,7 +300,14 @@ impl Table {
             Column::Bool(a) => a.len(),
             Column::Date(a) => a.len(),
         });
-        Self { name, format, sha256, column_names, columns, len }
+        Self {
+            name,
+            format,
+            sha256,
+            column_names,
+            columns,
+            len,
+        }
     }
 
     /// The file's path as displayed in errors, or `embedded:<name>`.
@@ -348,7 +406,9 @@ impl<'a> Row<'a> {
 
     /// This row's location, at `field`.
     pub fn location(&self, field: &str) -> Location {
-        Location::file(&self.table.name).row(self.number()).field(field)
+        Location::file(&self.table.name)
+            .row(self.number())
+            .field(field)
     }
 
     /// An error at `field` of this row.
@@ -366,7 +426,8 @@ impl<'a> Row<'a> {
 
     /// Non-empty text.
     pub fn str(&self, field: &str) -> Result<&'a str, InputError> {
-        self.opt_str(field)?.ok_or_else(|| self.expected(field, "a value", Cell::Empty))
+        self.opt_str(field)?
+            .ok_or_else(|| self.expected(field, "a value", Cell::Empty))
     }
 
     /// Text; `None` for an empty field or a null.
@@ -403,7 +464,12 @@ impl<'a> Row<'a> {
 
     /// A finite number for which `accept` holds; `expected` describes the range
     /// in the error ("a number in (0, 10)").
-    pub fn number_where(&self, field: &str, expected: &str, accept: impl Fn(f64) -> bool) -> Result<f64, InputError> {
+    pub fn number_where(
+        &self,
+        field: &str,
+        expected: &str,
+        accept: impl Fn(f64) -> bool,
+    ) -> Result<f64, InputError> {
         let cell = self.cell(field)?;
         let value = match cell {
             Cell::Text(text) => text.parse::<f64>().ok(),
@@ -420,7 +486,8 @@ impl<'a> Row<'a> {
 
     /// A date, `YYYY-MM-DD` as text or a Parquet date32.
     pub fn date(&self, field: &str) -> Result<Date, InputError> {
-        self.opt_date(field)?.ok_or_else(|| self.expected(field, "a date YYYY-MM-DD", Cell::Empty))
+        self.opt_date(field)?
+            .ok_or_else(|| self.expected(field, "a date YYYY-MM-DD", Cell::Empty))
     }
 
     /// A date; `None` for an empty field or a null.
@@ -455,7 +522,11 @@ impl<'a> Row<'a> {
     }
 
     /// One of a fixed set of words; `None` for an empty field or a null.
-    pub fn opt_choice<T: Copy>(&self, field: &str, options: &[(&str, T)]) -> Result<Option<T>, InputError> {
+    pub fn opt_choice<T: Copy>(
+        &self,
+        field: &str,
+        options: &[(&str, T)],
+    ) -> Result<Option<T>, InputError> {
         let cell = self.cell(field)?;
         match cell {
             Cell::Empty => Ok(None),
@@ -491,13 +562,20 @@ fn check_column_names(file: &str, names: &[String]) -> Result<(), InputError> {
         if name.is_empty() {
             return Err(InputError::invalid(
                 Location::file(file),
-                format!("column {} of the header has no name; found {}", i + 1, names.join(", ")),
+                format!(
+                    "column {} of the header has no name; found {}",
+                    i + 1,
+                    names.join(", ")
+                ),
             ));
         }
         if names[..i].contains(name) {
             return Err(InputError::invalid(
                 Location::file(file).field(name),
-                format!("column `{name}` appears twice in the header; found {}", names.join(", ")),
+                format!(
+                    "column `{name}` appears twice in the header; found {}",
+                    names.join(", ")
+                ),
             ));
         }
     }
@@ -511,14 +589,20 @@ fn cast_all(chunks: &[&ArrayRef], to: &DataType) -> Result<Vec<ArrayRef>, ArrowE
 fn concat_text<A: AsRef<dyn Array>>(chunks: &[A]) -> StringArray {
     match chunks {
         [one] => one.as_ref().as_string::<i32>().clone(),
-        _ => chunks.iter().flat_map(|c| c.as_ref().as_string::<i32>().iter()).collect(),
+        _ => chunks
+            .iter()
+            .flat_map(|c| c.as_ref().as_string::<i32>().iter())
+            .collect(),
     }
 }
 
 fn concat_primitive<T: ArrowPrimitiveType>(chunks: &[impl AsRef<dyn Array>]) -> PrimitiveArray<T> {
     match chunks {
         [one] => one.as_ref().as_primitive::<T>().clone(),
-        _ => chunks.iter().flat_map(|c| c.as_ref().as_primitive::<T>().iter()).collect(),
+        _ => chunks
+            .iter()
+            .flat_map(|c| c.as_ref().as_primitive::<T>().iter())
+            .collect(),
     }
 }
 
@@ -554,7 +638,10 @@ mod tests {
         assert_eq!(rows[0].str("id").unwrap(), "A");
         assert_eq!(rows[0].f64("x").unwrap(), 1.5);
         assert_eq!(rows[1].f64("x").unwrap(), -2.0);
-        assert_eq!(rows[0].date("when").unwrap(), Date::parse("2025-02-20").unwrap());
+        assert_eq!(
+            rows[0].date("when").unwrap(),
+            Date::parse("2025-02-20").unwrap()
+        );
         assert_eq!(rows[1].opt_date("when").unwrap(), None);
         assert!(rows[0].bool("flag").unwrap());
         assert!(!rows[1].bool("flag").unwrap());
@@ -564,7 +651,10 @@ mod tests {
     fn a_bad_number_names_file_row_field_and_what_was_found() {
         let t = table("id,x\nA,1\nB,abc\n");
         let err = message(t.rows().map(|r| r.f64("x")).collect::<Result<Vec<_>, _>>());
-        assert_eq!(err, "t.csv, row 2, field `x`: expected a finite number, found `abc`");
+        assert_eq!(
+            err,
+            "t.csv, row 2, field `x`: expected a finite number, found `abc`"
+        );
     }
 
     #[test]
@@ -572,7 +662,10 @@ mod tests {
         for text in ["NaN", "nan", "inf", "-inf", "infinity"] {
             let t = table(&format!("x\n{text}\n"));
             let err = message(t.rows().next().unwrap().f64("x"));
-            assert!(err.contains(&format!("expected a finite number, found `{text}`")), "{err}");
+            assert!(
+                err.contains(&format!("expected a finite number, found `{text}`")),
+                "{err}"
+            );
         }
     }
 
@@ -582,7 +675,9 @@ mod tests {
         let row = t.row(0).unwrap();
         assert!(message(row.positive_f64("x")).ends_with("expected a number > 0, found `-1`"));
         assert!(message(row.non_negative_f64("x")).ends_with("expected a number >= 0, found `-1`"));
-        assert!(message(row.positive_f64("y")).ends_with("expected a number > 0, found an empty field"));
+        assert!(
+            message(row.positive_f64("y")).ends_with("expected a number > 0, found an empty field")
+        );
         assert_eq!(row.opt_f64("y").unwrap(), None);
         assert_eq!(row.opt_str("y").unwrap(), None);
         assert!(message(row.str("y")).ends_with("expected a value, found an empty field"));
@@ -594,7 +689,10 @@ mod tests {
         let err = message(t.row(0).unwrap().f64("c"));
         assert_eq!(err, "t.csv, field `c`: missing column `c`; found a, b");
         let err = message(t.require_columns(&["a", "c"]));
-        assert!(err.contains("missing column `c`: expected the columns a, c; found a, b"), "{err}");
+        assert!(
+            err.contains("missing column `c`: expected the columns a, c; found a, b"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -602,7 +700,10 @@ mod tests {
         let t = table("a,b\r\n1,2\r\n\r\n  \n\n");
         assert_eq!(t.len(), 1);
         let err = message(Table::from_csv_bytes("t.csv", b"a,b\n1,2\n3\n"));
-        assert!(err.starts_with("t.csv: not valid CSV: incorrect number of fields for line 3"), "{err}");
+        assert!(
+            err.starts_with("t.csv: not valid CSV: incorrect number of fields for line 3"),
+            "{err}"
+        );
         let err = message(Table::from_csv_bytes("t.csv", b"a,b\n1,2,3\n"));
         assert!(err.contains("line 2"), "{err}");
     }
@@ -624,13 +725,23 @@ mod tests {
     #[test]
     fn choices_list_the_words_allowed() {
         let t = table("kind\nswap\n");
-        let err = message(t.row(0).unwrap().choice("kind", &[("perpetual", 0), ("future", 1), ("option", 2)]));
-        assert!(err.ends_with("expected `perpetual`, `future` or `option`, found `swap`"), "{err}");
+        let err = message(
+            t.row(0)
+                .unwrap()
+                .choice("kind", &[("perpetual", 0), ("future", 1), ("option", 2)]),
+        );
+        assert!(
+            err.ends_with("expected `perpetual`, `future` or `option`, found `swap`"),
+            "{err}"
+        );
     }
 
     #[test]
     fn sha256_is_lowercase_hex() {
-        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
         assert_eq!(table("a\n1\n").sha256(), sha256_hex(b"a\n1\n"));
     }
 }

@@ -8,15 +8,20 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use super::load::CONFIG_FILE;
-use super::{AssetClass, CollateralAsset, InputError, InstrumentKind, Location, OptionRight, Settlement, Snapshot};
+use super::{
+    AssetClass, CollateralAsset, InputError, InstrumentKind, Location, OptionRight, Settlement,
+    Snapshot,
+};
 
 /// Writes `snapshot` into `dir` (created if needed) as the CSV tables of
 /// [`SNAPSHOT_FILES`](super::SNAPSHOT_FILES) and `ccp.toml`; returns the paths
 /// written. Stress scenario files are not written: a configuration that names
 /// some needs them copied alongside.
 pub fn write_snapshot(snapshot: &Snapshot, dir: &Path) -> Result<Vec<PathBuf>, InputError> {
-    let mut files: Vec<(String, String)> =
-        snapshot_csv_tables(snapshot)?.into_iter().map(|(name, text)| (format!("{name}.csv"), text)).collect();
+    let mut files: Vec<(String, String)> = snapshot_csv_tables(snapshot)?
+        .into_iter()
+        .map(|(name, text)| (format!("{name}.csv"), text))
+        .collect();
     let config = toml::to_string(&snapshot.config).map_err(|e| {
         InputError::invalid(
             Location::file(dir.join(CONFIG_FILE).display().to_string()),
@@ -27,9 +32,12 @@ pub fn write_snapshot(snapshot: &Snapshot, dir: &Path) -> Result<Vec<PathBuf>, I
 
     let mut written = Vec::with_capacity(files.len());
     for (relative, text) in files {
-        let path = relative.split('/').fold(dir.to_path_buf(), |path, part| path.join(part));
+        let path = relative
+            .split('/')
+            .fold(dir.to_path_buf(), |path, part| path.join(part));
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| InputError::io(parent.display().to_string(), e))?;
+            std::fs::create_dir_all(parent)
+                .map_err(|e| InputError::io(parent.display().to_string(), e))?;
         }
         std::fs::write(&path, text).map_err(|e| InputError::io(path.display().to_string(), e))?;
         written.push(path);
@@ -42,16 +50,31 @@ pub fn write_snapshot(snapshot: &Snapshot, dir: &Path) -> Result<Vec<PathBuf>, I
 pub fn snapshot_csv_tables(snapshot: &Snapshot) -> Result<Vec<(&'static str, String)>, InputError> {
     let market = &snapshot.market;
     let asset_id = |index: usize| -> Result<&str, InputError> {
-        market.assets.get(index).map(|a| a.id.as_str()).ok_or_else(|| dangling("asset", index))
+        market
+            .assets
+            .get(index)
+            .map(|a| a.id.as_str())
+            .ok_or_else(|| dangling("asset", index))
     };
     let member_id = |index: usize| -> Result<&str, InputError> {
-        snapshot.members.get(index).map(|m| m.id.as_str()).ok_or_else(|| dangling("member", index))
+        snapshot
+            .members
+            .get(index)
+            .map(|m| m.id.as_str())
+            .ok_or_else(|| dangling("member", index))
     };
 
     let members = snapshot
         .members
         .iter()
-        .map(|m| vec![m.id.clone(), m.name.clone(), m.group.clone(), m.df_contribution.to_string()])
+        .map(|m| {
+            vec![
+                m.id.clone(),
+                m.name.clone(),
+                m.group.clone(),
+                m.df_contribution.to_string(),
+            ]
+        })
         .collect::<Vec<_>>();
 
     let mut instruments = Vec::with_capacity(snapshot.instruments.len());
@@ -59,7 +82,11 @@ pub fn snapshot_csv_tables(snapshot: &Snapshot) -> Result<Vec<(&'static str, Str
         let (kind, expiry, strike, right) = match i.kind {
             InstrumentKind::Perpetual => ("perpetual", String::new(), String::new(), ""),
             InstrumentKind::Future { expiry } => ("future", expiry.to_string(), String::new(), ""),
-            InstrumentKind::Option { expiry, strike, right } => (
+            InstrumentKind::Option {
+                expiry,
+                strike,
+                right,
+            } => (
                 "option",
                 expiry.to_string(),
                 strike.to_string(),
@@ -87,8 +114,15 @@ pub fn snapshot_csv_tables(snapshot: &Snapshot) -> Result<Vec<(&'static str, Str
 
     let mut positions = Vec::with_capacity(snapshot.positions.len());
     for p in &snapshot.positions {
-        let instrument = snapshot.instruments.get(p.instrument).ok_or_else(|| dangling("instrument", p.instrument))?;
-        positions.push(vec![member_id(p.member)?.to_string(), instrument.id.clone(), p.quantity.to_string()]);
+        let instrument = snapshot
+            .instruments
+            .get(p.instrument)
+            .ok_or_else(|| dangling("instrument", p.instrument))?;
+        positions.push(vec![
+            member_id(p.member)?.to_string(),
+            instrument.id.clone(),
+            p.quantity.to_string(),
+        ]);
     }
 
     let mut collateral = Vec::with_capacity(snapshot.collateral.len());
@@ -97,7 +131,11 @@ pub fn snapshot_csv_tables(snapshot: &Snapshot) -> Result<Vec<(&'static str, Str
             CollateralAsset::Usd => "USD",
             CollateralAsset::Asset(index) => asset_id(index)?,
         };
-        collateral.push(vec![member_id(c.member)?.to_string(), asset.to_string(), c.amount.to_string()]);
+        collateral.push(vec![
+            member_id(c.member)?.to_string(),
+            asset.to_string(),
+            c.amount.to_string(),
+        ]);
     }
 
     let assets = market
@@ -125,18 +163,27 @@ pub fn snapshot_csv_tables(snapshot: &Snapshot) -> Result<Vec<(&'static str, Str
     if market.correlation.len() != n * n {
         return Err(InputError::invalid(
             Location::file("snapshot"),
-            format!("expected a {n}x{n} correlation matrix, found {} entries", market.correlation.len()),
+            format!(
+                "expected a {n}x{n} correlation matrix, found {} entries",
+                market.correlation.len()
+            ),
         ));
     }
     let ids: Vec<&str> = market.assets.iter().map(|a| a.id.as_str()).collect();
-    let correlation_header: Vec<&str> = std::iter::once("asset").chain(ids.iter().copied()).collect();
+    let correlation_header: Vec<&str> = std::iter::once("asset")
+        .chain(ids.iter().copied())
+        .collect();
     let correlation = market
         .assets
         .iter()
         .enumerate()
         .map(|(i, a)| {
             std::iter::once(a.id.clone())
-                .chain(market.correlation[i * n..(i + 1) * n].iter().map(|c| c.to_string()))
+                .chain(
+                    market.correlation[i * n..(i + 1) * n]
+                        .iter()
+                        .map(|c| c.to_string()),
+                )
                 .collect()
         })
         .collect::<Vec<Vec<String>>>();
@@ -151,11 +198,18 @@ pub fn snapshot_csv_tables(snapshot: &Snapshot) -> Result<Vec<(&'static str, Str
         ]);
     }
 
-    let rates =
-        market.rates.points().iter().map(|(tenor, rate)| vec![tenor.to_string(), rate.to_string()]).collect::<Vec<_>>();
+    let rates = market
+        .rates
+        .points()
+        .iter()
+        .map(|(tenor, rate)| vec![tenor.to_string(), rate.to_string()])
+        .collect::<Vec<_>>();
 
     Ok(vec![
-        ("members", csv_text(&["member_id", "name", "group", "df_contribution"], &members)),
+        (
+            "members",
+            csv_text(&["member_id", "name", "group", "df_contribution"], &members),
+        ),
         (
             "instruments",
             csv_text(
@@ -172,23 +226,50 @@ pub fn snapshot_csv_tables(snapshot: &Snapshot) -> Result<Vec<(&'static str, Str
                 &instruments,
             ),
         ),
-        ("positions", csv_text(&["member_id", "instrument_id", "quantity"], &positions)),
-        ("collateral", csv_text(&["member_id", "asset", "amount"], &collateral)),
+        (
+            "positions",
+            csv_text(&["member_id", "instrument_id", "quantity"], &positions),
+        ),
+        (
+            "collateral",
+            csv_text(&["member_id", "asset", "amount"], &collateral),
+        ),
         (
             "market/assets",
             csv_text(
-                &["asset", "class", "spot", "volatility", "funding_rate_8h", "basis", "synthetic", "source"],
+                &[
+                    "asset",
+                    "class",
+                    "spot",
+                    "volatility",
+                    "funding_rate_8h",
+                    "basis",
+                    "synthetic",
+                    "source",
+                ],
                 &assets,
             ),
         ),
-        ("market/correlation", csv_text(&correlation_header, &correlation)),
-        ("market/vol_surface", csv_text(&["underlying", "expiry", "strike", "implied_vol"], &vol_surface)),
+        (
+            "market/correlation",
+            csv_text(&correlation_header, &correlation),
+        ),
+        (
+            "market/vol_surface",
+            csv_text(
+                &["underlying", "expiry", "strike", "implied_vol"],
+                &vol_surface,
+            ),
+        ),
         ("market/rates", csv_text(&["tenor_days", "rate"], &rates)),
     ])
 }
 
 fn dangling(what: &str, index: usize) -> InputError {
-    InputError::invalid(Location::file("snapshot"), format!("refers to {what} index {index}, which does not exist"))
+    InputError::invalid(
+        Location::file("snapshot"),
+        format!("refers to {what} index {index}, which does not exist"),
+    )
 }
 
 /// CSV text: the header line, then one line per row, fields quoted where they
@@ -235,7 +316,10 @@ fn strike_text(strike: f64) -> String {
     let ln_k = strike.ln();
     let bits = strike.to_bits();
     for offset in 1..=SEARCH_ULPS {
-        for candidate in [bits.checked_add(offset), bits.checked_sub(offset)].into_iter().flatten() {
+        for candidate in [bits.checked_add(offset), bits.checked_sub(offset)]
+            .into_iter()
+            .flatten()
+        {
             let c = f64::from_bits(candidate);
             if c.is_finite() && c > 0.0 && c.ln() == ln_k {
                 let text = c.to_string();
@@ -254,7 +338,13 @@ mod tests {
 
     #[test]
     fn fields_with_commas_quotes_or_line_breaks_are_quoted() {
-        let text = csv_text(&["a", "b"], &[vec!["x,y".into(), "say \"hi\"".into()], vec!["1".into(), "".into()]]);
+        let text = csv_text(
+            &["a", "b"],
+            &[
+                vec!["x,y".into(), "say \"hi\"".into()],
+                vec!["1".into(), "".into()],
+            ],
+        );
         assert_eq!(text, "a,b\n\"x,y\",\"say \"\"hi\"\"\"\n1,\n");
     }
 
@@ -264,7 +354,11 @@ mod tests {
             let through_log = f64::ln(strike).exp();
             let text = strike_text(through_log);
             let back: f64 = text.parse().unwrap();
-            assert_eq!(back.ln(), f64::ln(strike), "{strike} -> {through_log} -> {text}");
+            assert_eq!(
+                back.ln(),
+                f64::ln(strike),
+                "{strike} -> {through_log} -> {text}"
+            );
             assert_eq!(text, strike.to_string());
         }
     }

@@ -41,7 +41,12 @@ pub fn tail_count(scenarios: u64, alpha: f64) -> u64 {
 
 /// How many top losses the statistics at confidence `alphas` need from `scenarios`.
 pub fn required_top(scenarios: u64, alphas: impl IntoIterator<Item = f64>) -> usize {
-    alphas.into_iter().map(|a| tail_count(scenarios, a) + 1).max().unwrap_or(1).min(scenarios) as usize
+    alphas
+        .into_iter()
+        .map(|a| tail_count(scenarios, a) + 1)
+        .max()
+        .unwrap_or(1)
+        .min(scenarios) as usize
 }
 
 /// Best first: higher loss, then lower scenario index.
@@ -71,7 +76,14 @@ impl TopK {
     /// A tail that refuses losses below `hint` (see the module documentation).
     pub fn with_hint(k: usize, hint: f64) -> Self {
         let k = k.max(1);
-        Self { k, items: Vec::with_capacity(Self::capacity(k)), floor: None, floor_loss: hint, hint, non_finite: 0 }
+        Self {
+            k,
+            items: Vec::with_capacity(Self::capacity(k)),
+            floor: None,
+            floor_loss: hint,
+            hint,
+            non_finite: 0,
+        }
     }
 
     /// Buffer length at which the tail compacts back to k: the slack of k + 1
@@ -84,7 +96,8 @@ impl TopK {
     /// it, for a stream shorter than k): false when a hint refused losses that
     /// turned out to be needed.
     pub fn is_complete(&self) -> bool {
-        self.hint == f64::NEG_INFINITY || self.items.iter().filter(|x| x.0 >= self.hint).count() >= self.k
+        self.hint == f64::NEG_INFINITY
+            || self.items.iter().filter(|x| x.0 >= self.hint).count() >= self.k
     }
 
     /// The k-th largest loss so far, once k have been seen.
@@ -205,12 +218,22 @@ pub fn tail_measure(top: &[(f64, u64)], scenarios: u64, alpha: f64) -> TailMeasu
     let t = scenarios as f64 * (1.0 - alpha);
     let (var, var_scenario) = top[whole.min(top.len() - 1)];
     let head: f64 = top[..whole].iter().map(|x| x.0).sum();
-    let es = if t > 0.0 { (head + (t - whole as f64) * var) / t } else { var };
+    let es = if t > 0.0 {
+        (head + (t - whole as f64) * var) / t
+    } else {
+        var
+    };
     let tail = &top[..=whole.min(top.len() - 1)];
     let mean = tail.iter().map(|x| x.0).sum::<f64>() / tail.len() as f64;
     let variance = tail.iter().map(|x| (x.0 - mean).powi(2)).sum::<f64>() / tail.len() as f64;
     let es_std_error = ((variance + alpha * (es - var).powi(2)) / t.max(1.0)).sqrt();
-    TailMeasure { confidence: alpha, var, var_scenario, es, es_std_error }
+    TailMeasure {
+        confidence: alpha,
+        var,
+        var_scenario,
+        es,
+        es_std_error,
+    }
 }
 
 #[cfg(test)]

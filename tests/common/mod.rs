@@ -2,8 +2,9 @@
 #![allow(dead_code)]
 
 use clearstress::snapshot::{
-    Asset, AssetClass, CcpConfig, CollateralAsset, CollateralHolding, Date, Innovations, Instrument, InstrumentKind,
-    MarketData, Member, OptionRight, Position, RateCurve, Settlement, Snapshot, VolQuote, VolSurface,
+    Asset, AssetClass, CcpConfig, CollateralAsset, CollateralHolding, Date, Innovations,
+    Instrument, InstrumentKind, MarketData, Member, OptionRight, Position, RateCurve, Settlement,
+    Snapshot, VolQuote, VolSurface,
 };
 
 pub fn date(s: &str) -> Date {
@@ -13,7 +14,11 @@ pub fn date(s: &str) -> Date {
 pub fn asset(id: &str, spot: f64, volatility: f64) -> Asset {
     Asset {
         id: id.into(),
-        class: if id.starts_with("USD") { AssetClass::Stablecoin } else { AssetClass::Crypto },
+        class: if id.starts_with("USD") {
+            AssetClass::Stablecoin
+        } else {
+            AssetClass::Crypto
+        },
         spot,
         volatility,
         funding_rate_8h: 0.0,
@@ -24,7 +29,12 @@ pub fn asset(id: &str, spot: f64, volatility: f64) -> Asset {
 }
 
 pub fn member(id: &str, group: &str) -> Member {
-    Member { id: id.into(), name: format!("member {id}"), group: group.into(), df_contribution: 0.0 }
+    Member {
+        id: id.into(),
+        name: format!("member {id}"),
+        group: group.into(),
+        df_contribution: 0.0,
+    }
 }
 
 /// A snapshot with the given assets (correlation `corr`, row-major) and no
@@ -66,18 +76,39 @@ pub fn market_snapshot(assets: Vec<Asset>, corr: Vec<f64>, members: Vec<Member>)
     }
 }
 
-pub fn add_instrument(s: &mut Snapshot, id: &str, underlying: usize, settlement: Settlement, size: f64, kind: InstrumentKind) -> usize {
-    s.instruments.push(Instrument { id: id.into(), underlying, settlement, contract_size: size, kind });
+pub fn add_instrument(
+    s: &mut Snapshot,
+    id: &str,
+    underlying: usize,
+    settlement: Settlement,
+    size: f64,
+    kind: InstrumentKind,
+) -> usize {
+    s.instruments.push(Instrument {
+        id: id.into(),
+        underlying,
+        settlement,
+        contract_size: size,
+        kind,
+    });
     s.instruments.len() - 1
 }
 
 pub fn hold(s: &mut Snapshot, member: usize, instrument: usize, quantity: f64) {
-    s.positions.push(Position { member, instrument, quantity });
+    s.positions.push(Position {
+        member,
+        instrument,
+        quantity,
+    });
 }
 
 pub fn post(s: &mut Snapshot, member: usize, asset: Option<usize>, amount: f64) {
     let asset = asset.map_or(CollateralAsset::Usd, CollateralAsset::Asset);
-    s.collateral.push(CollateralHolding { member, asset, amount });
+    s.collateral.push(CollateralHolding {
+        member,
+        asset,
+        amount,
+    });
 }
 
 /// Two crypto assets and a stablecoin, three members, every kind of contract,
@@ -98,18 +129,57 @@ pub fn mixed_book() -> Snapshot {
     s.config.scenario.vol_shock.vol_of_vol = 1.2;
     let e1 = date("2025-03-28");
     let e0 = date("2025-02-21"); // expires inside a 2-day horizon
-    let lp = add_instrument(&mut s, "BTC-PERP", 0, Settlement::Linear, 0.01, InstrumentKind::Perpetual);
-    let ip = add_instrument(&mut s, "BTC-INV-PERP", 0, Settlement::Inverse, 100.0, InstrumentKind::Perpetual);
-    let lf = add_instrument(&mut s, "ETH-FUT", 1, Settlement::Linear, 0.1, InstrumentKind::Future { expiry: e1 });
-    let inf = add_instrument(&mut s, "BTC-INV-FUT", 0, Settlement::Inverse, 100.0, InstrumentKind::Future { expiry: e1 });
-    let short = add_instrument(&mut s, "ETH-FUT-0221", 1, Settlement::Linear, 0.1, InstrumentKind::Future { expiry: e0 });
+    let lp = add_instrument(
+        &mut s,
+        "BTC-PERP",
+        0,
+        Settlement::Linear,
+        0.01,
+        InstrumentKind::Perpetual,
+    );
+    let ip = add_instrument(
+        &mut s,
+        "BTC-INV-PERP",
+        0,
+        Settlement::Inverse,
+        100.0,
+        InstrumentKind::Perpetual,
+    );
+    let lf = add_instrument(
+        &mut s,
+        "ETH-FUT",
+        1,
+        Settlement::Linear,
+        0.1,
+        InstrumentKind::Future { expiry: e1 },
+    );
+    let inf = add_instrument(
+        &mut s,
+        "BTC-INV-FUT",
+        0,
+        Settlement::Inverse,
+        100.0,
+        InstrumentKind::Future { expiry: e1 },
+    );
+    let short = add_instrument(
+        &mut s,
+        "ETH-FUT-0221",
+        1,
+        Settlement::Linear,
+        0.1,
+        InstrumentKind::Future { expiry: e0 },
+    );
     let call = add_instrument(
         &mut s,
         "BTC-C-100k",
         0,
         Settlement::Inverse,
         1.0,
-        InstrumentKind::Option { expiry: e1, strike: 100_000.0, right: OptionRight::Call },
+        InstrumentKind::Option {
+            expiry: e1,
+            strike: 100_000.0,
+            right: OptionRight::Call,
+        },
     );
     let put = add_instrument(
         &mut s,
@@ -117,7 +187,11 @@ pub fn mixed_book() -> Snapshot {
         1,
         Settlement::Linear,
         1.0,
-        InstrumentKind::Option { expiry: e1, strike: 2_500.0, right: OptionRight::Put },
+        InstrumentKind::Option {
+            expiry: e1,
+            strike: 2_500.0,
+            right: OptionRight::Put,
+        },
     );
     let wing = add_instrument(
         &mut s,
@@ -125,7 +199,11 @@ pub fn mixed_book() -> Snapshot {
         0,
         Settlement::Linear,
         0.1,
-        InstrumentKind::Option { expiry: e0, strike: 60_000.0, right: OptionRight::Put },
+        InstrumentKind::Option {
+            expiry: e0,
+            strike: 60_000.0,
+            right: OptionRight::Put,
+        },
     );
     hold(&mut s, 0, lp, 120.0);
     hold(&mut s, 0, ip, -500.0);
