@@ -6,7 +6,9 @@ use std::fs::{self, File};
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
+use arrow_array::{
+    ArrayRef, BooleanArray, Date32Array, Float64Array, Int32Array, RecordBatch, StringArray,
+};
 use clearstress::snapshot::{
     self, CollateralAsset, InputError, InstrumentKind, OptionRight, Settlement, Snapshot,
 };
@@ -513,38 +515,43 @@ fn a_missing_column_is_named_with_the_columns_found() {
     );
 }
 
-/// Writes the members table as Parquet (two rows per row group, so the reader
-/// has several to join) and removes the CSV.
+/// Writes `columns` as the Parquet table `name` (two rows per row group, so the
+/// reader has several to join) and removes its CSV.
+fn write_parquet(dir: &Path, name: &str, columns: Vec<(&str, ArrayRef)>) {
+    let batch = RecordBatch::try_from_iter(columns).unwrap();
+    let properties = WriterProperties::builder()
+        .set_max_row_group_row_count(Some(2))
+        .build();
+    let file = File::create(dir.join(format!("{name}.parquet"))).unwrap();
+    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties)).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    fs::remove_file(dir.join(format!("{name}.csv"))).unwrap();
+}
+
+fn text(values: &[Option<&str>]) -> ArrayRef {
+    Arc::new(StringArray::from(values.to_vec()))
+}
+
+fn numbers(values: &[f64]) -> ArrayRef {
+    Arc::new(Float64Array::from(values.to_vec()))
+}
+
 fn write_members_parquet(dir: &Path, df_contribution: [f64; 3]) {
-    let column = |values: Vec<Option<&str>>| Arc::new(StringArray::from(values)) as ArrayRef;
-    let batch = RecordBatch::try_from_iter([
-        (
-            "member_id",
-            column(vec![Some("CM1"), Some("CM2"), Some("CM3")]),
-        ),
+    let columns = vec![
+        ("member_id", text(&[Some("CM1"), Some("CM2"), Some("CM3")])),
         (
             "name",
-            column(vec![
+            text(&[
                 Some("Alpha Dealer"),
                 Some("Alpha Securities"),
                 Some("Beta Fund, LP"),
             ]),
         ),
-        ("group", column(vec![Some("ALPHA"), Some("ALPHA"), None])),
-        (
-            "df_contribution",
-            Arc::new(Float64Array::from(df_contribution.to_vec())) as ArrayRef,
-        ),
-    ])
-    .unwrap();
-    let properties = WriterProperties::builder()
-        .set_max_row_group_row_count(Some(2))
-        .build();
-    let file = File::create(dir.join("members.parquet")).unwrap();
-    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties)).unwrap();
-    writer.write(&batch).unwrap();
-    writer.close().unwrap();
-    fs::remove_file(dir.join("members.csv")).unwrap();
+        ("group", text(&[Some("ALPHA"), Some("ALPHA"), None])),
+        ("df_contribution", numbers(&df_contribution)),
+    ];
+    write_parquet(dir, "members", columns);
 }
 
 #[test]
@@ -574,6 +581,60 @@ fn a_bad_value_in_a_parquet_table_names_row_and_field() {
             says: &["expected a number >= 0, found `NaN`"],
         },
     );
+}
+
+#[test]
+fn parquet_dates_integers_and_booleans_read_like_their_csv_text() {
+    let from_csv = load(valid_snapshot().path());
+    let dir = valid_snapshot();
+    let day = |s: &str| snapshot::Date::parse(s).unwrap().days_since_epoch();
+    let expiry = Date32Array::from(vec![None, Some(day("2025-03-28")), Some(day("2025-03-28"))]);
+    let instruments = vec![
+        (
+            "instrument_id",
+            text(&[
+                Some("BTC-PERP"),
+                Some("BTC-FUT-0328"),
+                Some("BTC-C-100000-0328"),
+            ]),
+        ),
+        (
+            "kind",
+            text(&[Some("perpetual"), Some("future"), Some("option")]),
+        ),
+        ("underlying", text(&[Some("BTC"); 3])),
+        (
+            "settlement",
+            text(&[Some("linear"), Some("inverse"), Some("linear")]),
+        ),
+        (
+            "contract_size",
+            Arc::new(Int32Array::from(vec![1, 100, 1])) as ArrayRef,
+        ),
+        ("expiry", Arc::new(expiry) as ArrayRef),
+        (
+            "strike",
+            Arc::new(Float64Array::from(vec![None, None, Some(100_000.0)])) as ArrayRef,
+        ),
+        ("option_type", text(&[None, None, Some("call")])),
+    ];
+    write_parquet(dir.path(), "instruments", instruments);
+    let assets = vec![
+        ("asset", text(&[Some("BTC"), Some("USDT")])),
+        ("class", text(&[Some("crypto"), Some("stablecoin")])),
+        ("spot", numbers(&[96500.0, 1.0002])),
+        ("volatility", numbers(&[0.55, 0.01])),
+        ("funding_rate_8h", numbers(&[0.0001, 0.0])),
+        ("basis", numbers(&[0.08, 0.0])),
+        (
+            "synthetic",
+            Arc::new(BooleanArray::from(vec![false, false])) as ArrayRef,
+        ),
+        ("source", text(&[Some("exchange close, 2025-02-20"), None])),
+    ];
+    write_parquet(&dir.path().join("market"), "assets", assets);
+    let from_parquet = load(dir.path());
+    assert_same_book(&from_parquet, &from_csv);
 }
 
 #[test]

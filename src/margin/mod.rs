@@ -1,6 +1,8 @@
 //! Initial margin per member from its tail statistics, and the margin shortfall
 //! or excess against the collateral it has posted.
 
+use rayon::prelude::*;
+
 use crate::snapshot::MarginMeasure;
 use crate::tail::{tail_measure, TailMeasure, TopK};
 
@@ -44,7 +46,7 @@ pub fn margins(
     collateral: &[f64],
 ) -> Vec<MemberMargin> {
     tails
-        .iter()
+        .par_iter()
         .zip(collateral)
         .map(|(tail, &collateral)| {
             let top = tail.sorted();

@@ -191,7 +191,6 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
             } else {
                 a * cov_f[j] / var_f.sqrt()
             };
-            let c = if real[chosen[j]].stablecoin { 0.0 } else { c };
             corr[i * n + j] = c;
             corr[j * n + i] = c;
         }
@@ -199,10 +198,8 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
             corr[i * n + chosen.len() + l] = if l == k { 1.0 } else { a * b };
         }
     }
-    // Zero the stablecoin rows against synthetics consistently: a synthetic's
-    // correlation to a stablecoin is its loading times the factor's, which we
-    // set to zero above; keep the matrix PSD by scaling those factor covariances
-    // only through the loading (already <= 1).
+    // z_k = a_k f / sd(f) + sqrt(1 - a_k^2) e_k: the joint matrix is a covariance by
+    // construction, so PSD.
     struct GenAsset {
         id: String,
         stablecoin: bool,

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::table::sha256_hex;
 pub use super::table::TableFormat;
+use super::table::{parse_date, sha256_hex};
 use super::{
     Asset, AssetClass, CcpConfig, CollateralAsset, CollateralHolding, Date, Innovations,
     InputError, InputSource, Instrument, InstrumentKind, Location, MarketData, Member, OptionRight,
@@ -33,6 +33,36 @@ pub const SNAPSHOT_FILES: [&str; 8] = [
 
 /// The configuration file of a snapshot folder.
 pub const CONFIG_FILE: &str = "ccp.toml";
+
+/// The columns of each table, in the order [`write_snapshot`](super::write_snapshot)
+/// writes them. (The correlation table's columns are `asset` and the asset ids.)
+pub(super) mod columns {
+    pub const MEMBERS: [&str; 4] = ["member_id", "name", "group", "df_contribution"];
+    pub const INSTRUMENTS: [&str; 8] = [
+        "instrument_id",
+        "kind",
+        "underlying",
+        "settlement",
+        "contract_size",
+        "expiry",
+        "strike",
+        "option_type",
+    ];
+    pub const POSITIONS: [&str; 3] = ["member_id", "instrument_id", "quantity"];
+    pub const COLLATERAL: [&str; 3] = ["member_id", "asset", "amount"];
+    pub const ASSETS: [&str; 8] = [
+        "asset",
+        "class",
+        "spot",
+        "volatility",
+        "funding_rate_8h",
+        "basis",
+        "synthetic",
+        "source",
+    ];
+    pub const VOL_SURFACE: [&str; 4] = ["underlying", "expiry", "strike", "implied_vol"];
+    pub const RATES: [&str; 2] = ["tenor_days", "rate"];
+}
 
 /// Pivots of the correlation matrix's factorisation within this of zero count as
 /// zero (perfectly correlated assets); below `-PSD_TOLERANCE` the matrix is not
@@ -290,16 +320,7 @@ fn empty_table_error(table: &Table, what: &str) -> InputError {
 }
 
 fn read_assets(table: &Table) -> Result<Vec<Asset>, InputError> {
-    table.require_columns(&[
-        "asset",
-        "class",
-        "spot",
-        "volatility",
-        "funding_rate_8h",
-        "basis",
-        "synthetic",
-        "source",
-    ])?;
+    table.require_columns(&columns::ASSETS)?;
     let mut ids = Ids::new("asset");
     let mut assets = Vec::with_capacity(table.len());
     for row in table.rows() {
@@ -442,7 +463,7 @@ fn read_vol_surface(
     assets_name: &str,
     valuation_date: Date,
 ) -> Result<VolSurface, InputError> {
-    table.require_columns(&["underlying", "expiry", "strike", "implied_vol"])?;
+    table.require_columns(&columns::VOL_SURFACE)?;
     let by_id = asset_lookup(assets);
     let mut first_row: HashMap<(usize, Date, u64), usize> = HashMap::new();
     let mut quotes = Vec::with_capacity(table.len());
@@ -483,7 +504,7 @@ fn read_vol_surface(
 }
 
 fn read_rates(table: &Table) -> Result<RateCurve, InputError> {
-    table.require_columns(&["tenor_days", "rate"])?;
+    table.require_columns(&columns::RATES)?;
     let mut first_row: HashMap<u64, usize> = HashMap::new();
     let mut points = Vec::with_capacity(table.len());
     for row in table.rows() {
@@ -505,7 +526,7 @@ fn read_rates(table: &Table) -> Result<RateCurve, InputError> {
 }
 
 fn read_members(table: &Table) -> Result<Vec<Member>, InputError> {
-    table.require_columns(&["member_id", "name", "group", "df_contribution"])?;
+    table.require_columns(&columns::MEMBERS)?;
     let mut ids = Ids::new("member_id");
     let mut members = Vec::with_capacity(table.len());
     for row in table.rows() {
@@ -536,16 +557,7 @@ fn read_instruments(
     valuation_date: Date,
 ) -> Result<Vec<Instrument>, InputError> {
     let table = &tables.instruments;
-    table.require_columns(&[
-        "instrument_id",
-        "kind",
-        "underlying",
-        "settlement",
-        "contract_size",
-        "expiry",
-        "strike",
-        "option_type",
-    ])?;
+    table.require_columns(&columns::INSTRUMENTS)?;
     let by_id = asset_lookup(&market.assets);
     let mut ids = Ids::new("instrument_id");
     let mut instruments = Vec::with_capacity(table.len());
@@ -664,7 +676,7 @@ fn read_positions(
     instruments: &[Instrument],
 ) -> Result<Vec<Position>, InputError> {
     let table = &tables.positions;
-    table.require_columns(&["member_id", "instrument_id", "quantity"])?;
+    table.require_columns(&columns::POSITIONS)?;
     let member_ids: HashMap<&str, usize> = members
         .iter()
         .enumerate()
@@ -725,7 +737,7 @@ fn read_collateral(
     config_name: &str,
 ) -> Result<Vec<CollateralHolding>, InputError> {
     let table = &tables.collateral;
-    table.require_columns(&["member_id", "asset", "amount"])?;
+    table.require_columns(&columns::COLLATERAL)?;
     let member_ids: HashMap<&str, usize> = members
         .iter()
         .enumerate()
@@ -792,11 +804,11 @@ fn parse_config(name: &str, text: &str) -> Result<(CcpConfig, Date), InputError>
     let confidence = |c: f64| c > 0.5 && c < 1.0;
     let non_negative = |x: f64| x.is_finite() && x >= 0.0;
 
-    let valuation_date = Date::parse(&config.valuation_date).ok_or_else(|| {
+    let valuation_date = parse_date(&config.valuation_date).ok_or_else(|| {
         InputError::invalid(
             Location::file(name).field("valuation_date"),
             format!(
-                "expected a date YYYY-MM-DD, found `{}`",
+                "expected a date YYYY-MM-DD between 1900-01-01 and 9999-12-31, found `{}`",
                 config.valuation_date
             ),
         )

@@ -74,7 +74,7 @@ impl Column {
             Self::Float(a) => Cell::Float(a.value(index)),
             Self::Int(a) => Cell::Int(a.value(index)),
             Self::Bool(a) => Cell::Bool(a.value(index)),
-            Self::Date(a) => Cell::Date(Date::from_days_since_epoch(a.value(index))),
+            Self::Date(a) => Cell::Date(a.value(index)),
         }
     }
 
@@ -99,7 +99,8 @@ enum Cell<'a> {
     Float(f64),
     Int(i64),
     Bool(bool),
-    Date(Date),
+    /// Days since 1970-01-01, as Parquet's date32 stores them.
+    Date(i32),
 }
 
 /// How a cell reads in an error message: "an empty field", "`abc`".
@@ -111,7 +112,10 @@ impl fmt::Display for Cell<'_> {
             Self::Float(x) => write!(f, "`{x}`"),
             Self::Int(i) => write!(f, "`{i}`"),
             Self::Bool(b) => write!(f, "`{b}`"),
-            Self::Date(d) => write!(f, "`{d}`"),
+            Self::Date(days) => match date_from_days(*days) {
+                Some(date) => write!(f, "`{date}`"),
+                None => write!(f, "{days} days from 1970-01-01"),
+            },
         }
     }
 }
@@ -252,12 +256,18 @@ impl Table {
                     ),
                 )
             };
-            let column = match field.data_type() {
-                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null => {
-                    Column::Text(concat_text(
-                        &cast_all(&chunks, &DataType::Utf8).map_err(|_| unsupported())?,
-                    ))
+            let text = match field.data_type() {
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null => true,
+                // Categorical text, as pandas writes it.
+                DataType::Dictionary(_, values) => {
+                    matches!(values.as_ref(), DataType::Utf8 | DataType::LargeUtf8)
                 }
+                _ => false,
+            };
+            let column = match field.data_type() {
+                _ if text => Column::Text(concat_text(
+                    &cast_all(&chunks, &DataType::Utf8).map_err(|_| unsupported())?,
+                )),
                 DataType::Float64 | DataType::Float32 => {
                     Column::Float(concat_primitive::<Float64Type>(
                         &cast_all(&chunks, &DataType::Float64).map_err(|_| unsupported())?,
@@ -487,19 +497,22 @@ impl<'a> Row<'a> {
     /// A date, `YYYY-MM-DD` as text or a Parquet date32.
     pub fn date(&self, field: &str) -> Result<Date, InputError> {
         self.opt_date(field)?
-            .ok_or_else(|| self.expected(field, "a date YYYY-MM-DD", Cell::Empty))
+            .ok_or_else(|| self.expected(field, DATE_EXPECTED, Cell::Empty))
     }
 
     /// A date; `None` for an empty field or a null.
     pub fn opt_date(&self, field: &str) -> Result<Option<Date>, InputError> {
         match self.cell(field)? {
             Cell::Empty => Ok(None),
-            Cell::Date(d) => Ok(Some(d)),
-            Cell::Text(text) => match Date::parse(text) {
-                Some(d) => Ok(Some(d)),
-                None => Err(self.expected(field, "a date YYYY-MM-DD", Cell::Text(text))),
+            Cell::Date(days) => match date_from_days(days) {
+                Some(date) => Ok(Some(date)),
+                None => Err(self.expected(field, DATE_EXPECTED, Cell::Date(days))),
             },
-            other => Err(self.expected(field, "a date YYYY-MM-DD", other)),
+            Cell::Text(text) => match parse_date(text) {
+                Some(d) => Ok(Some(d)),
+                None => Err(self.expected(field, DATE_EXPECTED, Cell::Text(text))),
+            },
+            other => Err(self.expected(field, DATE_EXPECTED, other)),
         }
     }
 
@@ -546,6 +559,31 @@ impl<'a> Row<'a> {
             other => Err(self.expected(field, &format!("an empty field ({why})"), other)),
         }
     }
+}
+
+/// What a date field takes, for error messages.
+const DATE_EXPECTED: &str = "a date YYYY-MM-DD between 1900-01-01 and 9999-12-31";
+
+/// 1900-01-01 and 9999-12-31 as days since 1970-01-01. A date outside is an
+/// input error (a year 20250 is a typo), and the calendar arithmetic of [`Date`]
+/// stays far from overflow.
+const FIRST_DAY: i32 = -25_567;
+const LAST_DAY: i32 = 2_932_896;
+
+/// Parses `YYYY-MM-DD` with a four-digit year, from 1900 on.
+pub(crate) fn parse_date(text: &str) -> Option<Date> {
+    let text = text.trim();
+    let year = text.get(..4)?;
+    if !year.bytes().all(|b| b.is_ascii_digit()) || text.as_bytes().get(4) != Some(&b'-') {
+        return None;
+    }
+    date_from_days(Date::parse(text)?.days_since_epoch())
+}
+
+fn date_from_days(days: i32) -> Option<Date> {
+    (FIRST_DAY..=LAST_DAY)
+        .contains(&days)
+        .then(|| Date::from_days_since_epoch(days))
 }
 
 fn one_of<T>(options: &[(&str, T)]) -> String {
@@ -720,6 +758,33 @@ mod tests {
     fn quoted_fields_and_a_byte_order_mark_are_read() {
         let t = table("\u{feff}name,x\n\"Smith, \"\"Jr\"\"\",3\n");
         assert_eq!(t.row(0).unwrap().str("name").unwrap(), "Smith, \"Jr\"");
+    }
+
+    #[test]
+    fn dates_are_four_digit_years_in_range() {
+        let t = table("d\n2025-02-30\n99999999-01-01\n1899-12-31\n 2025-03-28 \n");
+        let rows: Vec<Row> = t.rows().collect();
+        for row in &rows[..3] {
+            let err = message(row.date("d"));
+            assert!(
+                err.contains("expected a date YYYY-MM-DD between 1900-01-01 and 9999-12-31"),
+                "{err}"
+            );
+        }
+        assert_eq!(rows[3].date("d").unwrap().to_string(), "2025-03-28");
+        assert_eq!(
+            Date::from_days_since_epoch(FIRST_DAY).to_string(),
+            "1900-01-01"
+        );
+        assert_eq!(
+            Date::from_days_since_epoch(LAST_DAY).to_string(),
+            "9999-12-31"
+        );
+        assert_eq!(date_from_days(i32::MAX), None);
+        assert_eq!(
+            Cell::Date(i32::MAX).to_string(),
+            format!("{} days from 1970-01-01", i32::MAX)
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-use super::load::CONFIG_FILE;
+use super::load::{columns, CONFIG_FILE};
 use super::{
     AssetClass, CollateralAsset, InputError, InstrumentKind, Location, OptionRight, Settlement,
     Snapshot,
@@ -206,62 +206,20 @@ pub fn snapshot_csv_tables(snapshot: &Snapshot) -> Result<Vec<(&'static str, Str
         .collect::<Vec<_>>();
 
     Ok(vec![
-        (
-            "members",
-            csv_text(&["member_id", "name", "group", "df_contribution"], &members),
-        ),
-        (
-            "instruments",
-            csv_text(
-                &[
-                    "instrument_id",
-                    "kind",
-                    "underlying",
-                    "settlement",
-                    "contract_size",
-                    "expiry",
-                    "strike",
-                    "option_type",
-                ],
-                &instruments,
-            ),
-        ),
-        (
-            "positions",
-            csv_text(&["member_id", "instrument_id", "quantity"], &positions),
-        ),
-        (
-            "collateral",
-            csv_text(&["member_id", "asset", "amount"], &collateral),
-        ),
-        (
-            "market/assets",
-            csv_text(
-                &[
-                    "asset",
-                    "class",
-                    "spot",
-                    "volatility",
-                    "funding_rate_8h",
-                    "basis",
-                    "synthetic",
-                    "source",
-                ],
-                &assets,
-            ),
-        ),
+        ("members", csv_text(&columns::MEMBERS, &members)),
+        ("instruments", csv_text(&columns::INSTRUMENTS, &instruments)),
+        ("positions", csv_text(&columns::POSITIONS, &positions)),
+        ("collateral", csv_text(&columns::COLLATERAL, &collateral)),
+        ("market/assets", csv_text(&columns::ASSETS, &assets)),
         (
             "market/correlation",
             csv_text(&correlation_header, &correlation),
         ),
         (
             "market/vol_surface",
-            csv_text(
-                &["underlying", "expiry", "strike", "implied_vol"],
-                &vol_surface,
-            ),
+            csv_text(&columns::VOL_SURFACE, &vol_surface),
         ),
-        ("market/rates", csv_text(&["tenor_days", "rate"], &rates)),
+        ("market/rates", csv_text(&columns::RATES, &rates)),
     ])
 }
 
