@@ -19,7 +19,7 @@ pub(crate) const REAL_CORRELATION_CSV: &str = include_str!("market/correlation.c
 pub(crate) const IMPLIED_VOL_CSV: &str = include_str!("market/implied_vol.csv");
 
 /// The stress scenarios shipped in scenarios/, embedded so that a run needs no
-/// files: (name, TOML text).
+/// files: (name, TOML text), in path order, the order a folder of them is read in.
 pub const STRESS_SCENARIOS: &[(&str, &str)] = &[
     (
         "historical/2018-11-bch-hash-war.toml",
@@ -62,16 +62,16 @@ pub const STRESS_SCENARIOS: &[(&str, &str)] = &[
         include_str!("../../scenarios/hypothetical/crypto-rally-60.toml"),
     ),
     (
-        "hypothetical/usdt-depeg-15.toml",
-        include_str!("../../scenarios/hypothetical/usdt-depeg-15.toml"),
+        "hypothetical/eth-decouples.toml",
+        include_str!("../../scenarios/hypothetical/eth-decouples.toml"),
     ),
     (
         "hypothetical/usdc-depeg-13.toml",
         include_str!("../../scenarios/hypothetical/usdc-depeg-13.toml"),
     ),
     (
-        "hypothetical/eth-decouples.toml",
-        include_str!("../../scenarios/hypothetical/eth-decouples.toml"),
+        "hypothetical/usdt-depeg-15.toml",
+        include_str!("../../scenarios/hypothetical/usdt-depeg-15.toml"),
     ),
     (
         "hypothetical/vol-crush.toml",

@@ -23,7 +23,7 @@ pub struct CcpConfig {
 
 /// Risk measures and the margin period of risk.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct RiskConfig {
     /// Margin period of risk in calendar days: the scenario horizon.
     pub margin_period_days: f64,
@@ -69,7 +69,7 @@ pub enum Innovations {
 
 /// Monte Carlo scenario model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct ScenarioConfig {
     pub paths: u64,
     pub seed: u64,
@@ -121,7 +121,7 @@ pub struct JumpConfig {
 /// sqrt(1 - rho^2) z_vol), with z_spot the underlying's standardised diffusion
 /// move over the horizon.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct VolShockConfig {
     /// Annualised volatility of log implied vol (xi).
     pub vol_of_vol: f64,
@@ -140,7 +140,7 @@ impl Default for VolShockConfig {
 
 /// Haircuts: collateral counts at value x (1 - haircut).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct CollateralConfig {
     /// Haircut per collateral asset id (`USD` for cash).
     pub haircuts: BTreeMap<String, f64>,
@@ -164,7 +164,7 @@ pub enum AllocationRule {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct DefaultFundConfig {
     /// Number of largest member groups whose joint default the fund must cover.
     pub cover: usize,
