@@ -3,9 +3,7 @@
 mod common;
 
 use clearstress::backend::{Backend, CpuBackend};
-use clearstress::book::CompiledBook;
 use clearstress::engine::{self, RunLimits};
-use clearstress::scenario::ScenarioModel;
 use clearstress::snapshot::{Innovations, InstrumentKind, JumpConfig, Settlement, Snapshot};
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
@@ -128,16 +126,12 @@ fn every_model_keeps_prices_martingales() {
         stdev_sigmas: 2.0,
     });
     s.config.risk.steps = 4;
-    let book = CompiledBook::compile(&s).unwrap();
-    let model = ScenarioModel::new(
-        &s.market,
-        &s.config.risk,
-        &s.config.scenario,
-        book.vol_assets.clone(),
-    )
-    .unwrap();
-    let backend = CpuBackend::new(None).unwrap();
-    let plan = backend.prepare(&book, &model).unwrap();
+    let common::Prepared {
+        book: _,
+        model: _,
+        backend,
+        plan,
+    } = common::prepare(&s, None);
     let n = 200_000;
     let block = backend.scenarios(&plan, 0..n).unwrap();
     for a in 0..3 {

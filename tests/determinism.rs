@@ -54,16 +54,12 @@ fn margins_are_bit_identical_across_thread_counts_and_block_sizes() {
 #[test]
 fn a_split_scenario_range_merges_to_the_one_shot_result() {
     let s = book();
-    let book = CompiledBook::compile(&s).unwrap();
-    let model = ScenarioModel::new(
-        &s.market,
-        &s.config.risk,
-        &s.config.scenario,
-        book.vol_assets.clone(),
-    )
-    .unwrap();
-    let backend = CpuBackend::new(Some(2)).unwrap();
-    let plan = backend.prepare(&book, &model).unwrap();
+    let common::Prepared {
+        book: _,
+        model: _,
+        backend,
+        plan,
+    } = common::prepare(&s, Some(2));
     let n = 10_000;
     let k = required_top(n, [0.99]);
     let mut whole: Vec<TopK> = (0..3).map(|_| TopK::new(k)).collect();
@@ -85,16 +81,12 @@ fn a_split_scenario_range_merges_to_the_one_shot_result() {
 #[test]
 fn the_backend_draws_exactly_the_reference_scenarios() {
     let s = book();
-    let book = CompiledBook::compile(&s).unwrap();
-    let model = ScenarioModel::new(
-        &s.market,
-        &s.config.risk,
-        &s.config.scenario,
-        book.vol_assets.clone(),
-    )
-    .unwrap();
-    let backend = CpuBackend::new(Some(2)).unwrap();
-    let plan = backend.prepare(&book, &model).unwrap();
+    let common::Prepared {
+        book: _,
+        model,
+        backend,
+        plan,
+    } = common::prepare(&s, Some(2));
     let first = (1u64 << 33) + 5; // beyond 32 bits: the counter's high word is used
     let block = backend.scenarios(&plan, first..first + 257).unwrap();
     let mut scratch = Scratch::default();

@@ -3,10 +3,9 @@
 
 mod common;
 
-use clearstress::backend::{Backend, CpuBackend};
-use clearstress::book::CompiledBook;
+use clearstress::backend::Backend;
 use clearstress::pricing::{position_pnl, Horizon};
-use clearstress::scenario::{ScenarioBlock, ScenarioModel};
+use clearstress::scenario::ScenarioBlock;
 use clearstress::snapshot::{CollateralAsset, InstrumentKind, Snapshot};
 
 /// Member m's loss by revaluing each position and collateral holding directly.
@@ -54,16 +53,12 @@ fn direct_loss(s: &Snapshot, m: usize, returns: &[f64], vol_factors: &[f64]) -> 
 #[test]
 fn compiled_losses_equal_contract_by_contract_revaluation() {
     let s = common::mixed_book();
-    let book = CompiledBook::compile(&s).unwrap();
-    let model = ScenarioModel::new(
-        &s.market,
-        &s.config.risk,
-        &s.config.scenario,
-        book.vol_assets.clone(),
-    )
-    .unwrap();
-    let backend = CpuBackend::new(Some(2)).unwrap();
-    let plan = backend.prepare(&book, &model).unwrap();
+    let common::Prepared {
+        book,
+        model: _,
+        backend,
+        plan,
+    } = common::prepare(&s, Some(2));
     let block = backend.scenarios(&plan, 0..300).unwrap();
     let losses = backend.revalue(&plan, &block).unwrap();
     let mut largest = 0.0f64;
@@ -87,16 +82,12 @@ fn compiled_losses_equal_contract_by_contract_revaluation() {
 #[test]
 fn extreme_moves_including_a_total_loss_revalue_exactly() {
     let s = common::mixed_book();
-    let book = CompiledBook::compile(&s).unwrap();
-    let backend = CpuBackend::new(Some(1)).unwrap();
-    let model = ScenarioModel::new(
-        &s.market,
-        &s.config.risk,
-        &s.config.scenario,
-        book.vol_assets.clone(),
-    )
-    .unwrap();
-    let plan = backend.prepare(&book, &model).unwrap();
+    let common::Prepared {
+        book: _,
+        model: _,
+        backend,
+        plan,
+    } = common::prepare(&s, Some(1));
     let moves = [(-0.99, 3.0), (-0.5, 2.0), (0.0, 0.3), (1.5, 0.5)];
     let mut block = ScenarioBlock::with_capacity(0, moves.len(), 3);
     for (i, &(r, v)) in moves.iter().enumerate() {
@@ -141,16 +132,12 @@ fn a_synthetic_forward_is_immune_to_vol_shocks() {
         );
         common::hold(&mut s, 0, i, q);
     }
-    let book = CompiledBook::compile(&s).unwrap();
-    let backend = CpuBackend::new(Some(1)).unwrap();
-    let model = ScenarioModel::new(
-        &s.market,
-        &s.config.risk,
-        &s.config.scenario,
-        book.vol_assets.clone(),
-    )
-    .unwrap();
-    let plan = backend.prepare(&book, &model).unwrap();
+    let common::Prepared {
+        book: _,
+        model: _,
+        backend,
+        plan,
+    } = common::prepare(&s, Some(1));
     let mut block = ScenarioBlock::with_capacity(0, 3, 1);
     block.returns.copy_from_slice(&[-0.2, -0.2, -0.2]);
     block.vol_factors.copy_from_slice(&[0.5, 1.0, 2.5]);

@@ -220,3 +220,31 @@ pub fn mixed_book() -> Snapshot {
     post(&mut s, 2, Some(0), 0.5);
     s
 }
+
+/// A snapshot compiled, modelled and prepared on the CPU backend.
+pub struct Prepared {
+    pub book: clearstress::book::CompiledBook,
+    pub model: clearstress::scenario::ScenarioModel,
+    pub backend: clearstress::backend::CpuBackend,
+    pub plan: clearstress::backend::cpu::CpuPlan,
+}
+
+pub fn prepare(s: &Snapshot, threads: Option<usize>) -> Prepared {
+    use clearstress::backend::Backend;
+    let book = clearstress::book::CompiledBook::compile(s).unwrap();
+    let model = clearstress::scenario::ScenarioModel::new(
+        &s.market,
+        &s.config.risk,
+        &s.config.scenario,
+        book.vol_assets.clone(),
+    )
+    .unwrap();
+    let backend = clearstress::backend::CpuBackend::new(threads).unwrap();
+    let plan = backend.prepare(&book, &model).unwrap();
+    Prepared {
+        book,
+        model,
+        backend,
+        plan,
+    }
+}
