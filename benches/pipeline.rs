@@ -12,7 +12,7 @@ use clearstress::engine::{self, RunLimits};
 use clearstress::sample::{generate, SampleSpec};
 use clearstress::scenario::ScenarioModel;
 use clearstress::snapshot::{Innovations, Snapshot};
-use clearstress::tail::{required_top, TopK};
+use clearstress::tail::{var_rank, MemberTail};
 
 const BLOCK: u64 = 4096;
 
@@ -59,10 +59,11 @@ fn stages(c: &mut Criterion) {
         });
         let losses = backend.revalue(&plan, &block).expect("revalued");
         // The 1% tail of the block itself: admissions thin out as in a long run.
-        let k = required_top(BLOCK, [0.99]);
+        let k = var_rank(BLOCK, 0.99) as usize;
         group.bench_function(BenchmarkId::new("tail", BLOCK), |b| {
             b.iter(|| {
-                let mut tails: Vec<TopK> = (0..compiled.members).map(|_| TopK::new(k)).collect();
+                let mut tails: Vec<MemberTail> =
+                    (0..compiled.members).map(|_| MemberTail::exact(k)).collect();
                 for (m, top) in tails.iter_mut().enumerate() {
                     top.push_slice(losses.member(m), 0);
                 }
@@ -71,7 +72,8 @@ fn stages(c: &mut Criterion) {
         });
         group.bench_function(BenchmarkId::new("fused", BLOCK), |b| {
             b.iter(|| {
-                let mut tails: Vec<TopK> = (0..compiled.members).map(|_| TopK::new(k)).collect();
+                let mut tails: Vec<MemberTail> =
+                    (0..compiled.members).map(|_| MemberTail::exact(k)).collect();
                 backend
                     .accumulate(&plan, 0..BLOCK, &mut tails)
                     .expect("accumulated");

@@ -74,8 +74,9 @@ pub struct RunArgs {
     /// Scenarios per streamed block.
     #[arg(long)]
     pub block_size: Option<usize>,
-    /// Memory the exact tail buffers may use.
-    #[arg(long, default_value_t = 8192)]
+    /// Memory (MiB) the members' exact tails may use: the run picks the cheapest
+    /// layout within it (a longer pilot where memory is tight).
+    #[arg(long, default_value_t = RunLimits::DEFAULT_TAIL_MEMORY_MIB)]
     pub memory_limit_mib: u64,
     /// Print only the output folder.
     #[arg(long)]

@@ -4,13 +4,15 @@
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
+use rayon::prelude::*;
+
 use crate::backend::{Backend, BackendError, LossBlock};
 use crate::book::{BookError, CompiledBook};
 use crate::default_fund::{self, DefaultFund, DefaultFundInput};
 use crate::margin::{margins, MarginRule, MemberMargin};
 use crate::scenario::{stress_block, ModelError, ScenarioModel};
 use crate::snapshot::Snapshot;
-use crate::tail::{required_top, TopK};
+use crate::tail::{MemberTail, TailLayout, TailMeasure, TailMemoryError, TailPlan, TopK};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -24,13 +26,10 @@ pub enum RunError {
         "member `{member}` had {count} non-finite losses: check its positions and market data"
     )]
     NonFinite { member: String, count: u64 },
-    #[error("exact tails at {paths} paths for {members} members need {needed_mib} MiB, over the {limit_mib} MiB limit: lower --paths or raise --memory-limit-mib")]
-    TailMemory {
-        paths: u64,
-        members: usize,
-        needed_mib: u64,
-        limit_mib: u64,
-    },
+    #[error("an exact tail of {k} losses did not resolve every confidence: a bug, please report it")]
+    Unresolved { k: usize },
+    #[error("{0}: lower --paths or raise --memory-limit-mib")]
+    TailMemory(#[from] TailMemoryError),
 }
 
 /// How long each stage took.
@@ -58,7 +57,10 @@ pub struct RunResult {
     pub group_of: Vec<usize>,
     pub default_fund: DefaultFund,
     pub option_series: usize,
-    /// Passes over the scenarios the exact tails took (2 when a pilot hint failed).
+    /// Scenarios of the pilot that placed the tail windows (0: none).
+    pub tail_pilot: u64,
+    /// Passes over the scenarios the exact tails took, pilot aside (2 when some
+    /// member's rank fell outside its window).
     pub tail_passes: u32,
     /// Per member: gross notional of positions, USD.
     pub gross_notional: Vec<f64>,
@@ -68,14 +70,19 @@ pub struct RunResult {
 /// Limits a run must respect.
 #[derive(Debug, Clone, Copy)]
 pub struct RunLimits {
-    /// Memory the exact tail buffers may take.
+    /// Memory the member tails may take; the run picks the cheapest exact layout
+    /// within it ([`TailPlan`]).
     pub tail_memory_mib: u64,
+}
+
+impl RunLimits {
+    pub const DEFAULT_TAIL_MEMORY_MIB: u64 = 640;
 }
 
 impl Default for RunLimits {
     fn default() -> Self {
         Self {
-            tail_memory_mib: 8 * 1024,
+            tail_memory_mib: Self::DEFAULT_TAIL_MEMORY_MIB,
         }
     }
 }
@@ -102,27 +109,15 @@ pub fn run<B: Backend>(
 
     let confidences = confidences(snapshot);
     let paths = config.scenario.paths;
-    let k = required_top(paths, confidences.iter().copied());
-    let needed_mib = (book.members as u64 * TopK::capacity(k) as u64 * 16).div_ceil(1 << 20);
-    if needed_mib > limits.tail_memory_mib {
-        return Err(RunError::TailMemory {
-            paths,
-            members: book.members,
-            needed_mib,
-            limit_mib: limits.tail_memory_mib,
-        });
-    }
     let block = config.scenario.block_size.max(1) as u64;
-    let hints = pilot_hints(backend, &plan, paths, k, book.members, block)?;
-    let mut tails: Vec<TopK> = hints.iter().map(|&h| TopK::with_hint(k, h)).collect();
+    let tail_plan = TailPlan::new(
+        paths,
+        &confidences,
+        book.members,
+        limits.tail_memory_mib << 20,
+    )?;
+    let mut tails = first_tails(backend, &plan, &tail_plan, book.members, block)?;
     stream(backend, &plan, 0..paths, block, &mut tails, progress)?;
-    let mut tail_passes = 1;
-    if tails.iter().any(|t| !t.is_complete()) {
-        // A hint was above some member's k-th loss: run again without hints.
-        tails = (0..book.members).map(|_| TopK::new(k)).collect();
-        stream(backend, &plan, 0..paths, block, &mut tails, &|_| {})?;
-        tail_passes = 2;
-    }
     let simulated = Instant::now();
 
     if let Some((m, t)) = tails.iter().enumerate().find(|(_, t)| t.non_finite() > 0) {
@@ -131,17 +126,20 @@ pub fn run<B: Backend>(
             count: t.non_finite(),
         });
     }
+    let (measures, tail_passes) = measure_tails(
+        backend,
+        &plan,
+        tails,
+        &confidences,
+        tail_plan.k(),
+        block,
+        limits,
+    )?;
     let margin_rule = MarginRule {
         measure: config.risk.margin_measure,
         confidence: config.risk.margin_confidence,
     };
-    let margins = margins(
-        &tails,
-        paths,
-        &confidences,
-        margin_rule,
-        &book.collateral_value,
-    );
+    let margins = margins(measures, margin_rule, &book.collateral_value);
     let measured = Instant::now();
 
     let stress_losses = backend.revalue(&plan, &stress_block(&snapshot.stress, book.assets))?;
@@ -172,6 +170,10 @@ pub fn run<B: Backend>(
         group_of,
         default_fund,
         option_series: book.options.len(),
+        tail_pilot: match tail_plan.layout {
+            TailLayout::Piloted { pilot, .. } => pilot,
+            TailLayout::Exact { .. } => 0,
+        },
         tail_passes,
         gross_notional: book.gross_notional.clone(),
         timings: Timings {
@@ -190,7 +192,7 @@ pub fn stream<B: Backend>(
     plan: &B::Plan,
     range: Range<u64>,
     block: u64,
-    tails: &mut [TopK],
+    tails: &mut [MemberTail],
     progress: &dyn Fn(u64),
 ) -> Result<(), RunError> {
     let mut start = range.start;
@@ -203,32 +205,78 @@ pub fn stream<B: Backend>(
     Ok(())
 }
 
-/// Per-member loss levels that the final k-th largest of `paths` losses is all but
-/// certain to exceed: the (1.5 k/paths)-quantile from the top of a pilot run over
-/// the first `128 paths / k` scenarios. With 192 pilot losses above it, its true
-/// exceedance is 1.5 k/paths within +-22% at three standard deviations, so above
-/// k/paths; if not, the caller notices ([`TopK::is_complete`]) and runs again.
-/// Runs too short for a pilot to pay get no hint (-inf).
-pub fn pilot_hints<B: Backend>(
+/// Every member's VaR and ES at `confidences` from its streamed `tails`, and the
+/// passes over the scenarios it took: members whose windows missed a rank
+/// (see [`crate::tail`]) are streamed again with exact windows of `k`.
+pub fn measure_tails<B: Backend>(
     backend: &B,
     plan: &B::Plan,
-    paths: u64,
+    tails: Vec<MemberTail>,
+    confidences: &[f64],
     k: usize,
+    block: u64,
+    limits: RunLimits,
+) -> Result<(Vec<Vec<TailMeasure>>, u32), RunError> {
+    let paths = tails.first().map_or(0, MemberTail::count);
+    let mut measures: Vec<Option<Vec<TailMeasure>>> = tails
+        .par_iter()
+        .map(|t| t.measures(paths, confidences))
+        .collect();
+    drop(tails);
+    let unresolved = measures.iter().filter(|m| m.is_none()).count();
+    let mut passes = 1;
+    if unresolved > 0 {
+        let needed = unresolved as u64 * TopK::capacity(k) as u64 * 16;
+        if needed > limits.tail_memory_mib << 20 {
+            return Err(TailMemoryError {
+                scenarios: paths,
+                members: unresolved,
+                needed_mib: needed.div_ceil(1 << 20),
+                limit_mib: limits.tail_memory_mib,
+            }
+            .into());
+        }
+        let mut again: Vec<MemberTail> = measures
+            .iter()
+            .map(|m| match m {
+                None => MemberTail::exact(k),
+                Some(_) => MemberTail::ignore(),
+            })
+            .collect();
+        stream(backend, plan, 0..paths, block, &mut again, &|_| {})?;
+        for (m, t) in measures.iter_mut().zip(&again) {
+            if m.is_none() {
+                *m = t.measures(paths, confidences);
+            }
+        }
+        passes = 2;
+    }
+    let measures = measures
+        .into_iter()
+        .map(|m| m.ok_or(RunError::Unresolved { k }))
+        .collect::<Result<_, _>>()?;
+    Ok((measures, passes))
+}
+
+/// The member tails the run streams into: exact windows, or windows placed by a
+/// pilot run over the first scenarios (see [`TailPlan`]).
+pub fn first_tails<B: Backend>(
+    backend: &B,
+    plan: &B::Plan,
+    tail_plan: &TailPlan,
     members: usize,
     block: u64,
-) -> Result<Vec<f64>, RunError> {
-    let fraction = k as f64 / paths as f64;
-    let pilot = ((128.0 / fraction).ceil() as u64).max(block);
-    if fraction > 0.1 || pilot * 8 > paths {
-        return Ok(vec![f64::NEG_INFINITY; members]);
+) -> Result<Vec<MemberTail>, RunError> {
+    let mut tails: Vec<MemberTail> = (0..members).map(|_| tail_plan.first_tail()).collect();
+    if let TailLayout::Piloted { pilot, .. } = tail_plan.layout {
+        stream(backend, plan, 0..pilot, block, &mut tails, &|_| {})?;
+        // One member at a time, so the pilot's buffers are freed as the windows fill.
+        tails = tails
+            .into_iter()
+            .map(|t| tail_plan.windows_from_pilot(&t.sorted()))
+            .collect();
     }
-    let pilot_k = (1.5 * fraction * pilot as f64).ceil() as usize;
-    let mut tails: Vec<TopK> = (0..members).map(|_| TopK::new(pilot_k)).collect();
-    stream(backend, plan, 0..pilot, block, &mut tails, &|_| {})?;
-    Ok(tails
-        .iter()
-        .map(|t| t.kth().unwrap_or(f64::NEG_INFINITY))
-        .collect())
+    Ok(tails)
 }
 
 /// Every configured confidence (VaR, ES and the margin's), ascending, distinct.

@@ -8,7 +8,7 @@ use clearstress::book::CompiledBook;
 use clearstress::engine::{self, RunLimits};
 use clearstress::scenario::{ScenarioModel, Scratch};
 use clearstress::snapshot::{Innovations, JumpConfig, Snapshot};
-use clearstress::tail::{required_top, TopK};
+use clearstress::tail::{var_rank, MemberTail, TailLayout, TailPlan};
 
 fn book() -> Snapshot {
     let mut s = common::mixed_book();
@@ -61,11 +61,11 @@ fn a_split_scenario_range_merges_to_the_one_shot_result() {
         plan,
     } = common::prepare(&s, Some(2));
     let n = 10_000;
-    let k = required_top(n, [0.99]);
-    let mut whole: Vec<TopK> = (0..3).map(|_| TopK::new(k)).collect();
+    let k = var_rank(n, 0.99) as usize;
+    let mut whole: Vec<MemberTail> = (0..3).map(|_| MemberTail::exact(k)).collect();
     backend.accumulate(&plan, 0..n, &mut whole).unwrap();
     for split in [1, 4097, 7_777] {
-        let mut first: Vec<TopK> = (0..3).map(|_| TopK::new(k)).collect();
+        let mut first: Vec<MemberTail> = (0..3).map(|_| MemberTail::exact(k)).collect();
         let mut second = first.clone();
         backend.accumulate(&plan, split..n, &mut second).unwrap();
         backend.accumulate(&plan, 0..split, &mut first).unwrap();
@@ -74,6 +74,7 @@ fn a_split_scenario_range_merges_to_the_one_shot_result() {
         }
         for (a, w) in first.iter().zip(&whole) {
             assert_eq!(a.sorted(), w.sorted(), "split at {split}");
+            assert_eq!(a.measures(n, &[0.99]), w.measures(n, &[0.99]));
         }
     }
 }
@@ -138,3 +139,85 @@ const GOLDEN_1: [f64; 3] = [
     0.1327548510938951,
     -0.0017689647970022867,
 ];
+
+/// Exact tails streamed with one window of the largest rank: the reference the
+/// pilot-placed windows must reproduce bit for bit.
+fn exact_measures(
+    prepared: &common::Prepared,
+    paths: u64,
+    confidences: &[f64],
+) -> Vec<Vec<clearstress::tail::TailMeasure>> {
+    let k = confidences
+        .iter()
+        .map(|&a| var_rank(paths, a))
+        .max()
+        .unwrap() as usize;
+    let mut tails: Vec<MemberTail> = (0..prepared.book.members)
+        .map(|_| MemberTail::exact(k))
+        .collect();
+    engine::stream(&prepared.backend, &prepared.plan, 0..paths, 4096, &mut tails, &|_| {})
+        .unwrap();
+    tails
+        .iter()
+        .map(|t| t.measures(paths, confidences).unwrap())
+        .collect()
+}
+
+#[test]
+fn pilot_placed_windows_give_the_exact_tail_statistics() {
+    let mut s = book();
+    s.config.scenario.paths = 200_000;
+    let prepared = common::prepare(&s, Some(2));
+    let r = engine::run(&prepared.backend, &s, RunLimits::default(), &|_| {}).unwrap();
+    assert!(r.tail_pilot > 0, "a run this long places its windows by a pilot");
+    assert_eq!(r.tail_passes, 1);
+    let exact = exact_measures(&prepared, 200_000, &r.confidences);
+    for (m, e) in r.margins.iter().zip(&exact) {
+        assert_eq!(&m.measures, e);
+    }
+}
+
+#[test]
+fn a_window_that_misses_its_rank_is_resolved_by_a_second_pass() {
+    let s = book();
+    let paths = 100_000;
+    let prepared = common::prepare(&s, Some(2));
+    let confidences = [0.99, 0.995];
+    let tail_plan = TailPlan::new(paths, &confidences, prepared.book.members, 1 << 30).unwrap();
+    let TailLayout::Piloted { pilot, .. } = tail_plan.layout else {
+        panic!("{tail_plan:?}");
+    };
+    let mut pilot_tails: Vec<MemberTail> = (0..prepared.book.members)
+        .map(|_| tail_plan.first_tail())
+        .collect();
+    engine::stream(&prepared.backend, &prepared.plan, 0..pilot, 4096, &mut pilot_tails, &|_| {})
+        .unwrap();
+    // Member 0's pilot is made to overstate its losses twofold: its windows lie
+    // above the ranks they are meant to hold.
+    let mut tails: Vec<MemberTail> = pilot_tails
+        .iter()
+        .enumerate()
+        .map(|(m, t)| {
+            let mut top = t.sorted();
+            if m == 0 {
+                top.iter_mut().for_each(|x| x.0 = 2.0 * x.0.abs() + 1.0);
+            }
+            tail_plan.windows_from_pilot(&top)
+        })
+        .collect();
+    engine::stream(&prepared.backend, &prepared.plan, 0..paths, 4096, &mut tails, &|_| {})
+        .unwrap();
+    assert!(tails[0].measures(paths, &confidences).is_none());
+    let (measures, passes) = engine::measure_tails(
+        &prepared.backend,
+        &prepared.plan,
+        tails,
+        &confidences,
+        tail_plan.k(),
+        4096,
+        RunLimits::default(),
+    )
+    .unwrap();
+    assert_eq!(passes, 2);
+    assert_eq!(measures, exact_measures(&prepared, paths, &confidences));
+}

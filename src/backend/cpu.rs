@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use super::{Backend, BackendError, LossBlock};
 use crate::book::CompiledBook;
 use crate::scenario::{ScenarioBlock, ScenarioModel, Scratch};
-use crate::tail::TopK;
+use crate::tail::MemberTail;
 
 /// Members revalued together by one task: their weights and a tile of their
 /// losses stay in the core's cache.
@@ -190,7 +190,7 @@ impl Backend for CpuBackend {
         &self,
         plan: &CpuPlan,
         range: Range<u64>,
-        tails: &mut [TopK],
+        tails: &mut [MemberTail],
     ) -> Result<(), BackendError> {
         let scenarios = (range.end - range.start) as usize;
         let members = plan.book.members;

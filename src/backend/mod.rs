@@ -11,7 +11,7 @@ use std::ops::Range;
 
 use crate::book::CompiledBook;
 use crate::scenario::{ScenarioBlock, ScenarioModel};
-use crate::tail::TopK;
+use crate::tail::MemberTail;
 
 pub use cpu::CpuBackend;
 
@@ -81,6 +81,6 @@ pub trait Backend {
         &self,
         plan: &Self::Plan,
         range: Range<u64>,
-        tails: &mut [TopK],
+        tails: &mut [MemberTail],
     ) -> Result<(), BackendError>;
 }

@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 
 use crate::snapshot::MarginMeasure;
-use crate::tail::{tail_measure, TailMeasure, TopK};
+use crate::tail::TailMeasure;
 
 /// One member's risk measures and margin.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,25 +35,17 @@ pub struct MarginRule {
     pub confidence: f64,
 }
 
-/// Margins of every member from their tails over `scenarios` draws.
-/// `confidences` must include the rule's; each tail must hold enough losses
-/// ([`crate::tail::required_top`]).
+/// Margins of every member from its tail measures (which must include the
+/// rule's confidence) and its collateral.
 pub fn margins(
-    tails: &[TopK],
-    scenarios: u64,
-    confidences: &[f64],
+    measures: Vec<Vec<TailMeasure>>,
     rule: MarginRule,
     collateral: &[f64],
 ) -> Vec<MemberMargin> {
-    tails
-        .par_iter()
+    measures
+        .into_par_iter()
         .zip(collateral)
-        .map(|(tail, &collateral)| {
-            let top = tail.sorted();
-            let measures: Vec<TailMeasure> = confidences
-                .iter()
-                .map(|&a| tail_measure(&top, scenarios, a))
-                .collect();
+        .map(|(measures, &collateral)| {
             let at_rule = measures
                 .iter()
                 .find(|m| (m.confidence - rule.confidence).abs() < 1e-12)

@@ -224,6 +224,7 @@ pub fn summary_json(snapshot: &Snapshot, result: &RunResult) -> Value {
         "assets": snapshot.market.assets.len(),
         "positions": snapshot.positions.len(),
         "option_series": result.option_series,
+        "tail_pilot_scenarios": result.tail_pilot,
         "tail_passes": result.tail_passes,
         "margin": {
             "measure": result.margin_rule.measure,

@@ -1,5 +1,5 @@
 //! Tail statistics: exact Value-at-Risk and Expected Shortfall per member from a
-//! stream of scenario losses, without holding the scenario-by-member matrix.
+//! stream of scenario losses, in memory bounded whatever the number of scenarios.
 //!
 //! For N scenarios and confidence alpha, with losses sorted descending
 //! `L(1) >= L(2) >= ...` and `t = N (1 - alpha)`:
@@ -10,135 +10,163 @@
 //! ```
 //!
 //! (Acerbi and Tasche, "On the coherence of Expected Shortfall", J. Banking &
-//! Finance 26, 2002). Both need exactly the top `floor(t) + 1` losses, which a
-//! [`TopK`] keeps in bounded memory: it admits a loss only if it beats the current
-//! k-th best, and compacts with a selection when its buffer fills. Order is by
-//! loss, ties broken by scenario index, so the kept set, and every statistic, is
-//! the same whatever the order in which blocks arrive: any thread count, chunk size
-//! or split of the scenario range gives bit-identical results.
+//! Finance 26, 2002). Both need the loss of exact rank `r = floor(t) + 1` and the
+//! sum of the losses ranked above it, not the losses themselves.
 //!
-//! Early in a stream almost every loss beats the k-th best seen so far, and each
-//! admission costs a push and, now and then, a selection. A *hint* (a loss level
-//! estimated on a pilot run to lie below the final k-th largest) lets the tail
-//! refuse everything under it from the start. Exactness does not depend on the
-//! hint: if fewer than k losses at or above it arrive, [`TopK::is_complete`] says
-//! so and the caller runs the range again without it (scenarios are a pure
-//! function of their index, so the second pass sees the same losses).
+//! A [`MemberTail`] therefore splits the loss axis into *windows*, where losses
+//! are kept with their scenario index, and the *gaps* above each window, where
+//! only their count, sum and sum of squares are kept (in [`ExactSum`]s, so the
+//! result does not depend on arrival order); losses below the lowest window are
+//! dropped. Each rank the statistics need must land inside a window: then the
+//! window, sorted, gives the exact loss at that rank and the gaps above it give
+//! the exact sum. Where the windows lie is a [`TailPlan`]'s job: without a pilot,
+//! one window holds the top `r` losses (memory O(r) per member); with a pilot run
+//! over a fraction of the scenarios, each rank gets a narrow window around its
+//! pilot estimate (memory O(sqrt(r N / pilot))). If a rank falls outside its
+//! window (a pilot estimate off by more than five standard errors)
+//! [`MemberTail::measures`] says so and the engine runs the scenarios again for
+//! that member with an exact window: scenarios are a pure function of their
+//! index, so the second pass sees the same losses. The result is bit-identical
+//! whatever the thread count, block size or split of the scenario range.
 
-use std::cmp::Ordering;
+mod exact_sum;
+mod plan;
+mod top_k;
 
-/// The number of scenarios beyond the alpha-quantile, floor(N (1 - alpha)),
-/// robust to the binary representation of alpha (0.99 is not exact in f64).
-pub fn tail_count(scenarios: u64, alpha: f64) -> u64 {
+pub use exact_sum::{ExactSum, EXACT_SUM_LIMIT};
+pub use plan::{TailLayout, TailMemoryError, TailPlan};
+pub use top_k::{rank, TopK};
+
+/// The tail's size t = N (1 - alpha), robust to the binary representation of
+/// alpha (0.99 is not exact in f64): a value within 1e-9 relative of a multiple
+/// of 1e-6 is taken to be that multiple.
+pub fn tail_size(scenarios: u64, alpha: f64) -> f64 {
     let t = scenarios as f64 * (1.0 - alpha);
-    let nearest = t.round();
-    if (t - nearest).abs() <= 1e-9 * t.max(1.0) {
-        nearest as u64
+    let snapped = (t * 1e6).round() / 1e6;
+    if (t - snapped).abs() <= 1e-9 * t.max(1.0) {
+        snapped
     } else {
-        t.floor() as u64
+        t
     }
 }
 
-/// How many top losses the statistics at confidence `alphas` need from `scenarios`.
-pub fn required_top(scenarios: u64, alphas: impl IntoIterator<Item = f64>) -> usize {
-    alphas
-        .into_iter()
-        .map(|a| tail_count(scenarios, a) + 1)
-        .max()
-        .unwrap_or(1)
-        .min(scenarios) as usize
+/// The number of scenarios beyond the alpha-quantile, floor(N (1 - alpha)).
+pub fn tail_count(scenarios: u64, alpha: f64) -> u64 {
+    tail_size(scenarios, alpha).floor() as u64
 }
 
-/// Best first: higher loss, then lower scenario index.
-#[inline]
-fn rank(a: &(f64, u64), b: &(f64, u64)) -> Ordering {
-    b.0.total_cmp(&a.0).then(a.1.cmp(&b.1))
+/// The rank (1 = largest) of the VaR loss at confidence `alpha` among `scenarios`.
+pub fn var_rank(scenarios: u64, alpha: f64) -> u64 {
+    (tail_count(scenarios, alpha) + 1).min(scenarios.max(1))
 }
 
-/// The exact k largest losses of a stream, with their scenario indices.
+/// Count, sum and sum of squares of the losses in a gap, independent of order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Moments {
+    pub count: u64,
+    pub sum: ExactSum,
+    pub sum_sq: ExactSum,
+}
+
+impl Moments {
+    #[inline]
+    pub fn add(&mut self, x: f64) {
+        self.count += 1;
+        self.sum.add(x);
+        self.sum_sq.add(x * x);
+    }
+
+    pub fn merge(&mut self, other: &Moments) {
+        self.count += other.count;
+        self.sum.merge(&other.sum);
+        self.sum_sq.merge(&other.sum_sq);
+    }
+}
+
+/// Losses in `[lo, hi]` kept exactly, at most the best `top.k()`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct TopK {
-    k: usize,
-    items: Vec<(f64, u64)>,
-    /// The k-th best item once k have been seen: nothing ranked below it can enter.
-    floor: Option<(f64, u64)>,
-    /// Its loss, or the hint until then (-inf without one): nothing below it is admitted.
-    floor_loss: f64,
-    hint: f64,
+pub struct Window {
+    pub lo: f64,
+    pub hi: f64,
+    pub top: TopK,
+}
+
+/// One member's tail over a stream of scenarios (see the module documentation).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberTail {
+    /// Highest first, disjoint: `windows[i].lo > windows[i + 1].hi`.
+    windows: Vec<Window>,
+    /// `gaps[i]`: losses above `windows[i].hi` (and below `windows[i - 1].lo`).
+    gaps: Vec<Moments>,
+    /// Scenarios pushed.
+    seen: u64,
+    /// The lowest window's `lo`: anything under it is only counted.
+    floor: f64,
     non_finite: u64,
 }
 
-impl TopK {
-    pub fn new(k: usize) -> Self {
-        Self::with_hint(k, f64::NEG_INFINITY)
-    }
-
-    /// A tail that refuses losses below `hint` (see the module documentation).
-    pub fn with_hint(k: usize, hint: f64) -> Self {
-        let k = k.max(1);
+impl MemberTail {
+    /// A tail whose windows are `windows` (highest first, disjoint).
+    pub fn new(windows: Vec<Window>) -> Self {
+        debug_assert!(windows.windows(2).all(|w| w[0].lo > w[1].hi));
+        let floor = windows.last().map_or(f64::INFINITY, |w| w.lo);
         Self {
-            k,
-            items: Vec::with_capacity(Self::capacity(k)),
-            floor: None,
-            floor_loss: hint,
-            hint,
+            gaps: vec![Moments::default(); windows.len()],
+            windows,
+            seen: 0,
+            floor,
             non_finite: 0,
         }
     }
 
-    /// Buffer length at which the tail compacts back to k: the slack of k + 1
-    /// makes a selection pay for itself over k admissions.
-    pub fn capacity(k: usize) -> usize {
-        2 * k + 1
+    /// One window over the whole axis keeping the `k` largest losses.
+    pub fn exact(k: usize) -> Self {
+        Self::new(vec![Window {
+            lo: f64::NEG_INFINITY,
+            hi: f64::INFINITY,
+            top: TopK::new(k, 0),
+        }])
     }
 
-    /// Whether the kept losses are exactly the k largest of the stream (or all of
-    /// it, for a stream shorter than k): false when a hint refused losses that
-    /// turned out to be needed.
-    pub fn is_complete(&self) -> bool {
-        self.hint == f64::NEG_INFINITY
-            || self.items.iter().filter(|x| x.0 >= self.hint).count() >= self.k
+    /// A tail that keeps nothing (a member that needs no further pass).
+    pub fn ignore() -> Self {
+        Self::new(Vec::new())
     }
 
-    /// The k-th largest loss so far, once k have been seen.
-    pub fn kth(&self) -> Option<f64> {
-        if self.items.len() >= self.k {
-            let mut items = self.items.clone();
-            items.select_nth_unstable_by(self.k - 1, rank);
-            Some(items[self.k - 1].0)
-        } else {
-            None
-        }
-    }
-
-    pub fn k(&self) -> usize {
-        self.k
-    }
-
-    /// Losses that were NaN or infinite: a run with any is an error upstream.
+    /// Losses that were NaN, infinite or beyond [`EXACT_SUM_LIMIT`]: a run with
+    /// any is an error upstream.
     pub fn non_finite(&self) -> u64 {
         self.non_finite
+    }
+
+    /// Scenarios seen.
+    pub fn count(&self) -> u64 {
+        self.seen
+    }
+
+    /// Bytes the windows hold.
+    pub fn heap_bytes(&self) -> usize {
+        self.windows.iter().map(|w| w.top.heap_bytes()).sum()
     }
 
     /// Pushes the losses of consecutive scenarios `first, first + 1, ...`.
     #[inline]
     pub fn push_slice(&mut self, losses: &[f64], first: u64) {
         const LANES: usize = 8;
+        self.seen += losses.len() as u64;
         let mut base = first;
         for chunk in losses.chunks(LANES) {
-            // Most chunks hold nothing that beats the floor: find out with a
-            // branch-free max (and a NaN/inf flag: x - x is 0 only when finite).
+            // Most chunks hold nothing above the floor: find out with a
+            // branch-free max (and a flag for NaN, infinities and absurd sizes).
             let mut high = f64::NEG_INFINITY;
-            let mut non_finite = false;
+            let mut out_of_range = false;
             for &x in chunk {
                 high = if x > high { x } else { high };
-                non_finite |= x - x != 0.0;
+                out_of_range |= !(x.abs() < EXACT_SUM_LIMIT);
             }
-            if high >= self.floor_loss || non_finite {
+            if high >= self.floor || out_of_range {
                 for (i, &x) in chunk.iter().enumerate() {
-                    if !(x < self.floor_loss) {
-                        self.admit(x, base + i as u64);
-                    }
+                    self.admit(x, base + i as u64);
                 }
             }
             base += chunk.len() as u64;
@@ -147,54 +175,86 @@ impl TopK {
 
     #[inline]
     fn admit(&mut self, loss: f64, scenario: u64) {
-        if !loss.is_finite() {
+        if !(loss.abs() < EXACT_SUM_LIMIT) {
             self.non_finite += 1;
             return;
         }
-        if let Some(floor) = self.floor {
-            if rank(&(loss, scenario), &floor) != Ordering::Less {
+        for (window, gap) in self.windows.iter_mut().zip(&mut self.gaps) {
+            if loss > window.hi {
+                gap.add(loss);
+                return;
+            }
+            if loss >= window.lo {
+                window.top.admit(loss, scenario);
                 return;
             }
         }
-        if loss < self.hint {
-            return;
-        }
-        self.items.push((loss, scenario));
-        if self.items.len() >= Self::capacity(self.k) {
-            self.compact();
-        }
     }
 
-    fn compact(&mut self) {
-        if self.items.len() > self.k {
-            self.items.select_nth_unstable_by(self.k - 1, rank);
-            self.items.truncate(self.k);
+    /// Folds in the tail of another part of the scenario range, laid out alike.
+    pub fn merge(&mut self, other: &MemberTail) {
+        assert_eq!(
+            self.windows.len(),
+            other.windows.len(),
+            "tails of one plan share their windows"
+        );
+        for (a, b) in self.windows.iter_mut().zip(&other.windows) {
+            a.top.merge(&b.top);
         }
-        if self.items.len() == self.k {
-            self.floor = self.items.iter().copied().max_by(|a, b| rank(a, b));
-            self.floor_loss = self.floor.map_or(f64::NEG_INFINITY, |f| f.0);
+        for (a, b) in self.gaps.iter_mut().zip(&other.gaps) {
+            a.merge(b);
         }
-    }
-
-    /// Folds `other` in: the result is the top k of both streams together. Each
-    /// side kept everything above its own hint, so the union is complete above the
-    /// higher of the two.
-    pub fn merge(&mut self, other: &TopK) {
+        self.seen += other.seen;
         self.non_finite += other.non_finite;
-        self.hint = self.hint.max(other.hint);
-        self.floor_loss = self.floor_loss.max(self.hint);
-        for &(loss, scenario) in &other.items {
-            self.admit(loss, scenario);
-        }
-        self.compact();
     }
 
-    /// The kept losses, best first.
+    /// All kept losses, best first (for an [`MemberTail::exact`] tail: the top k).
     pub fn sorted(&self) -> Vec<(f64, u64)> {
-        let mut items = self.items.clone();
-        items.sort_unstable_by(rank);
-        items.truncate(self.k);
-        items
+        self.windows.iter().flat_map(|w| w.top.sorted()).collect()
+    }
+
+    /// VaR and ES at each of `alphas` over `scenarios` draws, or `None` if some
+    /// rank they need fell outside the windows (the caller runs again).
+    pub fn measures(&self, scenarios: u64, alphas: &[f64]) -> Option<Vec<TailMeasure>> {
+        let sorted: Vec<Vec<(f64, u64)>> = self.windows.iter().map(|w| w.top.sorted()).collect();
+        alphas
+            .iter()
+            .map(|&a| self.measure(&sorted, scenarios, a))
+            .collect()
+    }
+
+    fn measure(
+        &self,
+        sorted: &[Vec<(f64, u64)>],
+        scenarios: u64,
+        alpha: f64,
+    ) -> Option<TailMeasure> {
+        let r = var_rank(scenarios, alpha);
+        // Everything ranked above r: count, sum and sum of squares.
+        let mut above = Moments::default();
+        for ((window, gap), items) in self.windows.iter().zip(&self.gaps).zip(sorted) {
+            if above.count + gap.count >= r {
+                return None;
+            }
+            above.merge(gap);
+            let needed = (r - above.count) as usize;
+            if items.len() >= needed {
+                items[..needed - 1].iter().for_each(|x| above.add(x.0));
+                let (var, var_scenario) = items[needed - 1];
+                return Some(TailMeasure::new(
+                    alpha,
+                    scenarios,
+                    var,
+                    var_scenario,
+                    &above,
+                ));
+            }
+            if window.top.dropped_any() {
+                return None;
+            }
+            items.iter().for_each(|x| above.add(x.0));
+        }
+        None
     }
 }
 
@@ -211,28 +271,29 @@ pub struct TailMeasure {
     pub es_std_error: f64,
 }
 
-/// VaR and ES at `alpha` from the best-first top losses of `scenarios` draws.
-/// `top` must hold at least `tail_count(scenarios, alpha) + 1` losses.
-pub fn tail_measure(top: &[(f64, u64)], scenarios: u64, alpha: f64) -> TailMeasure {
-    let whole = tail_count(scenarios, alpha) as usize;
-    let t = scenarios as f64 * (1.0 - alpha);
-    let (var, var_scenario) = top[whole.min(top.len() - 1)];
-    let head: f64 = top[..whole].iter().map(|x| x.0).sum();
-    let es = if t > 0.0 {
-        (head + (t - whole as f64) * var) / t
-    } else {
-        var
-    };
-    let tail = &top[..=whole.min(top.len() - 1)];
-    let mean = tail.iter().map(|x| x.0).sum::<f64>() / tail.len() as f64;
-    let variance = tail.iter().map(|x| (x.0 - mean).powi(2)).sum::<f64>() / tail.len() as f64;
-    let es_std_error = ((variance + alpha * (es - var).powi(2)) / t.max(1.0)).sqrt();
-    TailMeasure {
-        confidence: alpha,
-        var,
-        var_scenario,
-        es,
-        es_std_error,
+impl TailMeasure {
+    /// From the VaR loss and the moments of the `floor(t)` losses ranked above it.
+    fn new(alpha: f64, scenarios: u64, var: f64, var_scenario: u64, above: &Moments) -> Self {
+        let t = tail_size(scenarios, alpha);
+        let whole = above.count as f64;
+        let head = above.sum.value();
+        let es = if t > 0.0 {
+            (head + (t - whole) * var) / t
+        } else {
+            var
+        };
+        // Moments of the top floor(t) + 1 losses, VaR included.
+        let n = whole + 1.0;
+        let mean = (head + var) / n;
+        let variance = ((above.sum_sq.value() + var * var) / n - mean * mean).max(0.0);
+        let es_std_error = ((variance + alpha * (es - var).powi(2)) / t.max(1.0)).sqrt();
+        Self {
+            confidence: alpha,
+            var,
+            var_scenario,
+            es,
+            es_std_error,
+        }
     }
 }
 
@@ -245,6 +306,11 @@ mod tests {
         (0..n).map(|i| ((i * 7919) % 1009) as f64 - 300.0).collect()
     }
 
+    fn pushed(mut tail: MemberTail, xs: &[f64]) -> MemberTail {
+        tail.push_slice(xs, 0);
+        tail
+    }
+
     #[test]
     fn tail_count_is_exact_for_decimal_confidences() {
         assert_eq!(tail_count(1_000_000, 0.99), 10_000);
@@ -255,83 +321,109 @@ mod tests {
     }
 
     #[test]
-    fn top_k_equals_a_full_sort_whatever_the_block_split() {
-        let xs = losses(20_000);
-        let mut expected: Vec<(f64, u64)> = xs.iter().copied().zip(0..).collect();
-        expected.sort_by(rank);
-        expected.truncate(201);
-        for block in [1, 7, 64, 1000, 20_000] {
-            let mut top = TopK::new(201);
-            for (b, chunk) in xs.chunks(block).enumerate() {
-                top.push_slice(chunk, (b * block) as u64);
-            }
-            assert_eq!(top.sorted(), expected, "block {block}");
-        }
-    }
-
-    #[test]
-    fn merging_shards_in_any_order_gives_the_single_pass_result() {
-        let xs = losses(5_000);
-        let mut whole = TopK::new(51);
-        whole.push_slice(&xs, 0);
-        for split in [1, 1234, 2500, 4999] {
-            let (mut a, mut b) = (TopK::new(51), TopK::new(51));
-            a.push_slice(&xs[..split], 0);
-            b.push_slice(&xs[split..], split as u64);
-            let mut ab = a.clone();
-            ab.merge(&b);
-            b.merge(&a);
-            assert_eq!(ab.sorted(), whole.sorted());
-            assert_eq!(b.sorted(), whole.sorted());
-        }
-    }
-
-    #[test]
     fn var_and_es_follow_the_acerbi_tasche_definition() {
-        // 1000 losses 1..=1000: at 99%, t = 10: VaR = 11th largest = 990,
+        // 1000 losses 1..=1000 (shuffled): at 99%, t = 10: VaR = 11th largest = 990,
         // ES = mean of the top 10 = 995.5; at 99.55%, t = 4.5:
         // ES = (1000 + 999 + 998 + 997 + 0.5 * 996) / 4.5.
+        let xs: Vec<f64> = (0..1000).map(|i| ((i * 389) % 1000 + 1) as f64).collect();
+        let tail = pushed(MemberTail::exact(var_rank(1000, 0.99) as usize), &xs);
+        let m = tail.measures(1000, &[0.99, 0.9955]).unwrap();
+        assert_eq!((m[0].var, m[0].es), (990.0, 995.5));
+        assert_eq!(xs[m[0].var_scenario as usize], 990.0);
+        assert_eq!(m[1].var, 996.0);
+        assert_eq!(m[1].es, (1000.0 + 999.0 + 998.0 + 997.0 + 0.5 * 996.0) / 4.5);
+    }
+
+    #[test]
+    fn es_standard_error_uses_the_moments_of_the_tail() {
+        // Top 11 losses at 99% of 1..=1000: 990..=1000, mean 995, variance 10.
         let xs: Vec<f64> = (1..=1000).map(f64::from).collect();
-        let mut top = TopK::new(required_top(1000, [0.99, 0.9955]));
-        top.push_slice(&xs, 0);
-        let sorted = top.sorted();
-        let m = tail_measure(&sorted, 1000, 0.99);
-        assert_eq!((m.var, m.es), (990.0, 995.5));
-        assert_eq!(m.var_scenario, 989);
-        let m = tail_measure(&sorted, 1000, 0.9955);
-        assert_eq!(m.var, 996.0);
-        assert!((m.es - (1000.0 + 999.0 + 998.0 + 997.0 + 0.5 * 996.0) / 4.5).abs() < 1e-12);
+        let tail = pushed(MemberTail::exact(11), &xs);
+        let m = tail.measures(1000, &[0.99]).unwrap()[0];
+        let expected = ((10.0 + 0.99 * (995.5f64 - 990.0).powi(2)) / 10.0).sqrt();
+        assert!((m.es_std_error - expected).abs() < 1e-12, "{}", m.es_std_error);
+    }
+
+    /// Windows around the ranks with gaps between them give what one exact window gives.
+    #[test]
+    fn narrow_windows_give_the_exact_window_result() {
+        let xs = losses(20_000);
+        let alphas = [0.99, 0.995];
+        let exact = pushed(MemberTail::exact(201), &xs)
+            .measures(20_000, &alphas)
+            .unwrap();
+        let mut sorted = xs.clone();
+        sorted.sort_by(|a, b| b.total_cmp(a));
+        // Rank 201 and rank 101 losses; windows a little around each.
+        let window = |lo: f64, hi: f64| Window {
+            lo,
+            hi,
+            top: TopK::new(201, 0),
+        };
+        let tail = pushed(
+            MemberTail::new(vec![
+                window(sorted[100 + 30], sorted[100 - 40]),
+                window(sorted[200 + 25], sorted[200 - 50]),
+            ]),
+            &xs,
+        );
+        assert_eq!(tail.measures(20_000, &alphas).unwrap(), exact);
     }
 
     #[test]
-    fn a_hint_below_the_kth_loss_changes_nothing() {
+    fn a_rank_outside_every_window_is_reported_unresolved() {
         let xs = losses(20_000);
-        let mut plain = TopK::new(201);
-        plain.push_slice(&xs, 0);
-        let kth = plain.sorted()[200].0;
-        let mut hinted = TopK::with_hint(201, kth - 5.0);
-        hinted.push_slice(&xs, 0);
-        assert!(hinted.is_complete());
-        assert_eq!(hinted.sorted(), plain.sorted());
+        let mut sorted = xs.clone();
+        sorted.sort_by(|a, b| b.total_cmp(a));
+        // A window entirely above rank 201: the rank lands below it.
+        let tail = pushed(
+            MemberTail::new(vec![Window {
+                lo: sorted[150],
+                hi: sorted[100],
+                top: TopK::new(201, 0),
+            }]),
+            &xs,
+        );
+        assert!(tail.measures(20_000, &[0.99]).is_none());
+        // A window entirely below it: the rank lands in the gap above.
+        let tail = pushed(
+            MemberTail::new(vec![Window {
+                lo: sorted[400],
+                hi: sorted[300],
+                top: TopK::new(201, 0),
+            }]),
+            &xs,
+        );
+        assert!(tail.measures(20_000, &[0.99]).is_none());
     }
 
     #[test]
-    fn a_hint_above_the_kth_loss_is_detected() {
+    fn split_streams_merge_to_the_one_shot_tail() {
         let xs = losses(20_000);
-        let mut plain = TopK::new(201);
-        plain.push_slice(&xs, 0);
-        let kth = plain.sorted()[200].0;
-        let mut hinted = TopK::with_hint(201, kth + 1.0);
-        hinted.push_slice(&xs, 0);
-        assert!(!hinted.is_complete());
-        assert_eq!(plain.kth(), Some(kth));
+        let make = || {
+            MemberTail::new(vec![Window {
+                lo: 600.0,
+                hi: 700.0,
+                top: TopK::new(201, 0),
+            }])
+        };
+        let whole = pushed(make(), &xs);
+        for split in [1, 777, 10_000, 19_999] {
+            let mut a = make();
+            a.push_slice(&xs[..split], 0);
+            let mut b = make();
+            b.push_slice(&xs[split..], split as u64);
+            b.merge(&a);
+            assert_eq!(b.measures(20_000, &[0.99]), whole.measures(20_000, &[0.99]));
+            assert_eq!(b.count(), 20_000);
+        }
     }
 
     #[test]
     fn non_finite_losses_are_counted_not_ranked() {
-        let mut top = TopK::new(2);
-        top.push_slice(&[1.0, f64::NAN, 3.0, f64::INFINITY, 2.0], 0);
-        assert_eq!(top.non_finite(), 2);
-        assert_eq!(top.sorted(), vec![(3.0, 2), (2.0, 4)]);
+        let mut tail = MemberTail::exact(2);
+        tail.push_slice(&[1.0, f64::NAN, 3.0, f64::INFINITY, 2.0, 1e30], 0);
+        assert_eq!(tail.non_finite(), 3);
+        assert_eq!(tail.sorted(), vec![(3.0, 2), (2.0, 4)]);
     }
 }
