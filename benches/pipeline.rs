@@ -62,8 +62,9 @@ fn stages(c: &mut Criterion) {
         let k = var_rank(BLOCK, 0.99) as usize;
         group.bench_function(BenchmarkId::new("tail", BLOCK), |b| {
             b.iter(|| {
-                let mut tails: Vec<MemberTail> =
-                    (0..compiled.members).map(|_| MemberTail::exact(k)).collect();
+                let mut tails: Vec<MemberTail> = (0..compiled.members)
+                    .map(|_| MemberTail::exact(k))
+                    .collect();
                 for (m, top) in tails.iter_mut().enumerate() {
                     top.push_slice(losses.member(m), 0);
                 }
@@ -72,8 +73,9 @@ fn stages(c: &mut Criterion) {
         });
         group.bench_function(BenchmarkId::new("fused", BLOCK), |b| {
             b.iter(|| {
-                let mut tails: Vec<MemberTail> =
-                    (0..compiled.members).map(|_| MemberTail::exact(k)).collect();
+                let mut tails: Vec<MemberTail> = (0..compiled.members)
+                    .map(|_| MemberTail::exact(k))
+                    .collect();
                 backend
                     .accumulate(&plan, 0..BLOCK, &mut tails)
                     .expect("accumulated");

@@ -26,7 +26,9 @@ pub enum RunError {
         "member `{member}` had {count} non-finite losses: check its positions and market data"
     )]
     NonFinite { member: String, count: u64 },
-    #[error("an exact tail of {k} losses did not resolve every confidence: a bug, please report it")]
+    #[error(
+        "an exact tail of {k} losses did not resolve every confidence: a bug, please report it"
+    )]
     Unresolved { k: usize },
     #[error("{0}: lower --paths or raise --memory-limit-mib")]
     TailMemory(#[from] TailMemoryError),
@@ -110,13 +112,13 @@ pub fn run<B: Backend>(
     let confidences = confidences(snapshot);
     let paths = config.scenario.paths;
     let block = config.scenario.block_size.max(1) as u64;
-    let tail_plan = TailPlan::new(
+    let tail_plan = TailPlan::for_confidences(
         paths,
         &confidences,
         book.members,
         limits.tail_memory_mib << 20,
     )?;
-    let mut tails = first_tails(backend, &plan, &tail_plan, book.members, block)?;
+    let mut tails = first_tails(backend, &plan, &tail_plan, book.members, block, limits)?;
     stream(backend, &plan, 0..paths, block, &mut tails, progress)?;
     let simulated = Instant::now();
 
@@ -206,8 +208,7 @@ pub fn stream<B: Backend>(
 }
 
 /// Every member's VaR and ES at `confidences` from its streamed `tails`, and the
-/// passes over the scenarios it took: members whose windows missed a rank
-/// (see [`crate::tail`]) are streamed again with exact windows of `k`.
+/// passes over the scenarios they took.
 pub fn measure_tails<B: Backend>(
     backend: &B,
     plan: &B::Plan,
@@ -218,12 +219,28 @@ pub fn measure_tails<B: Backend>(
     limits: RunLimits,
 ) -> Result<(Vec<Vec<TailMeasure>>, u32), RunError> {
     let paths = tails.first().map_or(0, MemberTail::count);
-    let mut measures: Vec<Option<Vec<TailMeasure>>> = tails
-        .par_iter()
-        .map(|t| t.measures(paths, confidences))
-        .collect();
+    resolve(backend, plan, tails, paths, k, block, limits, |t| {
+        t.measures(paths, confidences)
+    })
+}
+
+/// `query` on each member's tail over scenarios `0..paths`; members whose
+/// windows missed a rank (see [`crate::tail`]) are streamed again with exact
+/// windows of `k`. Also returns the passes taken (1 or 2).
+#[allow(clippy::too_many_arguments)]
+fn resolve<B: Backend, T: Send>(
+    backend: &B,
+    plan: &B::Plan,
+    tails: Vec<MemberTail>,
+    paths: u64,
+    k: usize,
+    block: u64,
+    limits: RunLimits,
+    query: impl Fn(&MemberTail) -> Option<T> + Sync,
+) -> Result<(Vec<T>, u32), RunError> {
+    let mut answers: Vec<Option<T>> = tails.par_iter().map(&query).collect();
     drop(tails);
-    let unresolved = measures.iter().filter(|m| m.is_none()).count();
+    let unresolved = answers.iter().filter(|m| m.is_none()).count();
     let mut passes = 1;
     if unresolved > 0 {
         let needed = unresolved as u64 * TopK::capacity(k) as u64 * 16;
@@ -236,7 +253,7 @@ pub fn measure_tails<B: Backend>(
             }
             .into());
         }
-        let mut again: Vec<MemberTail> = measures
+        let mut again: Vec<MemberTail> = answers
             .iter()
             .map(|m| match m {
                 None => MemberTail::exact(k),
@@ -244,39 +261,58 @@ pub fn measure_tails<B: Backend>(
             })
             .collect();
         stream(backend, plan, 0..paths, block, &mut again, &|_| {})?;
-        for (m, t) in measures.iter_mut().zip(&again) {
+        for (m, t) in answers.iter_mut().zip(&again) {
             if m.is_none() {
-                *m = t.measures(paths, confidences);
+                *m = query(t);
             }
         }
         passes = 2;
     }
-    let measures = measures
+    let answers = answers
         .into_iter()
         .map(|m| m.ok_or(RunError::Unresolved { k }))
         .collect::<Result<_, _>>()?;
-    Ok((measures, passes))
+    Ok((answers, passes))
 }
 
-/// The member tails the run streams into: exact windows, or windows placed by a
-/// pilot run over the first scenarios (see [`TailPlan`]).
+/// The member tails a run over `tail_plan.scenarios` streams into: exact
+/// windows, or windows placed by a pilot over the first scenarios, whose own
+/// tails are laid out the same way (see [`TailPlan`]).
 pub fn first_tails<B: Backend>(
     backend: &B,
     plan: &B::Plan,
     tail_plan: &TailPlan,
     members: usize,
     block: u64,
+    limits: RunLimits,
 ) -> Result<Vec<MemberTail>, RunError> {
-    let mut tails: Vec<MemberTail> = (0..members).map(|_| tail_plan.first_tail()).collect();
-    if let TailLayout::Piloted { pilot, .. } = tail_plan.layout {
-        stream(backend, plan, 0..pilot, block, &mut tails, &|_| {})?;
-        // One member at a time, so the pilot's buffers are freed as the windows fill.
-        tails = tails
-            .into_iter()
-            .map(|t| tail_plan.windows_from_pilot(&t.sorted()))
-            .collect();
-    }
-    Ok(tails)
+    let TailLayout::Piloted { pilot } = tail_plan.layout else {
+        return Ok((0..members)
+            .map(|_| MemberTail::exact(tail_plan.k()))
+            .collect());
+    };
+    let pilot_plan = tail_plan.pilot_plan(members, limits.tail_memory_mib << 20)?;
+    let mut pilot_tails = first_tails(backend, plan, &pilot_plan, members, block, limits)?;
+    stream(backend, plan, 0..pilot, block, &mut pilot_tails, &|_| {})?;
+    let (pilot_losses, _) = resolve(
+        backend,
+        plan,
+        pilot_tails,
+        pilot,
+        pilot_plan.k(),
+        block,
+        limits,
+        |t| t.losses_at(&pilot_plan.ranks),
+    )?;
+    Ok(pilot_losses
+        .iter()
+        .map(|losses| {
+            tail_plan.windows_from_pilot(|r| {
+                let i = pilot_plan.ranks.partition_point(|&x| x < r);
+                losses[i]
+            })
+        })
+        .collect())
 }
 
 /// Every configured confidence (VaR, ES and the margin's), ascending, distinct.

@@ -155,8 +155,15 @@ fn exact_measures(
     let mut tails: Vec<MemberTail> = (0..prepared.book.members)
         .map(|_| MemberTail::exact(k))
         .collect();
-    engine::stream(&prepared.backend, &prepared.plan, 0..paths, 4096, &mut tails, &|_| {})
-        .unwrap();
+    engine::stream(
+        &prepared.backend,
+        &prepared.plan,
+        0..paths,
+        4096,
+        &mut tails,
+        &|_| {},
+    )
+    .unwrap();
     tails
         .iter()
         .map(|t| t.measures(paths, confidences).unwrap())
@@ -169,7 +176,10 @@ fn pilot_placed_windows_give_the_exact_tail_statistics() {
     s.config.scenario.paths = 200_000;
     let prepared = common::prepare(&s, Some(2));
     let r = engine::run(&prepared.backend, &s, RunLimits::default(), &|_| {}).unwrap();
-    assert!(r.tail_pilot > 0, "a run this long places its windows by a pilot");
+    assert!(
+        r.tail_pilot > 0,
+        "a run this long places its windows by a pilot"
+    );
     assert_eq!(r.tail_passes, 1);
     let exact = exact_measures(&prepared, 200_000, &r.confidences);
     for (m, e) in r.margins.iter().zip(&exact) {
@@ -183,30 +193,43 @@ fn a_window_that_misses_its_rank_is_resolved_by_a_second_pass() {
     let paths = 100_000;
     let prepared = common::prepare(&s, Some(2));
     let confidences = [0.99, 0.995];
-    let tail_plan = TailPlan::new(paths, &confidences, prepared.book.members, 1 << 30).unwrap();
-    let TailLayout::Piloted { pilot, .. } = tail_plan.layout else {
+    let members = prepared.book.members;
+    let tail_plan = TailPlan::for_confidences(paths, &confidences, members, 1 << 30).unwrap();
+    let TailLayout::Piloted { pilot } = tail_plan.layout else {
         panic!("{tail_plan:?}");
     };
-    let mut pilot_tails: Vec<MemberTail> = (0..prepared.book.members)
-        .map(|_| tail_plan.first_tail())
-        .collect();
-    engine::stream(&prepared.backend, &prepared.plan, 0..pilot, 4096, &mut pilot_tails, &|_| {})
-        .unwrap();
+    let pilot_k = tail_plan.pilot_plan(members, 1 << 30).unwrap().k();
+    let mut pilot_tails: Vec<MemberTail> =
+        (0..members).map(|_| MemberTail::exact(pilot_k)).collect();
+    engine::stream(
+        &prepared.backend,
+        &prepared.plan,
+        0..pilot,
+        4096,
+        &mut pilot_tails,
+        &|_| {},
+    )
+    .unwrap();
     // Member 0's pilot is made to overstate its losses twofold: its windows lie
     // above the ranks they are meant to hold.
     let mut tails: Vec<MemberTail> = pilot_tails
         .iter()
         .enumerate()
         .map(|(m, t)| {
-            let mut top = t.sorted();
-            if m == 0 {
-                top.iter_mut().for_each(|x| x.0 = 2.0 * x.0.abs() + 1.0);
-            }
-            tail_plan.windows_from_pilot(&top)
+            let top = t.sorted();
+            let factor = if m == 0 { 2.0 } else { 1.0 };
+            tail_plan.windows_from_pilot(|r| factor * top[r as usize - 1].0.abs() + (factor - 1.0))
         })
         .collect();
-    engine::stream(&prepared.backend, &prepared.plan, 0..paths, 4096, &mut tails, &|_| {})
-        .unwrap();
+    engine::stream(
+        &prepared.backend,
+        &prepared.plan,
+        0..paths,
+        4096,
+        &mut tails,
+        &|_| {},
+    )
+    .unwrap();
     assert!(tails[0].measures(paths, &confidences).is_none());
     let (measures, passes) = engine::measure_tails(
         &prepared.backend,

@@ -159,7 +159,9 @@ mod tests {
     #[test]
     fn values_round_trip_across_the_range() {
         // Every bit of an addend of magnitude 2^-44 or more lies at or above 2^-96.
-        for x in [0.0, 1.0, -1.0, 0.5, -7.25e-5, 123456.789, -9.9e18, 1.7e19, 1e-13] {
+        for x in [
+            0.0, 1.0, -1.0, 0.5, -7.25e-5, 123456.789, -9.9e18, 1.7e19, 1e-13,
+        ] {
             let mut s = ExactSum::new();
             s.add(x);
             assert_eq!(s.value(), x, "{x}");

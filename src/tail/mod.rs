@@ -216,21 +216,33 @@ impl MemberTail {
     /// VaR and ES at each of `alphas` over `scenarios` draws, or `None` if some
     /// rank they need fell outside the windows (the caller runs again).
     pub fn measures(&self, scenarios: u64, alphas: &[f64]) -> Option<Vec<TailMeasure>> {
-        let sorted: Vec<Vec<(f64, u64)>> = self.windows.iter().map(|w| w.top.sorted()).collect();
+        let sorted = self.sorted_windows();
         alphas
             .iter()
-            .map(|&a| self.measure(&sorted, scenarios, a))
+            .map(|&alpha| {
+                let (at, above) = self.locate(&sorted, var_rank(scenarios, alpha))?;
+                Some(TailMeasure::new(alpha, scenarios, at.0, at.1, &above))
+            })
             .collect()
     }
 
-    fn measure(
-        &self,
-        sorted: &[Vec<(f64, u64)>],
-        scenarios: u64,
-        alpha: f64,
-    ) -> Option<TailMeasure> {
-        let r = var_rank(scenarios, alpha);
-        // Everything ranked above r: count, sum and sum of squares.
+    /// The losses of ranks `ranks` (1 = largest), or `None` if one fell outside
+    /// the windows.
+    pub fn losses_at(&self, ranks: &[u64]) -> Option<Vec<f64>> {
+        let sorted = self.sorted_windows();
+        ranks
+            .iter()
+            .map(|&r| self.locate(&sorted, r).map(|(at, _)| at.0))
+            .collect()
+    }
+
+    fn sorted_windows(&self) -> Vec<Vec<(f64, u64)>> {
+        self.windows.iter().map(|w| w.top.sorted()).collect()
+    }
+
+    /// The loss of rank `r` with its scenario, and the moments of the losses
+    /// ranked above it.
+    fn locate(&self, sorted: &[Vec<(f64, u64)>], r: u64) -> Option<((f64, u64), Moments)> {
         let mut above = Moments::default();
         for ((window, gap), items) in self.windows.iter().zip(&self.gaps).zip(sorted) {
             if above.count + gap.count >= r {
@@ -240,14 +252,7 @@ impl MemberTail {
             let needed = (r - above.count) as usize;
             if items.len() >= needed {
                 items[..needed - 1].iter().for_each(|x| above.add(x.0));
-                let (var, var_scenario) = items[needed - 1];
-                return Some(TailMeasure::new(
-                    alpha,
-                    scenarios,
-                    var,
-                    var_scenario,
-                    &above,
-                ));
+                return Some((items[needed - 1], above));
             }
             if window.top.dropped_any() {
                 return None;
@@ -331,7 +336,10 @@ mod tests {
         assert_eq!((m[0].var, m[0].es), (990.0, 995.5));
         assert_eq!(xs[m[0].var_scenario as usize], 990.0);
         assert_eq!(m[1].var, 996.0);
-        assert_eq!(m[1].es, (1000.0 + 999.0 + 998.0 + 997.0 + 0.5 * 996.0) / 4.5);
+        assert_eq!(
+            m[1].es,
+            (1000.0 + 999.0 + 998.0 + 997.0 + 0.5 * 996.0) / 4.5
+        );
     }
 
     #[test]
@@ -341,7 +349,11 @@ mod tests {
         let tail = pushed(MemberTail::exact(11), &xs);
         let m = tail.measures(1000, &[0.99]).unwrap()[0];
         let expected = ((10.0 + 0.99 * (995.5f64 - 990.0).powi(2)) / 10.0).sqrt();
-        assert!((m.es_std_error - expected).abs() < 1e-12, "{}", m.es_std_error);
+        assert!(
+            (m.es_std_error - expected).abs() < 1e-12,
+            "{}",
+            m.es_std_error
+        );
     }
 
     /// Windows around the ranks with gaps between them give what one exact window gives.

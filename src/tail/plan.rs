@@ -20,25 +20,24 @@ const MIN_PILOT_EXCEEDANCES: f64 = 50.0;
 /// Pilot fractions of the run tried, cheapest first.
 const PILOT_FRACTIONS: [u64; 4] = [32, 16, 8, 4];
 const ITEM_BYTES: u64 = 16;
-
 /// How the member tails of a run are laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TailLayout {
     /// One window holding each member's `k` largest losses: no pilot.
     Exact { k: usize },
-    /// A pilot over scenarios `0..pilot` keeping each member's `pilot_k` largest
-    /// losses places a narrow window around each rank.
-    Piloted { pilot: u64, pilot_k: usize },
+    /// A pilot over scenarios `0..pilot` (itself laid out by
+    /// [`TailPlan::pilot_plan`]) places a narrow window around each rank.
+    Piloted { pilot: u64 },
 }
 
 /// The ranks a run needs and where their windows go.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TailPlan {
     pub scenarios: u64,
-    /// Ranks of the VaR losses at every confidence, ascending, distinct.
+    /// Ranks needed (1 = largest loss), ascending, distinct.
     pub ranks: Vec<u64>,
     pub layout: TailLayout,
-    /// Expected peak bytes of all members' tails.
+    /// Expected peak bytes of all members' windows at this level.
     pub expected_bytes: u64,
 }
 
@@ -53,25 +52,33 @@ pub struct TailMemoryError {
 }
 
 impl TailPlan {
-    /// The cheapest layout for `members` tails at confidences `alphas` within
-    /// `budget_bytes`: the smallest pilot that fits, or one exact window where no
-    /// pilot can estimate the ranks.
-    pub fn new(
+    /// The plan for VaR and ES at confidences `alphas` over `scenarios`.
+    pub fn for_confidences(
         scenarios: u64,
         alphas: &[f64],
         members: usize,
         budget_bytes: u64,
     ) -> Result<Self, TailMemoryError> {
-        let mut ranks: Vec<u64> = alphas.iter().map(|&a| var_rank(scenarios, a)).collect();
+        let ranks = alphas.iter().map(|&a| var_rank(scenarios, a)).collect();
+        Self::new(scenarios, ranks, members, budget_bytes)
+    }
+
+    /// The cheapest layout resolving `ranks` for `members` tails within
+    /// `budget_bytes`: the shortest pilot whose windows (and whose own plan) fit,
+    /// or one exact window where no pilot can estimate the ranks.
+    pub fn new(
+        scenarios: u64,
+        mut ranks: Vec<u64>,
+        members: usize,
+        budget_bytes: u64,
+    ) -> Result<Self, TailMemoryError> {
         ranks.sort_unstable();
         ranks.dedup();
-        let k = ranks.last().copied().unwrap_or(1) as usize;
+        let k = ranks.last().copied().unwrap_or(1);
         let members_u = members as u64;
-        let exact_bytes = members_u * TopK::capacity(k) as u64 * ITEM_BYTES;
         let piloted = PILOT_FRACTIONS.iter().find_map(|&f| {
             let pilot = scenarios.div_ceil(f);
-            let e_max = k as f64 * pilot as f64 / scenarios as f64;
-            if e_max < MIN_PILOT_EXCEEDANCES {
+            if (k * pilot) as f64 / (scenarios as f64) < MIN_PILOT_EXCEEDANCES {
                 return None;
             }
             let windows: f64 = ranks
@@ -81,48 +88,69 @@ impl TailPlan {
                     (b - a) as f64 * scenarios as f64 / pilot as f64
                 })
                 .sum();
-            let pilot_k = pilot_ranks(k as u64, pilot, scenarios).1 as usize;
-            let per_member = (1.1 * windows).max(TopK::capacity(pilot_k) as f64) as u64;
-            let bytes = members_u * per_member * ITEM_BYTES;
-            (bytes <= budget_bytes).then_some((TailLayout::Piloted { pilot, pilot_k }, bytes))
+            let bytes = members_u * (1.1 * windows) as u64 * ITEM_BYTES;
+            let plan = Self {
+                scenarios,
+                ranks: ranks.clone(),
+                layout: TailLayout::Piloted { pilot },
+                expected_bytes: bytes,
+            };
+            (bytes <= budget_bytes && plan.pilot_plan(members, budget_bytes).is_ok())
+                .then_some(plan)
         });
-        let (layout, expected_bytes) = match piloted {
-            Some(p) => p,
-            None if exact_bytes <= budget_bytes => (TailLayout::Exact { k }, exact_bytes),
-            None => {
-                return Err(TailMemoryError {
-                    scenarios,
-                    members,
-                    needed_mib: exact_bytes.div_ceil(1 << 20),
-                    limit_mib: budget_bytes >> 20,
-                })
-            }
-        };
+        if let Some(plan) = piloted {
+            return Ok(plan);
+        }
+        let exact_bytes = members_u * TopK::capacity(k as usize) as u64 * ITEM_BYTES;
+        if exact_bytes > budget_bytes {
+            return Err(TailMemoryError {
+                scenarios,
+                members,
+                needed_mib: exact_bytes.div_ceil(1 << 20),
+                limit_mib: budget_bytes >> 20,
+            });
+        }
         Ok(Self {
             scenarios,
             ranks,
-            layout,
-            expected_bytes,
+            layout: TailLayout::Exact { k: k as usize },
+            expected_bytes: exact_bytes,
         })
     }
 
-    /// The largest rank: an exact window of this size resolves every statistic.
+    /// The largest rank: an exact window of this size resolves every rank.
     pub fn k(&self) -> usize {
         self.ranks.last().copied().unwrap_or(1) as usize
     }
 
-    /// The tail each member starts with: the pilot's, or the run's exact one.
-    pub fn first_tail(&self) -> MemberTail {
-        match self.layout {
-            TailLayout::Exact { k } => MemberTail::exact(k),
-            TailLayout::Piloted { pilot_k, .. } => MemberTail::exact(pilot_k),
-        }
+    /// The pilot's own plan: the pilot ranks bracketing each of this plan's ranks
+    /// (see [`pilot_ranks`]), laid out within the same budget.
+    pub fn pilot_plan(&self, members: usize, budget_bytes: u64) -> Result<Self, TailMemoryError> {
+        let TailLayout::Piloted { pilot } = self.layout else {
+            return Err(TailMemoryError {
+                scenarios: self.scenarios,
+                members,
+                needed_mib: 0,
+                limit_mib: budget_bytes >> 20,
+            });
+        };
+        let ranks = self
+            .ranks
+            .iter()
+            .flat_map(|&r| {
+                let (a, b) = pilot_ranks(r, pilot, self.scenarios);
+                [a, b]
+            })
+            .filter(|&r| r >= 1)
+            .collect();
+        Self::new(pilot, ranks, members, budget_bytes)
     }
 
-    /// The run's tail for a member from its pilot losses (best first, the
-    /// `pilot_k` largest of the pilot's scenarios).
-    pub fn windows_from_pilot(&self, pilot_top: &[(f64, u64)]) -> MemberTail {
-        let TailLayout::Piloted { pilot, .. } = self.layout else {
+    /// A member's tail for this plan's run from its pilot: `pilot_loss(r)` is the
+    /// loss of rank r in the pilot, for each rank of [`TailPlan::pilot_plan`].
+    /// An exact tail when the plan has no pilot.
+    pub fn windows_from_pilot(&self, pilot_loss: impl Fn(u64) -> f64) -> MemberTail {
+        let TailLayout::Piloted { pilot } = self.layout else {
             return MemberTail::exact(self.k());
         };
         let scale = self.scenarios as f64 / pilot as f64;
@@ -132,20 +160,14 @@ impl TailPlan {
         let mut windows: Vec<Window> = Vec::with_capacity(self.ranks.len());
         for &r in &self.ranks {
             let (a, b) = pilot_ranks(r, pilot, self.scenarios);
-            let hi = if a >= 1 {
-                pilot_top.get(a as usize - 1).map_or(f64::INFINITY, |x| x.0)
-            } else {
-                f64::INFINITY
-            };
-            let lo = pilot_top
-                .get(b as usize - 1)
-                .map_or(f64::NEG_INFINITY, |x| x.0);
+            let hi = if a >= 1 { pilot_loss(a) } else { f64::INFINITY };
+            let lo = pilot_loss(b);
             let expected = (1.1 * (b - a) as f64 * scale) as usize;
             match windows.last_mut() {
                 // Overlapping windows become one.
                 Some(last) if hi >= last.lo => {
                     last.lo = last.lo.min(lo);
-                    last.top = TopK::new(k, last.top.heap_bytes() / 16 + expected);
+                    last.top = TopK::new(k, last.top.heap_bytes() / ITEM_BYTES as usize + expected);
                 }
                 _ => windows.push(Window {
                     lo,
@@ -176,7 +198,7 @@ mod tests {
 
     #[test]
     fn short_runs_keep_one_exact_window() {
-        let plan = TailPlan::new(10_000, &[0.99, 0.995], 100, GIB).unwrap();
+        let plan = TailPlan::for_confidences(10_000, &[0.99, 0.995], 100, GIB).unwrap();
         assert_eq!(plan.layout, TailLayout::Exact { k: 101 });
         assert_eq!(plan.ranks, vec![51, 101]);
     }
@@ -184,44 +206,59 @@ mod tests {
     #[test]
     fn long_runs_take_the_cheapest_pilot_that_fits() {
         let budget = 640 << 20;
-        let plan = TailPlan::new(10_000_000, &[0.99, 0.995], 1000, budget).unwrap();
-        let TailLayout::Piloted { pilot, pilot_k } = plan.layout else {
-            panic!("{plan:?}");
-        };
-        assert_eq!(pilot, 312_500);
-        assert!(pilot_k > 3125 && pilot_k < 3500, "{pilot_k}");
+        let plan = TailPlan::for_confidences(10_000_000, &[0.99, 0.995], 1000, budget).unwrap();
+        assert_eq!(plan.layout, TailLayout::Piloted { pilot: 312_500 });
         assert!(plan.expected_bytes <= budget);
-        // An exact window would take 1000 x 200,003 x 16 bytes = 3.2 GB; a tighter
+        // An exact window would take 1000 x 125,017 x 16 bytes = 2 GB; a tighter
         // budget takes a longer pilot.
-        let tight = TailPlan::new(10_000_000, &[0.99, 0.995], 1000, budget / 2).unwrap();
-        assert!(matches!(tight.layout, TailLayout::Piloted { pilot: 1_250_000, .. }), "{tight:?}");
+        let tight =
+            TailPlan::for_confidences(10_000_000, &[0.99, 0.995], 1000, budget / 2).unwrap();
+        assert_eq!(tight.layout, TailLayout::Piloted { pilot: 1_250_000 });
+    }
+
+    #[test]
+    fn pilots_are_themselves_piloted_so_memory_stays_bounded() {
+        // 10^8 scenarios: the pilot's exact top (k = 10^6 / 4) would alone take
+        // 1000 x 312,516 x 16 bytes = 5 GB.
+        let budget = 640 << 20;
+        let mut plan = TailPlan::for_confidences(100_000_000, &[0.99], 1000, budget).unwrap();
+        let mut levels = 1;
+        while let TailLayout::Piloted { pilot } = plan.layout {
+            assert!(plan.expected_bytes <= budget);
+            let next = plan.pilot_plan(1000, budget).unwrap();
+            assert_eq!(next.scenarios, pilot);
+            plan = next;
+            levels += 1;
+        }
+        assert!(levels >= 3, "{levels}");
+        // Windows grow as sqrt(N): at 10^9 even a pilot of N/4 needs more.
+        assert!(TailPlan::for_confidences(1_000_000_000, &[0.99], 1000, budget).is_err());
+        assert!(plan.expected_bytes <= budget);
     }
 
     #[test]
     fn a_budget_too_small_for_any_layout_is_an_error() {
-        let err = TailPlan::new(100_000, &[0.99], 100_000, 1 << 20).unwrap_err();
+        let err = TailPlan::for_confidences(100_000, &[0.99], 100_000, 1 << 20).unwrap_err();
         assert_eq!(err.members, 100_000);
         assert!(err.needed_mib > 1);
     }
 
     #[test]
     fn pilot_windows_bracket_each_rank_and_merge_when_they_overlap() {
-        // A pilot of 1,000 losses 1000, 999, ..., 1 for a run 10x as long.
-        let pilot_top: Vec<(f64, u64)> = (0..1000).map(|i| ((1000 - i) as f64, i)).collect();
+        // A pilot with losses 1000, 999, ..., 1 for a run 10x as long.
         let plan = TailPlan {
             scenarios: 10_000,
             ranks: vec![500, 1001],
-            layout: TailLayout::Piloted {
-                pilot: 1000,
-                pilot_k: 1000,
-            },
+            layout: TailLayout::Piloted { pilot: 1000 },
             expected_bytes: 0,
         };
-        let tail = plan.windows_from_pilot(&pilot_top);
+        let tail = plan.windows_from_pilot(|r| (1001 - r) as f64);
         // Rank 500: e = 50, d = 0.707: pilot ranks 14..=87, losses 987 down to 914.
         // Rank 1001: e = 100.1, d = 0.5: pilot ranks 50..=152 overlap the first.
         assert_eq!(tail.windows.len(), 1);
         assert_eq!(tail.windows[0].hi, 987.0);
-        assert_eq!(tail.windows[0].lo, 1000.0 - 151.0);
+        assert_eq!(tail.windows[0].lo, 849.0);
+        let pilot = plan.pilot_plan(1, GIB).unwrap();
+        assert_eq!(pilot.ranks, vec![14, 50, 87, 152]);
     }
 }
