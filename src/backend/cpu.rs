@@ -1,10 +1,11 @@
 //! The CPU backend: rayon over scenarios to draw them, over member groups to
 //! revalue and reduce them. The reference implementation.
 //!
-//! Revaluation is the matrix product `features (scenarios x F) . weights (F x
-//! members)` plus each member's constant, computed in tiles small enough to stay in
-//! cache while their losses are pushed into the members' tails, so the block's
-//! full loss matrix is never written to memory.
+//! Revaluation is the matrix product `returns (scenarios x assets) . weights
+//! (assets x members)` plus each member's constant and its sparse option
+//! holdings times the option-series P&Ls, computed in tiles small enough to stay
+//! in cache while their losses are pushed into the members' tails, so the
+//! block's full loss matrix is never written to memory.
 
 use std::ops::Range;
 
@@ -83,38 +84,68 @@ impl CpuPlan {
         features
     }
 
+    /// The option-series P&Ls of `features` (scenario-major, `scenarios` rows),
+    /// series-major: each holding then adds a contiguous run of scenarios.
+    fn option_columns(&self, features: &[f64]) -> Vec<f64> {
+        let (f, assets, series) = (
+            self.book.feature_count(),
+            self.book.assets,
+            self.book.options.len(),
+        );
+        let scenarios = features.len() / f.max(1);
+        let mut columns = vec![0.0; series * scenarios];
+        const SERIES_CHUNK: usize = 8;
+        columns
+            .par_chunks_mut(SERIES_CHUNK * scenarios.max(1))
+            .enumerate()
+            .for_each(|(c, out)| {
+                let first = assets + c * SERIES_CHUNK;
+                let width = out.len() / scenarios;
+                for (s, row) in features.chunks(f).enumerate() {
+                    for (j, &pnl) in row[first..first + width].iter().enumerate() {
+                        out[j * scenarios + s] = pnl;
+                    }
+                }
+            });
+        columns
+    }
+
     /// Losses of members `members` in scenarios `tile` of `features`, written to
-    /// `out` member-major with stride `out_stride` between members.
+    /// `out` member-major with stride `out_stride` between members;
+    /// `option_columns` holds the option P&Ls of the same scenarios series-major.
     fn loss_tile(
         &self,
         features: &[f64],
+        option_columns: &[f64],
         tile: Range<usize>,
         members: Range<usize>,
         out: &mut [f64],
         out_stride: usize,
     ) {
         let book = &self.book;
-        let (f, m_all) = (book.feature_count(), book.members);
+        let (f, assets, m_all) = (book.feature_count(), book.assets, book.members);
         let (rows, cols) = (tile.end - tile.start, members.end - members.start);
         for (g, m) in members.clone().enumerate() {
             out[g * out_stride..g * out_stride + rows].fill(book.constant[m]);
         }
-        if f == 0 || rows == 0 || cols == 0 {
+        if rows == 0 || cols == 0 {
             return;
         }
         let a = &features[tile.start * f..tile.end * f];
         let b = &book.weights[members.start..];
         assert!(out.len() >= (cols - 1) * out_stride + rows);
-        assert!(b.len() >= (f - 1) * m_all + cols);
-        // SAFETY: `a` is rows x f row-major (row stride f, column stride 1); `b` is
-        // the f x cols sub-matrix of the feature-major weights starting at column
+        assert!(b.len() >= (assets - 1) * m_all + cols);
+        assert!(a.len() >= (rows - 1) * f + assets);
+        // SAFETY: `a` is rows x f row-major (row stride f, column stride 1), of
+        // which the product reads the first `assets` columns; `b` is the assets x
+        // cols sub-matrix of the asset-major weights starting at column
         // `members.start` (row stride m_all, column stride 1); `out` holds cols
         // columns of rows entries at stride out_stride (row stride 1). The asserts
         // above bound every index the product touches inside the slices.
         unsafe {
             matrixmultiply::dgemm(
                 rows,
-                f,
+                assets,
                 cols,
                 1.0,
                 a.as_ptr(),
@@ -128,6 +159,16 @@ impl CpuPlan {
                 1,
                 out_stride as isize,
             );
+        }
+        let scenarios = features.len() / f;
+        for (g, m) in members.enumerate() {
+            let dst = &mut out[g * out_stride..g * out_stride + rows];
+            for (j, w) in book.member_options.of(m) {
+                let column = &option_columns[j * scenarios + tile.start..j * scenarios + tile.end];
+                for (d, &pnl) in dst.iter_mut().zip(column) {
+                    *d += w * pnl;
+                }
+            }
         }
     }
 }
@@ -169,13 +210,14 @@ impl Backend for CpuBackend {
         let mut losses = vec![0.0; members * scenarios];
         self.pool.install(|| {
             let features = plan.block_features(block);
+            let options = plan.option_columns(&features);
             losses
                 .par_chunks_mut(MEMBER_GROUP * scenarios.max(1))
                 .enumerate()
                 .for_each(|(g, out)| {
                     let first = g * MEMBER_GROUP;
                     let group = first..(first + MEMBER_GROUP).min(members);
-                    plan.loss_tile(&features, 0..scenarios, group, out, scenarios);
+                    plan.loss_tile(&features, &options, 0..scenarios, group, out, scenarios);
                 });
         });
         Ok(LossBlock {
@@ -196,6 +238,7 @@ impl Backend for CpuBackend {
         let members = plan.book.members;
         self.pool.install(|| {
             let features = plan.draw_features(range.clone());
+            let options = plan.option_columns(&features);
             tails
                 .par_chunks_mut(MEMBER_GROUP)
                 .enumerate()
@@ -208,6 +251,7 @@ impl Backend for CpuBackend {
                         let rows = tile.end - tile.start;
                         plan.loss_tile(
                             &features,
+                            &options,
                             tile,
                             group.clone(),
                             &mut tile_losses,

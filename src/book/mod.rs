@@ -4,14 +4,16 @@
 //! A member's loss in a scenario (positive = the member loses) is
 //!
 //! ```text
-//! loss_m = constant_m + sum_f feature_f * weights[f, m]
+//! loss_m = constant_m + sum_a (R_a - 1) weights[a, m] + sum_{j held by m} pnl_j w_{m,j}
 //! ```
 //!
-//! over features `f`: first the assets' returns `R_a - 1`, then one P&L per unit
-//! of each distinct option series (full Black-76 revaluation, see
+//! The features of a scenario are the assets' returns `R_a - 1`, then one P&L per
+//! unit of each distinct option series (full Black-76 revaluation, see
 //! [`CompiledBook::features`]). Futures, perpetuals and collateral are linear in
-//! `R_a` (see [`crate::pricing`]) and fold into the asset weights and the constant;
-//! options holding the same series share one revaluation. The loss includes the
+//! `R_a` (see [`crate::pricing`]) and fold into the dense asset weights and the
+//! constant: a matrix product. Option holdings are sparse (a member holds a few
+//! of the series), so they are kept per member ([`MemberOptions`]) and added as
+//! a sparse product; positions in the same series share one revaluation. The loss includes the
 //! change in the member's collateral value after haircuts, so a member posting BTC
 //! against a long BTC book loses on both.
 
@@ -84,13 +86,60 @@ impl OptionSeries {
     }
 }
 
+/// Option holdings per member, compressed by member: member m holds `weight[i]`
+/// (loss per unit of series P&L, i.e. minus quantity x contract size) of series
+/// `series[i]` for i in `offsets[m]..offsets[m + 1]`, series ascending.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MemberOptions {
+    pub offsets: Vec<usize>,
+    pub series: Vec<usize>,
+    pub weight: Vec<f64>,
+}
+
+impl MemberOptions {
+    /// From (member, series, weight) entries; one entry per (member, series).
+    fn from_entries(members: usize, mut entries: Vec<(usize, usize, f64)>) -> Self {
+        entries.sort_by_key(|&(m, j, _)| (m, j));
+        let mut merged: Vec<(usize, usize, f64)> = Vec::with_capacity(entries.len());
+        for (m, j, w) in entries {
+            match merged.last_mut() {
+                Some(last) if (last.0, last.1) == (m, j) => last.2 += w,
+                _ => merged.push((m, j, w)),
+            }
+        }
+        let mut offsets = vec![0; members + 1];
+        for &(m, _, _) in &merged {
+            offsets[m + 1] += 1;
+        }
+        for m in 0..members {
+            offsets[m + 1] += offsets[m];
+        }
+        Self {
+            offsets,
+            series: merged.iter().map(|e| e.1).collect(),
+            weight: merged.iter().map(|e| e.2).collect(),
+        }
+    }
+
+    /// Member m's holdings: (series, weight) pairs.
+    pub fn of(&self, m: usize) -> impl Iterator<Item = (usize, f64)> + '_ {
+        let r = self.offsets[m]..self.offsets[m + 1];
+        self.series[r.clone()]
+            .iter()
+            .copied()
+            .zip(self.weight[r].iter().copied())
+    }
+}
+
 /// A snapshot compiled for revaluation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompiledBook {
     pub members: usize,
     pub assets: usize,
-    /// Features x members, feature-major: `weights[f * members + m]`.
+    /// Assets x members, asset-major: `weights[a * members + m]`.
     pub weights: Vec<f64>,
+    /// Option holdings, sparse by member.
+    pub member_options: MemberOptions,
     /// Per member: the part of the loss that does not move with the scenario.
     pub constant: Vec<f64>,
     pub options: OptionSeries,
@@ -114,7 +163,7 @@ impl CompiledBook {
         let mut series_of: HashMap<(usize, u64, i32, bool, bool), usize> = HashMap::new();
         // Linear weights per (asset, member), option weights per (series, member).
         let mut asset_weights = vec![0.0; assets * members];
-        let mut option_weights: Vec<Vec<(usize, f64)>> = Vec::new();
+        let mut option_entries: Vec<(usize, usize, f64)> = Vec::new();
         let mut constant = vec![0.0; members];
         let mut gross_notional = vec![0.0; members];
         let periods = FUNDING_PERIODS_PER_DAY * horizon_days;
@@ -205,10 +254,9 @@ impl CompiledBook {
                             tau0,
                             discount(market, tau0),
                         ));
-                        option_weights.push(Vec::new());
-                        option_weights.len() - 1
+                        options.len() - 1
                     });
-                    option_weights[j].push((p.member, -q * m));
+                    option_entries.push((p.member, j, -q * m));
                     gross_notional[p.member] += (q * m * s0).abs();
                     continue;
                 }
@@ -240,20 +288,14 @@ impl CompiledBook {
             }
         }
 
-        let mut weights = asset_weights;
-        weights.resize((assets + options.len()) * members, 0.0);
-        for (j, entries) in option_weights.iter().enumerate() {
-            for &(member, w) in entries {
-                weights[(assets + j) * members + member] += w;
-            }
-        }
         let mut vol_assets: Vec<usize> = options.underlying.clone();
         vol_assets.sort_unstable();
         vol_assets.dedup();
         Ok(Self {
             members,
             assets,
-            weights,
+            weights: asset_weights,
+            member_options: MemberOptions::from_entries(members, option_entries),
             constant,
             options,
             collateral_value,
@@ -276,15 +318,21 @@ impl CompiledBook {
             *dst = self.options.pnl(j, returns[a], vol_factors[a]);
         }
     }
+}
 
-    /// Member `m`'s loss given one scenario's features: the direct sum, used as the
-    /// reference for the backends' matrix products.
-    pub fn member_loss(&self, features: &[f64], m: usize) -> f64 {
-        self.constant[m]
-            + features
-                .iter()
-                .enumerate()
-                .map(|(f, x)| x * self.weights[f * self.members + m])
-                .sum::<f64>()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn member_options_merge_repeated_series_and_skip_empty_members() {
+        // Member 1 holds nothing; member 2 holds series 0 twice and series 3.
+        let options = MemberOptions::from_entries(
+            3,
+            vec![(2, 3, 1.5), (0, 0, -1.0), (2, 0, 2.0), (2, 0, 0.25)],
+        );
+        assert_eq!(options.of(0).collect::<Vec<_>>(), vec![(0, -1.0)]);
+        assert_eq!(options.of(1).count(), 0);
+        assert_eq!(options.of(2).collect::<Vec<_>>(), vec![(0, 2.25), (3, 1.5)]);
     }
 }

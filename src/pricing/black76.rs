@@ -12,10 +12,108 @@
 
 use crate::snapshot::OptionRight;
 
-/// Standard normal cumulative distribution, N(x) = erfc(-x / sqrt 2) / 2.
+/// Standard normal cumulative distribution N(x), to about 1e-16 relative in
+/// both tails.
+///
+/// W. J. Cody, "Rational Chebyshev approximations for the error function",
+/// Math. Comp. 23 (1969), as in ACM TOMS Algorithm 715 (SPECFUN) and R's
+/// `pnorm`: a rational function of x^2 for |x| <= 0.67449, of |x| times
+/// exp(-x^2/2) to sqrt(32), and of 1/x^2 times exp(-x^2/2) / |x| beyond. The
+/// exponential is split at a multiple of 1/16 so that x^2/2 is formed exactly.
+/// One of the cheapest double-precision forms, and branch-shaped so that the GPU
+/// kernels can mirror it.
 #[inline]
 pub fn norm_cdf(x: f64) -> f64 {
-    0.5 * statrs::function::erf::erfc(-x * std::f64::consts::FRAC_1_SQRT_2)
+    const A: [f64; 5] = [
+        2.2352520354606839287,
+        161.02823106855587881,
+        1067.6894854603709582,
+        18154.981253343561249,
+        0.065682337918207449113,
+    ];
+    const B: [f64; 4] = [
+        47.20258190468824187,
+        976.09855173777669322,
+        10260.932208618978205,
+        45507.789335026729956,
+    ];
+    const C: [f64; 9] = [
+        0.39894151208813466764,
+        8.8831497943883759412,
+        93.506656132177855979,
+        597.27027639480026226,
+        2494.5375852903726711,
+        6848.1904505362823326,
+        11602.651437647350124,
+        9842.7148383839780218,
+        1.0765576773720192317e-8,
+    ];
+    const D: [f64; 8] = [
+        22.266688044328115691,
+        235.38790178262499861,
+        1519.377599407554805,
+        6485.558298266760755,
+        18615.571640885098091,
+        34900.952721145977266,
+        38912.003286093271411,
+        19685.429676859990727,
+    ];
+    const P: [f64; 6] = [
+        0.21589853405795699,
+        0.1274011611602473639,
+        0.022235277870649807,
+        0.001421619193227893466,
+        2.9112874951168792e-5,
+        0.02307344176494017303,
+    ];
+    const Q: [f64; 5] = [
+        1.28426009614491121,
+        0.468238212480865118,
+        0.0659881378689285515,
+        0.00378239633202758244,
+        7.29751555083966205e-5,
+    ];
+    const FRAC_1_SQRT_2PI: f64 = 0.398_942_280_401_432_677_94;
+    const SQRT_32: f64 = 5.656_854_249_492_380_195_2;
+
+    let y = x.abs();
+    if y <= 0.674_489_75 {
+        let xsq = x * x;
+        let mut num = A[4] * xsq;
+        let mut den = xsq;
+        for i in 0..3 {
+            num = (num + A[i]) * xsq;
+            den = (den + B[i]) * xsq;
+        }
+        return 0.5 + x * (num + A[3]) / (den + B[3]);
+    }
+    // The upper tail Q(y) = 1 - N(y) = exp(-y^2 / 2) R(y).
+    let ratio = if y <= SQRT_32 {
+        let mut num = C[8] * y;
+        let mut den = y;
+        for i in 0..7 {
+            num = (num + C[i]) * y;
+            den = (den + D[i]) * y;
+        }
+        (num + C[7]) / (den + D[7])
+    } else {
+        let xsq = 1.0 / (x * x);
+        let mut num = P[5] * xsq;
+        let mut den = xsq;
+        for i in 0..4 {
+            num = (num + P[i]) * xsq;
+            den = (den + Q[i]) * xsq;
+        }
+        (FRAC_1_SQRT_2PI - xsq * (num + P[4]) / (den + Q[4])) / y
+    };
+    let ysq = (y * 16.0).trunc() / 16.0;
+    let del = (y - ysq) * (y + ysq);
+    let upper = (-ysq * ysq * 0.5).exp() * (-del * 0.5).exp() * ratio;
+    if x > 0.0 {
+        1.0 - upper
+    } else {
+        upper
+    }
 }
 
 /// Black-76 price of one option on one unit of the underlying forward.
@@ -50,6 +148,49 @@ pub fn black76(
 mod tests {
     use super::*;
     use OptionRight::{Call, Put};
+
+    /// N(x) + N(-x) = 1 and N increases, across every branch.
+    #[test]
+    fn norm_cdf_is_symmetric_and_monotone() {
+        let mut previous = 0.0;
+        for i in -3700..=3700 {
+            let x = i as f64 * 0.01;
+            assert!((norm_cdf(x) + norm_cdf(-x) - 1.0).abs() <= 2.3e-16, "{x}");
+            assert!(norm_cdf(x) >= previous, "{x}");
+            previous = norm_cdf(x);
+        }
+    }
+
+    /// Reference values to 16 digits from mpmath's `ncdf` at 40 digits, in each
+    /// of the three branches (statrs's erfc, used before, is off by 5e-11
+    /// relative already at N(-8)).
+    #[test]
+    fn norm_cdf_matches_reference_values() {
+        assert_eq!(norm_cdf(0.0), 0.5);
+        assert!((norm_cdf(1.96) - 0.975_002_104_851_779_5).abs() <= 1.2e-16);
+        assert!((norm_cdf(0.3) - 0.617_911_422_188_952_6).abs() <= 1.2e-16);
+        assert!((norm_cdf(2.5) - 0.993_790_334_674_223_9).abs() <= 1.2e-16);
+        for (x, n) in [
+            (-0.5, 0.308_537_538_725_986_9),
+            (-1.0, 0.158_655_253_931_457_05),
+            (-2.0, 0.022_750_131_948_179_207),
+            (-3.0, 0.001_349_898_031_630_094_5),
+            (-4.0, 3.167_124_183_311_992e-5),
+            (-6.0, 9.865_876_450_376_981e-10),
+            (-8.0, 6.220_960_574_271_784e-16),
+            (-5.0, 2.866_515_718_791_939e-7),
+            (-10.0, 7.619_853_024_160_526e-24),
+            (-20.0, 2.753_624_118_606_234e-89),
+            (-30.0, 4.906_713_927_148_187e-198),
+            (-37.0, 5.725_571_222_524_577e-300),
+        ] {
+            assert!(
+                (norm_cdf(x) / n - 1.0).abs() < 2e-15,
+                "N({x}) = {}",
+                norm_cdf(x)
+            );
+        }
+    }
 
     /// Haug, "The Complete Guide to Option Pricing Formulas" (2nd ed.), Black-76
     /// example: F = 19, K = 19, T = 0.75, r = 10%, sigma = 28%: call = put = 1.7011.
