@@ -168,7 +168,7 @@ fn run(args: RunArgs, command_line: Vec<String>) -> Result<(), CliError> {
         &backend,
         &snapshot,
         RunLimits {
-            tail_memory_mib: args.memory_limit_mib,
+            tail_memory_bytes: args.memory_limit_mib << 20,
         },
         &|n| bar.inc(n),
     )?;

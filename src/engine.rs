@@ -12,7 +12,7 @@ use crate::default_fund::{self, DefaultFund, DefaultFundInput};
 use crate::margin::{margins, MarginRule, MemberMargin};
 use crate::scenario::{stress_block, ModelError, ScenarioModel};
 use crate::snapshot::Snapshot;
-use crate::tail::{MemberTail, TailLayout, TailMeasure, TailMemoryError, TailPlan, TopK};
+use crate::tail::{MemberTail, TailMeasure, TailMemoryError, TailPlan, TopK};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -74,7 +74,7 @@ pub struct RunResult {
 pub struct RunLimits {
     /// Memory the member tails may take; the run picks the cheapest exact layout
     /// within it ([`TailPlan`]).
-    pub tail_memory_mib: u64,
+    pub tail_memory_bytes: u64,
 }
 
 impl RunLimits {
@@ -84,7 +84,7 @@ impl RunLimits {
 impl Default for RunLimits {
     fn default() -> Self {
         Self {
-            tail_memory_mib: Self::DEFAULT_TAIL_MEMORY_MIB,
+            tail_memory_bytes: Self::DEFAULT_TAIL_MEMORY_MIB << 20,
         }
     }
 }
@@ -112,14 +112,17 @@ pub fn run<B: Backend>(
     let confidences = confidences(snapshot);
     let paths = config.scenario.paths;
     let block = config.scenario.block_size.max(1) as u64;
-    let tail_plan = TailPlan::for_confidences(
-        paths,
-        &confidences,
+    let tail_plan =
+        TailPlan::for_confidences(paths, &confidences, book.members, limits.tail_memory_bytes)?;
+    let (tails, narrowing_passes) = streamed_tails(
+        backend,
+        &plan,
+        &tail_plan,
         book.members,
-        limits.tail_memory_mib << 20,
+        block,
+        limits,
+        progress,
     )?;
-    let mut tails = first_tails(backend, &plan, &tail_plan, book.members, block, limits)?;
-    stream(backend, &plan, 0..paths, block, &mut tails, progress)?;
     let simulated = Instant::now();
 
     if let Some((m, t)) = tails.iter().enumerate().find(|(_, t)| t.non_finite() > 0) {
@@ -128,7 +131,7 @@ pub fn run<B: Backend>(
             count: t.non_finite(),
         });
     }
-    let (measures, tail_passes) = measure_tails(
+    let (measures, resolving_passes) = measure_tails(
         backend,
         &plan,
         tails,
@@ -172,11 +175,8 @@ pub fn run<B: Backend>(
         group_of,
         default_fund,
         option_series: book.options.len(),
-        tail_pilot: match tail_plan.layout {
-            TailLayout::Piloted { pilot, .. } => pilot,
-            TailLayout::Exact { .. } => 0,
-        },
-        tail_passes,
+        tail_pilot: tail_plan.pilot(),
+        tail_passes: narrowing_passes + resolving_passes - 1,
         gross_notional: book.gross_notional.clone(),
         timings: Timings {
             compile: compiled - started,
@@ -244,12 +244,12 @@ fn resolve<B: Backend, T: Send>(
     let mut passes = 1;
     if unresolved > 0 {
         let needed = unresolved as u64 * TopK::capacity(k) as u64 * 16;
-        if needed > limits.tail_memory_mib << 20 {
+        if needed > limits.tail_memory_bytes {
             return Err(TailMemoryError {
                 scenarios: paths,
                 members: unresolved,
                 needed_mib: needed.div_ceil(1 << 20),
-                limit_mib: limits.tail_memory_mib,
+                limit_mib: limits.tail_memory_bytes >> 20,
             }
             .into());
         }
@@ -275,7 +275,37 @@ fn resolve<B: Backend, T: Send>(
     Ok((answers, passes))
 }
 
-/// The member tails a run over `tail_plan.scenarios` streams into: exact
+/// Streams scenarios `0..tail_plan.scenarios` into member tails laid out by
+/// `tail_plan`, and runs them again while some window only counted its losses,
+/// narrowing each rank to the bin it fell in (see [`TailPlan`]). Returns the
+/// tails and the passes taken.
+pub fn streamed_tails<B: Backend>(
+    backend: &B,
+    plan: &B::Plan,
+    tail_plan: &TailPlan,
+    members: usize,
+    block: u64,
+    limits: RunLimits,
+    progress: &dyn Fn(u64),
+) -> Result<(Vec<MemberTail>, u32), RunError> {
+    let n = tail_plan.scenarios;
+    let mut tails = first_tails(backend, plan, tail_plan, members, block, limits)?;
+    stream(backend, plan, 0..n, block, &mut tails, progress)?;
+    let mut passes = 1;
+    if let Some((capacity, bins)) = tail_plan.narrowing() {
+        while tails.iter().any(MemberTail::is_counting) {
+            tails = tails
+                .into_iter()
+                .map(|t| t.narrowed(&tail_plan.ranks, tail_plan.k(), capacity, bins))
+                .collect();
+            stream(backend, plan, 0..n, block, &mut tails, &|_| {})?;
+            passes += 1;
+        }
+    }
+    Ok((tails, passes))
+}
+
+/// The member tails a run over `tail_plan.scenarios` starts with: exact
 /// windows, or windows placed by a pilot over the first scenarios, whose own
 /// tails are laid out the same way (see [`TailPlan`]).
 pub fn first_tails<B: Backend>(
@@ -286,14 +316,15 @@ pub fn first_tails<B: Backend>(
     block: u64,
     limits: RunLimits,
 ) -> Result<Vec<MemberTail>, RunError> {
-    let TailLayout::Piloted { pilot } = tail_plan.layout else {
+    let pilot = tail_plan.pilot();
+    if pilot == 0 {
         return Ok((0..members)
             .map(|_| MemberTail::exact(tail_plan.k()))
             .collect());
-    };
-    let pilot_plan = tail_plan.pilot_plan(members, limits.tail_memory_mib << 20)?;
-    let mut pilot_tails = first_tails(backend, plan, &pilot_plan, members, block, limits)?;
-    stream(backend, plan, 0..pilot, block, &mut pilot_tails, &|_| {})?;
+    }
+    let pilot_plan = tail_plan.pilot_plan(members, limits.tail_memory_bytes)?;
+    let (pilot_tails, _) =
+        streamed_tails(backend, plan, &pilot_plan, members, block, limits, &|_| {})?;
     let (pilot_losses, _) = resolve(
         backend,
         plan,

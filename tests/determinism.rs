@@ -244,3 +244,20 @@ fn a_window_that_misses_its_rank_is_resolved_by_a_second_pass() {
     assert_eq!(passes, 2);
     assert_eq!(measures, exact_measures(&prepared, paths, &confidences));
 }
+
+#[test]
+fn a_tight_memory_budget_narrows_over_passes_to_the_same_statistics() {
+    let mut s = book();
+    s.config.scenario.paths = 200_000;
+    let prepared = common::prepare(&s, Some(2));
+    // 24 KiB for three members: too little for any pilot's windows.
+    let limits = RunLimits {
+        tail_memory_bytes: 24 << 10,
+    };
+    let r = engine::run(&prepared.backend, &s, limits, &|_| {}).unwrap();
+    assert!(r.tail_passes >= 2, "{} passes", r.tail_passes);
+    let exact = exact_measures(&prepared, 200_000, &r.confidences);
+    for (m, e) in r.margins.iter().zip(&exact) {
+        assert_eq!(&m.measures, e);
+    }
+}

@@ -30,10 +30,12 @@
 //! whatever the thread count, block size or split of the scenario range.
 
 mod exact_sum;
+mod histogram;
 mod plan;
 mod top_k;
 
 pub use exact_sum::{ExactSum, EXACT_SUM_LIMIT};
+pub use histogram::{Bin, Histogram};
 pub use plan::{TailLayout, TailMemoryError, TailPlan};
 pub use top_k::{rank, TopK};
 
@@ -83,12 +85,46 @@ impl Moments {
     }
 }
 
-/// Losses in `[lo, hi]` kept exactly, at most the best `top.k()`.
+/// The losses in `[lo, hi]`: kept exactly (at most the best `k`), or, in a pass
+/// that narrows a window too wide to keep, counted in a histogram.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Window {
     pub lo: f64,
     pub hi: f64,
-    pub top: TopK,
+    pub held: Held,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Held {
+    Losses(TopK),
+    Counts(Histogram),
+}
+
+impl Window {
+    /// A window keeping up to `k` losses, with room reserved for `expected`.
+    pub fn keeping(lo: f64, hi: f64, k: usize, expected: usize) -> Self {
+        Self {
+            lo,
+            hi,
+            held: Held::Losses(TopK::new(k, expected)),
+        }
+    }
+
+    /// A window counting its losses in `bins` bins (`lo`, `hi` finite).
+    pub fn counting(lo: f64, hi: f64, bins: usize) -> Self {
+        Self {
+            lo,
+            hi,
+            held: Held::Counts(Histogram::new(lo, hi, bins)),
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match &self.held {
+            Held::Losses(top) => top.heap_bytes(),
+            Held::Counts(h) => h.heap_bytes(),
+        }
+    }
 }
 
 /// One member's tail over a stream of scenarios (see the module documentation).
@@ -121,11 +157,12 @@ impl MemberTail {
 
     /// One window over the whole axis keeping the `k` largest losses.
     pub fn exact(k: usize) -> Self {
-        Self::new(vec![Window {
-            lo: f64::NEG_INFINITY,
-            hi: f64::INFINITY,
-            top: TopK::new(k, 0),
-        }])
+        Self::new(vec![Window::keeping(
+            f64::NEG_INFINITY,
+            f64::INFINITY,
+            k,
+            0,
+        )])
     }
 
     /// A tail that keeps nothing (a member that needs no further pass).
@@ -146,7 +183,7 @@ impl MemberTail {
 
     /// Bytes the windows hold.
     pub fn heap_bytes(&self) -> usize {
-        self.windows.iter().map(|w| w.top.heap_bytes()).sum()
+        self.windows.iter().map(Window::heap_bytes).sum()
     }
 
     /// Pushes the losses of consecutive scenarios `first, first + 1, ...`.
@@ -185,7 +222,10 @@ impl MemberTail {
                 return;
             }
             if loss >= window.lo {
-                window.top.admit(loss, scenario);
+                match &mut window.held {
+                    Held::Losses(top) => top.admit(loss, scenario),
+                    Held::Counts(h) => h.add(loss),
+                }
                 return;
             }
         }
@@ -199,7 +239,11 @@ impl MemberTail {
             "tails of one plan share their windows"
         );
         for (a, b) in self.windows.iter_mut().zip(&other.windows) {
-            a.top.merge(&b.top);
+            match (&mut a.held, &b.held) {
+                (Held::Losses(x), Held::Losses(y)) => x.merge(y),
+                (Held::Counts(x), Held::Counts(y)) => x.merge(y),
+                _ => panic!("tails of one plan share their windows"),
+            }
         }
         for (a, b) in self.gaps.iter_mut().zip(&other.gaps) {
             a.merge(b);
@@ -210,7 +254,81 @@ impl MemberTail {
 
     /// All kept losses, best first (for an [`MemberTail::exact`] tail: the top k).
     pub fn sorted(&self) -> Vec<(f64, u64)> {
-        self.windows.iter().flat_map(|w| w.top.sorted()).collect()
+        self.sorted_windows().concat()
+    }
+
+    /// Whether some window only counted its losses: another pass must narrow it.
+    pub fn is_counting(&self) -> bool {
+        self.windows
+            .iter()
+            .any(|w| matches!(w.held, Held::Counts(_)))
+    }
+
+    /// The tail for the next pass over the same scenarios, after a pass that
+    /// counted: each of `ranks` gets the window of exactly the losses of the
+    /// bin (or kept window) it fell in, kept if it holds at most `capacity`
+    /// losses (or all are equal), counted in finer bins otherwise. A rank that
+    /// fell in a gap gives [`MemberTail::ignore`]: the caller resolves that
+    /// member with an exact window.
+    pub fn narrowed(&self, ranks: &[u64], k: usize, capacity: usize, max_bins: usize) -> Self {
+        let mut windows: Vec<Window> = Vec::with_capacity(ranks.len());
+        for &r in ranks {
+            let Some(bin) = self.bracket(r) else {
+                return Self::ignore();
+            };
+            if windows
+                .last()
+                .is_some_and(|w| w.lo == bin.min && w.hi == bin.max)
+            {
+                continue;
+            }
+            windows.push(if bin.count as usize <= capacity || bin.min == bin.max {
+                Window::keeping(bin.min, bin.max, k, bin.count as usize)
+            } else {
+                let bins = (2 * bin.count as usize)
+                    .div_ceil(capacity)
+                    .clamp(2, max_bins.max(2));
+                Window::counting(bin.min, bin.max, bins)
+            });
+        }
+        Self::new(windows)
+    }
+
+    /// The losses around rank r after a pass, as a bin: the kept window or the
+    /// counted bin it falls in, or `None` if it fell in a gap or below.
+    fn bracket(&self, r: u64) -> Option<Bin> {
+        let mut above = 0;
+        for (window, gap) in self.windows.iter().zip(&self.gaps) {
+            above += gap.count;
+            if above >= r {
+                return None;
+            }
+            match &window.held {
+                Held::Losses(top) => {
+                    let n = top.len() as u64;
+                    if above + n >= r {
+                        return Some(Bin {
+                            count: n,
+                            min: window.lo,
+                            max: window.hi,
+                        });
+                    }
+                    if top.dropped_any() {
+                        return None;
+                    }
+                    above += n;
+                }
+                Held::Counts(h) => {
+                    for bin in h.bins_descending() {
+                        if above + bin.count >= r {
+                            return Some(bin);
+                        }
+                        above += bin.count;
+                    }
+                }
+            }
+        }
+        None
     }
 
     /// VaR and ES at each of `alphas` over `scenarios` draws, or `None` if some
@@ -237,7 +355,13 @@ impl MemberTail {
     }
 
     fn sorted_windows(&self) -> Vec<Vec<(f64, u64)>> {
-        self.windows.iter().map(|w| w.top.sorted()).collect()
+        self.windows
+            .iter()
+            .map(|w| match &w.held {
+                Held::Losses(top) => top.sorted(),
+                Held::Counts(_) => Vec::new(),
+            })
+            .collect()
     }
 
     /// The loss of rank `r` with its scenario, and the moments of the losses
@@ -254,8 +378,9 @@ impl MemberTail {
                 items[..needed - 1].iter().for_each(|x| above.add(x.0));
                 return Some((items[needed - 1], above));
             }
-            if window.top.dropped_any() {
-                return None;
+            match &window.held {
+                Held::Losses(top) if !top.dropped_any() => {}
+                _ => return None,
             }
             items.iter().for_each(|x| above.add(x.0));
         }
@@ -367,11 +492,7 @@ mod tests {
         let mut sorted = xs.clone();
         sorted.sort_by(|a, b| b.total_cmp(a));
         // Rank 201 and rank 101 losses; windows a little around each.
-        let window = |lo: f64, hi: f64| Window {
-            lo,
-            hi,
-            top: TopK::new(201, 0),
-        };
+        let window = |lo: f64, hi: f64| Window::keeping(lo, hi, 201, 0);
         let tail = pushed(
             MemberTail::new(vec![
                 window(sorted[100 + 30], sorted[100 - 40]),
@@ -382,6 +503,34 @@ mod tests {
         assert_eq!(tail.measures(20_000, &alphas).unwrap(), exact);
     }
 
+    /// A window counted in bins, then narrowed pass after pass to the bin that
+    /// holds each rank, ends with the exact statistics.
+    #[test]
+    fn counting_windows_narrow_to_the_exact_result() {
+        let xs: Vec<f64> = (0..20_000)
+            .map(|i| ((i * 7919) % 20_011) as f64 * 0.37)
+            .collect();
+        let alphas = [0.99, 0.995];
+        let ranks = [var_rank(20_000, 0.995), var_rank(20_000, 0.99)];
+        let exact = pushed(MemberTail::exact(201), &xs)
+            .measures(20_000, &alphas)
+            .unwrap();
+        let mut sorted = xs.clone();
+        sorted.sort_by(|a, b| b.total_cmp(a));
+        let mut tail = pushed(
+            MemberTail::new(vec![Window::counting(sorted[2000], sorted[20], 4)]),
+            &xs,
+        );
+        let mut passes = 1;
+        while tail.is_counting() {
+            tail = pushed(tail.narrowed(&ranks, 201, 10, 4), &xs);
+            passes += 1;
+        }
+        assert!(passes >= 3, "{passes}");
+        assert!(tail.heap_bytes() <= 2 * 11 * 16, "{}", tail.heap_bytes());
+        assert_eq!(tail.measures(20_000, &alphas).unwrap(), exact);
+    }
+
     #[test]
     fn a_rank_outside_every_window_is_reported_unresolved() {
         let xs = losses(20_000);
@@ -389,21 +538,13 @@ mod tests {
         sorted.sort_by(|a, b| b.total_cmp(a));
         // A window entirely above rank 201: the rank lands below it.
         let tail = pushed(
-            MemberTail::new(vec![Window {
-                lo: sorted[150],
-                hi: sorted[100],
-                top: TopK::new(201, 0),
-            }]),
+            MemberTail::new(vec![Window::keeping(sorted[150], sorted[100], 201, 0)]),
             &xs,
         );
         assert!(tail.measures(20_000, &[0.99]).is_none());
         // A window entirely below it: the rank lands in the gap above.
         let tail = pushed(
-            MemberTail::new(vec![Window {
-                lo: sorted[400],
-                hi: sorted[300],
-                top: TopK::new(201, 0),
-            }]),
+            MemberTail::new(vec![Window::keeping(sorted[400], sorted[300], 201, 0)]),
             &xs,
         );
         assert!(tail.measures(20_000, &[0.99]).is_none());
@@ -412,13 +553,7 @@ mod tests {
     #[test]
     fn split_streams_merge_to_the_one_shot_tail() {
         let xs = losses(20_000);
-        let make = || {
-            MemberTail::new(vec![Window {
-                lo: 600.0,
-                hi: 700.0,
-                top: TopK::new(201, 0),
-            }])
-        };
+        let make = || MemberTail::new(vec![Window::keeping(600.0, 700.0, 201, 0)]);
         let whole = pushed(make(), &xs);
         for split in [1, 777, 10_000, 19_999] {
             let mut a = make();

@@ -20,6 +20,11 @@ const MIN_PILOT_EXCEEDANCES: f64 = 50.0;
 /// Pilot fractions of the run tried, cheapest first.
 const PILOT_FRACTIONS: [u64; 4] = [32, 16, 8, 4];
 const ITEM_BYTES: u64 = 16;
+const BIN_BYTES: u64 = 24;
+/// A narrowing plan's smallest useful window and histogram, and its largest histogram.
+const MIN_CAPACITY: usize = 64;
+const MIN_BINS: usize = 16;
+const MAX_BINS: usize = 4096;
 /// How the member tails of a run are laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TailLayout {
@@ -28,6 +33,14 @@ pub enum TailLayout {
     /// A pilot over scenarios `0..pilot` (itself laid out by
     /// [`TailPlan::pilot_plan`]) places a narrow window around each rank.
     Piloted { pilot: u64 },
+    /// As `Piloted`, but windows expected to hold more than `capacity` losses
+    /// count them in `bins` bins instead; further passes narrow each rank to
+    /// one bin until its window can be kept ([`MemberTail::narrowed`]).
+    Narrowed {
+        pilot: u64,
+        capacity: usize,
+        bins: usize,
+    },
 }
 
 /// The ranks a run needs and where their windows go.
@@ -103,6 +116,9 @@ impl TailPlan {
         }
         let exact_bytes = members_u * TopK::capacity(k as usize) as u64 * ITEM_BYTES;
         if exact_bytes > budget_bytes {
+            if let Some(plan) = Self::narrowed(scenarios, &ranks, members, budget_bytes) {
+                return Ok(plan);
+            }
             return Err(TailMemoryError {
                 scenarios,
                 members,
@@ -118,6 +134,50 @@ impl TailPlan {
         })
     }
 
+    /// Windows a member's share of the budget can hold, counting the ranks that
+    /// do not fit: `None` where even that cannot fit or no pilot can place them.
+    fn narrowed(scenarios: u64, ranks: &[u64], members: usize, budget_bytes: u64) -> Option<Self> {
+        let pilot = scenarios.div_ceil(PILOT_FRACTIONS[0]);
+        let k = *ranks.last()?;
+        if (k * pilot) as f64 / (scenarios as f64) < MIN_PILOT_EXCEEDANCES {
+            return None;
+        }
+        let per_window = budget_bytes / (members as u64 * ranks.len() as u64);
+        let capacity = (per_window as f64 / (1.1 * ITEM_BYTES as f64)) as usize;
+        let bins = ((per_window / 2 / BIN_BYTES) as usize).min(MAX_BINS);
+        if capacity < MIN_CAPACITY || bins < MIN_BINS {
+            return None;
+        }
+        let plan = Self {
+            scenarios,
+            ranks: ranks.to_vec(),
+            layout: TailLayout::Narrowed {
+                pilot,
+                capacity,
+                bins,
+            },
+            expected_bytes: members as u64 * ranks.len() as u64 * per_window,
+        };
+        plan.pilot_plan(members, budget_bytes).ok().map(|_| plan)
+    }
+
+    /// Scenarios of the pilot placing the windows (0: none).
+    pub fn pilot(&self) -> u64 {
+        match self.layout {
+            TailLayout::Exact { .. } => 0,
+            TailLayout::Piloted { pilot } | TailLayout::Narrowed { pilot, .. } => pilot,
+        }
+    }
+
+    /// For a narrowing plan: the most losses a window keeps, and the bins of a
+    /// counting window.
+    pub fn narrowing(&self) -> Option<(usize, usize)> {
+        match self.layout {
+            TailLayout::Narrowed { capacity, bins, .. } => Some((capacity, bins)),
+            _ => None,
+        }
+    }
+
     /// The largest rank: an exact window of this size resolves every rank.
     pub fn k(&self) -> usize {
         self.ranks.last().copied().unwrap_or(1) as usize
@@ -126,7 +186,8 @@ impl TailPlan {
     /// The pilot's own plan: the pilot ranks bracketing each of this plan's ranks
     /// (see [`pilot_ranks`]), laid out within the same budget.
     pub fn pilot_plan(&self, members: usize, budget_bytes: u64) -> Result<Self, TailMemoryError> {
-        let TailLayout::Piloted { pilot } = self.layout else {
+        let (TailLayout::Piloted { pilot } | TailLayout::Narrowed { pilot, .. }) = self.layout
+        else {
             return Err(TailMemoryError {
                 scenarios: self.scenarios,
                 members,
@@ -150,33 +211,46 @@ impl TailPlan {
     /// loss of rank r in the pilot, for each rank of [`TailPlan::pilot_plan`].
     /// An exact tail when the plan has no pilot.
     pub fn windows_from_pilot(&self, pilot_loss: impl Fn(u64) -> f64) -> MemberTail {
-        let TailLayout::Piloted { pilot } = self.layout else {
-            return MemberTail::exact(self.k());
+        let (pilot, capacity, bins) = match self.layout {
+            TailLayout::Exact { .. } => return MemberTail::exact(self.k()),
+            TailLayout::Piloted { pilot } => (pilot, usize::MAX, 0),
+            TailLayout::Narrowed {
+                pilot,
+                capacity,
+                bins,
+            } => (pilot, capacity, bins),
         };
         let scale = self.scenarios as f64 / pilot as f64;
-        // A window may hold more losses than the rank it brackets, and a lower
-        // rank sums through all of them: each keeps up to the largest rank.
-        let k = self.k();
-        let mut windows: Vec<Window> = Vec::with_capacity(self.ranks.len());
+        // (lo, hi, expected losses), highest first; overlapping brackets merge.
+        let mut brackets: Vec<(f64, f64, usize)> = Vec::with_capacity(self.ranks.len());
         for &r in &self.ranks {
             let (a, b) = pilot_ranks(r, pilot, self.scenarios);
             let hi = if a >= 1 { pilot_loss(a) } else { f64::INFINITY };
             let lo = pilot_loss(b);
             let expected = (1.1 * (b - a) as f64 * scale) as usize;
-            match windows.last_mut() {
-                // Overlapping windows become one.
-                Some(last) if hi >= last.lo => {
-                    last.lo = last.lo.min(lo);
-                    last.top = TopK::new(k, last.top.heap_bytes() / ITEM_BYTES as usize + expected);
+            match brackets.last_mut() {
+                Some(last) if hi >= last.0 => {
+                    last.0 = last.0.min(lo);
+                    last.2 += expected;
                 }
-                _ => windows.push(Window {
-                    lo,
-                    hi,
-                    top: TopK::new(k, expected),
-                }),
+                _ => brackets.push((lo, hi, expected)),
             }
         }
-        MemberTail::new(windows)
+        // A window may hold more losses than the rank it brackets, and a lower
+        // rank sums through all of them: each keeps up to the largest rank.
+        let k = self.k();
+        MemberTail::new(
+            brackets
+                .into_iter()
+                .map(|(lo, hi, expected)| {
+                    if expected <= capacity || !(lo.is_finite() && hi.is_finite()) {
+                        Window::keeping(lo, hi, k, expected)
+                    } else {
+                        Window::counting(lo, hi, bins)
+                    }
+                })
+                .collect(),
+        )
     }
 }
 
@@ -231,9 +305,27 @@ mod tests {
             levels += 1;
         }
         assert!(levels >= 3, "{levels}");
-        // Windows grow as sqrt(N): at 10^9 even a pilot of N/4 needs more.
-        assert!(TailPlan::for_confidences(1_000_000_000, &[0.99], 1000, budget).is_err());
-        assert!(plan.expected_bytes <= budget);
+    }
+
+    #[test]
+    fn windows_too_wide_for_the_budget_are_narrowed_over_passes() {
+        // Windows grow as sqrt(N): at 10^9 even a pilot of N/4 needs more than
+        // the budget, and at 10^7 so does a budget of 48 MiB; both count first.
+        for (paths, budget) in [(1_000_000_000, 640 << 20), (10_000_000, 48 << 20)] {
+            let plan = TailPlan::for_confidences(paths, &[0.99, 0.995], 1000, budget).unwrap();
+            let TailLayout::Narrowed {
+                pilot,
+                capacity,
+                bins,
+            } = plan.layout
+            else {
+                panic!("{plan:?}");
+            };
+            assert_eq!(pilot, paths / 32);
+            assert!(capacity >= 64 && (16..=4096).contains(&bins), "{plan:?}");
+            assert!(plan.expected_bytes <= budget);
+            assert!(plan.pilot_plan(1000, budget).unwrap().expected_bytes <= budget);
+        }
     }
 
     #[test]
