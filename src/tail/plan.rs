@@ -77,8 +77,10 @@ impl TailPlan {
     }
 
     /// The cheapest layout resolving `ranks` for `members` tails within
-    /// `budget_bytes`: the shortest pilot whose windows (and whose own plan) fit,
-    /// or one exact window where no pilot can estimate the ranks.
+    /// `budget_bytes`: a pilot of N/32 where it can estimate the ranks, else one
+    /// exact window where that fits; where memory is short, the shortest pilot
+    /// whose windows (and whose own plan) fit, else counting windows narrowed
+    /// over passes.
     pub fn new(
         scenarios: u64,
         mut ranks: Vec<u64>,
@@ -89,7 +91,14 @@ impl TailPlan {
         ranks.dedup();
         let k = ranks.last().copied().unwrap_or(1);
         let members_u = members as u64;
-        let piloted = PILOT_FRACTIONS.iter().find_map(|&f| {
+        let exact_bytes = members_u * TopK::capacity(k as usize) as u64 * ITEM_BYTES;
+        // A pilot longer than the cheapest only where memory demands it.
+        let fractions = if exact_bytes <= budget_bytes {
+            &PILOT_FRACTIONS[..1]
+        } else {
+            &PILOT_FRACTIONS[..]
+        };
+        let piloted = fractions.iter().find_map(|&f| {
             let pilot = scenarios.div_ceil(f);
             if (k * pilot) as f64 / (scenarios as f64) < MIN_PILOT_EXCEEDANCES {
                 return None;
@@ -114,7 +123,6 @@ impl TailPlan {
         if let Some(plan) = piloted {
             return Ok(plan);
         }
-        let exact_bytes = members_u * TopK::capacity(k as usize) as u64 * ITEM_BYTES;
         if exact_bytes > budget_bytes {
             if let Some(plan) = Self::narrowed(scenarios, &ranks, members, budget_bytes) {
                 return Ok(plan);
@@ -275,6 +283,10 @@ mod tests {
         let plan = TailPlan::for_confidences(10_000, &[0.99, 0.995], 100, GIB).unwrap();
         assert_eq!(plan.layout, TailLayout::Exact { k: 101 });
         assert_eq!(plan.ranks, vec![51, 101]);
+        // 65,536 paths: a pilot of N/32 sees only 20 losses above rank 656, and
+        // an exact window fits, so no longer pilot is spent.
+        let plan = TailPlan::for_confidences(65_536, &[0.99], 1000, GIB).unwrap();
+        assert_eq!(plan.layout, TailLayout::Exact { k: 656 });
     }
 
     #[test]
