@@ -190,7 +190,7 @@ fn pilot_placed_windows_give_the_exact_tail_statistics() {
 #[test]
 fn a_window_that_misses_its_rank_is_resolved_by_a_second_pass() {
     let s = book();
-    let paths = 100_000;
+    let paths = 200_000;
     let prepared = common::prepare(&s, Some(2));
     let confidences = [0.99, 0.995];
     let members = prepared.book.members;
