@@ -140,6 +140,15 @@ const GOLDEN_1: [f64; 3] = [
     -0.0017689647970022867,
 ];
 
+fn streamer(prepared: &common::Prepared) -> engine::Streamer<'_, CpuBackend> {
+    engine::Streamer {
+        backend: &prepared.backend,
+        plan: &prepared.plan,
+        block: 4096,
+        limits: RunLimits::default(),
+    }
+}
+
 /// Exact tails streamed with one window of the largest rank: the reference the
 /// pilot-placed windows must reproduce bit for bit.
 fn exact_measures(
@@ -155,15 +164,9 @@ fn exact_measures(
     let mut tails: Vec<MemberTail> = (0..prepared.book.members)
         .map(|_| MemberTail::exact(k))
         .collect();
-    engine::stream(
-        &prepared.backend,
-        &prepared.plan,
-        0..paths,
-        4096,
-        &mut tails,
-        &|_| {},
-    )
-    .unwrap();
+    streamer(prepared)
+        .pass(0..paths, &mut tails, &|_| {})
+        .unwrap();
     tails
         .iter()
         .map(|t| t.measures(paths, confidences).unwrap())
@@ -201,15 +204,8 @@ fn a_window_that_misses_its_rank_is_resolved_by_a_second_pass() {
     let pilot_k = tail_plan.pilot_plan(members, 1 << 30).unwrap().k();
     let mut pilot_tails: Vec<MemberTail> =
         (0..members).map(|_| MemberTail::exact(pilot_k)).collect();
-    engine::stream(
-        &prepared.backend,
-        &prepared.plan,
-        0..pilot,
-        4096,
-        &mut pilot_tails,
-        &|_| {},
-    )
-    .unwrap();
+    let streamer = streamer(&prepared);
+    streamer.pass(0..pilot, &mut pilot_tails, &|_| {}).unwrap();
     // Member 0's pilot is made to overstate its losses twofold: its windows lie
     // above the ranks they are meant to hold.
     let mut tails: Vec<MemberTail> = pilot_tails
@@ -221,26 +217,11 @@ fn a_window_that_misses_its_rank_is_resolved_by_a_second_pass() {
             tail_plan.windows_from_pilot(|r| factor * top[r as usize - 1].0.abs() + (factor - 1.0))
         })
         .collect();
-    engine::stream(
-        &prepared.backend,
-        &prepared.plan,
-        0..paths,
-        4096,
-        &mut tails,
-        &|_| {},
-    )
-    .unwrap();
+    streamer.pass(0..paths, &mut tails, &|_| {}).unwrap();
     assert!(tails[0].measures(paths, &confidences).is_none());
-    let (measures, passes) = engine::measure_tails(
-        &prepared.backend,
-        &prepared.plan,
-        tails,
-        &confidences,
-        tail_plan.k(),
-        4096,
-        RunLimits::default(),
-    )
-    .unwrap();
+    let (measures, passes) = streamer
+        .measures(tails, &confidences, tail_plan.k())
+        .unwrap();
     assert_eq!(passes, 2);
     assert_eq!(measures, exact_measures(&prepared, paths, &confidences));
 }
