@@ -10,6 +10,9 @@
 //!   significant bits), then fdlibm's `k_sin.c` / `k_cos.c` polynomials on
 //!   theta = 2 pi r in [-pi/4, pi/4] and a quadrant swap.
 
+// The polynomial coefficients are fdlibm's, digit for digit as published.
+#![allow(clippy::excessive_precision)]
+
 const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-01;
 const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
 const LG1: f64 = 6.666_666_666_666_735_130e-01;

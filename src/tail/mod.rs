@@ -62,6 +62,12 @@ pub fn var_rank(scenarios: u64, alpha: f64) -> u64 {
     (tail_count(scenarios, alpha) + 1).min(scenarios.max(1))
 }
 
+/// Finite and small enough for an [`ExactSum`] (false for NaN).
+#[inline]
+fn within_range(x: f64) -> bool {
+    x.abs() < EXACT_SUM_LIMIT
+}
+
 /// Count, sum and sum of squares of the losses in a gap, independent of order.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Moments {
@@ -199,7 +205,7 @@ impl MemberTail {
             let mut out_of_range = false;
             for &x in chunk {
                 high = if x > high { x } else { high };
-                out_of_range |= !(x.abs() < EXACT_SUM_LIMIT);
+                out_of_range |= !within_range(x);
             }
             if high >= self.floor || out_of_range {
                 for (i, &x) in chunk.iter().enumerate() {
@@ -212,7 +218,7 @@ impl MemberTail {
 
     #[inline]
     fn admit(&mut self, loss: f64, scenario: u64) {
-        if !(loss.abs() < EXACT_SUM_LIMIT) {
+        if !within_range(loss) {
             self.non_finite += 1;
             return;
         }
