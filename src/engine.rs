@@ -111,7 +111,7 @@ pub fn run<B: Backend>(
 
     let confidences = confidences(snapshot);
     let paths = config.scenario.paths;
-    let block = config.scenario.block_size.max(1) as u64;
+    let block = backend.block_size(&plan, config.scenario.block_size.max(1) as u64);
     let tail_plan =
         TailPlan::for_confidences(paths, &confidences, book.members, limits.tail_memory_bytes)?;
     let streamer = Streamer {

@@ -6,6 +6,8 @@
 //! ([`cpu::CpuBackend`]) is the reference every other backend is tested against.
 
 pub mod cpu;
+pub mod kernels;
+pub mod wgpu;
 
 use std::ops::Range;
 
@@ -13,6 +15,7 @@ use crate::book::CompiledBook;
 use crate::scenario::{ScenarioBlock, ScenarioModel};
 use crate::tail::MemberTail;
 
+pub use self::wgpu::WgpuBackend;
 pub use cpu::CpuBackend;
 
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +61,13 @@ pub trait Backend {
 
     /// A human-readable description of the backend and its device.
     fn describe(&self) -> String;
+
+    /// Scenarios per block the engine should stream given `requested`: a
+    /// device backend asks for at least a full chunk. Blocks never change
+    /// results, only how often progress is told.
+    fn block_size(&self, _plan: &Self::Plan, requested: u64) -> u64 {
+        requested
+    }
 
     fn prepare(
         &self,

@@ -82,6 +82,11 @@ impl ScenarioRng {
         }
     }
 
+    /// The Philox key: the seed's low and high words.
+    pub fn key(&self) -> Key {
+        self.key
+    }
+
     /// The four raw words of `block` in `stream` at (scenario, step).
     #[inline(always)]
     pub fn bits(&self, scenario: u64, step: u32, stream: Stream, block: u32) -> [u32; 4] {

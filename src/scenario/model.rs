@@ -223,6 +223,26 @@ impl ScenarioModel {
         self.rng
     }
 
+    /// mu_a dt per asset.
+    pub fn step_drift(&self) -> &[f64] {
+        &self.step_drift
+    }
+
+    /// sigma_a sqrt(dt) per asset.
+    pub fn step_vol(&self) -> &[f64] {
+        &self.step_vol
+    }
+
+    /// The vol shock's xi sqrt(h) and rho, and the assets it applies to
+    /// (ascending).
+    pub fn vol_shock(&self) -> (f64, f64, &[usize]) {
+        (
+            self.vol_shock_scale,
+            self.spot_vol_correlation,
+            &self.vol_assets,
+        )
+    }
+
     /// Draws scenario `n`: `returns[a] = S1/S0 - 1` and `vol_factors[a]`, each of
     /// length `assets()`. `scratch` only avoids allocation; its content is irrelevant.
     pub fn draw(

@@ -216,6 +216,22 @@ impl MemberTail {
         }
     }
 
+    /// The lowest loss any window keeps or counts: a loss under it only
+    /// counts as seen.
+    pub fn floor(&self) -> f64 {
+        self.floor
+    }
+
+    /// Pushes `scenarios` scenarios of which only `candidates` (scenario, loss)
+    /// may hold a loss at or above [`Self::floor`] or out of range: a backend
+    /// that filtered the others out where it computed them.
+    pub fn push_candidates(&mut self, scenarios: u64, candidates: &[(u64, f64)]) {
+        self.seen += scenarios;
+        for &(scenario, loss) in candidates {
+            self.admit(loss, scenario);
+        }
+    }
+
     #[inline]
     fn admit(&mut self, loss: f64, scenario: u64) {
         if !within_range(loss) {

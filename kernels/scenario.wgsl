@@ -1,0 +1,145 @@
+// Monte Carlo scenario generation, one invocation per scenario, mirroring
+// `ScenarioModel::draw` (src/scenario/model.rs) step for step in f32. Needs
+// philox.wgsl and normal.wgsl.
+//
+// Arrays are asset-major with row stride `params.stride` (entry a * stride + s
+// is asset a in the chunk's scenario s), so neighbouring invocations touch
+// neighbouring words. During the draw `returns` holds the log return, `vol_factors`
+// the summed diffusion shocks and `scratch` the current normals.
+
+struct ScenarioParams {
+    key: vec2<u32>,
+    // Global index of the chunk's first scenario, (low, high) words.
+    first: vec2<u32>,
+    count: u32,
+    stride: u32,
+    assets: u32,
+    steps: u32,
+    // Student-t degrees of freedom, 0 for Gaussian innovations.
+    dof: u32,
+    // Entries of the jump-count table in `indices` (0: no jumps).
+    jump_thresholds: u32,
+    // Option underlyings in `indices` (0: no vol shock).
+    vol_assets: u32,
+    vol_highest: u32,
+    vol_shock_scale: f32,
+    spot_vol_correlation: f32,
+    // sqrt(1 - rho^2) and sqrt(steps), formed in f64 on the host.
+    ortho: f32,
+    root_steps: f32,
+}
+
+@group(0) @binding(0) var<uniform> params: ScenarioParams;
+// step_drift[A], step_vol[A], jump_mean[A], jump_stdev[A], then the Cholesky
+// factor's lower triangle by rows.
+@group(0) @binding(1) var<storage, read> model: array<f32>;
+// vol_assets[params.vol_assets], then jump_thresholds[params.jump_thresholds]:
+// the jump count of word x is the number of thresholds at or below x.
+@group(0) @binding(2) var<storage, read> indices: array<u32>;
+@group(0) @binding(3) var<storage, read_write> returns: array<f32>;
+@group(0) @binding(4) var<storage, read_write> vol_factors: array<f32>;
+@group(0) @binding(5) var<storage, read_write> scratch: array<f32>;
+
+fn at(a: u32, s: u32) -> u32 {
+    return a * params.stride + s;
+}
+
+// Normals 0..count of `stream` at (n, step) into scratch: `ScenarioRng::normals`.
+fn fill_normals(n: vec2<u32>, step: u32, stream: u32, count: u32, s: u32) {
+    let blocks = (count + 3u) / 4u;
+    for (var b = 0u; b < blocks; b++) {
+        let z = block_normals(scenario_bits(params.key, n, step, stream, b));
+        for (var i = 0u; i < 4u; i++) {
+            if 4u * b + i < count {
+                scratch[at(4u * b + i, s)] = z[i];
+            }
+        }
+    }
+}
+
+// (L z)_i with the terms added in order of j: `ScenarioModel::correlate`.
+fn correlate(i: u32, s: u32) -> f32 {
+    let row = 4u * params.assets + i * (i + 1u) / 2u;
+    var e = 0.0;
+    for (var j = 0u; j <= i; j++) {
+        e = e + model[row + j] * scratch[at(j, s)];
+    }
+    return e;
+}
+
+fn draw(s: u32) {
+    let assets = params.assets;
+    let lo = params.first.x + s;
+    let n = vec2<u32>(lo, params.first.y + select(0u, 1u, lo < s));
+    for (var a = 0u; a < assets; a++) {
+        returns[at(a, s)] = 0.0;
+        vol_factors[at(a, s)] = 0.0;
+    }
+    for (var step = 0u; step < params.steps; step++) {
+        fill_normals(n, step, STREAM_DIFFUSION, assets, s);
+        var scale = 1.0;
+        if params.dof > 0u {
+            var w = 0.0;
+            for (var b = 0u; b < (params.dof + 3u) / 4u; b++) {
+                let g = block_normals(scenario_bits(params.key, n, step, STREAM_CHI_SQUARE, b));
+                for (var i = 0u; i < 4u; i++) {
+                    if 4u * b + i < params.dof {
+                        w = w + g[i] * g[i];
+                    }
+                }
+            }
+            scale = sqrt(f32(params.dof - 2u) / w);
+        }
+        // Row i of L z only reads z_0..z_i, so e_i can go straight into the sums.
+        for (var a = 0u; a < assets; a++) {
+            let e = correlate(a, s) * scale;
+            vol_factors[at(a, s)] += e;
+            returns[at(a, s)] += model[a] + model[assets + a] * e;
+        }
+        if params.jump_thresholds > 0u {
+            let x = scenario_bits(params.key, n, step, STREAM_JUMP_COUNT, 0u).x;
+            var count = 0u;
+            for (var k = 0u; k < params.jump_thresholds; k++) {
+                count += select(0u, 1u, x >= indices[params.vol_assets + k]);
+            }
+            if count > 0u {
+                fill_normals(n, step, STREAM_JUMP_SIZE, assets, s);
+                let k = f32(count);
+                let root_k = sqrt(k);
+                for (var a = 0u; a < assets; a++) {
+                    let e = correlate(a, s);
+                    returns[at(a, s)] += k * model[2u * assets + a] + root_k * model[3u * assets + a] * e;
+                }
+            }
+        }
+    }
+    for (var a = 0u; a < assets; a++) {
+        returns[at(a, s)] = expm1(returns[at(a, s)]);
+    }
+    if params.vol_assets > 0u {
+        fill_normals(n, 0u, STREAM_VOL_SHOCK, params.vol_highest + 1u, s);
+        let rho = params.spot_vol_correlation;
+        for (var v = 0u; v < params.vol_assets; v++) {
+            let a = indices[v];
+            let zbar = vol_factors[at(a, s)] / params.root_steps;
+            scratch[at(a, s)] = exp_f32(params.vol_shock_scale * (rho * zbar + params.ortho * scratch[at(a, s)]));
+        }
+    }
+    for (var a = 0u; a < assets; a++) {
+        vol_factors[at(a, s)] = 1.0;
+    }
+    for (var v = 0u; v < params.vol_assets; v++) {
+        let a = indices[v];
+        vol_factors[at(a, s)] = scratch[at(a, s)];
+    }
+}
+
+@compute @workgroup_size(64)
+fn draw_scenarios(
+    @builtin(global_invocation_id) id: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    for (var s = id.x; s < params.count; s += groups.x * 64u) {
+        draw(s);
+    }
+}

@@ -1,0 +1,48 @@
+//! Every device kernel, registered in one place. The sources live in
+//! `kernels/` as real WGSL files; WGSL has no `#include`, so a kernel is the
+//! concatenation of the files it needs, in order. Each file mirrors the CPU
+//! code named in its header.
+
+/// A WGSL shader module: its parts and the entry points the backend calls.
+#[derive(Debug, Clone, Copy)]
+pub struct WgslKernel {
+    pub name: &'static str,
+    pub parts: &'static [&'static str],
+    pub entry_points: &'static [&'static str],
+}
+
+impl WgslKernel {
+    pub fn source(&self) -> String {
+        self.parts.concat()
+    }
+}
+
+const PHILOX: &str = include_str!("../../kernels/philox.wgsl");
+const NORMAL: &str = include_str!("../../kernels/normal.wgsl");
+const SCENARIO: &str = include_str!("../../kernels/scenario.wgsl");
+const BLACK76: &str = include_str!("../../kernels/black76.wgsl");
+const REVALUE: &str = include_str!("../../kernels/revalue.wgsl");
+const RNG_CHECK: &str = include_str!("../../kernels/rng_check.wgsl");
+
+/// Monte Carlo scenarios: `ScenarioModel::draw`.
+pub const WGSL_SCENARIO: WgslKernel = WgslKernel {
+    name: "scenario",
+    parts: &[PHILOX, NORMAL, SCENARIO],
+    entry_points: &["draw_scenarios"],
+};
+
+/// Option-series P&Ls and member losses with their tail candidates.
+pub const WGSL_REVALUE: WgslKernel = WgslKernel {
+    name: "revalue",
+    parts: &[PHILOX, NORMAL, BLACK76, REVALUE],
+    entry_points: &["option_pnl", "member_losses"],
+};
+
+/// Raw Philox words and normals, for holding the device RNG against the CPU's.
+pub const WGSL_RNG_CHECK: WgslKernel = WgslKernel {
+    name: "rng_check",
+    parts: &[PHILOX, NORMAL, RNG_CHECK],
+    entry_points: &["scenario_words"],
+};
+
+pub const WGSL: [WgslKernel; 3] = [WGSL_SCENARIO, WGSL_REVALUE, WGSL_RNG_CHECK];

@@ -1,0 +1,842 @@
+//! The portable GPU backend: the WGSL kernels of `kernels/` through wgpu, on
+//! Vulkan, Metal or DX12.
+//!
+//! Scenarios are processed in chunks of up to `stride` scenarios, sized from
+//! the adapter's own limits (the device is requested with them, not with the
+//! WebGPU defaults). A chunk is three dispatches over buffers allocated once
+//! per run: `draw_scenarios` (asset-major returns and vol factors),
+//! `option_pnl` (series-major P&Ls) and `member_losses`, which compares every
+//! loss with its member's tail floor and appends only those that can enter a
+//! tail to a candidate list. The host reads back that list (a count, then the
+//! candidates), adds each member's constant in f64 and pushes them into the
+//! member tails, so the order-independent tails give the same result however
+//! the device orders its atomics. When a chunk finds more candidates than the
+//! list holds (early in a run, before the tails have floors) it is drawn again
+//! in halves: scenario n is a pure function of (seed, n).
+//!
+//! Device arithmetic is f32: the RNG words are bit for bit the CPU's, the
+//! normals, returns and losses agree with the CPU backend to f32 rounding
+//! (see tests/wgpu_parity.rs for the stated tolerances).
+
+mod layout;
+
+use std::ops::Range;
+use std::sync::{mpsc, Arc, Mutex};
+
+use ::wgpu as gpu;
+use gpu::util::DeviceExt;
+use rayon::prelude::*;
+
+pub use layout::{jump_thresholds, BookLayout, Candidate, ModelLayout};
+
+use super::kernels::{WgslKernel, WGSL_REVALUE, WGSL_RNG_CHECK, WGSL_SCENARIO};
+use super::{Backend, BackendError, LossBlock};
+use crate::book::CompiledBook;
+use crate::rng::Stream;
+use crate::scenario::{ScenarioBlock, ScenarioModel};
+use crate::tail::MemberTail;
+use layout::{f32_at_or_below, RevalueParams, ScenarioParams};
+
+const NAME: &str = "wgpu";
+/// Invocations per workgroup of the one-dimensional kernels.
+const WORKGROUP: u32 = 64;
+/// Scenarios and members per workgroup tile of `member_losses`.
+const TILE: u32 = 64;
+/// Bytes of the candidate list's header (its count).
+const CANDIDATES_AT: u64 = 4;
+
+/// Upper bounds on the work buffers; the adapter's limits may lower them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Chunking {
+    /// Scenarios per chunk.
+    pub scenarios: u32,
+    /// Tail candidates one chunk may return.
+    pub candidates: u32,
+    /// Bytes any one work buffer may take.
+    pub buffer_bytes: u64,
+}
+
+impl Default for Chunking {
+    fn default() -> Self {
+        Self {
+            scenarios: 1 << 18,
+            candidates: 1 << 22,
+            buffer_bytes: 512 << 20,
+        }
+    }
+}
+
+/// An adapter wgpu found, as `clearstress devices` lists it.
+#[derive(Debug, Clone)]
+pub struct AdapterSummary {
+    pub info: gpu::AdapterInfo,
+    pub limits: gpu::Limits,
+}
+
+impl AdapterSummary {
+    /// One line: name, type, API and driver.
+    pub fn describe(&self) -> String {
+        let i = &self.info;
+        let driver = [i.driver.as_str(), i.driver_info.as_str()]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" ");
+        format!(
+            "{} ({:?}, {:?}{})",
+            i.name,
+            i.device_type,
+            i.backend,
+            if driver.is_empty() {
+                String::new()
+            } else {
+                format!(", {driver}")
+            }
+        )
+    }
+
+    /// Whether this is a real GPU rather than a software rasteriser.
+    pub fn is_gpu(&self) -> bool {
+        matches!(
+            self.info.device_type,
+            gpu::DeviceType::DiscreteGpu | gpu::DeviceType::IntegratedGpu
+        )
+    }
+}
+
+fn instance() -> gpu::Instance {
+    gpu::Instance::new(gpu::InstanceDescriptor::new_without_display_handle_from_env())
+}
+
+/// Every adapter wgpu can open here, best first (discrete, integrated, virtual,
+/// then CPU implementations).
+fn ranked_adapters() -> Vec<gpu::Adapter> {
+    let mut adapters = pollster::block_on(instance().enumerate_adapters(gpu::Backends::all()));
+    adapters.sort_by_key(|a| match a.get_info().device_type {
+        gpu::DeviceType::DiscreteGpu => 0,
+        gpu::DeviceType::IntegratedGpu => 1,
+        gpu::DeviceType::VirtualGpu => 2,
+        gpu::DeviceType::Cpu => 3,
+        gpu::DeviceType::Other => 4,
+    });
+    adapters
+}
+
+/// The adapters wgpu finds, best first.
+pub fn adapters() -> Vec<AdapterSummary> {
+    ranked_adapters()
+        .iter()
+        .map(|a| AdapterSummary {
+            info: a.get_info(),
+            limits: a.limits(),
+        })
+        .collect()
+}
+
+struct Pipelines {
+    draw: gpu::ComputePipeline,
+    option_pnl: gpu::ComputePipeline,
+    member_losses: gpu::ComputePipeline,
+    words: gpu::ComputePipeline,
+}
+
+pub struct WgpuBackend {
+    device: gpu::Device,
+    queue: gpu::Queue,
+    adapter: AdapterSummary,
+    pipelines: Pipelines,
+    /// Errors wgpu reported outside an error scope (it would panic otherwise).
+    errors: Arc<Mutex<Vec<String>>>,
+    chunking: Chunking,
+}
+
+fn device_error(message: impl std::fmt::Display) -> BackendError {
+    BackendError::Device {
+        backend: NAME,
+        message: message.to_string(),
+    }
+}
+
+impl WgpuBackend {
+    /// The best adapter wgpu finds (a CPU implementation such as lavapipe when
+    /// there is no GPU).
+    pub fn new() -> Result<Self, BackendError> {
+        let adapter =
+            ranked_adapters()
+                .into_iter()
+                .next()
+                .ok_or_else(|| BackendError::Unavailable {
+                    backend: NAME,
+                    reason: "no Vulkan, Metal or DX12 adapter found (on Linux without a GPU, \
+                         `apt-get install mesa-vulkan-drivers` provides lavapipe)"
+                        .into(),
+                })?;
+        Self::on(adapter)
+    }
+
+    /// The best adapter if it is a real GPU: what `--backend auto` takes.
+    pub fn gpu() -> Option<Self> {
+        let adapter = ranked_adapters().into_iter().next()?;
+        let summary = AdapterSummary {
+            info: adapter.get_info(),
+            limits: adapter.limits(),
+        };
+        if summary.is_gpu() {
+            Self::on(adapter).ok()
+        } else {
+            None
+        }
+    }
+
+    fn on(adapter: gpu::Adapter) -> Result<Self, BackendError> {
+        let summary = AdapterSummary {
+            info: adapter.get_info(),
+            limits: adapter.limits(),
+        };
+        let (device, queue) = pollster::block_on(adapter.request_device(&gpu::DeviceDescriptor {
+            label: Some("clearstress"),
+            required_features: gpu::Features::empty(),
+            required_limits: summary.limits.clone(),
+            experimental_features: gpu::ExperimentalFeatures::disabled(),
+            memory_hints: gpu::MemoryHints::Performance,
+            trace: gpu::Trace::Off,
+        }))
+        .map_err(|e| BackendError::Unavailable {
+            backend: NAME,
+            reason: format!("{}: {e}", summary.describe()),
+        })?;
+        let errors = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&errors);
+        device.on_uncaptured_error(Arc::new(move |e: gpu::Error| {
+            if let Ok(mut errors) = sink.lock() {
+                errors.push(e.to_string());
+            }
+        }));
+        let scope = device.push_error_scope(gpu::ErrorFilter::Validation);
+        let pipeline = |kernel: &WgslKernel, entry: &str| {
+            let module = device.create_shader_module(gpu::ShaderModuleDescriptor {
+                label: Some(kernel.name),
+                source: gpu::ShaderSource::Wgsl(kernel.source().into()),
+            });
+            device.create_compute_pipeline(&gpu::ComputePipelineDescriptor {
+                label: Some(entry),
+                layout: None,
+                module: &module,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                cache: None,
+            })
+        };
+        let pipelines = Pipelines {
+            draw: pipeline(&WGSL_SCENARIO, "draw_scenarios"),
+            option_pnl: pipeline(&WGSL_REVALUE, "option_pnl"),
+            member_losses: pipeline(&WGSL_REVALUE, "member_losses"),
+            words: pipeline(&WGSL_RNG_CHECK, "scenario_words"),
+        };
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(device_error(format!("kernel compilation failed: {e}")));
+        }
+        Ok(Self {
+            device,
+            queue,
+            adapter: summary,
+            pipelines,
+            errors,
+            chunking: Chunking::default(),
+        })
+    }
+
+    /// The same backend with other bounds on its chunks (tests use small ones
+    /// to cross chunk boundaries and overflow the candidate list).
+    pub fn with_chunking(mut self, chunking: Chunking) -> Self {
+        self.chunking = chunking;
+        self
+    }
+
+    pub fn adapter(&self) -> &AdapterSummary {
+        &self.adapter
+    }
+
+    /// Fails with the first error wgpu reported since the last check.
+    fn check(&self) -> Result<(), BackendError> {
+        let mut errors = self.errors.lock().map_err(device_error)?;
+        let first = errors.drain(..).next();
+        first.map_or(Ok(()), |e| Err(device_error(e)))
+    }
+
+    fn storage(&self, label: &str, bytes: u64) -> gpu::Buffer {
+        self.device.create_buffer(&gpu::BufferDescriptor {
+            label: Some(label),
+            size: bytes.max(16).next_multiple_of(4),
+            usage: gpu::BufferUsages::STORAGE
+                | gpu::BufferUsages::COPY_SRC
+                | gpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        })
+    }
+
+    fn storage_init(&self, label: &str, contents: &[u8]) -> gpu::Buffer {
+        let mut padded = contents.to_vec();
+        padded.resize(contents.len().max(16).next_multiple_of(4), 0);
+        self.device
+            .create_buffer_init(&gpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents: &padded,
+                usage: gpu::BufferUsages::STORAGE | gpu::BufferUsages::COPY_DST,
+            })
+    }
+
+    fn uniform(&self, label: &str, bytes: u64) -> gpu::Buffer {
+        self.device.create_buffer(&gpu::BufferDescriptor {
+            label: Some(label),
+            size: bytes,
+            usage: gpu::BufferUsages::UNIFORM | gpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        })
+    }
+
+    fn readback(&self, label: &str, bytes: u64) -> gpu::Buffer {
+        self.device.create_buffer(&gpu::BufferDescriptor {
+            label: Some(label),
+            size: bytes.max(16).next_multiple_of(8),
+            usage: gpu::BufferUsages::MAP_READ | gpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        })
+    }
+
+    fn bind(
+        &self,
+        pipeline: &gpu::ComputePipeline,
+        buffers: &[(u32, &gpu::Buffer)],
+    ) -> gpu::BindGroup {
+        let entries: Vec<gpu::BindGroupEntry> = buffers
+            .iter()
+            .map(|&(binding, buffer)| gpu::BindGroupEntry {
+                binding,
+                resource: buffer.as_entire_binding(),
+            })
+            .collect();
+        self.device.create_bind_group(&gpu::BindGroupDescriptor {
+            label: None,
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &entries,
+        })
+    }
+
+    /// Waits for the queue and copies `bytes` out of the mappable `buffer`.
+    fn read(&self, buffer: &gpu::Buffer, bytes: u64) -> Result<Vec<u8>, BackendError> {
+        if bytes == 0 {
+            return Ok(Vec::new());
+        }
+        let size = bytes.next_multiple_of(4);
+        let (sender, receiver) = mpsc::channel();
+        buffer.map_async(gpu::MapMode::Read, 0..size, move |result| {
+            let _ = sender.send(result);
+        });
+        self.device
+            .poll(gpu::PollType::wait_indefinitely())
+            .map_err(device_error)?;
+        self.check()?;
+        receiver
+            .recv()
+            .map_err(device_error)?
+            .map_err(device_error)?;
+        let data = buffer
+            .get_mapped_range(0..size)
+            .map_err(device_error)?
+            .to_vec();
+        buffer.unmap();
+        Ok(data[..bytes as usize].to_vec())
+    }
+
+    /// Workgroups for `items` invocations of a grid-stride kernel.
+    fn groups(&self, items: u64) -> u32 {
+        let most = self
+            .adapter
+            .limits
+            .max_compute_workgroups_per_dimension
+            .max(1);
+        items
+            .div_ceil(u64::from(WORKGROUP))
+            .clamp(1, u64::from(most)) as u32
+    }
+
+    /// The Philox words of blocks `0..blocks` of `stream` at (n, step) for
+    /// every n in `scenarios`, and the normals the device makes of them.
+    pub fn scenario_words(
+        &self,
+        seed: u64,
+        scenarios: Range<u64>,
+        step: u32,
+        stream: Stream,
+        blocks: u32,
+    ) -> Result<(Vec<[u32; 4]>, Vec<[f32; 4]>), BackendError> {
+        #[repr(C)]
+        #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+        struct WordsParams {
+            key: [u32; 2],
+            first: [u32; 2],
+            count: u32,
+            step: u32,
+            stream: u32,
+            blocks: u32,
+        }
+        let count = (scenarios.end - scenarios.start) as u32;
+        let params = WordsParams {
+            key: crate::rng::ScenarioRng::new(seed).key(),
+            first: [scenarios.start as u32, (scenarios.start >> 32) as u32],
+            count,
+            step,
+            stream: stream as u32,
+            blocks,
+        };
+        let bytes = u64::from(count) * u64::from(blocks) * 16;
+        let uniform = self.uniform("words params", 32);
+        self.queue
+            .write_buffer(&uniform, 0, bytemuck::bytes_of(&params));
+        let (words, normals) = (self.storage("words", bytes), self.storage("normals", bytes));
+        let out = self.readback("words readback", 2 * bytes);
+        let group = self.bind(
+            &self.pipelines.words,
+            &[(0, &uniform), (1, &words), (2, &normals)],
+        );
+        let mut encoder = self.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            pass.set_pipeline(&self.pipelines.words);
+            pass.set_bind_group(0, &group, &[]);
+            pass.dispatch_workgroups(u64::from(count).div_ceil(64) as u32, 1, 1);
+        }
+        encoder.copy_buffer_to_buffer(&words, 0, &out, 0, bytes);
+        encoder.copy_buffer_to_buffer(&normals, 0, &out, bytes, bytes);
+        self.queue.submit([encoder.finish()]);
+        let data = self.read(&out, 2 * bytes)?;
+        let (w, n) = data.split_at(bytes as usize);
+        Ok((
+            bytemuck::pod_collect_to_vec(w),
+            bytemuck::pod_collect_to_vec(n),
+        ))
+    }
+}
+
+/// A compiled book and model resident on the device, with the work buffers
+/// every chunk reuses.
+pub struct WgpuPlan {
+    members: usize,
+    assets: usize,
+    series: usize,
+    /// Scenarios per chunk: the row stride of the asset- and series-major arrays.
+    stride: u32,
+    /// Candidates a chunk may return.
+    capacity: u32,
+    constant: Vec<f64>,
+    scenario_params: ScenarioParams,
+    revalue_params: RevalueParams,
+    scenario_uniform: gpu::Buffer,
+    revalue_uniform: gpu::Buffer,
+    returns: gpu::Buffer,
+    vol_factors: gpu::Buffer,
+    thresholds: gpu::Buffer,
+    candidates: gpu::Buffer,
+    readback: gpu::Buffer,
+    draw_group: gpu::BindGroup,
+    option_group: Option<gpu::BindGroup>,
+    loss_group: gpu::BindGroup,
+    /// Expected candidates per scenario, from the last chunk: sizes the next.
+    candidate_rate: Mutex<f64>,
+}
+
+/// Where a chunk's market moves come from.
+#[derive(Debug, Clone, Copy)]
+enum Moves {
+    /// Drawn on the device: Monte Carlo scenarios from `first` on.
+    Draw { first: u64 },
+    /// Already in the returns and vol-factor buffers (uploaded stress moves).
+    Uploaded,
+}
+
+impl WgpuBackend {
+    /// Records the chunk's dispatches: draw (if asked), option P&Ls, losses.
+    fn dispatch(&self, plan: &WgpuPlan, moves: Moves, count: u32) -> gpu::CommandEncoder {
+        let mut scenario = plan.scenario_params;
+        if let Moves::Draw { first } = moves {
+            scenario.first = [first as u32, (first >> 32) as u32];
+        }
+        scenario.count = count;
+        let mut revalue = plan.revalue_params;
+        revalue.count = count;
+        self.queue
+            .write_buffer(&plan.scenario_uniform, 0, bytemuck::bytes_of(&scenario));
+        self.queue
+            .write_buffer(&plan.revalue_uniform, 0, bytemuck::bytes_of(&revalue));
+        let mut encoder = self.device.create_command_encoder(&Default::default());
+        encoder.clear_buffer(&plan.candidates, 0, Some(CANDIDATES_AT));
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            if let Moves::Draw { .. } = moves {
+                pass.set_pipeline(&self.pipelines.draw);
+                pass.set_bind_group(0, &plan.draw_group, &[]);
+                pass.dispatch_workgroups(self.groups(u64::from(count)), 1, 1);
+            }
+            if let Some(group) = &plan.option_group {
+                pass.set_pipeline(&self.pipelines.option_pnl);
+                pass.set_bind_group(0, group, &[]);
+                pass.dispatch_workgroups(self.groups(u64::from(count) * plan.series as u64), 1, 1);
+            }
+            pass.set_pipeline(&self.pipelines.member_losses);
+            pass.set_bind_group(0, &plan.loss_group, &[]);
+            pass.dispatch_workgroups(
+                count.div_ceil(TILE),
+                (plan.members as u32).div_ceil(TILE),
+                1,
+            );
+        }
+        encoder
+    }
+
+    /// Revalues `count` scenarios with the members' device thresholds and
+    /// returns the candidates, or `None` when they overflowed the list.
+    fn candidates(
+        &self,
+        plan: &WgpuPlan,
+        moves: Moves,
+        count: u32,
+        thresholds: &[f32],
+    ) -> Result<Option<Vec<Candidate>>, BackendError> {
+        self.queue
+            .write_buffer(&plan.thresholds, 0, bytemuck::cast_slice(thresholds));
+        let mut encoder = self.dispatch(plan, moves, count);
+        encoder.copy_buffer_to_buffer(&plan.candidates, 0, &plan.readback, 0, CANDIDATES_AT);
+        self.queue.submit([encoder.finish()]);
+        let header = self.read(&plan.readback, CANDIDATES_AT)?;
+        let found = u32::from_le_bytes([header[0], header[1], header[2], header[3]]);
+        if found > plan.capacity {
+            return Ok(None);
+        }
+        if found == 0 {
+            return Ok(Some(Vec::new()));
+        }
+        let bytes = u64::from(found) * std::mem::size_of::<Candidate>() as u64;
+        let mut encoder = self.device.create_command_encoder(&Default::default());
+        encoder.copy_buffer_to_buffer(&plan.candidates, CANDIDATES_AT, &plan.readback, 0, bytes);
+        self.queue.submit([encoder.finish()]);
+        let data = self.read(&plan.readback, bytes)?;
+        Ok(Some(bytemuck::pod_collect_to_vec(&data)))
+    }
+
+    /// Draws and revalues scenarios `range` (at most a chunk) and pushes them
+    /// into `tails`; halves the range while its candidates overflow.
+    fn accumulate_chunk(
+        &self,
+        plan: &WgpuPlan,
+        range: Range<u64>,
+        tails: &mut [MemberTail],
+    ) -> Result<(), BackendError> {
+        let count = (range.end - range.start) as u32;
+        let thresholds: Vec<f32> = tails
+            .iter()
+            .zip(&plan.constant)
+            .map(|(t, c)| f32_at_or_below(t.floor() - c))
+            .collect();
+        match self.candidates(plan, Moves::Draw { first: range.start }, count, &thresholds)? {
+            Some(found) => {
+                if let Ok(mut rate) = plan.candidate_rate.lock() {
+                    *rate = found.len() as f64 / f64::from(count.max(1));
+                }
+                push_candidates(plan, &found, range, tails);
+                Ok(())
+            }
+            None if count > 1 => {
+                let middle = range.start + u64::from(count / 2);
+                self.accumulate_chunk(plan, range.start..middle, tails)?;
+                self.accumulate_chunk(plan, middle..range.end, tails)
+            }
+            None => Err(device_error(format!(
+                "one scenario gave more tail candidates than the {} the list holds",
+                plan.capacity
+            ))),
+        }
+    }
+
+    /// Scenarios the next chunk can take without overflowing its candidate
+    /// list: every member without a floor yet contributes a candidate per
+    /// scenario, the others at the rate the last chunk saw.
+    fn next_chunk(&self, plan: &WgpuPlan, tails: &[MemberTail]) -> u32 {
+        let open = tails
+            .iter()
+            .filter(|t| t.floor() == f64::NEG_INFINITY)
+            .count() as f64;
+        let seen = plan.candidate_rate.lock().map_or(0.0, |r| *r);
+        let rate = open.max(1.25 * seen).max(1e-9);
+        let fits = (f64::from(plan.capacity) / rate).floor();
+        (fits.min(f64::from(plan.stride)) as u32).max(TILE.min(plan.stride))
+    }
+}
+
+/// Pushes a chunk's candidates into the member tails; every other loss of
+/// `range` lay below its member's floor.
+fn push_candidates(
+    plan: &WgpuPlan,
+    found: &[Candidate],
+    range: Range<u64>,
+    tails: &mut [MemberTail],
+) {
+    let mut offsets = vec![0usize; plan.members + 1];
+    for c in found {
+        offsets[c.member as usize + 1] += 1;
+    }
+    for m in 0..plan.members {
+        offsets[m + 1] += offsets[m];
+    }
+    let mut next = offsets.clone();
+    let mut sorted = vec![(0_u64, 0.0_f64); found.len()];
+    for c in found {
+        let m = c.member as usize;
+        sorted[next[m]] = (
+            range.start + u64::from(c.scenario),
+            f64::from(c.loss) + plan.constant[m],
+        );
+        next[m] += 1;
+    }
+    let scenarios = range.end - range.start;
+    tails.par_iter_mut().enumerate().for_each(|(m, tail)| {
+        tail.push_candidates(scenarios, &sorted[offsets[m]..offsets[m + 1]]);
+    });
+}
+
+impl Backend for WgpuBackend {
+    type Plan = WgpuPlan;
+
+    fn describe(&self) -> String {
+        format!("wgpu ({})", self.adapter.describe())
+    }
+
+    fn block_size(&self, plan: &WgpuPlan, requested: u64) -> u64 {
+        requested.max(u64::from(plan.stride))
+    }
+
+    fn prepare(
+        &self,
+        book: &CompiledBook,
+        model: &ScenarioModel,
+    ) -> Result<WgpuPlan, BackendError> {
+        let limits = &self.adapter.limits;
+        let (members, assets, series) = (book.members, book.assets, book.options.len());
+        let binding = limits
+            .max_storage_buffer_binding_size
+            .min(limits.max_buffer_size)
+            .min(self.chunking.buffer_bytes);
+        let widest = assets.max(series).max(1) as u64;
+        let stride = (binding / (4 * widest))
+            .min(u64::from(self.chunking.scenarios))
+            .min(u64::from(limits.max_compute_workgroups_per_dimension) * u64::from(TILE))
+            .max(1) as u32;
+        let candidate_bytes = std::mem::size_of::<Candidate>() as u64;
+        let capacity = ((binding - CANDIDATES_AT) / candidate_bytes)
+            .min(u64::from(self.chunking.candidates)) as u32;
+        if u64::from(capacity) < members as u64 {
+            return Err(device_error(format!(
+                "the candidate list holds {capacity} losses, fewer than the {members} members \
+                 of one scenario"
+            )));
+        }
+        let weights_bytes = (book.weights.len() * 4) as u64;
+        if weights_bytes > limits.max_storage_buffer_binding_size {
+            return Err(device_error(format!(
+                "the {assets} x {members} weights take {weights_bytes} bytes, over the adapter's \
+                 {} per binding",
+                limits.max_storage_buffer_binding_size
+            )));
+        }
+
+        let scope = self.device.push_error_scope(gpu::ErrorFilter::OutOfMemory);
+        let model_layout = ModelLayout::new(model);
+        let book_layout = BookLayout::new(book);
+        let rows = u64::from(stride) * 4;
+        let scenario_uniform = self.uniform("scenario params", 64);
+        let revalue_uniform = self.uniform("revalue params", 32);
+        let model_buffer = self.storage_init("model", bytemuck::cast_slice(&model_layout.model));
+        let indices = self.storage_init("indices", bytemuck::cast_slice(&model_layout.indices));
+        let returns = self.storage("returns", rows * assets as u64);
+        let vol_factors = self.storage("vol factors", rows * assets as u64);
+        let scratch = self.storage("scratch", rows * assets as u64);
+        let pnl = self.storage("option pnl", rows * series as u64);
+        let series_buffer = self.storage_init("series", bytemuck::cast_slice(&book_layout.series));
+        let weights = self.storage_init("weights", bytemuck::cast_slice(&book_layout.weights));
+        let holdings = self.storage_init("holdings", bytemuck::cast_slice(&book_layout.holdings));
+        let thresholds = self.storage("thresholds", 4 * members as u64);
+        let candidates = self.storage(
+            "candidates",
+            CANDIDATES_AT + u64::from(capacity) * candidate_bytes,
+        );
+        let readback = self.readback("readback", u64::from(capacity) * candidate_bytes);
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(device_error(format!(
+                "allocating the work buffers for chunks of {stride} scenarios: {e}"
+            )));
+        }
+
+        let draw_group = self.bind(
+            &self.pipelines.draw,
+            &[
+                (0, &scenario_uniform),
+                (1, &model_buffer),
+                (2, &indices),
+                (3, &returns),
+                (4, &vol_factors),
+                (5, &scratch),
+            ],
+        );
+        let option_group = (series > 0).then(|| {
+            self.bind(
+                &self.pipelines.option_pnl,
+                &[
+                    (0, &revalue_uniform),
+                    (1, &returns),
+                    (2, &vol_factors),
+                    (3, &series_buffer),
+                    (4, &pnl),
+                ],
+            )
+        });
+        let loss_group = self.bind(
+            &self.pipelines.member_losses,
+            &[
+                (0, &revalue_uniform),
+                (1, &returns),
+                (4, &pnl),
+                (5, &weights),
+                (6, &holdings),
+                (7, &thresholds),
+                (8, &candidates),
+            ],
+        );
+        self.check()?;
+        Ok(WgpuPlan {
+            members,
+            assets,
+            series,
+            stride,
+            capacity,
+            constant: book.constant.clone(),
+            scenario_params: ScenarioParams {
+                stride,
+                ..model_layout.params
+            },
+            revalue_params: RevalueParams {
+                stride,
+                assets: assets as u32,
+                members: members as u32,
+                series: series as u32,
+                holdings: book_layout.holding_count,
+                capacity,
+                ..RevalueParams::default()
+            },
+            scenario_uniform,
+            revalue_uniform,
+            returns,
+            vol_factors,
+            thresholds,
+            candidates,
+            readback,
+            draw_group,
+            option_group,
+            loss_group,
+            candidate_rate: Mutex::new(0.0),
+        })
+    }
+
+    fn scenarios(&self, plan: &WgpuPlan, range: Range<u64>) -> Result<ScenarioBlock, BackendError> {
+        let a = plan.assets;
+        let mut block =
+            ScenarioBlock::with_capacity(range.start, (range.end - range.start) as usize, a);
+        let row = u64::from(plan.stride) * 4;
+        let out = self.readback("scenario readback", 2 * row * a as u64);
+        let mut done = 0usize;
+        for first in (range.start..range.end).step_by(plan.stride as usize) {
+            let count = (range.end - first).min(u64::from(plan.stride)) as u32;
+            let mut scenario = plan.scenario_params;
+            scenario.first = [first as u32, (first >> 32) as u32];
+            scenario.count = count;
+            self.queue
+                .write_buffer(&plan.scenario_uniform, 0, bytemuck::bytes_of(&scenario));
+            let mut encoder = self.device.create_command_encoder(&Default::default());
+            {
+                let mut pass = encoder.begin_compute_pass(&Default::default());
+                pass.set_pipeline(&self.pipelines.draw);
+                pass.set_bind_group(0, &plan.draw_group, &[]);
+                pass.dispatch_workgroups(self.groups(u64::from(count)), 1, 1);
+            }
+            let bytes = row * a as u64;
+            encoder.copy_buffer_to_buffer(&plan.returns, 0, &out, 0, bytes);
+            encoder.copy_buffer_to_buffer(&plan.vol_factors, 0, &out, bytes, bytes);
+            self.queue.submit([encoder.finish()]);
+            let data: Vec<f32> = bytemuck::pod_collect_to_vec(&self.read(&out, 2 * bytes)?);
+            let (returns, vols) = data.split_at(data.len() / 2);
+            let stride = plan.stride as usize;
+            for s in 0..count as usize {
+                for asset in 0..a {
+                    let at = (done + s) * a + asset;
+                    block.returns[at] = f64::from(returns[asset * stride + s]);
+                    block.vol_factors[at] = f64::from(vols[asset * stride + s]);
+                }
+            }
+            done += count as usize;
+        }
+        Ok(block)
+    }
+
+    fn revalue(&self, plan: &WgpuPlan, block: &ScenarioBlock) -> Result<LossBlock, BackendError> {
+        let (members, a, n) = (plan.members, plan.assets, block.len());
+        let mut losses = vec![0.0; members * n];
+        // Every loss comes back: a chunk must fit the candidate list whole.
+        let chunk = (plan.capacity as usize / members.max(1))
+            .min(plan.stride as usize)
+            .max(1);
+        let open = vec![f32::NEG_INFINITY; members];
+        let stride = plan.stride as usize;
+        for start in (0..n).step_by(chunk) {
+            let count = (n - start).min(chunk);
+            let (mut returns, mut vols) = (vec![0.0f32; a * stride], vec![1.0f32; a * stride]);
+            for s in 0..count {
+                for asset in 0..a {
+                    returns[asset * stride + s] = block.returns_of(start + s)[asset] as f32;
+                    vols[asset * stride + s] = block.vol_factors_of(start + s)[asset] as f32;
+                }
+            }
+            self.queue
+                .write_buffer(&plan.returns, 0, bytemuck::cast_slice(&returns));
+            self.queue
+                .write_buffer(&plan.vol_factors, 0, bytemuck::cast_slice(&vols));
+            let found = self
+                .candidates(plan, Moves::Uploaded, count as u32, &open)?
+                .ok_or_else(|| device_error("stress losses overflowed the candidate list"))?;
+            for c in found {
+                let m = c.member as usize;
+                losses[m * n + start + c.scenario as usize] = f64::from(c.loss) + plan.constant[m];
+            }
+        }
+        Ok(LossBlock {
+            first: block.first,
+            scenarios: n,
+            members,
+            losses,
+        })
+    }
+
+    fn accumulate(
+        &self,
+        plan: &WgpuPlan,
+        range: Range<u64>,
+        tails: &mut [MemberTail],
+    ) -> Result<(), BackendError> {
+        let mut start = range.start;
+        while start < range.end {
+            let end = (start + u64::from(self.next_chunk(plan, tails))).min(range.end);
+            self.accumulate_chunk(plan, start..end, tails)?;
+            start = end;
+        }
+        Ok(())
+    }
+}
