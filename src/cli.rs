@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::backend::{Backend, CpuBackend};
+use crate::backend::{self as backends, Backend, CpuBackend, WgpuBackend};
 use crate::engine::{self, RunLimits};
 use crate::report::{self, RunContext};
 use crate::sample::{self, SampleSpec};
@@ -29,6 +29,8 @@ pub enum Command {
     Run(RunArgs),
     /// Write the sample clearing house (or a larger synthetic one) as editable files.
     Init(InitArgs),
+    /// List the compute backends and the GPU adapters found, with their limits.
+    Devices,
     /// Check a snapshot folder without running it.
     Validate {
         /// Snapshot folder.
@@ -39,9 +41,13 @@ pub enum Command {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BackendChoice {
-    /// The best backend available (the CPU in this build).
+    /// A GPU through wgpu if there is one, else the CPU.
     Auto,
+    /// rayon on every core (or --threads): the reference.
     Cpu,
+    /// The portable GPU backend (Vulkan, Metal, DX12) on the best adapter,
+    /// a CPU implementation such as lavapipe if there is no GPU.
+    Wgpu,
 }
 
 #[derive(Debug, Args)]
@@ -117,6 +123,10 @@ pub fn execute(cli: Cli, command_line: Vec<String>) -> Result<(), CliError> {
     match cli.command {
         Command::Run(args) => run(args, command_line),
         Command::Init(args) => init(&args),
+        Command::Devices => {
+            print!("{}", devices());
+            Ok(())
+        }
         Command::Validate { book } => {
             let snapshot = load_book(&book)?;
             println!(
@@ -149,10 +159,6 @@ fn run(args: RunArgs, command_line: Vec<String>) -> Result<(), CliError> {
         None => sample::embedded()?,
     };
     apply_overrides(&mut snapshot, &args)?;
-    let backend = match args.backend {
-        BackendChoice::Auto | BackendChoice::Cpu => CpuBackend::new(args.threads)?,
-    };
-    let threads = backend.threads();
     let bar = if args.quiet || !std::io::stderr().is_terminal() {
         indicatif::ProgressBar::hidden()
     } else {
@@ -164,14 +170,31 @@ fn run(args: RunArgs, command_line: Vec<String>) -> Result<(), CliError> {
         }
         bar
     };
-    let result = run_on(
-        &backend,
-        &snapshot,
-        RunLimits {
-            tail_memory_bytes: args.memory_limit_mib << 20,
+    let limits = RunLimits {
+        tail_memory_bytes: args.memory_limit_mib << 20,
+    };
+    let progress = |n| bar.inc(n);
+    let cpu = |threads| -> Result<_, CliError> {
+        let backend = CpuBackend::new(threads)?;
+        Ok((
+            run_on(&backend, &snapshot, limits, &progress)?,
+            backend.threads(),
+        ))
+    };
+    let (result, threads) = match args.backend {
+        BackendChoice::Cpu => cpu(args.threads)?,
+        BackendChoice::Wgpu => (
+            run_on(&WgpuBackend::new()?, &snapshot, limits, &progress)?,
+            rayon::current_num_threads(),
+        ),
+        BackendChoice::Auto => match WgpuBackend::gpu() {
+            Some(gpu) => (
+                run_on(&gpu, &snapshot, limits, &progress)?,
+                rayon::current_num_threads(),
+            ),
+            None => cpu(args.threads)?,
         },
-        &|n| bar.inc(n),
-    )?;
+    };
     bar.finish_and_clear();
     let out = report::write_outputs(
         &args.out,
@@ -189,6 +212,46 @@ fn run(args: RunArgs, command_line: Vec<String>) -> Result<(), CliError> {
         println!("{}", out.display());
     }
     Ok(())
+}
+
+/// What `clearstress devices` prints: each backend, and each wgpu adapter
+/// with the limits that size its chunks.
+pub fn devices() -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let cpu = rayon::current_num_threads();
+    let _ = writeln!(out, "cpu: available, rayon on {cpu} threads (the reference)");
+    let adapters = backends::wgpu::adapters();
+    if adapters.is_empty() {
+        let _ = writeln!(
+            out,
+            "wgpu: no adapter found (Vulkan, Metal or DX12; on Linux without a GPU, \
+             `apt-get install mesa-vulkan-drivers` provides lavapipe)"
+        );
+    }
+    for (i, a) in adapters.iter().enumerate() {
+        let l = &a.limits;
+        let _ = writeln!(
+            out,
+            "wgpu adapter {i}: {}{}\n  max buffer {} MiB, max storage binding {} MiB, \
+             {} storage buffers per stage, workgroup storage {} KiB, {} invocations per \
+             workgroup, {} workgroups per dimension",
+            a.describe(),
+            if i == 0 { " [used by --backend wgpu]" } else { "" },
+            l.max_buffer_size >> 20,
+            l.max_storage_buffer_binding_size >> 20,
+            l.max_storage_buffers_per_shader_stage,
+            l.max_compute_workgroup_storage_size >> 10,
+            l.max_compute_invocations_per_workgroup,
+            l.max_compute_workgroups_per_dimension,
+        );
+    }
+    let auto = match adapters.first() {
+        Some(a) if a.is_gpu() => format!("wgpu on {}", a.info.name),
+        _ => "cpu (no GPU adapter)".into(),
+    };
+    let _ = writeln!(out, "--backend auto: {auto}");
+    out
 }
 
 fn run_on<B: Backend>(

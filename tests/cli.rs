@@ -210,3 +210,70 @@ fn usage_errors_are_reported_not_panicked() {
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains("/nonexistent/folder"));
 }
+
+/// WGPU_BACKEND names the graphics APIs wgpu may use: DX12 alone finds no
+/// adapter on Linux, which is how a machine without any looks.
+fn without_adapters(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_clearstress"))
+        .args(args)
+        .env("WGPU_BACKEND", "dx12")
+        .output()
+        .expect("the binary runs")
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn without_an_adapter_wgpu_is_refused_clearly_and_auto_runs_on_the_cpu() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = without_adapters(&["run", "--backend", "wgpu", "--out", out.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let stderr = text(&o.stderr);
+    assert!(stderr.contains("backend `wgpu` is not available"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!out.exists());
+
+    let listing = text(&without_adapters(&["devices"]).stdout);
+    assert!(listing.contains("wgpu: no adapter found"), "{listing}");
+    assert!(listing.contains("--backend auto: cpu"), "{listing}");
+
+    let o = without_adapters(&["run", "--paths", "5000", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert!(summary["backend"].as_str().unwrap().starts_with("cpu"));
+}
+
+#[test]
+fn devices_lists_the_cpu_and_says_what_auto_picks() {
+    let o = clearstress(&["devices"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let listing = text(&o.stdout);
+    assert!(listing.starts_with("cpu: available"), "{listing}");
+    assert!(listing.contains("--backend auto: "), "{listing}");
+}
+
+#[test]
+fn the_wgpu_backend_runs_the_sample_and_names_its_adapter() {
+    let listing = text(&clearstress(&["devices"]).stdout);
+    if !listing.contains("wgpu adapter 0") {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "CI=true requires a wgpu adapter: {listing}"
+        );
+        eprintln!("SKIPPED: no wgpu adapter");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = clearstress(&[
+        "run", "--backend", "wgpu", "--paths", "20000", "--out", out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    for name in ["summary.json", "manifest.json"] {
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join(name)).unwrap()).unwrap();
+        assert!(json["backend"].as_str().unwrap().starts_with("wgpu ("), "{name}");
+    }
+    assert!(text(&o.stdout).contains("scenarios on wgpu ("));
+}

@@ -46,3 +46,32 @@ pub const WGSL_RNG_CHECK: WgslKernel = WgslKernel {
 };
 
 pub const WGSL: [WgslKernel; 3] = [WGSL_SCENARIO, WGSL_REVALUE, WGSL_RNG_CHECK];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs without any adapter: a WGSL error fails the build's tests
+    /// wherever they run, not only where a device is present.
+    #[test]
+    fn every_wgsl_kernel_parses_validates_and_exports_its_entry_points() {
+        for kernel in WGSL {
+            let source = kernel.source();
+            let module = naga::front::wgsl::parse_str(&source)
+                .unwrap_or_else(|e| panic!("{}: {}", kernel.name, e.emit_to_string(&source)));
+            naga::valid::Validator::new(
+                naga::valid::ValidationFlags::all(),
+                naga::valid::Capabilities::empty(),
+            )
+            .validate(&module)
+            .unwrap_or_else(|e| panic!("{}: {}", kernel.name, e.emit_to_string(&source)));
+            for entry in kernel.entry_points {
+                assert!(
+                    module.entry_points.iter().any(|e| e.name == *entry),
+                    "{} lacks {entry}",
+                    kernel.name
+                );
+            }
+        }
+    }
+}
