@@ -1,12 +1,15 @@
-//! Scenarios per second for each stage of the CPU pipeline and end to end, on
+//! Scenarios per second for each stage of the pipeline and end to end, on
 //! synthetic books of the benchmark's shape (`clearstress init --members 1000
 //! --assets 50`): a linear book, and the same book with 5,000 option positions.
+//! Every backend found runs: the CPU, and wgpu on its best adapter (its
+//! `generate` and `revalue` stages include copying the block back to the host;
+//! `fused` is the production path, where only tail candidates come back).
 //!
 //! Run: `cargo bench --bench pipeline`. Figures go to benches/RESULTS.md.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
-use clearstress::backend::{Backend, CpuBackend};
+use clearstress::backend::{Backend, CpuBackend, WgpuBackend};
 use clearstress::book::CompiledBook;
 use clearstress::engine::{self, RunLimits};
 use clearstress::sample::{generate, SampleSpec};
@@ -35,7 +38,17 @@ fn book(options: usize) -> Snapshot {
 }
 
 fn stages(c: &mut Criterion) {
-    let backend = CpuBackend::new(None).expect("a thread pool");
+    stages_on(c, "cpu", &CpuBackend::new(None).expect("a thread pool"));
+    match WgpuBackend::new() {
+        Ok(gpu) => {
+            eprintln!("wgpu stages on {}", gpu.describe());
+            stages_on(c, "wgpu", &gpu);
+        }
+        Err(e) => eprintln!("SKIPPED wgpu stages: {e}"),
+    }
+}
+
+fn stages_on<B: Backend>(c: &mut Criterion, name: &str, backend: &B) {
     for (label, options) in [("linear", 0), ("options", 5000)] {
         let s = book(options);
         let compiled = CompiledBook::compile(&s).expect("compiles");
@@ -47,7 +60,7 @@ fn stages(c: &mut Criterion) {
         )
         .expect("a valid model");
         let plan = backend.prepare(&compiled, &model).expect("prepared");
-        let mut group = c.benchmark_group(format!("cpu/{label}"));
+        let mut group = c.benchmark_group(format!("{name}/{label}"));
         group.sample_size(10);
         group.throughput(Throughput::Elements(BLOCK));
         group.bench_function(BenchmarkId::new("generate", BLOCK), |b| {
@@ -60,6 +73,7 @@ fn stages(c: &mut Criterion) {
         let losses = backend.revalue(&plan, &block).expect("revalued");
         // The 1% tail of the block itself: admissions thin out as in a long run.
         let k = var_rank(BLOCK, 0.99) as usize;
+        // Host work, the same whichever backend computed the losses.
         group.bench_function(BenchmarkId::new("tail", BLOCK), |b| {
             b.iter(|| {
                 let mut tails: Vec<MemberTail> = (0..compiled.members)
@@ -87,9 +101,7 @@ fn stages(c: &mut Criterion) {
         run_book.config.scenario.paths = paths;
         group.throughput(Throughput::Elements(paths));
         group.bench_function(BenchmarkId::new("end_to_end", paths), |b| {
-            b.iter(|| {
-                engine::run(&backend, &run_book, RunLimits::default(), &|_| {}).expect("runs")
-            })
+            b.iter(|| engine::run(backend, &run_book, RunLimits::default(), &|_| {}).expect("runs"))
         });
         group.finish();
     }

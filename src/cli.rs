@@ -220,7 +220,10 @@ pub fn devices() -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let cpu = rayon::current_num_threads();
-    let _ = writeln!(out, "cpu: available, rayon on {cpu} threads (the reference)");
+    let _ = writeln!(
+        out,
+        "cpu: available, rayon on {cpu} threads (the reference)"
+    );
     let adapters = backends::wgpu::adapters();
     if adapters.is_empty() {
         let _ = writeln!(
@@ -237,7 +240,11 @@ pub fn devices() -> String {
              {} storage buffers per stage, workgroup storage {} KiB, {} invocations per \
              workgroup, {} workgroups per dimension",
             a.describe(),
-            if i == 0 { " [used by --backend wgpu]" } else { "" },
+            if i == 0 {
+                " [used by --backend wgpu]"
+            } else {
+                ""
+            },
             l.max_buffer_size >> 20,
             l.max_storage_buffer_binding_size >> 20,
             l.max_storage_buffers_per_shader_stage,

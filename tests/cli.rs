@@ -229,7 +229,10 @@ fn without_an_adapter_wgpu_is_refused_clearly_and_auto_runs_on_the_cpu() {
     let o = without_adapters(&["run", "--backend", "wgpu", "--out", out.to_str().unwrap()]);
     assert!(!o.status.success());
     let stderr = text(&o.stderr);
-    assert!(stderr.contains("backend `wgpu` is not available"), "{stderr}");
+    assert!(
+        stderr.contains("backend `wgpu` is not available"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!out.exists());
 
@@ -267,13 +270,22 @@ fn the_wgpu_backend_runs_the_sample_and_names_its_adapter() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let o = clearstress(&[
-        "run", "--backend", "wgpu", "--paths", "20000", "--out", out.to_str().unwrap(),
+        "run",
+        "--backend",
+        "wgpu",
+        "--paths",
+        "20000",
+        "--out",
+        out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     for name in ["summary.json", "manifest.json"] {
         let json: serde_json::Value =
             serde_json::from_slice(&std::fs::read(out.join(name)).unwrap()).unwrap();
-        assert!(json["backend"].as_str().unwrap().starts_with("wgpu ("), "{name}");
+        assert!(
+            json["backend"].as_str().unwrap().starts_with("wgpu ("),
+            "{name}"
+        );
     }
     assert!(text(&o.stdout).contains("scenarios on wgpu ("));
 }

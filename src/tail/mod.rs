@@ -197,6 +197,7 @@ impl MemberTail {
     pub fn push_slice(&mut self, losses: &[f64], first: u64) {
         const LANES: usize = 8;
         self.seen += losses.len() as u64;
+        let floor = self.floor();
         let mut base = first;
         for chunk in losses.chunks(LANES) {
             // Most chunks hold nothing above the floor: find out with a
@@ -207,7 +208,7 @@ impl MemberTail {
                 high = if x > high { x } else { high };
                 out_of_range |= !within_range(x);
             }
-            if high >= self.floor || out_of_range {
+            if high >= floor || out_of_range {
                 for (i, &x) in chunk.iter().enumerate() {
                     self.admit(x, base + i as u64);
                 }
@@ -216,10 +217,16 @@ impl MemberTail {
         }
     }
 
-    /// The lowest loss any window keeps or counts: a loss under it only
-    /// counts as seen.
+    /// The lowest loss any window can still keep or count: a loss under it
+    /// only counts as seen. It rises as the lowest window's top-k fills.
     pub fn floor(&self) -> f64 {
-        self.floor
+        match self.windows.last() {
+            Some(Window {
+                held: Held::Losses(top),
+                ..
+            }) => top.floor_loss().map_or(self.floor, |f| f.max(self.floor)),
+            _ => self.floor,
+        }
     }
 
     /// Pushes `scenarios` scenarios of which only `candidates` (scenario, loss)
@@ -500,6 +507,33 @@ mod tests {
             (m.es_std_error - expected).abs() < 1e-12,
             "{}",
             m.es_std_error
+        );
+    }
+
+    /// A device backend filters losses against `floor()` where it computes
+    /// them; the tail must come out as if every loss had been pushed.
+    #[test]
+    fn pushing_only_losses_at_or_above_the_rising_floor_gives_the_full_tail() {
+        let xs = losses(20_000);
+        let full = pushed(MemberTail::exact(150), &xs);
+        let mut filtered = MemberTail::exact(150);
+        assert_eq!(filtered.floor(), f64::NEG_INFINITY);
+        for (c, chunk) in xs.chunks(1_000).enumerate() {
+            let floor = filtered.floor();
+            let first = (c * 1_000) as u64;
+            let candidates: Vec<(u64, f64)> = (first..)
+                .zip(chunk.iter().copied())
+                .filter(|&(_, x)| x >= floor)
+                .collect();
+            filtered.push_candidates(chunk.len() as u64, &candidates);
+        }
+        // The top-150 floor rose to the 150th best loss or near it.
+        assert!(filtered.floor() > 600.0, "{}", filtered.floor());
+        assert_eq!(filtered.count(), full.count());
+        assert_eq!(filtered.sorted(), full.sorted());
+        assert_eq!(
+            filtered.measures(20_000, &[0.993]),
+            full.measures(20_000, &[0.993])
         );
     }
 

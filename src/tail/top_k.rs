@@ -59,6 +59,11 @@ impl TopK {
         self.items.capacity() * std::mem::size_of::<(f64, u64)>()
     }
 
+    /// The loss of the k-th best item once known: no loss below it can enter.
+    pub fn floor_loss(&self) -> Option<f64> {
+        self.floor.map(|(loss, _)| loss)
+    }
+
     #[inline]
     pub fn admit(&mut self, loss: f64, scenario: u64) {
         if let Some(floor) = self.floor {
