@@ -324,8 +324,14 @@ impl WgpuBackend {
         })
     }
 
-    /// Waits for the queue and copies `bytes` out of the mappable `buffer`.
-    fn read(&self, buffer: &gpu::Buffer, bytes: u64) -> Result<Vec<u8>, BackendError> {
+    /// Waits for `submission` (or the whole queue) and copies `bytes` out of
+    /// the mappable `buffer`.
+    fn read(
+        &self,
+        buffer: &gpu::Buffer,
+        bytes: u64,
+        submission: Option<&gpu::SubmissionIndex>,
+    ) -> Result<Vec<u8>, BackendError> {
         if bytes == 0 {
             return Ok(Vec::new());
         }
@@ -335,7 +341,10 @@ impl WgpuBackend {
             let _ = sender.send(result);
         });
         self.device
-            .poll(gpu::PollType::wait_indefinitely())
+            .poll(gpu::PollType::Wait {
+                submission_index: submission.cloned(),
+                timeout: None,
+            })
             .map_err(device_error)?;
         self.check()?;
         receiver
@@ -411,7 +420,7 @@ impl WgpuBackend {
         encoder.copy_buffer_to_buffer(&words, 0, &out, 0, bytes);
         encoder.copy_buffer_to_buffer(&normals, 0, &out, bytes, bytes);
         self.queue.submit([encoder.finish()]);
-        let data = self.read(&out, 2 * bytes)?;
+        let data = self.read(&out, 2 * bytes, None)?;
         let (w, n) = data.split_at(bytes as usize);
         Ok((
             bytemuck::pod_collect_to_vec(w),
@@ -437,14 +446,21 @@ pub struct WgpuPlan {
     revalue_uniform: gpu::Buffer,
     returns: gpu::Buffer,
     vol_factors: gpu::Buffer,
+    draw_group: gpu::BindGroup,
+    option_group: Option<gpu::BindGroup>,
+    slots: [Slot; 2],
+    /// Candidates per scenario the last chunk returned: sizes the next.
+    candidate_rate: Mutex<f64>,
+}
+
+/// What one chunk in flight owns. Two slots let the device revalue a chunk
+/// while the host pushes the previous chunk's candidates; the draw buffers are
+/// shared, as the queue runs chunks in order.
+struct Slot {
     thresholds: gpu::Buffer,
     candidates: gpu::Buffer,
     readback: gpu::Buffer,
-    draw_group: gpu::BindGroup,
-    option_group: Option<gpu::BindGroup>,
     loss_group: gpu::BindGroup,
-    /// Expected candidates per scenario, from the last chunk: sizes the next.
-    candidate_rate: Mutex<f64>,
 }
 
 /// Where a chunk's market moves come from.
@@ -456,9 +472,32 @@ enum Moves {
     Uploaded,
 }
 
+/// A chunk submitted to the device.
+struct InFlight {
+    range: Range<u64>,
+    slot: usize,
+    /// Candidates copied back with the count, on the expected rate: a chunk
+    /// that found no more needs no second copy.
+    copied: u32,
+    submission: gpu::SubmissionIndex,
+}
+
+const CANDIDATE_BYTES: u64 = std::mem::size_of::<Candidate>() as u64;
+
 impl WgpuBackend {
-    /// Records the chunk's dispatches: draw (if asked), option P&Ls, losses.
-    fn dispatch(&self, plan: &WgpuPlan, moves: Moves, count: u32) -> gpu::CommandEncoder {
+    /// Submits a chunk: draw (if asked), option P&Ls, losses against
+    /// `thresholds`, and the copy back of the count and the first `copied`
+    /// candidates.
+    fn submit(
+        &self,
+        plan: &WgpuPlan,
+        slot: usize,
+        moves: Moves,
+        range: Range<u64>,
+        thresholds: &[f32],
+        copied: u32,
+    ) -> InFlight {
+        let count = (range.end - range.start) as u32;
         let mut scenario = plan.scenario_params;
         if let Moves::Draw { first } = moves {
             scenario.first = [first as u32, (first >> 32) as u32];
@@ -466,12 +505,15 @@ impl WgpuBackend {
         scenario.count = count;
         let mut revalue = plan.revalue_params;
         revalue.count = count;
+        let buffers = &plan.slots[slot];
         self.queue
             .write_buffer(&plan.scenario_uniform, 0, bytemuck::bytes_of(&scenario));
         self.queue
             .write_buffer(&plan.revalue_uniform, 0, bytemuck::bytes_of(&revalue));
+        self.queue
+            .write_buffer(&buffers.thresholds, 0, bytemuck::cast_slice(thresholds));
         let mut encoder = self.device.create_command_encoder(&Default::default());
-        encoder.clear_buffer(&plan.candidates, 0, Some(CANDIDATES_AT));
+        encoder.clear_buffer(&buffers.candidates, 0, Some(CANDIDATES_AT));
         {
             let mut pass = encoder.begin_compute_pass(&Default::default());
             if let Moves::Draw { .. } = moves {
@@ -485,72 +527,105 @@ impl WgpuBackend {
                 pass.dispatch_workgroups(self.groups(u64::from(count) * plan.series as u64), 1, 1);
             }
             pass.set_pipeline(&self.pipelines.member_losses);
-            pass.set_bind_group(0, &plan.loss_group, &[]);
+            pass.set_bind_group(0, &buffers.loss_group, &[]);
             pass.dispatch_workgroups(
                 count.div_ceil(TILE),
                 (plan.members as u32).div_ceil(TILE),
                 1,
             );
         }
-        encoder
+        let copied = copied.min(plan.capacity);
+        encoder.copy_buffer_to_buffer(
+            &buffers.candidates,
+            0,
+            &buffers.readback,
+            0,
+            CANDIDATES_AT + u64::from(copied) * CANDIDATE_BYTES,
+        );
+        let submission = self.queue.submit([encoder.finish()]);
+        InFlight {
+            range,
+            slot,
+            copied,
+            submission,
+        }
     }
 
-    /// Revalues `count` scenarios with the members' device thresholds and
-    /// returns the candidates, or `None` when they overflowed the list.
-    fn candidates(
+    /// Waits for a chunk and returns its candidates, or `None` when they
+    /// overflowed the list.
+    fn collect(
         &self,
         plan: &WgpuPlan,
-        moves: Moves,
-        count: u32,
-        thresholds: &[f32],
+        chunk: &InFlight,
     ) -> Result<Option<Vec<Candidate>>, BackendError> {
-        self.queue
-            .write_buffer(&plan.thresholds, 0, bytemuck::cast_slice(thresholds));
-        let mut encoder = self.dispatch(plan, moves, count);
-        encoder.copy_buffer_to_buffer(&plan.candidates, 0, &plan.readback, 0, CANDIDATES_AT);
-        self.queue.submit([encoder.finish()]);
-        let header = self.read(&plan.readback, CANDIDATES_AT)?;
-        let found = u32::from_le_bytes([header[0], header[1], header[2], header[3]]);
+        let buffers = &plan.slots[chunk.slot];
+        let copied_bytes = CANDIDATES_AT + u64::from(chunk.copied) * CANDIDATE_BYTES;
+        let mut data = self.read(&buffers.readback, copied_bytes, Some(&chunk.submission))?;
+        let found = u32::from_le_bytes([data[0], data[1], data[2], data[3]]);
         if found > plan.capacity {
             return Ok(None);
         }
-        if found == 0 {
-            return Ok(Some(Vec::new()));
+        let bytes = CANDIDATES_AT + u64::from(found) * CANDIDATE_BYTES;
+        if found > chunk.copied {
+            let mut encoder = self.device.create_command_encoder(&Default::default());
+            encoder.copy_buffer_to_buffer(
+                &buffers.candidates,
+                copied_bytes,
+                &buffers.readback,
+                copied_bytes,
+                bytes - copied_bytes,
+            );
+            let submission = self.queue.submit([encoder.finish()]);
+            data = self.read(&buffers.readback, bytes, Some(&submission))?;
         }
-        let bytes = u64::from(found) * std::mem::size_of::<Candidate>() as u64;
-        let mut encoder = self.device.create_command_encoder(&Default::default());
-        encoder.copy_buffer_to_buffer(&plan.candidates, CANDIDATES_AT, &plan.readback, 0, bytes);
-        self.queue.submit([encoder.finish()]);
-        let data = self.read(&plan.readback, bytes)?;
-        Ok(Some(bytemuck::pod_collect_to_vec(&data)))
+        Ok(Some(bytemuck::pod_collect_to_vec(
+            &data[CANDIDATES_AT as usize..bytes as usize],
+        )))
     }
 
-    /// Draws and revalues scenarios `range` (at most a chunk) and pushes them
-    /// into `tails`; halves the range while its candidates overflow.
-    fn accumulate_chunk(
-        &self,
-        plan: &WgpuPlan,
-        range: Range<u64>,
-        tails: &mut [MemberTail],
-    ) -> Result<(), BackendError> {
-        let count = (range.end - range.start) as u32;
-        let thresholds: Vec<f32> = tails
+    /// The device thresholds of `tails`: a loss below its member's can enter
+    /// no window, once the member's constant is added back.
+    fn thresholds(plan: &WgpuPlan, tails: &[MemberTail]) -> Vec<f32> {
+        tails
             .iter()
             .zip(&plan.constant)
             .map(|(t, c)| f32_at_or_below(t.floor() - c))
-            .collect();
-        match self.candidates(plan, Moves::Draw { first: range.start }, count, &thresholds)? {
+            .collect()
+    }
+
+    /// Pushes a collected chunk into `tails`, or runs it again in halves if its
+    /// candidates overflowed.
+    fn finish(
+        &self,
+        plan: &WgpuPlan,
+        chunk: InFlight,
+        tails: &mut [MemberTail],
+    ) -> Result<(), BackendError> {
+        match self.collect(plan, &chunk)? {
             Some(found) => {
+                let count = chunk.range.end - chunk.range.start;
                 if let Ok(mut rate) = plan.candidate_rate.lock() {
-                    *rate = found.len() as f64 / f64::from(count.max(1));
+                    *rate = found.len() as f64 / count.max(1) as f64;
                 }
-                push_candidates(plan, &found, range, tails);
+                push_candidates(plan, &found, chunk.range, tails);
                 Ok(())
             }
-            None if count > 1 => {
-                let middle = range.start + u64::from(count / 2);
-                self.accumulate_chunk(plan, range.start..middle, tails)?;
-                self.accumulate_chunk(plan, middle..range.end, tails)
+            None if chunk.range.end - chunk.range.start > 1 => {
+                let middle = chunk.range.start + (chunk.range.end - chunk.range.start) / 2;
+                for half in [chunk.range.start..middle, middle..chunk.range.end] {
+                    let thresholds = Self::thresholds(plan, tails);
+                    let first = half.start;
+                    let again = self.submit(
+                        plan,
+                        chunk.slot,
+                        Moves::Draw { first },
+                        half,
+                        &thresholds,
+                        plan.capacity,
+                    );
+                    self.finish(plan, again, tails)?;
+                }
+                Ok(())
             }
             None => Err(device_error(format!(
                 "one scenario gave more tail candidates than the {} the list holds",
@@ -560,9 +635,10 @@ impl WgpuBackend {
     }
 
     /// Scenarios the next chunk can take without overflowing its candidate
-    /// list: every member without a floor yet contributes a candidate per
-    /// scenario, the others at the rate the last chunk saw.
-    fn next_chunk(&self, plan: &WgpuPlan, tails: &[MemberTail]) -> u32 {
+    /// list, and the candidates to expect: every member without a floor yet
+    /// gives one per scenario, the others give them at the rate the last
+    /// chunk saw (with a margin).
+    fn next_chunk(&self, plan: &WgpuPlan, tails: &[MemberTail]) -> (u32, u32) {
         let open = tails
             .iter()
             .filter(|t| t.floor() == f64::NEG_INFINITY)
@@ -570,7 +646,9 @@ impl WgpuBackend {
         let seen = plan.candidate_rate.lock().map_or(0.0, |r| *r);
         let rate = open.max(1.25 * seen).max(1e-9);
         let fits = (f64::from(plan.capacity) / rate).floor();
-        (fits.min(f64::from(plan.stride)) as u32).max(TILE.min(plan.stride))
+        let count = (fits.min(f64::from(plan.stride)) as u32).max(TILE.min(plan.stride));
+        let expected = (rate * f64::from(count)).ceil() as u32 + 1024;
+        (count, expected)
     }
 }
 
@@ -632,8 +710,7 @@ impl Backend for WgpuBackend {
             .min(u64::from(self.chunking.scenarios))
             .min(u64::from(limits.max_compute_workgroups_per_dimension) * u64::from(TILE))
             .max(1) as u32;
-        let candidate_bytes = std::mem::size_of::<Candidate>() as u64;
-        let capacity = ((binding - CANDIDATES_AT) / candidate_bytes)
+        let capacity = ((binding - CANDIDATES_AT) / CANDIDATE_BYTES)
             .min(u64::from(self.chunking.candidates)) as u32;
         if u64::from(capacity) < members as u64 {
             return Err(device_error(format!(
@@ -665,12 +742,14 @@ impl Backend for WgpuBackend {
         let series_buffer = self.storage_init("series", bytemuck::cast_slice(&book_layout.series));
         let weights = self.storage_init("weights", bytemuck::cast_slice(&book_layout.weights));
         let holdings = self.storage_init("holdings", bytemuck::cast_slice(&book_layout.holdings));
-        let thresholds = self.storage("thresholds", 4 * members as u64);
-        let candidates = self.storage(
-            "candidates",
-            CANDIDATES_AT + u64::from(capacity) * candidate_bytes,
-        );
-        let readback = self.readback("readback", u64::from(capacity) * candidate_bytes);
+        let list_bytes = CANDIDATES_AT + u64::from(capacity) * CANDIDATE_BYTES;
+        let slot_buffers = [0, 1].map(|_| {
+            (
+                self.storage("thresholds", 4 * members as u64),
+                self.storage("candidates", list_bytes),
+                self.readback("readback", list_bytes),
+            )
+        });
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(device_error(format!(
                 "allocating the work buffers for chunks of {stride} scenarios: {e}"
@@ -700,18 +779,23 @@ impl Backend for WgpuBackend {
                 ],
             )
         });
-        let loss_group = self.bind(
-            &self.pipelines.member_losses,
-            &[
-                (0, &revalue_uniform),
-                (1, &returns),
-                (4, &pnl),
-                (5, &weights),
-                (6, &holdings),
-                (7, &thresholds),
-                (8, &candidates),
-            ],
-        );
+        let slots = slot_buffers.map(|(thresholds, candidates, readback)| Slot {
+            loss_group: self.bind(
+                &self.pipelines.member_losses,
+                &[
+                    (0, &revalue_uniform),
+                    (1, &returns),
+                    (4, &pnl),
+                    (5, &weights),
+                    (6, &holdings),
+                    (7, &thresholds),
+                    (8, &candidates),
+                ],
+            ),
+            thresholds,
+            candidates,
+            readback,
+        });
         self.check()?;
         Ok(WgpuPlan {
             members,
@@ -737,12 +821,9 @@ impl Backend for WgpuBackend {
             revalue_uniform,
             returns,
             vol_factors,
-            thresholds,
-            candidates,
-            readback,
             draw_group,
             option_group,
-            loss_group,
+            slots,
             candidate_rate: Mutex::new(0.0),
         })
     }
@@ -772,7 +853,7 @@ impl Backend for WgpuBackend {
             encoder.copy_buffer_to_buffer(&plan.returns, 0, &out, 0, bytes);
             encoder.copy_buffer_to_buffer(&plan.vol_factors, 0, &out, bytes, bytes);
             self.queue.submit([encoder.finish()]);
-            let data: Vec<f32> = bytemuck::pod_collect_to_vec(&self.read(&out, 2 * bytes)?);
+            let data: Vec<f32> = bytemuck::pod_collect_to_vec(&self.read(&out, 2 * bytes, None)?);
             let (returns, vols) = data.split_at(data.len() / 2);
             let stride = plan.stride as usize;
             for s in 0..count as usize {
@@ -809,8 +890,10 @@ impl Backend for WgpuBackend {
                 .write_buffer(&plan.returns, 0, bytemuck::cast_slice(&returns));
             self.queue
                 .write_buffer(&plan.vol_factors, 0, bytemuck::cast_slice(&vols));
+            let every = (count * members) as u32;
+            let chunk = self.submit(plan, 0, Moves::Uploaded, 0..count as u64, &open, every);
             let found = self
-                .candidates(plan, Moves::Uploaded, count as u32, &open)?
+                .collect(plan, &chunk)?
                 .ok_or_else(|| device_error("stress losses overflowed the candidate list"))?;
             for c in found {
                 let m = c.member as usize;
@@ -831,12 +914,34 @@ impl Backend for WgpuBackend {
         range: Range<u64>,
         tails: &mut [MemberTail],
     ) -> Result<(), BackendError> {
-        let mut start = range.start;
-        while start < range.end {
-            let end = (start + u64::from(self.next_chunk(plan, tails))).min(range.end);
-            self.accumulate_chunk(plan, start..end, tails)?;
-            start = end;
+        // Chunk k + 1 is submitted before chunk k's candidates are pushed: its
+        // thresholds are a chunk stale, which only lets a few more through,
+        // as floors never fall during a pass.
+        let (mut start, mut slot) = (range.start, 0);
+        let mut in_flight: Option<InFlight> = None;
+        loop {
+            let next = (start < range.end).then(|| {
+                let (count, expected) = self.next_chunk(plan, tails);
+                let end = (start + u64::from(count)).min(range.end);
+                let thresholds = Self::thresholds(plan, tails);
+                let chunk = self.submit(
+                    plan,
+                    slot,
+                    Moves::Draw { first: start },
+                    start..end,
+                    &thresholds,
+                    expected,
+                );
+                (start, slot) = (end, 1 - slot);
+                chunk
+            });
+            if let Some(previous) = in_flight.take() {
+                self.finish(plan, previous, tails)?;
+            }
+            match next {
+                Some(chunk) => in_flight = Some(chunk),
+                None => return Ok(()),
+            }
         }
-        Ok(())
     }
 }
