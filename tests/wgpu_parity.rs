@@ -101,9 +101,10 @@ fn device_philox_words_are_bit_identical_to_the_cpu_stream() {
         (0, Stream::VolShock),
     ] {
         let blocks = 5;
-        let (words, normals) = gpu
-            .scenario_words(seed, first..first + 600, step, stream, blocks)
+        let sample = gpu
+            .rng_sample(seed, first..first + 600, step, stream, blocks)
             .unwrap();
+        let (words, normals) = (&sample.words, &sample.normals);
         let mut worst = 0.0_f64;
         for s in 0..600_u64 {
             let mut z = vec![0.0; 4 * blocks as usize];

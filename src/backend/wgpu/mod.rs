@@ -373,14 +373,14 @@ impl WgpuBackend {
 
     /// The Philox words of blocks `0..blocks` of `stream` at (n, step) for
     /// every n in `scenarios`, and the normals the device makes of them.
-    pub fn scenario_words(
+    pub fn rng_sample(
         &self,
         seed: u64,
         scenarios: Range<u64>,
         step: u32,
         stream: Stream,
         blocks: u32,
-    ) -> Result<(Vec<[u32; 4]>, Vec<[f32; 4]>), BackendError> {
+    ) -> Result<RngSample, BackendError> {
         #[repr(C)]
         #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
         struct WordsParams {
@@ -421,12 +421,19 @@ impl WgpuBackend {
         encoder.copy_buffer_to_buffer(&normals, 0, &out, bytes, bytes);
         self.queue.submit([encoder.finish()]);
         let data = self.read(&out, 2 * bytes, None)?;
-        let (w, n) = data.split_at(bytes as usize);
-        Ok((
-            bytemuck::pod_collect_to_vec(w),
-            bytemuck::pod_collect_to_vec(n),
-        ))
+        let (words, normals) = data.split_at(bytes as usize);
+        Ok(RngSample {
+            words: bytemuck::pod_collect_to_vec(words),
+            normals: bytemuck::pod_collect_to_vec(normals),
+        })
     }
+}
+
+/// Device random numbers, per scenario and block: (s * blocks + b).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RngSample {
+    pub words: Vec<[u32; 4]>,
+    pub normals: Vec<[f32; 4]>,
 }
 
 /// A compiled book and model resident on the device, with the work buffers
