@@ -6,9 +6,9 @@
 // `member_losses` forms the varying part of each member's loss,
 //     sum_a weights[a, m] returns[a, s] + sum_{j held by m} w_mj pnl[j, s],
 // as a 64 x 64 tiled product, and keeps only what can reach the member's tail:
-// losses not below `thresholds[m]` (NaN included) are appended to `candidates`.
-// The host adds each member's constant in f64 and pushes the candidates into
-// its tails, so the scenario x member matrix never leaves the device.
+// losses not below `thresholds[m]` (NaN included) go to the member's region of
+// tail candidates (tail.wgsl). The scenario x member matrix never leaves the
+// device.
 
 struct RevalueParams {
     count: u32,
@@ -17,7 +17,8 @@ struct RevalueParams {
     members: u32,
     series: u32,
     holdings: u32,
-    capacity: u32,
+    // Candidates each member's region holds.
+    per_member: u32,
     _pad: u32,
 }
 
@@ -35,19 +36,6 @@ struct Series {
     value0: f32,
 }
 
-struct Candidate {
-    member: u32,
-    scenario: u32,
-    loss: f32,
-}
-
-struct Candidates {
-    // Candidates found, which may exceed `params.capacity`: the host then
-    // runs the chunk again in smaller pieces.
-    count: atomic<u32>,
-    items: array<Candidate>,
-}
-
 @group(0) @binding(0) var<uniform> params: RevalueParams;
 @group(0) @binding(1) var<storage, read> returns: array<f32>;
 @group(0) @binding(2) var<storage, read> vol_factors: array<f32>;
@@ -58,7 +46,6 @@ struct Candidates {
 // offsets[members + 1], then series[holdings], then f32 weight bits[holdings].
 @group(0) @binding(6) var<storage, read> holdings: array<u32>;
 @group(0) @binding(7) var<storage, read> thresholds: array<f32>;
-@group(0) @binding(8) var<storage, read_write> candidates: Candidates;
 
 // `OptionSeries::pnl`.
 fn series_pnl(j: u32, s: u32) -> f32 {
@@ -91,8 +78,9 @@ const DEPTH: u32 = 16u;
 
 var<workgroup> tile_returns: array<f32, 1024>;
 var<workgroup> tile_weights: array<f32, 1024>;
-var<workgroup> found: atomic<u32>;
-var<workgroup> base: u32;
+// Per member of the tile: candidates found, then the first free slot of its region.
+var<workgroup> found: array<atomic<u32>, 64>;
+var<workgroup> base: array<u32, 64>;
 
 // Scenarios TILE * workgroup.x.., members TILE * workgroup.y..; each
 // invocation owns 4 scenarios (local x) by 4 members (local y).
@@ -160,26 +148,32 @@ fn member_losses(
         }
     }
 
-    // One global atomic per workgroup: invocations reserve slots locally first.
-    if flat == 0u {
-        atomicStore(&found, 0u);
+    // One global atomic per member and workgroup: invocations reserve slots
+    // in the tile first.
+    if flat < TILE {
+        atomicStore(&found[flat], 0u);
     }
     workgroupBarrier();
-    let offset = atomicAdd(&found, countOneBits(keep));
-    workgroupBarrier();
-    if flat == 0u {
-        base = atomicAdd(&candidates.count, atomicLoad(&found));
+    var offset: array<u32, 4>;
+    for (var j = 0u; j < 4u; j++) {
+        offset[j] = atomicAdd(&found[local.y * 4u + j], countOneBits((keep >> (4u * j)) & 15u));
     }
     workgroupBarrier();
-    var slot = base + offset;
-    for (var b = 0u; b < 16u; b++) {
-        if (keep & (1u << b)) != 0u {
-            if slot < params.capacity {
-                let j = b / 4u;
-                let i = b % 4u;
-                candidates.items[slot] = Candidate(m0 + local.y * 4u + j, s0 + local.x * 4u + i, loss[j][i]);
+    if flat < TILE && m0 + flat < params.members {
+        base[flat] = atomicAdd(&member_counts[m0 + flat], atomicLoad(&found[flat]));
+    }
+    workgroupBarrier();
+    for (var j = 0u; j < 4u; j++) {
+        let m = m0 + local.y * 4u + j;
+        var slot = base[local.y * 4u + j] + offset[j];
+        for (var i = 0u; i < 4u; i++) {
+            if (keep & (1u << (4u * j + i))) != 0u {
+                if slot < params.per_member {
+                    regions[m * params.per_member + slot] =
+                        vec2<u32>(s0 + local.x * 4u + i, bitcast<u32>(loss[j][i]));
+                }
+                slot++;
             }
-            slot++;
         }
     }
 }

@@ -22,6 +22,7 @@ const NORMAL: &str = include_str!("../../kernels/normal.wgsl");
 const SCENARIO: &str = include_str!("../../kernels/scenario.wgsl");
 const BLACK76: &str = include_str!("../../kernels/black76.wgsl");
 const REVALUE: &str = include_str!("../../kernels/revalue.wgsl");
+const TAIL: &str = include_str!("../../kernels/tail.wgsl");
 const RNG_CHECK: &str = include_str!("../../kernels/rng_check.wgsl");
 
 /// Monte Carlo scenarios: `ScenarioModel::draw`.
@@ -31,11 +32,16 @@ pub const WGSL_SCENARIO: WgslKernel = WgslKernel {
     entry_points: &["draw_scenarios"],
 };
 
-/// Option-series P&Ls and member losses with their tail candidates.
+/// Option-series P&Ls, member losses and their tail candidates by member.
 pub const WGSL_REVALUE: WgslKernel = WgslKernel {
     name: "revalue",
-    parts: &[PHILOX, NORMAL, BLACK76, REVALUE],
-    entry_points: &["option_pnl", "member_losses"],
+    parts: &[PHILOX, NORMAL, BLACK76, REVALUE, TAIL],
+    entry_points: &[
+        "option_pnl",
+        "member_losses",
+        "scan_counts",
+        "gather_candidates",
+    ],
 };
 
 /// Raw Philox words and normals, for holding the device RNG against the CPU's.

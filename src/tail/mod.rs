@@ -232,9 +232,13 @@ impl MemberTail {
     /// Pushes `scenarios` scenarios of which only `candidates` (scenario, loss)
     /// may hold a loss at or above [`Self::floor`] or out of range: a backend
     /// that filtered the others out where it computed them.
-    pub fn push_candidates(&mut self, scenarios: u64, candidates: &[(u64, f64)]) {
+    pub fn push_candidates(
+        &mut self,
+        scenarios: u64,
+        candidates: impl IntoIterator<Item = (u64, f64)>,
+    ) {
         self.seen += scenarios;
-        for &(scenario, loss) in candidates {
+        for (scenario, loss) in candidates {
             self.admit(loss, scenario);
         }
     }
@@ -525,7 +529,7 @@ mod tests {
                 .zip(chunk.iter().copied())
                 .filter(|&(_, x)| x >= floor)
                 .collect();
-            filtered.push_candidates(chunk.len() as u64, &candidates);
+            filtered.push_candidates(chunk.len() as u64, candidates);
         }
         // The top-150 floor rose to the 150th best loss or near it.
         assert!(filtered.floor() > 600.0, "{}", filtered.floor());

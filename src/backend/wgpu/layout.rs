@@ -39,7 +39,7 @@ pub struct RevalueParams {
     pub members: u32,
     pub series: u32,
     pub holdings: u32,
-    pub capacity: u32,
+    pub per_member: u32,
     pub pad: u32,
 }
 
@@ -55,16 +55,6 @@ pub struct Series {
     pub vol: f32,
     pub discount1: f32,
     pub value0: f32,
-}
-
-/// `Candidate` of kernels/revalue.wgsl: a member's loss (less its constant) in
-/// a chunk's scenario.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Pod, Zeroable)]
-pub struct Candidate {
-    pub member: u32,
-    pub scenario: u32,
-    pub loss: f32,
 }
 
 /// The scenario model's per-run words and everything of `ScenarioParams` but

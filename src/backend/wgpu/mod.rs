@@ -3,16 +3,20 @@
 //!
 //! Scenarios are processed in chunks of up to `stride` scenarios, sized from
 //! the adapter's own limits (the device is requested with them, not with the
-//! WebGPU defaults). A chunk is three dispatches over buffers allocated once
-//! per run: `draw_scenarios` (asset-major returns and vol factors),
-//! `option_pnl` (series-major P&Ls) and `member_losses`, which compares every
-//! loss with its member's tail floor and appends only those that can enter a
-//! tail to a candidate list. The host reads back that list (a count, then the
-//! candidates), adds each member's constant in f64 and pushes them into the
-//! member tails, so the order-independent tails give the same result however
-//! the device orders its atomics. When a chunk finds more candidates than the
-//! list holds (early in a run, before the tails have floors) it is drawn again
-//! in halves: scenario n is a pure function of (seed, n).
+//! WebGPU defaults). A chunk is one submission of five dispatches over buffers
+//! allocated once per run: `draw_scenarios` (asset-major returns and vol
+//! factors), `option_pnl` (series-major P&Ls), `member_losses`, which compares
+//! every loss with its member's tail floor and appends only those that can
+//! enter the tail to the member's region, then `scan_counts` and
+//! `gather_candidates`, which pack the regions into one list ordered by member.
+//! The host reads back the offsets and the list (a prefix of the expected size
+//! with the offsets, the rest only if more came), adds each member's constant
+//! in f64 and pushes each member's candidates into its tail in parallel; the
+//! order-independent tails give the same result however the device orders its
+//! atomics. Two slots of candidate buffers let the device run chunk k + 1
+//! while the host pushes chunk k. When a member finds more candidates than its
+//! region holds (early in a run, before the tails have floors) the chunk is
+//! drawn again in halves: scenario n is a pure function of (seed, n).
 //!
 //! Device arithmetic is f32: the RNG words are bit for bit the CPU's, the
 //! normals, returns and losses agree with the CPU backend to f32 rounding
@@ -27,7 +31,7 @@ use ::wgpu as gpu;
 use gpu::util::DeviceExt;
 use rayon::prelude::*;
 
-pub use layout::{jump_thresholds, BookLayout, Candidate, ModelLayout};
+pub use layout::{jump_thresholds, BookLayout, ModelLayout};
 
 use super::kernels::{WgslKernel, WGSL_REVALUE, WGSL_RNG_CHECK, WGSL_SCENARIO};
 use super::{Backend, BackendError, LossBlock};
@@ -42,8 +46,6 @@ const NAME: &str = "wgpu";
 const WORKGROUP: u32 = 64;
 /// Scenarios and members per workgroup tile of `member_losses`.
 const TILE: u32 = 64;
-/// Bytes of the candidate list's header (its count).
-const CANDIDATES_AT: u64 = 4;
 
 /// Upper bounds on the work buffers; the adapter's limits may lower them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,6 +140,8 @@ struct Pipelines {
     draw: gpu::ComputePipeline,
     option_pnl: gpu::ComputePipeline,
     member_losses: gpu::ComputePipeline,
+    scan_counts: gpu::ComputePipeline,
+    gather_candidates: gpu::ComputePipeline,
     words: gpu::ComputePipeline,
 }
 
@@ -232,6 +236,8 @@ impl WgpuBackend {
             draw: pipeline(&WGSL_SCENARIO, "draw_scenarios"),
             option_pnl: pipeline(&WGSL_REVALUE, "option_pnl"),
             member_losses: pipeline(&WGSL_REVALUE, "member_losses"),
+            scan_counts: pipeline(&WGSL_REVALUE, "scan_counts"),
+            gather_candidates: pipeline(&WGSL_REVALUE, "gather_candidates"),
             words: pipeline(&WGSL_RNG_CHECK, "scenario_words"),
         };
         if let Some(e) = pollster::block_on(scope.pop()) {
@@ -444,8 +450,10 @@ pub struct WgpuPlan {
     series: usize,
     /// Scenarios per chunk: the row stride of the asset- and series-major arrays.
     stride: u32,
-    /// Candidates a chunk may return.
+    /// Candidates a chunk may return: the packed list's length.
     capacity: u32,
+    /// Candidates each member's region holds.
+    per_member: u32,
     constant: Vec<f64>,
     scenario_params: ScenarioParams,
     revalue_params: RevalueParams,
@@ -456,8 +464,15 @@ pub struct WgpuPlan {
     draw_group: gpu::BindGroup,
     option_group: Option<gpu::BindGroup>,
     slots: [Slot; 2],
-    /// Candidates per scenario the last chunk returned: sizes the next.
-    candidate_rate: Mutex<f64>,
+    /// Candidates per scenario the last chunk returned, for the busiest member
+    /// and in all: sizes the next chunk.
+    candidate_rate: Mutex<Rates>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Rates {
+    widest: f64,
+    total: f64,
 }
 
 /// What one chunk in flight owns. Two slots let the device revalue a chunk
@@ -465,9 +480,20 @@ pub struct WgpuPlan {
 /// shared, as the queue runs chunks in order.
 struct Slot {
     thresholds: gpu::Buffer,
-    candidates: gpu::Buffer,
+    member_counts: gpu::Buffer,
     readback: gpu::Buffer,
     loss_group: gpu::BindGroup,
+    scan_group: gpu::BindGroup,
+    gather_group: gpu::BindGroup,
+    offsets: gpu::Buffer,
+    list: gpu::Buffer,
+}
+
+/// A chunk's candidates by member: member m's (scenario in the chunk, loss
+/// less its constant as f32 bits) are `items[offsets[m]..offsets[m + 1]]`.
+struct Candidates {
+    offsets: Vec<u32>,
+    items: Vec<[u32; 2]>,
 }
 
 /// Where a chunk's market moves come from.
@@ -489,7 +515,8 @@ struct InFlight {
     submission: gpu::SubmissionIndex,
 }
 
-const CANDIDATE_BYTES: u64 = std::mem::size_of::<Candidate>() as u64;
+/// Bytes of one packed candidate: scenario, loss bits.
+const CANDIDATE_BYTES: u64 = 8;
 
 impl WgpuBackend {
     /// Submits a chunk: draw (if asked), option P&Ls, losses against
@@ -520,7 +547,7 @@ impl WgpuBackend {
         self.queue
             .write_buffer(&buffers.thresholds, 0, bytemuck::cast_slice(thresholds));
         let mut encoder = self.device.create_command_encoder(&Default::default());
-        encoder.clear_buffer(&buffers.candidates, 0, Some(CANDIDATES_AT));
+        encoder.clear_buffer(&buffers.member_counts, 0, None);
         {
             let mut pass = encoder.begin_compute_pass(&Default::default());
             if let Moves::Draw { .. } = moves {
@@ -540,15 +567,29 @@ impl WgpuBackend {
                 (plan.members as u32).div_ceil(TILE),
                 1,
             );
+            pass.set_pipeline(&self.pipelines.scan_counts);
+            pass.set_bind_group(0, &buffers.scan_group, &[]);
+            pass.dispatch_workgroups(1, 1, 1);
+            pass.set_pipeline(&self.pipelines.gather_candidates);
+            pass.set_bind_group(0, &buffers.gather_group, &[]);
+            pass.dispatch_workgroups(
+                self.groups(plan.members as u64 * u64::from(WORKGROUP)),
+                1,
+                1,
+            );
         }
         let copied = copied.min(plan.capacity);
-        encoder.copy_buffer_to_buffer(
-            &buffers.candidates,
-            0,
-            &buffers.readback,
-            0,
-            CANDIDATES_AT + u64::from(copied) * CANDIDATE_BYTES,
-        );
+        let at = plan.list_at();
+        encoder.copy_buffer_to_buffer(&buffers.offsets, 0, &buffers.readback, 0, at);
+        if copied > 0 {
+            encoder.copy_buffer_to_buffer(
+                &buffers.list,
+                0,
+                &buffers.readback,
+                at,
+                u64::from(copied) * CANDIDATE_BYTES,
+            );
+        }
         let submission = self.queue.submit([encoder.finish()]);
         InFlight {
             range,
@@ -558,26 +599,28 @@ impl WgpuBackend {
         }
     }
 
-    /// Waits for a chunk and returns its candidates, or `None` when they
-    /// overflowed the list.
+    /// Waits for a chunk and returns its candidates, or `None` when some
+    /// member's overflowed its region.
     fn collect(
         &self,
         plan: &WgpuPlan,
         chunk: &InFlight,
-    ) -> Result<Option<Vec<Candidate>>, BackendError> {
+    ) -> Result<Option<Candidates>, BackendError> {
         let buffers = &plan.slots[chunk.slot];
-        let copied_bytes = CANDIDATES_AT + u64::from(chunk.copied) * CANDIDATE_BYTES;
+        let at = plan.list_at();
+        let copied_bytes = at + u64::from(chunk.copied) * CANDIDATE_BYTES;
         let mut data = self.read(&buffers.readback, copied_bytes, Some(&chunk.submission))?;
-        let found = u32::from_le_bytes([data[0], data[1], data[2], data[3]]);
-        if found > plan.capacity {
+        let offsets: Vec<u32> = bytemuck::pod_collect_to_vec(&data[..4 * (plan.members + 2)]);
+        let (total, widest) = (offsets[plan.members], offsets[plan.members + 1]);
+        if widest > plan.per_member {
             return Ok(None);
         }
-        let bytes = CANDIDATES_AT + u64::from(found) * CANDIDATE_BYTES;
-        if found > chunk.copied {
+        let bytes = at + u64::from(total) * CANDIDATE_BYTES;
+        if total > chunk.copied {
             let mut encoder = self.device.create_command_encoder(&Default::default());
             encoder.copy_buffer_to_buffer(
-                &buffers.candidates,
-                copied_bytes,
+                &buffers.list,
+                copied_bytes - at,
                 &buffers.readback,
                 copied_bytes,
                 bytes - copied_bytes,
@@ -585,9 +628,10 @@ impl WgpuBackend {
             let submission = self.queue.submit([encoder.finish()]);
             data = self.read(&buffers.readback, bytes, Some(&submission))?;
         }
-        Ok(Some(bytemuck::pod_collect_to_vec(
-            &data[CANDIDATES_AT as usize..bytes as usize],
-        )))
+        Ok(Some(Candidates {
+            items: bytemuck::pod_collect_to_vec(&data[at as usize..bytes as usize]),
+            offsets,
+        }))
     }
 
     /// The device thresholds of `tails`: a loss below its member's can enter
@@ -610,9 +654,17 @@ impl WgpuBackend {
     ) -> Result<(), BackendError> {
         match self.collect(plan, &chunk)? {
             Some(found) => {
-                let count = chunk.range.end - chunk.range.start;
+                let count = (chunk.range.end - chunk.range.start).max(1) as f64;
+                let widest = found.offsets[..=plan.members]
+                    .windows(2)
+                    .map(|w| w[1] - w[0])
+                    .max()
+                    .unwrap_or(0);
                 if let Ok(mut rate) = plan.candidate_rate.lock() {
-                    *rate = found.len() as f64 / count.max(1) as f64;
+                    *rate = Rates {
+                        widest: f64::from(widest) / count,
+                        total: found.items.len() as f64 / count,
+                    };
                 }
                 push_candidates(plan, &found, chunk.range, tails);
                 Ok(())
@@ -641,20 +693,20 @@ impl WgpuBackend {
         }
     }
 
-    /// Scenarios the next chunk can take without overflowing its candidate
-    /// list, and the candidates to expect: every member without a floor yet
-    /// gives one per scenario, the others give them at the rate the last
+    /// Scenarios the next chunk can take without overflowing a member's
+    /// region, and the candidates to expect: a member without a floor yet
+    /// gives one per scenario, the others give them at the rates the last
     /// chunk saw (with a margin).
     fn next_chunk(&self, plan: &WgpuPlan, tails: &[MemberTail]) -> (u32, u32) {
         let open = tails
             .iter()
             .filter(|t| t.floor() == f64::NEG_INFINITY)
             .count() as f64;
-        let seen = plan.candidate_rate.lock().map_or(0.0, |r| *r);
-        let rate = open.max(1.25 * seen).max(1e-9);
-        let fits = (f64::from(plan.capacity) / rate).floor();
+        let seen = plan.candidate_rate.lock().map_or(Rates::default(), |r| *r);
+        let widest = if open > 0.0 { 1.0 } else { 1.25 * seen.widest };
+        let fits = (f64::from(plan.per_member) / widest.max(1e-9)).floor();
         let count = (fits.min(f64::from(plan.stride)) as u32).max(TILE.min(plan.stride));
-        let expected = (rate * f64::from(count)).ceil() as u32 + 1024;
+        let expected = (f64::from(count) * (open + 1.25 * seen.total)).ceil() as u32 + 1024;
         (count, expected)
     }
 }
@@ -663,31 +715,31 @@ impl WgpuBackend {
 /// `range` lay below its member's floor.
 fn push_candidates(
     plan: &WgpuPlan,
-    found: &[Candidate],
+    found: &Candidates,
     range: Range<u64>,
     tails: &mut [MemberTail],
 ) {
-    let mut offsets = vec![0usize; plan.members + 1];
-    for c in found {
-        offsets[c.member as usize + 1] += 1;
-    }
-    for m in 0..plan.members {
-        offsets[m + 1] += offsets[m];
-    }
-    let mut next = offsets.clone();
-    let mut sorted = vec![(0_u64, 0.0_f64); found.len()];
-    for c in found {
-        let m = c.member as usize;
-        sorted[next[m]] = (
-            range.start + u64::from(c.scenario),
-            f64::from(c.loss) + plan.constant[m],
-        );
-        next[m] += 1;
-    }
     let scenarios = range.end - range.start;
     tails.par_iter_mut().enumerate().for_each(|(m, tail)| {
-        tail.push_candidates(scenarios, &sorted[offsets[m]..offsets[m + 1]]);
+        let mine = &found.items[found.offsets[m] as usize..found.offsets[m + 1] as usize];
+        let constant = plan.constant[m];
+        tail.push_candidates(
+            scenarios,
+            mine.iter().map(|&[scenario, loss]| {
+                (
+                    range.start + u64::from(scenario),
+                    f64::from(f32::from_bits(loss)) + constant,
+                )
+            }),
+        );
     });
+}
+
+impl WgpuPlan {
+    /// Where the packed list starts in a readback: after the offsets.
+    fn list_at(&self) -> u64 {
+        (4 * (self.members as u64 + 2)).next_multiple_of(8)
+    }
 }
 
 impl Backend for WgpuBackend {
@@ -717,14 +769,15 @@ impl Backend for WgpuBackend {
             .min(u64::from(self.chunking.scenarios))
             .min(u64::from(limits.max_compute_workgroups_per_dimension) * u64::from(TILE))
             .max(1) as u32;
-        let capacity = ((binding - CANDIDATES_AT) / CANDIDATE_BYTES)
-            .min(u64::from(self.chunking.candidates)) as u32;
-        if u64::from(capacity) < members as u64 {
+        let capacity = (binding / CANDIDATE_BYTES).min(u64::from(self.chunking.candidates));
+        let per_member = (capacity / members.max(1) as u64) as u32;
+        if per_member == 0 {
             return Err(device_error(format!(
                 "the candidate list holds {capacity} losses, fewer than the {members} members \
                  of one scenario"
             )));
         }
+        let capacity = per_member * members.max(1) as u32;
         let weights_bytes = (book.weights.len() * 4) as u64;
         if weights_bytes > limits.max_storage_buffer_binding_size {
             return Err(device_error(format!(
@@ -749,12 +802,16 @@ impl Backend for WgpuBackend {
         let series_buffer = self.storage_init("series", bytemuck::cast_slice(&book_layout.series));
         let weights = self.storage_init("weights", bytemuck::cast_slice(&book_layout.weights));
         let holdings = self.storage_init("holdings", bytemuck::cast_slice(&book_layout.holdings));
-        let list_bytes = CANDIDATES_AT + u64::from(capacity) * CANDIDATE_BYTES;
+        let list_bytes = u64::from(capacity) * CANDIDATE_BYTES;
+        let offsets_bytes = (4 * (members as u64 + 2)).next_multiple_of(8);
         let slot_buffers = [0, 1].map(|_| {
             (
                 self.storage("thresholds", 4 * members as u64),
+                self.storage("member counts", 4 * members as u64),
+                self.storage("candidate regions", list_bytes),
+                self.storage("candidate offsets", offsets_bytes),
                 self.storage("candidates", list_bytes),
-                self.readback("readback", list_bytes),
+                self.readback("readback", offsets_bytes + list_bytes),
             )
         });
         if let Some(e) = pollster::block_on(scope.pop()) {
@@ -786,23 +843,41 @@ impl Backend for WgpuBackend {
                 ],
             )
         });
-        let slots = slot_buffers.map(|(thresholds, candidates, readback)| Slot {
-            loss_group: self.bind(
-                &self.pipelines.member_losses,
-                &[
-                    (0, &revalue_uniform),
-                    (1, &returns),
-                    (4, &pnl),
-                    (5, &weights),
-                    (6, &holdings),
-                    (7, &thresholds),
-                    (8, &candidates),
-                ],
-            ),
-            thresholds,
-            candidates,
-            readback,
-        });
+        let slots = slot_buffers.map(
+            |(thresholds, member_counts, regions, offsets, list, readback)| Slot {
+                loss_group: self.bind(
+                    &self.pipelines.member_losses,
+                    &[
+                        (0, &revalue_uniform),
+                        (1, &returns),
+                        (4, &pnl),
+                        (5, &weights),
+                        (6, &holdings),
+                        (7, &thresholds),
+                        (8, &member_counts),
+                        (9, &regions),
+                    ],
+                ),
+                scan_group: self.bind(
+                    &self.pipelines.scan_counts,
+                    &[(0, &revalue_uniform), (8, &member_counts), (10, &offsets)],
+                ),
+                gather_group: self.bind(
+                    &self.pipelines.gather_candidates,
+                    &[
+                        (0, &revalue_uniform),
+                        (9, &regions),
+                        (10, &offsets),
+                        (11, &list),
+                    ],
+                ),
+                thresholds,
+                member_counts,
+                offsets,
+                list,
+                readback,
+            },
+        );
         self.check()?;
         Ok(WgpuPlan {
             members,
@@ -810,6 +885,7 @@ impl Backend for WgpuBackend {
             series,
             stride,
             capacity,
+            per_member,
             constant: book.constant.clone(),
             scenario_params: ScenarioParams {
                 stride,
@@ -821,7 +897,7 @@ impl Backend for WgpuBackend {
                 members: members as u32,
                 series: series as u32,
                 holdings: book_layout.holding_count,
-                capacity,
+                per_member,
                 ..RevalueParams::default()
             },
             scenario_uniform,
@@ -831,7 +907,7 @@ impl Backend for WgpuBackend {
             draw_group,
             option_group,
             slots,
-            candidate_rate: Mutex::new(0.0),
+            candidate_rate: Mutex::new(Rates::default()),
         })
     }
 
@@ -878,10 +954,8 @@ impl Backend for WgpuBackend {
     fn revalue(&self, plan: &WgpuPlan, block: &ScenarioBlock) -> Result<LossBlock, BackendError> {
         let (members, a, n) = (plan.members, plan.assets, block.len());
         let mut losses = vec![0.0; members * n];
-        // Every loss comes back: a chunk must fit the candidate list whole.
-        let chunk = (plan.capacity as usize / members.max(1))
-            .min(plan.stride as usize)
-            .max(1);
+        // Every loss comes back: a chunk must fit each member's region whole.
+        let chunk = (plan.per_member as usize).min(plan.stride as usize).max(1);
         let open = vec![f32::NEG_INFINITY; members];
         let stride = plan.stride as usize;
         for start in (0..n).step_by(chunk) {
@@ -902,9 +976,12 @@ impl Backend for WgpuBackend {
             let found = self
                 .collect(plan, &chunk)?
                 .ok_or_else(|| device_error("stress losses overflowed the candidate list"))?;
-            for c in found {
-                let m = c.member as usize;
-                losses[m * n + start + c.scenario as usize] = f64::from(c.loss) + plan.constant[m];
+            for m in 0..members {
+                let mine = &found.items[found.offsets[m] as usize..found.offsets[m + 1] as usize];
+                for &[scenario, loss] in mine {
+                    losses[m * n + start + scenario as usize] =
+                        f64::from(f32::from_bits(loss)) + plan.constant[m];
+                }
             }
         }
         Ok(LossBlock {
