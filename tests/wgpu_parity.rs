@@ -28,6 +28,7 @@ use clearstress::rng::{ScenarioRng, Stream};
 use clearstress::sample::{self, SampleSpec};
 use clearstress::scenario::{stress_block, ScenarioBlock, ScenarioModel};
 use clearstress::snapshot::{Innovations, JumpConfig, Snapshot};
+use clearstress::tail::{var_rank, MemberTail, TailMeasure};
 
 const LOSS_TOLERANCE: f64 = 5e-7;
 
@@ -332,4 +333,48 @@ fn chunk_boundaries_and_a_small_candidate_list_do_not_change_the_margins() {
         whole.default_fund.requirement.amount.to_bits(),
         split.default_fund.requirement.amount.to_bits()
     );
+}
+
+/// Every member's VaR/ES from one exact window over the device's losses.
+fn device_exact_measures(gpu: &WgpuBackend, s: &Snapshot) -> Vec<Vec<TailMeasure>> {
+    let book = CompiledBook::compile(s).unwrap();
+    let plan = gpu.prepare(&book, &model(s, &book)).unwrap();
+    let paths = s.config.scenario.paths;
+    let confidences = engine::confidences(s);
+    let k = confidences
+        .iter()
+        .map(|&a| var_rank(paths, a))
+        .max()
+        .unwrap() as usize;
+    let mut tails: Vec<MemberTail> = (0..book.members).map(|_| MemberTail::exact(k)).collect();
+    let streamer = engine::Streamer {
+        backend: gpu,
+        plan: &plan,
+        block: 1 << 16,
+        limits: RunLimits::default(),
+    };
+    streamer.pass(0..paths, &mut tails, &|_| {}).unwrap();
+    tails
+        .iter()
+        .map(|t| t.measures(paths, &confidences).unwrap())
+        .collect()
+}
+
+#[test]
+fn pilot_windows_and_narrowing_passes_give_the_device_its_exact_tail_statistics() {
+    let Some(gpu) = wgpu() else { return };
+    let mut s = fat_tailed(embedded());
+    s.config.scenario.paths = 200_000;
+    let exact = device_exact_measures(&gpu, &s);
+    for (kib, narrowed) in [(RunLimits::DEFAULT_TAIL_MEMORY_MIB << 10, false), (160, true)] {
+        let limits = RunLimits {
+            tail_memory_bytes: kib << 10,
+        };
+        let r = engine::run(&gpu, &s, limits, &|_| {}).unwrap();
+        assert!(r.tail_pilot > 0, "{kib} KiB: no pilot");
+        assert_eq!(r.tail_passes >= 2, narrowed, "{kib} KiB: {} passes", r.tail_passes);
+        for (m, e) in r.margins.iter().zip(&exact) {
+            assert_eq!(&m.measures, e, "{kib} KiB");
+        }
+    }
 }
