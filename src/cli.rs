@@ -77,6 +77,10 @@ pub struct RunArgs {
     pub scenarios: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
     pub backend: BackendChoice,
+    /// The wgpu adapter to run on, by its number in `clearstress devices`
+    /// (the best one by default).
+    #[arg(long)]
+    pub adapter: Option<usize>,
     /// Scenarios per streamed block.
     #[arg(long)]
     pub block_size: Option<usize>,
@@ -181,13 +185,22 @@ fn run(args: RunArgs, command_line: Vec<String>) -> Result<(), CliError> {
             backend.threads(),
         ))
     };
-    let (result, threads) = match args.backend {
-        BackendChoice::Cpu => cpu(args.threads)?,
-        BackendChoice::Wgpu => (
-            run_on(&WgpuBackend::new()?, &snapshot, limits, &progress)?,
+    let wgpu = |index| -> Result<_, CliError> {
+        Ok((
+            run_on(&WgpuBackend::nth(index)?, &snapshot, limits, &progress)?,
             rayon::current_num_threads(),
-        ),
-        BackendChoice::Auto => match WgpuBackend::gpu() {
+        ))
+    };
+    let (result, threads) = match (args.backend, args.adapter) {
+        (BackendChoice::Cpu, Some(_)) => {
+            return Err(CliError::Usage(
+                "--adapter picks a wgpu adapter: use it with --backend wgpu or auto".into(),
+            ))
+        }
+        (BackendChoice::Cpu, None) => cpu(args.threads)?,
+        (BackendChoice::Wgpu | BackendChoice::Auto, Some(index)) => wgpu(index)?,
+        (BackendChoice::Wgpu, None) => wgpu(0)?,
+        (BackendChoice::Auto, None) => match WgpuBackend::gpu() {
             Some(gpu) => (
                 run_on(&gpu, &snapshot, limits, &progress)?,
                 rayon::current_num_threads(),

@@ -236,6 +236,10 @@ fn without_an_adapter_wgpu_is_refused_clearly_and_auto_runs_on_the_cpu() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!out.exists());
 
+    let o = without_adapters(&["run", "--backend", "cpu", "--adapter", "0"]);
+    assert!(!o.status.success());
+    assert!(text(&o.stderr).contains("--adapter picks a wgpu adapter"));
+
     let listing = text(&without_adapters(&["devices"]).stdout);
     assert!(listing.contains("wgpu: no adapter found"), "{listing}");
     assert!(listing.contains("--backend auto: cpu"), "{listing}");

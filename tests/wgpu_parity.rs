@@ -366,13 +366,21 @@ fn pilot_windows_and_narrowing_passes_give_the_device_its_exact_tail_statistics(
     let mut s = fat_tailed(embedded());
     s.config.scenario.paths = 200_000;
     let exact = device_exact_measures(&gpu, &s);
-    for (kib, narrowed) in [(RunLimits::DEFAULT_TAIL_MEMORY_MIB << 10, false), (160, true)] {
+    for (kib, narrowed) in [
+        (RunLimits::DEFAULT_TAIL_MEMORY_MIB << 10, false),
+        (160, true),
+    ] {
         let limits = RunLimits {
             tail_memory_bytes: kib << 10,
         };
         let r = engine::run(&gpu, &s, limits, &|_| {}).unwrap();
         assert!(r.tail_pilot > 0, "{kib} KiB: no pilot");
-        assert_eq!(r.tail_passes >= 2, narrowed, "{kib} KiB: {} passes", r.tail_passes);
+        assert_eq!(
+            r.tail_passes >= 2,
+            narrowed,
+            "{kib} KiB: {} passes",
+            r.tail_passes
+        );
         for (m, e) in r.margins.iter().zip(&exact) {
             assert_eq!(&m.measures, e, "{kib} KiB");
         }

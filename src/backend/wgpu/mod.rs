@@ -166,16 +166,26 @@ impl WgpuBackend {
     /// The best adapter wgpu finds (a CPU implementation such as lavapipe when
     /// there is no GPU).
     pub fn new() -> Result<Self, BackendError> {
-        let adapter =
-            ranked_adapters()
-                .into_iter()
-                .next()
-                .ok_or_else(|| BackendError::Unavailable {
-                    backend: NAME,
-                    reason: "no Vulkan, Metal or DX12 adapter found (on Linux without a GPU, \
-                         `apt-get install mesa-vulkan-drivers` provides lavapipe)"
-                        .into(),
-                })?;
+        Self::nth(0)
+    }
+
+    /// Adapter `index` in the order of [`adapters`] (`clearstress devices`).
+    pub fn nth(index: usize) -> Result<Self, BackendError> {
+        let adapters = ranked_adapters();
+        let found = adapters.len();
+        let adapter = adapters
+            .into_iter()
+            .nth(index)
+            .ok_or_else(|| BackendError::Unavailable {
+                backend: NAME,
+                reason: if found == 0 {
+                    "no Vulkan, Metal or DX12 adapter found (on Linux without a GPU, \
+                     `apt-get install mesa-vulkan-drivers` provides lavapipe)"
+                        .into()
+                } else {
+                    format!("no adapter {index}: {found} found (see `clearstress devices`)")
+                },
+            })?;
         Self::on(adapter)
     }
 
