@@ -1,17 +1,19 @@
 //! Every device kernel, registered in one place. The sources live in
-//! `kernels/` as real WGSL files; WGSL has no `#include`, so a kernel is the
-//! concatenation of the files it needs, in order. Each file mirrors the CPU
-//! code named in its header.
+//! `kernels/` as real WGSL and CUDA C files. A kernel is the concatenation of
+//! the files it needs, in order (WGSL has no `#include`; for CUDA the same
+//! keeps NVRTC free of include paths). Each file mirrors the CPU code named in
+//! its header, and the WGSL and CUDA versions of a stage mirror each other.
 
-/// A WGSL shader module: its parts and the entry points the backend calls.
+/// A shader module or CUDA translation unit: its parts and the entry points the
+/// backend calls.
 #[derive(Debug, Clone, Copy)]
-pub struct WgslKernel {
+pub struct Kernel {
     pub name: &'static str,
     pub parts: &'static [&'static str],
     pub entry_points: &'static [&'static str],
 }
 
-impl WgslKernel {
+impl Kernel {
     pub fn source(&self) -> String {
         self.parts.concat()
     }
@@ -26,14 +28,14 @@ const TAIL: &str = include_str!("../../kernels/tail.wgsl");
 const RNG_CHECK: &str = include_str!("../../kernels/rng_check.wgsl");
 
 /// Monte Carlo scenarios: `ScenarioModel::draw`.
-pub const WGSL_SCENARIO: WgslKernel = WgslKernel {
+pub const WGSL_SCENARIO: Kernel = Kernel {
     name: "scenario",
     parts: &[PHILOX, NORMAL, SCENARIO],
     entry_points: &["draw_scenarios"],
 };
 
 /// Option-series P&Ls, member losses and their tail candidates by member.
-pub const WGSL_REVALUE: WgslKernel = WgslKernel {
+pub const WGSL_REVALUE: Kernel = Kernel {
     name: "revalue",
     parts: &[PHILOX, NORMAL, BLACK76, REVALUE, TAIL],
     entry_points: &[
@@ -45,13 +47,41 @@ pub const WGSL_REVALUE: WgslKernel = WgslKernel {
 };
 
 /// Raw Philox words and normals, for holding the device RNG against the CPU's.
-pub const WGSL_RNG_CHECK: WgslKernel = WgslKernel {
+pub const WGSL_RNG_CHECK: Kernel = Kernel {
     name: "rng_check",
     parts: &[PHILOX, NORMAL, RNG_CHECK],
     entry_points: &["scenario_words"],
 };
 
-pub const WGSL: [WgslKernel; 3] = [WGSL_SCENARIO, WGSL_REVALUE, WGSL_RNG_CHECK];
+pub const WGSL: [Kernel; 3] = [WGSL_SCENARIO, WGSL_REVALUE, WGSL_RNG_CHECK];
+
+const PHILOX_CUH: &str = include_str!("../../kernels/philox.cuh");
+const NORMAL_CUH: &str = include_str!("../../kernels/normal.cuh");
+const BLACK76_CUH: &str = include_str!("../../kernels/black76.cuh");
+const SCENARIO_CU: &str = include_str!("../../kernels/scenario.cu");
+const REVALUE_CU: &str = include_str!("../../kernels/revalue.cu");
+const TAIL_CU: &str = include_str!("../../kernels/tail.cu");
+
+/// Monte Carlo scenarios: `ScenarioModel::draw`.
+pub const CUDA_SCENARIO: Kernel = Kernel {
+    name: "scenario",
+    parts: &[PHILOX_CUH, NORMAL_CUH, SCENARIO_CU],
+    entry_points: &["draw_scenarios"],
+};
+
+/// Option-series P&Ls, member losses and their tail candidates by member.
+pub const CUDA_REVALUE: Kernel = Kernel {
+    name: "revalue",
+    parts: &[PHILOX_CUH, NORMAL_CUH, BLACK76_CUH, REVALUE_CU, TAIL_CU],
+    entry_points: &[
+        "option_pnl",
+        "member_losses",
+        "scan_counts",
+        "gather_candidates",
+    ],
+};
+
+pub const CUDA: [Kernel; 2] = [CUDA_SCENARIO, CUDA_REVALUE];
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,7 @@
 //! ([`cpu::CpuBackend`]) is the reference every other backend is tested against.
 
 pub mod cpu;
+pub mod cuda;
 pub mod kernels;
 pub mod wgpu;
 

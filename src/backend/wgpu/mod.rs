@@ -33,7 +33,7 @@ use rayon::prelude::*;
 
 pub use layout::{jump_thresholds, BookLayout, ModelLayout};
 
-use super::kernels::{WgslKernel, WGSL_REVALUE, WGSL_RNG_CHECK, WGSL_SCENARIO};
+use super::kernels::{Kernel, WGSL_REVALUE, WGSL_RNG_CHECK, WGSL_SCENARIO};
 use super::{Backend, BackendError, LossBlock};
 use crate::book::CompiledBook;
 use crate::rng::Stream;
@@ -228,7 +228,7 @@ impl WgpuBackend {
             }
         }));
         let scope = device.push_error_scope(gpu::ErrorFilter::Validation);
-        let pipeline = |kernel: &WgslKernel, entry: &str| {
+        let pipeline = |kernel: &Kernel, entry: &str| {
             let module = device.create_shader_module(gpu::ShaderModuleDescriptor {
                 label: Some(kernel.name),
                 source: gpu::ShaderSource::Wgsl(kernel.source().into()),
