@@ -20,7 +20,7 @@
 
 mod common;
 
-use clearstress::backend::wgpu::Chunking;
+use clearstress::backend::device::Chunking;
 use clearstress::backend::{Backend, BackendError, CpuBackend, WgpuBackend};
 use clearstress::book::CompiledBook;
 use clearstress::engine::{self, RunLimits, RunResult};

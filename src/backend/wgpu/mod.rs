@@ -1,72 +1,40 @@
 //! The portable GPU backend: the WGSL kernels of `kernels/` through wgpu, on
 //! Vulkan, Metal or DX12.
 //!
-//! Scenarios are processed in chunks of up to `stride` scenarios, sized from
-//! the adapter's own limits (the device is requested with them, not with the
-//! WebGPU defaults). A chunk is one submission of five dispatches over buffers
-//! allocated once per run: `draw_scenarios` (asset-major returns and vol
-//! factors), `option_pnl` (series-major P&Ls), `member_losses`, which compares
-//! every loss with its member's tail floor and appends only those that can
-//! enter the tail to the member's region, then `scan_counts` and
-//! `gather_candidates`, which pack the regions into one list ordered by member.
-//! The host reads back the offsets and the list (a prefix of the expected size
-//! with the offsets, the rest only if more came), adds each member's constant
-//! in f64 and pushes each member's candidates into its tail in parallel; the
-//! order-independent tails give the same result however the device orders its
-//! atomics. Two slots of candidate buffers let the device run chunk k + 1
-//! while the host pushes chunk k. When a member finds more candidates than its
-//! region holds (early in a run, before the tails have floors) the chunk is
-//! drawn again in halves: scenario n is a pure function of (seed, n).
+//! A chunk (see [`super::device`] for the pipeline) is one submission of five
+//! dispatches over buffers allocated once per run, sized from the adapter's own
+//! limits (the device is requested with them, not with the WebGPU defaults):
+//! `draw_scenarios`, `option_pnl`, `member_losses`, `scan_counts` and
+//! `gather_candidates`, then the copy back of the offsets and the expected
+//! prefix of the candidate list.
 //!
 //! Device arithmetic is f32: the RNG words are bit for bit the CPU's, the
 //! normals, returns and losses agree with the CPU backend to f32 rounding
 //! (see tests/wgpu_parity.rs for the stated tolerances).
-
-mod layout;
 
 use std::ops::Range;
 use std::sync::{mpsc, Arc, Mutex};
 
 use ::wgpu as gpu;
 use gpu::util::DeviceExt;
-use rayon::prelude::*;
 
-pub use layout::{jump_thresholds, BookLayout, ModelLayout};
+pub use super::device::Chunking;
 
+use super::device::layout::{BookLayout, ModelLayout, RevalueParams, ScenarioParams};
+use super::device::{
+    self, read_offsets, Candidates, ChunkDevice, ChunkState, Geometry, InFlight, Moves,
+    CANDIDATE_BYTES, TILE,
+};
 use super::kernels::{Kernel, WGSL_REVALUE, WGSL_RNG_CHECK, WGSL_SCENARIO};
 use super::{Backend, BackendError, LossBlock};
 use crate::book::CompiledBook;
 use crate::rng::Stream;
 use crate::scenario::{ScenarioBlock, ScenarioModel};
 use crate::tail::MemberTail;
-use layout::{f32_at_or_below, RevalueParams, ScenarioParams};
 
 const NAME: &str = "wgpu";
 /// Invocations per workgroup of the one-dimensional kernels.
 const WORKGROUP: u32 = 64;
-/// Scenarios and members per workgroup tile of `member_losses`.
-const TILE: u32 = 64;
-
-/// Upper bounds on the work buffers; the adapter's limits may lower them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Chunking {
-    /// Scenarios per chunk.
-    pub scenarios: u32,
-    /// Tail candidates one chunk may return.
-    pub candidates: u32,
-    /// Bytes any one work buffer may take.
-    pub buffer_bytes: u64,
-}
-
-impl Default for Chunking {
-    fn default() -> Self {
-        Self {
-            scenarios: 1 << 18,
-            candidates: 1 << 22,
-            buffer_bytes: 512 << 20,
-        }
-    }
-}
 
 /// An adapter wgpu found, as `clearstress devices` lists it.
 #[derive(Debug, Clone)]
@@ -455,16 +423,9 @@ pub struct RngSample {
 /// A compiled book and model resident on the device, with the work buffers
 /// every chunk reuses.
 pub struct WgpuPlan {
-    members: usize,
     assets: usize,
     series: usize,
-    /// Scenarios per chunk: the row stride of the asset- and series-major arrays.
-    stride: u32,
-    /// Candidates a chunk may return: the packed list's length.
-    capacity: u32,
-    /// Candidates each member's region holds.
-    per_member: u32,
-    constant: Vec<f64>,
+    chunks: ChunkState,
     scenario_params: ScenarioParams,
     revalue_params: RevalueParams,
     scenario_uniform: gpu::Buffer,
@@ -474,20 +435,10 @@ pub struct WgpuPlan {
     draw_group: gpu::BindGroup,
     option_group: Option<gpu::BindGroup>,
     slots: [Slot; 2],
-    /// Candidates per scenario the last chunk returned, for the busiest member
-    /// and in all: sizes the next chunk.
-    candidate_rate: Mutex<Rates>,
 }
 
-#[derive(Debug, Clone, Copy, Default)]
-struct Rates {
-    widest: f64,
-    total: f64,
-}
-
-/// What one chunk in flight owns. Two slots let the device revalue a chunk
-/// while the host pushes the previous chunk's candidates; the draw buffers are
-/// shared, as the queue runs chunks in order.
+/// What one chunk in flight owns; the draw buffers are shared, as the queue
+/// runs chunks in order.
 struct Slot {
     thresholds: gpu::Buffer,
     member_counts: gpu::Buffer,
@@ -499,39 +450,14 @@ struct Slot {
     list: gpu::Buffer,
 }
 
-/// A chunk's candidates by member: member m's (scenario in the chunk, loss
-/// less its constant as f32 bits) are `items[offsets[m]..offsets[m + 1]]`.
-struct Candidates {
-    offsets: Vec<u32>,
-    items: Vec<[u32; 2]>,
-}
+impl ChunkDevice for WgpuBackend {
+    type Plan = WgpuPlan;
+    type Token = gpu::SubmissionIndex;
 
-/// Where a chunk's market moves come from.
-#[derive(Debug, Clone, Copy)]
-enum Moves {
-    /// Drawn on the device: Monte Carlo scenarios from `first` on.
-    Draw { first: u64 },
-    /// Already in the returns and vol-factor buffers (uploaded stress moves).
-    Uploaded,
-}
+    fn chunks<'p>(&self, plan: &'p WgpuPlan) -> &'p ChunkState {
+        &plan.chunks
+    }
 
-/// A chunk submitted to the device.
-struct InFlight {
-    range: Range<u64>,
-    slot: usize,
-    /// Candidates copied back with the count, on the expected rate: a chunk
-    /// that found no more needs no second copy.
-    copied: u32,
-    submission: gpu::SubmissionIndex,
-}
-
-/// Bytes of one packed candidate: scenario, loss bits.
-const CANDIDATE_BYTES: u64 = 8;
-
-impl WgpuBackend {
-    /// Submits a chunk: draw (if asked), option P&Ls, losses against
-    /// `thresholds`, and the copy back of the count and the first `copied`
-    /// candidates.
     fn submit(
         &self,
         plan: &WgpuPlan,
@@ -540,7 +466,7 @@ impl WgpuBackend {
         range: Range<u64>,
         thresholds: &[f32],
         copied: u32,
-    ) -> InFlight {
+    ) -> Result<InFlight<gpu::SubmissionIndex>, BackendError> {
         let count = (range.end - range.start) as u32;
         let mut scenario = plan.scenario_params;
         if let Moves::Draw { first } = moves {
@@ -574,7 +500,7 @@ impl WgpuBackend {
             pass.set_bind_group(0, &buffers.loss_group, &[]);
             pass.dispatch_workgroups(
                 count.div_ceil(TILE),
-                (plan.members as u32).div_ceil(TILE),
+                (plan.chunks.geometry.members as u32).div_ceil(TILE),
                 1,
             );
             pass.set_pipeline(&self.pipelines.scan_counts);
@@ -583,13 +509,13 @@ impl WgpuBackend {
             pass.set_pipeline(&self.pipelines.gather_candidates);
             pass.set_bind_group(0, &buffers.gather_group, &[]);
             pass.dispatch_workgroups(
-                self.groups(plan.members as u64 * u64::from(WORKGROUP)),
+                self.groups(plan.chunks.geometry.members as u64 * u64::from(WORKGROUP)),
                 1,
                 1,
             );
         }
-        let copied = copied.min(plan.capacity);
-        let at = plan.list_at();
+        let copied = copied.min(plan.chunks.geometry.capacity());
+        let at = plan.chunks.geometry.offsets_bytes();
         encoder.copy_buffer_to_buffer(&buffers.offsets, 0, &buffers.readback, 0, at);
         if copied > 0 {
             encoder.copy_buffer_to_buffer(
@@ -600,29 +526,26 @@ impl WgpuBackend {
                 u64::from(copied) * CANDIDATE_BYTES,
             );
         }
-        let submission = self.queue.submit([encoder.finish()]);
-        InFlight {
+        let token = self.queue.submit([encoder.finish()]);
+        Ok(InFlight {
             range,
             slot,
             copied,
-            submission,
-        }
+            token,
+        })
     }
 
-    /// Waits for a chunk and returns its candidates, or `None` when some
-    /// member's overflowed its region.
     fn collect(
         &self,
         plan: &WgpuPlan,
-        chunk: &InFlight,
+        chunk: &InFlight<gpu::SubmissionIndex>,
     ) -> Result<Option<Candidates>, BackendError> {
         let buffers = &plan.slots[chunk.slot];
-        let at = plan.list_at();
+        let at = plan.chunks.geometry.offsets_bytes();
         let copied_bytes = at + u64::from(chunk.copied) * CANDIDATE_BYTES;
-        let mut data = self.read(&buffers.readback, copied_bytes, Some(&chunk.submission))?;
-        let offsets: Vec<u32> = bytemuck::pod_collect_to_vec(&data[..4 * (plan.members + 2)]);
-        let (total, widest) = (offsets[plan.members], offsets[plan.members + 1]);
-        if widest > plan.per_member {
+        let mut data = self.read(&buffers.readback, copied_bytes, Some(&chunk.token))?;
+        let (offsets, total, widest) = read_offsets(&plan.chunks.geometry, &data);
+        if widest > plan.chunks.geometry.per_member {
             return Ok(None);
         }
         let bytes = at + u64::from(total) * CANDIDATE_BYTES;
@@ -644,111 +567,17 @@ impl WgpuBackend {
         }))
     }
 
-    /// The device thresholds of `tails`: a loss below its member's can enter
-    /// no window, once the member's constant is added back.
-    fn thresholds(plan: &WgpuPlan, tails: &[MemberTail]) -> Vec<f32> {
-        tails
-            .iter()
-            .zip(&plan.constant)
-            .map(|(t, c)| f32_at_or_below(t.floor() - c))
-            .collect()
-    }
-
-    /// Pushes a collected chunk into `tails`, or runs it again in halves if its
-    /// candidates overflowed.
-    fn finish(
+    fn upload(
         &self,
         plan: &WgpuPlan,
-        chunk: InFlight,
-        tails: &mut [MemberTail],
+        returns: &[f32],
+        vol_factors: &[f32],
     ) -> Result<(), BackendError> {
-        match self.collect(plan, &chunk)? {
-            Some(found) => {
-                let count = (chunk.range.end - chunk.range.start).max(1) as f64;
-                let widest = found.offsets[..=plan.members]
-                    .windows(2)
-                    .map(|w| w[1] - w[0])
-                    .max()
-                    .unwrap_or(0);
-                if let Ok(mut rate) = plan.candidate_rate.lock() {
-                    *rate = Rates {
-                        widest: f64::from(widest) / count,
-                        total: found.items.len() as f64 / count,
-                    };
-                }
-                push_candidates(plan, &found, chunk.range, tails);
-                Ok(())
-            }
-            None if chunk.range.end - chunk.range.start > 1 => {
-                let middle = chunk.range.start + (chunk.range.end - chunk.range.start) / 2;
-                for half in [chunk.range.start..middle, middle..chunk.range.end] {
-                    let thresholds = Self::thresholds(plan, tails);
-                    let first = half.start;
-                    let again = self.submit(
-                        plan,
-                        chunk.slot,
-                        Moves::Draw { first },
-                        half,
-                        &thresholds,
-                        plan.capacity,
-                    );
-                    self.finish(plan, again, tails)?;
-                }
-                Ok(())
-            }
-            None => Err(device_error(format!(
-                "one scenario gave more tail candidates than the {} the list holds",
-                plan.capacity
-            ))),
-        }
-    }
-
-    /// Scenarios the next chunk can take without overflowing a member's
-    /// region, and the candidates to expect: a member without a floor yet
-    /// gives one per scenario, the others give them at the rates the last
-    /// chunk saw (with a margin).
-    fn next_chunk(&self, plan: &WgpuPlan, tails: &[MemberTail]) -> (u32, u32) {
-        let open = tails
-            .iter()
-            .filter(|t| t.floor() == f64::NEG_INFINITY)
-            .count() as f64;
-        let seen = plan.candidate_rate.lock().map_or(Rates::default(), |r| *r);
-        let widest = if open > 0.0 { 1.0 } else { 1.25 * seen.widest };
-        let fits = (f64::from(plan.per_member) / widest.max(1e-9)).floor();
-        let count = (fits.min(f64::from(plan.stride)) as u32).max(TILE.min(plan.stride));
-        let expected = (f64::from(count) * (open + 1.25 * seen.total)).ceil() as u32 + 1024;
-        (count, expected)
-    }
-}
-
-/// Pushes a chunk's candidates into the member tails; every other loss of
-/// `range` lay below its member's floor.
-fn push_candidates(
-    plan: &WgpuPlan,
-    found: &Candidates,
-    range: Range<u64>,
-    tails: &mut [MemberTail],
-) {
-    let scenarios = range.end - range.start;
-    tails.par_iter_mut().enumerate().for_each(|(m, tail)| {
-        let mine = &found.items[found.offsets[m] as usize..found.offsets[m + 1] as usize];
-        let constant = plan.constant[m];
-        tail.push_candidates(
-            scenarios,
-            mine.iter().map(|&[scenario, loss]| {
-                (
-                    range.start + u64::from(scenario),
-                    f64::from(f32::from_bits(loss)) + constant,
-                )
-            }),
-        );
-    });
-}
-
-impl WgpuPlan {
-    /// Where the packed list starts in a readback: after the offsets.
-    fn list_at(&self) -> u64 {
-        (4 * (self.members as u64 + 2)).next_multiple_of(8)
+        self.queue
+            .write_buffer(&plan.returns, 0, bytemuck::cast_slice(returns));
+        self.queue
+            .write_buffer(&plan.vol_factors, 0, bytemuck::cast_slice(vol_factors));
+        Ok(())
     }
 }
 
@@ -760,7 +589,7 @@ impl Backend for WgpuBackend {
     }
 
     fn block_size(&self, plan: &WgpuPlan, requested: u64) -> u64 {
-        requested.max(u64::from(plan.stride))
+        requested.max(u64::from(plan.chunks.geometry.stride))
     }
 
     fn prepare(
@@ -772,22 +601,16 @@ impl Backend for WgpuBackend {
         let (members, assets, series) = (book.members, book.assets, book.options.len());
         let binding = limits
             .max_storage_buffer_binding_size
-            .min(limits.max_buffer_size)
-            .min(self.chunking.buffer_bytes);
-        let widest = assets.max(series).max(1) as u64;
-        let stride = (binding / (4 * widest))
-            .min(u64::from(self.chunking.scenarios))
-            .min(u64::from(limits.max_compute_workgroups_per_dimension) * u64::from(TILE))
-            .max(1) as u32;
-        let capacity = (binding / CANDIDATE_BYTES).min(u64::from(self.chunking.candidates));
-        let per_member = (capacity / members.max(1) as u64) as u32;
-        if per_member == 0 {
-            return Err(device_error(format!(
-                "the candidate list holds {capacity} losses, fewer than the {members} members \
-                 of one scenario"
-            )));
-        }
-        let capacity = per_member * members.max(1) as u32;
+            .min(limits.max_buffer_size);
+        let geometry = Geometry::new(
+            members,
+            assets.max(series),
+            binding,
+            u64::from(limits.max_compute_workgroups_per_dimension),
+            &self.chunking,
+        )
+        .map_err(device_error)?;
+        let stride = geometry.stride;
         let weights_bytes = (book.weights.len() * 4) as u64;
         if weights_bytes > limits.max_storage_buffer_binding_size {
             return Err(device_error(format!(
@@ -812,8 +635,7 @@ impl Backend for WgpuBackend {
         let series_buffer = self.storage_init("series", bytemuck::cast_slice(&book_layout.series));
         let weights = self.storage_init("weights", bytemuck::cast_slice(&book_layout.weights));
         let holdings = self.storage_init("holdings", bytemuck::cast_slice(&book_layout.holdings));
-        let list_bytes = u64::from(capacity) * CANDIDATE_BYTES;
-        let offsets_bytes = (4 * (members as u64 + 2)).next_multiple_of(8);
+        let (list_bytes, offsets_bytes) = (geometry.list_bytes(), geometry.offsets_bytes());
         let slot_buffers = [0, 1].map(|_| {
             (
                 self.storage("thresholds", 4 * members as u64),
@@ -890,13 +712,9 @@ impl Backend for WgpuBackend {
         );
         self.check()?;
         Ok(WgpuPlan {
-            members,
             assets,
             series,
-            stride,
-            capacity,
-            per_member,
-            constant: book.constant.clone(),
+            chunks: ChunkState::new(geometry, book.constant.clone()),
             scenario_params: ScenarioParams {
                 stride,
                 ..model_layout.params
@@ -907,7 +725,7 @@ impl Backend for WgpuBackend {
                 members: members as u32,
                 series: series as u32,
                 holdings: book_layout.holding_count,
-                per_member,
+                per_member: geometry.per_member,
                 ..RevalueParams::default()
             },
             scenario_uniform,
@@ -917,7 +735,6 @@ impl Backend for WgpuBackend {
             draw_group,
             option_group,
             slots,
-            candidate_rate: Mutex::new(Rates::default()),
         })
     }
 
@@ -925,11 +742,12 @@ impl Backend for WgpuBackend {
         let a = plan.assets;
         let mut block =
             ScenarioBlock::with_capacity(range.start, (range.end - range.start) as usize, a);
-        let row = u64::from(plan.stride) * 4;
+        let stride = plan.chunks.geometry.stride;
+        let row = u64::from(stride) * 4;
         let out = self.readback("scenario readback", 2 * row * a as u64);
         let mut done = 0usize;
-        for first in (range.start..range.end).step_by(plan.stride as usize) {
-            let count = (range.end - first).min(u64::from(plan.stride)) as u32;
+        for first in (range.start..range.end).step_by(stride as usize) {
+            let count = (range.end - first).min(u64::from(stride)) as u32;
             let mut scenario = plan.scenario_params;
             scenario.first = [first as u32, (first >> 32) as u32];
             scenario.count = count;
@@ -948,58 +766,21 @@ impl Backend for WgpuBackend {
             self.queue.submit([encoder.finish()]);
             let data: Vec<f32> = bytemuck::pod_collect_to_vec(&self.read(&out, 2 * bytes, None)?);
             let (returns, vols) = data.split_at(data.len() / 2);
-            let stride = plan.stride as usize;
-            for s in 0..count as usize {
-                for asset in 0..a {
-                    let at = (done + s) * a + asset;
-                    block.returns[at] = f64::from(returns[asset * stride + s]);
-                    block.vol_factors[at] = f64::from(vols[asset * stride + s]);
-                }
-            }
+            device::fill_block(
+                &mut block,
+                done,
+                count as usize,
+                stride as usize,
+                returns,
+                vols,
+            );
             done += count as usize;
         }
         Ok(block)
     }
 
     fn revalue(&self, plan: &WgpuPlan, block: &ScenarioBlock) -> Result<LossBlock, BackendError> {
-        let (members, a, n) = (plan.members, plan.assets, block.len());
-        let mut losses = vec![0.0; members * n];
-        // Every loss comes back: a chunk must fit each member's region whole.
-        let chunk = (plan.per_member as usize).min(plan.stride as usize).max(1);
-        let open = vec![f32::NEG_INFINITY; members];
-        let stride = plan.stride as usize;
-        for start in (0..n).step_by(chunk) {
-            let count = (n - start).min(chunk);
-            let (mut returns, mut vols) = (vec![0.0f32; a * stride], vec![1.0f32; a * stride]);
-            for s in 0..count {
-                for asset in 0..a {
-                    returns[asset * stride + s] = block.returns_of(start + s)[asset] as f32;
-                    vols[asset * stride + s] = block.vol_factors_of(start + s)[asset] as f32;
-                }
-            }
-            self.queue
-                .write_buffer(&plan.returns, 0, bytemuck::cast_slice(&returns));
-            self.queue
-                .write_buffer(&plan.vol_factors, 0, bytemuck::cast_slice(&vols));
-            let every = (count * members) as u32;
-            let chunk = self.submit(plan, 0, Moves::Uploaded, 0..count as u64, &open, every);
-            let found = self
-                .collect(plan, &chunk)?
-                .ok_or_else(|| device_error("stress losses overflowed the candidate list"))?;
-            for m in 0..members {
-                let mine = &found.items[found.offsets[m] as usize..found.offsets[m + 1] as usize];
-                for &[scenario, loss] in mine {
-                    losses[m * n + start + scenario as usize] =
-                        f64::from(f32::from_bits(loss)) + plan.constant[m];
-                }
-            }
-        }
-        Ok(LossBlock {
-            first: block.first,
-            scenarios: n,
-            members,
-            losses,
-        })
+        device::revalue(self, plan, block)
     }
 
     fn accumulate(
@@ -1008,34 +789,6 @@ impl Backend for WgpuBackend {
         range: Range<u64>,
         tails: &mut [MemberTail],
     ) -> Result<(), BackendError> {
-        // Chunk k + 1 is submitted before chunk k's candidates are pushed: its
-        // thresholds are a chunk stale, which only lets a few more through,
-        // as floors never fall during a pass.
-        let (mut start, mut slot) = (range.start, 0);
-        let mut in_flight: Option<InFlight> = None;
-        loop {
-            let next = (start < range.end).then(|| {
-                let (count, expected) = self.next_chunk(plan, tails);
-                let end = (start + u64::from(count)).min(range.end);
-                let thresholds = Self::thresholds(plan, tails);
-                let chunk = self.submit(
-                    plan,
-                    slot,
-                    Moves::Draw { first: start },
-                    start..end,
-                    &thresholds,
-                    expected,
-                );
-                (start, slot) = (end, 1 - slot);
-                chunk
-            });
-            if let Some(previous) = in_flight.take() {
-                self.finish(plan, previous, tails)?;
-            }
-            match next {
-                Some(chunk) => in_flight = Some(chunk),
-                None => return Ok(()),
-            }
-        }
+        device::accumulate(self, plan, range, tails)
     }
 }

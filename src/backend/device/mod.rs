@@ -1,0 +1,409 @@
+//! What the device backends (wgpu, CUDA) share: the kernels' data layouts
+//! ([`layout`]) and the chunk pipeline that streams scenarios through a device
+//! into the member tails.
+//!
+//! A run's scenarios go through the device in chunks of up to
+//! [`Geometry::stride`] scenarios. For each chunk the device draws the moves,
+//! revalues every member and keeps, per member, only the losses at or above the
+//! member's tail floor (its threshold, in f32, less the member's constant); it
+//! packs them by member and the host reads back the offsets and the list, adds
+//! each member's constant in f64 and pushes each member's candidates into its
+//! tail, in parallel. The tails are order-independent, so the result does not
+//! depend on how the device orders its atomics. Two slots of candidate buffers
+//! let the device run chunk k + 1 while the host pushes chunk k (chunk k + 1's
+//! thresholds are a chunk stale, which only lets a few more losses through:
+//! floors never fall during a pass). A chunk in which some member found more
+//! candidates than its region holds (early in a run, before the tails have
+//! floors) is drawn again in halves: scenario n is a pure function of (seed, n).
+
+pub mod layout;
+
+use std::ops::Range;
+use std::sync::Mutex;
+
+use rayon::prelude::*;
+
+use super::{BackendError, LossBlock};
+use crate::scenario::ScenarioBlock;
+use crate::tail::MemberTail;
+use layout::f32_at_or_below;
+
+/// Bytes of one packed candidate: scenario in the chunk, loss bits.
+pub const CANDIDATE_BYTES: u64 = 8;
+/// Scenarios (and members) per tile of the kernels' loss product.
+pub const TILE: u32 = 64;
+
+/// Upper bounds on a device's work buffers; its own limits may lower them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Chunking {
+    /// Scenarios per chunk.
+    pub scenarios: u32,
+    /// Tail candidates one chunk may return, all members together.
+    pub candidates: u32,
+    /// Bytes any one work buffer may take.
+    pub buffer_bytes: u64,
+}
+
+impl Default for Chunking {
+    fn default() -> Self {
+        Self {
+            scenarios: 1 << 18,
+            candidates: 1 << 23,
+            buffer_bytes: 256 << 20,
+        }
+    }
+}
+
+/// How a run is cut into chunks on one device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Geometry {
+    pub members: usize,
+    /// Scenarios per chunk: the row stride of the asset- and series-major arrays.
+    pub stride: u32,
+    /// Candidates each member's region holds per chunk.
+    pub per_member: u32,
+}
+
+impl Geometry {
+    /// The chunks that fit buffers of at most `buffer_bytes` and launches of at
+    /// most `max_tiles` tiles along the scenarios.
+    pub fn new(
+        members: usize,
+        widest_row: usize,
+        buffer_bytes: u64,
+        max_tiles: u64,
+        chunking: &Chunking,
+    ) -> Result<Self, String> {
+        let buffer_bytes = buffer_bytes.min(chunking.buffer_bytes);
+        let stride = (buffer_bytes / (4 * widest_row.max(1) as u64))
+            .min(u64::from(chunking.scenarios))
+            .min(max_tiles * u64::from(TILE))
+            .max(1) as u32;
+        let capacity = (buffer_bytes / CANDIDATE_BYTES).min(u64::from(chunking.candidates));
+        let per_member = (capacity / members.max(1) as u64).min(u64::from(u32::MAX)) as u32;
+        if per_member == 0 {
+            return Err(format!(
+                "the candidate list holds {capacity} losses, fewer than the {members} members \
+                 of one scenario"
+            ));
+        }
+        Ok(Self {
+            members,
+            stride,
+            per_member,
+        })
+    }
+
+    /// Candidates the packed list holds.
+    pub fn capacity(&self) -> u32 {
+        self.per_member * self.members.max(1) as u32
+    }
+
+    /// Bytes of the offsets that head a readback: members + 2 words, padded.
+    pub fn offsets_bytes(&self) -> u64 {
+        (4 * (self.members as u64 + 2)).next_multiple_of(8)
+    }
+
+    /// Bytes of the packed list.
+    pub fn list_bytes(&self) -> u64 {
+        u64::from(self.capacity()) * CANDIDATE_BYTES
+    }
+}
+
+/// Where a chunk's market moves come from.
+#[derive(Debug, Clone, Copy)]
+pub enum Moves {
+    /// Drawn on the device: Monte Carlo scenarios from `first` on.
+    Draw { first: u64 },
+    /// Already in the device's returns and vol-factor buffers ([`ChunkDevice::upload`]).
+    Uploaded,
+}
+
+/// A chunk submitted to a device; `token` is what the device waits on.
+pub struct InFlight<T> {
+    pub range: Range<u64>,
+    pub slot: usize,
+    /// Candidates copied back with the offsets, on the expected rate: a chunk
+    /// that found no more needs no second copy.
+    pub copied: u32,
+    pub token: T,
+}
+
+/// A chunk's candidates by member: member m's (scenario in the chunk, loss less
+/// its constant as f32 bits) are `items[offsets[m]..offsets[m + 1]]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidates {
+    pub offsets: Vec<u32>,
+    pub items: Vec<[u32; 2]>,
+}
+
+/// The head of a readback: the offsets, the candidates in all and the largest
+/// count any member found (which may exceed its region).
+pub fn read_offsets(geometry: &Geometry, bytes: &[u8]) -> (Vec<u32>, u32, u32) {
+    let offsets: Vec<u32> = bytemuck::pod_collect_to_vec(&bytes[..4 * (geometry.members + 2)]);
+    let (total, widest) = (offsets[geometry.members], offsets[geometry.members + 1]);
+    (offsets, total, widest)
+}
+
+/// A device that runs chunks: the backend-specific half of the pipeline.
+pub trait ChunkDevice {
+    type Plan;
+    type Token;
+
+    fn chunks<'p>(&self, plan: &'p Self::Plan) -> &'p ChunkState;
+
+    /// Queues a chunk on `slot`'s buffers: draw (for [`Moves::Draw`]), option
+    /// P&Ls, losses against `thresholds`, packing, and the copy back of the
+    /// offsets and the first `copied` candidates.
+    fn submit(
+        &self,
+        plan: &Self::Plan,
+        slot: usize,
+        moves: Moves,
+        range: Range<u64>,
+        thresholds: &[f32],
+        copied: u32,
+    ) -> Result<InFlight<Self::Token>, BackendError>;
+
+    /// Waits for a chunk and returns its candidates, or `None` when some
+    /// member's overflowed its region.
+    fn collect(
+        &self,
+        plan: &Self::Plan,
+        chunk: &InFlight<Self::Token>,
+    ) -> Result<Option<Candidates>, BackendError>;
+
+    /// Writes moves (asset-major, row stride [`Geometry::stride`]) into the
+    /// device's returns and vol-factor buffers.
+    fn upload(
+        &self,
+        plan: &Self::Plan,
+        returns: &[f32],
+        vol_factors: &[f32],
+    ) -> Result<(), BackendError>;
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Rates {
+    widest: f64,
+    total: f64,
+}
+
+/// A plan's share of the pipeline: its geometry, the members' constants and
+/// the candidate rates that size the next chunk.
+#[derive(Debug)]
+pub struct ChunkState {
+    pub geometry: Geometry,
+    constant: Vec<f64>,
+    rates: Mutex<Rates>,
+}
+
+impl ChunkState {
+    pub fn new(geometry: Geometry, constant: Vec<f64>) -> Self {
+        Self {
+            geometry,
+            constant,
+            rates: Mutex::new(Rates::default()),
+        }
+    }
+
+    /// The device thresholds of `tails`: a loss below its member's can enter
+    /// no window once the member's constant is added back.
+    fn thresholds(&self, tails: &[MemberTail]) -> Vec<f32> {
+        tails
+            .iter()
+            .zip(&self.constant)
+            .map(|(t, c)| f32_at_or_below(t.floor() - c))
+            .collect()
+    }
+
+    /// Scenarios the next chunk can take without overflowing a member's
+    /// region, and the candidates to expect: a member without a floor yet
+    /// gives one per scenario, the others give them at the rates the last
+    /// chunk saw (with a margin).
+    fn next_chunk(&self, tails: &[MemberTail]) -> (u32, u32) {
+        let g = &self.geometry;
+        let open = tails
+            .iter()
+            .filter(|t| t.floor() == f64::NEG_INFINITY)
+            .count() as f64;
+        let seen = self.rates.lock().map_or(Rates::default(), |r| *r);
+        let widest = if open > 0.0 { 1.0 } else { 1.25 * seen.widest };
+        let fits = (f64::from(g.per_member) / widest.max(1e-9)).floor();
+        let count = (fits.min(f64::from(g.stride)) as u32).max(TILE.min(g.stride));
+        let expected = (f64::from(count) * (open + 1.25 * seen.total)).ceil() + 1024.0;
+        (count, expected.min(f64::from(g.capacity())) as u32)
+    }
+
+    fn record(&self, found: &Candidates, scenarios: u64) {
+        let count = scenarios.max(1) as f64;
+        let widest = found.offsets[..=self.geometry.members]
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .max()
+            .unwrap_or(0);
+        if let Ok(mut rates) = self.rates.lock() {
+            *rates = Rates {
+                widest: f64::from(widest) / count,
+                total: found.items.len() as f64 / count,
+            };
+        }
+    }
+
+    /// Pushes a chunk's candidates into the member tails; every other loss of
+    /// `range` lay below its member's floor.
+    fn push(&self, found: &Candidates, range: Range<u64>, tails: &mut [MemberTail]) {
+        let scenarios = range.end - range.start;
+        tails.par_iter_mut().enumerate().for_each(|(m, tail)| {
+            let mine = &found.items[found.offsets[m] as usize..found.offsets[m + 1] as usize];
+            let constant = self.constant[m];
+            tail.push_candidates(
+                scenarios,
+                mine.iter().map(|&[scenario, loss]| {
+                    (
+                        range.start + u64::from(scenario),
+                        f64::from(f32::from_bits(loss)) + constant,
+                    )
+                }),
+            );
+        });
+    }
+}
+
+/// Draws and revalues scenarios `range` on `device` and pushes them into
+/// `tails`, two chunks in flight.
+pub fn accumulate<D: ChunkDevice>(
+    device: &D,
+    plan: &D::Plan,
+    range: Range<u64>,
+    tails: &mut [MemberTail],
+) -> Result<(), BackendError> {
+    let state = device.chunks(plan);
+    let (mut start, mut slot) = (range.start, 0);
+    let mut in_flight: Option<InFlight<D::Token>> = None;
+    loop {
+        let next = if start < range.end {
+            let (count, expected) = state.next_chunk(tails);
+            let end = (start + u64::from(count)).min(range.end);
+            let thresholds = state.thresholds(tails);
+            let moves = Moves::Draw { first: start };
+            let chunk = device.submit(plan, slot, moves, start..end, &thresholds, expected)?;
+            (start, slot) = (end, 1 - slot);
+            Some(chunk)
+        } else {
+            None
+        };
+        if let Some(previous) = in_flight.take() {
+            finish(device, plan, previous, tails)?;
+        }
+        match next {
+            Some(chunk) => in_flight = Some(chunk),
+            None => return Ok(()),
+        }
+    }
+}
+
+/// Pushes a submitted chunk into `tails`, or runs it again in halves if a
+/// member's candidates overflowed.
+fn finish<D: ChunkDevice>(
+    device: &D,
+    plan: &D::Plan,
+    chunk: InFlight<D::Token>,
+    tails: &mut [MemberTail],
+) -> Result<(), BackendError> {
+    let state = device.chunks(plan);
+    let range = chunk.range.clone();
+    match device.collect(plan, &chunk)? {
+        Some(found) => {
+            state.record(&found, range.end - range.start);
+            state.push(&found, range, tails);
+            Ok(())
+        }
+        None if range.end - range.start > 1 => {
+            let middle = range.start + (range.end - range.start) / 2;
+            for half in [range.start..middle, middle..range.end] {
+                let thresholds = state.thresholds(tails);
+                let moves = Moves::Draw { first: half.start };
+                let capacity = state.geometry.capacity();
+                let again = device.submit(plan, chunk.slot, moves, half, &thresholds, capacity)?;
+                finish(device, plan, again, tails)?;
+            }
+            Ok(())
+        }
+        None => Err(BackendError::Device {
+            backend: "device",
+            message: format!(
+                "one scenario gave a member more tail candidates than the {} its region holds",
+                state.geometry.per_member
+            ),
+        }),
+    }
+}
+
+/// Every member's loss in each of `block`'s moves: the moves are uploaded in
+/// chunks small enough that every loss comes back as a candidate.
+pub fn revalue<D: ChunkDevice>(
+    device: &D,
+    plan: &D::Plan,
+    block: &ScenarioBlock,
+) -> Result<LossBlock, BackendError> {
+    let state = device.chunks(plan);
+    let g = &state.geometry;
+    let (members, a, n) = (g.members, block.assets, block.len());
+    let mut losses = vec![0.0; members * n];
+    let chunk = (g.per_member as usize).min(g.stride as usize).max(1);
+    let open = vec![f32::NEG_INFINITY; members];
+    let stride = g.stride as usize;
+    for start in (0..n).step_by(chunk) {
+        let count = (n - start).min(chunk);
+        let (mut returns, mut vols) = (vec![0.0f32; a * stride], vec![1.0f32; a * stride]);
+        for s in 0..count {
+            for asset in 0..a {
+                returns[asset * stride + s] = block.returns_of(start + s)[asset] as f32;
+                vols[asset * stride + s] = block.vol_factors_of(start + s)[asset] as f32;
+            }
+        }
+        device.upload(plan, &returns, &vols)?;
+        let every = (count * members) as u32;
+        let submitted = device.submit(plan, 0, Moves::Uploaded, 0..count as u64, &open, every)?;
+        let found = device
+            .collect(plan, &submitted)?
+            .ok_or_else(|| BackendError::Device {
+                backend: "device",
+                message: "stress losses overflowed the candidate regions".into(),
+            })?;
+        for m in 0..members {
+            let mine = &found.items[found.offsets[m] as usize..found.offsets[m + 1] as usize];
+            for &[scenario, loss] in mine {
+                losses[m * n + start + scenario as usize] =
+                    f64::from(f32::from_bits(loss)) + state.constant[m];
+            }
+        }
+    }
+    Ok(LossBlock {
+        first: block.first,
+        scenarios: n,
+        members,
+        losses,
+    })
+}
+
+/// Copies a chunk of device moves (asset-major, row stride `stride`) into
+/// `block`'s scenarios `done..done + count`.
+pub fn fill_block(
+    block: &mut ScenarioBlock,
+    done: usize,
+    count: usize,
+    stride: usize,
+    returns: &[f32],
+    vol_factors: &[f32],
+) {
+    let a = block.assets;
+    for s in 0..count {
+        for asset in 0..a {
+            let at = (done + s) * a + asset;
+            block.returns[at] = f64::from(returns[asset * stride + s]);
+            block.vol_factors[at] = f64::from(vol_factors[asset * stride + s]);
+        }
+    }
+}
