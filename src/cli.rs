@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::backend::{self as backends, Backend, CpuBackend, WgpuBackend};
+use crate::backend::{self as backends, Backend, CpuBackend, CudaBackend, WgpuBackend};
 use crate::engine::{self, RunLimits};
 use crate::report::{self, RunContext};
 use crate::sample::{self, SampleSpec};
@@ -41,13 +41,16 @@ pub enum Command {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BackendChoice {
-    /// A GPU through wgpu if there is one, else the CPU.
+    /// An NVIDIA GPU through CUDA if there is one, else another GPU through
+    /// wgpu, else the CPU.
     Auto,
     /// rayon on every core (or --threads): the reference.
     Cpu,
     /// The portable GPU backend (Vulkan, Metal, DX12) on the best adapter,
     /// a CPU implementation such as lavapipe if there is no GPU.
     Wgpu,
+    /// NVIDIA GPUs: CUDA C kernels compiled by NVRTC.
+    Cuda,
 }
 
 #[derive(Debug, Args)]
@@ -77,8 +80,8 @@ pub struct RunArgs {
     pub scenarios: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
     pub backend: BackendChoice,
-    /// The wgpu adapter to run on, by its number in `clearstress devices`
-    /// (the best one by default).
+    /// The GPU to run on, by its number in `clearstress devices` for the
+    /// chosen backend (wgpu adapter or CUDA device; the first by default).
     #[arg(long)]
     pub adapter: Option<usize>,
     /// Scenarios per streamed block.
@@ -191,21 +194,34 @@ fn run(args: RunArgs, command_line: Vec<String>) -> Result<(), CliError> {
             rayon::current_num_threads(),
         ))
     };
+    let cuda = |backend: CudaBackend| -> Result<_, CliError> {
+        Ok((
+            run_on(&backend, &snapshot, limits, &progress)?,
+            rayon::current_num_threads(),
+        ))
+    };
     let (result, threads) = match (args.backend, args.adapter) {
         (BackendChoice::Cpu, Some(_)) => {
             return Err(CliError::Usage(
-                "--adapter picks a wgpu adapter: use it with --backend wgpu or auto".into(),
+                "--adapter picks a GPU: use it with --backend wgpu, cuda or auto".into(),
             ))
         }
         (BackendChoice::Cpu, None) => cpu(args.threads)?,
-        (BackendChoice::Wgpu | BackendChoice::Auto, Some(index)) => wgpu(index)?,
-        (BackendChoice::Wgpu, None) => wgpu(0)?,
-        (BackendChoice::Auto, None) => match WgpuBackend::gpu() {
-            Some(gpu) => (
-                run_on(&gpu, &snapshot, limits, &progress)?,
-                rayon::current_num_threads(),
-            ),
-            None => cpu(args.threads)?,
+        (BackendChoice::Wgpu, index) => wgpu(index.unwrap_or(0))?,
+        (BackendChoice::Cuda, index) => cuda(CudaBackend::new(index.unwrap_or(0))?)?,
+        (BackendChoice::Auto, Some(index)) => match CudaBackend::new(index) {
+            Ok(backend) => cuda(backend)?,
+            Err(_) => wgpu(index)?,
+        },
+        (BackendChoice::Auto, None) => match CudaBackend::new(0) {
+            Ok(backend) => cuda(backend)?,
+            Err(_) => match WgpuBackend::gpu() {
+                Some(gpu) => (
+                    run_on(&gpu, &snapshot, limits, &progress)?,
+                    rayon::current_num_threads(),
+                ),
+                None => cpu(args.threads)?,
+            },
         },
     };
     bar.finish_and_clear();
@@ -237,6 +253,9 @@ pub fn devices() -> String {
         out,
         "cpu: available, rayon on {cpu} threads (the reference)"
     );
+    for line in backends::cuda::describe_devices() {
+        let _ = writeln!(out, "{line}");
+    }
     let adapters = backends::wgpu::adapters();
     if adapters.is_empty() {
         let _ = writeln!(
@@ -266,9 +285,10 @@ pub fn devices() -> String {
             l.max_compute_workgroups_per_dimension,
         );
     }
-    let auto = match adapters.first() {
-        Some(a) if a.is_gpu() => format!("wgpu on {}", a.info.name),
-        _ => "cpu (no GPU adapter)".into(),
+    let auto = match (CudaBackend::new(0), adapters.first()) {
+        (Ok(cuda), _) => cuda.describe(),
+        (Err(_), Some(a)) if a.is_gpu() => format!("wgpu on {}", a.info.name),
+        _ => "cpu (no GPU)".into(),
     };
     let _ = writeln!(out, "--backend auto: {auto}");
     out

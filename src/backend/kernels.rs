@@ -61,6 +61,7 @@ const BLACK76_CUH: &str = include_str!("../../kernels/black76.cuh");
 const SCENARIO_CU: &str = include_str!("../../kernels/scenario.cu");
 const REVALUE_CU: &str = include_str!("../../kernels/revalue.cu");
 const TAIL_CU: &str = include_str!("../../kernels/tail.cu");
+const RNG_CHECK_CU: &str = include_str!("../../kernels/rng_check.cu");
 
 /// Monte Carlo scenarios: `ScenarioModel::draw`.
 pub const CUDA_SCENARIO: Kernel = Kernel {
@@ -81,7 +82,14 @@ pub const CUDA_REVALUE: Kernel = Kernel {
     ],
 };
 
-pub const CUDA: [Kernel; 2] = [CUDA_SCENARIO, CUDA_REVALUE];
+/// Raw Philox words and normals, for holding the device RNG against the CPU's.
+pub const CUDA_RNG_CHECK: Kernel = Kernel {
+    name: "rng_check",
+    parts: &[PHILOX_CUH, NORMAL_CUH, RNG_CHECK_CU],
+    entry_points: &["scenario_words"],
+};
+
+pub const CUDA: [Kernel; 3] = [CUDA_SCENARIO, CUDA_REVALUE, CUDA_RNG_CHECK];
 
 #[cfg(test)]
 mod tests {

@@ -19,6 +19,7 @@ use crate::tail::MemberTail;
 
 pub use self::wgpu::WgpuBackend;
 pub use cpu::CpuBackend;
+pub use cuda::CudaBackend;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {

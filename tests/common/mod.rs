@@ -1,6 +1,16 @@
 //! Small in-memory snapshots for the specification tests.
 #![allow(dead_code)]
 
+pub mod parity;
+
+/// Says on the terminal that a test skipped: written to the stderr handle
+/// itself, which the test harness does not capture (it captures `eprintln!`),
+/// so a skip is never a silent pass.
+pub fn skip(message: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {message}");
+}
+
 use clearstress::snapshot::{
     Asset, AssetClass, CcpConfig, CollateralAsset, CollateralHolding, Date, Innovations,
     Instrument, InstrumentKind, MarketData, Member, OptionRight, Position, RateCurve, Settlement,

@@ -5,7 +5,9 @@
 use bytemuck::{Pod, Zeroable};
 
 use crate::book::CompiledBook;
-use crate::rng::uniform_from_bits;
+use std::ops::Range;
+
+use crate::rng::{uniform_from_bits, ScenarioRng, Stream};
 use crate::scenario::{poisson_inverse_cdf, ScenarioModel};
 use crate::snapshot::{OptionRight, Settlement};
 
@@ -55,6 +57,39 @@ pub struct Series {
     pub vol: f32,
     pub discount1: f32,
     pub value0: f32,
+}
+
+/// `WordsParams` of kernels/rng_check.*: the Philox words of blocks
+/// `0..blocks` of `stream` at (n, step) for `count` scenarios from `first`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, Pod, Zeroable)]
+pub struct WordsParams {
+    pub key: [u32; 2],
+    pub first: [u32; 2],
+    pub count: u32,
+    pub step: u32,
+    pub stream: u32,
+    pub blocks: u32,
+}
+
+impl WordsParams {
+    pub fn new(seed: u64, scenarios: Range<u64>, step: u32, stream: Stream, blocks: u32) -> Self {
+        Self {
+            key: ScenarioRng::new(seed).key(),
+            first: [scenarios.start as u32, (scenarios.start >> 32) as u32],
+            count: (scenarios.end - scenarios.start) as u32,
+            step,
+            stream: stream as u32,
+            blocks,
+        }
+    }
+}
+
+/// Device random numbers, per scenario and block: (s * blocks + b).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RngSample {
+    pub words: Vec<[u32; 4]>,
+    pub normals: Vec<[f32; 4]>,
 }
 
 /// The scenario model's per-run words and everything of `ScenarioParams` but

@@ -145,6 +145,25 @@ pub fn read_offsets(geometry: &Geometry, bytes: &[u8]) -> (Vec<u32>, u32, u32) {
     (offsets, total, widest)
 }
 
+/// What the device backends offer beyond [`super::Backend`], for tests and
+/// tuning: their raw random numbers and the bounds on their chunks.
+pub trait DeviceBackend: super::Backend + Sized {
+    /// The Philox words of blocks `0..blocks` of `stream` at (n, step) for
+    /// every n in `scenarios`, and the normals the device makes of them.
+    fn rng_sample(
+        &self,
+        seed: u64,
+        scenarios: Range<u64>,
+        step: u32,
+        stream: crate::rng::Stream,
+        blocks: u32,
+    ) -> Result<layout::RngSample, BackendError>;
+
+    /// The same backend with other bounds on its chunks (tests use small ones
+    /// to cross chunk boundaries and overflow the candidate regions).
+    fn with_chunking(self, chunking: Chunking) -> Self;
+}
+
 /// A device that runs chunks: the backend-specific half of the pipeline.
 pub trait ChunkDevice {
     type Plan;

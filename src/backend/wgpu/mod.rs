@@ -20,10 +20,12 @@ use gpu::util::DeviceExt;
 
 pub use super::device::Chunking;
 
-use super::device::layout::{BookLayout, ModelLayout, RevalueParams, ScenarioParams};
+use super::device::layout::{
+    BookLayout, ModelLayout, RevalueParams, RngSample, ScenarioParams, WordsParams,
+};
 use super::device::{
-    self, read_offsets, Candidates, ChunkDevice, ChunkState, Geometry, InFlight, Moves,
-    CANDIDATE_BYTES, TILE,
+    self, read_offsets, Candidates, ChunkDevice, ChunkState, DeviceBackend, Geometry, InFlight,
+    Moves, CANDIDATE_BYTES, TILE,
 };
 use super::kernels::{Kernel, WGSL_REVALUE, WGSL_RNG_CHECK, WGSL_SCENARIO};
 use super::{Backend, BackendError, LossBlock};
@@ -231,13 +233,6 @@ impl WgpuBackend {
         })
     }
 
-    /// The same backend with other bounds on its chunks (tests use small ones
-    /// to cross chunk boundaries and overflow the candidate list).
-    pub fn with_chunking(mut self, chunking: Chunking) -> Self {
-        self.chunking = chunking;
-        self
-    }
-
     pub fn adapter(&self) -> &AdapterSummary {
         &self.adapter
     }
@@ -354,70 +349,6 @@ impl WgpuBackend {
             .div_ceil(u64::from(WORKGROUP))
             .clamp(1, u64::from(most)) as u32
     }
-
-    /// The Philox words of blocks `0..blocks` of `stream` at (n, step) for
-    /// every n in `scenarios`, and the normals the device makes of them.
-    pub fn rng_sample(
-        &self,
-        seed: u64,
-        scenarios: Range<u64>,
-        step: u32,
-        stream: Stream,
-        blocks: u32,
-    ) -> Result<RngSample, BackendError> {
-        #[repr(C)]
-        #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-        struct WordsParams {
-            key: [u32; 2],
-            first: [u32; 2],
-            count: u32,
-            step: u32,
-            stream: u32,
-            blocks: u32,
-        }
-        let count = (scenarios.end - scenarios.start) as u32;
-        let params = WordsParams {
-            key: crate::rng::ScenarioRng::new(seed).key(),
-            first: [scenarios.start as u32, (scenarios.start >> 32) as u32],
-            count,
-            step,
-            stream: stream as u32,
-            blocks,
-        };
-        let bytes = u64::from(count) * u64::from(blocks) * 16;
-        let uniform = self.uniform("words params", 32);
-        self.queue
-            .write_buffer(&uniform, 0, bytemuck::bytes_of(&params));
-        let (words, normals) = (self.storage("words", bytes), self.storage("normals", bytes));
-        let out = self.readback("words readback", 2 * bytes);
-        let group = self.bind(
-            &self.pipelines.words,
-            &[(0, &uniform), (1, &words), (2, &normals)],
-        );
-        let mut encoder = self.device.create_command_encoder(&Default::default());
-        {
-            let mut pass = encoder.begin_compute_pass(&Default::default());
-            pass.set_pipeline(&self.pipelines.words);
-            pass.set_bind_group(0, &group, &[]);
-            pass.dispatch_workgroups(u64::from(count).div_ceil(64) as u32, 1, 1);
-        }
-        encoder.copy_buffer_to_buffer(&words, 0, &out, 0, bytes);
-        encoder.copy_buffer_to_buffer(&normals, 0, &out, bytes, bytes);
-        self.queue.submit([encoder.finish()]);
-        let data = self.read(&out, 2 * bytes, None)?;
-        let (words, normals) = data.split_at(bytes as usize);
-        Ok(RngSample {
-            words: bytemuck::pod_collect_to_vec(words),
-            normals: bytemuck::pod_collect_to_vec(normals),
-        })
-    }
-}
-
-/// Device random numbers, per scenario and block: (s * blocks + b).
-#[derive(Debug, Clone, PartialEq)]
-pub struct RngSample {
-    pub words: Vec<[u32; 4]>,
-    pub normals: Vec<[f32; 4]>,
 }
 
 /// A compiled book and model resident on the device, with the work buffers
@@ -448,6 +379,51 @@ struct Slot {
     gather_group: gpu::BindGroup,
     offsets: gpu::Buffer,
     list: gpu::Buffer,
+}
+
+impl DeviceBackend for WgpuBackend {
+    fn rng_sample(
+        &self,
+        seed: u64,
+        scenarios: Range<u64>,
+        step: u32,
+        stream: Stream,
+        blocks: u32,
+    ) -> Result<RngSample, BackendError> {
+        let params = WordsParams::new(seed, scenarios, step, stream, blocks);
+        let count = params.count;
+        let bytes = u64::from(count) * u64::from(blocks) * 16;
+        let uniform = self.uniform("words params", 32);
+        self.queue
+            .write_buffer(&uniform, 0, bytemuck::bytes_of(&params));
+        let (words, normals) = (self.storage("words", bytes), self.storage("normals", bytes));
+        let out = self.readback("words readback", 2 * bytes);
+        let group = self.bind(
+            &self.pipelines.words,
+            &[(0, &uniform), (1, &words), (2, &normals)],
+        );
+        let mut encoder = self.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            pass.set_pipeline(&self.pipelines.words);
+            pass.set_bind_group(0, &group, &[]);
+            pass.dispatch_workgroups(u64::from(count).div_ceil(64) as u32, 1, 1);
+        }
+        encoder.copy_buffer_to_buffer(&words, 0, &out, 0, bytes);
+        encoder.copy_buffer_to_buffer(&normals, 0, &out, bytes, bytes);
+        self.queue.submit([encoder.finish()]);
+        let data = self.read(&out, 2 * bytes, None)?;
+        let (words, normals) = data.split_at(bytes as usize);
+        Ok(RngSample {
+            words: bytemuck::pod_collect_to_vec(words),
+            normals: bytemuck::pod_collect_to_vec(normals),
+        })
+    }
+
+    fn with_chunking(mut self, chunking: Chunking) -> Self {
+        self.chunking = chunking;
+        self
+    }
 }
 
 impl ChunkDevice for WgpuBackend {

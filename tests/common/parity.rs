@@ -1,0 +1,409 @@
+//! Parity of a device backend with the CPU reference: the test bodies every
+//! device backend runs (tests/wgpu_parity.rs, tests/cuda_parity.rs).
+//!
+//! Stated tolerances (device arithmetic is f32, the CPU's f64):
+//! - Philox words: bit for bit.
+//! - Normals: |z_gpu - z_cpu| <= 1e-6 (1 + |z|).
+//! - Returns and vol factors: |x_gpu - x_cpu| <= 2e-6 (1 + |x_cpu|).
+//! - A member's loss in a scenario: |l_gpu - l_cpu| <= 5e-7 G, where G is the
+//!   member's gross scale in that scenario: sum over assets of |weight| (1 + |R|)
+//!   and over option holdings of |weight| (forward + strike) at the horizon.
+//! - VaR and ES are order statistics and averages of them, so they move by no
+//!   more than the largest loss difference: the same 5e-7 G, with G the
+//!   member's largest scale over the run's scenarios.
+//! - The Cover-2 requirement: a sum of member losses, within twice the sum of
+//!   the members' bounds.
+//!
+//! Measured on lavapipe (llvmpipe, Mesa 22.3.6): normals 1.3e-7, returns 1.9e-7,
+//! losses 7.0e-8 G; each test prints its own worst case.
+
+use clearstress::backend::device::{Chunking, DeviceBackend};
+use clearstress::backend::{Backend, CpuBackend};
+use clearstress::book::CompiledBook;
+use clearstress::engine::{self, RunLimits, RunResult};
+use clearstress::rng::{ScenarioRng, Stream};
+use clearstress::sample::{self, SampleSpec};
+use clearstress::scenario::{stress_block, ScenarioBlock, ScenarioModel};
+use clearstress::snapshot::{Innovations, JumpConfig, Snapshot};
+use clearstress::tail::{var_rank, MemberTail, TailMeasure};
+
+const LOSS_TOLERANCE: f64 = 5e-7;
+
+/// Student-t innovations, market-wide jumps, two steps and vol shocks.
+fn fat_tailed(mut s: Snapshot) -> Snapshot {
+    s.config.scenario.innovations = Innovations::StudentT;
+    s.config.scenario.jumps = Some(JumpConfig {
+        intensity_per_year: 25.0,
+        mean_sigmas: -2.0,
+        stdev_sigmas: 1.5,
+    });
+    s.config.risk.steps = 2;
+    s
+}
+
+fn embedded() -> Snapshot {
+    sample::embedded().expect("embedded sample loads")
+}
+
+fn option_heavy() -> Snapshot {
+    sample::generate(&SampleSpec {
+        members: 40,
+        assets: 12,
+        options: 4_000,
+        seed: 7,
+    })
+    .and_then(|files| files.load("option-heavy test book"))
+    .expect("generated book loads")
+}
+
+fn model(s: &Snapshot, book: &CompiledBook) -> ScenarioModel {
+    ScenarioModel::new(
+        &s.market,
+        &s.config.risk,
+        &s.config.scenario,
+        book.vol_assets.clone(),
+    )
+    .unwrap()
+}
+
+pub fn device_philox_words_are_bit_identical_to_the_cpu_stream<D: DeviceBackend>(gpu: D) {
+    let seed = 0x0123_4567_89ab_cdef;
+    let rng = ScenarioRng::new(seed);
+    // Scenarios straddling 2^32 exercise the carry into the counter's high word.
+    let first = (1_u64 << 32) - 300;
+    for (step, stream) in [
+        (0, Stream::Diffusion),
+        (3, Stream::ChiSquare),
+        (1, Stream::JumpCount),
+        (7, Stream::JumpSize),
+        (0, Stream::VolShock),
+    ] {
+        let blocks = 5;
+        let sample = gpu
+            .rng_sample(seed, first..first + 600, step, stream, blocks)
+            .unwrap();
+        let (words, normals) = (&sample.words, &sample.normals);
+        let mut worst = 0.0_f64;
+        for s in 0..600_u64 {
+            let mut z = vec![0.0; 4 * blocks as usize];
+            rng.normals(first + s, step, stream, &mut z);
+            for b in 0..blocks {
+                let i = (s * u64::from(blocks) + u64::from(b)) as usize;
+                assert_eq!(words[i], rng.bits(first + s, step, stream, b));
+                for (k, &device) in normals[i].iter().enumerate() {
+                    let cpu = z[4 * b as usize + k];
+                    worst = worst.max((f64::from(device) - cpu).abs() / (1.0 + cpu.abs()));
+                }
+            }
+        }
+        eprintln!("{stream:?}: normals differ by at most {worst:.2e} (1 + |z|)");
+        assert!(worst <= 1e-6, "normals differ by {worst:e} (1 + |z|)");
+    }
+}
+
+fn assert_same_scenarios<D: DeviceBackend>(s: &Snapshot, gpu: &D, range: std::ops::Range<u64>) {
+    let book = CompiledBook::compile(s).unwrap();
+    let model = model(s, &book);
+    let cpu = CpuBackend::new(None).unwrap();
+    let reference = cpu
+        .scenarios(&cpu.prepare(&book, &model).unwrap(), range.clone())
+        .unwrap();
+    let device = gpu
+        .scenarios(&gpu.prepare(&book, &model).unwrap(), range)
+        .unwrap();
+    assert_eq!(device.first, reference.first);
+    let worst = |a: &[f64], b: &[f64]| {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs() / (1.0 + y.abs()))
+            .fold(0.0, f64::max)
+    };
+    let (r, v) = (
+        worst(&device.returns, &reference.returns),
+        worst(&device.vol_factors, &reference.vol_factors),
+    );
+    eprintln!("returns differ by at most {r:.2e}, vol factors {v:.2e} (1 + |x|)");
+    assert!(r <= 2e-6, "returns differ by {r:e} (1 + |R|)");
+    assert!(v <= 2e-6, "vol factors differ by {v:e} (1 + |v|)");
+    // The moves are not all trivial: jumps and vol shocks happened.
+    assert!(reference
+        .vol_factors
+        .iter()
+        .any(|&x| (x - 1.0).abs() > 0.05));
+}
+
+pub fn device_scenarios_match_the_cpu_for_every_model<D: DeviceBackend>(gpu: D) {
+    let gaussian = embedded();
+    assert_same_scenarios(&gaussian, &gpu, 0..3_000);
+    assert_same_scenarios(&fat_tailed(embedded()), &gpu, 1_000_000..1_003_000);
+    assert_same_scenarios(&fat_tailed(super::mixed_book()), &gpu, 0..5_000);
+}
+
+/// Member m's gross scale in scenario s of `block` (see the module docs).
+fn gross_scale(book: &CompiledBook, block: &ScenarioBlock, m: usize, s: usize) -> f64 {
+    let r = block.returns_of(s);
+    let assets: f64 = (0..book.assets)
+        .map(|a| book.weights[a * book.members + m].abs() * (1.0 + r[a].abs()))
+        .sum();
+    let options: f64 = book
+        .member_options
+        .of(m)
+        .map(|(j, w)| {
+            let o = &book.options;
+            let forward = o.spot[j] * o.carry1[j] * (1.0 + r[o.underlying[j]]);
+            w.abs() * (forward + o.strike[j])
+        })
+        .sum();
+    assets + options + book.constant[m].abs()
+}
+
+fn assert_same_losses<D: DeviceBackend>(s: &Snapshot, gpu: &D, block: &ScenarioBlock) -> f64 {
+    let book = CompiledBook::compile(s).unwrap();
+    let model = model(s, &book);
+    let cpu = CpuBackend::new(None).unwrap();
+    let reference = cpu
+        .revalue(&cpu.prepare(&book, &model).unwrap(), block)
+        .unwrap();
+    let device = gpu
+        .revalue(&gpu.prepare(&book, &model).unwrap(), block)
+        .unwrap();
+    assert_eq!(
+        (device.members, device.scenarios),
+        (reference.members, reference.scenarios)
+    );
+    let mut worst = 0.0_f64;
+    for m in 0..book.members {
+        for s in 0..block.len() {
+            let ratio =
+                (device.loss(m, s) - reference.loss(m, s)).abs() / gross_scale(&book, block, m, s);
+            worst = worst.max(ratio);
+        }
+    }
+    eprintln!("losses differ by at most {worst:.2e} G");
+    assert!(worst <= LOSS_TOLERANCE, "losses differ by {worst:e} G");
+    worst
+}
+
+pub fn device_losses_match_the_cpu_on_the_same_moves<D: DeviceBackend>(gpu: D) {
+    for s in [fat_tailed(embedded()), option_heavy(), super::mixed_book()] {
+        let book = CompiledBook::compile(&s).unwrap();
+        let cpu = CpuBackend::new(None).unwrap();
+        let block = cpu
+            .scenarios(&cpu.prepare(&book, &model(&s, &book)).unwrap(), 0..2_000)
+            .unwrap();
+        assert_same_losses(&s, &gpu, &block);
+        // The stress scenarios too: the default fund is sized from them.
+        if !s.stress.is_empty() {
+            assert_same_losses(&s, &gpu, &stress_block(&s.stress, book.assets));
+        }
+    }
+}
+
+/// The largest gross scale of each member over the first `paths` CPU scenarios.
+fn largest_scales(s: &Snapshot, paths: u64) -> Vec<f64> {
+    let book = CompiledBook::compile(s).unwrap();
+    let cpu = CpuBackend::new(None).unwrap();
+    let block = cpu
+        .scenarios(&cpu.prepare(&book, &model(s, &book)).unwrap(), 0..paths)
+        .unwrap();
+    (0..book.members)
+        .map(|m| {
+            (0..block.len())
+                .map(|sc| gross_scale(&book, &block, m, sc))
+                .fold(0.0, f64::max)
+        })
+        .collect()
+}
+
+fn assert_same_run(s: &Snapshot, cpu: &RunResult, gpu: &RunResult) {
+    let scales = largest_scales(s, s.config.scenario.paths);
+    for (m, (c, g)) in cpu.margins.iter().zip(&gpu.margins).enumerate() {
+        let bound = LOSS_TOLERANCE * scales[m];
+        for (x, y) in c.measures.iter().zip(&g.measures) {
+            assert_eq!(x.confidence, y.confidence);
+            assert!(
+                (x.var - y.var).abs() <= bound,
+                "member {m} VaR {} vs {}",
+                x.var,
+                y.var
+            );
+            assert!(
+                (x.es - y.es).abs() <= bound,
+                "member {m} ES {} vs {}",
+                x.es,
+                y.es
+            );
+        }
+        assert!((c.initial_margin - g.initial_margin).abs() <= bound);
+    }
+    let total_bound: f64 = 2.0 * LOSS_TOLERANCE * scales.iter().sum::<f64>();
+    let (c, g) = (&cpu.default_fund.requirement, &gpu.default_fund.requirement);
+    assert!(
+        (c.amount - g.amount).abs() <= total_bound,
+        "Cover-2 requirement {} vs {}",
+        c.amount,
+        g.amount
+    );
+    // The same stress scenario and defaulting groups drive it.
+    assert_eq!((c.scenario, group_ids(c)), (g.scenario, group_ids(g)));
+}
+
+fn group_ids(driver: &clearstress::default_fund::CoverDriver) -> Vec<usize> {
+    driver.groups.iter().map(|g| g.0).collect()
+}
+
+fn run(backend: &impl Backend, s: &Snapshot) -> RunResult {
+    engine::run(backend, s, RunLimits::default(), &|_| {}).unwrap()
+}
+
+pub fn var_es_and_cover_2_match_the_cpu_on_the_sample_house<D: DeviceBackend>(gpu: D) {
+    let mut s = fat_tailed(embedded());
+    s.config.scenario.paths = 20_000;
+    let cpu = CpuBackend::new(None).unwrap();
+    assert_same_run(&s, &run(&cpu, &s), &run(&gpu, &s));
+}
+
+pub fn var_es_and_cover_2_match_the_cpu_on_an_option_heavy_book<D: DeviceBackend>(gpu: D) {
+    let mut s = option_heavy();
+    s.config.scenario.paths = 8_192;
+    let cpu = CpuBackend::new(None).unwrap();
+    assert_same_run(&s, &run(&cpu, &s), &run(&gpu, &s));
+}
+
+fn margin_bits(r: &RunResult) -> Vec<u64> {
+    r.margins
+        .iter()
+        .flat_map(|m| {
+            m.measures
+                .iter()
+                .flat_map(|x| [x.var.to_bits(), x.es.to_bits()])
+        })
+        .collect()
+}
+
+pub fn chunk_boundaries_and_a_small_candidate_list_do_not_change_the_margins<D: DeviceBackend>(
+    gpu: D,
+) {
+    let mut s = fat_tailed(embedded());
+    s.config.scenario.paths = 10_000;
+    let whole = run(&gpu, &s);
+    let members = s.members.len() as u32;
+    // Chunks of 999 scenarios (not a multiple of the 64-wide tiles), and a
+    // candidate list of three scenarios' worth that overflows while the tails
+    // have no floor yet and forces chunks to be split.
+    let chunked = gpu.with_chunking(Chunking {
+        scenarios: 999,
+        candidates: 3 * members,
+        ..Chunking::default()
+    });
+    let split = run(&chunked, &s);
+    assert_eq!(margin_bits(&whole), margin_bits(&split));
+    assert_eq!(
+        whole.default_fund.requirement.amount.to_bits(),
+        split.default_fund.requirement.amount.to_bits()
+    );
+}
+
+/// Every member's VaR/ES from one exact window over the device's losses.
+fn device_exact_measures<D: DeviceBackend>(gpu: &D, s: &Snapshot) -> Vec<Vec<TailMeasure>> {
+    let book = CompiledBook::compile(s).unwrap();
+    let plan = gpu.prepare(&book, &model(s, &book)).unwrap();
+    let paths = s.config.scenario.paths;
+    let confidences = engine::confidences(s);
+    let k = confidences
+        .iter()
+        .map(|&a| var_rank(paths, a))
+        .max()
+        .unwrap() as usize;
+    let mut tails: Vec<MemberTail> = (0..book.members).map(|_| MemberTail::exact(k)).collect();
+    let streamer = engine::Streamer {
+        backend: gpu,
+        plan: &plan,
+        block: 1 << 16,
+        limits: RunLimits::default(),
+    };
+    streamer.pass(0..paths, &mut tails, &|_| {}).unwrap();
+    tails
+        .iter()
+        .map(|t| t.measures(paths, &confidences).unwrap())
+        .collect()
+}
+
+pub fn pilot_windows_and_narrowing_passes_give_the_device_its_exact_tail_statistics<
+    D: DeviceBackend,
+>(
+    gpu: D,
+) {
+    let mut s = fat_tailed(embedded());
+    s.config.scenario.paths = 200_000;
+    let exact = device_exact_measures(&gpu, &s);
+    for (kib, narrowed) in [
+        (RunLimits::DEFAULT_TAIL_MEMORY_MIB << 10, false),
+        (160, true),
+    ] {
+        let limits = RunLimits {
+            tail_memory_bytes: kib << 10,
+        };
+        let r = engine::run(&gpu, &s, limits, &|_| {}).unwrap();
+        assert!(r.tail_pilot > 0, "{kib} KiB: no pilot");
+        assert_eq!(
+            r.tail_passes >= 2,
+            narrowed,
+            "{kib} KiB: {} passes",
+            r.tail_passes
+        );
+        for (m, e) in r.margins.iter().zip(&exact) {
+            assert_eq!(&m.measures, e, "{kib} KiB");
+        }
+    }
+}
+
+/// One #[test] per parity property for the device `$device` gives (an
+/// `Option`: `None` skips, having said why).
+#[macro_export]
+macro_rules! parity_tests {
+    ($device:expr) => {
+        #[test]
+        fn device_philox_words_are_bit_identical_to_the_cpu_stream() {
+            if let Some(device) = $device {
+                common::parity::device_philox_words_are_bit_identical_to_the_cpu_stream(device);
+            }
+        }
+        #[test]
+        fn device_scenarios_match_the_cpu_for_every_model() {
+            if let Some(device) = $device {
+                common::parity::device_scenarios_match_the_cpu_for_every_model(device);
+            }
+        }
+        #[test]
+        fn device_losses_match_the_cpu_on_the_same_moves() {
+            if let Some(device) = $device {
+                common::parity::device_losses_match_the_cpu_on_the_same_moves(device);
+            }
+        }
+        #[test]
+        fn var_es_and_cover_2_match_the_cpu_on_the_sample_house() {
+            if let Some(device) = $device {
+                common::parity::var_es_and_cover_2_match_the_cpu_on_the_sample_house(device);
+            }
+        }
+        #[test]
+        fn var_es_and_cover_2_match_the_cpu_on_an_option_heavy_book() {
+            if let Some(device) = $device {
+                common::parity::var_es_and_cover_2_match_the_cpu_on_an_option_heavy_book(device);
+            }
+        }
+        #[test]
+        fn chunk_boundaries_and_a_small_candidate_list_do_not_change_the_margins() {
+            if let Some(device) = $device {
+                common::parity::chunk_boundaries_and_a_small_candidate_list_do_not_change_the_margins(device);
+            }
+        }
+        #[test]
+        fn pilot_windows_and_narrowing_passes_give_the_device_its_exact_tail_statistics() {
+            if let Some(device) = $device {
+                common::parity::pilot_windows_and_narrowing_passes_give_the_device_its_exact_tail_statistics(device);
+            }
+        }
+    };
+}
