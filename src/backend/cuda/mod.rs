@@ -477,6 +477,21 @@ impl ChunkDevice for CudaBackend {
         }))
     }
 
+    fn draw_moves(
+        &self,
+        plan: &CudaPlan,
+        first: u64,
+        count: u32,
+    ) -> Result<(Vec<f32>, Vec<f32>), BackendError> {
+        let mut work = plan.work()?;
+        self.launch_draw(plan, &mut work, first, count)?;
+        let s = &self.compute;
+        let returns: Vec<f32> = s.clone_dtoh(&work.returns).map_err(driver_error)?;
+        let vol_factors: Vec<f32> = s.clone_dtoh(&work.vol_factors).map_err(driver_error)?;
+        s.synchronize().map_err(driver_error)?;
+        Ok((returns, vol_factors))
+    }
+
     fn upload(
         &self,
         plan: &CudaPlan,
@@ -572,15 +587,13 @@ impl Backend for CudaBackend {
                 stride,
                 ..model_layout.params
             },
-            revalue_params: RevalueParams {
+            revalue_params: RevalueParams::new(
+                &book_layout,
+                assets,
+                members,
                 stride,
-                assets: assets as u32,
-                members: members as u32,
-                series: series as u32,
-                holdings: book_layout.holding_count,
-                per_member: geometry.per_member,
-                ..RevalueParams::default()
-            },
+                geometry.per_member,
+            ),
             chunks: ChunkState::new(geometry, book.constant.clone()),
             model: upload_f32(&model_layout.model)?,
             indices: upload_u32(&model_layout.indices)?,
@@ -592,32 +605,7 @@ impl Backend for CudaBackend {
     }
 
     fn scenarios(&self, plan: &CudaPlan, range: Range<u64>) -> Result<ScenarioBlock, BackendError> {
-        let mut block = ScenarioBlock::with_capacity(
-            range.start,
-            (range.end - range.start) as usize,
-            plan.assets,
-        );
-        let stride = plan.chunks.geometry.stride;
-        let mut done = 0usize;
-        for first in (range.start..range.end).step_by(stride as usize) {
-            let count = (range.end - first).min(u64::from(stride)) as u32;
-            let mut work = plan.work()?;
-            self.launch_draw(plan, &mut work, first, count)?;
-            let s = &self.compute;
-            let returns: Vec<f32> = s.clone_dtoh(&work.returns).map_err(driver_error)?;
-            let vols: Vec<f32> = s.clone_dtoh(&work.vol_factors).map_err(driver_error)?;
-            s.synchronize().map_err(driver_error)?;
-            device::fill_block(
-                &mut block,
-                done,
-                count as usize,
-                stride as usize,
-                &returns,
-                &vols,
-            );
-            done += count as usize;
-        }
-        Ok(block)
+        device::scenarios(self, plan, range, plan.assets)
     }
 
     fn revalue(&self, plan: &CudaPlan, block: &ScenarioBlock) -> Result<LossBlock, BackendError> {

@@ -177,6 +177,28 @@ pub fn jump_thresholds(per_step: f64) -> Vec<u32> {
         .collect()
 }
 
+impl RevalueParams {
+    /// Everything but the chunk's scenario count.
+    pub fn new(
+        book: &BookLayout,
+        assets: usize,
+        members: usize,
+        stride: u32,
+        per_member: u32,
+    ) -> Self {
+        Self {
+            count: 0,
+            stride,
+            assets: assets as u32,
+            members: members as u32,
+            series: book.series.len() as u32,
+            holdings: book.holding_count,
+            per_member,
+            pad: 0,
+        }
+    }
+}
+
 /// The compiled book's device arrays.
 #[derive(Debug, Clone)]
 pub struct BookLayout {

@@ -192,6 +192,15 @@ pub trait ChunkDevice {
         chunk: &InFlight<Self::Token>,
     ) -> Result<Option<Candidates>, BackendError>;
 
+    /// Draws scenarios `first..first + count` (at most a chunk) and reads back
+    /// their returns and vol factors (asset-major, row stride [`Geometry::stride`]).
+    fn draw_moves(
+        &self,
+        plan: &Self::Plan,
+        first: u64,
+        count: u32,
+    ) -> Result<(Vec<f32>, Vec<f32>), BackendError>;
+
     /// Writes moves (asset-major, row stride [`Geometry::stride`]) into the
     /// device's returns and vol-factor buffers.
     fn upload(
@@ -407,22 +416,27 @@ pub fn revalue<D: ChunkDevice>(
     })
 }
 
-/// Copies a chunk of device moves (asset-major, row stride `stride`) into
-/// `block`'s scenarios `done..done + count`.
-pub fn fill_block(
-    block: &mut ScenarioBlock,
-    done: usize,
-    count: usize,
-    stride: usize,
-    returns: &[f32],
-    vol_factors: &[f32],
-) {
-    let a = block.assets;
-    for s in 0..count {
-        for asset in 0..a {
-            let at = (done + s) * a + asset;
-            block.returns[at] = f64::from(returns[asset * stride + s]);
-            block.vol_factors[at] = f64::from(vol_factors[asset * stride + s]);
+/// The moves of scenarios `range` drawn on `device`, chunk by chunk.
+pub fn scenarios<D: ChunkDevice>(
+    device: &D,
+    plan: &D::Plan,
+    range: Range<u64>,
+    assets: usize,
+) -> Result<ScenarioBlock, BackendError> {
+    let stride = device.chunks(plan).geometry.stride;
+    let mut block =
+        ScenarioBlock::with_capacity(range.start, (range.end - range.start) as usize, assets);
+    for first in (range.start..range.end).step_by(stride as usize) {
+        let count = (range.end - first).min(u64::from(stride)) as usize;
+        let (returns, vol_factors) = device.draw_moves(plan, first, count as u32)?;
+        let done = (first - range.start) as usize;
+        for s in 0..count {
+            for a in 0..assets {
+                let at = (done + s) * assets + a;
+                block.returns[at] = f64::from(returns[a * stride as usize + s]);
+                block.vol_factors[at] = f64::from(vol_factors[a * stride as usize + s]);
+            }
         }
     }
+    Ok(block)
 }

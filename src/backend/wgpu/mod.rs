@@ -543,6 +543,35 @@ impl ChunkDevice for WgpuBackend {
         }))
     }
 
+    fn draw_moves(
+        &self,
+        plan: &WgpuPlan,
+        first: u64,
+        count: u32,
+    ) -> Result<(Vec<f32>, Vec<f32>), BackendError> {
+        let bytes = u64::from(plan.chunks.geometry.stride) * 4 * plan.assets as u64;
+        let out = self.readback("scenario readback", 2 * bytes);
+        let mut scenario = plan.scenario_params;
+        scenario.first = [first as u32, (first >> 32) as u32];
+        scenario.count = count;
+        self.queue
+            .write_buffer(&plan.scenario_uniform, 0, bytemuck::bytes_of(&scenario));
+        let mut encoder = self.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            pass.set_pipeline(&self.pipelines.draw);
+            pass.set_bind_group(0, &plan.draw_group, &[]);
+            pass.dispatch_workgroups(self.groups(u64::from(count)), 1, 1);
+        }
+        encoder.copy_buffer_to_buffer(&plan.returns, 0, &out, 0, bytes);
+        encoder.copy_buffer_to_buffer(&plan.vol_factors, 0, &out, bytes, bytes);
+        self.queue.submit([encoder.finish()]);
+        let mut returns: Vec<f32> =
+            bytemuck::pod_collect_to_vec(&self.read(&out, 2 * bytes, None)?);
+        let vol_factors = returns.split_off(returns.len() / 2);
+        Ok((returns, vol_factors))
+    }
+
     fn upload(
         &self,
         plan: &WgpuPlan,
@@ -695,15 +724,13 @@ impl Backend for WgpuBackend {
                 stride,
                 ..model_layout.params
             },
-            revalue_params: RevalueParams {
+            revalue_params: RevalueParams::new(
+                &book_layout,
+                assets,
+                members,
                 stride,
-                assets: assets as u32,
-                members: members as u32,
-                series: series as u32,
-                holdings: book_layout.holding_count,
-                per_member: geometry.per_member,
-                ..RevalueParams::default()
-            },
+                geometry.per_member,
+            ),
             scenario_uniform,
             revalue_uniform,
             returns,
@@ -715,44 +742,7 @@ impl Backend for WgpuBackend {
     }
 
     fn scenarios(&self, plan: &WgpuPlan, range: Range<u64>) -> Result<ScenarioBlock, BackendError> {
-        let a = plan.assets;
-        let mut block =
-            ScenarioBlock::with_capacity(range.start, (range.end - range.start) as usize, a);
-        let stride = plan.chunks.geometry.stride;
-        let row = u64::from(stride) * 4;
-        let out = self.readback("scenario readback", 2 * row * a as u64);
-        let mut done = 0usize;
-        for first in (range.start..range.end).step_by(stride as usize) {
-            let count = (range.end - first).min(u64::from(stride)) as u32;
-            let mut scenario = plan.scenario_params;
-            scenario.first = [first as u32, (first >> 32) as u32];
-            scenario.count = count;
-            self.queue
-                .write_buffer(&plan.scenario_uniform, 0, bytemuck::bytes_of(&scenario));
-            let mut encoder = self.device.create_command_encoder(&Default::default());
-            {
-                let mut pass = encoder.begin_compute_pass(&Default::default());
-                pass.set_pipeline(&self.pipelines.draw);
-                pass.set_bind_group(0, &plan.draw_group, &[]);
-                pass.dispatch_workgroups(self.groups(u64::from(count)), 1, 1);
-            }
-            let bytes = row * a as u64;
-            encoder.copy_buffer_to_buffer(&plan.returns, 0, &out, 0, bytes);
-            encoder.copy_buffer_to_buffer(&plan.vol_factors, 0, &out, bytes, bytes);
-            self.queue.submit([encoder.finish()]);
-            let data: Vec<f32> = bytemuck::pod_collect_to_vec(&self.read(&out, 2 * bytes, None)?);
-            let (returns, vols) = data.split_at(data.len() / 2);
-            device::fill_block(
-                &mut block,
-                done,
-                count as usize,
-                stride as usize,
-                returns,
-                vols,
-            );
-            done += count as usize;
-        }
-        Ok(block)
+        device::scenarios(self, plan, range, plan.assets)
     }
 
     fn revalue(&self, plan: &WgpuPlan, block: &ScenarioBlock) -> Result<LossBlock, BackendError> {
