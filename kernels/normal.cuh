@@ -75,16 +75,23 @@ __device__ __forceinline__ float4 block_normals(uint4 w) {
     return make_float4(ra * a.y, ra * a.x, rb * b.y, rb * b.x);
 }
 
-// exp(x) - 1 without cancellation near 0.
-__device__ __forceinline__ float expm1_f32(float x) {
+// x = k ln 2 + r with r in [-ln2/2, ln2/2]: (k, expm1(r)).
+__device__ __forceinline__ float2 exp_reduced(float x) {
     const float k = rintf(x * INV_LN2);
     const float r = (x - k * LN2_HI) - k * LN2_LO;
     const float p = r + r * r * (0.5f + r * (1.6666667e-1f + r * (4.1666668e-2f + r * (8.3333338e-3f
         + r * (1.3888889e-3f + r * (1.9841270e-4f + r * 2.4801587e-5f))))));
-    if (k == 0.0f) {
-        return p;
-    }
-    return ldexpf(p + 1.0f, (int)fminf(fmaxf(k, -150.0f), 150.0f)) - 1.0f;
+    return make_float2(fminf(fmaxf(k, -150.0f), 150.0f), p);
 }
 
-__device__ __forceinline__ float exp_f32(float x) { return expm1_f32(x) + 1.0f; }
+// exp(x) - 1 without cancellation near 0.
+__device__ __forceinline__ float expm1_f32(float x) {
+    const float2 e = exp_reduced(x);
+    return e.x == 0.0f ? e.y : ldexpf(e.y + 1.0f, (int)e.x) - 1.0f;
+}
+
+// exp(x) to f32 relative accuracy, into the subnormals.
+__device__ __forceinline__ float exp_f32(float x) {
+    const float2 e = exp_reduced(x);
+    return ldexpf(e.y + 1.0f, (int)e.x);
+}

@@ -8,7 +8,8 @@
 // - sin, cos of 2 pi u: exact reduction of the word in quarter turns, then the Taylor-minimax
 //   polynomials of k_sin.c / k_cos.c truncated where their terms fall under
 //   half an f32 ulp on [-pi/4, pi/4].
-// - expm1: k = round(x / ln 2), r = x - k ln 2 in [-ln2/2, ln2/2], degree-8 Taylor.
+// - exp, expm1: k = round(x / ln 2), r = x - k ln 2 in [-ln2/2, ln2/2], degree-8
+//   Taylor for expm1(r), then 2^k (1 + expm1(r)) (minus 1).
 
 const LN2_HI: f32 = 6.9313812256e-01;
 const LN2_LO: f32 = 9.0580006145e-06;
@@ -100,18 +101,26 @@ fn block_normals(words: vec4<u32>) -> vec4<f32> {
     return vec4<f32>(a.x, a.y, b.x, b.y);
 }
 
-// exp(x) - 1 without cancellation near 0.
-fn expm1(x: f32) -> f32 {
+// x = k ln 2 + r with r in [-ln2/2, ln2/2]: (k, expm1(r)).
+fn exp_reduced(x: f32) -> vec2<f32> {
     let k = round(x * INV_LN2);
     let r = (x - k * LN2_HI) - k * LN2_LO;
     let p = r + r * r * (0.5 + r * (1.6666667e-1 + r * (4.1666668e-2 + r * (8.3333338e-3
         + r * (1.3888889e-3 + r * (1.9841270e-4 + r * 2.4801587e-5))))));
-    if k == 0.0 {
-        return p;
-    }
-    return ldexp(p + 1.0, i32(clamp(k, -150.0, 150.0))) - 1.0;
+    return vec2<f32>(clamp(k, -150.0, 150.0), p);
 }
 
+// exp(x) - 1 without cancellation near 0.
+fn expm1(x: f32) -> f32 {
+    let e = exp_reduced(x);
+    if e.x == 0.0 {
+        return e.y;
+    }
+    return ldexp(e.y + 1.0, i32(e.x)) - 1.0;
+}
+
+// exp(x) to f32 relative accuracy, into the subnormals.
 fn exp_f32(x: f32) -> f32 {
-    return expm1(x) + 1.0;
+    let e = exp_reduced(x);
+    return ldexp(e.y + 1.0, i32(e.x));
 }

@@ -623,6 +623,9 @@ impl Backend for CudaBackend {
 }
 
 #[cfg(test)]
+mod host_check;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::backend::kernels::CUDA;

@@ -1,0 +1,325 @@
+//! The CUDA kernels' own code, compiled for the host by the system's C++
+//! compiler and held against the CPU reference, so that their arithmetic is
+//! tested on every machine, GPU or not. A small shim stands in for CUDA's
+//! built-in types and intrinsics, and a launch is one host thread walking the
+//! grid-stride loop over every index. Kernels that need a block of cooperating
+//! threads (`member_losses`, `scan_counts`) are compiled but not called here:
+//! the parity suite covers them on a device.
+//!
+//! Without a C++ compiler the tests print SKIPPED (and fail under CI=true).
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::backend::device::layout::{BookLayout, ModelLayout, ScenarioParams, Series};
+use crate::backend::kernels::{CUDA_REVALUE, CUDA_SCENARIO};
+use crate::book::CompiledBook;
+use crate::rng::{ScenarioRng, Stream};
+use crate::scenario::{ScenarioModel, Scratch};
+
+/// CUDA's built-ins for a single host thread.
+const SHIM: &str = r#"
+#include <cmath>
+#include <cstring>
+#define __device__
+#define __global__
+#define __forceinline__ inline
+#define __shared__ static
+struct uint2 { unsigned int x, y; };
+struct uint4 { unsigned int x, y, z, w; };
+struct float2 { float x, y; };
+struct float4 { float x, y, z, w; };
+struct dim3 { unsigned int x, y, z; };
+static const dim3 blockIdx = {0, 0, 0}, threadIdx = {0, 0, 0};
+static const dim3 blockDim = {1, 1, 1}, gridDim = {1, 1, 1};
+inline uint2 make_uint2(unsigned int x, unsigned int y) { return {x, y}; }
+inline uint4 make_uint4(unsigned int x, unsigned int y, unsigned int z, unsigned int w) {
+    return {x, y, z, w};
+}
+inline float2 make_float2(float x, float y) { return {x, y}; }
+inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z, w}; }
+inline unsigned int __umulhi(unsigned int a, unsigned int b) {
+    return (unsigned int)(((unsigned long long)a * b) >> 32);
+}
+inline unsigned int __float_as_uint(float f) { unsigned int u; std::memcpy(&u, &f, 4); return u; }
+inline float __uint_as_float(unsigned int u) { float f; std::memcpy(&f, &u, 4); return f; }
+inline float __uint2float_rn(unsigned int x) { return (float)x; }
+inline int __popc(unsigned int x) { return __builtin_popcount(x); }
+inline unsigned int atomicAdd(unsigned int* a, unsigned int v) { unsigned int o = *a; *a += v; return o; }
+inline unsigned int atomicMax(unsigned int* a, unsigned int v) { unsigned int o = *a; if (v > o) *a = v; return o; }
+inline void __syncthreads() {}
+inline unsigned int min(unsigned int a, unsigned int b) { return a < b ? a : b; }
+inline unsigned int max(unsigned int a, unsigned int b) { return a > b ? a : b; }
+"#;
+
+/// Entry points for the tests, on top of the kernels' own `extern "C"` ones.
+const EXPORTS: &str = r#"
+extern "C" void host_philox(const unsigned int* c, const unsigned int* k, unsigned int* out) {
+    uint4 r = philox4x32_10(make_uint4(c[0], c[1], c[2], c[3]), make_uint2(k[0], k[1]));
+    out[0] = r.x; out[1] = r.y; out[2] = r.z; out[3] = r.w;
+}
+extern "C" void host_block_normals(const unsigned int* w, float* out) {
+    float4 z = block_normals(make_uint4(w[0], w[1], w[2], w[3]));
+    out[0] = z.x; out[1] = z.y; out[2] = z.z; out[3] = z.w;
+}
+extern "C" float host_norm_cdf(float x) { return norm_cdf(x); }
+"#;
+
+/// The kernels compiled into a shared library, or why not.
+struct HostKernels {
+    library: libloading::Library,
+    _dir: tempfile::TempDir,
+}
+
+fn compile_for_host() -> Result<HostKernels, String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    // One translation unit: the revalue kernel's parts less what the scenario
+    // kernel already brings (philox.cuh, normal.cuh).
+    let source = [SHIM]
+        .into_iter()
+        .chain(CUDA_SCENARIO.parts.iter().copied())
+        .chain(CUDA_REVALUE.parts[2..].iter().copied())
+        .chain([EXPORTS])
+        .collect::<String>();
+    let cpp = dir.path().join("kernels.cpp");
+    let library = dir.path().join("libkernels.so");
+    std::fs::write(&cpp, source).map_err(|e| e.to_string())?;
+    let output = Command::new(std::env::var("CXX").unwrap_or_else(|_| "c++".into()))
+        .args([
+            "-std=c++17",
+            "-O2",
+            "-shared",
+            "-fPIC",
+            "-Wno-unknown-pragmas",
+            "-o",
+        ])
+        .arg(&library)
+        .arg(&cpp)
+        .output()
+        .map_err(|e| format!("no C++ compiler: {e}"))?;
+    if !output.status.success() {
+        panic!(
+            "the CUDA kernels do not compile for the host:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    load(&library).map(|library| HostKernels { library, _dir: dir })
+}
+
+fn load(path: &Path) -> Result<libloading::Library, String> {
+    // SAFETY: the library was just built from the kernels and the shim above;
+    // loading it runs no initialisers beyond the C++ runtime's.
+    unsafe { libloading::Library::new(path) }.map_err(|e| e.to_string())
+}
+
+/// Compiled once per test binary.
+fn host_kernels() -> Option<&'static HostKernels> {
+    static KERNELS: std::sync::OnceLock<Result<HostKernels, String>> = std::sync::OnceLock::new();
+    match KERNELS.get_or_init(compile_for_host) {
+        Ok(k) => Some(k),
+        Err(e) => {
+            assert!(
+                std::env::var("CI").map_or(true, |v| v != "true"),
+                "CI=true requires a C++ compiler: {e}"
+            );
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "SKIPPED: CUDA host check: {e}");
+            None
+        }
+    }
+}
+
+type Philox = unsafe extern "C" fn(*const u32, *const u32, *mut u32);
+type BlockNormals = unsafe extern "C" fn(*const u32, *mut f32);
+type NormCdf = unsafe extern "C" fn(f32) -> f32;
+type DrawScenarios =
+    unsafe extern "C" fn(ScenarioParams, *const f32, *const u32, *mut f32, *mut f32, *mut f32);
+type OptionPnl = unsafe extern "C" fn(
+    crate::backend::device::layout::RevalueParams,
+    *const f32,
+    *const f32,
+    *const Series,
+    *mut f32,
+);
+
+impl HostKernels {
+    fn get<T: Copy>(&self, name: &[u8]) -> T {
+        // SAFETY: each name is looked up with the signature its definition above
+        // (or in kernels/*.cu) has.
+        unsafe { *self.library.get::<T>(name).expect("symbol present") }
+    }
+}
+
+#[test]
+fn cuda_philox_and_normals_compiled_for_the_host_match_the_cpu() {
+    let Some(k) = host_kernels() else { return };
+    let philox: Philox = k.get(b"host_philox");
+    let normals: BlockNormals = k.get(b"host_block_normals");
+    let rng = ScenarioRng::new(0x0123_4567_89ab_cdef);
+    let mut worst = 0.0_f64;
+    for n in (0..4_000_000_000_u64).step_by(999_983) {
+        let words = rng.bits(n, 1, Stream::Diffusion, 3);
+        let counter = [n as u32, (n >> 32) as u32, 1, 3];
+        let (mut out, mut z) = ([0u32; 4], [0f32; 4]);
+        // SAFETY: four words in, four out; four words in, four floats out.
+        unsafe {
+            philox(counter.as_ptr(), rng.key().as_ptr(), out.as_mut_ptr());
+            normals(words.as_ptr(), z.as_mut_ptr());
+        }
+        assert_eq!(out, words, "scenario {n}");
+        let mut cpu = [0.0; 16];
+        rng.normals(n, 1, Stream::Diffusion, &mut cpu);
+        for (device, cpu) in z.iter().zip(&cpu[12..]) {
+            worst = worst.max((f64::from(*device) - cpu).abs() / (1.0 + cpu.abs()));
+        }
+    }
+    eprintln!("normals differ by at most {worst:.2e} (1 + |z|)");
+    assert!(worst <= 1e-6, "normals differ by {worst:e} (1 + |z|)");
+}
+
+/// Relative in the lower tail, where f32 holds N(x) (down to x = -9:
+/// N(-9) = 1.1e-19), and absolute (an f32 ulp of 1) above, where N(x) is
+/// stored as a value near 1.
+#[test]
+fn cuda_norm_cdf_compiled_for_the_host_is_within_f32_rounding_of_the_cpu() {
+    let Some(k) = host_kernels() else { return };
+    let norm_cdf: NormCdf = k.get(b"host_norm_cdf");
+    let (mut relative, mut absolute) = (0.0_f64, 0.0_f64);
+    for i in -3_600..=3_600 {
+        let x = i as f32 * 0.0025;
+        // SAFETY: a float in, a float out.
+        let device = f64::from(unsafe { norm_cdf(x) });
+        let cpu = crate::pricing::black76::norm_cdf(f64::from(x));
+        if x <= 0.0 {
+            relative = relative.max((device - cpu).abs() / cpu);
+        } else {
+            absolute = absolute.max((device - cpu).abs());
+        }
+    }
+    eprintln!("norm_cdf: lower tail {relative:.2e} relative, upper half {absolute:.2e}");
+    assert!(relative <= 2e-6, "lower tail: relative error {relative:e}");
+    assert!(
+        absolute <= 1.2e-7,
+        "upper half: absolute error {absolute:e}"
+    );
+}
+
+/// The scenario kernel, run on the host, against `ScenarioModel::draw`.
+#[test]
+fn cuda_scenario_kernel_compiled_for_the_host_draws_the_cpu_scenarios() {
+    let Some(k) = host_kernels() else { return };
+    let draw: DrawScenarios = k.get(b"draw_scenarios");
+    let mut snapshot = crate::sample::embedded().expect("the sample loads");
+    snapshot.config.scenario.innovations = crate::snapshot::Innovations::StudentT;
+    snapshot.config.scenario.jumps = Some(crate::snapshot::JumpConfig {
+        intensity_per_year: 25.0,
+        mean_sigmas: -2.0,
+        stdev_sigmas: 1.5,
+    });
+    snapshot.config.risk.steps = 2;
+    let book = CompiledBook::compile(&snapshot).expect("compiles");
+    let model = ScenarioModel::new(
+        &snapshot.market,
+        &snapshot.config.risk,
+        &snapshot.config.scenario,
+        book.vol_assets.clone(),
+    )
+    .expect("a valid model");
+    let layout = ModelLayout::new(&model);
+    let (a, count, first) = (model.assets(), 2_000_usize, (1_u64 << 32) - 1_000);
+    let params = ScenarioParams {
+        first: [first as u32, (first >> 32) as u32],
+        count: count as u32,
+        stride: count as u32,
+        ..layout.params
+    };
+    let (mut returns, mut vols, mut scratch) = (
+        vec![0f32; a * count],
+        vec![0f32; a * count],
+        vec![0f32; a * count],
+    );
+    // SAFETY: draw_scenarios(ScenarioParams, model, indices, returns, vol_factors,
+    // scratch) touches assets x stride entries of each output.
+    unsafe {
+        draw(
+            params,
+            layout.model.as_ptr(),
+            layout.indices.as_ptr(),
+            returns.as_mut_ptr(),
+            vols.as_mut_ptr(),
+            scratch.as_mut_ptr(),
+        )
+    };
+    let (mut cpu_returns, mut cpu_vols) = (vec![0.0; a], vec![0.0; a]);
+    let mut s = Scratch::default();
+    let (mut worst, mut jumped) = (0.0_f64, false);
+    for i in 0..count {
+        model.draw(first + i as u64, &mut s, &mut cpu_returns, &mut cpu_vols);
+        for asset in 0..a {
+            let (r, v) = (returns[asset * count + i], vols[asset * count + i]);
+            worst = worst
+                .max((f64::from(r) - cpu_returns[asset]).abs() / (1.0 + cpu_returns[asset].abs()))
+                .max((f64::from(v) - cpu_vols[asset]).abs() / (1.0 + cpu_vols[asset].abs()));
+            jumped |= cpu_returns[asset] < -0.2;
+        }
+    }
+    assert!(jumped, "the sample drew no large move: a weak test");
+    eprintln!("moves differ by at most {worst:.2e} (1 + |x|)");
+    assert!(worst <= 2e-6, "moves differ by {worst:e} (1 + |x|)");
+}
+
+/// The option kernel, run on the host, against `OptionSeries::pnl`.
+#[test]
+fn cuda_option_kernel_compiled_for_the_host_revalues_like_the_cpu() {
+    let Some(k) = host_kernels() else { return };
+    let option_pnl: OptionPnl = k.get(b"option_pnl");
+    let snapshot = crate::sample::embedded().expect("the sample loads");
+    let book = CompiledBook::compile(&snapshot).expect("compiles");
+    let layout = BookLayout::new(&book);
+    let (a, series) = (book.assets, book.options.len());
+    let count = 64_usize;
+    // Moves from -60% to +150% with vol factors from 0.5 to 2.
+    let returns: Vec<f32> = (0..a * count)
+        .map(|i| -0.6 + 2.1 * (i % count) as f32 / count as f32)
+        .collect();
+    let vols: Vec<f32> = (0..a * count)
+        .map(|i| 0.5 + 1.5 * ((i * 7) % count) as f32 / count as f32)
+        .collect();
+    let params = crate::backend::device::layout::RevalueParams::new(
+        &layout,
+        a,
+        book.members,
+        count as u32,
+        1,
+    );
+    let params = crate::backend::device::layout::RevalueParams {
+        count: count as u32,
+        ..params
+    };
+    let mut pnl = vec![0f32; series * count];
+    // SAFETY: option_pnl(RevalueParams, returns, vol_factors, series, pnl) writes
+    // series x stride P&Ls and reads assets x stride moves.
+    unsafe {
+        option_pnl(
+            params,
+            returns.as_ptr(),
+            vols.as_ptr(),
+            layout.series.as_ptr(),
+            pnl.as_mut_ptr(),
+        )
+    };
+    for j in 0..series {
+        let u = book.options.underlying[j];
+        for s in 0..count {
+            let (r, v) = (returns[u * count + s], vols[u * count + s]);
+            let cpu = book.options.pnl(j, f64::from(r), f64::from(v));
+            // f32 Black-76: within 1e-5 of the option's value scale (forward + strike).
+            let scale = book.options.spot[j] * (1.0 + f64::from(r)) + book.options.strike[j];
+            let device = f64::from(pnl[j * count + s]);
+            assert!(
+                (device - cpu).abs() <= 1e-5 * scale,
+                "series {j}, scenario {s}: {device} vs {cpu}"
+            );
+        }
+    }
+}
