@@ -294,3 +294,19 @@ fn the_wgpu_backend_runs_the_sample_and_names_its_adapter() {
     }
     assert!(text(&o.stdout).contains("scenarios on wgpu ("));
 }
+
+#[test]
+fn without_a_cuda_driver_the_cuda_backend_is_refused_clearly() {
+    if clearstress::backend::cuda::driver_available() {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "SKIPPED: a CUDA driver is present");
+        return;
+    }
+    let o = clearstress(&["run", "--backend", "cuda", "--paths", "1000"]);
+    assert!(!o.status.success());
+    let stderr = text(&o.stderr);
+    assert!(stderr.contains("backend `cuda` is not available: no NVIDIA driver"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let listing = text(&clearstress(&["devices"]).stdout);
+    assert!(listing.contains("cuda: no NVIDIA driver (libcuda) found"), "{listing}");
+}
