@@ -305,8 +305,14 @@ fn without_a_cuda_driver_the_cuda_backend_is_refused_clearly() {
     let o = clearstress(&["run", "--backend", "cuda", "--paths", "1000"]);
     assert!(!o.status.success());
     let stderr = text(&o.stderr);
-    assert!(stderr.contains("backend `cuda` is not available: no NVIDIA driver"), "{stderr}");
+    assert!(
+        stderr.contains("backend `cuda` is not available: no NVIDIA driver"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
     let listing = text(&clearstress(&["devices"]).stdout);
-    assert!(listing.contains("cuda: no NVIDIA driver (libcuda) found"), "{listing}");
+    assert!(
+        listing.contains("cuda: no NVIDIA driver (libcuda) found"),
+        "{listing}"
+    );
 }

@@ -13,7 +13,10 @@
 //! wgpu backend, with the same stated tolerances against the CPU.
 
 use std::ops::Range;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
+
+use sha2::{Digest, Sha256};
 
 use cudarc::driver::{
     CudaContext, CudaEvent, CudaFunction, CudaSlice, CudaStream, DeviceRepr, DriverError,
@@ -47,6 +50,58 @@ const NAME: &str = "cuda";
 pub fn nvrtc_available() -> bool {
     // SAFETY: only attempts to dlopen the library and reports whether it could.
     unsafe { cudarc::nvrtc::sys::is_culib_present() }
+}
+
+/// The folder compiled kernels are kept in between runs: `$CLEARSTRESS_CACHE`,
+/// else `$XDG_CACHE_HOME/clearstress`, else `~/.cache/clearstress`; `None` when
+/// none can be named (every run then compiles).
+fn cache_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("CLEARSTRESS_CACHE") {
+        return Some(PathBuf::from(dir));
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("clearstress"))
+}
+
+/// `kernel` compiled for `arch`, from the cache when this source was compiled
+/// for this architecture before (the file name carries the SHA-256 of both),
+/// else by NVRTC, then kept. A cache that cannot be read or written only
+/// costs a compilation.
+pub fn cached_ptx(kernel: &Kernel, arch: &'static str) -> Result<Ptx, BackendError> {
+    cached_ptx_in(cache_dir().as_deref(), kernel, arch)
+}
+
+fn cached_ptx_in(
+    cache: Option<&std::path::Path>,
+    kernel: &Kernel,
+    arch: &'static str,
+) -> Result<Ptx, BackendError> {
+    let source = kernel.source();
+    let digest = Sha256::digest(format!("{arch}\n{source}").as_bytes());
+    let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    let path = cache.map(|d| {
+        d.join("ptx")
+            .join(format!("{}-{arch}-{hex}.ptx", kernel.name))
+    });
+    if let Some(text) = path.as_ref().and_then(|p| std::fs::read_to_string(p).ok()) {
+        return Ok(Ptx::from_src(text));
+    }
+    let ptx = compile(kernel, arch)?;
+    if let Some(path) = &path {
+        // A cache that cannot be written only costs the next run a compilation.
+        let _ = path
+            .parent()
+            .map(std::fs::create_dir_all)
+            .transpose()
+            .and_then(|_| {
+                let partial = path.with_extension(format!("{}.partial", std::process::id()));
+                std::fs::write(&partial, ptx.to_src())?;
+                std::fs::rename(&partial, path)
+            });
+    }
+    Ok(ptx)
 }
 
 /// Whether the CUDA driver library can be loaded here (a GPU may still be absent).
@@ -628,24 +683,55 @@ mod host_check;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::kernels::CUDA;
+    use crate::backend::kernels::{CUDA, CUDA_RNG_CHECK};
+
+    fn skip_without_nvrtc() -> bool {
+        if nvrtc_available() {
+            return false;
+        }
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "CI=true requires libnvrtc (.ci/run installs nvidia-cuda-nvrtc-cu12)"
+        );
+        // Straight to the stderr handle: the harness captures eprintln!.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: libnvrtc not found, CUDA kernels not compiled"
+        );
+        true
+    }
+
+    #[test]
+    fn compiled_kernels_are_cached_per_source_and_architecture() {
+        if skip_without_nvrtc() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let cached = |arch| cached_ptx_in(Some(dir.path()), &CUDA_RNG_CHECK, arch);
+        let first = cached("sm_90").unwrap().to_src();
+        let files: Vec<_> = std::fs::read_dir(dir.path().join("ptx")).unwrap().collect();
+        assert_eq!(files.len(), 1);
+        // A second load reads the file: change it and the change shows.
+        let path = files[0].as_ref().unwrap().path();
+        std::fs::write(&path, format!("{first}// cached\n")).unwrap();
+        let second = cached("sm_90").unwrap().to_src();
+        assert!(second.ends_with("// cached\n"));
+        // Another architecture is another entry.
+        cached("sm_80").unwrap();
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("ptx")).unwrap().count(),
+            2
+        );
+        std::env::remove_var("CLEARSTRESS_CACHE");
+    }
 
     /// CI has no GPU but has libnvrtc (the PyPI wheel): a kernel that does not
     /// compile fails the build's tests there. Elsewhere, without libnvrtc, the
     /// test says it skipped.
     #[test]
     fn every_cuda_kernel_compiles_with_nvrtc_for_ampere_and_hopper() {
-        if !nvrtc_available() {
-            assert!(
-                std::env::var("CI").map_or(true, |v| v != "true"),
-                "CI=true requires libnvrtc (.ci/run installs nvidia-cuda-nvrtc-cu12)"
-            );
-            // Straight to the stderr handle: the harness captures eprintln!.
-            use std::io::Write;
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED: libnvrtc not found, CUDA kernels not compiled"
-            );
+        if skip_without_nvrtc() {
             return;
         }
         for arch in ["sm_80", "sm_90"] {
