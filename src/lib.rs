@@ -13,6 +13,7 @@ pub mod book;
 pub mod cli;
 pub mod default_fund;
 pub mod engine;
+pub mod history;
 pub mod linalg;
 pub mod margin;
 pub mod pricing;
