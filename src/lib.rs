@@ -10,6 +10,7 @@
 
 pub mod backend;
 pub mod book;
+pub mod calibrate;
 pub mod cli;
 pub mod default_fund;
 pub mod engine;

@@ -129,14 +129,16 @@ impl PriceHistory {
         let mut dates = Vec::with_capacity(self.dates.len());
         let mut values = Vec::with_capacity(self.dates.len() * n);
         for d in 1..self.dates.len() {
-            let consecutive = self.dates[d].days_since_epoch()
-                == self.dates[d - 1].days_since_epoch() + 1;
+            let consecutive =
+                self.dates[d].days_since_epoch() == self.dates[d - 1].days_since_epoch() + 1;
             dates.push(self.dates[d]);
             for a in 0..n {
-                values.push(match (consecutive, self.close(d - 1, a), self.close(d, a)) {
-                    (true, Some(p0), Some(p1)) => (p1 / p0).ln(),
-                    _ => f64::NAN,
-                });
+                values.push(
+                    match (consecutive, self.close(d - 1, a), self.close(d, a)) {
+                        (true, Some(p0), Some(p1)) => (p1 / p0).ln(),
+                        _ => f64::NAN,
+                    },
+                );
             }
         }
         Returns {
@@ -255,13 +257,41 @@ mod tests {
     #[test]
     fn bad_histories_are_named_by_row_and_field() {
         let cases = [
-            ("date,BTC\n2024-01-02,1\n2024-01-02,2\n", "row 2, field `date`", "strictly increasing"),
-            ("date,BTC\n2024-01-02,1\n2024-01-01,2\n", "row 2, field `date`", "strictly increasing"),
-            ("date,BTC\n2024-01-01,1\n2024-01-02,-5\n", "row 2, field `BTC`", "positive close"),
-            ("date,BTC\n2024-01-01,1\n2024-01-02,0\n", "row 2, field `BTC`", "positive close"),
-            ("date,BTC\n2024-01-01,1\n2024-13-02,3\n", "row 2, field `date`", ""),
-            ("date,BTC\n2024-01-01,1\n2024-01-02,abc\n", "row 2, field `BTC`", ""),
-            ("date\n2024-01-01\n2024-01-02\n", "history.csv", "no asset columns"),
+            (
+                "date,BTC\n2024-01-02,1\n2024-01-02,2\n",
+                "row 2, field `date`",
+                "strictly increasing",
+            ),
+            (
+                "date,BTC\n2024-01-02,1\n2024-01-01,2\n",
+                "row 2, field `date`",
+                "strictly increasing",
+            ),
+            (
+                "date,BTC\n2024-01-01,1\n2024-01-02,-5\n",
+                "row 2, field `BTC`",
+                "positive close",
+            ),
+            (
+                "date,BTC\n2024-01-01,1\n2024-01-02,0\n",
+                "row 2, field `BTC`",
+                "positive close",
+            ),
+            (
+                "date,BTC\n2024-01-01,1\n2024-13-02,3\n",
+                "row 2, field `date`",
+                "",
+            ),
+            (
+                "date,BTC\n2024-01-01,1\n2024-01-02,abc\n",
+                "row 2, field `BTC`",
+                "",
+            ),
+            (
+                "date\n2024-01-01\n2024-01-02\n",
+                "history.csv",
+                "no asset columns",
+            ),
             ("date,BTC\n2024-01-01,1\n", "history.csv", "at least two"),
         ];
         for (csv, place, what) in cases {
@@ -280,7 +310,15 @@ mod tests {
         let r = h.returns();
         let btc = h.asset_index("BTC").unwrap();
         // BTC on 2020-03-12 (Black Thursday): -37.2% close to close (stress_episodes.csv).
-        let t = r.dates.iter().position(|&d| d == Date::parse("2020-03-12").unwrap()).unwrap();
-        assert!((r.get(t, btc).exp_m1() + 0.3717).abs() < 5e-4, "{}", r.get(t, btc).exp_m1());
+        let t = r
+            .dates
+            .iter()
+            .position(|&d| d == Date::parse("2020-03-12").unwrap())
+            .unwrap();
+        assert!(
+            (r.get(t, btc).exp_m1() + 0.3717).abs() < 5e-4,
+            "{}",
+            r.get(t, btc).exp_m1()
+        );
     }
 }
