@@ -122,3 +122,54 @@ fn a_near_integrated_fit_approaches_the_boundary_likelihood() {
         fit.log_likelihood
     );
 }
+
+/// scikit-learn 1.9.1 `ledoit_wolf` on the standardised returns of eight
+/// assets, 2023-2024 (data/ledoit_wolf_reference.py): 731 days, intensity
+/// 0.016545341442275322, shrunk entries (BTC, ETH) 0.7976065604284984,
+/// (SOL, DOGE) 0.5420320231642409, (XRP, LTC) 0.5410374818886682; numpy's
+/// sample correlation (BTC, ETH) 0.8110252501098731.
+#[test]
+fn ledoit_wolf_matches_scikit_learn_on_the_shipped_history() {
+    use clearstress::calibrate::{ledoit_wolf_correlation, sample_correlation, Aligned};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/daily_close_usd.csv");
+    let history = PriceHistory::load(&path).unwrap();
+    let r = history.returns();
+    let assets: Vec<usize> = ["BTC", "ETH", "SOL", "XRP", "BNB", "ADA", "DOGE", "LTC"]
+        .iter()
+        .map(|a| history.asset_index(a).unwrap())
+        .collect();
+    let window = r.between(
+        Date::parse("2023-01-01").unwrap(),
+        Date::parse("2024-12-31").unwrap(),
+    );
+    let days: Vec<usize> = r
+        .complete_days(&assets)
+        .into_iter()
+        .filter(|t| window.contains(t))
+        .collect();
+    assert_eq!(days.len(), 731);
+    let values: Vec<f64> = days
+        .iter()
+        .flat_map(|&t| assets.iter().map(move |&a| (t, a)))
+        .map(|(t, a)| r.get(t, a))
+        .collect();
+    let aligned = Aligned {
+        values: &values,
+        assets: 8,
+    };
+    let lw = ledoit_wolf_correlation(aligned);
+    assert!((lw.shrinkage.unwrap() - 0.016545341442275322).abs() < 1e-12);
+    for (i, j, want) in [
+        (0, 1, 0.7976065604284984),
+        (2, 6, 0.5420320231642409),
+        (3, 7, 0.5410374818886682),
+    ] {
+        assert!(
+            (lw.get(i, j) - want).abs() < 1e-12,
+            "({i}, {j}): {}",
+            lw.get(i, j)
+        );
+    }
+    assert_eq!(lw.repair_distance, 0.0);
+    assert!((sample_correlation(aligned).get(0, 1) - 0.8110252501098731).abs() < 1e-12);
+}

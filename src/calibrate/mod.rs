@@ -1,7 +1,13 @@
 //! Calibration of the scenario model to price history: volatility per asset
-//! ([`volatility`]), and the tools the fits share ([`optimize`]).
+//! ([`volatility`]), dependence between assets ([`dependence`]), and the
+//! tools the fits share ([`optimize`]).
 
+pub mod dependence;
 pub mod optimize;
 pub mod volatility;
 
+pub use dependence::{
+    ewma_correlation, ledoit_wolf_correlation, nearest_psd_correlation, sample_correlation,
+    Aligned, Correlation,
+};
 pub use volatility::{Ewma, GarchFit, GarchT, VolatilityError};
