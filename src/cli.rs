@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::backend::{self as backends, Backend, CpuBackend, CudaBackend, WgpuBackend};
+use crate::calibrate::{calibrate_market, CalibrationSpec, CorrelationModel, VolatilityModel};
 use crate::engine::{self, RunLimits};
 use crate::report::{self, RunContext};
 use crate::sample::{self, SampleSpec};
@@ -29,6 +30,9 @@ pub enum Command {
     Run(RunArgs),
     /// Write the sample clearing house (or a larger synthetic one) as editable files.
     Init(InitArgs),
+    /// Fit the market's volatilities and correlation to daily price history and
+    /// write the calibrated snapshot, with a report of every fit.
+    Calibrate(CalibrateArgs),
     /// List the compute backends and the GPU adapters found, with their limits.
     Devices,
     /// Check a snapshot folder without running it.
@@ -111,6 +115,38 @@ pub struct InitArgs {
     pub seed: u64,
 }
 
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// Daily closes in USD: a `date` column and one column per asset, CSV or
+    /// Parquet (the shipped data/daily_close_usd.csv has this form).
+    #[arg(long)]
+    pub history: PathBuf,
+    /// Snapshot folder whose market to calibrate; the embedded sample if absent.
+    #[arg(long)]
+    pub book: Option<PathBuf>,
+    /// Output: the calibrated snapshot folder (`run --book` it) with
+    /// calibration.json, replaced atomically.
+    #[arg(long, default_value = "clearstress-calibrated")]
+    pub out: PathBuf,
+    /// Last day of the fit window (YYYY-MM-DD); the history's last day by default.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Calendar days in the fit window.
+    #[arg(long, default_value_t = CalibrationSpec::default().lookback_days)]
+    pub lookback_days: u32,
+    /// EWMA decay (RiskMetrics: 0.94).
+    #[arg(long, default_value_t = CalibrationSpec::default().lambda)]
+    pub lambda: f64,
+    #[arg(long, value_enum, default_value_t = VolatilityModel::Ewma)]
+    pub volatility: VolatilityModel,
+    #[arg(long, value_enum, default_value_t = CorrelationModel::Sample)]
+    pub correlation: CorrelationModel,
+    /// A stress period FROM..TO (YYYY-MM-DD..YYYY-MM-DD) for the stressed
+    /// correlation, reported beside the chosen one.
+    #[arg(long)]
+    pub stress_window: Option<String>,
+}
+
 /// Any failure of a command, already worded for the user.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -122,6 +158,8 @@ pub enum CliError {
     Report(#[from] report::ReportError),
     #[error(transparent)]
     Backend(#[from] crate::backend::BackendError),
+    #[error("calibration: {0}")]
+    Calibration(#[from] crate::calibrate::CalibrationError),
     #[error("{0}")]
     Usage(String),
 }
@@ -130,6 +168,7 @@ pub fn execute(cli: Cli, command_line: Vec<String>) -> Result<(), CliError> {
     match cli.command {
         Command::Run(args) => run(args, command_line),
         Command::Init(args) => init(&args),
+        Command::Calibrate(args) => calibrate(&args),
         Command::Devices => {
             print!("{}", devices());
             Ok(())
@@ -347,6 +386,150 @@ fn apply_overrides(snapshot: &mut Snapshot, args: &RunArgs) -> Result<(), CliErr
             .collect();
     }
     Ok(())
+}
+
+fn calibrate(args: &CalibrateArgs) -> Result<(), CliError> {
+    let date = |flag: &str, text: &str| {
+        snapshot::Date::parse(text)
+            .ok_or_else(|| CliError::Usage(format!("{flag}: expected YYYY-MM-DD, got `{text}`")))
+    };
+    let stress_window = match &args.stress_window {
+        None => None,
+        Some(text) => {
+            let (a, b) = text.split_once("..").ok_or_else(|| {
+                CliError::Usage(format!("--stress-window: expected FROM..TO, got `{text}`"))
+            })?;
+            Some((date("--stress-window", a)?, date("--stress-window", b)?))
+        }
+    };
+    if args.lookback_days < 60 {
+        return Err(CliError::Usage(format!(
+            "--lookback-days must be at least 60, got {}",
+            args.lookback_days
+        )));
+    }
+    let spec = CalibrationSpec {
+        as_of: args
+            .as_of
+            .as_deref()
+            .map(|d| date("--as-of", d))
+            .transpose()?,
+        lookback_days: args.lookback_days,
+        lambda: args.lambda,
+        volatility: args.volatility,
+        correlation: args.correlation,
+        stress_window,
+    };
+    let mut snapshot = match &args.book {
+        Some(dir) => load_book(dir)?,
+        None => sample::embedded()?,
+    };
+    let history = crate::history::PriceHistory::load(&args.history)?;
+    let report = calibrate_market(&history, &mut snapshot.market, &spec)?;
+    let staging = report::AtomicDir::create(&args.out)
+        .map_err(|e| snapshot::InputError::io(args.out.display().to_string(), e))?;
+    snapshot::write_snapshot(&snapshot, staging.path())?;
+    let json = serde_json::to_string_pretty(&report)
+        .map_err(|e| CliError::Usage(format!("calibration report: {e}")))?;
+    let path = staging.path().join("calibration.json");
+    std::fs::write(&path, json)
+        .map_err(|e| snapshot::InputError::io(path.display().to_string(), e))?;
+    let out = staging
+        .commit()
+        .map_err(|e| snapshot::InputError::io(args.out.display().to_string(), e))?;
+    print!("{}", calibration_summary(&report));
+    println!(
+        "\ncalibrated snapshot: {} (run it with `clearstress run --book`)",
+        out.display()
+    );
+    Ok(())
+}
+
+/// The terminal view of a calibration: one line per asset, then the correlation.
+fn calibration_summary(r: &crate::calibrate::CalibrationReport) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "calibrated to {} from {} to {} ({:?} volatility)",
+        r.history, r.from, r.as_of, r.volatility_model
+    );
+    let _ = writeln!(
+        out,
+        "\n{:<8} {:>7} {:>9} {:>9} {:>9} {:>8} {:>8} {:>6}",
+        "asset", "returns", "before", "EWMA", "GARCH", "alpha", "persist", "nu"
+    );
+    for a in &r.assets {
+        match &a.garch {
+            Ok(g) => {
+                let _ = writeln!(
+                    out,
+                    "{:<8} {:>7} {:>8.1}% {:>8.1}% {:>8.1}% {:>8.4} {:>8.4} {:>6.2}",
+                    a.asset,
+                    a.returns,
+                    100.0 * a.previous_volatility,
+                    100.0 * a.ewma_volatility,
+                    100.0 * g.forecast_volatility,
+                    g.alpha,
+                    g.persistence,
+                    g.nu
+                );
+            }
+            Err(e) => {
+                let _ = writeln!(
+                    out,
+                    "{:<8} {:>7} {:>8.1}% {:>8.1}%  GARCH: {e}",
+                    a.asset,
+                    a.returns,
+                    100.0 * a.previous_volatility,
+                    100.0 * a.ewma_volatility
+                );
+            }
+        }
+    }
+    if !r.not_in_history.is_empty() {
+        let _ = writeln!(
+            out,
+            "not in the history (unchanged): {}",
+            r.not_in_history.join(", ")
+        );
+    }
+    let c = &r.correlation;
+    let _ = writeln!(
+        out,
+        "\ncorrelation: {:?} over {} common days {}..{}{}{}",
+        c.estimator,
+        c.days,
+        c.from,
+        c.to,
+        c.shrinkage
+            .map_or(String::new(), |d| format!(", shrinkage {d:.4}")),
+        if r.market_repair_distance > 0.0 {
+            format!(
+                ", repaired to PSD (Frobenius {:.2e})",
+                r.market_repair_distance
+            )
+        } else {
+            String::new()
+        }
+    );
+    if let Some(s) = &r.stressed_correlation {
+        let k = s.assets.len();
+        let mean = |m: &[f64]| {
+            let off: f64 = (0..k * k).filter(|i| i / k != i % k).map(|i| m[i]).sum();
+            off / (k * (k - 1)).max(1) as f64
+        };
+        let _ = writeln!(
+            out,
+            "stressed correlation {}..{} ({} days): mean pairwise {:.3} against {:.3}",
+            s.from,
+            s.to,
+            s.days,
+            mean(&s.matrix),
+            mean(&c.matrix)
+        );
+    }
+    out
 }
 
 fn init(args: &InitArgs) -> Result<(), CliError> {

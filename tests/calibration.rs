@@ -173,3 +173,42 @@ fn ledoit_wolf_matches_scikit_learn_on_the_shipped_history() {
     assert_eq!(lw.repair_distance, 0.0);
     assert!((sample_correlation(aligned).get(0, 1) - 0.8110252501098731).abs() < 1e-12);
 }
+
+/// data/derive.py wrote the sample market's volatilities as EWMA(0.94) of the
+/// 1,096 closes up to 2025-02-20 (six significant digits): calibrating the
+/// embedded sample on the shipped history reproduces them, and leaves the
+/// synthetic assets, which the history does not hold, as they were.
+#[test]
+fn calibrating_the_sample_reproduces_its_derived_ewma_volatilities() {
+    use clearstress::calibrate::{calibrate_market, CalibrationSpec};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/daily_close_usd.csv");
+    let history = PriceHistory::load(&path).unwrap();
+    let mut snapshot = clearstress::sample::embedded().unwrap();
+    let before = snapshot.market.clone();
+    let spec = CalibrationSpec {
+        as_of: Date::parse("2025-02-20"),
+        ..CalibrationSpec::default()
+    };
+    let report = calibrate_market(&history, &mut snapshot.market, &spec).unwrap();
+    for fit in &report.assets {
+        if fit.asset.starts_with("USD") {
+            continue; // the sample floors stablecoin volatility at 1%
+        }
+        let rel = (fit.volatility / fit.previous_volatility - 1.0).abs();
+        assert!(
+            rel < 2e-6,
+            "{}: {} vs {}",
+            fit.asset,
+            fit.volatility,
+            fit.previous_volatility
+        );
+        assert!(fit.garch.is_ok(), "{}: {:?}", fit.asset, fit.garch);
+    }
+    assert_eq!(report.not_in_history, ["SYN01", "SYN02", "SYN03", "SYN04"]);
+    let syn = before.asset_index("SYN01").unwrap();
+    assert_eq!(snapshot.market.assets[syn], before.assets[syn]);
+    // The whole matrix stays a valid correlation matrix.
+    let n = snapshot.market.assets.len();
+    assert!(clearstress::linalg::cholesky_psd(&snapshot.market.correlation, n, 1e-9).is_ok());
+    assert_eq!(report.correlation.days, 1086);
+}

@@ -316,3 +316,67 @@ fn without_a_cuda_driver_the_cuda_backend_is_refused_clearly() {
         "{listing}"
     );
 }
+
+#[test]
+fn calibrate_writes_a_snapshot_that_run_accepts_and_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cal, out) = (dir.path().join("cal"), dir.path().join("out"));
+    let history = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/daily_close_usd.csv");
+    let o = clearstress(&[
+        "calibrate",
+        "--history",
+        history.to_str().unwrap(),
+        "--as-of",
+        "2024-06-30",
+        "--correlation",
+        "ledoit-wolf",
+        "--volatility",
+        "garch",
+        "--stress-window",
+        "2022-11-01..2022-11-30",
+        "--out",
+        cal.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let stdout = text(&o.stdout);
+    assert!(
+        stdout.contains("shrinkage") && stdout.contains("stressed correlation"),
+        "{stdout}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(cal.join("calibration.json")).unwrap()).unwrap();
+    assert_eq!(report["as_of"], "2024-06-30");
+    assert_eq!(report["correlation"]["estimator"], "ledoit-wolf");
+    assert!(report["assets"][0]["garch"]["Ok"]["nu"].as_f64().unwrap() > 2.0);
+    let o = clearstress(&[
+        "run",
+        "--backend",
+        "cpu",
+        "--book",
+        cal.to_str().unwrap(),
+        "--paths",
+        "5000",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+
+    // Bad input: named, and nothing written.
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "date,BTC\n2024-01-01,100\n2024-01-02,-1\n").unwrap();
+    let nowhere = dir.path().join("nowhere");
+    let o = clearstress(&[
+        "calibrate",
+        "--history",
+        bad.to_str().unwrap(),
+        "--out",
+        nowhere.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o.stderr).contains("row 2, field `BTC`"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(!nowhere.exists());
+}

@@ -1,13 +1,19 @@
 //! Calibration of the scenario model to price history: volatility per asset
-//! ([`volatility`]), dependence between assets ([`dependence`]), and the
-//! tools the fits share ([`optimize`]).
+//! ([`volatility`]), dependence between assets ([`dependence`]), both written
+//! into a snapshot's market ([`market`]), and the tools the fits share
+//! ([`optimize`]).
 
 pub mod dependence;
+pub mod market;
 pub mod optimize;
 pub mod volatility;
 
 pub use dependence::{
     ewma_correlation, ledoit_wolf_correlation, nearest_psd_correlation, sample_correlation,
     Aligned, Correlation,
+};
+pub use market::{
+    calibrate_market, CalibrationError, CalibrationReport, CalibrationSpec, CorrelationModel,
+    VolatilityModel,
 };
 pub use volatility::{Ewma, GarchFit, GarchT, VolatilityError};

@@ -121,3 +121,10 @@ mod tests {
         }
     }
 }
+
+impl serde::Serialize for Date {
+    /// As `YYYY-MM-DD`, the form every input file uses.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}

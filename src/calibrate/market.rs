@@ -1,0 +1,338 @@
+//! Calibrating a snapshot's market to price history: each asset's volatility
+//! and the assets' correlation, over a lookback window ending at the as-of
+//! date, with a report of every fit. Assets the history does not cover keep
+//! their values (and are listed as such); the correlation matrix as a whole is
+//! repaired to PSD after the calibrated block is written into it.
+
+use serde::Serialize;
+
+use super::dependence::{
+    ewma_correlation, ledoit_wolf_correlation, nearest_psd_correlation, sample_correlation,
+    Aligned, Correlation,
+};
+use super::volatility::{Ewma, GarchT, VolatilityError};
+use crate::history::{Gap, PriceHistory};
+use crate::pricing::DAYS_PER_YEAR;
+use crate::snapshot::{Date, MarketData};
+
+/// The volatility written into the market.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum VolatilityModel {
+    /// RiskMetrics EWMA (lambda --lambda).
+    Ewma,
+    /// GARCH(1,1)-t one-day-ahead forecast.
+    Garch,
+}
+
+/// The correlation written into the market.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum CorrelationModel {
+    Sample,
+    Ewma,
+    LedoitWolf,
+    /// The sample correlation over --stress-window.
+    Stressed,
+}
+
+/// What to fit, over which days.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CalibrationSpec {
+    /// The last day used (the history's last by default).
+    pub as_of: Option<Date>,
+    /// Calendar days back from the as-of date.
+    pub lookback_days: u32,
+    pub lambda: f64,
+    pub volatility: VolatilityModel,
+    pub correlation: CorrelationModel,
+    /// Days of a stress period for the stressed correlation.
+    pub stress_window: Option<(Date, Date)>,
+}
+
+impl Default for CalibrationSpec {
+    fn default() -> Self {
+        Self {
+            as_of: None,
+            lookback_days: 3 * 365,
+            lambda: Ewma::RISKMETRICS_LAMBDA,
+            volatility: VolatilityModel::Ewma,
+            correlation: CorrelationModel::Sample,
+            stress_window: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CalibrationError {
+    #[error("{0}")]
+    Volatility(#[from] VolatilityError),
+    #[error("asset `{asset}`: {source}")]
+    Asset {
+        asset: String,
+        source: VolatilityError,
+    },
+    #[error("the history ({history}) covers none of the market's assets")]
+    NoCommonAssets { history: String },
+    #[error("only {days} days from {from} to {to} have a return for every calibrated asset: at least {needed} are needed for a correlation")]
+    TooFewCommonDays {
+        days: usize,
+        needed: usize,
+        from: Date,
+        to: Date,
+    },
+    #[error("the as-of date {as_of} is outside the history ({first} to {last})")]
+    AsOfOutside {
+        as_of: Date,
+        first: Date,
+        last: Date,
+    },
+    #[error("--correlation stressed needs --stress-window FROM..TO")]
+    NoStressWindow,
+}
+
+/// One asset's fits.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AssetFit {
+    pub asset: String,
+    pub returns: usize,
+    pub ewma_volatility: f64,
+    /// GARCH(1,1)-t parameters and standard errors, or why it failed.
+    pub garch: Result<GarchReport, String>,
+    /// The annualised volatility written into the market.
+    pub volatility: f64,
+    pub previous_volatility: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GarchReport {
+    pub omega: f64,
+    pub alpha: f64,
+    pub beta: f64,
+    pub nu: f64,
+    pub std_errors: [f64; 4],
+    pub log_likelihood: f64,
+    pub persistence: f64,
+    /// sqrt(365 omega / (1 - alpha - beta)).
+    pub long_run_volatility: f64,
+    /// sqrt(365 x the one-day-ahead variance).
+    pub forecast_volatility: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CorrelationReport {
+    pub estimator: CorrelationModel,
+    pub assets: Vec<String>,
+    pub days: usize,
+    pub from: Date,
+    pub to: Date,
+    pub shrinkage: Option<f64>,
+    /// Frobenius distance of the PSD repair of the estimate itself.
+    pub repair_distance: f64,
+    /// Row-major.
+    pub matrix: Vec<f64>,
+}
+
+/// What calibration did, for the report file and the terminal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CalibrationReport {
+    pub history: String,
+    pub as_of: Date,
+    pub from: Date,
+    pub lambda: f64,
+    pub volatility_model: VolatilityModel,
+    pub assets: Vec<AssetFit>,
+    /// Market assets the history does not cover: left as they were.
+    pub not_in_history: Vec<String>,
+    pub correlation: CorrelationReport,
+    pub stressed_correlation: Option<CorrelationReport>,
+    /// Frobenius distance of the repair of the market's whole matrix once the
+    /// calibrated block was written into it.
+    pub market_repair_distance: f64,
+    pub gaps: Vec<GapReport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GapReport {
+    pub asset: Option<String>,
+    pub from: Date,
+    pub to: Date,
+}
+
+impl From<&Gap> for GapReport {
+    fn from(g: &Gap) -> Self {
+        Self {
+            asset: g.asset.clone(),
+            from: g.from,
+            to: g.to,
+        }
+    }
+}
+
+const MIN_CORRELATION_DAYS: usize = 30;
+
+/// Fits `market`'s volatilities and correlation to `history` and writes them in.
+pub fn calibrate_market(
+    history: &PriceHistory,
+    market: &mut MarketData,
+    spec: &CalibrationSpec,
+) -> Result<CalibrationReport, CalibrationError> {
+    let (first, last) = (history.dates[0], history.dates[history.dates.len() - 1]);
+    let as_of = spec.as_of.unwrap_or(last);
+    if as_of < first || as_of > last {
+        return Err(CalibrationError::AsOfOutside { as_of, first, last });
+    }
+    let from = as_of.add_days(1 - spec.lookback_days as i32);
+    let ewma = Ewma::new(spec.lambda)?;
+    let returns = history.returns();
+    let window = returns.between(from, as_of);
+
+    // (market index, history index) of every calibrated asset.
+    let mut pairs = Vec::new();
+    let mut not_in_history = Vec::new();
+    for (m, asset) in market.assets.iter().enumerate() {
+        match history.asset_index(&asset.id) {
+            Some(h) => pairs.push((m, h)),
+            None => not_in_history.push(asset.id.clone()),
+        }
+    }
+    if pairs.is_empty() {
+        return Err(CalibrationError::NoCommonAssets {
+            history: history.source.clone(),
+        });
+    }
+
+    let mut fits = Vec::with_capacity(pairs.len());
+    for &(m, h) in &pairs {
+        let asset = market.assets[m].id.clone();
+        let series: Vec<f64> = window
+            .clone()
+            .map(|t| returns.get(t, h))
+            .filter(|x| !x.is_nan())
+            .collect();
+        let wrap = |source| CalibrationError::Asset {
+            asset: asset.clone(),
+            source,
+        };
+        let ewma_volatility = ewma.annual_volatility(&series).map_err(wrap)?;
+        let garch = GarchT::fit(&series).map(|fit| {
+            let p = fit.params;
+            GarchReport {
+                omega: p.omega,
+                alpha: p.alpha,
+                beta: p.beta,
+                nu: p.nu,
+                std_errors: fit.std_errors,
+                log_likelihood: fit.log_likelihood,
+                persistence: p.alpha + p.beta,
+                long_run_volatility: (p.long_run_variance() * DAYS_PER_YEAR).sqrt(),
+                forecast_volatility: (fit.next_variance * DAYS_PER_YEAR).sqrt(),
+            }
+        });
+        let volatility = match (spec.volatility, &garch) {
+            (VolatilityModel::Ewma, _) => ewma_volatility,
+            (VolatilityModel::Garch, Ok(g)) => g.forecast_volatility,
+            (VolatilityModel::Garch, Err(e)) => return Err(wrap(e.clone())),
+        };
+        let previous_volatility = market.assets[m].volatility;
+        market.assets[m].volatility = volatility;
+        market.assets[m].source = format!(
+            "{}: {} of {} daily log returns {}..{}",
+            history.source,
+            match spec.volatility {
+                VolatilityModel::Ewma => format!("EWMA({})", spec.lambda),
+                VolatilityModel::Garch => "GARCH(1,1)-t forecast".into(),
+            },
+            series.len(),
+            from,
+            as_of
+        );
+        fits.push(AssetFit {
+            asset,
+            returns: series.len(),
+            ewma_volatility,
+            garch: garch.map_err(|e| e.to_string()),
+            volatility,
+            previous_volatility,
+        });
+    }
+
+    let history_assets: Vec<usize> = pairs.iter().map(|&(_, h)| h).collect();
+    let estimate = |model: CorrelationModel, from: Date, to: Date| {
+        let range = returns.between(from, to);
+        let days: Vec<usize> = returns
+            .complete_days(&history_assets)
+            .into_iter()
+            .filter(|t| range.contains(t))
+            .collect();
+        if days.len() < MIN_CORRELATION_DAYS {
+            return Err(CalibrationError::TooFewCommonDays {
+                days: days.len(),
+                needed: MIN_CORRELATION_DAYS,
+                from,
+                to,
+            });
+        }
+        let values: Vec<f64> = days
+            .iter()
+            .flat_map(|&t| history_assets.iter().map(move |&a| (t, a)))
+            .map(|(t, a)| returns.get(t, a))
+            .collect();
+        let aligned = Aligned {
+            values: &values,
+            assets: history_assets.len(),
+        };
+        let c: Correlation = match model {
+            CorrelationModel::Sample | CorrelationModel::Stressed => sample_correlation(aligned),
+            CorrelationModel::Ewma => ewma_correlation(aligned, spec.lambda),
+            CorrelationModel::LedoitWolf => ledoit_wolf_correlation(aligned),
+        };
+        Ok(CorrelationReport {
+            estimator: model,
+            assets: pairs
+                .iter()
+                .map(|&(m, _)| market.assets[m].id.clone())
+                .collect(),
+            days: days.len(),
+            from,
+            to,
+            shrinkage: c.shrinkage,
+            repair_distance: c.repair_distance,
+            matrix: c.matrix,
+        })
+    };
+    let stressed_correlation = match spec.stress_window {
+        Some((a, b)) => Some(estimate(CorrelationModel::Stressed, a, b)?),
+        None => None,
+    };
+    let correlation = match spec.correlation {
+        CorrelationModel::Stressed => stressed_correlation
+            .clone()
+            .ok_or(CalibrationError::NoStressWindow)?,
+        model => estimate(model, from, as_of)?,
+    };
+
+    let n = market.assets.len();
+    let k = pairs.len();
+    for (i, &(mi, _)) in pairs.iter().enumerate() {
+        for (j, &(mj, _)) in pairs.iter().enumerate() {
+            market.correlation[mi * n + mj] = correlation.matrix[i * k + j];
+        }
+    }
+    let (repaired, market_repair_distance) = nearest_psd_correlation(&market.correlation, n, 1e-10);
+    market.correlation = repaired;
+
+    Ok(CalibrationReport {
+        history: history.source.clone(),
+        as_of,
+        from,
+        lambda: spec.lambda,
+        volatility_model: spec.volatility,
+        assets: fits,
+        not_in_history,
+        correlation,
+        stressed_correlation,
+        market_repair_distance,
+        gaps: history.gaps().iter().map(GapReport::from).collect(),
+    })
+}
