@@ -4,6 +4,7 @@
 //! their values (and are listed as such); the correlation matrix as a whole is
 //! repaired to PSD after the calibrated block is written into it.
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::dependence::{
@@ -202,20 +203,27 @@ pub fn calibrate_market(
         });
     }
 
+    // The fits are independent: one task per asset.
+    let series: Vec<Vec<f64>> = pairs
+        .par_iter()
+        .map(|&(_, h)| {
+            window
+                .clone()
+                .map(|t| returns.get(t, h))
+                .filter(|x| !x.is_nan())
+                .collect()
+        })
+        .collect();
+    let garch_fits: Vec<_> = series.par_iter().map(|s| GarchT::fit(s)).collect();
     let mut fits = Vec::with_capacity(pairs.len());
-    for &(m, h) in &pairs {
+    for ((&(m, _), series), garch) in pairs.iter().zip(&series).zip(garch_fits) {
         let asset = market.assets[m].id.clone();
-        let series: Vec<f64> = window
-            .clone()
-            .map(|t| returns.get(t, h))
-            .filter(|x| !x.is_nan())
-            .collect();
         let wrap = |source| CalibrationError::Asset {
             asset: asset.clone(),
             source,
         };
-        let ewma_volatility = ewma.annual_volatility(&series).map_err(wrap)?;
-        let garch = GarchT::fit(&series).map(|fit| {
+        let ewma_volatility = ewma.annual_volatility(series).map_err(wrap)?;
+        let garch = garch.map(|fit| {
             let p = fit.params;
             GarchReport {
                 omega: p.omega,

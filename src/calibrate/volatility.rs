@@ -13,7 +13,7 @@
 //!   weights proportional to 0.94^i, as the `arch` Python package does, so that
 //!   estimates can be held against it. Maximum likelihood by Nelder-Mead on an
 //!   unconstrained transform (omega > 0, alpha, beta >= 0, alpha + beta < 1,
-//!   nu > 2), standard errors from the inverse of the observed information
+//!   2 < nu < 500), standard errors from the inverse of the observed information
 //!   (central-difference Hessian of the log-likelihood).
 
 use statrs::function::gamma::ln_gamma;
@@ -121,6 +121,9 @@ impl GarchT {
     /// Returns the backcast averages.
     pub const BACKCAST_RETURNS: usize = 75;
     const MIN_NU: f64 = 2.0;
+    /// Beyond this the t is a normal for all practical purposes; the bound keeps
+    /// the search off the likelihood's flat ridge when the data are normal.
+    pub const MAX_NU: f64 = 500.0;
 
     pub fn new(omega: f64, alpha: f64, beta: f64, nu: f64) -> Result<Self, VolatilityError> {
         let check = |parameter, value: f64, expected, ok: bool| {
@@ -208,7 +211,7 @@ impl GarchT {
                 z[0].exp(),
                 persistence * share,
                 persistence * (1.0 - share),
-                Self::MIN_NU + 1e-3 + z[3].exp(),
+                Self::MIN_NU + 1e-3 + (Self::MAX_NU - Self::MIN_NU - 1e-3) * logistic(z[3]),
             )
             .ok()
         };
@@ -224,7 +227,7 @@ impl GarchT {
         let mut best = nelder_mead(objective, &start, 0.5, 1e-12, 20_000);
         // Restart from the optimum with a fresh simplex: Nelder-Mead can stall.
         for _ in 0..3 {
-            let again = nelder_mead(objective, &best.x, 0.1, 1e-12, 20_000);
+            let again = nelder_mead(objective, &best.x, 0.1, 1e-9, 20_000);
             let improved = again.value < best.value - 1e-10;
             let iterations = best.iterations + again.iterations;
             best = if again.value <= best.value {
