@@ -91,6 +91,13 @@ pub struct RunArgs {
     /// Scenarios per streamed block.
     #[arg(long)]
     pub block_size: Option<usize>,
+    /// Filtered historical simulation on this daily-close history (the wide
+    /// schema of data/daily_close_usd.csv) instead of Monte Carlo.
+    #[arg(long)]
+    pub fhs: Option<PathBuf>,
+    /// Calendar days of history FHS resamples, ending at the valuation date.
+    #[arg(long, requires = "fhs")]
+    pub fhs_lookback_days: Option<u32>,
     /// Memory (MiB) the members' exact tails may use: the run picks the cheapest
     /// layout within it (a longer pilot where memory is tight).
     #[arg(long, default_value_t = RunLimits::DEFAULT_TAIL_MEMORY_MIB)]
@@ -252,6 +259,10 @@ fn run(args: RunArgs, command_line: Vec<String>) -> Result<(), CliError> {
             Ok(backend) => cuda(backend)?,
             Err(_) => wgpu(index)?,
         },
+        // The device kernels do not draw FHS scenarios yet.
+        (BackendChoice::Auto, None) if snapshot.config.scenario.historical.is_some() => {
+            cpu(args.threads)?
+        }
         (BackendChoice::Auto, None) => match CudaBackend::new(0) {
             Ok(backend) => cuda(backend)?,
             Err(_) => match WgpuBackend::gpu() {
@@ -384,6 +395,19 @@ fn apply_overrides(snapshot: &mut Snapshot, args: &RunArgs) -> Result<(), CliErr
             .iter()
             .map(|p| p.display().to_string())
             .collect();
+    }
+    if let Some(path) = &args.fhs {
+        let (history, source) = snapshot::read_history(path)?;
+        let mut historical = snapshot::HistoricalConfig {
+            history: path.display().to_string(),
+            ..Default::default()
+        };
+        if let Some(days) = args.fhs_lookback_days {
+            historical.lookback_days = days;
+        }
+        snapshot.config.scenario.historical = Some(historical);
+        snapshot.history = Some(history);
+        snapshot.sources.push(source);
     }
     Ok(())
 }

@@ -10,7 +10,7 @@ use crate::backend::{Backend, BackendError, LossBlock};
 use crate::book::{BookError, CompiledBook};
 use crate::default_fund::{self, DefaultFund, DefaultFundInput};
 use crate::margin::{margins, MarginRule, MemberMargin};
-use crate::scenario::{stress_block, ModelError, ScenarioModel};
+use crate::scenario::{stress_block, FilteredHistory, ModelError, ScenarioModel};
 use crate::snapshot::Snapshot;
 use crate::tail::{MemberTail, TailMeasure, TailMemoryError, TailPlan, TopK};
 
@@ -32,6 +32,8 @@ pub enum RunError {
     Unresolved { k: usize },
     #[error("{0}: lower --paths or raise --memory-limit-mib")]
     TailMemory(#[from] TailMemoryError),
+    #[error("scenario.historical is set but no price history was loaded with the snapshot")]
+    NoHistory,
 }
 
 /// How long each stage took.
@@ -100,12 +102,22 @@ pub fn run<B: Backend>(
     let started = Instant::now();
     let config = &snapshot.config;
     let book = CompiledBook::compile(snapshot)?;
-    let model = ScenarioModel::new(
+    let mut model = ScenarioModel::new(
         &snapshot.market,
         &config.risk,
         &config.scenario,
         book.vol_assets.clone(),
     )?;
+    if let Some(historical) = &config.scenario.historical {
+        let history = snapshot.history.as_ref().ok_or(RunError::NoHistory)?;
+        model = model.with_history(FilteredHistory::new(
+            history,
+            &snapshot.market,
+            snapshot.valuation_date,
+            historical,
+            config.risk.margin_period_days,
+        )?);
+    }
     let plan = backend.prepare(&book, &model)?;
     let compiled = Instant::now();
 

@@ -44,6 +44,9 @@ pub enum Stream {
     VolShock = 4,
     /// Sequential draws for synthetic book generation ([`PhiloxRng`]).
     Generator = 5,
+    /// One uniform per day of the horizon picking a historical day (filtered
+    /// historical simulation).
+    Historical = 6,
 }
 
 /// Largest block index a stream can address (24 bits of the last counter word).

@@ -1,10 +1,13 @@
 //! Scenarios: market moves over the margin period of risk, drawn by Monte Carlo
-//! ([`ScenarioModel`]) or read from stress files ([`stress_block`]).
+//! or filtered historical simulation ([`ScenarioModel`], [`FilteredHistory`])
+//! or read from stress files ([`stress_block`]).
 
+mod historical;
 mod model;
 
 use std::ops::Range;
 
+pub use historical::FilteredHistory;
 pub use model::{poisson_inverse_cdf, Jumps, ModelError, ScenarioModel, Scratch};
 
 use crate::snapshot::StressScenario;

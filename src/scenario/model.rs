@@ -26,6 +26,7 @@
 //! `zbar_a = sum_t e_a,t / sqrt(T)` is the asset's standardised diffusion move and
 //! `u_a` an independent normal: crypto vol rises when prices fall (rho < 0).
 
+use super::historical::FilteredHistory;
 use crate::linalg::{cholesky_psd, NotPsd};
 use crate::pricing::DAYS_PER_YEAR;
 use crate::rng::{ScenarioRng, Stream, MAX_BLOCKS_PER_STREAM};
@@ -44,6 +45,10 @@ pub enum ModelError {
     },
     #[error("{assets} assets exceed the {max} a scenario stream can address")]
     TooManyAssets { assets: usize, max: usize },
+    #[error("asset `{asset}` has no column in the history {history}: filtered historical simulation needs every asset's history")]
+    NoHistory { asset: String, history: String },
+    #[error("{asset}: {returns} usable daily returns, too few for filtered historical simulation (at least 30 after the EWMA seed)")]
+    ShortHistory { asset: String, returns: usize },
 }
 
 /// Market-wide Merton jumps, per step.
@@ -81,6 +86,9 @@ pub struct ScenarioModel {
     /// Assets whose implied vol is needed (option underlyings): only they draw a
     /// vol shock, the others keep a factor of 1.
     vol_assets: Vec<usize>,
+    /// Filtered historical simulation in place of the parametric diffusion,
+    /// jumps and innovations.
+    historical: Option<FilteredHistory>,
 }
 
 impl ScenarioModel {
@@ -196,7 +204,19 @@ impl ScenarioModel {
             vol_shock_scale: config.vol_shock.vol_of_vol * horizon.sqrt(),
             spot_vol_correlation: rho,
             vol_assets,
+            historical: None,
         })
+    }
+
+    /// The same model drawing its moves by filtered historical simulation from
+    /// `history` (the vol shock stays, driven by the resampled standardised move).
+    pub fn with_history(mut self, history: FilteredHistory) -> Self {
+        self.historical = Some(history);
+        self
+    }
+
+    pub fn historical(&self) -> Option<&FilteredHistory> {
+        self.historical.as_ref()
     }
 
     pub fn assets(&self) -> usize {
@@ -263,6 +283,47 @@ impl ScenarioModel {
         } = scratch;
         log_return.fill(0.0);
         diffusion.fill(0.0);
+        // Standardised diffusion moves are summed over `draws` unit-variance terms.
+        let draws = match &self.historical {
+            Some(history) => {
+                history.draw(&self.rng, n, log_return, diffusion);
+                history.horizon_days
+            }
+            None => {
+                self.diffuse(n, z, e, chi, log_return, diffusion);
+                self.steps
+            }
+        };
+        for a in 0..a_count {
+            returns[a] = log_return[a].exp_m1();
+        }
+        vol_factors.fill(1.0);
+        if self.vol_shock_scale > 0.0 && !self.vol_assets.is_empty() {
+            let highest = self.vol_assets.iter().copied().max().unwrap_or(0);
+            let u = &mut z[..=highest];
+            self.rng.normals(n, 0, Stream::VolShock, u);
+            let rho = self.spot_vol_correlation;
+            let ortho = (1.0 - rho * rho).sqrt();
+            let root_draws = f64::from(draws).sqrt();
+            for &a in &self.vol_assets {
+                let zbar = diffusion[a] / root_draws;
+                vol_factors[a] = (self.vol_shock_scale * (rho * zbar + ortho * u[a])).exp();
+            }
+        }
+    }
+
+    /// The parametric model's log returns and summed diffusion shocks over
+    /// its steps: correlated (Student-t) diffusion and market-wide jumps.
+    fn diffuse(
+        &self,
+        n: u64,
+        z: &mut [f64],
+        e: &mut [f64],
+        chi: &mut [f64],
+        log_return: &mut [f64],
+        diffusion: &mut [f64],
+    ) {
+        let a_count = self.assets;
         for step in 0..self.steps {
             self.rng.normals(n, step, Stream::Diffusion, z);
             self.correlate(z, e);
@@ -287,22 +348,6 @@ impl ScenarioModel {
                         log_return[a] += k * jumps.mean[a] + root_k * jumps.stdev[a] * e[a];
                     }
                 }
-            }
-        }
-        for a in 0..a_count {
-            returns[a] = log_return[a].exp_m1();
-        }
-        vol_factors.fill(1.0);
-        if self.vol_shock_scale > 0.0 && !self.vol_assets.is_empty() {
-            let highest = self.vol_assets.iter().copied().max().unwrap_or(0);
-            let u = &mut z[..=highest];
-            self.rng.normals(n, 0, Stream::VolShock, u);
-            let rho = self.spot_vol_correlation;
-            let ortho = (1.0 - rho * rho).sqrt();
-            let root_steps = f64::from(self.steps).sqrt();
-            for &a in &self.vol_assets {
-                let zbar = diffusion[a] / root_steps;
-                vol_factors[a] = (self.vol_shock_scale * (rho * zbar + ortho * u[a])).exp();
             }
         }
     }

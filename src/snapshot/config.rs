@@ -88,6 +88,34 @@ pub struct ScenarioConfig {
     /// the scenarios shipped with clearstress.
     #[serde(default)]
     pub stress: Vec<String>,
+    /// Filtered historical simulation instead of the parametric model; absent
+    /// means Monte Carlo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub historical: Option<HistoricalConfig>,
+}
+
+/// Filtered historical simulation (see `crate::scenario::FilteredHistory`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HistoricalConfig {
+    /// Daily closes (the wide schema of `crate::history`), relative to the
+    /// snapshot folder.
+    pub history: String,
+    /// Calendar days of history, ending at the valuation date, whose joint
+    /// daily moves are resampled.
+    pub lookback_days: u32,
+    /// EWMA decay of the volatility filter.
+    pub lambda: f64,
+}
+
+impl Default for HistoricalConfig {
+    fn default() -> Self {
+        Self {
+            history: String::new(),
+            lookback_days: 3 * 365,
+            lambda: 0.94,
+        }
+    }
 }
 
 impl Default for ScenarioConfig {
@@ -101,6 +129,7 @@ impl Default for ScenarioConfig {
             vol_shock: VolShockConfig::default(),
             block_size: 4096,
             stress: Vec::new(),
+            historical: None,
         }
     }
 }

@@ -164,7 +164,25 @@ pub fn load(dir: &Path) -> Result<Snapshot, InputError> {
         snapshot.stress.push(scenario);
         snapshot.sources.push(source);
     }
+    if let Some(historical) = &snapshot.config.scenario.historical {
+        let (history, source) = read_history(&dir.join(&historical.history))?;
+        snapshot.history = Some(history);
+        snapshot.sources.push(source);
+    }
     Ok(snapshot)
+}
+
+/// A price history file and its source record.
+pub fn read_history(
+    path: &Path,
+) -> Result<(crate::history::PriceHistory, InputSource), InputError> {
+    let table = Table::read(path)?;
+    let history = crate::history::PriceHistory::from_table(&table)?;
+    let source = InputSource {
+        name: table.name().to_string(),
+        sha256: table.sha256().to_string(),
+    };
+    Ok((history, source))
 }
 
 /// Builds a snapshot from CSV text in memory: `files` pairs each logical name of
@@ -211,6 +229,13 @@ pub fn from_csv_texts(
     }];
     sources.extend(tables.sources());
     let snapshot = build(tables, &config_name, config_text, sources)?;
+    if snapshot.config.scenario.historical.is_some() {
+        return Err(InputError::invalid(
+            Location::file(config_name).field("scenario.historical"),
+            "expected no history file for a snapshot held in memory: there is no folder to resolve it \
+             against (run --fhs names one)",
+        ));
+    }
     if !snapshot.config.scenario.stress.is_empty() {
         return Err(InputError::invalid(
             Location::file(config_name).field("scenario.stress"),
@@ -280,6 +305,7 @@ fn build(
         market,
         config,
         stress: Vec::new(),
+        history: None,
         sources,
     })
 }

@@ -15,14 +15,14 @@ mod table;
 mod write;
 
 pub use config::{
-    AllocationRule, CcpConfig, CollateralConfig, DefaultFundConfig, Innovations, JumpConfig,
-    MarginMeasure, RiskConfig, ScenarioConfig, VolShockConfig,
+    AllocationRule, CcpConfig, CollateralConfig, DefaultFundConfig, HistoricalConfig, Innovations,
+    JumpConfig, MarginMeasure, RiskConfig, ScenarioConfig, VolShockConfig,
 };
 pub use date::Date;
 pub use error::{InputError, Location};
 pub use load::{
-    from_csv_texts, load, load_stress_scenarios, parse_stress_scenario, TableFormat, CONFIG_FILE,
-    SNAPSHOT_FILES,
+    from_csv_texts, load, load_stress_scenarios, parse_stress_scenario, read_history, TableFormat,
+    CONFIG_FILE, SNAPSHOT_FILES,
 };
 pub use market::{Asset, AssetClass, MarketData, RateCurve, VolQuote, VolSurface};
 pub use table::{Row, Table};
@@ -142,5 +142,7 @@ pub struct Snapshot {
     pub market: MarketData,
     pub config: CcpConfig,
     pub stress: Vec<StressScenario>,
+    /// The price history `config.scenario.historical` names, loaded.
+    pub history: Option<crate::history::PriceHistory>,
     pub sources: Vec<InputSource>,
 }

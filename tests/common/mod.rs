@@ -82,6 +82,7 @@ pub fn market_snapshot(assets: Vec<Asset>, corr: Vec<f64>, members: Vec<Member>)
         },
         config,
         stress: Vec::new(),
+        history: None,
         sources: Vec::new(),
     }
 }

@@ -1,0 +1,200 @@
+//! Filtered historical simulation: a scenario is whole historical days,
+//! rescaled by today's volatility; scenario n depends only on (seed, n).
+
+mod common;
+
+use std::path::Path;
+
+use clearstress::backend::{Backend, CpuBackend};
+use clearstress::calibrate::Ewma;
+use clearstress::engine::{self, RunLimits};
+use clearstress::history::PriceHistory;
+use clearstress::scenario::{FilteredHistory, ScenarioModel, Scratch};
+use clearstress::snapshot::{HistoricalConfig, InstrumentKind, Settlement, Snapshot};
+
+fn history() -> PriceHistory {
+    PriceHistory::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("data/daily_close_usd.csv"))
+        .unwrap()
+}
+
+/// BTC, ETH and USDT at their 2025-02-20 closes; member A long 10 BTC of
+/// linear perpetual, member B short 200 ETH.
+fn book(horizon_days: f64) -> Snapshot {
+    let assets = vec![
+        common::asset("BTC", 97_600.0, 0.5),
+        common::asset("ETH", 2_700.0, 0.7),
+        common::asset("USDT", 1.0, 0.01),
+    ];
+    let corr = vec![1.0, 0.8, 0.1, 0.8, 1.0, 0.1, 0.1, 0.1, 1.0];
+    let members = vec![common::member("A", "A"), common::member("B", "B")];
+    let mut s = common::market_snapshot(assets, corr, members);
+    let btc = common::add_instrument(
+        &mut s,
+        "BTC-PERP",
+        0,
+        Settlement::Linear,
+        1.0,
+        InstrumentKind::Perpetual,
+    );
+    let eth = common::add_instrument(
+        &mut s,
+        "ETH-PERP",
+        1,
+        Settlement::Linear,
+        1.0,
+        InstrumentKind::Perpetual,
+    );
+    common::hold(&mut s, 0, btc, 10.0);
+    common::hold(&mut s, 1, eth, -200.0);
+    s.config.risk.margin_period_days = horizon_days;
+    s.config.scenario.historical = Some(HistoricalConfig {
+        history: "data/daily_close_usd.csv".into(),
+        ..HistoricalConfig::default()
+    });
+    s.history = Some(history());
+    s
+}
+
+fn model(s: &Snapshot) -> ScenarioModel {
+    let fh = FilteredHistory::new(
+        s.history.as_ref().unwrap(),
+        &s.market,
+        s.valuation_date,
+        s.config.scenario.historical.as_ref().unwrap(),
+        s.config.risk.margin_period_days,
+    )
+    .unwrap();
+    ScenarioModel::new(&s.market, &s.config.risk, &s.config.scenario, vec![])
+        .unwrap()
+        .with_history(fh)
+}
+
+#[test]
+fn a_one_day_scenario_is_a_whole_historical_day_rescaled_by_todays_volatility() {
+    let s = book(1.0);
+    let m = model(&s);
+    let fh = m.historical().unwrap();
+    assert_eq!(fh.horizon_days, 1);
+    // 3 years up to the valuation date 2025-02-20, every asset present.
+    assert!((1_000..=1_096).contains(&fh.days()), "{} days", fh.days());
+    let h = s.history.as_ref().unwrap();
+    let r = h.returns();
+    let ewma = Ewma::new(0.94).unwrap();
+    let (mut returns, mut vols, mut scratch) = (vec![0.0; 3], vec![0.0; 3], Scratch::default());
+    for n in [0_u64, 1, 17, 123_456_789] {
+        m.draw(n, &mut scratch, &mut returns, &mut vols);
+        let d = fh.day(&m.rng(), n, 0);
+        let day = fh.dates[d];
+        let t = r.dates.iter().position(|&x| x == day).unwrap();
+        for (a, id) in ["BTC", "ETH", "USDT"].iter().enumerate() {
+            // The same day for every asset: its move, devolatilised by the
+            // forecast of that morning, times today's forecast.
+            let column = h.asset_index(id).unwrap();
+            let series: Vec<f64> = (0..r.len())
+                .map(|u| r.get(u, column))
+                .filter(|x| !x.is_nan())
+                .collect();
+            let position = (0..=t).filter(|&u| !r.get(u, column).is_nan()).count() - 1;
+            let path = ewma.variances(&series[..position]).unwrap();
+            let that_morning = path[path.len() - 1].sqrt();
+            let today = fh.current_volatility[a];
+            let expected = (today * r.get(t, column) / that_morning).exp_m1();
+            assert!(
+                (returns[a] - expected).abs() <= 1e-15 * (1.0 + expected.abs()),
+                "scenario {n}, {id} on {day}: {} vs {expected}",
+                returns[a]
+            );
+        }
+    }
+}
+
+#[test]
+fn fhs_margins_are_bit_identical_across_threads_and_blocks() {
+    let mut s = book(2.0);
+    s.config.scenario.paths = 30_000;
+    let bits = |threads: usize, block: usize| {
+        let mut s = s.clone();
+        s.config.scenario.block_size = block;
+        let r = engine::run(
+            &CpuBackend::new(Some(threads)).unwrap(),
+            &s,
+            RunLimits::default(),
+            &|_| {},
+        )
+        .unwrap();
+        r.margins
+            .iter()
+            .flat_map(|m| {
+                m.measures
+                    .iter()
+                    .flat_map(|x| [x.var.to_bits(), x.es.to_bits()])
+            })
+            .collect::<Vec<_>>()
+    };
+    let reference = bits(1, 4096);
+    assert_eq!(bits(2, 333), reference);
+    assert_eq!(bits(2, 20_000), reference);
+}
+
+/// One day, a long BTC position: the loss distribution over scenarios is the
+/// rescaled history's, so the 99% VaR is its 1% quantile up to sampling error
+/// (binomial: the VaR's rank among 200,000 draws stays within 4 standard
+/// deviations of the quantile's rank among the days).
+#[test]
+fn one_day_fhs_var_is_the_rescaled_historical_quantile() {
+    let mut s = book(1.0);
+    s.config.scenario.paths = 200_000;
+    s.config.risk.var_confidence = vec![0.99];
+    let r = engine::run(
+        &CpuBackend::new(None).unwrap(),
+        &s,
+        RunLimits::default(),
+        &|_| {},
+    )
+    .unwrap();
+    let m = model(&s);
+    let fh = m.historical().unwrap();
+    let mut losses: Vec<f64> = (0..fh.days())
+        .map(|d| -10.0 * 97_600.0 * fh.moves_of(d)[0].exp_m1())
+        .collect();
+    losses.sort_by(|a, b| b.total_cmp(a));
+    let var = r.margins[0]
+        .measures
+        .iter()
+        .find(|x| x.confidence == 0.99)
+        .unwrap()
+        .var;
+    let rank = losses.partition_point(|&l| l > var) as f64 / fh.days() as f64;
+    let sd = (0.01 * 0.99 / 200_000.0_f64).sqrt();
+    assert!(
+        (rank - 0.01).abs() <= 4.0 * sd + 1.0 / fh.days() as f64,
+        "VaR {var} sits at rank {rank}"
+    );
+}
+
+#[test]
+fn fhs_needs_every_assets_history() {
+    let mut s = book(1.0);
+    s.market.assets[2].id = "SYN01".into();
+    let err = FilteredHistory::new(
+        s.history.as_ref().unwrap(),
+        &s.market,
+        s.valuation_date,
+        s.config.scenario.historical.as_ref().unwrap(),
+        1.0,
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("`SYN01` has no column in the history"),
+        "{err}"
+    );
+    // And the GPU backends refuse FHS rather than draw Monte Carlo instead.
+    let s = book(1.0);
+    let m = model(&s);
+    let book = clearstress::book::CompiledBook::compile(&s).unwrap();
+    if let Ok(gpu) = clearstress::backend::WgpuBackend::new() {
+        let e = gpu.prepare(&book, &m).err().unwrap();
+        assert!(e.to_string().contains("CPU backend"), "{e}");
+    }
+}
