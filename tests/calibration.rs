@@ -21,7 +21,17 @@ fn returns(asset: &str, from: &str, to: &str) -> Vec<f64> {
 
 /// arch 8.0.0: (asset, from, to, returns, omega, alpha, beta, nu, their
 /// standard errors, log-likelihood).
-const ARCH: [(&str, &str, &str, usize, [f64; 4], [f64; 4], f64); 2] = [
+type ArchFit = (
+    &'static str,
+    &'static str,
+    &'static str,
+    usize,
+    [f64; 4],
+    [f64; 4],
+    f64,
+);
+
+const ARCH: [ArchFit; 2] = [
     (
         "SOL",
         "2021-01-01",

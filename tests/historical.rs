@@ -122,14 +122,7 @@ fn fhs_margins_are_bit_identical_across_threads_and_blocks() {
             &|_| {},
         )
         .unwrap();
-        r.margins
-            .iter()
-            .flat_map(|m| {
-                m.measures
-                    .iter()
-                    .flat_map(|x| [x.var.to_bits(), x.es.to_bits()])
-            })
-            .collect::<Vec<_>>()
+        common::parity::margin_bits(&r)
     };
     let reference = bits(1, 4096);
     assert_eq!(bits(2, 333), reference);

@@ -83,6 +83,13 @@ impl fmt::Display for Date {
     }
 }
 
+impl serde::Serialize for Date {
+    /// As `YYYY-MM-DD`, the form every input file uses.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,12 +126,5 @@ mod tests {
         ] {
             assert!(Date::parse(text).is_none(), "{text}");
         }
-    }
-}
-
-impl serde::Serialize for Date {
-    /// As `YYYY-MM-DD`, the form every input file uses.
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
     }
 }

@@ -270,7 +270,8 @@ pub fn var_es_and_cover_2_match_the_cpu_on_an_option_heavy_book<D: DeviceBackend
     assert_same_run(&s, &run(&cpu, &s), &run(&gpu, &s));
 }
 
-fn margin_bits(r: &RunResult) -> Vec<u64> {
+/// Every member's VaR and ES, as bits: for bit-identity checks.
+pub fn margin_bits(r: &RunResult) -> Vec<u64> {
     r.margins
         .iter()
         .flat_map(|m| {
