@@ -33,6 +33,9 @@ pub enum Command {
     /// Fit the market's volatilities and correlation to daily price history and
     /// write the calibrated snapshot, with a report of every fit.
     Calibrate(CalibrateArgs),
+    /// Find the historical windows of a given length that would have hurt the
+    /// book most (uncovered loss of the largest groups, as Cover-2 is sized).
+    WorstWindow(WorstWindowArgs),
     /// List the compute backends and the GPU adapters found, with their limits.
     Devices,
     /// Check a snapshot folder without running it.
@@ -154,6 +157,27 @@ pub struct CalibrateArgs {
     pub stress_window: Option<String>,
 }
 
+#[derive(Debug, Args)]
+pub struct WorstWindowArgs {
+    /// Daily closes (the wide schema of data/daily_close_usd.csv) holding every
+    /// asset of the book.
+    #[arg(long)]
+    pub history: PathBuf,
+    /// Snapshot folder; the embedded sample if absent (whose synthetic assets
+    /// have no history: give a book of real assets, e.g. `init --assets 10`).
+    #[arg(long)]
+    pub book: Option<PathBuf>,
+    /// Window length in calendar days.
+    #[arg(long, default_value_t = 5)]
+    pub days: u32,
+    /// How many of the worst windows to list.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+    /// Write the worst window as a stress scenario file (`run --scenarios` takes it).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
 /// Any failure of a command, already worded for the user.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -176,6 +200,7 @@ pub fn execute(cli: Cli, command_line: Vec<String>) -> Result<(), CliError> {
         Command::Run(args) => run(args, command_line),
         Command::Init(args) => init(&args),
         Command::Calibrate(args) => calibrate(&args),
+        Command::WorstWindow(args) => worst_window(&args),
         Command::Devices => {
             print!("{}", devices());
             Ok(())
@@ -554,6 +579,60 @@ fn calibration_summary(r: &crate::calibrate::CalibrationReport) -> String {
         );
     }
     out
+}
+
+fn worst_window(args: &WorstWindowArgs) -> Result<(), CliError> {
+    if args.days == 0 || args.top == 0 {
+        return Err(CliError::Usage(
+            "--days and --top must be at least 1".into(),
+        ));
+    }
+    let snapshot = match &args.book {
+        Some(dir) => load_book(dir)?,
+        None => sample::embedded()?,
+    };
+    let history = crate::history::PriceHistory::load(&args.history)?;
+    let backend = CpuBackend::new(None)?;
+    let worst = engine::worst_windows(&backend, &snapshot, &history, args.days, args.top)?;
+    let Some(first) = worst.first() else {
+        return Err(CliError::Usage(format!(
+            "{}: no {}-day window has a close for every asset of the book at both ends",
+            history.source, args.days
+        )));
+    };
+    let cover = snapshot.config.default_fund.cover;
+    println!(
+        "worst {}-day windows of {} for this book, by Cover-{cover} (loss beyond collateral of the {cover} largest groups):",
+        args.days, history.source
+    );
+    println!(
+        "\n{:<32} {:>16} {:>16}  groups",
+        "window", "Cover-n", "all members"
+    );
+    for w in &worst {
+        let groups: Vec<String> = w
+            .groups
+            .iter()
+            .map(|(g, x)| format!("{g} ({})", report::money(*x)))
+            .collect();
+        println!(
+            "{:<32} {:>16} {:>16}  {}",
+            w.scenario.name,
+            report::money(w.cover_n),
+            report::money(w.uncovered_total),
+            groups.join(" + ")
+        );
+    }
+    if let Some(path) = &args.out {
+        let text = crate::scenario::scenario_toml(&first.scenario, &snapshot.market);
+        // Written beside its target and renamed: never a half-written file.
+        let partial = path.with_extension(format!("toml.partial-{}", std::process::id()));
+        std::fs::write(&partial, text)
+            .and_then(|_| std::fs::rename(&partial, path))
+            .map_err(|e| snapshot::InputError::io(path.display().to_string(), e))?;
+        println!("\nworst window written to {}", path.display());
+    }
+    Ok(())
 }
 
 fn init(args: &InitArgs) -> Result<(), CliError> {

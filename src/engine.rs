@@ -335,6 +335,86 @@ impl<B: Backend> Streamer<'_, B> {
     }
 }
 
+/// A historical window and what the book would have lost over it.
+#[derive(Debug, Clone)]
+pub struct WindowLoss {
+    pub scenario: crate::snapshot::StressScenario,
+    /// Uncovered loss of the configured number of largest groups (Cover-2).
+    pub cover_n: f64,
+    pub cover1: f64,
+    /// The groups that drive `cover_n`, largest first, with their uncovered loss.
+    pub groups: Vec<(String, f64)>,
+    /// Sum over members of loss beyond collateral.
+    pub uncovered_total: f64,
+}
+
+/// Every `days`-day window of `history` as a stress scenario on `snapshot`'s
+/// book, the worst `top` by the configured cover (uncovered loss of the largest
+/// groups, as the default fund is sized), worst first.
+pub fn worst_windows<B: Backend>(
+    backend: &B,
+    snapshot: &Snapshot,
+    history: &crate::history::PriceHistory,
+    days: u32,
+    top: usize,
+) -> Result<Vec<WindowLoss>, RunError> {
+    let book = CompiledBook::compile(snapshot)?;
+    let model = ScenarioModel::new(
+        &snapshot.market,
+        &snapshot.config.risk,
+        &snapshot.config.scenario,
+        book.vol_assets.clone(),
+    )?;
+    let windows = crate::scenario::historical_windows(history, &snapshot.market, days)?;
+    let plan = backend.prepare(&book, &model)?;
+    let losses = backend.revalue(&plan, &stress_block(&windows, book.assets))?;
+    let (group_names, group_of) = groups(snapshot);
+    let members = book.members;
+    let zeros = vec![0.0; members];
+    let input = DefaultFundInput {
+        losses: &losses,
+        collateral: &book.collateral_value,
+        group_of: &group_of,
+        group_names: &group_names,
+        initial_margin: &zeros,
+        contributions: &zeros,
+        cover: snapshot.config.default_fund.cover,
+        skin_in_the_game: 0.0,
+        allocation: snapshot.config.default_fund.allocation,
+    };
+    let fund = default_fund::size(&input);
+    let mut order: Vec<usize> = (0..windows.len()).collect();
+    order.sort_by(|&a, &b| {
+        fund.per_scenario[b]
+            .cover_n
+            .total_cmp(&fund.per_scenario[a].cover_n)
+            .then(a.cmp(&b))
+    });
+    Ok(order
+        .into_iter()
+        .take(top)
+        .map(|s| {
+            let cover = &fund.per_scenario[s];
+            let mut by_group: Vec<(String, f64)> = group_names
+                .iter()
+                .cloned()
+                .zip(cover.group_uncovered.iter().copied())
+                .collect();
+            by_group.sort_by(|a, b| b.1.total_cmp(&a.1));
+            by_group.truncate(snapshot.config.default_fund.cover);
+            WindowLoss {
+                scenario: windows[s].clone(),
+                cover_n: cover.cover_n,
+                cover1: cover.cover1,
+                groups: by_group,
+                uncovered_total: (0..members)
+                    .map(|m| default_fund::uncovered(&input, s, m))
+                    .sum(),
+            }
+        })
+        .collect())
+}
+
 /// Every configured confidence (VaR, ES and the margin's), ascending, distinct.
 pub fn confidences(snapshot: &Snapshot) -> Vec<f64> {
     let risk = &snapshot.config.risk;

@@ -380,3 +380,66 @@ fn calibrate_writes_a_snapshot_that_run_accepts_and_a_report() {
     );
     assert!(!nowhere.exists());
 }
+
+#[test]
+fn worst_window_lists_windows_and_writes_a_scenario_run_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (book, scenario, out) = (
+        dir.path().join("book"),
+        dir.path().join("worst.toml"),
+        dir.path().join("out"),
+    );
+    let o = clearstress(&[
+        "init",
+        book.to_str().unwrap(),
+        "--assets",
+        "10",
+        "--members",
+        "12",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let history = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/daily_close_usd.csv");
+    let o = clearstress(&[
+        "worst-window",
+        "--history",
+        history.to_str().unwrap(),
+        "--book",
+        book.to_str().unwrap(),
+        "--days",
+        "3",
+        "--top",
+        "4",
+        "--out",
+        scenario.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(
+        text(&o.stdout).matches("(3 days)").count(),
+        4,
+        "{}",
+        text(&o.stdout)
+    );
+    let o = clearstress(&[
+        "run",
+        "--backend",
+        "cpu",
+        "--book",
+        book.to_str().unwrap(),
+        "--paths",
+        "2000",
+        "--scenarios",
+        scenario.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("(3 days)"));
+    // The embedded sample's synthetic assets have no history: said, not panicked.
+    let o = clearstress(&["worst-window", "--history", history.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o.stderr).contains("`SYN01` has no column in the history"),
+        "{}",
+        text(&o.stderr)
+    );
+}

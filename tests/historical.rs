@@ -191,3 +191,50 @@ fn fhs_needs_every_assets_history() {
         assert!(e.to_string().contains("CPU backend"), "{e}");
     }
 }
+
+/// The worst window by Cover-2 is the one where member A's long BTC and
+/// member B's short ETH lose most together (no collateral: all is uncovered),
+/// computed here straight from the closes.
+#[test]
+fn the_worst_window_search_finds_the_books_worst_historical_move() {
+    let s = book(1.0);
+    let h = history();
+    let days = 7;
+    let worst = engine::worst_windows(&CpuBackend::new(None).unwrap(), &s, &h, days, 3).unwrap();
+    let (btc, eth) = (h.asset_index("BTC").unwrap(), h.asset_index("ETH").unwrap());
+    let mut best = (f64::NEG_INFINITY, String::new());
+    for d0 in 0..h.dates.len() {
+        let end = h.dates[d0].add_days(days as i32);
+        let Ok(d1) = h.dates.binary_search(&end) else {
+            continue;
+        };
+        let (Some(b0), Some(b1), Some(e0), Some(e1)) = (
+            h.close(d0, btc),
+            h.close(d1, btc),
+            h.close(d0, eth),
+            h.close(d1, eth),
+        ) else {
+            continue;
+        };
+        let usdt = h.asset_index("USDT").unwrap();
+        if h.close(d0, usdt).is_none() || h.close(d1, usdt).is_none() {
+            continue;
+        }
+        let a = (-10.0 * 97_600.0 * (b1 / b0 - 1.0)).max(0.0);
+        let b = (200.0 * 2_700.0 * (e1 / e0 - 1.0)).max(0.0);
+        if a + b > best.0 {
+            best = (
+                a + b,
+                format!("{}..{end} ({days} days)", h.dates[d0].add_days(1)),
+            );
+        }
+    }
+    assert_eq!(worst[0].scenario.name, best.1);
+    assert!(
+        (worst[0].cover_n - best.0).abs() <= 1e-6 * best.0,
+        "{} vs {}",
+        worst[0].cover_n,
+        best.0
+    );
+    assert!(worst[0].cover_n >= worst[1].cover_n && worst[1].cover_n >= worst[2].cover_n);
+}

@@ -4,11 +4,13 @@
 
 mod historical;
 mod model;
+mod windows;
 
 use std::ops::Range;
 
 pub use historical::FilteredHistory;
 pub use model::{poisson_inverse_cdf, Jumps, ModelError, ScenarioModel, Scratch};
+pub use windows::{historical_windows, scenario_toml};
 
 use crate::snapshot::StressScenario;
 

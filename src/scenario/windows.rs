@@ -1,0 +1,88 @@
+//! Historical windows as stress scenarios: every run of `days` consecutive
+//! calendar days in a price history becomes the scenario "each asset moves as
+//! it did from the close before the window to the window's last close". The
+//! engine revalues a book in all of them to find its worst windows
+//! ([`crate::engine::worst_windows`]).
+//!
+//! Prices only: implied vols are left unchanged (a limitation for option
+//! books, said in each scenario's source).
+
+use super::model::ModelError;
+use crate::history::PriceHistory;
+use crate::snapshot::{Date, MarketData, StressScenario};
+
+/// One stress scenario per window of `days` days over which every asset of
+/// `market` has a close at both ends, in date order.
+pub fn historical_windows(
+    history: &PriceHistory,
+    market: &MarketData,
+    days: u32,
+) -> Result<Vec<StressScenario>, ModelError> {
+    if days == 0 {
+        return Err(ModelError::OutOfRange {
+            parameter: "days",
+            value: 0.0,
+            expected: ">= 1",
+        });
+    }
+    let columns: Vec<usize> = market
+        .assets
+        .iter()
+        .map(|a| {
+            history
+                .asset_index(&a.id)
+                .ok_or_else(|| ModelError::NoHistory {
+                    asset: a.id.clone(),
+                    history: history.source.clone(),
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    let index_of = |date: Date| history.dates.binary_search(&date).ok();
+    let mut scenarios = Vec::new();
+    for (d0, &before) in history.dates.iter().enumerate() {
+        let end = before.add_days(days as i32);
+        let Some(d1) = index_of(end) else { continue };
+        let shocks: Option<Vec<f64>> = columns
+            .iter()
+            .map(|&c| Some(history.close(d1, c)? / history.close(d0, c)? - 1.0))
+            .collect();
+        let Some(price_shocks) = shocks else { continue };
+        let first = before.add_days(1);
+        scenarios.push(StressScenario {
+            name: format!("{first}..{end} ({days} days)"),
+            kind: "historical".into(),
+            description: format!(
+                "The realised moves of the {days} days {first} to {end}, found by the worst-window search."
+            ),
+            source: format!(
+                "{}: shock = close({end}) / close({before}) - 1 per asset; implied vols unchanged",
+                history.source
+            ),
+            origin: format!("{}#{first}..{end}", history.source),
+            price_shocks,
+            vol_shocks: vec![0.0; columns.len()],
+        });
+    }
+    Ok(scenarios)
+}
+
+/// A stress scenario file (the format of scenarios/*.toml) holding `scenario`,
+/// whose shocks are per asset of `market`.
+pub fn scenario_toml(scenario: &StressScenario, market: &MarketData) -> String {
+    let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
+    let mut out = format!(
+        "name = {}\nkind = {}\ndescription = {}\nsource = {}\n\n[shocks]\n",
+        quote(&scenario.name),
+        quote(&scenario.kind),
+        quote(&scenario.description),
+        quote(&scenario.source)
+    );
+    for (asset, shock) in market.assets.iter().zip(&scenario.price_shocks) {
+        out.push_str(&format!("{} = {shock:?}\n", asset.id));
+    }
+    out.push_str("\n[vol_shocks]\n");
+    for (asset, shock) in market.assets.iter().zip(&scenario.vol_shocks) {
+        out.push_str(&format!("{} = {shock:?}\n", asset.id));
+    }
+    out
+}
