@@ -36,6 +36,9 @@ pub enum Command {
     /// Find the historical windows of a given length that would have hurt the
     /// book most (uncovered loss of the largest groups, as Cover-2 is sized).
     WorstWindow(WorstWindowArgs),
+    /// The book's margin through history, with and without EMIR's
+    /// anti-procyclicality tools, and how procyclical each series is.
+    Procyclicality(ProcyclicalityArgs),
     /// List the compute backends and the GPU adapters found, with their limits.
     Devices,
     /// Check a snapshot folder without running it.
@@ -178,6 +181,42 @@ pub struct WorstWindowArgs {
     pub out: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+pub struct ProcyclicalityArgs {
+    /// Daily closes holding every asset of the book.
+    #[arg(long)]
+    pub history: PathBuf,
+    /// Snapshot folder; the embedded sample if absent.
+    #[arg(long)]
+    pub book: Option<PathBuf>,
+    /// First and last margin date (YYYY-MM-DD).
+    #[arg(long)]
+    pub from: String,
+    #[arg(long)]
+    pub to: String,
+    /// Days between margin dates.
+    #[arg(long, default_value_t = 7)]
+    pub every: u32,
+    /// Monte Carlo paths per margin date.
+    #[arg(long, default_value_t = 20_000)]
+    pub paths: u64,
+    /// Calendar days of the EWMA calibration window.
+    #[arg(long, default_value_t = CalibrationSpec::default().lookback_days)]
+    pub lookback_days: u32,
+    /// APC buffer (EMIR: at least 0.25).
+    #[arg(long, default_value_t = 0.25)]
+    pub buffer: f64,
+    /// APC weight on stressed observations (EMIR: at least 0.25).
+    #[arg(long, default_value_t = 0.25)]
+    pub stressed_weight: f64,
+    /// Window of the largest-increase measure, in days.
+    #[arg(long, default_value_t = 30)]
+    pub window_days: u32,
+    /// Output folder (margin_history.parquet, procyclicality.json), replaced atomically.
+    #[arg(long, default_value = "clearstress-procyclicality")]
+    pub out: PathBuf,
+}
+
 /// Any failure of a command, already worded for the user.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -201,6 +240,7 @@ pub fn execute(cli: Cli, command_line: Vec<String>) -> Result<(), CliError> {
         Command::Init(args) => init(&args),
         Command::Calibrate(args) => calibrate(&args),
         Command::WorstWindow(args) => worst_window(&args),
+        Command::Procyclicality(args) => procyclicality(&args),
         Command::Devices => {
             print!("{}", devices());
             Ok(())
@@ -468,6 +508,7 @@ fn calibrate(args: &CalibrateArgs) -> Result<(), CliError> {
         volatility: args.volatility,
         correlation: args.correlation,
         stress_window,
+        fit_garch: true,
     };
     let mut snapshot = match &args.book {
         Some(dir) => load_book(dir)?,
@@ -632,6 +673,102 @@ fn worst_window(args: &WorstWindowArgs) -> Result<(), CliError> {
             .map_err(|e| snapshot::InputError::io(path.display().to_string(), e))?;
         println!("\nworst window written to {}", path.display());
     }
+    Ok(())
+}
+
+fn procyclicality(args: &ProcyclicalityArgs) -> Result<(), CliError> {
+    use crate::margin::procyclicality::{buffered, floored, procyclicality, stressed_weighted};
+    let date = |flag: &str, text: &str| {
+        snapshot::Date::parse(text)
+            .ok_or_else(|| CliError::Usage(format!("{flag}: expected YYYY-MM-DD, got `{text}`")))
+    };
+    let (from, to) = (date("--from", &args.from)?, date("--to", &args.to)?);
+    if to < from || args.every == 0 || args.paths < 1_000 {
+        return Err(CliError::Usage(
+            "expected --from <= --to, --every >= 1 and --paths >= 1000".into(),
+        ));
+    }
+    if !(0.0..=1.0).contains(&args.stressed_weight) || args.buffer < 0.0 {
+        return Err(CliError::Usage(
+            "expected --buffer >= 0 and --stressed-weight in [0, 1]".into(),
+        ));
+    }
+    let mut snapshot = match &args.book {
+        Some(dir) => load_book(dir)?,
+        None => sample::embedded()?,
+    };
+    snapshot.config.scenario.paths = args.paths;
+    let history = crate::history::PriceHistory::load(&args.history)?;
+    let dates: Vec<snapshot::Date> = (0..)
+        .map(|k| from.add_days(k * args.every as i32))
+        .take_while(|&d| d <= to)
+        .collect();
+    let backend = CpuBackend::new(None)?;
+    let h = engine::margin_history(&backend, &snapshot, &history, &dates, args.lookback_days)?;
+    let series = [
+        ("calculated", h.base.clone()),
+        ("buffer", buffered(&h.base, args.buffer)),
+        (
+            "stressed weight",
+            stressed_weighted(&h.base, &h.stressed, args.stressed_weight),
+        ),
+        ("10-year floor", floored(&h.base, &h.floor)),
+    ];
+    let staging = report::AtomicDir::create(&args.out)
+        .map_err(|e| snapshot::InputError::io(args.out.display().to_string(), e))?;
+    let mut table =
+        report::OutputTable::default().text("date", dates.iter().map(|d| d.to_string()).collect());
+    for (name, values) in &series {
+        table = table.number(&name.replace([' ', '-'], "_"), values.clone());
+    }
+    let path = staging.path().join("margin_history.parquet");
+    table
+        .write_parquet(&path)
+        .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+    println!(
+        "total initial margin of the book on {} dates {from}..{to}, every {} days:\n",
+        dates.len(),
+        args.every
+    );
+    println!(
+        "{:<16} {:>14} {:>14} {:>14} {:>15}  largest increase",
+        "policy",
+        "lowest",
+        "highest",
+        "peak/trough",
+        format!("{}-day rise", args.window_days)
+    );
+    let mut measures = serde_json::Map::new();
+    for (name, values) in &series {
+        let Some(p) = procyclicality(&dates, values, args.window_days) else {
+            continue;
+        };
+        let low = values.iter().copied().fold(f64::MAX, f64::min);
+        let high = values.iter().copied().fold(f64::MIN, f64::max);
+        println!(
+            "{:<16} {:>14} {:>14} {:>14.2} {:>14.1}%  {}..{}",
+            name,
+            report::money(low),
+            report::money(high),
+            p.peak_to_trough,
+            100.0 * p.largest_increase,
+            p.increase_from,
+            p.increase_to
+        );
+        measures.insert(
+            name.to_string(),
+            serde_json::to_value(p).unwrap_or_default(),
+        );
+    }
+    let path = staging.path().join("procyclicality.json");
+    let json = serde_json::to_string_pretty(&serde_json::Value::Object(measures))
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    std::fs::write(&path, json)
+        .map_err(|e| snapshot::InputError::io(path.display().to_string(), e))?;
+    let out = staging
+        .commit()
+        .map_err(|e| snapshot::InputError::io(args.out.display().to_string(), e))?;
+    println!("\nresults: {}", out.display());
     Ok(())
 }
 

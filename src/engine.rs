@@ -34,6 +34,8 @@ pub enum RunError {
     TailMemory(#[from] TailMemoryError),
     #[error("scenario.historical is set but no price history was loaded with the snapshot")]
     NoHistory,
+    #[error("calibration: {0}")]
+    Calibration(#[from] crate::calibrate::CalibrationError),
 }
 
 /// How long each stage took.
@@ -413,6 +415,93 @@ pub fn worst_windows<B: Backend>(
             }
         })
         .collect())
+}
+
+/// A book's total initial margin through history (see [`margin_history`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MarginHistory {
+    pub dates: Vec<crate::snapshot::Date>,
+    /// The calculated margin B_t.
+    pub base: Vec<f64>,
+    /// Under stressed volatilities S_t: each asset's highest EWMA volatility up to t.
+    pub stressed: Vec<f64>,
+    /// Under floor volatilities F_t: each asset's realised volatility over the
+    /// ten years (or all the history) to t, where above its EWMA.
+    pub floor: Vec<f64>,
+}
+
+/// The total initial margin of `snapshot`'s book on each of `dates`, its
+/// market's volatilities and correlation calibrated to `history` as of that
+/// date (EWMA over `lookback_days`, sample correlation); positions, prices and
+/// the scenario seed stay the snapshot's, so the series shows the margin
+/// model's own procyclicality.
+pub fn margin_history<B: Backend>(
+    backend: &B,
+    snapshot: &Snapshot,
+    history: &crate::history::PriceHistory,
+    dates: &[crate::snapshot::Date],
+    lookback_days: u32,
+) -> Result<MarginHistory, RunError> {
+    use crate::calibrate::{calibrate_market, CalibrationSpec, Ewma};
+    use crate::pricing::DAYS_PER_YEAR;
+    const FLOOR_DAYS: i32 = 3650;
+    let returns = history.returns();
+    let ewma =
+        Ewma::new(Ewma::RISKMETRICS_LAMBDA).map_err(crate::calibrate::CalibrationError::from)?;
+    let total = |market: &crate::snapshot::MarketData| -> Result<f64, RunError> {
+        let mut s = snapshot.clone();
+        s.market = market.clone();
+        s.stress.clear();
+        let r = run(backend, &s, RunLimits::default(), &|_| {})?;
+        Ok(r.margins.iter().map(|m| m.initial_margin).sum())
+    };
+    let mut out = MarginHistory {
+        dates: dates.to_vec(),
+        base: Vec::new(),
+        stressed: Vec::new(),
+        floor: Vec::new(),
+    };
+    for &date in dates {
+        let mut market = snapshot.market.clone();
+        let spec = CalibrationSpec {
+            as_of: Some(date),
+            lookback_days,
+            fit_garch: false,
+            ..CalibrationSpec::default()
+        };
+        calibrate_market(history, &mut market, &spec)?;
+        let (mut stressed, mut floor) = (market.clone(), market.clone());
+        let end = returns.dates.partition_point(|&d| d <= date);
+        let floor_start = returns
+            .dates
+            .partition_point(|&d| d < date.add_days(1 - FLOOR_DAYS));
+        for (a, asset) in market.assets.iter().enumerate() {
+            let Some(column) = history.asset_index(&asset.id) else {
+                continue;
+            };
+            let series: Vec<f64> = (0..end)
+                .map(|t| returns.get(t, column))
+                .filter(|x| !x.is_nan())
+                .collect();
+            let peak = ewma
+                .variances(&series)
+                .map_err(crate::calibrate::CalibrationError::from)?
+                .into_iter()
+                .fold(0.0, f64::max);
+            stressed.assets[a].volatility = (peak * DAYS_PER_YEAR).sqrt();
+            let long: Vec<f64> = (floor_start..end)
+                .map(|t| returns.get(t, column))
+                .filter(|x| !x.is_nan())
+                .collect();
+            let long_variance = long.iter().map(|r| r * r).sum::<f64>() / long.len().max(1) as f64;
+            floor.assets[a].volatility =
+                asset.volatility.max((long_variance * DAYS_PER_YEAR).sqrt());
+        }
+        out.base.push(total(&market)?);
+        out.stressed.push(total(&stressed)?);
+        out.floor.push(total(&floor)?);
+    }
+    Ok(out)
 }
 
 /// Every configured confidence (VaR, ES and the margin's), ascending, distinct.

@@ -443,3 +443,52 @@ fn worst_window_lists_windows_and_writes_a_scenario_run_accepts() {
         text(&o.stderr)
     );
 }
+
+#[test]
+fn procyclicality_reports_the_margin_series_under_each_apc_tool() {
+    let dir = tempfile::tempdir().unwrap();
+    let (book, out) = (dir.path().join("book"), dir.path().join("apc"));
+    let o = clearstress(&[
+        "init",
+        book.to_str().unwrap(),
+        "--assets",
+        "10",
+        "--members",
+        "8",
+        "--options",
+        "20",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let history = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/daily_close_usd.csv");
+    let o = clearstress(&[
+        "procyclicality",
+        "--history",
+        history.to_str().unwrap(),
+        "--book",
+        book.to_str().unwrap(),
+        "--from",
+        "2022-04-01",
+        "--to",
+        "2022-07-01",
+        "--every",
+        "30",
+        "--paths",
+        "2000",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let stdout = text(&o.stdout);
+    for policy in ["calculated", "buffer", "stressed weight", "10-year floor"] {
+        assert!(stdout.contains(policy), "{stdout}");
+    }
+    assert_eq!(parquet_rows(&out.join("margin_history.parquet")), 4);
+    let measures: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("procyclicality.json")).unwrap()).unwrap();
+    for policy in ["calculated", "buffer", "stressed weight", "10-year floor"] {
+        let m = &measures[policy];
+        assert!(m["peak_to_trough"].as_f64().unwrap() >= 1.0, "{policy}");
+        assert!(m["largest_increase"].as_f64().unwrap() >= 0.0, "{policy}");
+        assert_eq!(m["window_days"], 30);
+    }
+}

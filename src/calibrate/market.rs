@@ -49,6 +49,8 @@ pub struct CalibrationSpec {
     pub correlation: CorrelationModel,
     /// Days of a stress period for the stressed correlation.
     pub stress_window: Option<(Date, Date)>,
+    /// Whether to fit GARCH(1,1)-t (reported; needed for `VolatilityModel::Garch`).
+    pub fit_garch: bool,
 }
 
 impl Default for CalibrationSpec {
@@ -60,6 +62,7 @@ impl Default for CalibrationSpec {
             volatility: VolatilityModel::Ewma,
             correlation: CorrelationModel::Sample,
             stress_window: None,
+            fit_garch: true,
         }
     }
 }
@@ -214,7 +217,11 @@ pub fn calibrate_market(
                 .collect()
         })
         .collect();
-    let garch_fits: Vec<_> = series.par_iter().map(|s| GarchT::fit(s)).collect();
+    let fit_garch = spec.fit_garch || spec.volatility == VolatilityModel::Garch;
+    let garch_fits: Vec<Option<_>> = series
+        .par_iter()
+        .map(|s| fit_garch.then(|| GarchT::fit(s)))
+        .collect();
     let mut fits = Vec::with_capacity(pairs.len());
     for ((&(m, _), series), garch) in pairs.iter().zip(&series).zip(garch_fits) {
         let asset = market.assets[m].id.clone();
@@ -223,7 +230,7 @@ pub fn calibrate_market(
             source,
         };
         let ewma_volatility = ewma.annual_volatility(series).map_err(wrap)?;
-        let garch = garch.map(|fit| {
+        let garch = garch.unwrap_or(Err(VolatilityError::NotFitted)).map(|fit| {
             let p = fit.params;
             GarchReport {
                 omega: p.omega,

@@ -36,6 +36,8 @@ pub enum VolatilityError {
         "the likelihood has no maximum inside the parameter space (last value {log_likelihood})"
     )]
     NoMaximum { log_likelihood: f64 },
+    #[error("not fitted (calibration asked for no GARCH fit)")]
+    NotFitted,
 }
 
 /// The RiskMetrics exponentially weighted moving average of squared returns.

@@ -1,6 +1,8 @@
 //! Initial margin per member from its tail statistics, and the margin shortfall
 //! or excess against the collateral it has posted.
 
+pub mod procyclicality;
+
 use rayon::prelude::*;
 
 use crate::snapshot::MarginMeasure;
