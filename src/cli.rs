@@ -39,6 +39,9 @@ pub enum Command {
     /// The book's margin through history, with and without EMIR's
     /// anti-procyclicality tools, and how procyclical each series is.
     Procyclicality(ProcyclicalityArgs),
+    /// Every member's margin under each scenario model side by side: Gaussian,
+    /// Student-t, Student-t with jumps, and FHS when a history is given.
+    Compare(CompareArgs),
     /// List the compute backends and the GPU adapters found, with their limits.
     Devices,
     /// Check a snapshot folder without running it.
@@ -217,6 +220,21 @@ pub struct ProcyclicalityArgs {
     pub out: PathBuf,
 }
 
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Snapshot folder; the embedded sample if absent.
+    #[arg(long)]
+    pub book: Option<PathBuf>,
+    /// Daily closes for the FHS column (every asset of the book needs one).
+    #[arg(long)]
+    pub history: Option<PathBuf>,
+    #[arg(long)]
+    pub paths: Option<u64>,
+    /// Output folder (margins_by_model.parquet), replaced atomically.
+    #[arg(long, default_value = "clearstress-compare")]
+    pub out: PathBuf,
+}
+
 /// Any failure of a command, already worded for the user.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -241,6 +259,7 @@ pub fn execute(cli: Cli, command_line: Vec<String>) -> Result<(), CliError> {
         Command::Calibrate(args) => calibrate(&args),
         Command::WorstWindow(args) => worst_window(&args),
         Command::Procyclicality(args) => procyclicality(&args),
+        Command::Compare(args) => compare(&args),
         Command::Devices => {
             print!("{}", devices());
             Ok(())
@@ -769,6 +788,109 @@ fn procyclicality(args: &ProcyclicalityArgs) -> Result<(), CliError> {
         .commit()
         .map_err(|e| snapshot::InputError::io(args.out.display().to_string(), e))?;
     println!("\nresults: {}", out.display());
+    Ok(())
+}
+
+fn compare(args: &CompareArgs) -> Result<(), CliError> {
+    use snapshot::{Innovations, JumpConfig};
+    let mut base = match &args.book {
+        Some(dir) => load_book(dir)?,
+        None => sample::embedded()?,
+    };
+    if let Some(paths) = args.paths {
+        if paths < 1_000 {
+            return Err(CliError::Usage(format!(
+                "--paths must be at least 1000, got {paths}"
+            )));
+        }
+        base.config.scenario.paths = paths;
+    }
+    let jumps = base.config.scenario.jumps.clone().unwrap_or(JumpConfig {
+        intensity_per_year: 3.0,
+        mean_sigmas: -2.5,
+        stdev_sigmas: 1.5,
+    });
+    let dof = base.config.scenario.dof;
+    let variant = |innovations, jumps: Option<JumpConfig>| {
+        let mut s = base.clone();
+        s.config.scenario.innovations = innovations;
+        s.config.scenario.jumps = jumps;
+        s.config.scenario.historical = None;
+        s
+    };
+    let mut models = vec![
+        ("gaussian".to_string(), variant(Innovations::Gaussian, None)),
+        (
+            format!("student_t_{dof}"),
+            variant(Innovations::StudentT, None),
+        ),
+        (
+            format!(
+                "student_t_{dof}_jumps_{}_per_year",
+                jumps.intensity_per_year
+            ),
+            variant(Innovations::StudentT, Some(jumps)),
+        ),
+    ];
+    if let Some(path) = &args.history {
+        let (history, _) = snapshot::read_history(path)?;
+        let mut s = base.clone();
+        s.config.scenario.historical = Some(snapshot::HistoricalConfig {
+            history: path.display().to_string(),
+            ..Default::default()
+        });
+        s.history = Some(history);
+        models.push(("fhs".into(), s));
+    }
+    let backend = CpuBackend::new(None)?;
+    let mut table = report::OutputTable::default().text(
+        "member_id",
+        base.members.iter().map(|m| m.id.clone()).collect(),
+    );
+    let mut columns = Vec::new();
+    for (name, s) in &models {
+        let r = engine::run(&backend, s, RunLimits::default(), &|_| {})?;
+        let im: Vec<f64> = r.margins.iter().map(|m| m.initial_margin).collect();
+        table = table.number(name, im.clone());
+        columns.push((name.clone(), im));
+    }
+    let staging = report::AtomicDir::create(&args.out)
+        .map_err(|e| snapshot::InputError::io(args.out.display().to_string(), e))?;
+    let path = staging.path().join("margins_by_model.parquet");
+    table
+        .write_parquet(&path)
+        .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+    let out = staging
+        .commit()
+        .map_err(|e| snapshot::InputError::io(args.out.display().to_string(), e))?;
+    println!(
+        "initial margin by scenario model, {} paths, {} {:.0}% (members by the first model's margin):\n",
+        base.config.scenario.paths,
+        match base.config.risk.margin_measure {
+            snapshot::MarginMeasure::ValueAtRisk => "VaR",
+            snapshot::MarginMeasure::ExpectedShortfall => "ES",
+        },
+        100.0 * base.config.risk.margin_confidence
+    );
+    print!("{:<10}", "member");
+    for (name, _) in &columns {
+        print!(" {name:>24}");
+    }
+    println!();
+    let mut order: Vec<usize> = (0..base.members.len()).collect();
+    order.sort_by(|&a, &b| columns[0].1[b].total_cmp(&columns[0].1[a]));
+    for &m in order.iter().take(10) {
+        print!("{:<10}", base.members[m].id);
+        for (_, im) in &columns {
+            print!(" {:>24}", report::money(im[m]));
+        }
+        println!();
+    }
+    print!("{:<10}", "total");
+    for (_, im) in &columns {
+        print!(" {:>24}", report::money(im.iter().sum()));
+    }
+    println!("\n\nresults: {}", out.display());
     Ok(())
 }
 

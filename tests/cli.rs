@@ -492,3 +492,38 @@ fn procyclicality_reports_the_margin_series_under_each_apc_tool() {
         assert_eq!(m["window_days"], 30);
     }
 }
+
+#[test]
+fn compare_puts_each_models_margins_side_by_side() {
+    let dir = tempfile::tempdir().unwrap();
+    let (book, out) = (dir.path().join("book"), dir.path().join("cmp"));
+    let o = clearstress(&[
+        "init",
+        book.to_str().unwrap(),
+        "--assets",
+        "10",
+        "--members",
+        "8",
+        "--options",
+        "20",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let history = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/daily_close_usd.csv");
+    let o = clearstress(&[
+        "compare",
+        "--book",
+        book.to_str().unwrap(),
+        "--history",
+        history.to_str().unwrap(),
+        "--paths",
+        "5000",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let stdout = text(&o.stdout);
+    for model in ["gaussian", "student_t_4", "jumps", "fhs", "total"] {
+        assert!(stdout.contains(model), "{stdout}");
+    }
+    assert_eq!(parquet_rows(&out.join("margins_by_model.parquet")), 8);
+}
