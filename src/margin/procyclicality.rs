@@ -60,7 +60,7 @@ pub struct Procyclicality {
 /// most `window_days` calendar days. `None` for an empty series or a
 /// non-positive margin.
 pub fn procyclicality(dates: &[Date], series: &[f64], window_days: u32) -> Option<Procyclicality> {
-    if series.is_empty() || series.iter().any(|&x| !(x > 0.0)) {
+    if series.is_empty() || series.iter().any(|&x| x.is_nan() || x <= 0.0) {
         return None;
     }
     let max = series.iter().copied().fold(f64::MIN, f64::max);
