@@ -496,11 +496,14 @@ fn apply_overrides(snapshot: &mut Snapshot, args: &RunArgs) -> Result<(), CliErr
     Ok(())
 }
 
+/// A date flag's value.
+fn parse_date(flag: &str, text: &str) -> Result<snapshot::Date, CliError> {
+    snapshot::Date::parse(text)
+        .ok_or_else(|| CliError::Usage(format!("{flag}: expected YYYY-MM-DD, got `{text}`")))
+}
+
 fn calibrate(args: &CalibrateArgs) -> Result<(), CliError> {
-    let date = |flag: &str, text: &str| {
-        snapshot::Date::parse(text)
-            .ok_or_else(|| CliError::Usage(format!("{flag}: expected YYYY-MM-DD, got `{text}`")))
-    };
+    let date = parse_date;
     let stress_window = match &args.stress_window {
         None => None,
         Some(text) => {
@@ -697,10 +700,7 @@ fn worst_window(args: &WorstWindowArgs) -> Result<(), CliError> {
 
 fn procyclicality(args: &ProcyclicalityArgs) -> Result<(), CliError> {
     use crate::margin::procyclicality::{buffered, floored, procyclicality, stressed_weighted};
-    let date = |flag: &str, text: &str| {
-        snapshot::Date::parse(text)
-            .ok_or_else(|| CliError::Usage(format!("{flag}: expected YYYY-MM-DD, got `{text}`")))
-    };
+    let date = parse_date;
     let (from, to) = (date("--from", &args.from)?, date("--to", &args.to)?);
     if to < from || args.every == 0 || args.paths < 1_000 {
         return Err(CliError::Usage(

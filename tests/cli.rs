@@ -11,6 +11,27 @@ fn clearstress(args: &[&str]) -> std::process::Output {
         .expect("the binary runs")
 }
 
+/// A generated book of the ten assets the shipped history holds.
+fn real_asset_book(dir: &Path, members: &str, options: &str) -> std::path::PathBuf {
+    let book = dir.join("book");
+    let o = clearstress(&[
+        "init",
+        book.to_str().unwrap(),
+        "--assets",
+        "10",
+        "--members",
+        members,
+        "--options",
+        options,
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    book
+}
+
+fn shipped_history() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/daily_close_usd.csv")
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }

@@ -21,6 +21,25 @@ use crate::history::PriceHistory;
 use crate::rng::{ScenarioRng, Stream};
 use crate::snapshot::{Date, HistoricalConfig, MarketData};
 
+/// The history column of each of `market`'s assets; every asset needs one.
+pub fn history_columns(
+    history: &PriceHistory,
+    market: &MarketData,
+) -> Result<Vec<usize>, ModelError> {
+    market
+        .assets
+        .iter()
+        .map(|a| {
+            history
+                .asset_index(&a.id)
+                .ok_or_else(|| ModelError::NoHistory {
+                    asset: a.id.clone(),
+                    history: history.source.clone(),
+                })
+        })
+        .collect()
+}
+
 /// The resampling set: rescaled joint daily moves of the market's assets.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FilteredHistory {
@@ -60,18 +79,7 @@ impl FilteredHistory {
             });
         }
         let n = market.assets.len();
-        let columns: Vec<usize> = market
-            .assets
-            .iter()
-            .map(|a| {
-                history
-                    .asset_index(&a.id)
-                    .ok_or_else(|| ModelError::NoHistory {
-                        asset: a.id.clone(),
-                        history: history.source.clone(),
-                    })
-            })
-            .collect::<Result<_, _>>()?;
+        let columns = history_columns(history, market)?;
         let returns = history.returns();
         let end = returns.dates.partition_point(|&d| d <= as_of);
         let start = returns

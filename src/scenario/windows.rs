@@ -7,6 +7,7 @@
 //! Prices only: implied vols are left unchanged (a limitation for option
 //! books, said in each scenario's source).
 
+use super::historical::history_columns;
 use super::model::ModelError;
 use crate::history::PriceHistory;
 use crate::snapshot::{Date, MarketData, StressScenario};
@@ -25,18 +26,7 @@ pub fn historical_windows(
             expected: ">= 1",
         });
     }
-    let columns: Vec<usize> = market
-        .assets
-        .iter()
-        .map(|a| {
-            history
-                .asset_index(&a.id)
-                .ok_or_else(|| ModelError::NoHistory {
-                    asset: a.id.clone(),
-                    history: history.source.clone(),
-                })
-        })
-        .collect::<Result<_, _>>()?;
+    let columns = history_columns(history, market)?;
     let index_of = |date: Date| history.dates.binary_search(&date).ok();
     let mut scenarios = Vec::new();
     for (d0, &before) in history.dates.iter().enumerate() {
