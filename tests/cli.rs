@@ -405,21 +405,9 @@ fn calibrate_writes_a_snapshot_that_run_accepts_and_a_report() {
 #[test]
 fn worst_window_lists_windows_and_writes_a_scenario_run_accepts() {
     let dir = tempfile::tempdir().unwrap();
-    let (book, scenario, out) = (
-        dir.path().join("book"),
-        dir.path().join("worst.toml"),
-        dir.path().join("out"),
-    );
-    let o = clearstress(&[
-        "init",
-        book.to_str().unwrap(),
-        "--assets",
-        "10",
-        "--members",
-        "12",
-    ]);
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    let history = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/daily_close_usd.csv");
+    let book = real_asset_book(dir.path(), "12", "400");
+    let (scenario, out) = (dir.path().join("worst.toml"), dir.path().join("out"));
+    let history = shipped_history();
     let o = clearstress(&[
         "worst-window",
         "--history",
@@ -468,19 +456,11 @@ fn worst_window_lists_windows_and_writes_a_scenario_run_accepts() {
 #[test]
 fn procyclicality_reports_the_margin_series_under_each_apc_tool() {
     let dir = tempfile::tempdir().unwrap();
-    let (book, out) = (dir.path().join("book"), dir.path().join("apc"));
-    let o = clearstress(&[
-        "init",
-        book.to_str().unwrap(),
-        "--assets",
-        "10",
-        "--members",
-        "8",
-        "--options",
-        "20",
-    ]);
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    let history = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/daily_close_usd.csv");
+    let (book, out) = (
+        real_asset_book(dir.path(), "8", "20"),
+        dir.path().join("apc"),
+    );
+    let history = shipped_history();
     let o = clearstress(&[
         "procyclicality",
         "--history",
@@ -517,19 +497,11 @@ fn procyclicality_reports_the_margin_series_under_each_apc_tool() {
 #[test]
 fn compare_puts_each_models_margins_side_by_side() {
     let dir = tempfile::tempdir().unwrap();
-    let (book, out) = (dir.path().join("book"), dir.path().join("cmp"));
-    let o = clearstress(&[
-        "init",
-        book.to_str().unwrap(),
-        "--assets",
-        "10",
-        "--members",
-        "8",
-        "--options",
-        "20",
-    ]);
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    let history = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/daily_close_usd.csv");
+    let (book, out) = (
+        real_asset_book(dir.path(), "8", "20"),
+        dir.path().join("cmp"),
+    );
+    let history = shipped_history();
     let o = clearstress(&[
         "compare",
         "--book",
