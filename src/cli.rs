@@ -538,6 +538,15 @@ fn calibrate(args: &CalibrateArgs) -> Result<(), CliError> {
     };
     let history = crate::history::PriceHistory::load(&args.history)?;
     let report = calibrate_market(&history, &mut snapshot.market, &spec)?;
+    // The Monte Carlo model's tails, fitted alongside (the config's own stand
+    // where the window has none to fit).
+    let scenario = &mut snapshot.config.scenario;
+    if let Some(dof) = report.tails.student_t_dof {
+        scenario.dof = dof;
+    }
+    if let Some(jumps) = &report.tails.jumps {
+        scenario.jumps = Some(jumps.clone());
+    }
     let staging = report::AtomicDir::create(&args.out)
         .map_err(|e| snapshot::InputError::io(args.out.display().to_string(), e))?;
     snapshot::write_snapshot(&snapshot, staging.path())?;
@@ -624,6 +633,19 @@ fn calibration_summary(r: &crate::calibrate::CalibrationReport) -> String {
         } else {
             String::new()
         }
+    );
+    let t = &r.tails;
+    let _ = writeln!(
+        out,
+        "tails over {} joint days: Student-t nu = {}; {} jump days beyond {} sd of the market move{}",
+        t.days,
+        t.student_t_dof.map_or("not fitted".into(), |d| d.to_string()),
+        t.jump_days,
+        t.jump_threshold,
+        t.jumps.as_ref().map_or(String::new(), |j| format!(
+            ": {:.2} a year, mean {:.2} sd, stdev {:.2} sd",
+            j.intensity_per_year, j.mean_sigmas, j.stdev_sigmas
+        ))
     );
     if let Some(s) = &r.stressed_correlation {
         let k = s.assets.len();

@@ -221,4 +221,13 @@ fn calibrating_the_sample_reproduces_its_derived_ewma_volatilities() {
     let n = snapshot.market.assets.len();
     assert!(clearstress::linalg::cholesky_psd(&snapshot.market.correlation, n, 1e-9).is_ok());
     assert_eq!(report.correlation.days, 1086);
+    // The tails of the eight crypto assets' devolatilised joint returns: the
+    // Student-t likelihood peaks at nu = 4 (the sample's configured value),
+    // and five days moved the market by more than 4 of its standard deviations.
+    let tails = &report.tails;
+    assert_eq!(tails.days, 1095);
+    assert_eq!(tails.student_t_dof, Some(4));
+    assert_eq!(tails.jump_days, 5);
+    let jumps = tails.jumps.as_ref().unwrap();
+    assert!((jumps.intensity_per_year - 5.0 * 365.0 / 1095.0).abs() < 1e-12);
 }

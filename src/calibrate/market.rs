@@ -11,6 +11,8 @@ use super::dependence::{
     ewma_correlation, ledoit_wolf_correlation, nearest_psd_correlation, sample_correlation,
     Aligned, Correlation,
 };
+use super::filter::devolatilise;
+use super::tails::{market_jumps, student_t_dof};
 use super::volatility::{Ewma, GarchT, VolatilityError};
 use crate::history::{Gap, PriceHistory};
 use crate::pricing::DAYS_PER_YEAR;
@@ -153,7 +155,22 @@ pub struct CalibrationReport {
     /// Frobenius distance of the repair of the market's whole matrix once the
     /// calibrated block was written into it.
     pub market_repair_distance: f64,
+    /// Student-t degrees of freedom and market-wide jumps fitted to the
+    /// devolatilised joint returns of the window's non-stablecoin assets (see
+    /// [`super::tails`]).
+    pub tails: TailReport,
     pub gaps: Vec<GapReport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TailReport {
+    pub days: usize,
+    pub student_t_dof: Option<u32>,
+    pub student_t_log_likelihood: Option<f64>,
+    /// Days whose cross-sectional mean move was beyond this many standard deviations.
+    pub jump_threshold: f64,
+    pub jump_days: usize,
+    pub jumps: Option<crate::snapshot::JumpConfig>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -174,6 +191,8 @@ impl From<&Gap> for GapReport {
 }
 
 const MIN_CORRELATION_DAYS: usize = 30;
+/// Standard deviations of the market's mean devolatilised move that make a jump day.
+const JUMP_THRESHOLD: f64 = 4.0;
 
 /// Fits `market`'s volatilities and correlation to `history` and writes them in.
 pub fn calibrate_market(
@@ -337,6 +356,37 @@ pub fn calibrate_market(
     let (repaired, market_repair_distance) = nearest_psd_correlation(&market.correlation, n, 1e-10);
     market.correlation = repaired;
 
+    // Stablecoins stay out of the tail fits: their daily volatility is so small
+    // that a de-peg is dozens of their sigmas, and the model's jump sizes are
+    // shared by every asset in units of its own volatility.
+    let crypto: Vec<usize> = pairs
+        .iter()
+        .filter(|&&(m, _)| market.assets[m].class != crate::snapshot::AssetClass::Stablecoin)
+        .map(|&(_, h)| h)
+        .collect();
+    let tails = match devolatilise(history, &crypto, from, as_of, &ewma) {
+        Ok(d) => {
+            let dof = student_t_dof(&d.values, d.assets);
+            let jumps = market_jumps(&d.values, d.assets, JUMP_THRESHOLD);
+            TailReport {
+                days: d.dates.len(),
+                student_t_dof: dof.map(|x| x.0),
+                student_t_log_likelihood: dof.map(|x| x.1),
+                jump_threshold: JUMP_THRESHOLD,
+                jump_days: jumps.as_ref().map_or(0, |j| j.1),
+                jumps: jumps.map(|j| j.0),
+            }
+        }
+        Err(_) => TailReport {
+            days: 0,
+            student_t_dof: None,
+            student_t_log_likelihood: None,
+            jump_threshold: JUMP_THRESHOLD,
+            jump_days: 0,
+            jumps: None,
+        },
+    };
+
     Ok(CalibrationReport {
         history: history.source.clone(),
         as_of,
@@ -348,6 +398,7 @@ pub fn calibrate_market(
         correlation,
         stressed_correlation,
         market_repair_distance,
+        tails,
         gaps: history.gaps().iter().map(GapReport::from).collect(),
     })
 }

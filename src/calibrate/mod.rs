@@ -4,8 +4,10 @@
 //! ([`optimize`]).
 
 pub mod dependence;
+pub mod filter;
 pub mod market;
 pub mod optimize;
+pub mod tails;
 pub mod volatility;
 
 pub use dependence::{

@@ -16,6 +16,7 @@
 //! is a pure function of (seed, n) as in Monte Carlo.
 
 use super::model::ModelError;
+use crate::calibrate::filter::devolatilise;
 use crate::calibrate::Ewma;
 use crate::history::PriceHistory;
 use crate::rng::{ScenarioRng, Stream};
@@ -80,63 +81,32 @@ impl FilteredHistory {
         }
         let n = market.assets.len();
         let columns = history_columns(history, market)?;
-        let returns = history.returns();
-        let end = returns.dates.partition_point(|&d| d <= as_of);
-        let start = returns
-            .dates
-            .partition_point(|&d| d < as_of.add_days(1 - config.lookback_days as i32));
-        // Each asset's forecast path over its whole history up to as_of: entry
-        // t is the variance for day t made with returns before t.
-        let mut forecast = vec![f64::NAN; end * n];
-        let mut current_volatility = Vec::with_capacity(n);
-        for (a, &h) in columns.iter().enumerate() {
-            let days: Vec<usize> = (0..end).filter(|&t| !returns.get(t, h).is_nan()).collect();
-            let series: Vec<f64> = days.iter().map(|&t| returns.get(t, h)).collect();
-            let path = ewma
-                .variances(&series)
-                .map_err(|_| ModelError::ShortHistory {
-                    asset: market.assets[a].id.clone(),
-                    returns: series.len(),
-                })?;
-            // path[i] follows series[SEED + i - 1]: the forecast for day
-            // days[SEED + i].
-            for (i, &v) in path.iter().enumerate() {
-                if let Some(&t) = days.get(Ewma::SEED_RETURNS + i) {
-                    forecast[t * n + a] = v;
-                }
-            }
-            current_volatility.push(path[path.len() - 1].sqrt());
-        }
-        let mut dates = Vec::new();
-        let mut moves = Vec::new();
-        let mut innovations = Vec::new();
-        for t in start..end {
-            let eligible = columns
-                .iter()
-                .enumerate()
-                .all(|(a, &h)| !returns.get(t, h).is_nan() && forecast[t * n + a].is_finite());
-            if !eligible {
-                continue;
-            }
-            dates.push(returns.dates[t]);
-            for (a, &h) in columns.iter().enumerate() {
-                let e = returns.get(t, h) / forecast[t * n + a].sqrt();
-                innovations.push(e);
-                moves.push(current_volatility[a] * e);
-            }
-        }
-        if dates.len() < 30 {
-            return Err(ModelError::ShortHistory {
-                asset: "all assets together".into(),
-                returns: dates.len(),
-            });
-        }
+        let window = devolatilise(
+            history,
+            &columns,
+            as_of.add_days(1 - config.lookback_days as i32),
+            as_of,
+            &ewma,
+        )
+        .map_err(|short| ModelError::ShortHistory {
+            asset: short.column.map_or_else(
+                || "all assets together".into(),
+                |a| market.assets[a].id.clone(),
+            ),
+            returns: short.returns,
+        })?;
+        let moves = window
+            .values
+            .iter()
+            .enumerate()
+            .map(|(k, e)| window.current_volatility[k % n] * e)
+            .collect();
         Ok(Self {
             assets: n,
-            dates,
+            dates: window.dates,
             moves,
-            innovations,
-            current_volatility,
+            innovations: window.values,
+            current_volatility: window.current_volatility,
             horizon_days: horizon_days.round().max(1.0) as u32,
         })
     }
