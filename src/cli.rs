@@ -40,7 +40,8 @@ pub enum Command {
     /// anti-procyclicality tools, and how procyclical each series is.
     Procyclicality(ProcyclicalityArgs),
     /// Every member's margin under each scenario model side by side: Gaussian,
-    /// Student-t, Student-t with jumps, and FHS when a history is given.
+    /// Student-t, Student-t with jumps, and, with a history, FHS and the
+    /// configured model under EMIR's APC tools.
     Compare(CompareArgs),
     /// List the compute backends and the GPU adapters found, with their limits.
     Devices,
@@ -875,6 +876,39 @@ fn compare(args: &CompareArgs) -> Result<(), CliError> {
         let im: Vec<f64> = r.margins.iter().map(|m| m.initial_margin).collect();
         table = table.number(name, im.clone());
         columns.push((name.clone(), im));
+    }
+    if let Some(path) = &args.history {
+        // EMIR's APC tools on the configured model, at the valuation date.
+        use crate::margin::procyclicality::{buffered, floored, stressed_weighted};
+        let (history, _) = snapshot::read_history(path)?;
+        let (stressed, floor) = engine::apc_markets(&history, &base.market, base.valuation_date)?;
+        let margins = |market: &snapshot::MarketData| -> Result<Vec<f64>, CliError> {
+            let mut s = base.clone();
+            s.market = market.clone();
+            let r = engine::run(&backend, &s, RunLimits::default(), &|_| {})?;
+            Ok(r.margins.iter().map(|m| m.initial_margin).collect())
+        };
+        let configured = margins(&base.market)?;
+        let apc = [
+            ("configured", configured.clone()),
+            // At one date the buffer is whole: (1 + 25%) of the margin.
+            (
+                "apc_buffer_25",
+                configured
+                    .iter()
+                    .map(|&im| buffered(&[im], 0.25)[0])
+                    .collect(),
+            ),
+            (
+                "apc_stressed_weight_25",
+                stressed_weighted(&configured, &margins(&stressed)?, 0.25),
+            ),
+            ("apc_floor_10y", floored(&configured, &margins(&floor)?)),
+        ];
+        for (name, im) in apc {
+            table = table.number(name, im.clone());
+            columns.push((name.to_string(), im));
+        }
     }
     let staging = report::AtomicDir::create(&args.out)
         .map_err(|e| snapshot::InputError::io(args.out.display().to_string(), e))?;

@@ -430,6 +430,49 @@ pub struct MarginHistory {
     pub floor: Vec<f64>,
 }
 
+/// The markets of EMIR's APC tools for `market` on `date`: with each asset's
+/// volatility at its highest EWMA value in `history` up to the date (stressed),
+/// and at least its realised volatility over the ten years (or all the
+/// history) to the date (floor). Assets the history lacks keep theirs.
+pub fn apc_markets(
+    history: &crate::history::PriceHistory,
+    market: &crate::snapshot::MarketData,
+    date: crate::snapshot::Date,
+) -> Result<(crate::snapshot::MarketData, crate::snapshot::MarketData), RunError> {
+    use crate::calibrate::{CalibrationError, Ewma};
+    use crate::pricing::DAYS_PER_YEAR;
+    const FLOOR_DAYS: i32 = 3650;
+    let returns = history.returns();
+    let ewma = Ewma::new(Ewma::RISKMETRICS_LAMBDA).map_err(CalibrationError::from)?;
+    let (mut stressed, mut floor) = (market.clone(), market.clone());
+    let end = returns.dates.partition_point(|&d| d <= date);
+    let floor_start = returns
+        .dates
+        .partition_point(|&d| d < date.add_days(1 - FLOOR_DAYS));
+    for (a, asset) in market.assets.iter().enumerate() {
+        let Some(column) = history.asset_index(&asset.id) else {
+            continue;
+        };
+        let series: Vec<f64> = (0..end)
+            .map(|t| returns.get(t, column))
+            .filter(|x| !x.is_nan())
+            .collect();
+        let peak = ewma
+            .variances(&series)
+            .map_err(CalibrationError::from)?
+            .into_iter()
+            .fold(0.0, f64::max);
+        stressed.assets[a].volatility = (peak * DAYS_PER_YEAR).sqrt();
+        let long: Vec<f64> = (floor_start..end)
+            .map(|t| returns.get(t, column))
+            .filter(|x| !x.is_nan())
+            .collect();
+        let long_variance = long.iter().map(|r| r * r).sum::<f64>() / long.len().max(1) as f64;
+        floor.assets[a].volatility = asset.volatility.max((long_variance * DAYS_PER_YEAR).sqrt());
+    }
+    Ok((stressed, floor))
+}
+
 /// The total initial margin of `snapshot`'s book on each of `dates`, its
 /// market's volatilities and correlation calibrated to `history` as of that
 /// date (EWMA over `lookback_days`, sample correlation); positions, prices and
@@ -442,12 +485,7 @@ pub fn margin_history<B: Backend>(
     dates: &[crate::snapshot::Date],
     lookback_days: u32,
 ) -> Result<MarginHistory, RunError> {
-    use crate::calibrate::{calibrate_market, CalibrationSpec, Ewma};
-    use crate::pricing::DAYS_PER_YEAR;
-    const FLOOR_DAYS: i32 = 3650;
-    let returns = history.returns();
-    let ewma =
-        Ewma::new(Ewma::RISKMETRICS_LAMBDA).map_err(crate::calibrate::CalibrationError::from)?;
+    use crate::calibrate::{calibrate_market, CalibrationSpec};
     let total = |market: &crate::snapshot::MarketData| -> Result<f64, RunError> {
         let mut s = snapshot.clone();
         s.market = market.clone();
@@ -470,33 +508,7 @@ pub fn margin_history<B: Backend>(
             ..CalibrationSpec::default()
         };
         calibrate_market(history, &mut market, &spec)?;
-        let (mut stressed, mut floor) = (market.clone(), market.clone());
-        let end = returns.dates.partition_point(|&d| d <= date);
-        let floor_start = returns
-            .dates
-            .partition_point(|&d| d < date.add_days(1 - FLOOR_DAYS));
-        for (a, asset) in market.assets.iter().enumerate() {
-            let Some(column) = history.asset_index(&asset.id) else {
-                continue;
-            };
-            let series: Vec<f64> = (0..end)
-                .map(|t| returns.get(t, column))
-                .filter(|x| !x.is_nan())
-                .collect();
-            let peak = ewma
-                .variances(&series)
-                .map_err(crate::calibrate::CalibrationError::from)?
-                .into_iter()
-                .fold(0.0, f64::max);
-            stressed.assets[a].volatility = (peak * DAYS_PER_YEAR).sqrt();
-            let long: Vec<f64> = (floor_start..end)
-                .map(|t| returns.get(t, column))
-                .filter(|x| !x.is_nan())
-                .collect();
-            let long_variance = long.iter().map(|r| r * r).sum::<f64>() / long.len().max(1) as f64;
-            floor.assets[a].volatility =
-                asset.volatility.max((long_variance * DAYS_PER_YEAR).sqrt());
-        }
+        let (stressed, floor) = apc_markets(history, &market, date)?;
         out.base.push(total(&market)?);
         out.stressed.push(total(&stressed)?);
         out.floor.push(total(&floor)?);

@@ -515,7 +515,17 @@ fn compare_puts_each_models_margins_side_by_side() {
     ]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let stdout = text(&o.stdout);
-    for model in ["gaussian", "student_t_4", "jumps", "fhs", "total"] {
+    for model in [
+        "gaussian",
+        "student_t_4",
+        "jumps",
+        "fhs",
+        "configured",
+        "apc_buffer_25",
+        "apc_stressed_weight_25",
+        "apc_floor_10y",
+        "total",
+    ] {
         assert!(stdout.contains(model), "{stdout}");
     }
     assert_eq!(parquet_rows(&out.join("margins_by_model.parquet")), 8);
