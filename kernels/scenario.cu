@@ -1,4 +1,4 @@
-// Monte Carlo scenario generation, one thread per scenario, mirroring
+// Monte Carlo and filtered historical scenarios, one thread per scenario, mirroring
 // scenario.wgsl and `ScenarioModel::draw` (src/scenario/model.rs). Needs
 // philox.cuh and normal.cuh. Asset-major arrays with row stride p.stride; during
 // the draw `returns` holds log returns, `vol_factors` the summed diffusion shocks
@@ -11,7 +11,16 @@ struct ScenarioParams {
     unsigned int count, stride, assets, steps;
     unsigned int dof, jump_thresholds, vol_assets, vol_highest;
     float vol_shock_scale, spot_vol_correlation, ortho, root_steps;
+    // Filtered historical simulation: eligible days (0: Monte Carlo), days per horizon.
+    unsigned int historical_days, horizon_days, pad[2];
 };
+
+// The eligible day a historical draw's word picks: floor((x + 1/2) D / 2^32),
+// the CPU's `FilteredHistory::day` computed exactly in integers.
+__device__ __forceinline__ unsigned int historical_day(const ScenarioParams& p, unsigned int x) {
+    const unsigned long long product = (unsigned long long)x * p.historical_days;
+    return (unsigned int)((product + p.historical_days / 2) >> 32);
+}
 
 __device__ __forceinline__ void fill_normals(const ScenarioParams& p, unsigned long long n,
                                              unsigned int step, unsigned int stream,
@@ -47,7 +56,20 @@ __device__ void draw(const ScenarioParams& p, const float* model, const unsigned
         returns[a * p.stride + s] = 0.0f;
         vol_factors[a * p.stride + s] = 0.0f;
     }
-    for (unsigned int step = 0; step < p.steps; step++) {
+    if (p.historical_days > 0) {
+        // `FilteredHistory::draw`: whole historical days, summed over the horizon.
+        const float* moves = model + 4 * assets + assets * (assets + 1) / 2;
+        const float* innovations = moves + (unsigned long long)p.historical_days * assets;
+        for (unsigned int k = 0; k < p.horizon_days; k++) {
+            const unsigned int d = historical_day(p, scenario_bits(key, n, k, STREAM_HISTORICAL, 0).x);
+            for (unsigned int a = 0; a < assets; a++) {
+                returns[a * p.stride + s] += moves[(unsigned long long)d * assets + a];
+                vol_factors[a * p.stride + s] += innovations[(unsigned long long)d * assets + a];
+            }
+        }
+    }
+    const unsigned int steps = p.historical_days > 0 ? 0 : p.steps;
+    for (unsigned int step = 0; step < steps; step++) {
         fill_normals(p, n, step, STREAM_DIFFUSION, assets, s, scratch);
         float scale = 1.0f;
         if (p.dof > 0) {

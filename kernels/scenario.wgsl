@@ -24,14 +24,22 @@ struct ScenarioParams {
     vol_highest: u32,
     vol_shock_scale: f32,
     spot_vol_correlation: f32,
-    // sqrt(1 - rho^2) and sqrt(steps), formed in f64 on the host.
+    // sqrt(1 - rho^2) and sqrt(steps) (FHS: sqrt(horizon days)), formed in
+    // f64 on the host.
     ortho: f32,
     root_steps: f32,
+    // Filtered historical simulation: eligible days (0: Monte Carlo) and days
+    // per horizon (`FilteredHistory`).
+    historical_days: u32,
+    horizon_days: u32,
+    _pad0: u32,
+    _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: ScenarioParams;
 // step_drift[A], step_vol[A], jump_mean[A], jump_stdev[A], then the Cholesky
-// factor's lower triangle by rows.
+// factor's lower triangle by rows; for FHS then the rescaled moves and the
+// innovations, days x A each.
 @group(0) @binding(1) var<storage, read> model: array<f32>;
 // vol_assets[params.vol_assets], then jump_thresholds[params.jump_thresholds]:
 // the jump count of word x is the number of thresholds at or below x.
@@ -67,6 +75,28 @@ fn correlate(i: u32, s: u32) -> f32 {
     return e;
 }
 
+// The eligible day a historical draw's word picks: floor((x + 1/2) D / 2^32),
+// the CPU's `FilteredHistory::day` computed exactly in integers.
+fn historical_day(x: u32) -> u32 {
+    let product = mulhilo(x, params.historical_days);
+    let half = params.historical_days / 2u;
+    return product.x + select(0u, 1u, product.y + half < product.y);
+}
+
+// `FilteredHistory::draw`: whole historical days, summed over the horizon.
+fn draw_historical(n: vec2<u32>, s: u32) {
+    let assets = params.assets;
+    let moves_at = 4u * assets + assets * (assets + 1u) / 2u;
+    let innovations_at = moves_at + params.historical_days * assets;
+    for (var k = 0u; k < params.horizon_days; k++) {
+        let d = historical_day(scenario_bits(params.key, n, k, STREAM_HISTORICAL, 0u).x);
+        for (var a = 0u; a < assets; a++) {
+            returns[at(a, s)] += model[moves_at + d * assets + a];
+            vol_factors[at(a, s)] += model[innovations_at + d * assets + a];
+        }
+    }
+}
+
 fn draw(s: u32) {
     let assets = params.assets;
     let lo = params.first.x + s;
@@ -75,7 +105,11 @@ fn draw(s: u32) {
         returns[at(a, s)] = 0.0;
         vol_factors[at(a, s)] = 0.0;
     }
-    for (var step = 0u; step < params.steps; step++) {
+    if params.historical_days > 0u {
+        draw_historical(n, s);
+    }
+    let steps = select(params.steps, 0u, params.historical_days > 0u);
+    for (var step = 0u; step < steps; step++) {
         fill_normals(n, step, STREAM_DIFFUSION, assets, s);
         var scale = 1.0;
         if params.dof > 0u {

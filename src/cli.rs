@@ -344,10 +344,6 @@ fn run(args: RunArgs, command_line: Vec<String>) -> Result<(), CliError> {
             Ok(backend) => cuda(backend)?,
             Err(_) => wgpu(index)?,
         },
-        // The device kernels do not draw FHS scenarios yet.
-        (BackendChoice::Auto, None) if snapshot.config.scenario.historical.is_some() => {
-            cpu(args.threads)?
-        }
         (BackendChoice::Auto, None) => match CudaBackend::new(0) {
             Ok(backend) => cuda(backend)?,
             Err(_) => match WgpuBackend::gpu() {

@@ -182,14 +182,6 @@ fn fhs_needs_every_assets_history() {
             .contains("`SYN01` has no column in the history"),
         "{err}"
     );
-    // And the GPU backends refuse FHS rather than draw Monte Carlo instead.
-    let s = book(1.0);
-    let m = model(&s);
-    let book = clearstress::book::CompiledBook::compile(&s).unwrap();
-    if let Ok(gpu) = clearstress::backend::WgpuBackend::new() {
-        let e = gpu.prepare(&book, &m).err().unwrap();
-        assert!(e.to_string().contains("CPU backend"), "{e}");
-    }
 }
 
 /// The worst window by Cover-2 is the one where member A's long BTC and

@@ -115,6 +115,16 @@ impl FilteredHistory {
         self.dates.len()
     }
 
+    /// All rescaled moves, day-major.
+    pub fn moves(&self) -> &[f64] {
+        &self.moves
+    }
+
+    /// All devolatilised returns, day-major.
+    pub fn innovations(&self) -> &[f64] {
+        &self.innovations
+    }
+
     /// Day `d`'s rescaled moves, one per asset.
     pub fn moves_of(&self, d: usize) -> &[f64] {
         &self.moves[d * self.assets..(d + 1) * self.assets]

@@ -23,7 +23,7 @@ use clearstress::book::CompiledBook;
 use clearstress::engine::{self, RunLimits, RunResult};
 use clearstress::rng::{ScenarioRng, Stream};
 use clearstress::sample::{self, SampleSpec};
-use clearstress::scenario::{stress_block, ScenarioBlock, ScenarioModel};
+use clearstress::scenario::{stress_block, FilteredHistory, ScenarioBlock, ScenarioModel};
 use clearstress::snapshot::{Innovations, JumpConfig, Snapshot};
 use clearstress::tail::{var_rank, MemberTail, TailMeasure};
 
@@ -56,14 +56,49 @@ fn option_heavy() -> Snapshot {
     .expect("generated book loads")
 }
 
+/// The run's scenario model, FHS attached where the snapshot asks for it.
 fn model(s: &Snapshot, book: &CompiledBook) -> ScenarioModel {
-    ScenarioModel::new(
+    let model = ScenarioModel::new(
         &s.market,
         &s.config.risk,
         &s.config.scenario,
         book.vol_assets.clone(),
     )
-    .unwrap()
+    .unwrap();
+    match &s.config.scenario.historical {
+        Some(historical) => model.with_history(
+            FilteredHistory::new(
+                s.history.as_ref().unwrap(),
+                &s.market,
+                s.valuation_date,
+                historical,
+                s.config.risk.margin_period_days,
+            )
+            .unwrap(),
+        ),
+        None => model,
+    }
+}
+
+/// A 20-member book of the ten shipped assets with options, drawn by filtered
+/// historical simulation over a 3-day horizon from the shipped history.
+fn historical() -> Snapshot {
+    let mut s = sample::generate(&SampleSpec {
+        members: 20,
+        assets: 10,
+        options: 300,
+        seed: 5,
+    })
+    .and_then(|files| files.load("FHS test book"))
+    .expect("generated book loads");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/daily_close_usd.csv");
+    s.history = Some(clearstress::history::PriceHistory::load(&path).unwrap());
+    s.config.scenario.historical = Some(clearstress::snapshot::HistoricalConfig {
+        history: path.display().to_string(),
+        ..Default::default()
+    });
+    s.config.risk.margin_period_days = 3.0;
+    s
 }
 
 pub fn device_philox_words_are_bit_identical_to_the_cpu_stream<D: DeviceBackend>(gpu: D) {
@@ -137,6 +172,7 @@ pub fn device_scenarios_match_the_cpu_for_every_model<D: DeviceBackend>(gpu: D) 
     assert_same_scenarios(&gaussian, &gpu, 0..3_000);
     assert_same_scenarios(&fat_tailed(embedded()), &gpu, 1_000_000..1_003_000);
     assert_same_scenarios(&fat_tailed(super::mixed_book()), &gpu, 0..5_000);
+    assert_same_scenarios(&historical(), &gpu, (1 << 32) - 2_000..(1 << 32) + 2_000);
 }
 
 /// Member m's gross scale in scenario s of `block` (see the module docs).
@@ -270,6 +306,15 @@ pub fn var_es_and_cover_2_match_the_cpu_on_an_option_heavy_book<D: DeviceBackend
     assert_same_run(&s, &run(&cpu, &s), &run(&gpu, &s));
 }
 
+pub fn var_es_and_cover_2_match_the_cpu_under_filtered_historical_simulation<D: DeviceBackend>(
+    gpu: D,
+) {
+    let mut s = historical();
+    s.config.scenario.paths = 20_000;
+    let cpu = CpuBackend::new(None).unwrap();
+    assert_same_run(&s, &run(&cpu, &s), &run(&gpu, &s));
+}
+
 /// Every member's VaR and ES, as bits: for bit-identity checks.
 pub fn margin_bits(r: &RunResult) -> Vec<u64> {
     r.margins
@@ -392,6 +437,12 @@ macro_rules! parity_tests {
         fn var_es_and_cover_2_match_the_cpu_on_an_option_heavy_book() {
             if let Some(device) = $device {
                 common::parity::var_es_and_cover_2_match_the_cpu_on_an_option_heavy_book(device);
+            }
+        }
+        #[test]
+        fn var_es_and_cover_2_match_the_cpu_under_filtered_historical_simulation() {
+            if let Some(device) = $device {
+                common::parity::var_es_and_cover_2_match_the_cpu_under_filtered_historical_simulation(device);
             }
         }
         #[test]

@@ -204,27 +204,11 @@ fn cuda_norm_cdf_compiled_for_the_host_is_within_f32_rounding_of_the_cpu() {
     );
 }
 
-/// The scenario kernel, run on the host, against `ScenarioModel::draw`.
-#[test]
-fn cuda_scenario_kernel_compiled_for_the_host_draws_the_cpu_scenarios() {
-    let Some(k) = host_kernels() else { return };
+/// The scenario kernel, run on the host, against `ScenarioModel::draw`:
+/// the largest difference of returns and vol factors, per (1 + |x|), and
+/// whether some scenario moved an asset by more than 20%.
+fn scenario_kernel_against_the_cpu(k: &HostKernels, model: &ScenarioModel) -> (f64, bool) {
     let draw: DrawScenarios = k.get(b"draw_scenarios");
-    let mut snapshot = crate::sample::embedded().expect("the sample loads");
-    snapshot.config.scenario.innovations = crate::snapshot::Innovations::StudentT;
-    snapshot.config.scenario.jumps = Some(crate::snapshot::JumpConfig {
-        intensity_per_year: 25.0,
-        mean_sigmas: -2.0,
-        stdev_sigmas: 1.5,
-    });
-    snapshot.config.risk.steps = 2;
-    let book = CompiledBook::compile(&snapshot).expect("compiles");
-    let model = ScenarioModel::new(
-        &snapshot.market,
-        &snapshot.config.risk,
-        &snapshot.config.scenario,
-        book.vol_assets.clone(),
-    )
-    .expect("a valid model");
     let layout = ModelLayout::new(&model);
     let (a, count, first) = (model.assets(), 2_000_usize, (1_u64 << 32) - 1_000);
     let params = ScenarioParams {
@@ -263,8 +247,78 @@ fn cuda_scenario_kernel_compiled_for_the_host_draws_the_cpu_scenarios() {
             jumped |= cpu_returns[asset] < -0.2;
         }
     }
+    (worst, jumped)
+}
+
+fn sample_model(configure: impl FnOnce(&mut crate::snapshot::Snapshot)) -> ScenarioModel {
+    let mut snapshot = crate::sample::embedded().expect("the sample loads");
+    configure(&mut snapshot);
+    let book = CompiledBook::compile(&snapshot).expect("compiles");
+    let model = ScenarioModel::new(
+        &snapshot.market,
+        &snapshot.config.risk,
+        &snapshot.config.scenario,
+        book.vol_assets.clone(),
+    )
+    .expect("a valid model");
+    match (&snapshot.config.scenario.historical, &snapshot.history) {
+        (Some(config), Some(history)) => model.with_history(
+            crate::scenario::FilteredHistory::new(
+                history,
+                &snapshot.market,
+                snapshot.valuation_date,
+                config,
+                snapshot.config.risk.margin_period_days,
+            )
+            .expect("every asset has a history"),
+        ),
+        _ => model,
+    }
+}
+
+#[test]
+fn cuda_scenario_kernel_compiled_for_the_host_draws_the_cpu_monte_carlo_scenarios() {
+    let Some(k) = host_kernels() else { return };
+    let model = sample_model(|s| {
+        s.config.scenario.innovations = crate::snapshot::Innovations::StudentT;
+        s.config.scenario.jumps = Some(crate::snapshot::JumpConfig {
+            intensity_per_year: 25.0,
+            mean_sigmas: -2.0,
+            stdev_sigmas: 1.5,
+        });
+        s.config.risk.steps = 2;
+    });
+    let (worst, jumped) = scenario_kernel_against_the_cpu(k, &model);
     assert!(jumped, "the sample drew no large move: a weak test");
     eprintln!("moves differ by at most {worst:.2e} (1 + |x|)");
+    assert!(worst <= 2e-6, "moves differ by {worst:e} (1 + |x|)");
+}
+
+/// Filtered historical simulation picks the CPU's days: a different day would
+/// move the assets by whole percents.
+#[test]
+fn cuda_scenario_kernel_compiled_for_the_host_draws_the_cpu_historical_scenarios() {
+    let Some(k) = host_kernels() else { return };
+    let model = sample_model(|s| {
+        // The ten shipped assets only: the sample's synthetic ones have no history.
+        let keep = 10;
+        let n = s.market.assets.len();
+        s.market.assets.truncate(keep);
+        s.market.correlation = (0..keep * keep)
+            .map(|i| s.market.correlation[(i / keep) * n + i % keep])
+            .collect();
+        s.positions.clear();
+        s.collateral.clear();
+        s.instruments.clear();
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/daily_close_usd.csv");
+        s.history = Some(crate::history::PriceHistory::load(&path).expect("shipped history"));
+        s.config.scenario.historical = Some(crate::snapshot::HistoricalConfig::default());
+        s.config.risk.margin_period_days = 3.0;
+    });
+    let (worst, jumped) = scenario_kernel_against_the_cpu(k, &model);
+    assert!(jumped, "no large historical move drawn: a weak test");
+    eprintln!("historical moves differ by at most {worst:.2e} (1 + |x|)");
     assert!(worst <= 2e-6, "moves differ by {worst:e} (1 + |x|)");
 }
 

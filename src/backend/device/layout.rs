@@ -28,7 +28,15 @@ pub struct ScenarioParams {
     pub vol_shock_scale: f32,
     pub spot_vol_correlation: f32,
     pub ortho: f32,
+    /// sqrt of the unit-variance terms summed into the standardised move:
+    /// the steps, or the days of an FHS horizon.
     pub root_steps: f32,
+    /// Filtered historical simulation: eligible days (0: Monte Carlo) and days
+    /// per horizon; the rescaled moves and innovations follow the Cholesky
+    /// factor in the model words.
+    pub historical_days: u32,
+    pub horizon_days: u32,
+    pub pad: [u32; 2],
 }
 
 /// `RevalueParams` of kernels/revalue.wgsl.
@@ -120,6 +128,14 @@ impl ModelLayout {
         for i in 0..n {
             words.extend(l[i * n..=i * n + i].iter().map(|&x| x as f32));
         }
+        let (historical_days, horizon_days) = match model.historical() {
+            Some(h) => {
+                words.extend(h.moves().iter().map(|&x| x as f32));
+                words.extend(h.innovations().iter().map(|&x| x as f32));
+                (h.days() as u32, h.horizon_days)
+            }
+            None => (0, 0),
+        };
         let (scale, rho, vol_assets) = model.vol_shock();
         let vol_assets: &[usize] = if scale > 0.0 { vol_assets } else { &[] };
         let thresholds = model
@@ -140,7 +156,14 @@ impl ModelLayout {
                 vol_shock_scale: scale as f32,
                 spot_vol_correlation: rho as f32,
                 ortho: (1.0 - rho * rho).sqrt() as f32,
-                root_steps: f64::from(model.steps()).sqrt() as f32,
+                root_steps: f64::from(if historical_days > 0 {
+                    horizon_days
+                } else {
+                    model.steps()
+                })
+                .sqrt() as f32,
+                historical_days,
+                horizon_days,
                 ..ScenarioParams::default()
             },
             model: words,

@@ -28,23 +28,6 @@ use crate::scenario::ScenarioBlock;
 use crate::tail::MemberTail;
 use layout::f32_at_or_below;
 
-/// Refuses scenario models the device kernels do not implement yet, rather
-/// than drawing other scenarios than the CPU would.
-pub fn check_model(
-    backend: &'static str,
-    model: &crate::scenario::ScenarioModel,
-) -> Result<(), BackendError> {
-    if model.historical().is_some() {
-        return Err(BackendError::Unavailable {
-            backend,
-            reason: "filtered historical simulation runs on the CPU backend (--backend cpu): \
-                     its device kernels are not written yet"
-                .into(),
-        });
-    }
-    Ok(())
-}
-
 /// Bytes of one packed candidate: scenario in the chunk, loss bits.
 pub const CANDIDATE_BYTES: u64 = 8;
 /// Scenarios (and members) per tile of the kernels' loss product.

@@ -602,7 +602,6 @@ impl Backend for WgpuBackend {
         book: &CompiledBook,
         model: &ScenarioModel,
     ) -> Result<WgpuPlan, BackendError> {
-        device::check_model(NAME, model)?;
         let limits = &self.adapter.limits;
         let (members, assets, series) = (book.members, book.assets, book.options.len());
         let binding = limits
@@ -630,7 +629,10 @@ impl Backend for WgpuBackend {
         let model_layout = ModelLayout::new(model);
         let book_layout = BookLayout::new(book);
         let rows = u64::from(stride) * 4;
-        let scenario_uniform = self.uniform("scenario params", 64);
+        let scenario_uniform = self.uniform(
+            "scenario params",
+            std::mem::size_of::<ScenarioParams>() as u64,
+        );
         let revalue_uniform = self.uniform("revalue params", 32);
         let model_buffer = self.storage_init("model", bytemuck::cast_slice(&model_layout.model));
         let indices = self.storage_init("indices", bytemuck::cast_slice(&model_layout.indices));
