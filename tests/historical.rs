@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use clearstress::backend::{Backend, CpuBackend};
+use clearstress::backend::CpuBackend;
 use clearstress::calibrate::Ewma;
 use clearstress::engine::{self, RunLimits};
 use clearstress::history::PriceHistory;

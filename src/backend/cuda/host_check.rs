@@ -209,7 +209,7 @@ fn cuda_norm_cdf_compiled_for_the_host_is_within_f32_rounding_of_the_cpu() {
 /// whether some scenario moved an asset by more than 20%.
 fn scenario_kernel_against_the_cpu(k: &HostKernels, model: &ScenarioModel) -> (f64, bool) {
     let draw: DrawScenarios = k.get(b"draw_scenarios");
-    let layout = ModelLayout::new(&model);
+    let layout = ModelLayout::new(model);
     let (a, count, first) = (model.assets(), 2_000_usize, (1_u64 << 32) - 1_000);
     let params = ScenarioParams {
         first: [first as u32, (first >> 32) as u32],
