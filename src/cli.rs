@@ -108,6 +108,14 @@ pub struct RunArgs {
     /// Calendar days of history FHS resamples, ending at the valuation date.
     #[arg(long, requires = "fhs")]
     pub fhs_lookback_days: Option<u32>,
+    /// Apply an EMIR anti-procyclicality tool to the margins: a 25% buffer,
+    /// 25% weight on stressed volatilities, or a 10-year volatility floor.
+    #[arg(long, value_enum)]
+    pub apc: Option<engine::ApcTool>,
+    /// The history stressed-weight and floor take their volatilities from
+    /// (the --fhs history by default).
+    #[arg(long, requires = "apc")]
+    pub apc_history: Option<PathBuf>,
     /// Memory (MiB) the members' exact tails may use: the run picks the cheapest
     /// layout within it (a longer pilot where memory is tight).
     #[arg(long, default_value_t = RunLimits::DEFAULT_TAIL_MEMORY_MIB)]
@@ -312,22 +320,29 @@ fn run(args: RunArgs, command_line: Vec<String>) -> Result<(), CliError> {
         tail_memory_bytes: args.memory_limit_mib << 20,
     };
     let progress = |n| bar.inc(n);
+    let apc_history = match &args.apc_history {
+        Some(path) => Some(snapshot::read_history(path)?.0),
+        None => None,
+    };
+    let apc: Apc<'_> = args
+        .apc
+        .map(|tool| (tool, apc_history.as_ref().or(snapshot.history.as_ref())));
     let cpu = |threads| -> Result<_, CliError> {
         let backend = CpuBackend::new(threads)?;
         Ok((
-            run_on(&backend, &snapshot, limits, &progress)?,
+            run_on(&backend, &snapshot, limits, &progress, apc)?,
             backend.threads(),
         ))
     };
     let wgpu = |index| -> Result<_, CliError> {
         Ok((
-            run_on(&WgpuBackend::nth(index)?, &snapshot, limits, &progress)?,
+            run_on(&WgpuBackend::nth(index)?, &snapshot, limits, &progress, apc)?,
             rayon::current_num_threads(),
         ))
     };
     let cuda = |backend: CudaBackend| -> Result<_, CliError> {
         Ok((
-            run_on(&backend, &snapshot, limits, &progress)?,
+            run_on(&backend, &snapshot, limits, &progress, apc)?,
             rayon::current_num_threads(),
         ))
     };
@@ -348,7 +363,7 @@ fn run(args: RunArgs, command_line: Vec<String>) -> Result<(), CliError> {
             Ok(backend) => cuda(backend)?,
             Err(_) => match WgpuBackend::gpu() {
                 Some(gpu) => (
-                    run_on(&gpu, &snapshot, limits, &progress)?,
+                    run_on(&gpu, &snapshot, limits, &progress, apc)?,
                     rayon::current_num_threads(),
                 ),
                 None => cpu(args.threads)?,
@@ -425,13 +440,21 @@ pub fn devices() -> String {
     out
 }
 
+/// An APC tool and the history it draws stressed or floor volatilities from.
+type Apc<'a> = Option<(engine::ApcTool, Option<&'a crate::history::PriceHistory>)>;
+
 fn run_on<B: Backend>(
     backend: &B,
     snapshot: &Snapshot,
     limits: RunLimits,
     progress: &dyn Fn(u64),
+    apc: Apc<'_>,
 ) -> Result<engine::RunResult, CliError> {
-    Ok(engine::run(backend, snapshot, limits, progress)?)
+    let mut result = engine::run(backend, snapshot, limits, progress)?;
+    if let Some((tool, history)) = apc {
+        engine::apply_apc(backend, snapshot, &mut result, tool, history)?;
+    }
+    Ok(result)
 }
 
 fn apply_overrides(snapshot: &mut Snapshot, args: &RunArgs) -> Result<(), CliError> {

@@ -11,7 +11,7 @@ use crate::book::{BookError, CompiledBook};
 use crate::default_fund::{self, DefaultFund, DefaultFundInput};
 use crate::margin::{margins, MarginRule, MemberMargin};
 use crate::scenario::{stress_block, FilteredHistory, ModelError, ScenarioModel};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{MarketData, Snapshot};
 use crate::tail::{MemberTail, TailMeasure, TailMemoryError, TailPlan, TopK};
 
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +36,8 @@ pub enum RunError {
     NoHistory,
     #[error("calibration: {0}")]
     Calibration(#[from] crate::calibrate::CalibrationError),
+    #[error("the {tool:?} anti-procyclicality tool needs a price history (--apc-history)")]
+    ApcNeedsHistory { tool: ApcTool },
 }
 
 /// How long each stage took.
@@ -70,6 +72,8 @@ pub struct RunResult {
     pub tail_passes: u32,
     /// Per member: gross notional of positions, USD.
     pub gross_notional: Vec<f64>,
+    /// The anti-procyclicality tool applied to the margins, if any ([`apply_apc`]).
+    pub apc: Option<ApcTool>,
     pub timings: Timings,
 }
 
@@ -182,6 +186,7 @@ pub fn run<B: Backend>(
         tail_pilot: tail_plan.pilot(),
         tail_passes: narrowing_passes + resolving_passes - 1,
         gross_notional: book.gross_notional.clone(),
+        apc: None,
         timings: Timings {
             compile: compiled - started,
             monte_carlo: simulated - compiled,
@@ -415,6 +420,74 @@ pub fn worst_windows<B: Backend>(
             }
         })
         .collect())
+}
+
+/// One of EMIR's anti-procyclicality tools applied to a run's margins
+/// (RTS 153/2013 Art. 28; see [`crate::margin::procyclicality`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum ApcTool {
+    /// Collect 25% above the calculated margin (the buffer a rise may use up).
+    Buffer,
+    /// 75% the calculated margin, 25% the margin under stressed volatilities.
+    StressedWeight,
+    /// No less than the margin under the 10-year volatility.
+    Floor,
+}
+
+/// Applies `tool` to `result`'s margins (drawing the stressed or floor margins
+/// with `backend` where the tool needs them, from `history`), and sizes the
+/// default fund's allocation again on the new margins. `result.apc` records it.
+pub fn apply_apc<B: Backend>(
+    backend: &B,
+    snapshot: &Snapshot,
+    result: &mut RunResult,
+    tool: ApcTool,
+    history: Option<&crate::history::PriceHistory>,
+) -> Result<(), RunError> {
+    use crate::margin::procyclicality::{buffered, floored, stressed_weighted};
+    const SHARE: f64 = 0.25;
+    let calculated: Vec<f64> = result.margins.iter().map(|m| m.initial_margin).collect();
+    let other = |pick: fn((MarketData, MarketData)) -> MarketData| -> Result<Vec<f64>, RunError> {
+        let history = history.ok_or(RunError::ApcNeedsHistory { tool })?;
+        let mut s = snapshot.clone();
+        s.market = pick(apc_markets(
+            history,
+            &snapshot.market,
+            snapshot.valuation_date,
+        )?);
+        let r = run(backend, &s, RunLimits::default(), &|_| {})?;
+        Ok(r.margins.iter().map(|m| m.initial_margin).collect())
+    };
+    let adjusted = match tool {
+        ApcTool::Buffer => calculated
+            .iter()
+            .map(|&im| buffered(&[im], SHARE)[0])
+            .collect(),
+        ApcTool::StressedWeight => stressed_weighted(&calculated, &other(|m| m.0)?, SHARE),
+        ApcTool::Floor => floored(&calculated, &other(|m| m.1)?),
+    };
+    for (m, im) in result.margins.iter_mut().zip(adjusted) {
+        m.initial_margin = im;
+        m.excess = m.collateral - im;
+    }
+    let collateral: Vec<f64> = result.margins.iter().map(|m| m.collateral).collect();
+    let initial_margin: Vec<f64> = result.margins.iter().map(|m| m.initial_margin).collect();
+    let contributions: Vec<f64> = snapshot.members.iter().map(|m| m.df_contribution).collect();
+    let config = &snapshot.config.default_fund;
+    result.default_fund = default_fund::size(&DefaultFundInput {
+        losses: &result.stress_losses,
+        collateral: &collateral,
+        group_of: &result.group_of,
+        group_names: &result.group_names,
+        initial_margin: &initial_margin,
+        contributions: &contributions,
+        cover: config.cover,
+        skin_in_the_game: config.skin_in_the_game,
+        allocation: config.allocation,
+    });
+    result.apc = Some(tool);
+    Ok(())
 }
 
 /// A book's total initial margin through history (see [`margin_history`]).

@@ -230,3 +230,36 @@ fn the_worst_window_search_finds_the_books_worst_historical_move() {
     );
     assert!(worst[0].cover_n >= worst[1].cover_n && worst[1].cover_n >= worst[2].cover_n);
 }
+
+/// EMIR's APC tools on a run: the buffer is exactly 25% on top, the floor
+/// never lowers a margin, the stressed weight is 3/4 calculated plus 1/4
+/// stressed (at least the calculated, since peak volatilities are no lower),
+/// and the tools that need history say so without one.
+#[test]
+fn apc_tools_adjust_the_runs_margins_as_emir_describes() {
+    use clearstress::engine::{apply_apc, ApcTool};
+    let mut s = book(2.0);
+    s.config.scenario.historical = None;
+    s.config.scenario.paths = 20_000;
+    let cpu = CpuBackend::new(None).unwrap();
+    let base = engine::run(&cpu, &s, RunLimits::default(), &|_| {}).unwrap();
+    let im = |r: &engine::RunResult| -> Vec<f64> {
+        r.margins.iter().map(|m| m.initial_margin).collect()
+    };
+    let h = history();
+    for tool in [ApcTool::Buffer, ApcTool::Floor, ApcTool::StressedWeight] {
+        let mut r = base.clone();
+        apply_apc(&cpu, &s, &mut r, tool, Some(&h)).unwrap();
+        assert_eq!(r.apc, Some(tool));
+        for (m, (after, before)) in im(&r).iter().zip(im(&base)).enumerate() {
+            match tool {
+                ApcTool::Buffer => assert_eq!(*after, 1.25 * before),
+                _ => assert!(*after >= before, "{tool:?} member {m}: {after} < {before}"),
+            }
+            assert_eq!(r.margins[m].excess, r.margins[m].collateral - after);
+        }
+    }
+    let mut r = base.clone();
+    let err = apply_apc(&cpu, &s, &mut r, ApcTool::Floor, None).unwrap_err();
+    assert!(err.to_string().contains("needs a price history"), "{err}");
+}

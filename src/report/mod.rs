@@ -227,6 +227,7 @@ pub fn summary_json(snapshot: &Snapshot, result: &RunResult) -> Value {
         "tail_pilot_scenarios": result.tail_pilot,
         "tail_passes": result.tail_passes,
         "margin": {
+            "anti_procyclicality": result.apc,
             "measure": result.margin_rule.measure,
             "confidence": result.margin_rule.confidence,
             "total_initial_margin": margins.iter().map(|m| m.initial_margin).sum::<f64>(),
@@ -371,7 +372,7 @@ pub fn terminal_summary(snapshot: &Snapshot, result: &RunResult) -> String {
     );
     let _ = writeln!(
         s,
-        "{} scenarios on {} in {:.2} s ({:.0} scenarios/s), margin period {} days, margin = {} {}%\n",
+        "{} scenarios on {} in {:.2} s ({:.0} scenarios/s), margin period {} days, margin = {} {}%{}\n",
         result.scenarios,
         result.backend,
         result.timings.monte_carlo.as_secs_f64(),
@@ -381,7 +382,13 @@ pub fn terminal_summary(snapshot: &Snapshot, result: &RunResult) -> String {
             crate::snapshot::MarginMeasure::ExpectedShortfall => "ES",
             crate::snapshot::MarginMeasure::ValueAtRisk => "VaR",
         },
-        label.replace('_', ".")
+        label.replace('_', "."),
+        match result.apc {
+            Some(crate::engine::ApcTool::Buffer) => " with a 25% APC buffer",
+            Some(crate::engine::ApcTool::StressedWeight) => " with 25% APC weight on stressed volatilities",
+            Some(crate::engine::ApcTool::Floor) => " floored at the 10-year-volatility margin (APC)",
+            None => "",
+        }
     );
     let mut order: Vec<usize> = (0..margins.len()).collect();
     order.sort_by(|&a, &b| {
