@@ -108,22 +108,7 @@ pub fn run<B: Backend>(
     let started = Instant::now();
     let config = &snapshot.config;
     let book = CompiledBook::compile(snapshot)?;
-    let mut model = ScenarioModel::new(
-        &snapshot.market,
-        &config.risk,
-        &config.scenario,
-        book.vol_assets.clone(),
-    )?;
-    if let Some(historical) = &config.scenario.historical {
-        let history = snapshot.history.as_ref().ok_or(RunError::NoHistory)?;
-        model = model.with_history(FilteredHistory::new(
-            history,
-            &snapshot.market,
-            snapshot.valuation_date,
-            historical,
-            config.risk.margin_period_days,
-        )?);
-    }
+    let model = scenario_model(snapshot, &book)?;
     let plan = backend.prepare(&book, &model)?;
     let compiled = Instant::now();
 
@@ -194,6 +179,31 @@ pub fn run<B: Backend>(
             stress: finished - measured,
             total: finished - started,
         },
+    })
+}
+
+/// The scenario model `snapshot` configures for `book`: Monte Carlo, or
+/// filtered historical simulation on the snapshot's history.
+pub fn scenario_model(snapshot: &Snapshot, book: &CompiledBook) -> Result<ScenarioModel, RunError> {
+    let config = &snapshot.config;
+    let model = ScenarioModel::new(
+        &snapshot.market,
+        &config.risk,
+        &config.scenario,
+        book.vol_assets.clone(),
+    )?;
+    Ok(match &config.scenario.historical {
+        None => model,
+        Some(historical) => {
+            let history = snapshot.history.as_ref().ok_or(RunError::NoHistory)?;
+            model.with_history(FilteredHistory::new(
+                history,
+                &snapshot.market,
+                snapshot.valuation_date,
+                historical,
+                config.risk.margin_period_days,
+            )?)
+        }
     })
 }
 
@@ -348,7 +358,6 @@ pub struct WindowLoss {
     pub scenario: crate::snapshot::StressScenario,
     /// Uncovered loss of the configured number of largest groups (Cover-2).
     pub cover_n: f64,
-    pub cover1: f64,
     /// The groups that drive `cover_n`, largest first, with their uncovered loss.
     pub groups: Vec<(String, f64)>,
     /// Sum over members of loss beyond collateral.
@@ -366,12 +375,7 @@ pub fn worst_windows<B: Backend>(
     top: usize,
 ) -> Result<Vec<WindowLoss>, RunError> {
     let book = CompiledBook::compile(snapshot)?;
-    let model = ScenarioModel::new(
-        &snapshot.market,
-        &snapshot.config.risk,
-        &snapshot.config.scenario,
-        book.vol_assets.clone(),
-    )?;
+    let model = scenario_model(snapshot, &book)?;
     let windows = crate::scenario::historical_windows(history, &snapshot.market, days)?;
     let plan = backend.prepare(&book, &model)?;
     let losses = backend.revalue(&plan, &stress_block(&windows, book.assets))?;
@@ -412,7 +416,6 @@ pub fn worst_windows<B: Backend>(
             WindowLoss {
                 scenario: windows[s].clone(),
                 cover_n: cover.cover_n,
-                cover1: cover.cover1,
                 groups: by_group,
                 uncovered_total: (0..members)
                     .map(|m| default_fund::uncovered(&input, s, m))

@@ -56,17 +56,8 @@ fn book(horizon_days: f64) -> Snapshot {
 }
 
 fn model(s: &Snapshot) -> ScenarioModel {
-    let fh = FilteredHistory::new(
-        s.history.as_ref().unwrap(),
-        &s.market,
-        s.valuation_date,
-        s.config.scenario.historical.as_ref().unwrap(),
-        s.config.risk.margin_period_days,
-    )
-    .unwrap();
-    ScenarioModel::new(&s.market, &s.config.risk, &s.config.scenario, vec![])
-        .unwrap()
-        .with_history(fh)
+    let book = clearstress::book::CompiledBook::compile(s).unwrap();
+    engine::scenario_model(s, &book).unwrap()
 }
 
 #[test]

@@ -23,7 +23,7 @@ use clearstress::book::CompiledBook;
 use clearstress::engine::{self, RunLimits, RunResult};
 use clearstress::rng::{ScenarioRng, Stream};
 use clearstress::sample::{self, SampleSpec};
-use clearstress::scenario::{stress_block, FilteredHistory, ScenarioBlock, ScenarioModel};
+use clearstress::scenario::{stress_block, ScenarioBlock, ScenarioModel};
 use clearstress::snapshot::{Innovations, JumpConfig, Snapshot};
 use clearstress::tail::{var_rank, MemberTail, TailMeasure};
 
@@ -58,26 +58,7 @@ fn option_heavy() -> Snapshot {
 
 /// The run's scenario model, FHS attached where the snapshot asks for it.
 fn model(s: &Snapshot, book: &CompiledBook) -> ScenarioModel {
-    let model = ScenarioModel::new(
-        &s.market,
-        &s.config.risk,
-        &s.config.scenario,
-        book.vol_assets.clone(),
-    )
-    .unwrap();
-    match &s.config.scenario.historical {
-        Some(historical) => model.with_history(
-            FilteredHistory::new(
-                s.history.as_ref().unwrap(),
-                &s.market,
-                s.valuation_date,
-                historical,
-                s.config.risk.margin_period_days,
-            )
-            .unwrap(),
-        ),
-        None => model,
-    }
+    engine::scenario_model(s, book).unwrap()
 }
 
 /// A 20-member book of the ten shipped assets with options, drawn by filtered

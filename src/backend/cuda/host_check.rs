@@ -254,26 +254,7 @@ fn sample_model(configure: impl FnOnce(&mut crate::snapshot::Snapshot)) -> Scena
     let mut snapshot = crate::sample::embedded().expect("the sample loads");
     configure(&mut snapshot);
     let book = CompiledBook::compile(&snapshot).expect("compiles");
-    let model = ScenarioModel::new(
-        &snapshot.market,
-        &snapshot.config.risk,
-        &snapshot.config.scenario,
-        book.vol_assets.clone(),
-    )
-    .expect("a valid model");
-    match (&snapshot.config.scenario.historical, &snapshot.history) {
-        (Some(config), Some(history)) => model.with_history(
-            crate::scenario::FilteredHistory::new(
-                history,
-                &snapshot.market,
-                snapshot.valuation_date,
-                config,
-                snapshot.config.risk.margin_period_days,
-            )
-            .expect("every asset has a history"),
-        ),
-        _ => model,
-    }
+    crate::engine::scenario_model(&snapshot, &book).expect("a valid model")
 }
 
 #[test]

@@ -10,7 +10,7 @@
 //!
 //! Device arithmetic is f32: the RNG words are bit for bit the CPU's, the
 //! normals, returns and losses agree with the CPU backend to f32 rounding
-//! (see tests/wgpu_parity.rs for the stated tolerances).
+//! (the stated tolerances are in tests/common/parity.rs).
 
 use std::ops::Range;
 use std::sync::{mpsc, Arc, Mutex};
@@ -18,14 +18,12 @@ use std::sync::{mpsc, Arc, Mutex};
 use ::wgpu as gpu;
 use gpu::util::DeviceExt;
 
-pub use super::device::Chunking;
-
 use super::device::layout::{
     BookLayout, ModelLayout, RevalueParams, RngSample, ScenarioParams, WordsParams,
 };
 use super::device::{
-    self, read_offsets, Candidates, ChunkDevice, ChunkState, DeviceBackend, Geometry, InFlight,
-    Moves, CANDIDATE_BYTES, TILE,
+    self, read_offsets, Candidates, ChunkDevice, ChunkState, Chunking, DeviceBackend, Geometry,
+    InFlight, Moves, CANDIDATE_BYTES, TILE,
 };
 use super::kernels::{Kernel, WGSL_REVALUE, WGSL_RNG_CHECK, WGSL_SCENARIO};
 use super::{Backend, BackendError, LossBlock};
