@@ -254,6 +254,8 @@ pub enum CliError {
     #[error(transparent)]
     Report(#[from] report::ReportError),
     #[error(transparent)]
+    Output(#[from] report::OutputError),
+    #[error(transparent)]
     Backend(#[from] crate::backend::BackendError),
     #[error("calibration: {0}")]
     Calibration(#[from] crate::calibrate::CalibrationError),
@@ -300,6 +302,7 @@ fn load_book(dir: &Path) -> Result<Snapshot, CliError> {
 }
 
 fn run(args: RunArgs, command_line: Vec<String>) -> Result<(), CliError> {
+    let out = report::OutputDir::prepare(&args.out, report::OutputKind::Run)?;
     let mut snapshot = match &args.book {
         Some(dir) => load_book(dir)?,
         None => sample::embedded()?,
@@ -372,7 +375,7 @@ fn run(args: RunArgs, command_line: Vec<String>) -> Result<(), CliError> {
     };
     bar.finish_and_clear();
     let out = report::write_outputs(
-        &args.out,
+        out,
         &snapshot,
         &result,
         &RunContext {
@@ -552,6 +555,7 @@ fn calibrate(args: &CalibrateArgs) -> Result<(), CliError> {
         stress_window,
         fit_garch: true,
     };
+    let out = report::OutputDir::prepare(&args.out, report::OutputKind::Calibrate)?;
     let mut snapshot = match &args.book {
         Some(dir) => load_book(dir)?,
         None => sample::embedded()?,
@@ -567,17 +571,14 @@ fn calibrate(args: &CalibrateArgs) -> Result<(), CliError> {
     if let Some(jumps) = &report.tails.jumps {
         scenario.jumps = Some(jumps.clone());
     }
-    let staging = report::AtomicDir::create(&args.out)
-        .map_err(|e| snapshot::InputError::io(args.out.display().to_string(), e))?;
-    snapshot::write_snapshot(&snapshot, staging.path())?;
-    let json = serde_json::to_string_pretty(&report)
+    snapshot::write_snapshot(&snapshot, &out.path())?;
+    let json = serde_json::to_value(&report)
         .map_err(|e| CliError::Usage(format!("calibration report: {e}")))?;
-    let path = staging.path().join("calibration.json");
-    std::fs::write(&path, json)
-        .map_err(|e| snapshot::InputError::io(path.display().to_string(), e))?;
-    let out = staging
-        .commit()
-        .map_err(|e| snapshot::InputError::io(args.out.display().to_string(), e))?;
+    report::write_json(&out.path().join("calibration.json"), &json)?;
+    let out = out.commit(report::object(serde_json::json!({
+        "history": args.history.display().to_string(),
+        "book": args.book.as_ref().map(|b| b.display().to_string()),
+    })))?;
     print!("{}", calibration_summary(&report));
     println!(
         "\ncalibrated snapshot: {} (run it with `clearstress run --book`)",
@@ -692,6 +693,11 @@ fn worst_window(args: &WorstWindowArgs) -> Result<(), CliError> {
             "--days and --top must be at least 1".into(),
         ));
     }
+    let out = args
+        .out
+        .as_ref()
+        .map(|path| report::OutputFile::prepare(path, report::OutputKind::WorstWindow))
+        .transpose()?;
     let snapshot = match &args.book {
         Some(dir) => load_book(dir)?,
         None => sample::embedded()?,
@@ -728,13 +734,14 @@ fn worst_window(args: &WorstWindowArgs) -> Result<(), CliError> {
             groups.join(" + ")
         );
     }
-    if let Some(path) = &args.out {
-        let text = crate::scenario::scenario_toml(&first.scenario, &snapshot.market);
-        // Written beside its target and renamed: never a half-written file.
-        let partial = path.with_extension(format!("toml.partial-{}", std::process::id()));
-        std::fs::write(&partial, text)
-            .and_then(|_| std::fs::rename(&partial, path))
-            .map_err(|e| snapshot::InputError::io(path.display().to_string(), e))?;
+    if let Some(out) = out {
+        let text = format!(
+            "# The worst {}-day window of {} for this book\n{}",
+            args.days,
+            history.source,
+            crate::scenario::scenario_toml(&first.scenario, &snapshot.market)
+        );
+        let path = out.write(&text)?;
         println!("\nworst window written to {}", path.display());
     }
     Ok(())
@@ -754,6 +761,7 @@ fn procyclicality(args: &ProcyclicalityArgs) -> Result<(), CliError> {
             "expected --buffer >= 0 and --stressed-weight in [0, 1]".into(),
         ));
     }
+    let out = report::OutputDir::prepare(&args.out, report::OutputKind::Procyclicality)?;
     let mut snapshot = match &args.book {
         Some(dir) => load_book(dir)?,
         None => sample::embedded()?,
@@ -775,17 +783,12 @@ fn procyclicality(args: &ProcyclicalityArgs) -> Result<(), CliError> {
         ),
         ("10-year floor", floored(&h.base, &h.floor)),
     ];
-    let staging = report::AtomicDir::create(&args.out)
-        .map_err(|e| snapshot::InputError::io(args.out.display().to_string(), e))?;
     let mut table =
         report::OutputTable::default().text("date", dates.iter().map(|d| d.to_string()).collect());
     for (name, values) in &series {
         table = table.number(&name.replace([' ', '-'], "_"), values.clone());
     }
-    let path = staging.path().join("margin_history.parquet");
-    table
-        .write_parquet(&path)
-        .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+    table.write_parquet(&out.path().join("margin_history.parquet"))?;
     println!(
         "total initial margin of the book on {} dates {from}..{to}, every {} days:\n",
         dates.len(),
@@ -821,20 +824,25 @@ fn procyclicality(args: &ProcyclicalityArgs) -> Result<(), CliError> {
             serde_json::to_value(p).unwrap_or_default(),
         );
     }
-    let path = staging.path().join("procyclicality.json");
-    let json = serde_json::to_string_pretty(&serde_json::Value::Object(measures))
-        .map_err(|e| CliError::Usage(e.to_string()))?;
-    std::fs::write(&path, json)
-        .map_err(|e| snapshot::InputError::io(path.display().to_string(), e))?;
-    let out = staging
-        .commit()
-        .map_err(|e| snapshot::InputError::io(args.out.display().to_string(), e))?;
+    report::write_json(
+        &out.path().join("procyclicality.json"),
+        &serde_json::Value::Object(measures),
+    )?;
+    let out = out.commit(report::object(serde_json::json!({
+        "history": args.history.display().to_string(),
+        "book": args.book.as_ref().map(|b| b.display().to_string()),
+        "from": from.to_string(),
+        "to": to.to_string(),
+        "every_days": args.every,
+        "paths": args.paths,
+    })))?;
     println!("\nresults: {}", out.display());
     Ok(())
 }
 
 fn compare(args: &CompareArgs) -> Result<(), CliError> {
     use snapshot::{Innovations, JumpConfig};
+    let out = report::OutputDir::prepare(&args.out, report::OutputKind::Compare)?;
     let mut base = match &args.book {
         Some(dir) => load_book(dir)?,
         None => sample::embedded()?,
@@ -929,15 +937,13 @@ fn compare(args: &CompareArgs) -> Result<(), CliError> {
             columns.push((name.to_string(), im));
         }
     }
-    let staging = report::AtomicDir::create(&args.out)
-        .map_err(|e| snapshot::InputError::io(args.out.display().to_string(), e))?;
-    let path = staging.path().join("margins_by_model.parquet");
-    table
-        .write_parquet(&path)
-        .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
-    let out = staging
-        .commit()
-        .map_err(|e| snapshot::InputError::io(args.out.display().to_string(), e))?;
+    table.write_parquet(&out.path().join("margins_by_model.parquet"))?;
+    let out = out.commit(report::object(serde_json::json!({
+        "book": args.book.as_ref().map(|b| b.display().to_string()),
+        "history": args.history.as_ref().map(|h| h.display().to_string()),
+        "paths": base.config.scenario.paths,
+        "models": columns.iter().map(|(name, _)| name.clone()).collect::<Vec<_>>(),
+    })))?;
     println!(
         "initial margin by scenario model, {} paths, {} {:.0}% (members by the first model's margin):\n",
         base.config.scenario.paths,
@@ -970,16 +976,7 @@ fn compare(args: &CompareArgs) -> Result<(), CliError> {
 }
 
 fn init(args: &InitArgs) -> Result<(), CliError> {
-    if args.dir.exists()
-        && std::fs::read_dir(&args.dir)
-            .map(|mut d| d.next().is_some())
-            .unwrap_or(true)
-    {
-        return Err(CliError::Usage(format!(
-            "{}: exists and is not empty; init writes into a new or empty folder",
-            args.dir.display()
-        )));
-    }
+    let out = report::OutputDir::prepare(&args.dir, report::OutputKind::Init)?;
     let spec = SampleSpec {
         members: args.members,
         assets: args.assets,
@@ -989,7 +986,13 @@ fn init(args: &InitArgs) -> Result<(), CliError> {
     let files = sample::generate(&spec)?;
     // Validate before writing: what init writes, run accepts.
     let snapshot = files.load("init")?;
-    let written = files.write(&args.dir)?;
+    let written = files.write(&out.path())?;
+    out.commit(report::object(serde_json::json!({
+        "members": args.members,
+        "assets": args.assets,
+        "options": args.options,
+        "seed": args.seed,
+    })))?;
     println!(
         "{}: wrote {} files: {} members, {} assets, {} instruments, {} positions",
         args.dir.display(),

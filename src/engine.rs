@@ -23,9 +23,27 @@ pub enum RunError {
     #[error(transparent)]
     Backend(#[from] BackendError),
     #[error(
-        "member `{member}` had {count} non-finite losses: check its positions and market data"
+        "member `{member}`: {count} Monte Carlo scenario(s) gave a loss that is not a number or beyond \
+         1.8e19 USD (first: scenario {scenario}, loss {loss:e} USD; the member's gross notional is \
+         {gross_notional:e} USD): check its positions and the market data they depend on"
     )]
-    NonFinite { member: String, count: u64 },
+    LossOutOfRange {
+        member: String,
+        count: u64,
+        scenario: u64,
+        loss: f64,
+        gross_notional: f64,
+    },
+    #[error(
+        "stress scenario `{scenario}` ({origin}): member `{member}` loses {loss:e} USD, not a number \
+         or beyond 1.8e19 USD: check the scenario's shocks and the member's positions"
+    )]
+    StressOutOfRange {
+        scenario: String,
+        origin: String,
+        member: String,
+        loss: f64,
+    },
     #[error(
         "an exact tail of {k} losses did not resolve every confidence: a bug, please report it"
     )]
@@ -126,10 +144,17 @@ pub fn run<B: Backend>(
     let (tails, narrowing_passes) = streamer.tails(&tail_plan, book.members, progress)?;
     let simulated = Instant::now();
 
-    if let Some((m, t)) = tails.iter().enumerate().find(|(_, t)| t.non_finite() > 0) {
-        return Err(RunError::NonFinite {
+    if let Some((m, out)) = tails
+        .iter()
+        .enumerate()
+        .find_map(|(m, t)| Some((m, t.out_of_range()?)))
+    {
+        return Err(RunError::LossOutOfRange {
             member: snapshot.members[m].id.clone(),
-            count: t.non_finite(),
+            count: out.count,
+            scenario: out.first_scenario,
+            loss: out.first_loss,
+            gross_notional: book.gross_notional[m],
         });
     }
     let (measures, resolving_passes) = streamer.measures(tails, &confidences, tail_plan.k())?;
@@ -141,6 +166,7 @@ pub fn run<B: Backend>(
     let measured = Instant::now();
 
     let stress_losses = backend.revalue(&plan, &stress_block(&snapshot.stress, book.assets))?;
+    check_stress_losses(snapshot, &stress_losses)?;
     let (group_names, group_of) = groups(snapshot);
     let initial_margin: Vec<f64> = margins.iter().map(|m| m.initial_margin).collect();
     let contributions: Vec<f64> = snapshot.members.iter().map(|m| m.df_contribution).collect();
@@ -180,6 +206,25 @@ pub fn run<B: Backend>(
             total: finished - started,
         },
     })
+}
+
+/// Refuses a stress loss that is not a finite number within the range the
+/// default fund's sums are exact in: a NaN would otherwise count as no loss.
+fn check_stress_losses(snapshot: &Snapshot, losses: &LossBlock) -> Result<(), RunError> {
+    for (s, stress) in snapshot.stress.iter().enumerate() {
+        for (m, member) in snapshot.members.iter().enumerate() {
+            let loss = losses.loss(m, s);
+            if !(loss.abs() < crate::tail::EXACT_SUM_LIMIT) {
+                return Err(RunError::StressOutOfRange {
+                    scenario: stress.name.clone(),
+                    origin: stress.origin.clone(),
+                    member: member.id.clone(),
+                    loss,
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The scenario model `snapshot` configures for `book`: Monte Carlo, or

@@ -8,7 +8,7 @@
 //! | `default_fund.parquet` | member | member_id, group, share, required_contribution, current_contribution, top_up |
 //! | `default_fund_scenarios.parquet` | stress scenario | scenario, cover1, cover2, cover_n, largest_group, largest_group_loss, second_group, second_group_loss |
 
-mod atomic;
+mod output;
 mod parquet;
 
 use std::path::{Path, PathBuf};
@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-pub use atomic::AtomicDir;
+pub use output::{OutputDir, OutputError, OutputFile, OutputKind, Step};
 pub use parquet::{Column, OutputTable};
 
 use crate::engine::RunResult;
@@ -36,6 +36,15 @@ pub enum ReportError {
         #[source]
         source: ::parquet::errors::ParquetError,
     },
+    #[error("{path}: column `{column}` row {row} is {value}, not a finite number; no result is written with one")]
+    NonFinite {
+        path: String,
+        column: String,
+        row: usize,
+        value: f64,
+    },
+    #[error(transparent)]
+    Output(#[from] OutputError),
 }
 
 /// What the manifest records beyond the run's result.
@@ -287,19 +296,15 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// Writes every output into `out` atomically; returns the committed folder.
+/// Writes every output of a run into `out` and puts it in place; returns the
+/// destination.
 pub fn write_outputs(
-    out: &Path,
+    out: OutputDir,
     snapshot: &Snapshot,
     result: &RunResult,
     context: &RunContext,
 ) -> Result<PathBuf, ReportError> {
-    let io = |path: &Path| {
-        let path = path.display().to_string();
-        move |source| ReportError::Io { path, source }
-    };
-    let staged = AtomicDir::create(out).map_err(io(out))?;
-    let dir = staged.path().to_path_buf();
+    let dir = out.path();
     let tables = [
         ("margins.parquet", margins_table(snapshot, result)),
         (
@@ -313,25 +318,10 @@ pub fn write_outputs(
         ),
     ];
     for (name, table) in &tables {
-        let path = dir.join(name);
-        table
-            .write_parquet(&path)
-            .map_err(|source| ReportError::Parquet {
-                path: path.display().to_string(),
-                source,
-            })?;
+        table.write_parquet(&dir.join(name))?;
     }
-    let summary = serde_json::to_string_pretty(&summary_json(snapshot, result)).unwrap_or_default();
-    std::fs::write(dir.join("summary.json"), summary).map_err(io(&dir.join("summary.json")))?;
-
-    let mut outputs = Vec::new();
-    for name in tables.iter().map(|t| t.0).chain(["summary.json"]) {
-        let bytes = std::fs::read(dir.join(name)).map_err(io(&dir.join(name)))?;
-        outputs.push(json!({"file": name, "sha256": sha256_hex(&bytes)}));
-    }
+    write_json(&dir.join("summary.json"), &summary_json(snapshot, result))?;
     let manifest = json!({
-        "tool": "clearstress",
-        "version": env!("CARGO_PKG_VERSION"),
         "command_line": context.command_line,
         "backend": result.backend,
         "threads": context.threads,
@@ -342,15 +332,25 @@ pub fn write_outputs(
         "config": snapshot.config,
         "rng": "Philox4x32-10; key = (seed mod 2^32, seed div 2^32); counter = (n mod 2^32, n div 2^32, step, stream << 24 | block); Box-Muller normals",
         "timings_seconds": timings_json(result),
-        "outputs": outputs,
     });
-    let manifest_path = dir.join("manifest.json");
-    std::fs::write(
-        &manifest_path,
-        serde_json::to_string_pretty(&manifest).unwrap_or_default(),
-    )
-    .map_err(io(&manifest_path))?;
-    staged.commit().map_err(io(out))
+    Ok(out.commit(object(manifest))?)
+}
+
+/// A JSON object's fields (empty for anything else).
+pub fn object(value: Value) -> serde_json::Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    }
+}
+
+/// Writes `value` as pretty JSON with a final newline.
+pub fn write_json(path: &Path, value: &Value) -> Result<(), ReportError> {
+    let text = serde_json::to_string_pretty(value).unwrap_or_default() + "\n";
+    std::fs::write(path, text).map_err(|source| ReportError::Io {
+        path: path.display().to_string(),
+        source,
+    })
 }
 
 /// The summary for a terminal: margins of the largest members and the fund.

@@ -9,6 +9,8 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
+use super::ReportError;
+
 /// One column of an output table.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Column {
@@ -67,8 +69,29 @@ impl OutputTable {
         RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
     }
 
-    /// Writes the table as a Snappy-compressed Parquet file.
-    pub fn write_parquet(&self, path: &Path) -> Result<(), parquet::errors::ParquetError> {
+    /// Writes the table as a Snappy-compressed Parquet file; a NaN or an
+    /// infinity anywhere is refused, naming its column and row.
+    pub fn write_parquet(&self, path: &Path) -> Result<(), ReportError> {
+        for (name, column) in &self.columns {
+            if let Column::Number(values) = column {
+                if let Some((row, &value)) = values.iter().enumerate().find(|(_, x)| !x.is_finite()) {
+                    return Err(ReportError::NonFinite {
+                        path: path.display().to_string(),
+                        column: name.clone(),
+                        row,
+                        value,
+                    });
+                }
+            }
+        }
+        self.write_parquet_unchecked(path)
+            .map_err(|source| ReportError::Parquet {
+                path: path.display().to_string(),
+                source,
+            })
+    }
+
+    fn write_parquet_unchecked(&self, path: &Path) -> Result<(), parquet::errors::ParquetError> {
         let batch = self.to_record_batch()?;
         let file = std::fs::File::create(path)?;
         let props = WriterProperties::builder()

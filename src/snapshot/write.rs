@@ -8,30 +8,37 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use super::load::{columns, CONFIG_FILE};
+use super::table::sha256_hex;
 use super::{
     AssetClass, CollateralAsset, InputError, InstrumentKind, Location, OptionRight, Settlement,
     Snapshot,
 };
 
-/// Writes `snapshot` into `dir` (created if needed) as the CSV tables of
-/// [`SNAPSHOT_FILES`](super::SNAPSHOT_FILES) and `ccp.toml`; returns the paths
-/// written. Stress scenario files are not written: a configuration that names
-/// some needs them copied alongside.
+/// Writes `snapshot` into `dir` (created if needed) as a complete snapshot:
+/// the CSV tables of [`SNAPSHOT_FILES`](super::SNAPSHOT_FILES), `ccp.toml`, and,
+/// when the configuration names stress scenario files, a copy of each under
+/// `scenarios/` (numbered so that they are read back in the same order), to
+/// which the written configuration points. Returns the paths written.
 pub fn write_snapshot(snapshot: &Snapshot, dir: &Path) -> Result<Vec<PathBuf>, InputError> {
-    let mut files: Vec<(String, String)> = snapshot_csv_tables(snapshot)?
+    let mut files: Vec<(String, Cow<'_, [u8]>)> = snapshot_csv_tables(snapshot)?
         .into_iter()
-        .map(|(name, text)| (format!("{name}.csv"), text))
+        .map(|(name, text)| (format!("{name}.csv"), Cow::Owned(text.into_bytes())))
         .collect();
-    let config = toml::to_string(&snapshot.config).map_err(|e| {
+    let mut config = snapshot.config.clone();
+    if !config.scenario.stress.is_empty() {
+        files.extend(stress_files(snapshot)?);
+        config.scenario.stress = vec![STRESS_FOLDER.to_string()];
+    }
+    let config = toml::to_string(&config).map_err(|e| {
         InputError::invalid(
             Location::file(dir.join(CONFIG_FILE).display().to_string()),
             format!("cannot write the configuration as TOML: {e}"),
         )
     })?;
-    files.push((CONFIG_FILE.to_string(), config));
+    files.push((CONFIG_FILE.to_string(), Cow::Owned(config.into_bytes())));
 
     let mut written = Vec::with_capacity(files.len());
-    for (relative, text) in files {
+    for (relative, bytes) in files {
         let path = relative
             .split('/')
             .fold(dir.to_path_buf(), |path, part| path.join(part));
@@ -39,10 +46,42 @@ pub fn write_snapshot(snapshot: &Snapshot, dir: &Path) -> Result<Vec<PathBuf>, I
             std::fs::create_dir_all(parent)
                 .map_err(|e| InputError::io(parent.display().to_string(), e))?;
         }
-        std::fs::write(&path, text).map_err(|e| InputError::io(path.display().to_string(), e))?;
+        std::fs::write(&path, bytes).map_err(|e| InputError::io(path.display().to_string(), e))?;
         written.push(path);
     }
     Ok(written)
+}
+
+/// The folder of a written snapshot that holds its stress scenario files.
+const STRESS_FOLDER: &str = "scenarios";
+
+/// The stress scenario files `snapshot` was read with, as (path under `dir`,
+/// bytes): each file is read again and must still be the one loaded (its
+/// SHA-256 is in `snapshot.sources`).
+fn stress_files(snapshot: &Snapshot) -> Result<Vec<(String, Cow<'static, [u8]>)>, InputError> {
+    let width = snapshot.stress.len().to_string().len().max(3);
+    let mut files = Vec::with_capacity(snapshot.stress.len());
+    for (i, scenario) in snapshot.stress.iter().enumerate() {
+        let origin = Path::new(&scenario.origin);
+        let bytes =
+            std::fs::read(origin).map_err(|e| InputError::io(scenario.origin.clone(), e))?;
+        let loaded = snapshot
+            .sources
+            .iter()
+            .find(|s| s.name == scenario.origin)
+            .map(|s| s.sha256.as_str());
+        if loaded != Some(sha256_hex(&bytes).as_str()) {
+            return Err(InputError::invalid(
+                Location::file(scenario.origin.clone()),
+                "the stress scenario file changed after the snapshot was read; run again",
+            ));
+        }
+        let name = origin
+            .file_name()
+            .map_or_else(|| format!("{}.toml", scenario.name), |n| n.to_string_lossy().into_owned());
+        files.push((format!("{STRESS_FOLDER}/{i:0width$}-{name}"), Cow::Owned(bytes)));
+    }
+    Ok(files)
 }
 
 /// The snapshot's tables as (logical name, CSV text), in

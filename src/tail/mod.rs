@@ -144,7 +144,32 @@ pub struct MemberTail {
     seen: u64,
     /// The lowest window's `lo`: anything under it is only counted.
     floor: f64,
-    non_finite: u64,
+    out_of_range: Option<OutOfRange>,
+}
+
+/// Losses a tail could not rank: NaN, infinite, or beyond [`EXACT_SUM_LIMIT`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OutOfRange {
+    pub count: u64,
+    /// The lowest such scenario and its loss (the lowest, so that the report
+    /// does not depend on the order blocks arrive in).
+    pub first_scenario: u64,
+    pub first_loss: f64,
+}
+
+impl OutOfRange {
+    fn merge(a: Option<Self>, b: Option<Self>) -> Option<Self> {
+        match (a, b) {
+            (Some(a), Some(b)) => {
+                let first = if b.first_scenario < a.first_scenario { b } else { a };
+                Some(Self {
+                    count: a.count + b.count,
+                    ..first
+                })
+            }
+            (a, b) => a.or(b),
+        }
+    }
 }
 
 impl MemberTail {
@@ -157,7 +182,7 @@ impl MemberTail {
             windows,
             seen: 0,
             floor,
-            non_finite: 0,
+            out_of_range: None,
         }
     }
 
@@ -178,8 +203,8 @@ impl MemberTail {
 
     /// Losses that were NaN, infinite or beyond [`EXACT_SUM_LIMIT`]: a run with
     /// any is an error upstream.
-    pub fn non_finite(&self) -> u64 {
-        self.non_finite
+    pub fn out_of_range(&self) -> Option<OutOfRange> {
+        self.out_of_range
     }
 
     /// Scenarios seen.
@@ -246,7 +271,12 @@ impl MemberTail {
     #[inline]
     fn admit(&mut self, loss: f64, scenario: u64) {
         if !within_range(loss) {
-            self.non_finite += 1;
+            let this = OutOfRange {
+                count: 1,
+                first_scenario: scenario,
+                first_loss: loss,
+            };
+            self.out_of_range = OutOfRange::merge(self.out_of_range, Some(this));
             return;
         }
         for (window, gap) in self.windows.iter_mut().zip(&mut self.gaps) {
@@ -282,7 +312,7 @@ impl MemberTail {
             a.merge(b);
         }
         self.seen += other.seen;
-        self.non_finite += other.non_finite;
+        self.out_of_range = OutOfRange::merge(self.out_of_range, other.out_of_range);
     }
 
     /// All kept losses, best first (for an [`MemberTail::exact`] tail: the top k).
@@ -627,10 +657,19 @@ mod tests {
     }
 
     #[test]
-    fn non_finite_losses_are_counted_not_ranked() {
+    fn out_of_range_losses_are_counted_not_ranked_and_the_first_is_kept() {
+        let losses = [1.0, f64::NAN, 3.0, f64::INFINITY, 2.0, 1e30];
         let mut tail = MemberTail::exact(2);
-        tail.push_slice(&[1.0, f64::NAN, 3.0, f64::INFINITY, 2.0, 1e30], 0);
-        assert_eq!(tail.non_finite(), 3);
+        tail.push_slice(&losses, 0);
+        let out = tail.out_of_range().unwrap();
+        assert_eq!((out.count, out.first_scenario), (3, 1));
+        assert!(out.first_loss.is_nan());
         assert_eq!(tail.sorted(), vec![(3.0, 2), (2.0, 4)]);
+        // The first is the lowest scenario whatever order the parts merge in.
+        let (mut late, mut early) = (MemberTail::exact(2), MemberTail::exact(2));
+        late.push_slice(&losses[3..], 3);
+        early.push_slice(&losses[..3], 0);
+        late.merge(&early);
+        assert_eq!(late.out_of_range().map(|o| (o.count, o.first_scenario)), Some((3, 1)));
     }
 }
