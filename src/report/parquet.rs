@@ -103,3 +103,25 @@ impl OutputTable {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_non_finite_number_is_refused_naming_column_and_row_and_nothing_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let path = dir.path().join("t.parquet");
+            let table = OutputTable::default()
+                .text("member_id", vec!["A".into(), "B".into()])
+                .number("initial_margin", vec![1.0, bad]);
+            let err = table.write_parquet(&path).unwrap_err().to_string();
+            assert!(
+                err.contains("column `initial_margin` row 1") && err.contains("not a finite number"),
+                "{err}"
+            );
+            assert!(!path.exists());
+        }
+    }
+}
