@@ -804,25 +804,34 @@ fn procyclicality(args: &ProcyclicalityArgs) -> Result<(), CliError> {
     );
     let mut measures = serde_json::Map::new();
     for (name, values) in &series {
-        let Some(p) = procyclicality(&dates, values, args.window_days) else {
-            continue;
-        };
         let low = values.iter().copied().fold(f64::MAX, f64::min);
         let high = values.iter().copied().fold(f64::MIN, f64::max);
-        println!(
-            "{:<16} {:>14} {:>14} {:>14.2} {:>14.1}%  {}..{}",
-            name,
-            report::money(low),
-            report::money(high),
-            p.peak_to_trough,
-            100.0 * p.largest_increase,
-            p.increase_from,
-            p.increase_to
-        );
-        measures.insert(
-            name.to_string(),
-            serde_json::to_value(p).unwrap_or_default(),
-        );
+        let measured = match procyclicality(&dates, values, args.window_days) {
+            Ok(p) => {
+                println!(
+                    "{:<16} {:>14} {:>14} {:>14.2} {:>14.1}%  {}..{}",
+                    name,
+                    report::money(low),
+                    report::money(high),
+                    p.peak_to_trough,
+                    100.0 * p.largest_increase,
+                    p.increase_from,
+                    p.increase_to
+                );
+                serde_json::to_value(p).unwrap_or_default()
+            }
+            // Kept in the table and the JSON with the reason, never dropped.
+            Err(why) => {
+                println!(
+                    "{:<16} {:>14} {:>14}  not measured: {why}",
+                    name,
+                    report::money(low),
+                    report::money(high)
+                );
+                serde_json::json!({ "not_measured": why.to_string() })
+            }
+        };
+        measures.insert(name.to_string(), measured);
     }
     report::write_json(
         &out.path().join("procyclicality.json"),

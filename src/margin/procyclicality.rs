@@ -56,12 +56,28 @@ pub struct Procyclicality {
     pub increase_to: Date,
 }
 
+/// Why a margin series has no procyclicality measures: ratios need margins
+/// above zero on every date.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+pub enum NotMeasurable {
+    #[error("no margin dates")]
+    Empty,
+    #[error("the margin on {date} is {margin}, and ratios of margins need every margin above 0")]
+    NotPositive { date: Date, margin: f64 },
+}
+
 /// The measures of `series` over `dates` (ascending), with increases over at
-/// most `window_days` calendar days. `None` for an empty series or a
-/// non-positive margin.
-pub fn procyclicality(dates: &[Date], series: &[f64], window_days: u32) -> Option<Procyclicality> {
-    if series.is_empty() || series.iter().any(|&x| x.is_nan() || x <= 0.0) {
-        return None;
+/// most `window_days` calendar days.
+pub fn procyclicality(
+    dates: &[Date],
+    series: &[f64],
+    window_days: u32,
+) -> Result<Procyclicality, NotMeasurable> {
+    if series.is_empty() {
+        return Err(NotMeasurable::Empty);
+    }
+    if let Some((&date, &margin)) = dates.iter().zip(series).find(|(_, &x)| !(x > 0.0)) {
+        return Err(NotMeasurable::NotPositive { date, margin });
     }
     let max = series.iter().copied().fold(f64::MIN, f64::max);
     let min = series.iter().copied().fold(f64::MAX, f64::min);
@@ -77,7 +93,7 @@ pub fn procyclicality(dates: &[Date], series: &[f64], window_days: u32) -> Optio
             }
         }
     }
-    Some(Procyclicality {
+    Ok(Procyclicality {
         peak_to_trough: max / min,
         largest_increase: best.0,
         window_days,
@@ -115,6 +131,12 @@ mod tests {
         // Within 7 days the same pair; the floor and weight rules are term by term.
         assert_eq!(floored(&[1.0, 5.0], &[3.0, 3.0]), vec![3.0, 5.0]);
         assert_eq!(stressed_weighted(&[100.0], &[200.0], 0.25), vec![125.0]);
-        assert!(procyclicality(&dates, &[1.0, 0.0, 1.0, 1.0, 1.0], 7).is_none());
+        assert_eq!(
+            procyclicality(&dates, &[1.0, 0.0, 1.0, 1.0, 1.0], 7),
+            Err(NotMeasurable::NotPositive {
+                date: dates[1],
+                margin: 0.0
+            })
+        );
     }
 }
