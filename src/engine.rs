@@ -214,7 +214,7 @@ fn check_stress_losses(snapshot: &Snapshot, losses: &LossBlock) -> Result<(), Ru
     for (s, stress) in snapshot.stress.iter().enumerate() {
         for (m, member) in snapshot.members.iter().enumerate() {
             let loss = losses.loss(m, s);
-            if !(loss.abs() < crate::tail::EXACT_SUM_LIMIT) {
+            if !crate::tail::within_range(loss) {
                 return Err(RunError::StressOutOfRange {
                     scenario: stress.name.clone(),
                     origin: stress.origin.clone(),

@@ -20,7 +20,7 @@ use super::{
 /// `scenarios/` (numbered so that they are read back in the same order), to
 /// which the written configuration points. Returns the paths written.
 pub fn write_snapshot(snapshot: &Snapshot, dir: &Path) -> Result<Vec<PathBuf>, InputError> {
-    let mut files: Vec<(String, Cow<'_, [u8]>)> = snapshot_csv_tables(snapshot)?
+    let mut files: Vec<SnapshotFile<'_>> = snapshot_csv_tables(snapshot)?
         .into_iter()
         .map(|(name, text)| (format!("{name}.csv"), Cow::Owned(text.into_bytes())))
         .collect();
@@ -52,13 +52,16 @@ pub fn write_snapshot(snapshot: &Snapshot, dir: &Path) -> Result<Vec<PathBuf>, I
     Ok(written)
 }
 
+/// A file of a written snapshot: its `/`-separated path in the folder, and bytes.
+type SnapshotFile<'a> = (String, Cow<'a, [u8]>);
+
 /// The folder of a written snapshot that holds its stress scenario files.
 const STRESS_FOLDER: &str = "scenarios";
 
 /// The stress scenario files `snapshot` was read with, as (path under `dir`,
 /// bytes): each file is read again and must still be the one loaded (its
 /// SHA-256 is in `snapshot.sources`).
-fn stress_files(snapshot: &Snapshot) -> Result<Vec<(String, Cow<'static, [u8]>)>, InputError> {
+fn stress_files(snapshot: &Snapshot) -> Result<Vec<SnapshotFile<'static>>, InputError> {
     let width = snapshot.stress.len().to_string().len().max(3);
     let mut files = Vec::with_capacity(snapshot.stress.len());
     for (i, scenario) in snapshot.stress.iter().enumerate() {

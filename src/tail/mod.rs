@@ -64,7 +64,9 @@ pub fn var_rank(scenarios: u64, alpha: f64) -> u64 {
 
 /// Finite and small enough for an [`ExactSum`] (false for NaN).
 #[inline]
-fn within_range(x: f64) -> bool {
+/// Whether a loss is one the tails (and the default fund's sums) hold
+/// exactly: finite, with |x| < [`EXACT_SUM_LIMIT`].
+pub fn within_range(x: f64) -> bool {
     x.abs() < EXACT_SUM_LIMIT
 }
 
