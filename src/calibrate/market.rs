@@ -13,7 +13,7 @@ use super::dependence::{
 };
 use super::filter::devolatilise;
 use super::tails::{market_jumps, student_t_dof};
-use super::volatility::{Ewma, GarchT, VolatilityError};
+use super::volatility::{Ewma, GarchBoundary, GarchT, VolatilityError};
 use crate::history::{Gap, PriceHistory};
 use crate::pricing::DAYS_PER_YEAR;
 use crate::snapshot::{Date, MarketData};
@@ -116,12 +116,19 @@ pub struct GarchReport {
     pub alpha: f64,
     pub beta: f64,
     pub nu: f64,
-    pub std_errors: [f64; 4],
+    /// Inverse-Hessian standard errors of (omega, alpha, beta, nu); `None`
+    /// when the fit is on a [`boundary`](Self::boundary), where they do not hold.
+    pub std_errors: Option<[f64; 4]>,
     pub log_likelihood: f64,
     pub persistence: f64,
-    /// sqrt(365 omega / (1 - alpha - beta)).
-    pub long_run_volatility: f64,
-    /// sqrt(365 x the one-day-ahead variance).
+    /// The edges of the parameter region the optimum lies on (empty: interior).
+    pub boundary: Vec<GarchBoundary>,
+    /// sqrt(365 omega / (1 - alpha - beta)); `None` for an integrated fit,
+    /// which has no long-run variance.
+    pub long_run_volatility: Option<f64>,
+    /// sqrt(365 x the one-day-ahead variance omega + alpha r_T^2 + beta
+    /// sigma_T^2), which is finite whatever the persistence: the volatility
+    /// written into the market with `--volatility garch`.
     pub forecast_volatility: f64,
 }
 
@@ -256,10 +263,12 @@ pub fn calibrate_market(
                 alpha: p.alpha,
                 beta: p.beta,
                 nu: p.nu,
-                std_errors: fit.std_errors,
+                std_errors: fit.boundary.is_empty().then_some(fit.std_errors),
                 log_likelihood: fit.log_likelihood,
                 persistence: p.alpha + p.beta,
-                long_run_volatility: (p.long_run_variance() * DAYS_PER_YEAR).sqrt(),
+                long_run_volatility: (!fit.boundary.contains(&GarchBoundary::Integrated))
+                    .then(|| (p.long_run_variance() * DAYS_PER_YEAR).sqrt()),
+                boundary: fit.boundary.clone(),
                 forecast_volatility: (fit.next_variance * DAYS_PER_YEAR).sqrt(),
             }
         });

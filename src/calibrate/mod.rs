@@ -18,4 +18,4 @@ pub use market::{
     calibrate_market, CalibrationError, CalibrationReport, CalibrationSpec, CorrelationModel,
     VolatilityModel,
 };
-pub use volatility::{Ewma, GarchFit, GarchT, VolatilityError};
+pub use volatility::{Ewma, GarchBoundary, GarchFit, GarchT, VolatilityError};

@@ -117,6 +117,41 @@ pub struct GarchFit {
     pub iterations: usize,
     /// The conditional variance for the day after the last return.
     pub next_variance: f64,
+    /// Where the optimum lies on the edge of the admissible region (empty for
+    /// an interior fit): there the inverse-Hessian standard errors do not hold
+    /// (asymptotic normality of the MLE needs an interior optimum) and, for an
+    /// integrated fit, there is no long-run variance.
+    pub boundary: Vec<GarchBoundary>,
+}
+
+/// An edge of GARCH(1,1)-t's parameter region that a fit can converge to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GarchBoundary {
+    /// alpha + beta within [`GarchT::INTEGRATED_WITHIN`] of 1 (IGARCH): a
+    /// variance shock's half-life exceeds 19 years and omega / (1 - alpha -
+    /// beta) is no long-run variance.
+    Integrated,
+    /// alpha below [`GarchT::ZERO_WITHIN`]: no ARCH effect.
+    NoArch,
+    /// beta below [`GarchT::ZERO_WITHIN`]: no persistence beyond a day.
+    NoGarch,
+    /// nu at its upper bound [`GarchT::MAX_NU`]: the tails are normal.
+    NormalTails,
+    /// nu within 0.01 of 2: the innovations barely have a variance.
+    InfiniteVariance,
+}
+
+impl std::fmt::Display for GarchBoundary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Integrated => "integrated (alpha + beta = 1)",
+            Self::NoArch => "alpha = 0",
+            Self::NoGarch => "beta = 0",
+            Self::NormalTails => "nu at its upper bound",
+            Self::InfiniteVariance => "nu at 2",
+        })
+    }
 }
 
 impl GarchT {
@@ -126,6 +161,32 @@ impl GarchT {
     /// Beyond this the t is a normal for all practical purposes; the bound keeps
     /// the search off the likelihood's flat ridge when the data are normal.
     pub const MAX_NU: f64 = 500.0;
+    /// A persistence this close to 1 is reported as integrated: ln 2 / 1e-4
+    /// days is a half-life of 19 years, past any history the fit sees.
+    pub const INTEGRATED_WITHIN: f64 = 1e-4;
+    /// alpha or beta below this is at its zero bound.
+    pub const ZERO_WITHIN: f64 = 1e-6;
+
+    /// The edges of the parameter region these parameters lie on.
+    pub fn boundaries(&self) -> Vec<GarchBoundary> {
+        let near = |x: f64, edge: f64, within: f64| (x - edge).abs() < within;
+        [
+            (
+                self.alpha + self.beta > 1.0 - Self::INTEGRATED_WITHIN,
+                GarchBoundary::Integrated,
+            ),
+            (self.alpha < Self::ZERO_WITHIN, GarchBoundary::NoArch),
+            (self.beta < Self::ZERO_WITHIN, GarchBoundary::NoGarch),
+            (
+                near(self.nu, Self::MAX_NU, 1e-3 * Self::MAX_NU),
+                GarchBoundary::NormalTails,
+            ),
+            (near(self.nu, Self::MIN_NU, 1e-2), GarchBoundary::InfiniteVariance),
+        ]
+        .into_iter()
+        .filter_map(|(on, edge)| on.then_some(edge))
+        .collect()
+    }
 
     pub fn new(omega: f64, alpha: f64, beta: f64, nu: f64) -> Result<Self, VolatilityError> {
         let check = |parameter, value: f64, expected, ok: bool| {
@@ -286,6 +347,7 @@ impl GarchT {
             returns: returns.len(),
             iterations: best.iterations,
             next_variance,
+            boundary: params.boundaries(),
         })
     }
 
