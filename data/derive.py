@@ -286,7 +286,9 @@ class Market:
 
 def ewma_vol(rets):
     seed = rets[:EWMA_SEED_RETURNS]
-    var = statistics.variance(seed)          # sample variance (n - 1)
+    # Zero mean, divided by n: the recursion's own convention (and the EWMA
+    # correlation's seed in src/calibrate/dependence.rs).
+    var = sum(r * r for r in seed) / len(seed)
     for r in rets[EWMA_SEED_RETURNS:]:
         var = EWMA_LAMBDA * var + (1 - EWMA_LAMBDA) * r * r
     return math.sqrt(var * ANNUALISE)
@@ -325,7 +327,7 @@ def derive_assets(m):
         funding = 0.0 if stable else btc_funding
         basis = funding * 3 * 365
         method = (f"EWMA({EWMA_LAMBDA}) of {len(rets)} daily log returns {start}..{last} seeded with the "
-                  f"sample variance of the first {EWMA_SEED_RETURNS}; x sqrt({ANNUALISE})")
+                  f"mean square of the first {EWMA_SEED_RETURNS}; x sqrt({ANNUALISE})")
         if stable:
             src = (f"daily_close_usd.csv close {last} (last stablecoin close); {method}{floor_note}; "
                    f"funding and basis 0 (stablecoin)")

@@ -203,8 +203,9 @@ fn ledoit_wolf_matches_scikit_learn_on_the_shipped_history() {
 }
 
 /// data/derive.py wrote the sample market's volatilities as EWMA(0.94) of the
-/// 1,096 closes up to 2025-02-20 (six significant digits): calibrating the
-/// embedded sample on the shipped history reproduces them, and leaves the
+/// 1,096 closes up to 2025-02-20 (six significant digits), stablecoins floored
+/// at 1%: calibrating the embedded sample on the shipped history reproduces
+/// them, and leaves the
 /// synthetic assets, which the history does not hold, as they were.
 #[test]
 fn calibrating_the_sample_reproduces_its_derived_ewma_volatilities() {
@@ -219,8 +220,10 @@ fn calibrating_the_sample_reproduces_its_derived_ewma_volatilities() {
     };
     let report = calibrate_market(&history, &mut snapshot.market, &spec).unwrap();
     for fit in &report.assets {
+        // Stablecoins included: both floor them at the same 1%.
         if fit.asset.starts_with("USD") {
-            continue; // the sample floors stablecoin volatility at 1%
+            assert_eq!(fit.volatility, clearstress::calibrate::STABLECOIN_VOLATILITY_FLOOR);
+            assert!(fit.floored_from.is_some_and(|v| v < fit.volatility), "{fit:?}");
         }
         let rel = (fit.volatility / fit.previous_volatility - 1.0).abs();
         assert!(

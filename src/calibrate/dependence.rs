@@ -5,7 +5,8 @@
 //!
 //! - sample: Pearson correlation of the window's returns;
 //! - EWMA: RiskMetrics covariance `S_t = lambda S_{t-1} + (1 - lambda) r_t r_t'`
-//!   (zero mean), seeded with the sample covariance of the first 30 days;
+//!   (zero mean), seeded with the zero-mean second moments of the first 30
+//!   days divided by 30 (as the EWMA volatility is seeded);
 //! - Ledoit-Wolf: the sample correlation shrunk towards the identity,
 //!   `(1 - d) R + d I`, with the intensity d of Ledoit and Wolf, "A
 //!   well-conditioned estimator for large-dimensional covariance matrices",
@@ -114,10 +115,17 @@ pub fn ewma_correlation(r: Aligned<'_>, lambda: f64) -> Correlation {
     const SEED: usize = 30;
     let n = r.assets;
     let seed_days = r.days().min(SEED);
-    let mut cov = centred_covariance(Aligned {
-        values: &r.values[..seed_days * n],
-        assets: n,
-    });
+    // Seeded with the zero-mean second moments of the first days, divided by
+    // their number: the recursion's own convention, and the EWMA volatility's.
+    let mut cov = vec![0.0; n * n];
+    for t in 0..seed_days {
+        let row = r.row(t);
+        for i in 0..n {
+            for j in 0..n {
+                cov[i * n + j] += row[i] * row[j] / seed_days as f64;
+            }
+        }
+    }
     for t in seed_days..r.days() {
         let row = r.row(t);
         for i in 0..n {
@@ -253,7 +261,27 @@ mod tests {
         let syy: f64 = (0..3).map(|i| (y[i] - my).powi(2)).sum();
         let pearson = sxy / (sxx * syy).sqrt();
         assert!((sample_correlation(r).get(0, 1) - pearson).abs() < 1e-14);
-        // With fewer than 30 days EWMA is the seed's (sample) correlation.
-        assert!((ewma_correlation(r, 0.94).get(0, 1) - pearson).abs() < 1e-14);
+        // With fewer than 30 days EWMA is the seed's: zero-mean second moments.
+        let uncentred = (0..3).map(|i| x[i] * y[i]).sum::<f64>()
+            / ((0..3).map(|i| x[i] * x[i]).sum::<f64>() * (0..3).map(|i| y[i] * y[i]).sum::<f64>()).sqrt();
+        assert!((ewma_correlation(r, 0.94).get(0, 1) - uncentred).abs() < 1e-14);
+        // After the seed, each day moves the moments by the RiskMetrics recursion.
+        let long: Vec<f64> = (0..40)
+            .flat_map(|t| {
+                let a = ((t * 37) % 11) as f64 * 0.01 - 0.05;
+                [a, 0.5 * a + ((t * 13) % 7) as f64 * 0.004 - 0.012]
+            })
+            .collect();
+        let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+        for t in 0..40 {
+            let (a, b) = (long[2 * t], long[2 * t + 1]);
+            let (w, keep) = if t < 30 { (1.0 / 30.0, 1.0) } else { (0.06, 0.94) };
+            sxy = keep * sxy + w * a * b;
+            sxx = keep * sxx + w * a * a;
+            syy = keep * syy + w * b * b;
+        }
+        let want = sxy / (sxx * syy).sqrt();
+        let got = ewma_correlation(Aligned { values: &long, assets: 2 }, 0.94).get(0, 1);
+        assert!((got - want).abs() < 1e-14, "{got} vs {want}");
     }
 }

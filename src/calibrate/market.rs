@@ -16,7 +16,13 @@ use super::tails::{market_jumps, student_t_dof};
 use super::volatility::{Ewma, GarchBoundary, GarchT, VolatilityError};
 use crate::history::{Gap, PriceHistory};
 use crate::pricing::DAYS_PER_YEAR;
-use crate::snapshot::{Date, MarketData};
+use crate::snapshot::{AssetClass, Date, MarketData};
+
+/// The lowest annualised volatility given a stablecoin: a peg's calm history
+/// (USDC's EWMA was 0.24% on 2025-02-20) says nothing of a de-peg, which a
+/// clearing house must still margin. The shipped sample applies the same floor
+/// (data/derive.py `STABLE_VOL_FLOOR`).
+pub const STABLECOIN_VOLATILITY_FLOOR: f64 = 0.01;
 
 /// The volatility written into the market.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -107,6 +113,9 @@ pub struct AssetFit {
     pub garch: Result<GarchReport, String>,
     /// The annualised volatility written into the market.
     pub volatility: f64,
+    /// The fitted volatility when it was raised to
+    /// [`STABLECOIN_VOLATILITY_FLOOR`] (stablecoins only).
+    pub floored_from: Option<f64>,
     pub previous_volatility: f64,
 }
 
@@ -272,15 +281,22 @@ pub fn calibrate_market(
                 forecast_volatility: (fit.next_variance * DAYS_PER_YEAR).sqrt(),
             }
         });
-        let volatility = match (spec.volatility, &garch) {
+        let fitted = match (spec.volatility, &garch) {
             (VolatilityModel::Ewma, _) => ewma_volatility,
             (VolatilityModel::Garch, Ok(g)) => g.forecast_volatility,
             (VolatilityModel::Garch, Err(e)) => return Err(wrap(e.clone())),
         };
+        let floored = market.assets[m].class == AssetClass::Stablecoin
+            && fitted < STABLECOIN_VOLATILITY_FLOOR;
+        let volatility = if floored {
+            STABLECOIN_VOLATILITY_FLOOR
+        } else {
+            fitted
+        };
         let previous_volatility = market.assets[m].volatility;
         market.assets[m].volatility = volatility;
         market.assets[m].source = format!(
-            "{}: {} of {} daily log returns {}..{}",
+            "{}: {} of {} daily log returns {}..{}{}",
             history.source,
             match spec.volatility {
                 VolatilityModel::Ewma => format!("EWMA({})", spec.lambda),
@@ -288,7 +304,12 @@ pub fn calibrate_market(
             },
             series.len(),
             from,
-            as_of
+            as_of,
+            if floored {
+                format!(" ({fitted:.4} floored at the stablecoin floor {STABLECOIN_VOLATILITY_FLOOR})")
+            } else {
+                String::new()
+            }
         );
         fits.push(AssetFit {
             asset,
@@ -296,6 +317,7 @@ pub fn calibrate_market(
             ewma_volatility,
             garch: garch.map_err(|e| e.to_string()),
             volatility,
+            floored_from: floored.then_some(fitted),
             previous_volatility,
         });
     }

@@ -2,8 +2,9 @@
 //!
 //! - EWMA (J.P. Morgan/Reuters, "RiskMetrics - Technical Document", 4th ed.,
 //!   1996, section 5.2): `s2_{t+1} = lambda s2_t + (1 - lambda) r_t^2`, zero
-//!   mean, seeded with the sample variance (n - 1) of the first
-//!   [`Ewma::SEED_RETURNS`] returns, as data/derive.py does for the sample.
+//!   mean, seeded with the mean square (zero mean, divided by n) of the first
+//!   [`Ewma::SEED_RETURNS`] returns, as the EWMA correlation is seeded and as
+//!   data/derive.py does for the sample.
 //! - GARCH(1,1) with standardised Student-t innovations (Bollerslev, "A
 //!   conditionally heteroskedastic time series model for speculative prices
 //!   and rates of return", Rev. Econ. Stat. 69, 1987):
@@ -77,9 +78,9 @@ impl Ewma {
                 needed: k,
             });
         }
-        let seed = &returns[..k];
-        let mean = seed.iter().sum::<f64>() / k as f64;
-        let mut variance = seed.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (k - 1) as f64;
+        // Zero mean and divided by n, as the recursion itself treats returns
+        // (and as the EWMA correlation is seeded).
+        let mut variance = returns[..k].iter().map(|r| r * r).sum::<f64>() / k as f64;
         let mut path = Vec::with_capacity(returns.len() - k + 1);
         path.push(variance);
         for r in &returns[k..] {
@@ -384,9 +385,7 @@ mod tests {
             .collect();
         let ewma = Ewma::new(0.94).unwrap();
         let path = ewma.variances(&returns).unwrap();
-        let seed = &returns[..30];
-        let mean = seed.iter().sum::<f64>() / 30.0;
-        let mut v = seed.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / 29.0;
+        let mut v = returns[..30].iter().map(|r| r * r).sum::<f64>() / 30.0;
         assert_eq!(path[0], v);
         for (i, r) in returns[30..].iter().enumerate() {
             v = 0.94 * v + 0.06 * r * r;
