@@ -598,33 +598,56 @@ fn calibration_summary(r: &crate::calibrate::CalibrationReport) -> String {
     );
     let _ = writeln!(
         out,
-        "\n{:<8} {:>7} {:>9} {:>9} {:>9} {:>8} {:>8} {:>6}",
-        "asset", "returns", "before", "EWMA", "GARCH", "alpha", "persist", "nu"
+        "\n{:<8} {:>7} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8} {:>6}  note",
+        "asset", "returns", "before", "EWMA", "GARCH", "written", "alpha", "persist", "nu"
     );
     for a in &r.assets {
+        let floored = a.floored_from.map_or(String::new(), |v| {
+            format!(
+                " fitted {:.2}%, raised to the stablecoin floor",
+                100.0 * v
+            )
+        });
         match &a.garch {
             Ok(g) => {
+                let boundary: Vec<String> = g.boundary.iter().map(|b| b.to_string()).collect();
                 let _ = writeln!(
                     out,
-                    "{:<8} {:>7} {:>8.1}% {:>8.1}% {:>8.1}% {:>8.4} {:>8.4} {:>6.2}",
+                    "{:<8} {:>7} {:>8.1}% {:>8.1}% {:>8.1}% {:>8.1}% {:>8.4} {:>8.4} {:>6.2} {}{floored}",
                     a.asset,
                     a.returns,
                     100.0 * a.previous_volatility,
                     100.0 * a.ewma_volatility,
                     100.0 * g.forecast_volatility,
+                    100.0 * a.volatility,
                     g.alpha,
                     g.persistence,
-                    g.nu
+                    g.nu,
+                    if boundary.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            " GARCH on a boundary ({}): no standard errors{}",
+                            boundary.join(", "),
+                            if g.long_run_volatility.is_none() {
+                                ", no long-run volatility"
+                            } else {
+                                ""
+                            }
+                        )
+                    }
                 );
             }
             Err(e) => {
                 let _ = writeln!(
                     out,
-                    "{:<8} {:>7} {:>8.1}% {:>8.1}%  GARCH: {e}",
+                    "{:<8} {:>7} {:>8.1}% {:>8.1}% {:>9} {:>8.1}%  GARCH: {e}{floored}",
                     a.asset,
                     a.returns,
                     100.0 * a.previous_volatility,
-                    100.0 * a.ewma_volatility
+                    100.0 * a.ewma_volatility,
+                    "",
+                    100.0 * a.volatility
                 );
             }
         }
@@ -637,13 +660,25 @@ fn calibration_summary(r: &crate::calibrate::CalibrationReport) -> String {
         );
     }
     let c = &r.correlation;
+    let estimator = serde_json::to_value(c.estimator)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let days = match c.days_used {
+        crate::calibrate::DaysUsed::Pairwise => "each pair over the days both assets have a return,",
+        crate::calibrate::DaysUsed::Common => "over the days every asset has a return:",
+    };
     let _ = writeln!(
         out,
-        "\ncorrelation: {:?} over {} common days {}..{}{}{}",
-        c.estimator,
+        "\ncorrelation: {estimator}, {days} {} days {}..{}{}{}{}",
         c.days,
-        c.from,
-        c.to,
+        c.first_used,
+        c.last_used,
+        if (c.first_used, c.last_used) == (c.from, c.to) {
+            String::new()
+        } else {
+            format!(" (window {}..{}: data end or start inside it)", c.from, c.to)
+        },
         c.shrinkage
             .map_or(String::new(), |d| format!(", shrinkage {d:.4}")),
         if r.market_repair_distance > 0.0 {
@@ -655,6 +690,18 @@ fn calibration_summary(r: &crate::calibrate::CalibrationReport) -> String {
             String::new()
         }
     );
+    if let Some(fewest) = c.short_pairs.iter().min_by_key(|p| p.days) {
+        let _ = writeln!(
+            out,
+            "  {} pairs have fewer days (their data end or start inside the window), fewest {}/{}: {} days {}..{}; calibration.json lists them",
+            c.short_pairs.len(),
+            fewest.assets[0],
+            fewest.assets[1],
+            fewest.days,
+            fewest.first,
+            fewest.last
+        );
+    }
     let t = &r.tails;
     let _ = writeln!(
         out,

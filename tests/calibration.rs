@@ -241,7 +241,10 @@ fn calibrating_the_sample_reproduces_its_derived_ewma_volatilities() {
     // The whole matrix stays a valid correlation matrix.
     let n = snapshot.market.assets.len();
     assert!(clearstress::linalg::cholesky_psd(&snapshot.market.correlation, n, 1e-9).is_ok());
-    assert_eq!(report.correlation.days, 1086);
+    // Pairs of crypto assets use all 1,095 days; pairs with a stablecoin the
+    // 1,086 up to 2025-02-11, where its closes stop.
+    assert_eq!(report.correlation.days, 1095);
+    assert!(report.correlation.short_pairs.iter().all(|p| p.days == 1086));
     // The tails of the eight crypto assets' devolatilised joint returns: the
     // Student-t likelihood peaks at nu = 4 (the sample's configured value),
     // and five days moved the market by more than 4 of its standard deviations.
@@ -251,4 +254,54 @@ fn calibrating_the_sample_reproduces_its_derived_ewma_volatilities() {
     assert_eq!(tails.jump_days, 5);
     let jumps = tails.jumps.as_ref().unwrap();
     assert!((jumps.intensity_per_year - 5.0 * 365.0 / 1095.0).abs() < 1e-12);
+}
+
+/// The shipped USDT and USDC closes stop on 2025-02-11, nine days before the
+/// others: each correlation entry uses the days its own pair has, so a
+/// crypto pair's EWMA correlation is the same as if the stablecoins were not
+/// in the market, and the report names every pair with fewer days.
+#[test]
+fn each_correlation_entry_uses_its_own_pairs_days() {
+    use clearstress::calibrate::{
+        calibrate_market, ewma_correlation, Aligned, CalibrationSpec, CorrelationModel, DaysUsed,
+    };
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/daily_close_usd.csv");
+    let history = PriceHistory::load(&path).unwrap();
+    let mut snapshot = clearstress::sample::embedded().unwrap();
+    let spec = CalibrationSpec {
+        as_of: Date::parse("2025-02-20"),
+        correlation: CorrelationModel::Ewma,
+        ..CalibrationSpec::default()
+    };
+    let report = calibrate_market(&history, &mut snapshot.market, &spec).unwrap();
+    let c = &report.correlation;
+    assert_eq!(c.days_used, DaysUsed::Pairwise);
+    assert_eq!(c.last_used, Date::parse("2025-02-20").unwrap());
+    // Every short pair holds a stablecoin, and every pair with one is short.
+    assert_eq!(c.short_pairs.len(), 8 * 2 + 1);
+    for p in &c.short_pairs {
+        assert!(p.assets.iter().any(|a| a.starts_with("USD")), "{p:?}");
+        assert_eq!(p.last, Date::parse("2025-02-11").unwrap());
+    }
+    // ADA/LTC, recomputed on their own returns over the window.
+    let r = history.returns();
+    let (ada, ltc) = (history.asset_index("ADA").unwrap(), history.asset_index("LTC").unwrap());
+    let values: Vec<f64> = r
+        .between(report.from, report.as_of)
+        .filter(|&t| !r.get(t, ada).is_nan() && !r.get(t, ltc).is_nan())
+        .flat_map(|t| [r.get(t, ada), r.get(t, ltc)])
+        .collect();
+    assert_eq!(values.len() / 2, c.days);
+    let want = ewma_correlation(Aligned { values: &values, assets: 2 }, spec.lambda).get(0, 1);
+    let k = c.assets.len();
+    let (i, j) = (
+        c.assets.iter().position(|a| a == "ADA").unwrap(),
+        c.assets.iter().position(|a| a == "LTC").unwrap(),
+    );
+    assert!(
+        (c.matrix[i * k + j] - want).abs() < 1e-9,
+        "ADA/LTC {} vs {want} (repair distance {})",
+        c.matrix[i * k + j],
+        c.repair_distance
+    );
 }

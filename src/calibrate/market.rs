@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::dependence::{
     ewma_correlation, ledoit_wolf_correlation, nearest_psd_correlation, sample_correlation,
-    Aligned, Correlation,
+    Aligned,
 };
 use super::filter::devolatilise;
 use super::tails::{market_jumps, student_t_dof};
@@ -86,12 +86,14 @@ pub enum CalibrationError {
     },
     #[error("the history ({history}) covers none of the market's assets")]
     NoCommonAssets { history: String },
-    #[error("only {days} days from {from} to {to} have a return for every calibrated asset: at least {needed} are needed for a correlation")]
+    #[error("only {days} days from {from} to {to} have a return for {}: at least {needed} are needed for a correlation", pair.as_deref().map_or("every calibrated asset".to_string(), |p| format!("both of {p}")))]
     TooFewCommonDays {
         days: usize,
         needed: usize,
         from: Date,
         to: Date,
+        /// The pair that fell short (`None`: the days all assets share).
+        pair: Option<String>,
     },
     #[error("the as-of date {as_of} is outside the history ({first} to {last})")]
     AsOfOutside {
@@ -145,14 +147,47 @@ pub struct GarchReport {
 pub struct CorrelationReport {
     pub estimator: CorrelationModel,
     pub assets: Vec<String>,
+    /// Days the estimate rests on: those on which every asset has a return
+    /// ([`DaysUsed::Common`]), or the most any pair has ([`DaysUsed::Pairwise`];
+    /// `short_pairs` lists the pairs with fewer).
     pub days: usize,
+    /// How each entry was estimated: each pair on the days both assets have a
+    /// return ([`DaysUsed::Pairwise`], sample, EWMA and stressed), or every
+    /// pair on the days all do ([`DaysUsed::Common`], Ledoit-Wolf, whose
+    /// shrinkage needs one complete matrix of returns).
+    pub days_used: DaysUsed,
+    /// The window asked for.
     pub from: Date,
     pub to: Date,
+    /// The first and last day of returns the estimate used (for pairwise
+    /// estimates, the longest pair's): inside the window, and short of it
+    /// where data end early.
+    pub first_used: Date,
+    pub last_used: Date,
+    /// Each pair whose days fall short of the window's longest pair, with the
+    /// days it used: where the data ran out, said rather than hidden.
+    pub short_pairs: Vec<PairDays>,
     pub shrinkage: Option<f64>,
     /// Frobenius distance of the PSD repair of the estimate itself.
     pub repair_distance: f64,
     /// Row-major.
     pub matrix: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DaysUsed {
+    Pairwise,
+    Common,
+}
+
+/// The returns one correlation entry rests on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PairDays {
+    pub assets: [String; 2],
+    pub days: usize,
+    pub first: Date,
+    pub last: Date,
 }
 
 /// What calibration did, for the report file and the terminal.
@@ -323,47 +358,131 @@ pub fn calibrate_market(
     }
 
     let history_assets: Vec<usize> = pairs.iter().map(|&(_, h)| h).collect();
+    let names: Vec<String> = pairs
+        .iter()
+        .map(|&(m, _)| market.assets[m].id.clone())
+        .collect();
     let estimate = |model: CorrelationModel, from: Date, to: Date| {
         let range = returns.between(from, to);
-        let days: Vec<usize> = returns
+        let k = history_assets.len();
+        // Each pair's days: both assets have a return (LW: all assets do).
+        let days_used = match model {
+            CorrelationModel::LedoitWolf => DaysUsed::Common,
+            _ => DaysUsed::Pairwise,
+        };
+        let common: Vec<usize> = returns
             .complete_days(&history_assets)
             .into_iter()
             .filter(|t| range.contains(t))
             .collect();
-        if days.len() < MIN_CORRELATION_DAYS {
-            return Err(CalibrationError::TooFewCommonDays {
-                days: days.len(),
-                needed: MIN_CORRELATION_DAYS,
-                from,
-                to,
-            });
-        }
-        let values: Vec<f64> = days
-            .iter()
-            .flat_map(|&t| history_assets.iter().map(move |&a| (t, a)))
-            .map(|(t, a)| returns.get(t, a))
-            .collect();
-        let aligned = Aligned {
-            values: &values,
-            assets: history_assets.len(),
+        let pair_days = |i: usize, j: usize| -> Vec<usize> {
+            match days_used {
+                DaysUsed::Common => common.clone(),
+                DaysUsed::Pairwise => {
+                    returns.complete_days(&[history_assets[i], history_assets[j]])
+                        .into_iter()
+                        .filter(|t| range.contains(t))
+                        .collect()
+                }
+            }
         };
-        let c: Correlation = match model {
-            CorrelationModel::Sample | CorrelationModel::Stressed => sample_correlation(aligned),
-            CorrelationModel::Ewma => ewma_correlation(aligned, spec.lambda),
-            CorrelationModel::LedoitWolf => ledoit_wolf_correlation(aligned),
+        let returns = &returns;
+        let aligned_values = |days: &[usize], assets: &[usize]| -> Vec<f64> {
+            days.iter()
+                .flat_map(|&t| assets.iter().map(move |&a| returns.get(t, a)))
+                .collect()
         };
-        Ok(CorrelationReport {
-            estimator: model,
-            assets: pairs
-                .iter()
-                .map(|&(m, _)| market.assets[m].id.clone())
-                .collect(),
-            days: days.len(),
+        let too_few = |days: usize, pair: Option<[&str; 2]>| CalibrationError::TooFewCommonDays {
+            days,
+            needed: MIN_CORRELATION_DAYS,
             from,
             to,
-            shrinkage: c.shrinkage,
-            repair_distance: c.repair_distance,
-            matrix: c.matrix,
+            pair: pair.map(|[a, b]| format!("{a}/{b}")),
+        };
+        let mut matrix = vec![0.0; k * k];
+        let mut used = Vec::new();
+        let (shrinkage, estimate_repair) = match days_used {
+            DaysUsed::Common => {
+                if common.len() < MIN_CORRELATION_DAYS {
+                    return Err(too_few(common.len(), None));
+                }
+                let values = aligned_values(&common, &history_assets);
+                let c = ledoit_wolf_correlation(Aligned {
+                    values: &values,
+                    assets: k,
+                });
+                matrix = c.matrix;
+                (c.shrinkage, c.repair_distance)
+            }
+            DaysUsed::Pairwise => {
+                for i in 0..k {
+                    matrix[i * k + i] = 1.0;
+                    for j in i + 1..k {
+                        let days = pair_days(i, j);
+                        if days.len() < MIN_CORRELATION_DAYS {
+                            return Err(too_few(days.len(), Some([&names[i], &names[j]])));
+                        }
+                        let values =
+                            aligned_values(&days, &[history_assets[i], history_assets[j]]);
+                        let two = Aligned {
+                            values: &values,
+                            assets: 2,
+                        };
+                        let rho = match model {
+                            CorrelationModel::Ewma => ewma_correlation(two, spec.lambda),
+                            _ => sample_correlation(two),
+                        }
+                        .get(0, 1);
+                        matrix[i * k + j] = rho;
+                        matrix[j * k + i] = rho;
+                        used.push((i, j, days));
+                    }
+                }
+                // Entries from different days need not form a PSD matrix.
+                let (repaired, distance) = nearest_psd_correlation(&matrix, k, 1e-10);
+                matrix = repaired;
+                (None, distance)
+            }
+        };
+        let longest = used.iter().map(|(_, _, d)| d.len()).max().unwrap_or(0);
+        let days_of_estimate = match days_used {
+            DaysUsed::Common => &common,
+            DaysUsed::Pairwise => used
+                .iter()
+                .map(|(_, _, d)| d)
+                .find(|d| d.len() == longest)
+                .unwrap_or(&common),
+        };
+        let (first_used, last_used) = match (days_of_estimate.first(), days_of_estimate.last()) {
+            (Some(&a), Some(&b)) => (returns.dates[a], returns.dates[b]),
+            _ => (from, to),
+        };
+        let short_pairs = used
+            .iter()
+            .filter(|(_, _, d)| d.len() < longest)
+            .map(|(i, j, d)| PairDays {
+                assets: [names[*i].clone(), names[*j].clone()],
+                days: d.len(),
+                first: returns.dates[d[0]],
+                last: returns.dates[d[d.len() - 1]],
+            })
+            .collect();
+        Ok(CorrelationReport {
+            estimator: model,
+            assets: names.clone(),
+            days: match days_used {
+                DaysUsed::Common => common.len(),
+                DaysUsed::Pairwise => longest,
+            },
+            days_used,
+            from,
+            to,
+            first_used,
+            last_used,
+            short_pairs,
+            shrinkage,
+            repair_distance: estimate_repair,
+            matrix,
         })
     };
     let stressed_correlation = match spec.stress_window {

@@ -16,6 +16,6 @@ pub use dependence::{
 };
 pub use market::{
     calibrate_market, CalibrationError, CalibrationReport, CalibrationSpec, CorrelationModel,
-    VolatilityModel, STABLECOIN_VOLATILITY_FLOOR,
+    DaysUsed, PairDays, VolatilityModel, STABLECOIN_VOLATILITY_FLOOR,
 };
 pub use volatility::{Ewma, GarchBoundary, GarchFit, GarchT, VolatilityError};
