@@ -17,7 +17,7 @@ use rand::RngExt;
 
 use super::{IMPLIED_VOL_CSV, REAL_ASSETS_CSV, REAL_CORRELATION_CSV};
 use crate::rng::PhiloxRng;
-use crate::snapshot::{self, CcpConfig, Date, InputError, Location, Snapshot, Table};
+use crate::snapshot::{self, bounds, CcpConfig, Date, InputError, Location, Snapshot, Table};
 
 /// The shape of a generated book.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -639,10 +639,10 @@ fn real_assets() -> Result<Vec<RealAsset>, InputError> {
             Ok(RealAsset {
                 id: row.str("asset")?.to_string(),
                 stablecoin: row.str("class")? == "stablecoin",
-                spot: row.positive_f64("spot")?,
-                vol: row.positive_f64("volatility")?,
-                funding: row.f64("funding_rate_8h")?,
-                basis: row.f64("basis")?,
+                spot: row.f64_in("spot", &bounds::PRICE)?,
+                vol: row.f64_in("volatility", &bounds::VOLATILITY)?,
+                funding: row.f64_in("funding_rate_8h", &bounds::FUNDING_RATE_8H)?,
+                basis: row.f64_in("basis", &bounds::BASIS)?,
                 source: row.opt_str("source")?.unwrap_or_default().to_string(),
             })
         })
@@ -659,7 +659,7 @@ fn real_correlation(real: &[RealAsset]) -> Result<Vec<f64>, InputError> {
     for (i, row) in table.rows().enumerate() {
         for (j, a) in real.iter().enumerate() {
             if i < n {
-                corr[i * n + j] = row.f64(&a.id)?;
+                corr[i * n + j] = row.f64_in(&a.id, &bounds::CORRELATION)?;
             }
         }
     }
@@ -685,7 +685,7 @@ fn implied_vol_params() -> Result<BTreeMap<String, SmileParams>, InputError> {
             Ok((
                 row.str("underlying")?.to_string(),
                 SmileParams {
-                    atm: row.positive_f64("atm_vol")?,
+                    atm: row.f64_in("atm_vol", &bounds::IMPLIED_VOL)?,
                     skew: row.f64("skew")?,
                     curvature: row.f64("curvature")?,
                     term_slope: row.f64("term_slope")?,

@@ -6,6 +6,7 @@
 //! indices, numbers are finite and in range, and each problem is reported with the
 //! file, row and field it came from. Later stages can then rely on the invariants.
 
+pub mod bounds;
 mod config;
 mod date;
 mod error;
@@ -14,6 +15,7 @@ mod market;
 mod table;
 mod write;
 
+pub use bounds::{Bounds, End};
 pub use config::{
     AllocationRule, CcpConfig, CollateralConfig, DefaultFundConfig, HistoricalConfig, Innovations,
     JumpConfig, MarginMeasure, RiskConfig, ScenarioConfig, VolShockConfig,
