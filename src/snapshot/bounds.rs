@@ -200,8 +200,8 @@ pub const SKIN_IN_THE_GAME: Bounds = Bounds::new("an amount in USD", Closed(0.0)
 
 /// `shocks.*`, `unlisted.crypto`, `unlisted.stablecoin`: new price = old x (1 +
 /// shock). -1 would take a price to zero; +1000 covers the largest one-year rise
-/// in the shipped history (DOGE, +264x in 2021), which `worst-window --days 365`
-/// writes.
+/// in the shipped history (DOGE, +263.7 from 2020-05-05 to 2021-05-05), which
+/// `worst-window --days 365 --out` can write.
 pub const PRICE_SHOCK: Bounds = Bounds::new("a relative price move", Open(-1.0), Closed(1000.0));
 /// `vol_shocks.*`, `unlisted.vol`: new implied vol = old x (1 + shock).
 pub const VOL_SHOCK: Bounds = Bounds::new("a relative implied-vol move", Open(-1.0), Closed(10.0));
