@@ -15,7 +15,6 @@ mod market;
 mod table;
 mod write;
 
-pub use bounds::{Bounds, End};
 pub use config::{
     AllocationRule, CcpConfig, CollateralConfig, DefaultFundConfig, HistoricalConfig, Innovations,
     JumpConfig, MarginMeasure, RiskConfig, ScenarioConfig, VolShockConfig,
