@@ -17,7 +17,7 @@ use rand::RngExt;
 
 use super::{IMPLIED_VOL_CSV, REAL_ASSETS_CSV, REAL_CORRELATION_CSV};
 use crate::rng::PhiloxRng;
-use crate::snapshot::{self, CcpConfig, Date, InputError, Location, Snapshot, Table};
+use crate::snapshot::{self, bounds, CcpConfig, Date, InputError, Location, Snapshot, Table};
 
 /// The shape of a generated book.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -227,7 +227,7 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
             }
         })
         .collect();
-    for k in 0..synthetic {
+    for (k, loading) in loadings.iter().enumerate() {
         let spot = round_sig(10f64.powf(rng.random_range(-1.5..2.5)), 4);
         assets.push(GenAsset {
             id: format!("SYN{:02}", k + 1),
@@ -237,7 +237,7 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
             funding: btc.map_or(0.0001, |b| b.funding),
             basis: btc.map_or(0.1, |b| b.basis),
             synthetic: true,
-            source: format!("synthetic (clearstress init seed {}): altcoin-range vol; factor loading {:.3} on BTC/ETH/SOL", spec.seed, loadings[k]),
+            source: format!("synthetic (clearstress init seed {}): altcoin-range vol; factor loading {:.3} on BTC/ETH/SOL", spec.seed, loading),
         });
     }
 
@@ -500,7 +500,7 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
         .map(|i| weight_of(&assets[i.asset]))
         .collect();
     let total_weight: f64 = linear_weights.iter().sum();
-    for r in 0..m_count {
+    for (r, &size) in size_usd.iter().enumerate() {
         let kind = member_type(r);
         let count = match kind {
             MemberType::Dealer => 12 + linear_count.min(40) / 2,
@@ -517,7 +517,7 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
         for _ in 0..count {
             let pick = pick_weighted(&mut rng, &linear_weights, total_weight);
             let inst = &instruments[pick];
-            let notional = size_usd[r] / count as f64 * rng.random_range(0.3..1.7);
+            let notional = size / count as f64 * rng.random_range(0.3..1.7);
             let sign = if rng.random_bool(long_bias) {
                 1.0
             } else {
@@ -578,8 +578,8 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
     // Collateral: a multiple of gross notional, in a mix by member type.
     let mut collateral_csv = String::from("member_id,asset,amount\n");
     let has = |id: &str| assets.iter().position(|a| a.id == id);
-    for r in 0..m_count {
-        let value = gross[r] * rng.random_range(0.04..0.22);
+    for (r, &member_gross) in gross.iter().enumerate() {
+        let value = member_gross * rng.random_range(0.04..0.22);
         let mix: &[(&str, f64)] = match member_type(r) {
             MemberType::Dealer => &[("USD", 0.5), ("USDC", 0.3), ("BTC", 0.2)],
             MemberType::Fund => &[("BTC", 0.5), ("ETH", 0.2), ("USDT", 0.3)],
@@ -639,10 +639,10 @@ fn real_assets() -> Result<Vec<RealAsset>, InputError> {
             Ok(RealAsset {
                 id: row.str("asset")?.to_string(),
                 stablecoin: row.str("class")? == "stablecoin",
-                spot: row.positive_f64("spot")?,
-                vol: row.positive_f64("volatility")?,
-                funding: row.f64("funding_rate_8h")?,
-                basis: row.f64("basis")?,
+                spot: row.f64_in("spot", &bounds::PRICE)?,
+                vol: row.f64_in("volatility", &bounds::VOLATILITY)?,
+                funding: row.f64_in("funding_rate_8h", &bounds::FUNDING_RATE_8H)?,
+                basis: row.f64_in("basis", &bounds::BASIS)?,
                 source: row.opt_str("source")?.unwrap_or_default().to_string(),
             })
         })
@@ -659,7 +659,7 @@ fn real_correlation(real: &[RealAsset]) -> Result<Vec<f64>, InputError> {
     for (i, row) in table.rows().enumerate() {
         for (j, a) in real.iter().enumerate() {
             if i < n {
-                corr[i * n + j] = row.f64(&a.id)?;
+                corr[i * n + j] = row.f64_in(&a.id, &bounds::CORRELATION)?;
             }
         }
     }
@@ -685,7 +685,7 @@ fn implied_vol_params() -> Result<BTreeMap<String, SmileParams>, InputError> {
             Ok((
                 row.str("underlying")?.to_string(),
                 SmileParams {
-                    atm: row.positive_f64("atm_vol")?,
+                    atm: row.f64_in("atm_vol", &bounds::IMPLIED_VOL)?,
                     skew: row.f64("skew")?,
                     curvature: row.f64("curvature")?,
                     term_slope: row.f64("term_slope")?,

@@ -1,6 +1,7 @@
 //! The CCP's configuration (`ccp.toml`): risk measures, scenario model, haircuts
 //! and default-fund rules. Unknown keys are rejected so a typo cannot silently
-//! leave a default in force.
+//! leave a default in force. The range of every number is in [`super::bounds`],
+//! checked when the file is read.
 
 use std::collections::BTreeMap;
 

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::bounds::{self, Bounds, Number, MAX_EXPIRY_DAYS, MAX_NOTIONAL_USD};
 pub use super::table::TableFormat;
 use super::table::{parse_date, sha256_hex};
 use super::{
@@ -17,6 +18,7 @@ use super::{
     Position, RateCurve, Row, Settlement, Snapshot, StressScenario, Table, VolQuote, VolSurface,
 };
 use crate::linalg::cholesky_psd;
+use crate::pricing::DAYS_PER_YEAR;
 
 /// The logical tables of a snapshot folder, each stored as `<name>.csv` or
 /// `<name>.parquet`. The folder also holds `ccp.toml`.
@@ -294,7 +296,7 @@ fn build(
     };
     let members = read_members(&tables.members)?;
     let instruments = read_instruments(&tables, &market, valuation_date)?;
-    let positions = read_positions(&tables, &members, &instruments)?;
+    let positions = read_positions(&tables, &members, &instruments, &market, valuation_date)?;
     let collateral = read_collateral(&tables, &members, &market, &config, config_name)?;
     Ok(Snapshot {
         valuation_date,
@@ -366,10 +368,10 @@ fn read_assets(table: &Table) -> Result<Vec<Asset>, InputError> {
                     ("stablecoin", AssetClass::Stablecoin),
                 ],
             )?,
-            spot: row.positive_f64("spot")?,
-            volatility: row.positive_f64("volatility")?,
-            funding_rate_8h: row.f64("funding_rate_8h")?,
-            basis: row.f64("basis")?,
+            spot: row.f64_in("spot", &bounds::PRICE)?,
+            volatility: row.f64_in("volatility", &bounds::VOLATILITY)?,
+            funding_rate_8h: row.f64_in("funding_rate_8h", &bounds::FUNDING_RATE_8H)?,
+            basis: row.f64_in("basis", &bounds::BASIS)?,
             synthetic: row.bool("synthetic")?,
             source: row.opt_str("source")?.unwrap_or_default().to_string(),
         });
@@ -421,9 +423,7 @@ fn read_correlation(
             ));
         }
         for (j, column) in ids.iter().enumerate() {
-            let c = row.number_where(column, "a correlation in [-1, 1]", |c| {
-                (-1.0..=1.0).contains(&c)
-            })?;
+            let c = row.f64_in(column, &bounds::CORRELATION)?;
             if i == j && (c - 1.0).abs() > CORRELATION_TOLERANCE {
                 return Err(row.error(column, format!("expected 1 on the diagonal, found `{c}`")));
             }
@@ -483,6 +483,28 @@ fn asset_lookup(assets: &[Asset]) -> HashMap<&str, usize> {
         .collect()
 }
 
+/// `expiry` if it is from the valuation date to [`MAX_EXPIRY_DAYS`] after it;
+/// else an error at `row`'s `expiry` field.
+fn check_expiry(row: &Row<'_>, expiry: Date, valuation_date: Date) -> Result<Date, InputError> {
+    let last = valuation_date.add_days(MAX_EXPIRY_DAYS);
+    if expiry < valuation_date {
+        return Err(row.error(
+            "expiry",
+            format!("expected an expiry on or after the valuation date {valuation_date}, found `{expiry}`"),
+        ));
+    }
+    if expiry > last {
+        return Err(row.error(
+            "expiry",
+            format!(
+                "expected an expiry at most {MAX_EXPIRY_DAYS} days (30 years) after the valuation date \
+                 {valuation_date}, on or before {last}, found `{expiry}`"
+            ),
+        ));
+    }
+    Ok(expiry)
+}
+
 fn read_vol_surface(
     table: &Table,
     assets: &[Asset],
@@ -501,17 +523,9 @@ fn read_vol_surface(
                 format!("unknown asset `{id}`: expected an asset of {assets_name}"),
             )
         })?;
-        let expiry = row.date("expiry")?;
-        if expiry < valuation_date {
-            return Err(row.error(
-                "expiry",
-                format!("expected an expiry on or after the valuation date {valuation_date}, found `{expiry}`"),
-            ));
-        }
-        let strike = row.positive_f64("strike")?;
-        let vol = row.number_where("implied_vol", "an implied vol in (0, 10)", |v| {
-            v > 0.0 && v < 10.0
-        })?;
+        let expiry = check_expiry(&row, row.date("expiry")?, valuation_date)?;
+        let strike = row.f64_in("strike", &bounds::PRICE)?;
+        let vol = row.f64_in("implied_vol", &bounds::IMPLIED_VOL)?;
         if let Some(first) = first_row.insert((underlying, expiry, strike.to_bits()), row.number())
         {
             return Err(row.error(
@@ -534,8 +548,8 @@ fn read_rates(table: &Table) -> Result<RateCurve, InputError> {
     let mut first_row: HashMap<u64, usize> = HashMap::new();
     let mut points = Vec::with_capacity(table.len());
     for row in table.rows() {
-        let tenor = row.non_negative_f64("tenor_days")?;
-        let rate = row.number_where("rate", "a rate in (-1, 1)", |r| r.abs() < 1.0)?;
+        let tenor = row.f64_in("tenor_days", &bounds::TENOR_DAYS)?;
+        let rate = row.f64_in("rate", &bounds::RATE)?;
         // +0.0: a tenor of -0 is the tenor 0.
         if let Some(first) = first_row.insert((tenor + 0.0).to_bits(), row.number()) {
             return Err(row.error(
@@ -561,7 +575,7 @@ fn read_members(table: &Table) -> Result<Vec<Member>, InputError> {
             id: id.to_string(),
             name: row.opt_str("name")?.unwrap_or_default().to_string(),
             group: row.opt_str("group")?.unwrap_or(id).to_string(),
-            df_contribution: row.non_negative_f64("df_contribution")?,
+            df_contribution: row.f64_in("df_contribution", &bounds::DF_CONTRIBUTION)?,
         });
     }
     if members.is_empty() {
@@ -614,7 +628,7 @@ fn read_instruments(
                 ("inverse", Settlement::Inverse),
             ],
         )?;
-        let contract_size = row.positive_f64("contract_size")?;
+        let contract_size = row.f64_in("contract_size", &bounds::CONTRACT_SIZE)?;
         let expiry = |what: &str| -> Result<Date, InputError> {
             let expiry = row.opt_date("expiry")?.ok_or_else(|| {
                 row.error(
@@ -622,13 +636,7 @@ fn read_instruments(
                     format!("expected an expiry date YYYY-MM-DD for {what}, found an empty field"),
                 )
             })?;
-            if expiry < valuation_date {
-                return Err(row.error(
-                    "expiry",
-                    format!("expected an expiry on or after the valuation date {valuation_date}, found `{expiry}`"),
-                ));
-            }
-            Ok(expiry)
+            check_expiry(&row, expiry, valuation_date)
         };
         let kind = match kind {
             Kind::Perpetual => {
@@ -645,7 +653,7 @@ fn read_instruments(
             }
             Kind::Option => {
                 let expiry = expiry("an option")?;
-                let strike = row.positive_f64("strike")?;
+                let strike = row.f64_in("strike", &bounds::PRICE)?;
                 let right = row.choice(
                     "option_type",
                     &[("call", OptionRight::Call), ("put", OptionRight::Put)],
@@ -696,10 +704,61 @@ fn resolve(
     })
 }
 
+/// The USD notional of one contract: a bound on what it can lose or gain per unit
+/// of relative price move. Spot, or the forward or strike where larger (a
+/// forward at a negative basis is below spot, so the bound takes exp(|basis| T));
+/// the USD face for inverse futures and perpetuals, whose USD value moves by at
+/// most face x exp(|basis| T) per unit move.
+fn contract_notional(instrument: &Instrument, market: &MarketData, valuation_date: Date) -> f64 {
+    let asset = &market.assets[instrument.underlying];
+    let growth = |expiry: Date| {
+        let years = f64::from(valuation_date.days_until(expiry)) / DAYS_PER_YEAR;
+        (asset.basis.abs() * years).exp()
+    };
+    let m = instrument.contract_size;
+    match (instrument.settlement, instrument.kind) {
+        (Settlement::Inverse, InstrumentKind::Perpetual) => m,
+        (Settlement::Inverse, InstrumentKind::Future { expiry }) => m * growth(expiry),
+        (Settlement::Linear, InstrumentKind::Perpetual) => m * asset.spot,
+        (Settlement::Linear, InstrumentKind::Future { expiry }) => m * asset.spot * growth(expiry),
+        (_, InstrumentKind::Option { expiry, strike, .. }) => {
+            m * (asset.spot * growth(expiry)).max(strike)
+        }
+    }
+}
+
+/// Adds `amount` to `total` if the sum stays within [`MAX_NOTIONAL_USD`]; else
+/// the error at `field` of `row` says whose `what` it was.
+fn add_within_limit(
+    row: &Row<'_>,
+    field: &str,
+    total: &mut f64,
+    amount: f64,
+    whose: &str,
+    what: &str,
+) -> Result<(), InputError> {
+    let sum = *total + amount;
+    if sum > MAX_NOTIONAL_USD {
+        return Err(row.error(
+            field,
+            format!(
+                "{whose} {what} reaches {} USD with this row ({} USD): expected at most {} USD",
+                Number(sum),
+                Number(amount),
+                Number(MAX_NOTIONAL_USD)
+            ),
+        ));
+    }
+    *total = sum;
+    Ok(())
+}
+
 fn read_positions(
     tables: &SnapshotTables,
     members: &[Member],
     instruments: &[Instrument],
+    market: &MarketData,
+    valuation_date: Date,
 ) -> Result<Vec<Position>, InputError> {
     let table = &tables.positions;
     table.require_columns(&columns::POSITIONS)?;
@@ -714,6 +773,7 @@ fn read_positions(
         .map(|(i, m)| (m.id.as_str(), i))
         .collect();
     let mut first_row: HashMap<(usize, usize), usize> = HashMap::new();
+    let mut gross = vec![0.0; members.len()];
     let mut positions = Vec::with_capacity(table.len());
     for row in table.rows() {
         let member = resolve(
@@ -730,7 +790,7 @@ fn read_positions(
             "instrument",
             tables.instruments.name(),
         )?;
-        let quantity = row.f64("quantity")?;
+        let quantity = row.f64_in("quantity", &bounds::QUANTITY)?;
         if let Some(first) = first_row.insert((member, instrument), row.number()) {
             return Err(row.error(
                 "instrument_id",
@@ -740,6 +800,30 @@ fn read_positions(
                 ),
             ));
         }
+        let per_contract = contract_notional(&instruments[instrument], market, valuation_date);
+        let notional = quantity.abs() * per_contract;
+        if notional > MAX_NOTIONAL_USD {
+            return Err(row.error(
+                "quantity",
+                format!(
+                    "expected a position notional of at most {} USD, found {} contracts of `{}` x {} USD \
+                     = {} USD",
+                    Number(MAX_NOTIONAL_USD),
+                    Number(quantity),
+                    instruments[instrument].id,
+                    Number(per_contract),
+                    Number(notional)
+                ),
+            ));
+        }
+        add_within_limit(
+            &row,
+            "quantity",
+            &mut gross[member],
+            notional,
+            &format!("member `{}`'s", members[member].id),
+            "gross notional",
+        )?;
         positions.push(Position {
             member,
             instrument,
@@ -770,6 +854,8 @@ fn read_collateral(
         .map(|(i, m)| (m.id.as_str(), i))
         .collect();
     let asset_ids = asset_lookup(&market.assets);
+    let mut first_row: HashMap<(usize, CollateralAsset), usize> = HashMap::new();
+    let mut value = vec![0.0; members.len()];
     let mut holdings = Vec::with_capacity(table.len());
     for row in table.rows() {
         let member = resolve(
@@ -798,7 +884,29 @@ fn read_collateral(
                 format!("no haircut for `{id}`: expected `{id}` under [collateral.haircuts] in {config_name}"),
             ));
         }
-        let amount = row.non_negative_f64("amount")?;
+        if let Some(first) = first_row.insert((member, asset), row.number()) {
+            return Err(row.error(
+                "asset",
+                format!(
+                    "duplicate collateral of member `{}` in `{id}`: already on row {first} (one row per member \
+                     and asset)",
+                    members[member].id
+                ),
+            ));
+        }
+        let amount = row.f64_in("amount", &bounds::COLLATERAL_AMOUNT)?;
+        let price = match asset {
+            CollateralAsset::Usd => 1.0,
+            CollateralAsset::Asset(a) => market.assets[a].spot,
+        };
+        add_within_limit(
+            &row,
+            "amount",
+            &mut value[member],
+            amount * price,
+            &format!("member `{}`'s", members[member].id),
+            "collateral value",
+        )?;
         holdings.push(CollateralHolding {
             member,
             asset,
@@ -808,8 +916,9 @@ fn read_collateral(
     Ok(holdings)
 }
 
-/// Parses `ccp.toml` and checks every value the TOML types do not: ranges,
-/// the valuation date, haircuts. Errors name the file and the dotted field.
+/// Parses `ccp.toml` and checks every value the TOML types do not: the valuation
+/// date, and every number against its range in [`bounds`]. Errors name the file
+/// and the dotted key.
 fn parse_config(name: &str, text: &str) -> Result<(CcpConfig, Date), InputError> {
     let config: CcpConfig = toml::from_str(text).map_err(|e| {
         InputError::invalid(
@@ -817,18 +926,12 @@ fn parse_config(name: &str, text: &str) -> Result<(CcpConfig, Date), InputError>
             format!("not a valid configuration: {e}"),
         )
     })?;
-    let check = |ok: bool, field: &str, expected: &str, found: &dyn std::fmt::Display| {
-        if ok {
-            Ok(())
-        } else {
-            Err(InputError::invalid(
-                Location::file(name).field(field),
-                format!("expected {expected}, found {found}"),
-            ))
-        }
+    let check = |key: &str, value: f64, bounds: &Bounds| {
+        bounds
+            .check(value)
+            .map(drop)
+            .map_err(|message| InputError::invalid(Location::file(name).field(key), message))
     };
-    let confidence = |c: f64| c > 0.5 && c < 1.0;
-    let non_negative = |x: f64| x.is_finite() && x >= 0.0;
 
     let valuation_date = parse_date(&config.valuation_date).ok_or_else(|| {
         InputError::invalid(
@@ -841,123 +944,91 @@ fn parse_config(name: &str, text: &str) -> Result<(CcpConfig, Date), InputError>
     })?;
 
     let risk = &config.risk;
-    let days = risk.margin_period_days;
     check(
-        days > 0.0 && days <= 365.0,
         "risk.margin_period_days",
-        "a number of days in (0, 365]",
-        &days,
+        risk.margin_period_days,
+        &bounds::MARGIN_PERIOD_DAYS,
     )?;
-    check(
-        (1..=1000).contains(&risk.steps),
-        "risk.steps",
-        "a number of steps in 1..=1000",
-        &risk.steps,
-    )?;
+    check("risk.steps", f64::from(risk.steps), &bounds::STEPS)?;
     for (list, values) in [
         ("risk.var_confidence", &risk.var_confidence),
         ("risk.es_confidence", &risk.es_confidence),
     ] {
         for (i, &c) in values.iter().enumerate() {
-            check(
-                confidence(c),
-                &format!("{list}[{i}]"),
-                "a confidence level in (0.5, 1)",
-                &c,
-            )?;
+            check(&format!("{list}[{i}]"), c, &bounds::CONFIDENCE)?;
         }
     }
-    let c = risk.margin_confidence;
     check(
-        confidence(c),
         "risk.margin_confidence",
-        "a confidence level in (0.5, 1)",
-        &c,
+        risk.margin_confidence,
+        &bounds::CONFIDENCE,
     )?;
 
     let scenario = &config.scenario;
-    check(
-        scenario.paths >= 1,
-        "scenario.paths",
-        "at least 1 path",
-        &scenario.paths,
-    )?;
+    // u64 to f64 rounds only beyond 2^53, far outside the range.
+    check("scenario.paths", scenario.paths as f64, &bounds::PATHS)?;
     if scenario.innovations == Innovations::StudentT {
-        check(
-            (3..=64).contains(&scenario.dof),
-            "scenario.dof",
-            "3..=64 degrees of freedom for Student-t innovations",
-            &scenario.dof,
-        )?;
+        check("scenario.dof", f64::from(scenario.dof), &bounds::DOF)?;
     }
     if let Some(jumps) = &scenario.jumps {
-        let i = jumps.intensity_per_year;
         check(
-            non_negative(i),
             "scenario.jumps.intensity_per_year",
-            "a number >= 0",
-            &i,
+            jumps.intensity_per_year,
+            &bounds::JUMP_INTENSITY,
         )?;
-        let m = jumps.mean_sigmas;
         check(
-            m.is_finite(),
             "scenario.jumps.mean_sigmas",
-            "a finite number",
-            &m,
+            jumps.mean_sigmas,
+            &bounds::JUMP_MEAN,
         )?;
-        let s = jumps.stdev_sigmas;
         check(
-            non_negative(s),
             "scenario.jumps.stdev_sigmas",
-            "a number >= 0",
-            &s,
+            jumps.stdev_sigmas,
+            &bounds::JUMP_STDEV,
         )?;
     }
-    let xi = scenario.vol_shock.vol_of_vol;
     check(
-        non_negative(xi),
         "scenario.vol_shock.vol_of_vol",
-        "a number >= 0",
-        &xi,
+        scenario.vol_shock.vol_of_vol,
+        &bounds::VOL_OF_VOL,
     )?;
-    let rho = scenario.vol_shock.spot_vol_correlation;
     check(
-        (-1.0..=1.0).contains(&rho),
         "scenario.vol_shock.spot_vol_correlation",
-        "a correlation in [-1, 1]",
-        &rho,
+        scenario.vol_shock.spot_vol_correlation,
+        &bounds::SPOT_VOL_CORRELATION,
     )?;
-    let block = scenario.block_size;
     check(
-        (64..=1 << 20).contains(&block),
         "scenario.block_size",
-        "a block size in 64..=1048576",
-        &block,
+        scenario.block_size as f64,
+        &bounds::BLOCK_SIZE,
     )?;
+    if let Some(historical) = &scenario.historical {
+        check(
+            "scenario.historical.lookback_days",
+            f64::from(historical.lookback_days),
+            &bounds::LOOKBACK_DAYS,
+        )?;
+        check(
+            "scenario.historical.lambda",
+            historical.lambda,
+            &bounds::EWMA_LAMBDA,
+        )?;
+    }
 
     for (asset, &haircut) in &config.collateral.haircuts {
-        let field = format!("collateral.haircuts.{asset}");
         check(
-            (0.0..1.0).contains(&haircut),
-            &field,
-            "a haircut in [0, 1)",
-            &haircut,
+            &format!("collateral.haircuts.{asset}"),
+            haircut,
+            &bounds::HAIRCUT,
         )?;
     }
 
     let fund = &config.default_fund;
+    check("default_fund.cover", fund.cover as f64, &bounds::COVER)?;
     check(
-        (1..=10).contains(&fund.cover),
-        "default_fund.cover",
-        "a number of member groups in 1..=10",
-        &fund.cover,
-    )?;
-    let skin = fund.skin_in_the_game;
-    check(
-        non_negative(skin),
         "default_fund.skin_in_the_game",
-        "an amount >= 0",
-        &skin,
+        fund.skin_in_the_game,
+        &bounds::SKIN_IN_THE_GAME,
     )?;
     Ok((config, valuation_date))
 }
@@ -1120,29 +1191,25 @@ pub fn parse_stress_scenario(
             ),
         ));
     }
-    let check_shock = |field: String, shock: f64| {
-        if shock.is_finite() && shock > -1.0 {
-            Ok(())
-        } else {
-            Err(InputError::invalid(
-                at(&field),
-                format!("expected a relative move > -1 (a move of -1 takes the value to zero), found {shock}"),
-            ))
-        }
+    let check = |field: String, shock: f64, bounds: &Bounds| {
+        bounds
+            .check(shock)
+            .map(drop)
+            .map_err(|message| InputError::invalid(at(&field), message))
     };
     for (asset, &shock) in &file.shocks {
-        check_shock(format!("shocks.{asset}"), shock)?;
+        check(format!("shocks.{asset}"), shock, &bounds::PRICE_SHOCK)?;
     }
     for (asset, &shock) in &file.vol_shocks {
-        check_shock(format!("vol_shocks.{asset}"), shock)?;
+        check(format!("vol_shocks.{asset}"), shock, &bounds::VOL_SHOCK)?;
     }
-    for (key, shock) in [
-        ("crypto", file.unlisted.crypto),
-        ("stablecoin", file.unlisted.stablecoin),
-        ("vol", file.unlisted.vol),
+    for (key, shock, bounds) in [
+        ("crypto", file.unlisted.crypto, &bounds::PRICE_SHOCK),
+        ("stablecoin", file.unlisted.stablecoin, &bounds::PRICE_SHOCK),
+        ("vol", file.unlisted.vol, &bounds::VOL_SHOCK),
     ] {
         if let Some(shock) = shock {
-            check_shock(format!("unlisted.{key}"), shock)?;
+            check(format!("unlisted.{key}"), shock, bounds)?;
         }
     }
 
@@ -1255,7 +1322,7 @@ mod tests {
             ("[collateral.haircuts]\nBTC = 1.0\n", "field `collateral.haircuts.BTC`: expected a haircut in [0, 1)"),
             (
                 "[default_fund]\ncover = 0\nskin_in_the_game = 0\nallocation = \"initial-margin\"\n",
-                "field `default_fund.cover`: expected a number of member groups in 1..=10, found 0",
+                "field `default_fund.cover`: expected a whole number of member groups in [1, 10], found 0",
             ),
         ];
         for (extra, expected) in cases {
@@ -1338,7 +1405,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.starts_with("x.toml, field `shocks.BTC`: expected a relative move > -1"),
+            err.starts_with("x.toml, field `shocks.BTC`: expected a relative price move in (-1, 1000], found -1"),
             "{err}"
         );
         let text = "name = \"x\"\nkind = \"historical\"\nseverity = 3\n";

@@ -6,6 +6,7 @@
 //! indices, numbers are finite and in range, and each problem is reported with the
 //! file, row and field it came from. Later stages can then rely on the invariants.
 
+pub mod bounds;
 mod config;
 mod date;
 mod error;

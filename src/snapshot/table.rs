@@ -23,6 +23,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::reader::{ChunkReader, Length};
 use sha2::{Digest, Sha256};
 
+use super::bounds::{Bounds, Number};
 use super::{Date, InputError, Location};
 
 /// The file format of a snapshot table.
@@ -109,7 +110,7 @@ impl fmt::Display for Cell<'_> {
         match self {
             Self::Empty => write!(f, "an empty field"),
             Self::Text(text) => write!(f, "`{text}`"),
-            Self::Float(x) => write!(f, "`{x}`"),
+            Self::Float(x) => write!(f, "`{}`", Number(*x)),
             Self::Int(i) => write!(f, "`{i}`"),
             Self::Bool(b) => write!(f, "`{b}`"),
             Self::Date(days) => match date_from_days(*days) {
@@ -451,7 +452,11 @@ impl<'a> Row<'a> {
 
     /// A finite number.
     pub fn f64(&self, field: &str) -> Result<f64, InputError> {
-        self.number_where(field, "a finite number", |_| true)
+        let cell = self.cell(field)?;
+        match number(cell) {
+            Some(x) if x.is_finite() => Ok(x),
+            _ => Err(self.expected(field, "a finite number", cell)),
+        }
     }
 
     /// A finite number; `None` for an empty field or a null.
@@ -462,35 +467,12 @@ impl<'a> Row<'a> {
         }
     }
 
-    /// A finite number greater than zero.
-    pub fn positive_f64(&self, field: &str) -> Result<f64, InputError> {
-        self.number_where(field, "a number > 0", |x| x > 0.0)
-    }
-
-    /// A finite number greater than or equal to zero.
-    pub fn non_negative_f64(&self, field: &str) -> Result<f64, InputError> {
-        self.number_where(field, "a number >= 0", |x| x >= 0.0)
-    }
-
-    /// A finite number for which `accept` holds; `expected` describes the range
-    /// in the error ("a number in (0, 10)").
-    pub fn number_where(
-        &self,
-        field: &str,
-        expected: &str,
-        accept: impl Fn(f64) -> bool,
-    ) -> Result<f64, InputError> {
+    /// A number within `bounds`; the error names the range and what was found.
+    pub fn f64_in(&self, field: &str, bounds: &Bounds) -> Result<f64, InputError> {
         let cell = self.cell(field)?;
-        let value = match cell {
-            Cell::Text(text) => text.parse::<f64>().ok(),
-            Cell::Float(x) => Some(x),
-            // Ids and quantities beyond 2^53 lose precision; no field here is that large.
-            Cell::Int(i) => Some(i as f64),
-            Cell::Empty | Cell::Bool(_) | Cell::Date(_) => None,
-        };
-        match value {
-            Some(x) if x.is_finite() && accept(x) => Ok(x),
-            _ => Err(self.expected(field, expected, cell)),
+        match number(cell) {
+            Some(x) if bounds.contains(x) => Ok(x),
+            _ => Err(self.expected(field, &bounds.expected(), cell)),
         }
     }
 
@@ -558,6 +540,18 @@ impl<'a> Row<'a> {
             Cell::Empty => Ok(()),
             other => Err(self.expected(field, &format!("an empty field ({why})"), other)),
         }
+    }
+}
+
+/// The number a cell holds, if it holds one (NaN and infinities included: the
+/// caller's range refuses them).
+fn number(cell: Cell<'_>) -> Option<f64> {
+    match cell {
+        Cell::Text(text) => text.parse::<f64>().ok(),
+        Cell::Float(x) => Some(x),
+        // Ids and quantities beyond 2^53 lose precision; no range here reaches that far.
+        Cell::Int(i) => Some(i as f64),
+        Cell::Empty | Cell::Bool(_) | Cell::Date(_) => None,
     }
 }
 
@@ -709,13 +703,17 @@ mod tests {
 
     #[test]
     fn ranges_say_what_was_expected() {
-        let t = table("x,y\n-1,\n");
+        use crate::snapshot::bounds::{HAIRCUT, VOLATILITY};
+        let t = table("x,y,z\n-1,,1e308\n");
         let row = t.row(0).unwrap();
-        assert!(message(row.positive_f64("x")).ends_with("expected a number > 0, found `-1`"));
-        assert!(message(row.non_negative_f64("x")).ends_with("expected a number >= 0, found `-1`"));
-        assert!(
-            message(row.positive_f64("y")).ends_with("expected a number > 0, found an empty field")
+        assert_eq!(
+            message(row.f64_in("x", &VOLATILITY)),
+            "t.csv, row 1, field `x`: expected an annualised volatility in (0, 10], found `-1`"
         );
+        assert!(message(row.f64_in("y", &HAIRCUT))
+            .ends_with("expected a haircut in [0, 1), found an empty field"));
+        assert!(message(row.f64_in("z", &VOLATILITY)).ends_with("found `1e308`"));
+        assert_eq!(row.f64("z").unwrap(), 1e308, "finite, if absurd");
         assert_eq!(row.opt_f64("y").unwrap(), None);
         assert_eq!(row.opt_str("y").unwrap(), None);
         assert!(message(row.str("y")).ends_with("expected a value, found an empty field"));
