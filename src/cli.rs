@@ -105,9 +105,9 @@ where
             .parse()
             .map_err(|_| format!("expected a whole number in {range}, got `{text}`"))?;
         if value < i128::from(lo) || value > i128::from(hi) {
-            return Err(format!("{value} is out of range: expected {range}"));
+            return Err(format!("out of range: expected {range}"));
         }
-        T::try_from(value as u64).map_err(|_| format!("{value} is out of range: expected {range}"))
+        T::try_from(value as u64).map_err(|_| format!("out of range: expected {range}"))
     }
 }
 
@@ -158,8 +158,11 @@ fn real(interval: Interval) -> impl Fn(&str) -> Result<f64, String> + Clone + Se
             .trim()
             .parse()
             .map_err(|_| format!("expected a number in {interval}, got `{text}`"))?;
+        if value.is_nan() {
+            return Err(format!("not a number: expected a number in {interval}"));
+        }
         if !interval.contains(value) {
-            return Err(format!("{value} is out of range: expected a number in {interval}"));
+            return Err(format!("out of range: expected a number in {interval}"));
         }
         Ok(value)
     }
@@ -406,7 +409,10 @@ pub enum CliError {
     Usage(String),
 }
 
+/// Runs a parsed command line. Call it before the program starts threads:
+/// it may set an environment variable ([`backends::wgpu::quiet_device_select`]).
 pub fn execute(cli: Cli, command_line: Vec<String>) -> Result<(), CliError> {
+    backends::wgpu::quiet_device_select();
     match cli.command {
         Command::Run(args) => run(args, command_line),
         Command::Init(args) => init(&args),

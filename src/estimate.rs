@@ -98,8 +98,8 @@ pub struct Estimate {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TooBig {
     #[error(
-        "this run would take at least {} on {compute} ({} scenarios x {} members x {} assets \
-         and {} option series{}, at {}); the limit is {}: {advice}",
+        "this run would take at least {} on {compute}: {} scenarios x {} members x {} assets \
+         and {} option series{}, at {}; the limit is {}. It would take {advice}",
         duration(*seconds), paths, members, assets, series,
         runs_text(*runs), rate_text(*compute), duration(MAX_SECONDS)
     )]
@@ -125,10 +125,11 @@ pub enum TooBig {
 impl fmt::Display for Compute {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Compute::Cpu { threads: 1, .. } => write!(f, "the CPU, one thread"),
             Compute::Cpu { threads, cores } if threads > cores => {
-                write!(f, "the CPU ({threads} threads on {cores} cores)")
+                write!(f, "the CPU, {threads} threads on {cores} cores")
             }
-            Compute::Cpu { threads, .. } => write!(f, "the CPU ({threads} threads)"),
+            Compute::Cpu { threads, .. } => write!(f, "the CPU, {threads} threads"),
             Compute::Gpu => write!(f, "a GPU"),
         }
     }
