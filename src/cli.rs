@@ -122,17 +122,40 @@ struct Interval {
 
 impl Interval {
     const fn open(lo: f64, hi: f64) -> Self {
-        Self { lo, hi, lo_open: true, hi_open: true }
+        Self {
+            lo,
+            hi,
+            lo_open: true,
+            hi_open: true,
+        }
     }
     const fn closed(lo: f64, hi: f64) -> Self {
-        Self { lo, hi, lo_open: false, hi_open: false }
+        Self {
+            lo,
+            hi,
+            lo_open: false,
+            hi_open: false,
+        }
     }
     const fn open_closed(lo: f64, hi: f64) -> Self {
-        Self { lo, hi, lo_open: true, hi_open: false }
+        Self {
+            lo,
+            hi,
+            lo_open: true,
+            hi_open: false,
+        }
     }
     fn contains(&self, x: f64) -> bool {
-        let above = if self.lo_open { x > self.lo } else { x >= self.lo };
-        let below = if self.hi_open { x < self.hi } else { x <= self.hi };
+        let above = if self.lo_open {
+            x > self.lo
+        } else {
+            x >= self.lo
+        };
+        let below = if self.hi_open {
+            x < self.hi
+        } else {
+            x <= self.hi
+        };
         above && below
     }
 }
@@ -185,7 +208,9 @@ fn date_range(text: &str) -> Result<(snapshot::Date, snapshot::Date), String> {
         .ok_or_else(|| format!("expected FROM..TO, got `{text}`"))?;
     let (from, to) = (date(a)?, date(b)?);
     if to < from {
-        return Err(format!("{to} is before {from}: expected FROM..TO with FROM <= TO"));
+        return Err(format!(
+            "{to} is before {from}: expected FROM..TO with FROM <= TO"
+        ));
     }
     Ok((from, to))
 }
@@ -946,7 +971,12 @@ fn procyclicality(args: &ProcyclicalityArgs) -> Result<(), CliError> {
     let history = crate::history::PriceHistory::load(&args.history)?;
     let backend = CpuBackend::new(None)?;
     // Each date sizes the margin on its market, its stressed and its floor market.
-    check_workload(&snapshot, 3 * dates.len() as u64, cpu_compute(backend.threads()), RunLimits::default())?;
+    check_workload(
+        &snapshot,
+        3 * dates.len() as u64,
+        cpu_compute(backend.threads()),
+        RunLimits::default(),
+    )?;
     let h = engine::margin_history(&backend, &snapshot, &history, &dates, args.lookback_days)?;
     let series = [
         ("calculated", h.base.clone()),
@@ -1064,7 +1094,12 @@ fn compare(args: &CompareArgs) -> Result<(), CliError> {
     let backend = CpuBackend::new(None)?;
     // The models, and with a history the configured model on the stressed and floor markets.
     let runs = models.len() as u64 + if args.history.is_some() { 3 } else { 0 };
-    check_workload(&base, runs, cpu_compute(backend.threads()), RunLimits::default())?;
+    check_workload(
+        &base,
+        runs,
+        cpu_compute(backend.threads()),
+        RunLimits::default(),
+    )?;
     let mut table = report::OutputTable::default().text(
         "member_id",
         base.members.iter().map(|m| m.id.clone()).collect(),

@@ -185,8 +185,7 @@ impl Workload {
     }
 
     pub fn estimate(&self, compute: Compute) -> Estimate {
-        let seconds =
-            self.seconds_per_path(compute) * self.paths as f64 * self.runs.max(1) as f64;
+        let seconds = self.seconds_per_path(compute) * self.paths as f64 * self.runs.max(1) as f64;
         let book_bytes = (self.members as u64)
             .saturating_mul((self.assets + self.option_series) as u64)
             .saturating_mul(8);
@@ -233,8 +232,8 @@ impl Workload {
             "a smaller book (fewer members, assets or option series)".to_string()
         }];
         if let Compute::Cpu { threads, cores } = compute {
-            let wanted = (self.estimate(compute).seconds / MAX_SECONDS * threads.min(cores) as f64)
-                .ceil();
+            let wanted =
+                (self.estimate(compute).seconds / MAX_SECONDS * threads.min(cores) as f64).ceil();
             if threads < cores {
                 ways.push(format!("more threads (--threads {cores})"));
             }
@@ -321,7 +320,9 @@ mod tests {
     #[test]
     fn a_gpu_accepts_what_no_cpu_finishes_in_a_day() {
         let w = big_book(100_000_000_000);
-        assert!(w.check(Compute::Gpu, Machine { memory_bytes: None }).is_ok());
+        assert!(w
+            .check(Compute::Gpu, Machine { memory_bytes: None })
+            .is_ok());
         let more_runs = Workload { runs: 10_000, ..w };
         let err = more_runs
             .check(Compute::Gpu, Machine { memory_bytes: None })

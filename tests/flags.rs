@@ -121,21 +121,49 @@ fn every_out_of_range_flag_is_refused_fast_naming_the_flag_and_its_range() {
             2,
             &["--options", "0..=100000"],
         ),
-        case(&format!("init {new} --assets 100000"), 2, &["--assets", "2..=1000"]),
+        case(
+            &format!("init {new} --assets 100000"),
+            2,
+            &["--assets", "2..=1000"],
+        ),
         case(
             &format!("init {new} --members 1000000000"),
             2,
             &["--members", "2..=100000"],
         ),
-        case(&format!("init {new} --members 1"), 2, &["--members", "2..=100000"]),
-        case(&format!("{ww} --days 4294967295"), 2, &["--days", "1..=3650"]),
+        case(
+            &format!("init {new} --members 1"),
+            2,
+            &["--members", "2..=100000"],
+        ),
+        case(
+            &format!("{ww} --days 4294967295"),
+            2,
+            &["--days", "1..=3650"],
+        ),
         case(&format!("{ww} --days 0"), 2, &["--days", "1..=3650"]),
         case(&format!("{ww} --top 0"), 2, &["--top", "1..=1000"]),
-        case(&format!("{pro} --every 4294967295"), 2, &["--every", "1..=3650"]),
-        case(&format!("{pro} --every 2147483647"), 2, &["--every", "1..=3650"]),
+        case(
+            &format!("{pro} --every 4294967295"),
+            2,
+            &["--every", "1..=3650"],
+        ),
+        case(
+            &format!("{pro} --every 2147483647"),
+            2,
+            &["--every", "1..=3650"],
+        ),
         case(&format!("{pro} --every 0"), 2, &["--every", "1..=3650"]),
-        case(&format!("{pro} --window-days 0"), 2, &["--window-days", "1..=3650"]),
-        case(&format!("{cal} --lookback-days 0"), 2, &["--lookback-days", "60..=36500"]),
+        case(
+            &format!("{pro} --window-days 0"),
+            2,
+            &["--window-days", "1..=3650"],
+        ),
+        case(
+            &format!("{cal} --lookback-days 0"),
+            2,
+            &["--lookback-days", "60..=36500"],
+        ),
         case(
             &format!("{cal} --lookback-days 4294967295"),
             2,
@@ -158,7 +186,11 @@ fn every_out_of_range_flag_is_refused_fast_naming_the_flag_and_its_range() {
         case(&format!("{cal} --lambda 1"), 2, &["--lambda", "(0, 1)"]),
         case(&format!("{cal} --lambda inf"), 2, &["--lambda", "(0, 1)"]),
         case("run --horizon-days 0", 2, &["--horizon-days", "(0, 365]"]),
-        case("run --horizon-days 1e308", 2, &["--horizon-days", "(0, 365]"]),
+        case(
+            "run --horizon-days 1e308",
+            2,
+            &["--horizon-days", "(0, 365]"],
+        ),
         case("run --confidence 1", 2, &["--confidence", "(0.5, 1)"]),
         case("run --confidence nan", 2, &["--confidence", "(0.5, 1)"]),
         // Dates.
@@ -191,7 +223,13 @@ fn every_out_of_range_flag_is_refused_fast_naming_the_flag_and_its_range() {
         case(
             "run --paths 100000000000 --backend cpu --threads 1",
             1,
-            &["would take at least", "one thread", "--paths", "or fewer", "a GPU"],
+            &[
+                "would take at least",
+                "one thread",
+                "--paths",
+                "or fewer",
+                "a GPU",
+            ],
         ),
         case(
             &format!("run --book {book} --fhs {cut} --paths 2000 --backend cpu"),
@@ -218,10 +256,7 @@ fn every_out_of_range_flag_is_refused_fast_naming_the_flag_and_its_range() {
         assert!(!stderr.contains("panicked"), "{:?}: {stderr}", c.args);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert!(
-        !Path::new(&new).exists(),
-        "a refused init writes nothing"
-    );
+    assert!(!Path::new(&new).exists(), "a refused init writes nothing");
 }
 
 #[test]
@@ -248,7 +283,13 @@ fn help_states_each_flags_range() {
         ("worst-window", &["1..=3650", "1..=1000"][..]),
         (
             "procyclicality",
-            &["1..=3650", "1000..=100000000000", "60..=36500", "[0, 1]", "5000 dates"][..],
+            &[
+                "1..=3650",
+                "1000..=100000000000",
+                "60..=36500",
+                "[0, 1]",
+                "5000 dates",
+            ][..],
         ),
         ("compare", &["1000..=100000000000"][..]),
     ] {
@@ -263,7 +304,10 @@ fn help_states_each_flags_range() {
             .collect::<Vec<_>>()
             .join(" ");
         for range in ranges {
-            assert!(help.contains(range), "{command} --help lacks {range}:\n{help}");
+            assert!(
+                help.contains(range),
+                "{command} --help lacks {range}:\n{help}"
+            );
         }
     }
 }

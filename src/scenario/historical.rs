@@ -37,7 +37,12 @@ fn short_history(
     let (first, last) = (history.dates[0], history.dates[history.dates.len() - 1]);
     let returns = history.returns();
     let window = returns.between(from, to);
-    let in_window = |h: usize| window.clone().filter(|&t| !returns.get(t, h).is_nan()).count();
+    let in_window = |h: usize| {
+        window
+            .clone()
+            .filter(|&t| !returns.get(t, h).is_nan())
+            .count()
+    };
     // The asset the window is shortest of, for the joint case.
     let (sparsest, sparsest_returns) = columns
         .iter()

@@ -197,7 +197,10 @@ mod tests {
     fn checked_arithmetic_stays_in_range() {
         let d = Date::parse("2025-02-20").unwrap();
         assert_eq!(d.checked_add_days(8).unwrap().to_string(), "2025-02-28");
-        assert_eq!(d.checked_add_days(-20_139).unwrap().to_string(), "1970-01-01");
+        assert_eq!(
+            d.checked_add_days(-20_139).unwrap().to_string(),
+            "1970-01-01"
+        );
         assert_eq!(Date::MAX.checked_add_days(1), None);
         assert_eq!(Date::MIN.checked_add_days(-1), None);
         assert_eq!(d.checked_add_days(i64::MAX), None);
@@ -219,6 +222,9 @@ mod tests {
         assert_eq!(d.add_days(30).to_string(), "1905-01-31");
         assert_eq!(Date::from_days_since_epoch(i32::MAX), Date::MAX);
         assert_eq!(Date::checked_from_days_since_epoch(i32::MAX), None);
-        assert_eq!(Date::checked_from_days_since_epoch(0).unwrap().to_string(), "1970-01-01");
+        assert_eq!(
+            Date::checked_from_days_since_epoch(0).unwrap().to_string(),
+            "1970-01-01"
+        );
     }
 }
