@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::backend::{self as backends, Backend, CpuBackend, CudaBackend, WgpuBackend};
 use crate::calibrate::{calibrate_market, CalibrationSpec, CorrelationModel, VolatilityModel};
 use crate::engine::{self, RunLimits};
+use crate::estimate::{self, Compute};
 use crate::report::{self, RunContext};
 use crate::sample::{self, SampleSpec};
 use crate::snapshot::{self, Snapshot};
@@ -53,6 +54,167 @@ pub enum Command {
     },
 }
 
+// The range of every numeric flag: one rule wherever the flag appears, shown
+// in its help and in the error that refuses it. Upper bounds keep each value
+// where the arithmetic and allocations it drives stay sound and finite.
+
+/// Monte Carlo paths: fewer than 1000 cannot place a 99% tail (10 losses);
+/// past 10^11 the tail plan's rank products leave u64, and the run would take
+/// days on any one machine.
+const PATHS: (u64, u64) = (1_000, 100_000_000_000);
+/// Rayon threads: past a thousand, creating them is the work.
+const THREADS: (u64, u64) = (1, 1024);
+const ADAPTER: (u64, u64) = (0, 63);
+const BLOCK_SIZE: (u64, u64) = (64, 1 << 20);
+/// 1 TiB at most, so that the limit in bytes (MiB << 20) cannot overflow.
+const MEMORY_LIMIT_MIB: (u64, u64) = (1, 1 << 20);
+/// init's book: the generator's member loop and its option placement (a
+/// linear scan of the members per option) stay within seconds, and the
+/// correlation matrix (assets^2) within megabytes.
+const MEMBERS: (u64, u64) = (2, 100_000);
+const ASSETS: (u64, u64) = (2, 1_000);
+const OPTIONS: (u64, u64) = (0, 100_000);
+/// Calibration windows: two months of returns at least; a century at most.
+const LOOKBACK_DAYS: (u64, u64) = (60, 36_500);
+const FHS_LOOKBACK_DAYS: (u64, u64) = (
+    *crate::history::FHS_LOOKBACK_DAYS.start() as u64,
+    *crate::history::FHS_LOOKBACK_DAYS.end() as u64,
+);
+/// Window lengths and date steps, in calendar days: up to ten years.
+const WINDOW_DAYS: (u64, u64) = (1, 3_650);
+const TOP: (u64, u64) = (1, 1_000);
+/// Margin dates of one procyclicality study: each is three engine runs.
+const MAX_MARGIN_DATES: usize = 5_000;
+
+const HORIZON_DAYS: Interval = Interval::open_closed(0.0, 365.0);
+const CONFIDENCE: Interval = Interval::open(0.5, 1.0);
+const LAMBDA: Interval = Interval::open(0.0, 1.0);
+const BUFFER: Interval = Interval::closed(0.0, 1.0);
+const STRESSED_WEIGHT: Interval = Interval::closed(0.0, 1.0);
+
+/// A whole-number flag's parser: refuses anything outside `lo..=hi`,
+/// including negative numbers and numbers past the type, saying the range.
+fn whole<T>((lo, hi): (u64, u64)) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync
+where
+    T: TryFrom<u64> + Clone + Send + Sync + 'static,
+{
+    move |text: &str| {
+        let range = format!("{lo}..={hi}");
+        let value: i128 = text
+            .trim()
+            .parse()
+            .map_err(|_| format!("expected a whole number in {range}, got `{text}`"))?;
+        if value < i128::from(lo) || value > i128::from(hi) {
+            return Err(format!("out of range: expected {range}"));
+        }
+        T::try_from(value as u64).map_err(|_| format!("out of range: expected {range}"))
+    }
+}
+
+/// An interval of real numbers, each end open or closed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Interval {
+    lo: f64,
+    hi: f64,
+    lo_open: bool,
+    hi_open: bool,
+}
+
+impl Interval {
+    const fn open(lo: f64, hi: f64) -> Self {
+        Self {
+            lo,
+            hi,
+            lo_open: true,
+            hi_open: true,
+        }
+    }
+    const fn closed(lo: f64, hi: f64) -> Self {
+        Self {
+            lo,
+            hi,
+            lo_open: false,
+            hi_open: false,
+        }
+    }
+    const fn open_closed(lo: f64, hi: f64) -> Self {
+        Self {
+            lo,
+            hi,
+            lo_open: true,
+            hi_open: false,
+        }
+    }
+    fn contains(&self, x: f64) -> bool {
+        let above = if self.lo_open {
+            x > self.lo
+        } else {
+            x >= self.lo
+        };
+        let below = if self.hi_open {
+            x < self.hi
+        } else {
+            x <= self.hi
+        };
+        above && below
+    }
+}
+
+impl std::fmt::Display for Interval {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}{}, {}{}",
+            if self.lo_open { "(" } else { "[" },
+            self.lo,
+            self.hi,
+            if self.hi_open { ")" } else { "]" }
+        )
+    }
+}
+
+/// A real-number flag's parser: refuses NaN, infinities and values outside
+/// `interval`, saying the interval.
+fn real(interval: Interval) -> impl Fn(&str) -> Result<f64, String> + Clone + Send + Sync {
+    move |text: &str| {
+        let value: f64 = text
+            .trim()
+            .parse()
+            .map_err(|_| format!("expected a number in {interval}, got `{text}`"))?;
+        if value.is_nan() {
+            return Err(format!("not a number: expected a number in {interval}"));
+        }
+        if !interval.contains(value) {
+            return Err(format!("out of range: expected a number in {interval}"));
+        }
+        Ok(value)
+    }
+}
+
+/// A date flag's parser.
+fn date(text: &str) -> Result<snapshot::Date, String> {
+    snapshot::Date::parse(text).ok_or_else(|| {
+        format!(
+            "expected a date YYYY-MM-DD in {}, got `{text}`",
+            snapshot::Date::RANGE_TEXT
+        )
+    })
+}
+
+/// `FROM..TO`, two dates in order.
+fn date_range(text: &str) -> Result<(snapshot::Date, snapshot::Date), String> {
+    let (a, b) = text
+        .split_once("..")
+        .ok_or_else(|| format!("expected FROM..TO, got `{text}`"))?;
+    let (from, to) = (date(a)?, date(b)?);
+    if to < from {
+        return Err(format!(
+            "{to} is before {from}: expected FROM..TO with FROM <= TO"
+        ));
+    }
+    Ok((from, to))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BackendChoice {
     /// An NVIDIA GPU through CUDA if there is one, else another GPU through
@@ -72,19 +234,20 @@ pub struct RunArgs {
     /// Snapshot folder (see README for its files); the embedded sample if absent.
     #[arg(long)]
     pub book: Option<PathBuf>,
-    /// Monte Carlo paths.
-    #[arg(long)]
+    /// Monte Carlo paths, 1000..=100000000000 (ccp.toml's by default).
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<u64>(PATHS))]
     pub paths: Option<u64>,
+    /// Seed of the scenarios, any 64-bit unsigned number (ccp.toml's by default).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Margin period of risk in days.
-    #[arg(long)]
+    /// Margin period of risk in days, in (0, 365].
+    #[arg(long, allow_negative_numbers = true, value_parser = real(HORIZON_DAYS))]
     pub horizon_days: Option<f64>,
-    /// Confidence of the margin measure (e.g. 0.99).
-    #[arg(long)]
+    /// Confidence of the margin measure, in (0.5, 1) (e.g. 0.99).
+    #[arg(long, allow_negative_numbers = true, value_parser = real(CONFIDENCE))]
     pub confidence: Option<f64>,
-    /// Worker threads (all cores by default).
-    #[arg(long)]
+    /// Worker threads of the CPU backend, 1..=1024 (all cores by default).
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>(THREADS))]
     pub threads: Option<usize>,
     /// Output folder, replaced atomically.
     #[arg(long, default_value = "clearstress-out")]
@@ -95,18 +258,19 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
     pub backend: BackendChoice,
     /// The GPU to run on, by its number in `clearstress devices` for the
-    /// chosen backend (wgpu adapter or CUDA device; the first by default).
-    #[arg(long)]
+    /// chosen backend (wgpu adapter or CUDA device; the first by default), 0..=63.
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>(ADAPTER))]
     pub adapter: Option<usize>,
-    /// Scenarios per streamed block.
-    #[arg(long)]
+    /// Scenarios per streamed block, 64..=1048576 (speed only).
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>(BLOCK_SIZE))]
     pub block_size: Option<usize>,
     /// Filtered historical simulation on this daily-close history (the wide
     /// schema of data/daily_close_usd.csv) instead of Monte Carlo.
     #[arg(long)]
     pub fhs: Option<PathBuf>,
-    /// Calendar days of history FHS resamples, ending at the valuation date.
-    #[arg(long, requires = "fhs")]
+    /// Calendar days of history FHS resamples, ending at the valuation date,
+    /// 30..=36500 (ccp.toml's, else 1095, by default).
+    #[arg(long, requires = "fhs", allow_negative_numbers = true, value_parser = whole::<u32>(FHS_LOOKBACK_DAYS))]
     pub fhs_lookback_days: Option<u32>,
     /// Apply an EMIR anti-procyclicality tool to the margins: a 25% buffer,
     /// 25% weight on stressed volatilities, or a 10-year volatility floor.
@@ -116,9 +280,10 @@ pub struct RunArgs {
     /// (the --fhs history by default).
     #[arg(long, requires = "apc")]
     pub apc_history: Option<PathBuf>,
-    /// Memory (MiB) the members' exact tails may use: the run picks the cheapest
-    /// layout within it (a longer pilot where memory is tight).
-    #[arg(long, default_value_t = RunLimits::DEFAULT_TAIL_MEMORY_MIB)]
+    /// Memory (MiB) the members' exact tails may use, 1..=1048576: the run
+    /// picks the cheapest layout within it (a longer pilot, or more passes,
+    /// where memory is tight).
+    #[arg(long, default_value_t = RunLimits::DEFAULT_TAIL_MEMORY_MIB, allow_negative_numbers = true, value_parser = whole::<u64>(MEMORY_LIMIT_MIB))]
     pub memory_limit_mib: u64,
     /// Print only the output folder.
     #[arg(long)]
@@ -129,13 +294,16 @@ pub struct RunArgs {
 pub struct InitArgs {
     /// Folder to write (created; must be empty if it exists).
     pub dir: PathBuf,
-    #[arg(long, default_value_t = SampleSpec::default().members)]
+    /// Clearing members, 2..=100000.
+    #[arg(long, default_value_t = SampleSpec::default().members, allow_negative_numbers = true, value_parser = whole::<usize>(MEMBERS))]
     pub members: usize,
-    #[arg(long, default_value_t = SampleSpec::default().assets)]
+    /// Assets, 2..=1000: the ten real ones first, then synthetic altcoins.
+    #[arg(long, default_value_t = SampleSpec::default().assets, allow_negative_numbers = true, value_parser = whole::<usize>(ASSETS))]
     pub assets: usize,
-    /// Option positions across all members.
-    #[arg(long, default_value_t = SampleSpec::default().options)]
+    /// Option positions across all members, 0..=100000.
+    #[arg(long, default_value_t = SampleSpec::default().options, allow_negative_numbers = true, value_parser = whole::<usize>(OPTIONS))]
     pub options: usize,
+    /// Seed of the generated book, any 64-bit unsigned number.
     #[arg(long, default_value_t = SampleSpec::default().seed)]
     pub seed: u64,
 }
@@ -153,23 +321,24 @@ pub struct CalibrateArgs {
     /// calibration.json, replaced atomically.
     #[arg(long, default_value = "clearstress-calibrated")]
     pub out: PathBuf,
-    /// Last day of the fit window (YYYY-MM-DD); the history's last day by default.
-    #[arg(long)]
-    pub as_of: Option<String>,
-    /// Calendar days in the fit window.
-    #[arg(long, default_value_t = CalibrationSpec::default().lookback_days)]
+    /// Last day of the fit window (YYYY-MM-DD, 1900-01-01..=9999-12-31); the
+    /// history's last day by default.
+    #[arg(long, value_parser = date)]
+    pub as_of: Option<snapshot::Date>,
+    /// Calendar days in the fit window, 60..=36500.
+    #[arg(long, default_value_t = CalibrationSpec::default().lookback_days, allow_negative_numbers = true, value_parser = whole::<u32>(LOOKBACK_DAYS))]
     pub lookback_days: u32,
-    /// EWMA decay (RiskMetrics: 0.94).
-    #[arg(long, default_value_t = CalibrationSpec::default().lambda)]
+    /// EWMA decay, in (0, 1) (RiskMetrics: 0.94).
+    #[arg(long, default_value_t = CalibrationSpec::default().lambda, allow_negative_numbers = true, value_parser = real(LAMBDA))]
     pub lambda: f64,
     #[arg(long, value_enum, default_value_t = VolatilityModel::Ewma)]
     pub volatility: VolatilityModel,
     #[arg(long, value_enum, default_value_t = CorrelationModel::Sample)]
     pub correlation: CorrelationModel,
-    /// A stress period FROM..TO (YYYY-MM-DD..YYYY-MM-DD) for the stressed
-    /// correlation, reported beside the chosen one.
-    #[arg(long)]
-    pub stress_window: Option<String>,
+    /// A stress period FROM..TO (YYYY-MM-DD..YYYY-MM-DD, FROM <= TO) for the
+    /// stressed correlation, reported beside the chosen one.
+    #[arg(long, value_parser = date_range)]
+    pub stress_window: Option<(snapshot::Date, snapshot::Date)>,
 }
 
 #[derive(Debug, Args)]
@@ -182,11 +351,11 @@ pub struct WorstWindowArgs {
     /// have no history: give a book of real assets, e.g. `init --assets 10`).
     #[arg(long)]
     pub book: Option<PathBuf>,
-    /// Window length in calendar days.
-    #[arg(long, default_value_t = 5)]
+    /// Window length in calendar days, 1..=3650.
+    #[arg(long, default_value_t = 5, allow_negative_numbers = true, value_parser = whole::<u32>(WINDOW_DAYS))]
     pub days: u32,
-    /// How many of the worst windows to list.
-    #[arg(long, default_value_t = 10)]
+    /// How many of the worst windows to list, 1..=1000.
+    #[arg(long, default_value_t = 10, allow_negative_numbers = true, value_parser = whole::<usize>(TOP))]
     pub top: usize,
     /// Write the worst window as a stress scenario file (`run --scenarios` takes it).
     #[arg(long)]
@@ -201,28 +370,29 @@ pub struct ProcyclicalityArgs {
     /// Snapshot folder; the embedded sample if absent.
     #[arg(long)]
     pub book: Option<PathBuf>,
-    /// First and last margin date (YYYY-MM-DD).
-    #[arg(long)]
-    pub from: String,
-    #[arg(long)]
-    pub to: String,
-    /// Days between margin dates.
-    #[arg(long, default_value_t = 7)]
+    /// First margin date (YYYY-MM-DD, 1900-01-01..=9999-12-31).
+    #[arg(long, value_parser = date)]
+    pub from: snapshot::Date,
+    /// Last margin date (YYYY-MM-DD, on or after --from).
+    #[arg(long, value_parser = date)]
+    pub to: snapshot::Date,
+    /// Days between margin dates, 1..=3650; at most 5000 dates in all.
+    #[arg(long, default_value_t = 7, allow_negative_numbers = true, value_parser = whole::<u32>(WINDOW_DAYS))]
     pub every: u32,
-    /// Monte Carlo paths per margin date.
-    #[arg(long, default_value_t = 20_000)]
+    /// Monte Carlo paths per margin date, 1000..=100000000000.
+    #[arg(long, default_value_t = 20_000, allow_negative_numbers = true, value_parser = whole::<u64>(PATHS))]
     pub paths: u64,
-    /// Calendar days of the EWMA calibration window.
-    #[arg(long, default_value_t = CalibrationSpec::default().lookback_days)]
+    /// Calendar days of the EWMA calibration window, 60..=36500.
+    #[arg(long, default_value_t = CalibrationSpec::default().lookback_days, allow_negative_numbers = true, value_parser = whole::<u32>(LOOKBACK_DAYS))]
     pub lookback_days: u32,
-    /// APC buffer (EMIR: at least 0.25).
-    #[arg(long, default_value_t = 0.25)]
+    /// APC buffer, in [0, 1] (EMIR: at least 0.25).
+    #[arg(long, default_value_t = 0.25, allow_negative_numbers = true, value_parser = real(BUFFER))]
     pub buffer: f64,
-    /// APC weight on stressed observations (EMIR: at least 0.25).
-    #[arg(long, default_value_t = 0.25)]
+    /// APC weight on stressed observations, in [0, 1] (EMIR: at least 0.25).
+    #[arg(long, default_value_t = 0.25, allow_negative_numbers = true, value_parser = real(STRESSED_WEIGHT))]
     pub stressed_weight: f64,
-    /// Window of the largest-increase measure, in days.
-    #[arg(long, default_value_t = 30)]
+    /// Window of the largest-increase measure, in days, 1..=3650.
+    #[arg(long, default_value_t = 30, allow_negative_numbers = true, value_parser = whole::<u32>(WINDOW_DAYS))]
     pub window_days: u32,
     /// Output folder (margin_history.parquet, procyclicality.json), replaced atomically.
     #[arg(long, default_value = "clearstress-procyclicality")]
@@ -237,7 +407,8 @@ pub struct CompareArgs {
     /// Daily closes for the FHS column (every asset of the book needs one).
     #[arg(long)]
     pub history: Option<PathBuf>,
-    #[arg(long)]
+    /// Monte Carlo paths per model, 1000..=100000000000 (ccp.toml's by default).
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<u64>(PATHS))]
     pub paths: Option<u64>,
     /// Output folder (margins_by_model.parquet), replaced atomically.
     #[arg(long, default_value = "clearstress-compare")]
@@ -259,11 +430,16 @@ pub enum CliError {
     Backend(#[from] crate::backend::BackendError),
     #[error("calibration: {0}")]
     Calibration(#[from] crate::calibrate::CalibrationError),
+    #[error(transparent)]
+    TooBig(#[from] estimate::TooBig),
     #[error("{0}")]
     Usage(String),
 }
 
+/// Runs a parsed command line. Call it before the program starts threads:
+/// it may set an environment variable ([`backends::wgpu::quiet_device_select`]).
 pub fn execute(cli: Cli, command_line: Vec<String>) -> Result<(), CliError> {
+    backends::wgpu::quiet_device_select();
     match cli.command {
         Command::Run(args) => run(args, command_line),
         Command::Init(args) => init(&args),
@@ -332,18 +508,22 @@ fn run(args: RunArgs, command_line: Vec<String>) -> Result<(), CliError> {
         .map(|tool| (tool, apc_history.as_ref().or(snapshot.history.as_ref())));
     let cpu = |threads| -> Result<_, CliError> {
         let backend = CpuBackend::new(threads)?;
+        check_workload(&snapshot, 1, cpu_compute(backend.threads()), limits)?;
         Ok((
             run_on(&backend, &snapshot, limits, &progress, apc)?,
             backend.threads(),
         ))
     };
     let wgpu = |index| -> Result<_, CliError> {
+        let backend = WgpuBackend::nth(index)?;
+        check_workload(&snapshot, 1, wgpu_compute(&backend), limits)?;
         Ok((
-            run_on(&WgpuBackend::nth(index)?, &snapshot, limits, &progress, apc)?,
+            run_on(&backend, &snapshot, limits, &progress, apc)?,
             rayon::current_num_threads(),
         ))
     };
     let cuda = |backend: CudaBackend| -> Result<_, CliError> {
+        check_workload(&snapshot, 1, Compute::Gpu, limits)?;
         Ok((
             run_on(&backend, &snapshot, limits, &progress, apc)?,
             rayon::current_num_threads(),
@@ -365,10 +545,13 @@ fn run(args: RunArgs, command_line: Vec<String>) -> Result<(), CliError> {
         (BackendChoice::Auto, None) => match CudaBackend::new(0) {
             Ok(backend) => cuda(backend)?,
             Err(_) => match WgpuBackend::gpu() {
-                Some(gpu) => (
-                    run_on(&gpu, &snapshot, limits, &progress, apc)?,
-                    rayon::current_num_threads(),
-                ),
+                Some(gpu) => {
+                    check_workload(&snapshot, 1, wgpu_compute(&gpu), limits)?;
+                    (
+                        run_on(&gpu, &snapshot, limits, &progress, apc)?,
+                        rayon::current_num_threads(),
+                    )
+                }
                 None => cpu(args.threads)?,
             },
         },
@@ -443,6 +626,103 @@ pub fn devices() -> String {
     out
 }
 
+/// The CPU backend on `threads` threads of this machine.
+fn cpu_compute(threads: usize) -> Compute {
+    Compute::Cpu {
+        threads,
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+    }
+}
+
+/// A wgpu adapter: a GPU, or a CPU implementation such as lavapipe, which
+/// is estimated as the CPU backend on every core (it is no faster: on the
+/// development VM, 2026-11-29, the sample's 50,000 paths took 1.1-1.2 s of
+/// Monte Carlo on lavapipe against 0.50 s on the CPU backend).
+fn wgpu_compute(backend: &WgpuBackend) -> Compute {
+    if backend.adapter().is_gpu() {
+        Compute::Gpu
+    } else {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        cpu_compute(cores)
+    }
+}
+
+/// Refuses, before any scenario is drawn, `runs` engine runs of `snapshot`
+/// that would take more than a day on `compute` or more memory than the
+/// machine has ([`estimate`]).
+fn check_workload(
+    snapshot: &Snapshot,
+    runs: u64,
+    compute: Compute,
+    limits: RunLimits,
+) -> Result<estimate::Estimate, CliError> {
+    let paths = snapshot.config.scenario.paths;
+    let members = snapshot.members.len();
+    let option_series = snapshot
+        .positions
+        .iter()
+        .filter(|p| {
+            matches!(
+                snapshot.instruments[p.instrument].kind,
+                snapshot::InstrumentKind::Option { .. }
+            )
+        })
+        .map(|p| p.instrument)
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    // A plan that does not fit the limit is the engine's error to report.
+    let tail_bytes = crate::tail::TailPlan::for_confidences(
+        paths,
+        &engine::confidences(snapshot),
+        members,
+        limits.tail_memory_bytes,
+    )
+    .map_or(0, |plan| plan.expected_bytes);
+    let workload = estimate::Workload {
+        paths,
+        members,
+        assets: snapshot.market.assets.len(),
+        option_series,
+        runs,
+        tail_bytes,
+    };
+    Ok(workload.check(compute, estimate::Machine::this())?)
+}
+
+/// The margin dates from `from` to `to`, `every` days apart: refused when
+/// `to` is before `from` or there would be more than [`MAX_MARGIN_DATES`].
+fn margin_dates(
+    from: snapshot::Date,
+    to: snapshot::Date,
+    every: u32,
+) -> Result<Vec<snapshot::Date>, CliError> {
+    if to < from {
+        return Err(CliError::Usage(format!(
+            "--to {to} is before --from {from}"
+        )));
+    }
+    let span = u64::try_from(from.days_until(to)).unwrap_or(0);
+    let count = span / u64::from(every) + 1;
+    if count > MAX_MARGIN_DATES as u64 {
+        return Err(CliError::Usage(format!(
+            "--from {from} --to {to} --every {every} makes {count} margin dates, more than the \
+             {MAX_MARGIN_DATES} one study sizes: use --every {} or more, or a shorter period",
+            span.div_ceil(MAX_MARGIN_DATES as u64 - 1)
+        )));
+    }
+    (0..count)
+        .map(|k| {
+            from.checked_add_days((k * u64::from(every)) as i64)
+                .ok_or_else(|| {
+                    CliError::Usage(format!(
+                        "--from {from} plus {k} x {every} days leaves {}",
+                        snapshot::Date::RANGE_TEXT
+                    ))
+                })
+        })
+        .collect()
+}
+
 /// An APC tool and the history it draws stressed or floor volatilities from.
 type Apc<'a> = Option<(engine::ApcTool, Option<&'a crate::history::PriceHistory>)>;
 
@@ -462,37 +742,20 @@ fn run_on<B: Backend>(
 
 fn apply_overrides(snapshot: &mut Snapshot, args: &RunArgs) -> Result<(), CliError> {
     let config = &mut snapshot.config;
+    // The flags' ranges are checked by their parsers.
     if let Some(paths) = args.paths {
-        if paths == 0 {
-            return Err(CliError::Usage("--paths must be at least 1".into()));
-        }
         config.scenario.paths = paths;
     }
     if let Some(seed) = args.seed {
         config.scenario.seed = seed;
     }
     if let Some(days) = args.horizon_days {
-        if !(days > 0.0 && days <= 365.0) {
-            return Err(CliError::Usage(format!(
-                "--horizon-days must be in (0, 365], got {days}"
-            )));
-        }
         config.risk.margin_period_days = days;
     }
     if let Some(c) = args.confidence {
-        if !(c > 0.5 && c < 1.0) {
-            return Err(CliError::Usage(format!(
-                "--confidence must be in (0.5, 1), got {c}"
-            )));
-        }
         config.risk.margin_confidence = c;
     }
     if let Some(block) = args.block_size {
-        if !(64..=1 << 20).contains(&block) {
-            return Err(CliError::Usage(format!(
-                "--block-size must be in 64..=1048576, got {block}"
-            )));
-        }
         config.scenario.block_size = block;
     }
     if !args.scenarios.is_empty() {
@@ -519,40 +782,14 @@ fn apply_overrides(snapshot: &mut Snapshot, args: &RunArgs) -> Result<(), CliErr
     Ok(())
 }
 
-/// A date flag's value.
-fn parse_date(flag: &str, text: &str) -> Result<snapshot::Date, CliError> {
-    snapshot::Date::parse(text)
-        .ok_or_else(|| CliError::Usage(format!("{flag}: expected YYYY-MM-DD, got `{text}`")))
-}
-
 fn calibrate(args: &CalibrateArgs) -> Result<(), CliError> {
-    let date = parse_date;
-    let stress_window = match &args.stress_window {
-        None => None,
-        Some(text) => {
-            let (a, b) = text.split_once("..").ok_or_else(|| {
-                CliError::Usage(format!("--stress-window: expected FROM..TO, got `{text}`"))
-            })?;
-            Some((date("--stress-window", a)?, date("--stress-window", b)?))
-        }
-    };
-    if args.lookback_days < 60 {
-        return Err(CliError::Usage(format!(
-            "--lookback-days must be at least 60, got {}",
-            args.lookback_days
-        )));
-    }
     let spec = CalibrationSpec {
-        as_of: args
-            .as_of
-            .as_deref()
-            .map(|d| date("--as-of", d))
-            .transpose()?,
+        as_of: args.as_of,
         lookback_days: args.lookback_days,
         lambda: args.lambda,
         volatility: args.volatility,
         correlation: args.correlation,
-        stress_window,
+        stress_window: args.stress_window,
         fit_garch: true,
     };
     let out = report::OutputDir::prepare(&args.out, report::OutputKind::Calibrate)?;
@@ -735,11 +972,6 @@ fn calibration_summary(r: &crate::calibrate::CalibrationReport) -> String {
 }
 
 fn worst_window(args: &WorstWindowArgs) -> Result<(), CliError> {
-    if args.days == 0 || args.top == 0 {
-        return Err(CliError::Usage(
-            "--days and --top must be at least 1".into(),
-        ));
-    }
     let out = args
         .out
         .as_ref()
@@ -796,18 +1028,8 @@ fn worst_window(args: &WorstWindowArgs) -> Result<(), CliError> {
 
 fn procyclicality(args: &ProcyclicalityArgs) -> Result<(), CliError> {
     use crate::margin::procyclicality::{buffered, floored, procyclicality, stressed_weighted};
-    let date = parse_date;
-    let (from, to) = (date("--from", &args.from)?, date("--to", &args.to)?);
-    if to < from || args.every == 0 || args.paths < 1_000 {
-        return Err(CliError::Usage(
-            "expected --from <= --to, --every >= 1 and --paths >= 1000".into(),
-        ));
-    }
-    if !(0.0..=1.0).contains(&args.stressed_weight) || args.buffer < 0.0 {
-        return Err(CliError::Usage(
-            "expected --buffer >= 0 and --stressed-weight in [0, 1]".into(),
-        ));
-    }
+    let dates = margin_dates(args.from, args.to, args.every)?;
+    let (from, to) = (args.from, args.to);
     let out = report::OutputDir::prepare(&args.out, report::OutputKind::Procyclicality)?;
     let mut snapshot = match &args.book {
         Some(dir) => load_book(dir)?,
@@ -815,11 +1037,14 @@ fn procyclicality(args: &ProcyclicalityArgs) -> Result<(), CliError> {
     };
     snapshot.config.scenario.paths = args.paths;
     let history = crate::history::PriceHistory::load(&args.history)?;
-    let dates: Vec<snapshot::Date> = (0..)
-        .map(|k| from.add_days(k * args.every as i32))
-        .take_while(|&d| d <= to)
-        .collect();
     let backend = CpuBackend::new(None)?;
+    // Each date sizes the margin on its market, its stressed and its floor market.
+    check_workload(
+        &snapshot,
+        3 * dates.len() as u64,
+        cpu_compute(backend.threads()),
+        RunLimits::default(),
+    )?;
     let h = engine::margin_history(&backend, &snapshot, &history, &dates, args.lookback_days)?;
     let series = [
         ("calculated", h.base.clone()),
@@ -904,11 +1129,6 @@ fn compare(args: &CompareArgs) -> Result<(), CliError> {
         None => sample::embedded()?,
     };
     if let Some(paths) = args.paths {
-        if paths < 1_000 {
-            return Err(CliError::Usage(format!(
-                "--paths must be at least 1000, got {paths}"
-            )));
-        }
         base.config.scenario.paths = paths;
     }
     let jumps = base.config.scenario.jumps.clone().unwrap_or(JumpConfig {
@@ -949,6 +1169,14 @@ fn compare(args: &CompareArgs) -> Result<(), CliError> {
         models.push(("fhs".into(), s));
     }
     let backend = CpuBackend::new(None)?;
+    // The models, and with a history the configured model on the stressed and floor markets.
+    let runs = models.len() as u64 + if args.history.is_some() { 3 } else { 0 };
+    check_workload(
+        &base,
+        runs,
+        cpu_compute(backend.threads()),
+        RunLimits::default(),
+    )?;
     let mut table = report::OutputTable::default().text(
         "member_id",
         base.members.iter().map(|m| m.id.clone()).collect(),

@@ -14,6 +14,7 @@ pub mod calibrate;
 pub mod cli;
 pub mod default_fund;
 pub mod engine;
+pub mod estimate;
 pub mod history;
 pub mod linalg;
 pub mod margin;

@@ -224,9 +224,11 @@ fn bad_input_names_file_row_and_field_and_leaves_no_output() {
 
 #[test]
 fn usage_errors_are_reported_not_panicked() {
+    // Refused by the parser (a command-line error, status 2), naming the range.
     let o = clearstress(&["run", "--paths", "0"]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("--paths"));
+    assert!(text(&o.stderr).contains("1000..=100000000000"));
     let o = clearstress(&["validate", "--book", "/nonexistent/folder"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains("/nonexistent/folder"));

@@ -19,6 +19,12 @@ use std::path::Path;
 
 use crate::snapshot::{Date, InputError, Location, Table};
 
+/// Calendar days filtered historical simulation may look back: at least the
+/// 30 days its bootstrap needs, at most a century (a longer window only costs
+/// memory).
+pub const FHS_LOOKBACK_DAYS: std::ops::RangeInclusive<u32> = 30..=36_500;
+pub const FHS_LOOKBACK_DAYS_TEXT: &str = "30..=36500 calendar days";
+
 /// Daily closes, dates x assets.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PriceHistory {

@@ -16,11 +16,75 @@
 //! is a pure function of (seed, n) as in Monte Carlo.
 
 use super::model::ModelError;
-use crate::calibrate::filter::devolatilise;
+use crate::calibrate::filter::{devolatilise, ShortSeries};
 use crate::calibrate::Ewma;
-use crate::history::PriceHistory;
+use crate::history::{PriceHistory, FHS_LOOKBACK_DAYS, FHS_LOOKBACK_DAYS_TEXT};
 use crate::rng::{ScenarioRng, Stream};
 use crate::snapshot::{Date, HistoricalConfig, MarketData};
+
+/// Says why the window `from..=to` of `history` holds too few usable days,
+/// in the history's own dates: the history ends before the valuation date or
+/// starts after it, an asset has too few returns to seed its EWMA, or the
+/// assets' returns rarely fall on the same days.
+fn short_history(
+    history: &PriceHistory,
+    market: &MarketData,
+    columns: &[usize],
+    short: ShortSeries,
+    from: Date,
+    to: Date,
+) -> ModelError {
+    let (first, last) = (history.dates[0], history.dates[history.dates.len() - 1]);
+    let returns = history.returns();
+    let window = returns.between(from, to);
+    let in_window = |h: usize| {
+        window
+            .clone()
+            .filter(|&t| !returns.get(t, h).is_nan())
+            .count()
+    };
+    // The asset the window is shortest of, for the joint case.
+    let (sparsest, sparsest_returns) = columns
+        .iter()
+        .enumerate()
+        .map(|(a, &h)| (a, in_window(h)))
+        .min_by_key(|&(_, k)| k)
+        .unwrap_or((0, 0));
+    let asset = market.assets[short.column.unwrap_or(sparsest)].id.clone();
+    let reason = if last < from {
+        format!("the history ends {last}, before the window starts (valuation date {to})")
+    } else if last < to {
+        format!(
+            "the history ends {last}, before the valuation date {to}: the window holds \
+             only {} of its {} days",
+            from.max(first).days_until(last) + 1,
+            from.days_until(to) + 1
+        )
+    } else if first > to {
+        format!("the history starts {first}, after the valuation date {to}")
+    } else if let Some(a) = short.column {
+        format!(
+            "{} has {} daily returns up to {to} in the history, and its EWMA needs {} to seed it",
+            market.assets[a].id,
+            short.returns,
+            Ewma::SEED_RETURNS
+        )
+    } else {
+        format!(
+            "only {} days in the window have a return and a volatility forecast for every \
+             asset; {asset} has the fewest returns in the window ({sparsest_returns})",
+            short.returns
+        )
+    };
+    ModelError::ShortHistory {
+        history: history.source.clone(),
+        asset,
+        returns: short.returns,
+        from,
+        to,
+        reason,
+    }
+}
 
 /// The history column of each of `market`'s assets; every asset needs one.
 pub fn history_columns(
@@ -72,29 +136,18 @@ impl FilteredHistory {
             value: config.lambda,
             expected: "in (0, 1)",
         })?;
-        if config.lookback_days < 30 {
+        if !FHS_LOOKBACK_DAYS.contains(&config.lookback_days) {
             return Err(ModelError::OutOfRange {
                 parameter: "scenario.historical.lookback_days",
                 value: f64::from(config.lookback_days),
-                expected: ">= 30",
+                expected: FHS_LOOKBACK_DAYS_TEXT,
             });
         }
         let n = market.assets.len();
         let columns = history_columns(history, market)?;
-        let window = devolatilise(
-            history,
-            &columns,
-            as_of.add_days(1 - config.lookback_days as i32),
-            as_of,
-            &ewma,
-        )
-        .map_err(|short| ModelError::ShortHistory {
-            asset: short.column.map_or_else(
-                || "all assets together".into(),
-                |a| market.assets[a].id.clone(),
-            ),
-            returns: short.returns,
-        })?;
+        let from = as_of.add_days(1 - config.lookback_days as i32);
+        let window = devolatilise(history, &columns, from, as_of, &ewma)
+            .map_err(|short| short_history(history, market, &columns, short, from, as_of))?;
         let moves = window
             .values
             .iter()

@@ -47,8 +47,16 @@ pub enum ModelError {
     TooManyAssets { assets: usize, max: usize },
     #[error("asset `{asset}` has no column in the history {history}: filtered historical simulation needs every asset's history")]
     NoHistory { asset: String, history: String },
-    #[error("{asset}: {returns} usable daily returns, too few for filtered historical simulation (at least 30 after the EWMA seed)")]
-    ShortHistory { asset: String, returns: usize },
+    #[error("filtered historical simulation on {history}, window {from}..{to}: {asset}: {returns} usable daily returns, too few (at least 30 after the EWMA seed): {reason}")]
+    ShortHistory {
+        history: String,
+        asset: String,
+        returns: usize,
+        from: crate::snapshot::Date,
+        to: crate::snapshot::Date,
+        /// Why the window is short, in the history's own dates.
+        reason: String,
+    },
 }
 
 /// Market-wide Merton jumps, per step.

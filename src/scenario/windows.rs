@@ -30,7 +30,10 @@ pub fn historical_windows(
     let index_of = |date: Date| history.dates.binary_search(&date).ok();
     let mut scenarios = Vec::new();
     for (d0, &before) in history.dates.iter().enumerate() {
-        let end = before.add_days(days as i32);
+        // A window ending past the last supported date cannot be in the history.
+        let Some(end) = before.checked_add_days(i64::from(days)) else {
+            break;
+        };
         let Some(d1) = index_of(end) else { continue };
         let shocks: Option<Vec<f64>> = columns
             .iter()

@@ -75,6 +75,32 @@ impl AdapterSummary {
     }
 }
 
+/// Keeps Mesa's device-select layer out of the Vulkan probe, which otherwise
+/// prints "error: XDG_RUNTIME_DIR is invalid or not set in the environment."
+/// on every headless machine, even when the run succeeds.
+///
+/// The chain: wgpu-hal 30 enables every window-system surface extension the
+/// loader offers (`vulkan::Instance::desired_extensions` pushes
+/// VK_KHR_xlib_surface, VK_KHR_xcb_surface and VK_KHR_wayland_surface; there
+/// is no instance option to leave them out); seeing VK_KHR_wayland_surface
+/// enabled, the implicit layer VK_LAYER_MESA_device_select (shipped with
+/// mesa-vulkan-drivers) connects to the Wayland compositor to find the GPU
+/// it draws on, and libwayland-client prints that line when there is none.
+/// The layer only reorders the adapters, which [`ranked_adapters`] ranks
+/// itself, and `NODEVICE_SELECT=1` is the layer's own off switch (its
+/// manifest's `disable_environment`). A user who set the switch, or asks the
+/// layer for a device (MESA_VK_DEVICE_SELECT, DRI_PRIME), keeps the layer.
+///
+/// It sets an environment variable: call it before any other thread starts.
+pub fn quiet_device_select() {
+    let asked = ["NODEVICE_SELECT", "MESA_VK_DEVICE_SELECT", "DRI_PRIME"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some());
+    if !asked {
+        std::env::set_var("NODEVICE_SELECT", "1");
+    }
+}
+
 fn instance() -> gpu::Instance {
     gpu::Instance::new(gpu::InstanceDescriptor::new_without_display_handle_from_env())
 }
