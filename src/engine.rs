@@ -25,7 +25,7 @@ pub enum RunError {
     #[error(
         "member `{member}`: {count} Monte Carlo scenario(s) gave a loss that is not a number or beyond \
          1.8e19 USD (first: scenario {scenario}, loss {loss:e} USD; the member's gross notional is \
-         {gross_notional:e} USD): check its positions and the market data they depend on"
+         {gross_notional:e} USD). {cause}"
     )]
     LossOutOfRange {
         member: String,
@@ -33,6 +33,8 @@ pub enum RunError {
         scenario: u64,
         loss: f64,
         gross_notional: f64,
+        /// What drove the loss: the scenario's largest price move, redrawn.
+        cause: String,
     },
     #[error(
         "stress scenario `{scenario}` ({origin}): member `{member}` loses {loss:e} USD, not a number \
@@ -155,6 +157,7 @@ pub fn run<B: Backend>(
             scenario: out.first_scenario,
             loss: out.first_loss,
             gross_notional: book.gross_notional[m],
+            cause: largest_move(backend, &plan, snapshot, &model, out.first_scenario),
         });
     }
     let (measures, resolving_passes) = streamer.measures(tails, &confidences, tail_plan.k())?;
@@ -206,6 +209,48 @@ pub fn run<B: Backend>(
             total: finished - started,
         },
     })
+}
+
+/// Says what drove scenario `n`'s loss: its largest price move, redrawn (a
+/// scenario is a pure function of the seed and its index), in standard
+/// deviations of the asset's move over the margin period.
+fn largest_move<B: Backend>(
+    backend: &B,
+    plan: &B::Plan,
+    snapshot: &Snapshot,
+    model: &ScenarioModel,
+    n: u64,
+) -> String {
+    let Ok(block) = backend.scenarios(plan, n..n + 1) else {
+        return String::new();
+    };
+    let log_move = |r: f64| (1.0 + r).ln();
+    let Some((a, &r)) = block
+        .returns_of(0)
+        .iter()
+        .enumerate()
+        .max_by(|x, y| log_move(*x.1).abs().total_cmp(&log_move(*y.1).abs()))
+    else {
+        return String::new();
+    };
+    let asset = &snapshot.market.assets[a];
+    let days = snapshot.config.risk.margin_period_days;
+    let sd = asset.volatility * (days / crate::pricing::DAYS_PER_YEAR).sqrt();
+    let tails = match (model.dof(), model.jumps()) {
+        (Some(dof), _) => format!("Student-t innovations (nu = {dof}) have no bound on a move"),
+        (None, Some(_)) => "jumps widen the tails".to_string(),
+        (None, None) => "Gaussian tails".to_string(),
+    };
+    format!(
+        "In that scenario {} moves by a factor of {:.3e} (a log move of {:.1}, {:.0} standard deviations of \
+         its {:.0}% volatility over {days} days; {tails}): a shorter margin period, a lower volatility, \
+         Gaussian innovations or smaller positions keep losses in range",
+        asset.id,
+        1.0 + r,
+        log_move(r),
+        log_move(r).abs() / sd,
+        100.0 * asset.volatility
+    )
 }
 
 /// Refuses a stress loss that is not a finite number within the range the

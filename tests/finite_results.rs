@@ -56,7 +56,21 @@ fn losses_out_of_range_are_errors_that_name_their_cause() {
         Case {
             name: "a volatility of 1e6",
             breaks: |s| s.market.assets[0].volatility = 1e6,
-            says: &["member `A`", "first: scenario"],
+            says: &["member `A`", "first: scenario", "In that scenario BTC moves by a factor of"],
+        },
+        Case {
+            // Each input in its range, the combination not: a 1-sd move of
+            // e^10 and Student-t tails.
+            name: "a volatility of 10 over a 365-day margin period",
+            breaks: |s| {
+                s.market.assets[0].volatility = 10.0;
+                s.config.risk.margin_period_days = 365.0;
+                s.config.scenario.innovations = clearstress::snapshot::Innovations::StudentT;
+                // The drift -sigma^2 h / 2 = -50 leaves only draws beyond ~8
+                // standard deviations out of range: enough paths to meet some.
+                s.config.scenario.paths = 200_000;
+            },
+            says: &["In that scenario BTC", "standard deviations of its 1000% volatility over 365 days", "Student-t"],
         },
     ];
     let backend = clearstress::backend::CpuBackend::new(Some(2)).unwrap();
