@@ -58,10 +58,8 @@ pub enum Command {
 // in its help and in the error that refuses it. Upper bounds keep each value
 // where the arithmetic and allocations it drives stay sound and finite.
 
-/// Monte Carlo paths: fewer than 1000 cannot place a 99% tail (10 losses);
-/// past 10^11 the tail plan's rank products leave u64, and the run would take
-/// days on any one machine.
-const PATHS: (u64, u64) = (1_000, 100_000_000_000);
+/// Monte Carlo paths: the range ccp.toml's `scenario.paths` has.
+const PATHS: (u64, u64) = (snapshot::bounds::MIN_PATHS, snapshot::bounds::MAX_PATHS);
 /// Rayon threads: past a thousand, creating them is the work.
 const THREADS: (u64, u64) = (1, 1024);
 const ADAPTER: (u64, u64) = (0, 63);
@@ -768,10 +766,9 @@ fn apply_overrides(snapshot: &mut Snapshot, args: &RunArgs) -> Result<(), CliErr
     }
     if let Some(path) = &args.fhs {
         let (history, source) = snapshot::read_history(path)?;
-        let mut historical = snapshot::HistoricalConfig {
-            history: path.display().to_string(),
-            ..Default::default()
-        };
+        // The flag names the history: the book's own FHS settings stay.
+        let mut historical = snapshot.config.scenario.historical.clone().unwrap_or_default();
+        historical.history = path.display().to_string();
         if let Some(days) = args.fhs_lookback_days {
             historical.lookback_days = days;
         }
@@ -1161,10 +1158,9 @@ fn compare(args: &CompareArgs) -> Result<(), CliError> {
     if let Some(path) = &args.history {
         let (history, _) = snapshot::read_history(path)?;
         let mut s = base.clone();
-        s.config.scenario.historical = Some(snapshot::HistoricalConfig {
-            history: path.display().to_string(),
-            ..Default::default()
-        });
+        let mut historical = base.config.scenario.historical.clone().unwrap_or_default();
+        historical.history = path.display().to_string();
+        s.config.scenario.historical = Some(historical);
         s.history = Some(history);
         models.push(("fhs".into(), s));
     }

@@ -528,7 +528,7 @@ fn rejected_cases() -> Vec<Case> {
         Case {
             edit: ccp_with!("[scenario]\npaths = 0"),
             at: ("ccp.toml", None, Some("scenario.paths")),
-            says: &["expected a whole number of paths in [1, 1e11], found 0"],
+            says: &["expected a whole number of paths in [1000, 1e11], found 0"],
         },
         Case {
             edit: ccp_with!("[scenario]\ndof = 65"),

@@ -532,3 +532,40 @@ fn compare_puts_each_models_margins_side_by_side() {
     }
     assert_eq!(parquet_rows(&out.join("margins_by_model.parquet")), 8);
 }
+
+/// `--fhs FILE` names the history and nothing else: the book's own
+/// `[scenario.historical]` decay and look-back stay, and `--fhs-lookback-days`
+/// overrides only the look-back.
+#[test]
+fn the_fhs_flag_overrides_only_what_it_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = real_asset_book(dir.path(), "6", "0");
+    let history = shipped_history();
+    let ccp = book.join("ccp.toml");
+    let mut config = std::fs::read_to_string(&ccp).unwrap();
+    config.push_str(&format!(
+        "\n[scenario.historical]\nhistory = {:?}\nlookback_days = 730\nlambda = 0.97\n",
+        history.to_str().unwrap()
+    ));
+    std::fs::write(&ccp, config).unwrap();
+    let cases: [(&[&str], u64, f64); 3] = [
+        (&[], 730, 0.97),
+        (&["--fhs", history.to_str().unwrap()], 730, 0.97),
+        (&["--fhs", history.to_str().unwrap(), "--fhs-lookback-days", "400"], 400, 0.97),
+    ];
+    for (i, (flags, lookback, lambda)) in cases.into_iter().enumerate() {
+        let out = dir.path().join(format!("out{i}"));
+        let mut args = vec![
+            "run", "--backend", "cpu", "--paths", "2000", "--quiet", "--book",
+            book.to_str().unwrap(), "--out", out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(flags);
+        let o = clearstress(&args);
+        assert!(o.status.success(), "{flags:?}: {}", text(&o.stderr));
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+        let h = &manifest["config"]["scenario"]["historical"];
+        assert_eq!(h["lookback_days"], lookback, "{flags:?}: {h}");
+        assert_eq!(h["lambda"], lambda, "{flags:?}: {h}");
+    }
+}

@@ -148,9 +148,17 @@ pub const MARGIN_PERIOD_DAYS: Bounds = Bounds::new("a number of days", Open(0.0)
 pub const STEPS: Bounds = Bounds::new("a whole number of steps", Closed(1.0), Closed(1000.0));
 /// `risk.var_confidence`, `risk.es_confidence`, `risk.margin_confidence`.
 pub const CONFIDENCE: Bounds = Bounds::new("a confidence level", Open(0.5), Open(1.0));
-/// `scenario.paths`. Up to 1e11 scenarios the exact tail sums of squared losses
-/// below 1e18 stay within their 160 integer bits.
-pub const PATHS: Bounds = Bounds::new("a whole number of paths", Closed(1.0), Closed(1e11));
+/// `scenario.paths` (and every `--paths` flag): fewer than 1000 cannot place
+/// a 99% tail (10 losses); up to 1e11 scenarios the exact tail sums of squared
+/// losses below 1e18 stay within their 160 integer bits, and the tail plan's
+/// rank products within u64.
+pub const PATHS: Bounds = Bounds::new(
+    "a whole number of paths",
+    Closed(MIN_PATHS as f64),
+    Closed(MAX_PATHS as f64),
+);
+pub const MIN_PATHS: u64 = 1_000;
+pub const MAX_PATHS: u64 = 100_000_000_000;
 /// `scenario.dof`: the Student-t needs more than 2 for a variance; beyond 64 it
 /// is Gaussian for any practical purpose.
 pub const DOF: Bounds = Bounds::new(
