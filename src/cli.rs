@@ -341,12 +341,12 @@ pub struct CalibrateArgs {
 
 #[derive(Debug, Args)]
 pub struct WorstWindowArgs {
-    /// Daily closes (the wide schema of data/daily_close_usd.csv) holding every
-    /// asset of the book.
+    /// Daily closes (the wide schema of data/daily_close_usd.csv) of every
+    /// asset the book's positions, options or coin collateral depend on.
     #[arg(long)]
     pub history: PathBuf,
-    /// Snapshot folder; the embedded sample if absent (whose synthetic assets
-    /// have no history: give a book of real assets, e.g. `init --assets 10`).
+    /// Snapshot folder; the embedded sample if absent (which holds synthetic
+    /// assets with no history: give a book of real assets, e.g. `init --assets 10`).
     #[arg(long)]
     pub book: Option<PathBuf>,
     /// Window length in calendar days, 1..=3650.
@@ -983,7 +983,7 @@ fn worst_window(args: &WorstWindowArgs) -> Result<(), CliError> {
     let worst = engine::worst_windows(&backend, &snapshot, &history, args.days, args.top)?;
     let Some(first) = worst.first() else {
         return Err(CliError::Usage(format!(
-            "{}: no {}-day window has a close for every asset of the book at both ends",
+            "{}: no {}-day window has a close at both ends for every asset the book depends on",
             history.source, args.days
         )));
     };

@@ -466,7 +466,12 @@ pub fn worst_windows<B: Backend>(
 ) -> Result<Vec<WindowLoss>, RunError> {
     let book = CompiledBook::compile(snapshot)?;
     let model = scenario_model(snapshot, &book)?;
-    let windows = crate::scenario::historical_windows(history, &snapshot.market, days)?;
+    let windows = crate::scenario::historical_windows(
+        history,
+        &snapshot.market,
+        &book.assets_depended_on(),
+        days,
+    )?;
     let plan = backend.prepare(&book, &model)?;
     let losses = backend.revalue(&plan, &stress_block(&windows, book.assets))?;
     let (group_names, group_of) = groups(snapshot);

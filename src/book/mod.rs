@@ -304,6 +304,19 @@ impl CompiledBook {
         })
     }
 
+    /// The assets whose moves change some member's loss: those with a
+    /// weight (positions, coin collateral) or an option on them, ascending.
+    pub fn assets_depended_on(&self) -> Vec<usize> {
+        (0..self.assets)
+            .filter(|&a| {
+                self.weights[a * self.members..(a + 1) * self.members]
+                    .iter()
+                    .any(|&w| w != 0.0)
+                    || self.options.underlying.contains(&a)
+            })
+            .collect()
+    }
+
     /// Features per scenario: asset returns, then option-series P&Ls.
     pub fn feature_count(&self) -> usize {
         self.assets + self.options.len()

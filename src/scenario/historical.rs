@@ -86,14 +86,15 @@ fn short_history(
     }
 }
 
-/// The history column of each of `market`'s assets; every asset needs one.
+/// The history column of each of `assets` (indices into `market`); each needs one.
 pub fn history_columns(
     history: &PriceHistory,
     market: &MarketData,
+    assets: &[usize],
 ) -> Result<Vec<usize>, ModelError> {
-    market
-        .assets
+    assets
         .iter()
+        .map(|&a| &market.assets[a])
         .map(|a| {
             history
                 .asset_index(&a.id)
@@ -144,7 +145,8 @@ impl FilteredHistory {
             });
         }
         let n = market.assets.len();
-        let columns = history_columns(history, market)?;
+        let all: Vec<usize> = (0..market.assets.len()).collect();
+        let columns = history_columns(history, market, &all)?;
         let from = as_of.add_days(1 - config.lookback_days as i32);
         let window = devolatilise(history, &columns, from, as_of, &ewma)
             .map_err(|short| short_history(history, market, &columns, short, from, as_of))?;

@@ -12,11 +12,15 @@ use super::model::ModelError;
 use crate::history::PriceHistory;
 use crate::snapshot::{Date, MarketData, StressScenario};
 
-/// One stress scenario per window of `days` days over which every asset of
-/// `market` has a close at both ends, in date order.
+/// One stress scenario per window of `days` days over which each of `assets`
+/// (the market assets a book's losses depend on) has a close at both ends, in
+/// date order. Those assets move as they did; the market's other assets, which
+/// cannot change the book's loss, are left unshocked and do not restrict the
+/// windows.
 pub fn historical_windows(
     history: &PriceHistory,
     market: &MarketData,
+    assets: &[usize],
     days: u32,
 ) -> Result<Vec<StressScenario>, ModelError> {
     if days == 0 {
@@ -26,7 +30,8 @@ pub fn historical_windows(
             expected: ">= 1",
         });
     }
-    let columns = history_columns(history, market)?;
+    let all_columns = history_columns(history, market, assets)?;
+    let columns: Vec<(usize, usize)> = assets.iter().copied().zip(all_columns).collect();
     let index_of = |date: Date| history.dates.binary_search(&date).ok();
     let mut scenarios = Vec::new();
     for (d0, &before) in history.dates.iter().enumerate() {
@@ -35,11 +40,19 @@ pub fn historical_windows(
             break;
         };
         let Some(d1) = index_of(end) else { continue };
-        let shocks: Option<Vec<f64>> = columns
-            .iter()
-            .map(|&c| Some(history.close(d1, c)? / history.close(d0, c)? - 1.0))
-            .collect();
-        let Some(price_shocks) = shocks else { continue };
+        let mut price_shocks = vec![0.0; market.assets.len()];
+        let complete = columns.iter().all(|&(a, c)| {
+            match (history.close(d0, c), history.close(d1, c)) {
+                (Some(p0), Some(p1)) => {
+                    price_shocks[a] = p1 / p0 - 1.0;
+                    true
+                }
+                _ => false,
+            }
+        });
+        if !complete {
+            continue;
+        }
         let first = before.add_days(1);
         scenarios.push(StressScenario {
             name: format!("{first}..{end} ({days} days)"),
@@ -48,12 +61,13 @@ pub fn historical_windows(
                 "The realised moves of the {days} days {first} to {end}, found by the worst-window search."
             ),
             source: format!(
-                "{}: shock = close({end}) / close({before}) - 1 per asset; implied vols unchanged",
+                "{}: shock = close({end}) / close({before}) - 1 for each asset the book depends on \
+                 (others unshocked); implied vols unchanged",
                 history.source
             ),
             origin: format!("{}#{first}..{end}", history.source),
             price_shocks,
-            vol_shocks: vec![0.0; columns.len()],
+            vol_shocks: vec![0.0; market.assets.len()],
         });
     }
     Ok(scenarios)
