@@ -941,7 +941,11 @@ fn calibration_summary(r: &crate::calibrate::CalibrationReport) -> String {
         out,
         "tails over {} joint days: Student-t nu = {}; {} jump days beyond {} sd of the market move{}",
         t.days,
-        t.student_t_dof.map_or("not fitted".into(), |d| d.to_string()),
+        t.student_t_dof.map_or("not fitted".into(), |d| if t.student_t_at_bound {
+            format!("{d} (at a bound of the range the model accepts: the maximum may lie beyond it; treat the fit as failed)")
+        } else {
+            d.to_string()
+        }),
         t.jump_days,
         t.jump_threshold,
         t.jumps.as_ref().map_or(String::new(), |j| format!(

@@ -251,6 +251,17 @@ fn calibrating_the_sample_reproduces_its_derived_ewma_volatilities() {
     let tails = &report.tails;
     assert_eq!(tails.days, 1095);
     assert_eq!(tails.student_t_dof, Some(4));
+    assert!(!tails.student_t_at_bound);
+    // Three years to mid-2021 (the 2020-21 rally and the May 2021 crash) put
+    // the maximum at the model's lowest 3: reported as a bound, not a fit.
+    let mut early = clearstress::sample::embedded().unwrap();
+    let spec = CalibrationSpec {
+        as_of: Date::parse("2021-06-30"),
+        ..CalibrationSpec::default()
+    };
+    let report = calibrate_market(&history, &mut early.market, &spec).unwrap();
+    assert_eq!(report.tails.student_t_dof, Some(3));
+    assert!(report.tails.student_t_at_bound);
     assert_eq!(tails.jump_days, 5);
     let jumps = tails.jumps.as_ref().unwrap();
     assert!((jumps.intensity_per_year - 5.0 * 365.0 / 1095.0).abs() < 1e-12);

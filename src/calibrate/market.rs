@@ -12,7 +12,7 @@ use super::dependence::{
     Aligned,
 };
 use super::filter::devolatilise;
-use super::tails::{market_jumps, student_t_dof};
+use super::tails::{market_jumps, student_t_dof, STUDENT_T_DOF};
 use super::volatility::{Ewma, GarchBoundary, GarchT, VolatilityError};
 use crate::history::{Gap, PriceHistory};
 use crate::pricing::DAYS_PER_YEAR;
@@ -218,6 +218,10 @@ pub struct TailReport {
     pub days: usize,
     pub student_t_dof: Option<u32>,
     pub student_t_log_likelihood: Option<f64>,
+    /// Whether the fitted degrees of freedom sit at an end of the range the
+    /// model accepts (3 to 64): the maximum may lie beyond the bound (at 3:
+    /// heavier tails than the model allows), so the fit has failed.
+    pub student_t_at_bound: bool,
     /// Days whose cross-sectional mean move was beyond this many standard deviations.
     pub jump_threshold: f64,
     pub jump_days: usize,
@@ -522,6 +526,9 @@ pub fn calibrate_market(
                 days: d.dates.len(),
                 student_t_dof: dof.map(|x| x.0),
                 student_t_log_likelihood: dof.map(|x| x.1),
+                student_t_at_bound: dof.is_some_and(|(nu, _)| {
+                    nu == *STUDENT_T_DOF.start() || nu == *STUDENT_T_DOF.end()
+                }),
                 jump_threshold: JUMP_THRESHOLD,
                 jump_days: jumps.as_ref().map_or(0, |j| j.1),
                 jumps: jumps.map(|j| j.0),
@@ -531,6 +538,7 @@ pub fn calibrate_market(
             days: 0,
             student_t_dof: None,
             student_t_log_likelihood: None,
+            student_t_at_bound: false,
             jump_threshold: JUMP_THRESHOLD,
             jump_days: 0,
             jumps: None,

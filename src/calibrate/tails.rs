@@ -22,8 +22,12 @@ use statrs::function::gamma::ln_gamma;
 use crate::pricing::DAYS_PER_YEAR;
 use crate::snapshot::JumpConfig;
 
-/// The Student-t degrees of freedom (3 to 64) that maximise the likelihood of
-/// `x` (days x `p`, devolatilised), and that log-likelihood.
+/// The degrees of freedom the Student-t scenario model accepts: a maximum at
+/// either end is the bound's, not the data's.
+pub const STUDENT_T_DOF: std::ops::RangeInclusive<u32> = 3..=64;
+
+/// The Student-t degrees of freedom (in [`STUDENT_T_DOF`]) that maximise the
+/// likelihood of `x` (days x `p`, devolatilised), and that log-likelihood.
 pub fn student_t_dof(x: &[f64], p: usize) -> Option<(u32, f64)> {
     let days = x.len() / p.max(1);
     if days < 30 || p == 0 {
@@ -61,7 +65,7 @@ pub fn student_t_dof(x: &[f64], p: usize) -> Option<(u32, f64)> {
             .map(|q| constant - 0.5 * (nu + pf) * (q / (nu - 2.0)).ln_1p())
             .sum::<f64>()
     };
-    (3..=64)
+    STUDENT_T_DOF
         .map(|nu| (nu, log_likelihood(f64::from(nu))))
         .max_by(|a, b| a.1.total_cmp(&b.1))
 }
