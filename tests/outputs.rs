@@ -89,12 +89,7 @@ fn whole_output(dir: &Path) -> Option<serde_json::Value> {
     }
     for o in listed {
         let bytes = std::fs::read(dir.join(o["file"].as_str()?)).ok()?;
-        use sha2::Digest;
-        let hex: String = sha2::Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        if o["sha256"].as_str()? != hex {
+        if o["sha256"].as_str()? != clearstress::snapshot::sha256_hex(&bytes) {
             return None;
         }
     }

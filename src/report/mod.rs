@@ -14,7 +14,6 @@ mod parquet;
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 pub use output::{OutputDir, OutputError, OutputFile, OutputKind, Step};
 pub use parquet::{Column, OutputTable};
@@ -287,13 +286,6 @@ fn timings_json(result: &RunResult) -> Value {
         "total": t.total.as_secs_f64(),
         "scenarios_per_second": result.scenarios as f64 / t.monte_carlo.as_secs_f64().max(1e-9),
     })
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// Writes every output of a run into `out` and puts it in place; returns the

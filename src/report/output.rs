@@ -27,7 +27,7 @@ use std::path::{Component, Path, PathBuf};
 
 use serde_json::{json, Map, Value};
 
-use super::sha256_hex;
+use crate::snapshot::sha256_hex;
 
 /// Name of the marker file that identifies a staging folder as clearstress's.
 const STAGING_MARKER: &str = "clearstress-staging";
@@ -449,6 +449,39 @@ fn clean_stale(parent: &Path, name: &str, target: &Path) -> Result<(), OutputErr
     Ok(())
 }
 
+/// A destination checked and locked for one writer: the first steps of
+/// writing a folder or a file alike.
+#[derive(Debug)]
+struct Claim {
+    parent: PathBuf,
+    name: String,
+    /// The destination as its parent folder and name, so that `.` and `..`
+    /// are renamed as the folders they stand for.
+    resolved: PathBuf,
+    destination: Destination,
+    lock: DestinationLock,
+}
+
+impl Claim {
+    /// Locks `target`, clears the debris of dead writers, and checks that it
+    /// may receive an output of `kind`.
+    fn take(target: &Path, kind: OutputKind) -> Result<Self, OutputError> {
+        let (parent, name) = split_target(target)?;
+        std::fs::create_dir_all(&parent).map_err(io_error(&parent))?;
+        let lock = DestinationLock::acquire(&parent, &name, target)?;
+        let resolved = parent.join(&name);
+        clean_stale(&parent, &name, &resolved)?;
+        let destination = check_destination(&resolved, kind).map_err(|e| e.shown_as(target))?;
+        Ok(Self {
+            parent,
+            name,
+            resolved,
+            destination,
+            lock,
+        })
+    }
+}
+
 /// An output folder being written: created by [`OutputDir::prepare`] before
 /// any work, filled under [`OutputDir::path`], put in place by
 /// [`OutputDir::commit`]. Dropped uncommitted, it leaves the destination as it
@@ -470,24 +503,16 @@ impl OutputDir {
     /// Checks that `target` may receive an output of `kind`, locks it, clears
     /// the debris of dead writers and makes the staging folder.
     pub fn prepare(target: &Path, kind: OutputKind) -> Result<Self, OutputError> {
-        let (parent, name) = split_target(target)?;
-        std::fs::create_dir_all(&parent).map_err(io_error(&parent))?;
-        let lock = DestinationLock::acquire(&parent, &name, target)?;
-        // From here on the destination is named by its parent and name, so
-        // that `.` and `..` are renamed as the folders they stand for.
-        let resolved = parent.join(&name);
-        clean_stale(&parent, &name, &resolved)?;
-        let destination = check_destination(&resolved, kind)
-            .map_err(|e| e.shown_as(target))?;
-        let staging = Staging::create(&parent, &name, kind)?;
+        let claim = Claim::take(target, kind)?;
+        let staging = Staging::create(&claim.parent, &claim.name, kind)?;
         reach(Step::Staged);
         Ok(Self {
             shown: target.to_path_buf(),
-            target: resolved,
+            target: claim.resolved,
             kind,
-            destination,
+            destination: claim.destination,
             staging,
-            _lock: lock,
+            _lock: claim.lock,
         })
     }
 
@@ -637,18 +662,13 @@ pub struct OutputFile {
 
 impl OutputFile {
     pub fn prepare(target: &Path, kind: OutputKind) -> Result<Self, OutputError> {
-        let (parent, name) = split_target(target)?;
-        std::fs::create_dir_all(&parent).map_err(io_error(&parent))?;
-        let lock = DestinationLock::acquire(&parent, &name, target)?;
-        let resolved = parent.join(&name);
-        clean_stale(&parent, &name, &resolved)?;
-        check_destination(&resolved, kind).map_err(|e| e.shown_as(target))?;
+        let claim = Claim::take(target, kind)?;
         Ok(Self {
-            target: resolved,
+            target: claim.resolved,
             kind,
-            parent,
-            name,
-            _lock: lock,
+            parent: claim.parent,
+            name: claim.name,
+            _lock: claim.lock,
         })
     }
 

@@ -26,7 +26,7 @@ pub use load::{
     CONFIG_FILE, SNAPSHOT_FILES,
 };
 pub use market::{Asset, AssetClass, MarketData, RateCurve, VolQuote, VolSurface};
-pub use table::{Row, Table};
+pub use table::{sha256_hex, Row, Table};
 pub use write::{csv_text, snapshot_csv_tables, write_snapshot};
 
 /// One clearing member.

@@ -639,7 +639,7 @@ fn concat_primitive<T: ArrowPrimitiveType>(chunks: &[impl AsRef<dyn Array>]) -> 
 }
 
 /// Lowercase hex SHA-256 of `bytes`.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+pub fn sha256_hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
     let digest = Sha256::digest(bytes);
     let mut hex = String::with_capacity(2 * digest.len());
