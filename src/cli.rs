@@ -247,7 +247,8 @@ pub struct RunArgs {
     /// Worker threads of the CPU backend, 1..=1024 (all cores by default).
     #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>(THREADS))]
     pub threads: Option<usize>,
-    /// Output folder, replaced atomically.
+    /// Output folder: new, empty, or an earlier unchanged `run` output, which
+    /// is replaced in one step (README, "Where results go").
     #[arg(long, default_value = "clearstress-out")]
     pub out: PathBuf,
     /// Stress scenario files or folders, instead of the configured ones.
@@ -290,7 +291,7 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// Folder to write (created; must be empty if it exists).
+    /// Folder to write: new, empty, or an earlier unchanged `init` output.
     pub dir: PathBuf,
     /// Clearing members, 2..=100000.
     #[arg(long, default_value_t = SampleSpec::default().members, allow_negative_numbers = true, value_parser = whole::<usize>(MEMBERS))]
@@ -316,7 +317,7 @@ pub struct CalibrateArgs {
     #[arg(long)]
     pub book: Option<PathBuf>,
     /// Output: the calibrated snapshot folder (`run --book` it) with
-    /// calibration.json, replaced atomically.
+    /// calibration.json: new, empty, or an earlier unchanged `calibrate` output.
     #[arg(long, default_value = "clearstress-calibrated")]
     pub out: PathBuf,
     /// Last day of the fit window (YYYY-MM-DD, 1900-01-01..=9999-12-31); the
@@ -355,7 +356,8 @@ pub struct WorstWindowArgs {
     /// How many of the worst windows to list, 1..=1000.
     #[arg(long, default_value_t = 10, allow_negative_numbers = true, value_parser = whole::<usize>(TOP))]
     pub top: usize,
-    /// Write the worst window as a stress scenario file (`run --scenarios` takes it).
+    /// Write the worst window as a stress scenario file (`run --scenarios` takes
+    /// it): a new file, or one an earlier `worst-window --out` wrote.
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
@@ -392,7 +394,8 @@ pub struct ProcyclicalityArgs {
     /// Window of the largest-increase measure, in days, 1..=3650.
     #[arg(long, default_value_t = 30, allow_negative_numbers = true, value_parser = whole::<u32>(WINDOW_DAYS))]
     pub window_days: u32,
-    /// Output folder (margin_history.parquet, procyclicality.json), replaced atomically.
+    /// Output folder (margin_history.parquet, procyclicality.json): new, empty,
+    /// or an earlier unchanged `procyclicality` output.
     #[arg(long, default_value = "clearstress-procyclicality")]
     pub out: PathBuf,
 }
@@ -408,7 +411,8 @@ pub struct CompareArgs {
     /// Monte Carlo paths per model, 1000..=100000000000 (ccp.toml's by default).
     #[arg(long, allow_negative_numbers = true, value_parser = whole::<u64>(PATHS))]
     pub paths: Option<u64>,
-    /// Output folder (margins_by_model.parquet), replaced atomically.
+    /// Output folder (margins_by_model.parquet): new, empty, or an earlier
+    /// unchanged `compare` output.
     #[arg(long, default_value = "clearstress-compare")]
     pub out: PathBuf,
 }
