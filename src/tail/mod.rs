@@ -62,10 +62,10 @@ pub fn var_rank(scenarios: u64, alpha: f64) -> u64 {
     (tail_count(scenarios, alpha) + 1).min(scenarios.max(1))
 }
 
-/// Finite and small enough for an [`ExactSum`] (false for NaN).
-#[inline]
 /// Whether a loss is one the tails (and the default fund's sums) hold
-/// exactly: finite, with |x| < [`EXACT_SUM_LIMIT`].
+/// exactly in an [`ExactSum`]: finite, with |x| < [`EXACT_SUM_LIMIT`] (false
+/// for NaN).
+#[inline]
 pub fn within_range(x: f64) -> bool {
     x.abs() < EXACT_SUM_LIMIT
 }
