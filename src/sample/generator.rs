@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 
 use rand::RngExt;
 
+use super::sizing;
 use super::{IMPLIED_VOL_CSV, REAL_ASSETS_CSV, REAL_CORRELATION_CSV};
+use crate::default_fund::{self, DefaultFundInput};
 use crate::rng::PhiloxRng;
 use crate::snapshot::{self, bounds, CcpConfig, Date, InputError, Location, Snapshot, Table};
 
@@ -124,6 +126,11 @@ enum MemberType {
 const VALUATION_DATE: &str = "2025-02-20";
 const FUTURE_EXPIRIES: [&str; 3] = ["2025-03-28", "2025-06-27", "2025-09-26"];
 const OPTION_EXPIRIES: [&str; 4] = ["2025-02-28", "2025-03-28", "2025-06-27", "2025-09-26"];
+/// Prefunded resources (members' contributions and the CCP's skin in the
+/// game) above the book's own Cover-2 requirement.
+const FUND_MARGIN: f64 = 0.10;
+/// The CCP's skin in the game as a share of the prefunded resources.
+const SKIN_SHARE: f64 = 0.05;
 const OPTION_MONEYNESS: [f64; 11] = [0.6, 0.7, 0.8, 0.9, 0.95, 1.0, 1.05, 1.1, 1.2, 1.3, 1.5];
 
 /// Generates a book of the given shape on the embedded real market.
@@ -312,7 +319,6 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
         asset: usize,
         inverse: bool,
         size: f64,
-        option: bool,
     }
     let mut instruments: Vec<Inst> = Vec::new();
     let mut inst_csv = String::from(
@@ -346,7 +352,6 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
                 asset: i,
                 inverse: false,
                 size,
-                option: false,
             },
             "perpetual",
             "",
@@ -364,7 +369,6 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
                     asset: i,
                     inverse: true,
                     size: face,
-                    option: false,
                 },
                 "perpetual",
                 "",
@@ -385,7 +389,6 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
                     asset: i,
                     inverse: false,
                     size,
-                    option: false,
                 },
                 "future",
                 expiry,
@@ -402,7 +405,6 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
                         asset: i,
                         inverse: true,
                         size: face,
-                        option: false,
                     },
                     "future",
                     expiry,
@@ -432,7 +434,6 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
                                     asset: i,
                                     inverse,
                                     size,
-                                    option: true,
                                 },
                                 "option",
                                 expiry,
@@ -445,9 +446,8 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
             }
         }
     }
-    tables.push(("instruments".to_string(), inst_csv));
-
-    // Members.
+    // Members: sizes, types and default groups (names and contributions are
+    // written once the fund is sized, below).
     let m_count = spec.members;
     let dealers = (m_count / 16).max(1);
     let funds = (m_count * 3 / 16).max(1);
@@ -458,8 +458,8 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
         r if r < dealers + funds + props => MemberType::Prop,
         _ => MemberType::Broker,
     };
-    let mut members_csv = String::from("member_id,name,group,df_contribution\n");
     let mut size_usd = Vec::with_capacity(m_count);
+    let mut names = Vec::with_capacity(m_count);
     let mut group = Vec::with_capacity(m_count);
     for r in 0..m_count {
         let id = format!("CM{:04}", r + 1);
@@ -480,14 +480,12 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
             ),
             None => (format!("{label} {:04} {kind}", r + 1), format!("G-{id}")),
         };
-        let contribution = round_dp(size * 0.004 * rng.random_range(0.5..1.5), 0);
-        let _ = writeln!(members_csv, "{id},{name},{g},{contribution}");
         size_usd.push(size);
+        names.push(name);
         group.push(g);
     }
-    tables.push(("members".to_string(), members_csv));
 
-    // Positions, merged per (member, instrument).
+    // Positions, merged per (member, instrument), in whole contracts.
     let mut positions: BTreeMap<(usize, usize), f64> = BTreeMap::new();
     let weight_of = |a: &GenAsset| match a.id.as_str() {
         "BTC" => 6.0,
@@ -508,11 +506,14 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
             MemberType::Prop => rng.random_range(2..7),
             MemberType::Broker => rng.random_range(1..4),
         };
+        // Brokers' clients are mostly long and funds lean long; prop traders
+        // lean short (cash-and-carry: long spot away from the CCP, short
+        // futures on it), so that the flow leaves the market makers a modest net.
         let long_bias = match kind {
             MemberType::Dealer => 0.5,
-            MemberType::Fund => 0.75,
-            MemberType::Prop => 0.5,
-            MemberType::Broker => 0.85,
+            MemberType::Fund => 0.6,
+            MemberType::Prop => 0.35,
+            MemberType::Broker => 0.75,
         };
         for _ in 0..count {
             let pick = pick_weighted(&mut rng, &linear_weights, total_weight);
@@ -530,6 +531,23 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
             };
             let contracts = (notional / per_contract).round().max(1.0);
             *positions.entry((r, pick)).or_insert(0.0) += sign * contracts;
+            // A dealer hedges each trade in another contract on the same
+            // coin (a calendar or basis spread), leaving a small net.
+            let hedges: Vec<usize> = (0..linear_count)
+                .filter(|&h| h != pick && instruments[h].asset == inst.asset)
+                .collect();
+            if kind == MemberType::Dealer && !hedges.is_empty() {
+                let h = hedges[rng.random_range(0..hedges.len())];
+                let hedge = &instruments[h];
+                let hedge_per_contract = if hedge.inverse {
+                    hedge.size
+                } else {
+                    hedge.size * assets[hedge.asset].spot
+                };
+                let ratio = per_contract / hedge_per_contract * rng.random_range(0.9..1.1);
+                let hedge_contracts = (contracts * ratio).round().max(1.0);
+                *positions.entry((r, h)).or_insert(0.0) -= sign * hedge_contracts;
+            }
         }
     }
     if spec.options > 0 && linear_count < instruments.len() {
@@ -558,50 +576,20 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
             *positions.entry((r, pick)).or_insert(0.0) += sign * contracts;
         }
     }
+    let liquidity: Vec<f64> = (0..m_count)
+        .map(|r| match member_type(r) {
+            MemberType::Dealer | MemberType::Prop => size_usd[r].sqrt(),
+            _ => 0.0,
+        })
+        .collect();
+    match_book(&mut positions, &liquidity, instruments.len(), &mut rng);
+    positions.retain(|_, q| *q != 0.0);
     let mut positions_csv = String::from("member_id,instrument_id,quantity\n");
-    let mut gross = vec![0.0; m_count];
+    let mut held: Vec<Vec<(usize, f64)>> = vec![Vec::new(); m_count];
     for (&(r, i), &q) in &positions {
-        if q == 0.0 {
-            continue;
-        }
-        let inst = &instruments[i];
-        let per_contract = if inst.inverse && !inst.option {
-            inst.size
-        } else {
-            inst.size * assets[inst.asset].spot
-        };
-        gross[r] += q.abs() * per_contract;
-        let _ = writeln!(positions_csv, "CM{:04},{},{q}", r + 1, inst.id);
+        held[r].push((i, q));
+        let _ = writeln!(positions_csv, "CM{:04},{},{q}", r + 1, instruments[i].id);
     }
-    tables.push(("positions".to_string(), positions_csv));
-
-    // Collateral: a multiple of gross notional, in a mix by member type.
-    let mut collateral_csv = String::from("member_id,asset,amount\n");
-    let has = |id: &str| assets.iter().position(|a| a.id == id);
-    for (r, &member_gross) in gross.iter().enumerate() {
-        let value = member_gross * rng.random_range(0.04..0.22);
-        let mix: &[(&str, f64)] = match member_type(r) {
-            MemberType::Dealer => &[("USD", 0.5), ("USDC", 0.3), ("BTC", 0.2)],
-            MemberType::Fund => &[("BTC", 0.5), ("ETH", 0.2), ("USDT", 0.3)],
-            MemberType::Prop => &[("USDT", 0.6), ("BTC", 0.4)],
-            MemberType::Broker => &[("USDT", 0.7), ("USD", 0.3)],
-        };
-        let mut cash = 0.0;
-        for &(id, share) in mix {
-            match (id, has(id)) {
-                ("USD", _) => cash += value * share,
-                (_, Some(a)) => {
-                    let amount = round_sig(value * share / assets[a].spot, 6);
-                    let _ = writeln!(collateral_csv, "CM{:04},{id},{amount}", r + 1);
-                }
-                (_, None) => cash += value * share,
-            }
-        }
-        if cash > 0.0 {
-            let _ = writeln!(collateral_csv, "CM{:04},USD,{}", r + 1, round_dp(cash, 0));
-        }
-    }
-    tables.push(("collateral".to_string(), collateral_csv));
 
     let mut config = CcpConfig {
         valuation_date: VALUATION_DATE.to_string(),
@@ -619,12 +607,164 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
     ] {
         config.collateral.haircuts.insert(id.to_string(), haircut);
     }
-    config.default_fund.skin_in_the_game = round_dp(size_usd.iter().sum::<f64>() * 0.0005, -5);
     config.scenario.jumps = Some(snapshot::JumpConfig {
         intensity_per_year: 3.0,
         mean_sigmas: -2.5,
         stdev_sigmas: 1.5,
     });
+
+    // Collateral: sized from each member's margin as the configured model
+    // measures it (sizing.rs), with headroom, in a mix by member type (funds
+    // post BTC and ETH against long books: wrong-way risk, which the margin of
+    // the book and its collateral together includes). A few members are left
+    // short on purpose: the day's margin calls.
+    let coins: Vec<&str> = ["USDT", "USDC", "BTC", "ETH"]
+        .into_iter()
+        .filter(|id| assets.iter().any(|a| a.id == *id))
+        .collect();
+    let instrument_ids: Vec<String> = instruments.iter().map(|i| i.id.clone()).collect();
+    let units = sizing::UnitLosses::revalue(&tables, &inst_csv, &instrument_ids, &coins, &config)?;
+    let coin_unit = |id: &str| {
+        coins
+            .iter()
+            .position(|c| *c == id)
+            .map(|k| (instruments.len() + k, assets.iter().position(|a| a.id == id)))
+    };
+    // Margin calls fall on clients, not on the dealers; a partial
+    // Fisher-Yates shuffle picks them without repeats.
+    let mut callable: Vec<usize> = (dealers..m_count).collect();
+    let calls = margin_calls(m_count).min(callable.len());
+    let mut short = vec![false; m_count];
+    for k in 0..calls {
+        let j = rng.random_range(k..callable.len());
+        callable.swap(k, j);
+        short[callable[k]] = true;
+    }
+    let headroom: Vec<f64> = (0..m_count)
+        .map(|r| {
+            if short[r] {
+                rng.random_range(0.75..0.95)
+            } else {
+                rng.random_range(1.3..2.2)
+            }
+        })
+        .collect();
+    let haircut_of = |id: &str| config.collateral.haircuts.get(id).copied().unwrap_or(0.0);
+    let sized = sizing::per_member(m_count, |r| {
+        let mix: &[(&str, f64)] = match member_type(r) {
+            MemberType::Dealer => &[("USD", 0.5), ("USDC", 0.3), ("BTC", 0.2)],
+            MemberType::Fund => &[("BTC", 0.5), ("ETH", 0.2), ("USDT", 0.3)],
+            MemberType::Prop => &[("USDT", 0.6), ("BTC", 0.4)],
+            MemberType::Broker => &[("USDT", 0.7), ("USD", 0.3)],
+        };
+        // Per USD of collateral value: coins held and value after haircuts.
+        let mut per_usd: Vec<(usize, f64, usize, &str, f64)> = Vec::new();
+        let mut cash_share = 0.0;
+        let mut after_haircut = 0.0;
+        for &(id, share) in mix {
+            match coin_unit(id) {
+                Some((unit, Some(a))) => {
+                    per_usd.push((unit, share / assets[a].spot, a, id, share));
+                    after_haircut += share * (1.0 - haircut_of(id));
+                }
+                _ => {
+                    cash_share += share;
+                    after_haircut += share * (1.0 - haircut_of("USD"));
+                }
+            }
+        }
+        let book = units.losses(&held[r]);
+        let with = |value: f64| -> Vec<f64> {
+            let coins: Vec<(usize, f64)> =
+                per_usd.iter().map(|c| (c.0, value * c.1)).collect();
+            let extra = units.losses(&coins);
+            book.iter().zip(extra).map(|(b, e)| b + e).collect()
+        };
+        // A fixed point of value = headroom x margin(book + collateral) /
+        // haircut factor: coin collateral's own fall raises the margin a
+        // little, so a few rounds settle it.
+        let mut value = headroom[r] * units.margin(&book) / after_haircut;
+        for _ in 0..4 {
+            value = headroom[r] * units.margin(&with(value)) / after_haircut;
+        }
+        let mut holdings: Vec<(usize, f64)> = Vec::new();
+        let mut lines = Vec::new();
+        let mut collateral_value = 0.0;
+        for &(unit, _, a, id, share) in &per_usd {
+            let amount = ceil_sig(value * share / assets[a].spot, 3);
+            if amount > 0.0 {
+                holdings.push((unit, amount));
+                lines.push(format!("CM{:04},{id},{amount}", r + 1));
+                collateral_value += amount * assets[a].spot * (1.0 - haircut_of(id));
+            }
+        }
+        let cash = ceil_sig(value * cash_share, 3);
+        if cash > 0.0 {
+            lines.push(format!("CM{:04},USD,{cash}", r + 1));
+            collateral_value += cash * (1.0 - haircut_of("USD"));
+        }
+        let mut all = held[r].clone();
+        all.extend(&holdings);
+        let margin = units.margin(&units.losses(&all));
+        (lines, collateral_value, margin, units.stress_losses(&all))
+    });
+    let mut collateral_csv = String::from("member_id,asset,amount\n");
+    for (lines, ..) in &sized {
+        for line in lines {
+            collateral_csv.push_str(line);
+            collateral_csv.push('\n');
+        }
+    }
+    let collateral_value: Vec<f64> = sized.iter().map(|s| s.1).collect();
+    let initial_margin: Vec<f64> = sized.iter().map(|s| s.2).collect();
+    let stress_losses: Vec<Vec<f64>> = sized.into_iter().map(|s| s.3).collect();
+
+    // The default fund: the book's own Cover-n requirement on the stress
+    // scenarios (the engine's default_fund::size on the same losses), plus a
+    // tenth; the CCP's skin in the game is a twentieth of that, the members'
+    // contributions the rest, split by the configured allocation rule.
+    let mut group_names: Vec<String> = Vec::new();
+    let mut group_index: BTreeMap<&str, usize> = BTreeMap::new();
+    let group_of: Vec<usize> = group
+        .iter()
+        .map(|g| {
+            *group_index.entry(g.as_str()).or_insert_with(|| {
+                group_names.push(g.clone());
+                group_names.len() - 1
+            })
+        })
+        .collect();
+    let losses = units.stress_block(&stress_losses);
+    let contributions = vec![0.0; m_count];
+    let fund = default_fund::size(&DefaultFundInput {
+        losses: &losses,
+        collateral: &collateral_value,
+        group_of: &group_of,
+        group_names: &group_names,
+        initial_margin: &initial_margin,
+        contributions: &contributions,
+        cover: config.default_fund.cover,
+        skin_in_the_game: 0.0,
+        allocation: config.default_fund.allocation,
+    });
+    let resources = fund.requirement.amount * (1.0 + FUND_MARGIN);
+    let skin = round_sig(resources * SKIN_SHARE, 2);
+    config.default_fund.skin_in_the_game = skin;
+    let mut members_csv = String::from("member_id,name,group,df_contribution\n");
+    for (r, allocation) in fund.allocation.iter().enumerate() {
+        let contribution = ceil_to(allocation.share * (resources - skin), 1000.0);
+        let _ = writeln!(
+            members_csv,
+            "CM{:04},{},{},{contribution}",
+            r + 1,
+            names[r],
+            group[r]
+        );
+    }
+    tables.push(("instruments".to_string(), inst_csv));
+    tables.push(("members".to_string(), members_csv));
+    tables.push(("positions".to_string(), positions_csv));
+    tables.push(("collateral".to_string(), collateral_csv));
     Ok(SampleFiles { tables, config })
 }
 
@@ -709,27 +849,102 @@ fn pick_weighted(rng: &mut PhiloxRng, weights: &[f64], total: f64) -> usize {
 /// A strike on the grid a venue would list: 1,000s for BTC-sized prices, 50s for
 /// ETH-sized, 3 significant digits otherwise.
 fn nice_strike(x: f64, spot: f64) -> f64 {
-    let step = if spot > 20_000.0 {
-        1000.0
+    if spot > 20_000.0 {
+        ((x / 1000.0).round() * 1000.0).max(1000.0)
     } else if spot > 1000.0 {
-        50.0
+        ((x / 50.0).round() * 50.0).max(50.0)
     } else {
-        10f64.powf(x.log10().floor() - 2.0)
-    };
-    ((x / step).round() * step).max(step)
+        round_sig(x, 3)
+    }
 }
 
+/// The liquidity providers (dealers and prop trading firms, the market makers
+/// of crypto venues) take the other side of whatever the rest of the book
+/// leaves open, so that every instrument's net open interest is zero: each
+/// instrument's net goes to up to four of them, drawn by `weight` (the square
+/// root of size, so the largest dealer does not take every net) and split pro
+/// rata to it in whole contracts, the remainder to the largest. Quantities are
+/// whole numbers far below 2^53, so the sums are exact.
+fn match_book(
+    positions: &mut BTreeMap<(usize, usize), f64>,
+    weight: &[f64],
+    instruments: usize,
+    rng: &mut PhiloxRng,
+) {
+    let mut net = vec![0.0; instruments];
+    for (&(_, i), &q) in positions.iter() {
+        net[i] += q;
+    }
+    let total: f64 = weight.iter().sum();
+    for (i, &open) in net.iter().enumerate() {
+        if open == 0.0 {
+            continue;
+        }
+        let mut takers: Vec<usize> = Vec::new();
+        for _ in 0..4 {
+            let d = pick_weighted(rng, weight, total);
+            if !takers.contains(&d) {
+                takers.push(d);
+            }
+        }
+        let taken: f64 = takers.iter().map(|&d| weight[d]).sum();
+        let mut left = -open;
+        for &d in &takers {
+            let q = (-open * weight[d] / taken).trunc();
+            *positions.entry((d, i)).or_insert(0.0) += q;
+            left -= q;
+        }
+        let largest = *takers
+            .iter()
+            .max_by(|a, b| weight[**a].total_cmp(&weight[**b]))
+            .expect("at least one dealer");
+        *positions.entry((largest, i)).or_insert(0.0) += left;
+    }
+}
+
+/// Members left short of margin on purpose: 3 in 64, at least one.
+fn margin_calls(members: usize) -> usize {
+    ((members * 3 + 32) / 64).max(1)
+}
+
+/// `x` to `digits` significant figures. The division by a power of ten above
+/// one (or multiplication by one) keeps the result the nearest double to the
+/// decimal, which prints as written: 6100000, not 6099999.999999999.
 fn round_sig(x: f64, digits: i32) -> f64 {
     if x == 0.0 {
         return 0.0;
     }
-    let scale = 10f64.powi(digits - 1 - x.abs().log10().floor() as i32);
-    (x * scale).round() / scale
+    round_dp(x, digits - 1 - x.abs().log10().floor() as i32)
 }
 
+/// `x` rounded to `places` decimals (negative: to tens, hundreds, ...).
 fn round_dp(x: f64, places: i32) -> f64 {
-    let scale = 10f64.powi(places);
-    (x * scale).round() / scale
+    if places >= 0 {
+        let scale = 10f64.powi(places);
+        (x * scale).round() / scale
+    } else {
+        let step = 10f64.powi(-places);
+        (x / step).round() * step
+    }
+}
+
+/// `x` rounded up to `digits` significant figures, as [`round_sig`].
+fn ceil_sig(x: f64, digits: i32) -> f64 {
+    if x <= 0.0 {
+        return 0.0;
+    }
+    let places = digits - 1 - x.log10().floor() as i32;
+    if places >= 0 {
+        let scale = 10f64.powi(places);
+        (x * scale).ceil() / scale
+    } else {
+        ceil_to(x, 10f64.powi(-places))
+    }
+}
+
+/// `x` rounded up to a multiple of `step` (a whole number).
+fn ceil_to(x: f64, step: f64) -> f64 {
+    (x / step).ceil() * step
 }
 
 fn quote(field: &str) -> String {

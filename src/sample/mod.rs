@@ -8,6 +8,7 @@
 //! `clearstress init` writes the same files out.
 
 mod generator;
+mod sizing;
 
 pub use generator::{generate, SampleFiles, SampleSpec};
 
