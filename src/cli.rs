@@ -465,6 +465,20 @@ pub fn execute(cli: Cli, command_line: Vec<String>) -> Result<(), CliError> {
                 snapshot.market.assets.len(),
                 snapshot.stress.len()
             );
+            let oi = snapshot::net_open_interest(&snapshot);
+            match oi.largest() {
+                None => println!(
+                    "net open interest: 0 on all {} instruments",
+                    snapshot.instruments.len()
+                ),
+                Some((i, net)) => println!(
+                    "warning: net open interest is not zero on {} of {} instruments (a matched book has \
+                     every long facing a short); largest: {} at {net} contracts",
+                    oi.unbalanced(),
+                    snapshot.instruments.len(),
+                    snapshot.instruments[i].id
+                ),
+            }
             Ok(())
         }
     }

@@ -569,3 +569,31 @@ fn the_fhs_flag_overrides_only_what_it_names() {
         assert_eq!(h["lambda"], lambda, "{flags:?}: {h}");
     }
 }
+
+#[test]
+fn validate_reports_a_flat_book_and_warns_on_an_unbalanced_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = real_asset_book(dir.path(), "12", "30");
+    let o = clearstress(&["validate", "--book", book.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("net open interest: 0 on all"), "{out}");
+    assert!(!out.contains("warning"), "{out}");
+
+    // One member's position doubled: that instrument is no longer flat.
+    let path = book.join("positions.csv");
+    let csv = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = csv.lines().map(str::to_string).collect();
+    let fields: Vec<String> = lines[1].split(',').map(str::to_string).collect();
+    let (instrument, quantity) = (fields[1].clone(), fields[2].parse::<f64>().unwrap());
+    lines[1] = format!("{},{instrument},{}", fields[0], 2.0 * quantity);
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let o = clearstress(&["validate", "--book", book.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("warning: net open interest is not zero on 1 of"),
+        "{out}"
+    );
+    assert!(out.contains(&format!("largest: {instrument} at {quantity} contracts")), "{out}");
+}

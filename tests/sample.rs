@@ -1,0 +1,123 @@
+//! The embedded sample and `init`'s books look like a clearing house's: a
+//! matched book, collateral covering margin but for a few calls, a default fund
+//! that covers its own Cover-2, round numbers, and the same book for a seed.
+
+use clearstress::backend::CpuBackend;
+use clearstress::engine::{self, RunLimits};
+use clearstress::sample::{self, SampleSpec};
+use clearstress::snapshot::net_open_interest;
+
+#[test]
+fn the_sample_and_generated_books_are_matched_exactly() {
+    let snapshot = sample::embedded().unwrap();
+    let oi = net_open_interest(&snapshot);
+    assert_eq!(oi.unbalanced(), 0, "largest: {:?}", oi.largest());
+    for (members, assets, options, seed) in [
+        (2, 2, 0, 1),
+        (10, 10, 20, 7),
+        (200, 30, 1000, 20_250_220),
+        (1000, 50, 5000, 42),
+    ] {
+        let spec = SampleSpec {
+            members,
+            assets,
+            options,
+            seed,
+        };
+        let book = sample::generate(&spec).unwrap().load("test").unwrap();
+        let oi = net_open_interest(&book);
+        assert_eq!(oi.net.len(), book.instruments.len());
+        assert!(
+            oi.net.iter().all(|&q| q == 0.0),
+            "{spec:?}: {} instruments not flat, largest {:?}",
+            oi.unbalanced(),
+            oi.largest()
+        );
+    }
+}
+
+#[test]
+fn the_samples_margin_calls_are_few_and_its_fund_covers_its_cover_2() {
+    let mut snapshot = sample::embedded().unwrap();
+    snapshot.config.scenario.paths = 20_000;
+    let backend = CpuBackend::new(None).unwrap();
+    let result = engine::run(&backend, &snapshot, RunLimits::default(), &|_| {}).unwrap();
+    let calls = result.margins.iter().filter(|m| m.excess < 0.0).count();
+    assert!(
+        (2..=4).contains(&calls),
+        "{calls} of {} members short of margin",
+        result.margins.len()
+    );
+    let requirement = result.default_fund.requirement.amount;
+    let contributions: f64 = snapshot.members.iter().map(|m| m.df_contribution).sum();
+    let resources = contributions + snapshot.config.default_fund.skin_in_the_game;
+    assert!(requirement > 0.0);
+    assert!(
+        resources >= 1.05 * requirement && resources <= 1.15 * requirement,
+        "prefunded {resources} against a Cover-2 of {requirement}"
+    );
+    assert_eq!(result.default_fund.unfunded, 0.0);
+    // Members alone cover the requirement: skin in the game is a small layer.
+    assert!(contributions >= requirement, "{contributions} < {requirement}");
+}
+
+/// A number written with more significant digits than a round amount or a
+/// market quote has (at most 9 here), e.g. 6099999.999999999 or
+/// 0.30000000000000004: float noise printed in full.
+fn long_decimal(field: &str) -> bool {
+    if field.parse::<f64>().is_err() {
+        return false;
+    }
+    let digits: String = field.chars().filter(char::is_ascii_digit).collect();
+    digits.trim_start_matches('0').trim_end_matches('0').len() > 9
+}
+
+#[test]
+fn generated_amounts_are_round_numbers() {
+    for spec in [
+        SampleSpec::default(),
+        SampleSpec {
+            members: 300,
+            assets: 40,
+            options: 2000,
+            seed: 3,
+        },
+    ] {
+        let files = sample::generate(&spec).unwrap();
+        for (name, text) in &files.tables {
+            for line in text.lines() {
+                for field in line.split(',') {
+                    assert!(!long_decimal(field), "{name}: `{field}` in `{line}`");
+                }
+            }
+        }
+        let skin = files.config.default_fund.skin_in_the_game;
+        assert!(!long_decimal(&skin.to_string()), "{skin}");
+        // Contributions are whole thousands of USD; cash collateral three
+        // significant figures.
+        let members = &files.tables.iter().find(|t| t.0 == "members").unwrap().1;
+        for line in members.lines().skip(1) {
+            let contribution: f64 = line.rsplit(',').next().unwrap().parse().unwrap();
+            assert_eq!(contribution % 1000.0, 0.0, "{line}");
+        }
+    }
+}
+
+#[test]
+fn a_seed_gives_the_same_book_and_another_seed_another() {
+    let spec = SampleSpec {
+        members: 50,
+        assets: 12,
+        options: 100,
+        seed: 99,
+    };
+    let a = sample::generate(&spec).unwrap();
+    let b = sample::generate(&spec).unwrap();
+    assert_eq!(a.tables, b.tables);
+    assert_eq!(
+        a.config.default_fund.skin_in_the_game,
+        b.config.default_fund.skin_in_the_game
+    );
+    let c = sample::generate(&SampleSpec { seed: 100, ..spec }).unwrap();
+    assert_ne!(a.tables, c.tables);
+}
