@@ -815,9 +815,9 @@ fn calibrate(args: &CalibrateArgs) -> Result<(), CliError> {
     let history = crate::history::PriceHistory::load(&args.history)?;
     let report = calibrate_market(&history, &mut snapshot.market, &spec)?;
     // The Monte Carlo model's tails, fitted alongside (the config's own stand
-    // where the window has none to fit).
+    // where the window has none to fit, or where the fit failed at a bound).
     let scenario = &mut snapshot.config.scenario;
-    if let Some(dof) = report.tails.student_t_dof {
+    if let Some(dof) = report.tails.student_t_dof.filter(|_| !report.tails.student_t_at_bound) {
         scenario.dof = dof;
     }
     if let Some(jumps) = &report.tails.jumps {
@@ -960,7 +960,7 @@ fn calibration_summary(r: &crate::calibrate::CalibrationReport) -> String {
         "tails over {} joint days: Student-t nu = {}; {} jump days beyond {} sd of the market move{}",
         t.days,
         t.student_t_dof.map_or("not fitted".into(), |d| if t.student_t_at_bound {
-            format!("{d} (at a bound of the range the model accepts: the maximum may lie beyond it; treat the fit as failed)")
+            format!("{d} (at a bound of the range the model accepts: the maximum may lie beyond it; the fit failed and the book's own dof is kept)")
         } else {
             d.to_string()
         }),
@@ -971,6 +971,22 @@ fn calibration_summary(r: &crate::calibrate::CalibrationReport) -> String {
             j.intensity_per_year, j.mean_sigmas, j.stdev_sigmas
         ))
     );
+    if !t.candidates.is_empty() {
+        let best: Vec<String> = t
+            .candidates
+            .iter()
+            .filter_map(|a| {
+                let best = a.fits.iter().min_by(|x, y| x.aic.total_cmp(&y.aic))?;
+                let name = serde_json::to_value(best.model).ok()?;
+                Some(format!("{} {}", a.asset, name.as_str()?))
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "innovations, best by AIC on each asset's devolatilised daily returns: {} (every fit in calibration.json)",
+            best.join(", ")
+        );
+    }
     if let Some(s) = &r.stressed_correlation {
         let k = s.assets.len();
         let mean = |m: &[f64]| {

@@ -12,6 +12,7 @@ use super::dependence::{
     Aligned,
 };
 use super::filter::devolatilise;
+use super::innovations::{fit_candidates, CandidateFit};
 use super::tails::{market_jumps, student_t_dof, STUDENT_T_DOF};
 use super::volatility::{Ewma, GarchBoundary, GarchT, VolatilityError};
 use crate::history::{Gap, PriceHistory};
@@ -222,10 +223,20 @@ pub struct TailReport {
     /// model accepts (3 to 64): the maximum may lie beyond the bound (at 3:
     /// heavier tails than the model allows), so the fit has failed.
     pub student_t_at_bound: bool,
+    /// Per non-stablecoin asset, the candidate innovation distributions
+    /// (Gaussian, Student-t, NIG) fitted to its devolatilised daily returns,
+    /// with log-likelihood and AIC ([`super::innovations`]).
+    pub candidates: Vec<AssetCandidates>,
     /// Days whose cross-sectional mean move was beyond this many standard deviations.
     pub jump_threshold: f64,
     pub jump_days: usize,
     pub jumps: Option<crate::snapshot::JumpConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AssetCandidates {
+    pub asset: String,
+    pub fits: Vec<CandidateFit>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -513,14 +524,31 @@ pub fn calibrate_market(
     // Stablecoins stay out of the tail fits: their daily volatility is so small
     // that a de-peg is dozens of their sigmas, and the model's jump sizes are
     // shared by every asset in units of its own volatility.
-    let crypto: Vec<usize> = pairs
+    let crypto_pairs: Vec<(usize, usize)> = pairs
         .iter()
-        .filter(|&&(m, _)| market.assets[m].class != crate::snapshot::AssetClass::Stablecoin)
-        .map(|&(_, h)| h)
+        .copied()
+        .filter(|&(m, _)| market.assets[m].class != AssetClass::Stablecoin)
+        .collect();
+    let crypto: Vec<usize> = crypto_pairs.iter().map(|&(_, h)| h).collect();
+    let crypto_names: Vec<String> = crypto_pairs
+        .iter()
+        .map(|&(m, _)| market.assets[m].id.clone())
         .collect();
     let tails = match devolatilise(history, &crypto, from, as_of, &ewma) {
         Ok(d) => {
             let dof = student_t_dof(&d.values, d.assets);
+            let candidates = crypto_names
+                .par_iter()
+                .enumerate()
+                .map(|(a, asset)| {
+                    let series: Vec<f64> =
+                        (0..d.dates.len()).map(|t| d.values[t * d.assets + a]).collect();
+                    AssetCandidates {
+                        asset: asset.clone(),
+                        fits: fit_candidates(&series),
+                    }
+                })
+                .collect();
             let jumps = market_jumps(&d.values, d.assets, JUMP_THRESHOLD);
             TailReport {
                 days: d.dates.len(),
@@ -529,6 +557,7 @@ pub fn calibrate_market(
                 student_t_at_bound: dof.is_some_and(|(nu, _)| {
                     nu == *STUDENT_T_DOF.start() || nu == *STUDENT_T_DOF.end()
                 }),
+                candidates,
                 jump_threshold: JUMP_THRESHOLD,
                 jump_days: jumps.as_ref().map_or(0, |j| j.1),
                 jumps: jumps.map(|j| j.0),
@@ -539,6 +568,7 @@ pub fn calibrate_market(
             student_t_dof: None,
             student_t_log_likelihood: None,
             student_t_at_bound: false,
+            candidates: Vec::new(),
             jump_threshold: JUMP_THRESHOLD,
             jump_days: 0,
             jumps: None,

@@ -1,10 +1,12 @@
 //! Calibration of the scenario model to price history: volatility per asset
 //! ([`volatility`]), dependence between assets ([`dependence`]), both written
-//! into a snapshot's market ([`market`]), and the tools the fits share
-//! ([`optimize`]).
+//! into a snapshot's market ([`market`]), the tails of the innovations
+//! ([`tails`], and the candidate distributions compared in [`innovations`]),
+//! and the tools the fits share ([`optimize`]).
 
 pub mod dependence;
 pub mod filter;
+pub mod innovations;
 pub mod market;
 pub mod optimize;
 pub mod tails;
@@ -15,7 +17,7 @@ pub use dependence::{
     Aligned, Correlation,
 };
 pub use market::{
-    calibrate_market, CalibrationError, CalibrationReport, CalibrationSpec, CorrelationModel,
+    calibrate_market, AssetCandidates, CalibrationError, CalibrationReport, CalibrationSpec, CorrelationModel,
     DaysUsed, PairDays, VolatilityModel, STABLECOIN_VOLATILITY_FLOOR,
 };
 pub use volatility::{Ewma, GarchBoundary, GarchFit, GarchT, VolatilityError};
