@@ -1223,36 +1223,31 @@ fn compare(args: &CompareArgs) -> Result<(), CliError> {
         columns.push((name.clone(), im));
     }
     if let Some(path) = &args.history {
-        // EMIR's APC tools on the configured model, at the valuation date.
-        use crate::margin::procyclicality::{buffered, floored, stressed_weighted};
+        // EMIR's APC tools on the configured model, at the valuation date,
+        // as `run --apc` applies them.
         let (history, _) = snapshot::read_history(path)?;
-        let (stressed, floor) = engine::apc_markets(&history, &base.market, base.valuation_date)?;
-        let margins = |market: &snapshot::MarketData| -> Result<Vec<f64>, CliError> {
-            let mut s = base.clone();
-            s.market = market.clone();
-            let r = engine::run(&backend, &s, RunLimits::default(), &|_| {})?;
-            Ok(r.margins.iter().map(|m| m.initial_margin).collect())
+        let configured = engine::run(&backend, &base, RunLimits::default(), &|_| {})?;
+        let margins = |r: &engine::RunResult| -> Vec<f64> {
+            r.margins.iter().map(|m| m.initial_margin).collect()
         };
-        let configured = margins(&base.market)?;
-        let apc = [
-            ("configured", configured.clone()),
-            // At one date the buffer is whole: (1 + 25%) of the margin.
-            (
-                "apc_buffer_25",
-                configured
-                    .iter()
-                    .map(|&im| buffered(&[im], 0.25)[0])
-                    .collect(),
-            ),
-            (
-                "apc_stressed_weight_25",
-                stressed_weighted(&configured, &margins(&stressed)?, 0.25),
-            ),
-            ("apc_floor_10y", floored(&configured, &margins(&floor)?)),
-        ];
-        for (name, im) in apc {
-            table = table.number(name, im.clone());
-            columns.push((name.to_string(), im));
+        table = table.number("configured", margins(&configured));
+        columns.push(("configured".to_string(), margins(&configured)));
+        for (name, tool) in [
+            ("apc_buffer_25", engine::ApcTool::Buffer),
+            ("apc_stressed_weight_25", engine::ApcTool::StressedWeight),
+            ("apc_floor_10y", engine::ApcTool::Floor),
+        ] {
+            let mut r = configured.clone();
+            match engine::apply_apc(&backend, &base, &mut r, tool, Some(&history)) {
+                Ok(()) => {
+                    table = table.number(name, margins(&r));
+                    columns.push((name.to_string(), margins(&r)));
+                }
+                // Said, and the column left out, rather than a copy of the
+                // configured margins under the tool's name.
+                Err(e @ engine::RunError::ApcUnderFhs { .. }) => println!("{name}: not computed: {e}"),
+                Err(e) => return Err(e.into()),
+            }
         }
     }
     table.write_parquet(&out.path().join("margins_by_model.parquet"))?;

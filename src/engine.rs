@@ -58,6 +58,12 @@ pub enum RunError {
     Calibration(#[from] crate::calibrate::CalibrationError),
     #[error("the {tool:?} anti-procyclicality tool needs a price history (--apc-history)")]
     ApcNeedsHistory { tool: ApcTool },
+    #[error(
+        "the {tool:?} anti-procyclicality tool acts on the market's volatilities, which filtered \
+         historical simulation does not use (it rescales history by its own EWMA volatilities): \
+         use it with the Monte Carlo model, or --apc buffer with FHS"
+    )]
+    ApcUnderFhs { tool: ApcTool },
 }
 
 /// How long each stage took.
@@ -547,6 +553,11 @@ pub fn apply_apc<B: Backend>(
     const SHARE: f64 = 0.25;
     let calculated: Vec<f64> = result.margins.iter().map(|m| m.initial_margin).collect();
     let other = |pick: fn((MarketData, MarketData)) -> MarketData| -> Result<Vec<f64>, RunError> {
+        // FHS scales history by its own EWMA volatilities and never reads the
+        // market's: a stressed or floor market would change nothing.
+        if snapshot.config.scenario.historical.is_some() {
+            return Err(RunError::ApcUnderFhs { tool });
+        }
         let history = history.ok_or(RunError::ApcNeedsHistory { tool })?;
         let mut s = snapshot.clone();
         s.market = pick(apc_markets(

@@ -261,3 +261,28 @@ fn apc_tools_adjust_the_runs_margins_as_emir_describes() {
     let err = apply_apc(&cpu, &s, &mut r, ApcTool::Floor, None).unwrap_err();
     assert!(err.to_string().contains("needs a price history"), "{err}");
 }
+
+/// Filtered historical simulation rescales history by its own EWMA
+/// volatilities and never reads the market's, so the stressed-weight and
+/// floor tools, which act on the market's volatilities, would leave its
+/// margins unchanged: they are refused, saying why; the buffer applies.
+#[test]
+fn apc_tools_that_act_on_volatilities_are_refused_under_fhs() {
+    use clearstress::engine::{apply_apc, ApcTool, RunError};
+    let mut s = book(2.0);
+    s.config.scenario.paths = 20_000;
+    assert!(s.config.scenario.historical.is_some());
+    let cpu = CpuBackend::new(None).unwrap();
+    let base = engine::run(&cpu, &s, RunLimits::default(), &|_| {}).unwrap();
+    let h = history();
+    for tool in [ApcTool::StressedWeight, ApcTool::Floor] {
+        let mut r = base.clone();
+        let err = apply_apc(&cpu, &s, &mut r, tool, Some(&h)).unwrap_err();
+        assert!(matches!(err, RunError::ApcUnderFhs { .. }), "{err}");
+        assert!(err.to_string().contains("filtered historical simulation does not use"), "{err}");
+        assert_eq!(r.margins, base.margins, "{tool:?} changed the margins before refusing");
+    }
+    let mut r = base.clone();
+    apply_apc(&cpu, &s, &mut r, ApcTool::Buffer, Some(&h)).unwrap();
+    assert_eq!(r.margins[0].initial_margin, 1.25 * base.margins[0].initial_margin);
+}
