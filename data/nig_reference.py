@@ -6,7 +6,7 @@ Run from the repository root:  python3 data/nig_reference.py
 numpy 2.x).
 
 Prints:
-- scipy.special.k1e(x) at the points the Bessel test uses;
+- scipy.special.k1e(x) and kve(nu, x) at the points the Bessel tests use;
 - norminvgauss(a, b, loc, scale).logpdf(x) at the density test's points;
 - the maximum-likelihood fits (scipy's generic optimiser, started from the
   method-of-moments guess) of norminvgauss and t to BTC's daily log returns
@@ -19,11 +19,13 @@ import math
 import numpy as np
 import scipy
 from scipy import stats
-from scipy.special import k1e
+from scipy.special import k1e, kve
 
 print("scipy", scipy.__version__)
 for x in [1e-6, 0.1, 1.0, 10.0, 1e4]:
     print(f"k1e({x!r}) = {k1e(x)!r}")
+for nu, x in [(0.5, 1.0), (1.5, 2.0), (4.5, 3.0), (10.0, 0.7), (2.0, 50.0)]:
+    print(f"kve({nu!r}, {x!r}) = {kve(nu, x)!r}")
 
 a, b, loc, scale = 1.3, -0.4, 0.1, 0.8
 for x in [-8.0, -1.0, 0.0, 0.5, 6.0]:

@@ -971,6 +971,15 @@ fn calibration_summary(r: &crate::calibrate::CalibrationReport) -> String {
             j.intensity_per_year, j.mean_sigmas, j.stdev_sigmas
         ))
     );
+    if let (Some(shape), Some(nig), Some(student)) =
+        (t.nig_shape, t.nig_log_likelihood, t.student_t_log_likelihood)
+    {
+        let _ = writeln!(
+            out,
+            "multivariate NIG shape {shape:.3}{}: log-likelihood {nig:.1} against the Student-t's {student:.1} (one parameter each)",
+            if t.nig_at_bound { " (at a bound of its range: the fit failed)" } else { "" }
+        );
+    }
     if !t.candidates.is_empty() {
         let best: Vec<String> = t
             .candidates

@@ -25,27 +25,35 @@ use statrs::function::gamma::ln_gamma;
 
 use super::optimize::nelder_mead;
 
-/// `exp(x) K1(x)` for `x > 0`, K1 the modified Bessel function of the second
-/// kind of order 1, by the trapezoidal rule on its integral representation
-/// `exp(x) K1(x) = int_0^inf exp(-2 x sinh^2(t/2)) cosh(t) dt` (DLMF 10.32.9).
-/// The integrand is analytic and decays doubly exponentially, so the rule
-/// converges geometrically; the step shrinks as 1/sqrt(x) with the width of
-/// the peak at 0. Measured against scipy's `k1e` over 3,000 points of
-/// [1e-10, 1e8]: relative error below 1.5e-14, at most 275 terms.
-pub fn bessel_k1_scaled(x: f64) -> f64 {
-    debug_assert!(x > 0.0);
-    let h = 0.1 * (5.0 / x.sqrt()).min(1.0);
+/// `exp(x) K_nu(x)` for `x > 0`, `nu >= 0`, K_nu the modified Bessel function
+/// of the second kind, by the trapezoidal rule on its integral representation
+/// `exp(x) K_nu(x) = int_0^inf exp(-2 x sinh^2(t/2)) cosh(nu t) dt` (DLMF
+/// 10.32.9). The integrand is analytic and decays doubly exponentially, so the
+/// rule converges geometrically; the step follows the width of the
+/// integrand's peak, at `sinh t = nu / x`, which is `(x^2 + nu^2)^(-1/4)`.
+/// Measured against scipy's `kve`: relative error below 1.8e-14 for nu in
+/// [0.5, 30] and x in [1e-2, 1e6] (at most 110 terms), and for `k1e` over x in
+/// [1e-10, 1e8] below 1.5e-14.
+pub fn bessel_k_scaled(nu: f64, x: f64) -> f64 {
+    debug_assert!(x > 0.0 && nu >= 0.0);
+    let h = 0.1 * (5.0 / (x * x + nu * nu).sqrt().sqrt()).min(1.0);
+    let peak = (nu / x).asinh();
     let mut sum = 0.5;
     let mut t = h;
     loop {
         let s = (0.5 * t).sinh();
-        let term = (-2.0 * x * s * s).exp() * t.cosh();
+        let term = (-2.0 * x * s * s).exp() * (nu * t).cosh();
         sum += term;
-        if term < 1e-17 * sum {
+        if t > peak && term < 1e-17 * sum {
             return sum * h;
         }
         t += h;
     }
+}
+
+/// `exp(x) K1(x)` ([`bessel_k_scaled`] of order 1).
+pub fn bessel_k1_scaled(x: f64) -> f64 {
+    bessel_k_scaled(1.0, x)
 }
 
 /// Normal inverse Gaussian parameters (Barndorff-Nielsen's alpha, beta, delta, mu).
@@ -281,6 +289,17 @@ mod tests {
         ] {
             let got = bessel_k1_scaled(x);
             assert!((got / want - 1.0).abs() < 1e-13, "{x}: {got} vs {want}");
+        }
+        // scipy's `kve(nu, x)` at other orders.
+        for (nu, x, want) in [
+            (0.5, 1.0, 1.2533141373155003),
+            (1.5, 2.0, 1.329340388179137),
+            (4.5, 3.0, 10.505618214327441),
+            (10.0, 0.7, 13066296719.597597),
+            (2.0, 50.0, 0.18394981819978196),
+        ] {
+            let got = bessel_k_scaled(nu, x);
+            assert!((got / want - 1.0).abs() < 1e-13, "K_{nu}({x}): {got} vs {want}");
         }
     }
 

@@ -13,7 +13,7 @@ use super::dependence::{
 };
 use super::filter::devolatilise;
 use super::innovations::{fit_candidates, CandidateFit};
-use super::tails::{market_jumps, student_t_dof, STUDENT_T_DOF};
+use super::tails::{market_jumps, nig_shape, student_t_dof, NIG_SHAPE, STUDENT_T_DOF};
 use super::volatility::{Ewma, GarchBoundary, GarchT, VolatilityError};
 use crate::history::{Gap, PriceHistory};
 use crate::pricing::DAYS_PER_YEAR;
@@ -223,6 +223,13 @@ pub struct TailReport {
     /// model accepts (3 to 64): the maximum may lie beyond the bound (at 3:
     /// heavier tails than the model allows), so the fit has failed.
     pub student_t_at_bound: bool,
+    /// The shape of the symmetric multivariate NIG fitted to the same joint
+    /// moves ([`super::tails::nig_shape`]): one parameter, as the Student-t's
+    /// dof, so the two log-likelihoods compare directly.
+    pub nig_shape: Option<f64>,
+    pub nig_log_likelihood: Option<f64>,
+    /// Whether the NIG shape sits at an end of the range the model accepts.
+    pub nig_at_bound: bool,
     /// Per non-stablecoin asset, the candidate innovation distributions
     /// (Gaussian, Student-t, NIG) fitted to its devolatilised daily returns,
     /// with log-likelihood and AIC ([`super::innovations`]).
@@ -537,6 +544,7 @@ pub fn calibrate_market(
     let tails = match devolatilise(history, &crypto, from, as_of, &ewma) {
         Ok(d) => {
             let dof = student_t_dof(&d.values, d.assets);
+            let nig = nig_shape(&d.values, d.assets);
             let candidates = crypto_names
                 .par_iter()
                 .enumerate()
@@ -557,6 +565,12 @@ pub fn calibrate_market(
                 student_t_at_bound: dof.is_some_and(|(nu, _)| {
                     nu == *STUDENT_T_DOF.start() || nu == *STUDENT_T_DOF.end()
                 }),
+                nig_shape: nig.map(|x| x.0),
+                nig_log_likelihood: nig.map(|x| x.1),
+                nig_at_bound: nig.is_some_and(|(shape, _)| {
+                    (shape / NIG_SHAPE.start() - 1.0).abs() < 1e-6
+                        || (shape / NIG_SHAPE.end() - 1.0).abs() < 1e-6
+                }),
                 candidates,
                 jump_threshold: JUMP_THRESHOLD,
                 jump_days: jumps.as_ref().map_or(0, |j| j.1),
@@ -568,6 +582,9 @@ pub fn calibrate_market(
             student_t_dof: None,
             student_t_log_likelihood: None,
             student_t_at_bound: false,
+            nig_shape: None,
+            nig_log_likelihood: None,
+            nig_at_bound: false,
             candidates: Vec::new(),
             jump_threshold: JUMP_THRESHOLD,
             jump_days: 0,
