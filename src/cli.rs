@@ -820,6 +820,9 @@ fn calibrate(args: &CalibrateArgs) -> Result<(), CliError> {
     if let Some(dof) = report.tails.student_t_dof.filter(|_| !report.tails.student_t_at_bound) {
         scenario.dof = dof;
     }
+    if let Some(shape) = report.tails.nig_shape.filter(|_| !report.tails.nig_at_bound) {
+        scenario.nig_shape = shape;
+    }
     if let Some(jumps) = &report.tails.jumps {
         scenario.jumps = Some(jumps.clone());
     }

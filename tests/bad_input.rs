@@ -531,6 +531,11 @@ fn rejected_cases() -> Vec<Case> {
             says: &["expected a whole number of paths in [1000, 1e11], found 0"],
         },
         Case {
+            edit: ccp_with!("[scenario]\ninnovations = \"nig\"\nnig_shape = 0.01"),
+            at: ("ccp.toml", None, Some("scenario.nig_shape")),
+            says: &["expected an NIG shape in [0.05, 1000], found 0.01"],
+        },
+        Case {
             edit: ccp_with!("[scenario]\ndof = 65"),
             at: ("ccp.toml", None, Some("scenario.dof")),
             says: &["expected a whole number of degrees of freedom in [3, 64], found 65"],
@@ -783,9 +788,14 @@ fn a_value_at_a_closed_end_is_accepted() {
             355.0,
         ),
         (
-            ccp_with!("[scenario]\ndof = 64\nblock_size = 1048576\npaths = 1"),
+            ccp_with!("[scenario]\ndof = 64\nblock_size = 1048576\npaths = 1000"),
             |s| f64::from(s.config.scenario.dof),
             64.0,
+        ),
+        (
+            ccp_with!("[scenario]\ninnovations = \"nig\"\nnig_shape = 0.05"),
+            |s| s.config.scenario.nig_shape,
+            0.05,
         ),
         (
             ccp_with!("[risk]\nmargin_period_days = 365\nsteps = 1000"),

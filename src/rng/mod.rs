@@ -47,6 +47,9 @@ pub enum Stream {
     /// One uniform per day of the horizon picking a historical day (filtered
     /// historical simulation).
     Historical = 6,
+    /// Per step: a normal (block 0) and a uniform (block 1) making the
+    /// inverse-Gaussian mixing variable of the NIG innovations.
+    InverseGaussian = 7,
 }
 
 /// Largest block index a stream can address (24 bits of the last counter word).

@@ -9,7 +9,7 @@ mod windows;
 use std::ops::Range;
 
 pub use historical::FilteredHistory;
-pub use model::{poisson_inverse_cdf, Jumps, ModelError, ScenarioModel, Scratch};
+pub use model::{inverse_gaussian, poisson_inverse_cdf, Jumps, ModelError, ScenarioModel, Scratch};
 pub use windows::{historical_windows, scenario_toml};
 
 use crate::snapshot::StressScenario;

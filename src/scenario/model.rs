@@ -7,13 +7,22 @@
 //! r_a,t = mu_a dt + sigma_a sqrt(dt) e_a,t + J_a,t
 //! e_t   = L z_t                                   (Gaussian)
 //! e_t   = L z_t sqrt((nu - 2) / W_t),  W_t ~ chi^2_nu  (Student-t, unit variance)
+//! e_t   = L z_t sqrt(V_t),  V_t ~ IG(1, lambda)         (NIG, unit variance)
 //! J_a,t = N_t m_a + sqrt(N_t) s_a (L y_t)_a,  N_t ~ Poisson(lambda dt)
 //! mu_a  = -sigma_a^2 / 2 - lambda (exp(m_a + s_a^2 / 2) - 1)
 //! ```
 //!
 //! with `L` the Cholesky factor of the correlation matrix and `z_t`, `y_t` standard
 //! normals. The drift makes every price a martingale over the horizon (no
-//! directional view in a margin model). The multivariate t draws one mixing variable
+//! directional view in a margin model). Under NIG innovations the diffusion
+//! term of the drift is the exact `-ln E[exp(s e)] = -s^2 / (1 + sqrt(1 -
+//! s^2 / lambda))`, `s = sigma_a sqrt(dt)`, finite for `s^2 < lambda`; under
+//! Student-t innovations `E[exp(s e)]` is infinite and the Gaussian `-s^2 / 2`
+//! stands in (docs/methodology.md, 4.2). The NIG's mixing variable `V_t` is
+//! inverse Gaussian with mean 1 and shape lambda (Barndorff-Nielsen 1997),
+//! drawn from one normal and one uniform by Michael, Schucany and Haas
+//! ("Generating random variates using transformations with multiple roots",
+//! American Statistician 30, 1976). The multivariate t draws one mixing variable
 //! per step for all assets (tail dependence: crypto falls together); W_t is the sum
 //! of nu squared normals, so nu is an integer and a scenario uses a fixed count of
 //! random numbers whatever its values, which a GPU can reproduce. Jumps are
@@ -47,6 +56,16 @@ pub enum ModelError {
     TooManyAssets { assets: usize, max: usize },
     #[error("asset `{asset}` has no column in the history {history}: filtered historical simulation needs every asset's history")]
     NoHistory { asset: String, history: String },
+    #[error(
+        "asset `{asset}`: a step's volatility {step_vol:.4} (sigma sqrt(dt)) is not below the square \
+         root of the NIG shape {shape}: the price would have no finite expectation; take more steps, \
+         a shorter margin period or a larger shape"
+    )]
+    NoExponentialMoment {
+        asset: String,
+        step_vol: f64,
+        shape: f64,
+    },
     #[error("filtered historical simulation on {history}, window {from}..{to}: {asset}: {returns} usable daily returns, too few (at least 30 after the EWMA seed): {reason}")]
     ShortHistory {
         history: String,
@@ -87,6 +106,8 @@ pub struct ScenarioModel {
     /// that its inner loop is an independent, vectorisable multiply-add.
     cholesky_columns: Vec<f64>,
     dof: Option<u32>,
+    /// Shape lambda of the NIG innovations' inverse-Gaussian mixing variable.
+    nig_shape: Option<f64>,
     jumps: Option<Jumps>,
     /// xi sqrt(h) and rho of the vol shock.
     vol_shock_scale: f64,
@@ -146,6 +167,16 @@ impl ScenarioModel {
                 )?;
                 Some(config.dof)
             }
+            Innovations::Nig => None,
+        };
+        let nig_shape = match config.innovations {
+            Innovations::Nig => {
+                check(config.nig_shape, "scenario.nig_shape", "in [0.05, 1000]", |x| {
+                    (0.05..=1000.0).contains(&x)
+                })?;
+                Some(config.nig_shape)
+            }
+            _ => None,
         };
         let cholesky =
             cholesky_psd(&market.correlation, n, 1e-10).map_err(|NotPsd { index, pivot }| {
@@ -186,9 +217,21 @@ impl ScenarioModel {
                 let compensator = jumps.as_ref().map_or(0.0, |j| {
                     j.per_step * ((j.mean[a] + 0.5 * j.stdev[a] * j.stdev[a]).exp() - 1.0)
                 });
-                -0.5 * sigma * sigma * dt - compensator
+                let s2 = sigma * sigma * dt;
+                let diffusion = match nig_shape {
+                    Some(lambda) if s2 >= lambda => {
+                        return Err(ModelError::NoExponentialMoment {
+                            asset: market.assets[a].id.clone(),
+                            step_vol: s2.sqrt(),
+                            shape: lambda,
+                        })
+                    }
+                    Some(lambda) => s2 / (1.0 + (1.0 - s2 / lambda).sqrt()),
+                    None => 0.5 * s2,
+                };
+                Ok(-diffusion - compensator)
             })
-            .collect();
+            .collect::<Result<_, _>>()?;
         let mut cholesky_columns = vec![0.0; n * n];
         for i in 0..n {
             for j in 0..n {
@@ -208,6 +251,7 @@ impl ScenarioModel {
             step_drift,
             cholesky,
             dof,
+            nig_shape,
             jumps,
             vol_shock_scale: config.vol_shock.vol_of_vol * horizon.sqrt(),
             spot_vol_correlation: rho,
@@ -237,6 +281,11 @@ impl ScenarioModel {
 
     pub fn dof(&self) -> Option<u32> {
         self.dof
+    }
+
+    /// The NIG innovations' shape, if the model draws them.
+    pub fn nig_shape(&self) -> Option<f64> {
+        self.nig_shape
     }
 
     pub fn jumps(&self) -> Option<&Jumps> {
@@ -341,6 +390,13 @@ impl ScenarioModel {
                 let scale = (f64::from(nu - 2) / w).sqrt();
                 e.iter_mut().for_each(|x| *x *= scale);
             }
+            if let Some(lambda) = self.nig_shape {
+                let mut g = [0.0];
+                self.rng.normals(n, step, Stream::InverseGaussian, &mut g);
+                let u = self.rng.uniforms(n, step, Stream::InverseGaussian, 1)[0];
+                let scale = inverse_gaussian(lambda, g[0], u).sqrt();
+                e.iter_mut().for_each(|x| *x *= scale);
+            }
             for a in 0..a_count {
                 diffusion[a] += e[a];
                 log_return[a] += self.step_drift[a] + self.step_vol[a] * e[a];
@@ -392,6 +448,23 @@ impl Scratch {
         self.log_return.resize(assets, 0.0);
         self.diffusion.resize(assets, 0.0);
         self.chi.resize(dof, 0.0);
+    }
+}
+
+/// An inverse-Gaussian variate with mean 1 and shape `lambda` from a
+/// standard normal `g` and a uniform `u` (Michael, Schucany and Haas 1976):
+/// `x` is the smaller root of `lambda (x - 1)^2 / x = g^2`, taken with
+/// probability `1 / (1 + x)`, else `1 / x`. The root is written as
+/// `1 - 2y / (y + sqrt(y^2 + 4 lambda y))`, `y = g^2`, which loses no digits
+/// where `y` is large.
+#[inline]
+pub fn inverse_gaussian(lambda: f64, g: f64, u: f64) -> f64 {
+    let y = g * g;
+    let x = 1.0 - 2.0 * y / (y + (y * y + 4.0 * lambda * y).sqrt()).max(f64::MIN_POSITIVE);
+    if u * (1.0 + x) <= 1.0 {
+        x
+    } else {
+        1.0 / x
     }
 }
 

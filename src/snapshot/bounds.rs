@@ -166,6 +166,16 @@ pub const DOF: Bounds = Bounds::new(
     Closed(3.0),
     Closed(64.0),
 );
+/// `scenario.nig_shape`: the shapes `calibrate` fits over (below 0.05 the
+/// tails are heavier than any fitted to the shipped history; above 1000 the
+/// law is Gaussian for any practical purpose).
+pub const NIG_SHAPE: Bounds = Bounds::new(
+    "an NIG shape",
+    Closed(MIN_NIG_SHAPE),
+    Closed(MAX_NIG_SHAPE),
+);
+pub const MIN_NIG_SHAPE: f64 = 0.05;
+pub const MAX_NIG_SHAPE: f64 = 1000.0;
 /// `scenario.block_size`.
 pub const BLOCK_SIZE: Bounds = Bounds::new(
     "a whole number of scenarios",

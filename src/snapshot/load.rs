@@ -967,8 +967,10 @@ fn parse_config(name: &str, text: &str) -> Result<(CcpConfig, Date), InputError>
     let scenario = &config.scenario;
     // u64 to f64 rounds only beyond 2^53, far outside the range.
     check("scenario.paths", scenario.paths as f64, &bounds::PATHS)?;
-    if scenario.innovations == Innovations::StudentT {
-        check("scenario.dof", f64::from(scenario.dof), &bounds::DOF)?;
+    match scenario.innovations {
+        Innovations::StudentT => check("scenario.dof", f64::from(scenario.dof), &bounds::DOF)?,
+        Innovations::Nig => check("scenario.nig_shape", scenario.nig_shape, &bounds::NIG_SHAPE)?,
+        Innovations::Gaussian => {}
     }
     if let Some(jumps) = &scenario.jumps {
         check(
