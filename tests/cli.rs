@@ -595,5 +595,8 @@ fn validate_reports_a_flat_book_and_warns_on_an_unbalanced_one() {
         out.contains("warning: net open interest is not zero on 1 of"),
         "{out}"
     );
-    assert!(out.contains(&format!("largest: {instrument} at {quantity} contracts")), "{out}");
+    assert!(
+        out.contains(&format!("largest: {instrument} at {quantity} contracts")),
+        "{out}"
+    );
 }

@@ -58,7 +58,10 @@ fn the_samples_margin_calls_are_few_and_its_fund_covers_its_cover_2() {
     );
     assert_eq!(result.default_fund.unfunded, 0.0);
     // Members alone cover the requirement: skin in the game is a small layer.
-    assert!(contributions >= requirement, "{contributions} < {requirement}");
+    assert!(
+        contributions >= requirement,
+        "{contributions} < {requirement}"
+    );
 }
 
 /// A number written with more significant digits than a round amount or a

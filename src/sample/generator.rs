@@ -623,12 +623,21 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
         .filter(|id| assets.iter().any(|a| a.id == *id))
         .collect();
     let instrument_ids: Vec<String> = instruments.iter().map(|i| i.id.clone()).collect();
-    let units = sizing::UnitLosses::revalue(&tables, &inst_csv, &instrument_ids, &coins, &config)?;
+    let units = sizing::UnitLosses::revalue(
+        m_count,
+        &tables,
+        &inst_csv,
+        &instrument_ids,
+        &coins,
+        &config,
+    )?;
     let coin_unit = |id: &str| {
-        coins
-            .iter()
-            .position(|c| *c == id)
-            .map(|k| (instruments.len() + k, assets.iter().position(|a| a.id == id)))
+        coins.iter().position(|c| *c == id).map(|k| {
+            (
+                instruments.len() + k,
+                assets.iter().position(|a| a.id == id),
+            )
+        })
     };
     // Margin calls fall on clients, not on the dealers; a partial
     // Fisher-Yates shuffle picks them without repeats.
@@ -675,17 +684,23 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
         }
         let book = units.losses(&held[r]);
         let with = |value: f64| -> Vec<f64> {
-            let coins: Vec<(usize, f64)> =
-                per_usd.iter().map(|c| (c.0, value * c.1)).collect();
+            let coins: Vec<(usize, f64)> = per_usd.iter().map(|c| (c.0, value * c.1)).collect();
             let extra = units.losses(&coins);
             book.iter().zip(extra).map(|(b, e)| b + e).collect()
         };
         // A fixed point of value = headroom x margin(book + collateral) /
         // haircut factor: coin collateral's own fall raises the margin a
         // little, so a few rounds settle it.
-        let mut value = headroom[r] * units.margin(&book) / after_haircut;
+        let mut margin = units.margin(&book);
+        let mut value = headroom[r] * margin / after_haircut;
         for _ in 0..4 {
-            value = headroom[r] * units.margin(&with(value)) / after_haircut;
+            let next = units.margin(&with(value));
+            let settled = (next - margin).abs() <= 1e-3 * margin;
+            margin = next;
+            value = headroom[r] * margin / after_haircut;
+            if settled {
+                break;
+            }
         }
         let mut holdings: Vec<(usize, f64)> = Vec::new();
         let mut lines = Vec::new();
@@ -705,7 +720,8 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
         }
         let mut all = held[r].clone();
         all.extend(&holdings);
-        let margin = units.margin(&units.losses(&all));
+        // The margin of the last round stands for the rounded-up collateral's
+        // (within a few parts in a thousand): it only weighs the allocation.
         (lines, collateral_value, margin, units.stress_losses(&all))
     });
     let mut collateral_csv = String::from("member_id,asset,amount\n");
@@ -722,7 +738,9 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
     // The default fund: the book's own Cover-n requirement on the stress
     // scenarios (the engine's default_fund::size on the same losses), plus a
     // tenth; the CCP's skin in the game is a twentieth of that, the members'
-    // contributions the rest, split by the configured allocation rule.
+    // contributions the rest, split by the configured allocation rule. Each is
+    // rounded to the nearest thousand, not up: on 100,000 members rounding up
+    // would add tens of millions.
     let mut group_names: Vec<String> = Vec::new();
     let mut group_index: BTreeMap<&str, usize> = BTreeMap::new();
     let group_of: Vec<usize> = group
@@ -752,7 +770,7 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
     config.default_fund.skin_in_the_game = skin;
     let mut members_csv = String::from("member_id,name,group,df_contribution\n");
     for (r, allocation) in fund.allocation.iter().enumerate() {
-        let contribution = ceil_to(allocation.share * (resources - skin), 1000.0);
+        let contribution = round_dp(allocation.share * (resources - skin), -3);
         let _ = writeln!(
             members_csv,
             "CM{:04},{},{},{contribution}",

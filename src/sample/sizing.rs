@@ -30,8 +30,13 @@ const MIN_ESTIMATE_SCENARIOS: usize = 4_096;
 /// second or two of one core; the largest `init` book (2,360 instruments on
 /// 1,000 assets) gets the minimum.
 const ESTIMATE_WORK: usize = 1 << 33;
+/// Member-scenarios the per-member estimates may take (each member's margin
+/// is measured a few times over its scenarios): 100,000 members get the minimum.
+const MEMBER_SCENARIOS: usize = 1 << 28;
 /// Scenarios per revalued block, bounding the block of market moves in memory.
 const BLOCK: usize = 4_096;
+/// Losses per push into a member's tail.
+const PIECE: usize = 512;
 
 /// Losses of one contract of each instrument and one coin of each collateral
 /// asset, in the run's first Monte Carlo scenarios and in each stress scenario.
@@ -51,9 +56,11 @@ pub(super) type Holdings = [(usize, f64)];
 
 impl UnitLosses {
     /// Revalues the unit book of `instrument_ids` and `coins` (collateral
-    /// assets by id) on the market of `market_tables` under `config`. Units are
-    /// numbered instruments first, then coins, in the order given.
+    /// assets by id) on the market of `market_tables` under `config`, over as
+    /// many scenarios as a book of `members` can afford to be measured on.
+    /// Units are numbered instruments first, then coins, in the order given.
     pub(super) fn revalue(
+        members: usize,
         market_tables: &[(String, String)],
         instruments_csv: &str,
         instrument_ids: &[String],
@@ -61,9 +68,9 @@ impl UnitLosses {
         config: &CcpConfig,
     ) -> Result<Self, InputError> {
         let units = instrument_ids.len() + coins.len();
-        let mut members = String::from("member_id,name,group,df_contribution\n");
+        let mut unit_members = String::from("member_id,name,group,df_contribution\n");
         for u in 0..units {
-            members.push_str(&format!("U{u},unit {u},,0\n"));
+            unit_members.push_str(&format!("U{u},unit {u},,0\n"));
         }
         let mut positions = String::from("member_id,instrument_id,quantity\n");
         for (u, id) in instrument_ids.iter().enumerate() {
@@ -79,7 +86,7 @@ impl UnitLosses {
             .collect();
         tables.extend([
             ("instruments", instruments_csv),
-            ("members", members.as_str()),
+            ("members", unit_members.as_str()),
             ("positions", positions.as_str()),
             ("collateral", collateral.as_str()),
         ]);
@@ -95,7 +102,9 @@ impl UnitLosses {
             .prepare(&book, &model)
             .map_err(|e| failed(e.to_string()))?;
         let work = units.max(1) * (book.assets + 1);
-        let scenarios = (ESTIMATE_WORK / work).clamp(MIN_ESTIMATE_SCENARIOS, MAX_ESTIMATE_SCENARIOS);
+        let scenarios = (ESTIMATE_WORK / work)
+            .min(MEMBER_SCENARIOS / members.max(1))
+            .clamp(MIN_ESTIMATE_SCENARIOS, MAX_ESTIMATE_SCENARIOS);
         let mut mc = vec![0.0; units * scenarios];
         for first in (0..scenarios).step_by(BLOCK) {
             let end = (first + BLOCK).min(scenarios);
@@ -138,7 +147,11 @@ impl UnitLosses {
         let alpha = self.rule.confidence;
         let n = losses.len() as u64;
         let mut tail = MemberTail::exact(var_rank(n, alpha) as usize);
-        tail.push_slice(losses, 0);
+        // A tail raises its floor between pushes, not within one: pushed in
+        // pieces, most losses fall under the floor and cost a comparison.
+        for (c, piece) in losses.chunks(PIECE).enumerate() {
+            tail.push_slice(piece, (c * PIECE) as u64);
+        }
         let measures = tail
             .measures(n, &[alpha])
             .expect("an exact tail keeps every rank up to the VaR's");

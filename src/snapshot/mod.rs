@@ -26,8 +26,8 @@ pub use load::{
     from_csv_texts, load, load_stress_scenarios, parse_stress_scenario, read_history, TableFormat,
     CONFIG_FILE, SNAPSHOT_FILES,
 };
-pub use open_interest::{net_open_interest, NetOpenInterest};
 pub use market::{Asset, AssetClass, MarketData, RateCurve, VolQuote, VolSurface};
+pub use open_interest::{net_open_interest, NetOpenInterest};
 pub use table::{sha256_hex, Row, Table};
 pub use write::{csv_text, snapshot_csv_tables, write_snapshot};
 
