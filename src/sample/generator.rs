@@ -738,9 +738,8 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
     // The default fund: the book's own Cover-n requirement on the stress
     // scenarios (the engine's default_fund::size on the same losses), plus a
     // tenth; the CCP's skin in the game is a twentieth of that, the members'
-    // contributions the rest, split by the configured allocation rule. Each is
-    // rounded to the nearest thousand, not up: on 100,000 members rounding up
-    // would add tens of millions.
+    // contributions the rest, split by the configured allocation rule in whole
+    // thousands of USD that add up to that rest.
     let mut group_names: Vec<String> = Vec::new();
     let mut group_index: BTreeMap<&str, usize> = BTreeMap::new();
     let group_of: Vec<usize> = group
@@ -768,9 +767,11 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
     let resources = fund.requirement.amount * (1.0 + FUND_MARGIN);
     let skin = round_sig(resources * SKIN_SHARE, 2);
     config.default_fund.skin_in_the_game = skin;
+    let shares: Vec<f64> = fund.allocation.iter().map(|a| a.share).collect();
+    let thousands = whole_shares(&shares, ((resources - skin) / 1000.0).round());
     let mut members_csv = String::from("member_id,name,group,df_contribution\n");
-    for (r, allocation) in fund.allocation.iter().enumerate() {
-        let contribution = round_dp(allocation.share * (resources - skin), -3);
+    for r in 0..m_count {
+        let contribution = thousands[r] * 1000.0;
         let _ = writeln!(
             members_csv,
             "CM{:04},{},{},{contribution}",
@@ -920,6 +921,26 @@ fn match_book(
     }
 }
 
+/// `total` whole units split pro rata to `shares` (which sum to 1): each
+/// share's whole part, then one more unit to each of the largest remainders
+/// (ties to the lower index) until the parts add up to `total` exactly.
+/// Rounding each part on its own would drift by up to half a unit per member.
+fn whole_shares(shares: &[f64], total: f64) -> Vec<f64> {
+    let raw: Vec<f64> = shares.iter().map(|s| s * total).collect();
+    let mut parts: Vec<f64> = raw.iter().map(|x| x.floor()).collect();
+    let left = (total - parts.iter().sum::<f64>()).max(0.0) as usize;
+    let mut order: Vec<usize> = (0..raw.len()).collect();
+    order.sort_by(|&a, &b| {
+        (raw[b] - parts[b])
+            .total_cmp(&(raw[a] - parts[a]))
+            .then(a.cmp(&b))
+    });
+    for &i in order.iter().take(left) {
+        parts[i] += 1.0;
+    }
+    parts
+}
+
 /// Members left short of margin on purpose: 3 in 64, at least one.
 fn margin_calls(members: usize) -> usize {
     ((members * 3 + 32) / 64).max(1)
@@ -984,4 +1005,32 @@ fn dedup_lines(csv: String) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_shares_add_up_to_the_total_and_follow_the_shares() {
+        let shares = [0.5, 0.3333, 0.1667, 0.0];
+        let parts = whole_shares(&shares, 1001.0);
+        assert_eq!(parts.iter().sum::<f64>(), 1001.0);
+        // Floors 500, 333, 166; the two units left go to the largest remainders.
+        assert_eq!(parts, vec![500.0, 334.0, 167.0, 0.0]);
+        // Many tiny shares: rounding each alone would give 0 for all.
+        let tiny = vec![1.0 / 3000.0; 3000];
+        let parts = whole_shares(&tiny, 1000.0);
+        assert_eq!(parts.iter().sum::<f64>(), 1000.0);
+        assert!(parts.iter().all(|&p| p == 0.0 || p == 1.0));
+    }
+
+    #[test]
+    fn round_numbers_print_as_written() {
+        assert_eq!(round_dp(6_099_999.999_999_999, -5).to_string(), "6100000");
+        assert_eq!(round_sig(9_123_456.0, 2).to_string(), "9100000");
+        assert_eq!(ceil_sig(12_345_678.0, 3).to_string(), "12400000");
+        assert_eq!(ceil_sig(0.012_341, 3).to_string(), "0.0124");
+        assert_eq!(nice_strike(1.234_56, 1.2).to_string(), "1.23");
+    }
 }
