@@ -2,12 +2,19 @@
 //!
 //! Members follow a power law in size (a few dealers carry most of the notional,
 //! many small accounts carry little), with a business type that sets their
-//! behaviour: dealers run two-sided, nearly hedged books and sell options; funds
-//! are directional and buy options; prop traders are mixed; brokers' clients are
-//! mostly long. Some small members are affiliates of a dealer (one default group).
-//! Collateral is a random multiple of gross notional in a mix by type (funds post
-//! BTC and ETH against long books: wrong-way risk), so some members are short of
-//! margin. Every draw comes from one Philox stream of the seed.
+//! behaviour: dealers run two-sided books, each trade hedged in another contract
+//! on the same coin, and sell options; funds lean long and buy options; prop
+//! traders lean short (basis trades); brokers' clients are mostly long. Some small
+//! members are affiliates of a dealer (one default group).
+//!
+//! The book is what a clearing house holds: matched, every instrument's net open
+//! interest zero (the liquidity providers take the other side of what the flow
+//! leaves open, [`match_book`]); collateral, in a mix by type (funds post BTC and
+//! ETH against long books: wrong-way risk), sized from each member's margin under
+//! the configured model, with headroom, but for a few members left short (the
+//! day's margin calls); and a default fund sized to the book's own Cover-n on
+//! the stress scenarios. Margins and stress losses are measured with the library
+//! itself ([`super::sizing`]). Every draw comes from one Philox stream of the seed.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

@@ -4,8 +4,11 @@
 //! funding and implied-vol levels on 2025-02-20) is derived from real history by
 //! `data/derive.py` and embedded here; members, positions and collateral are
 //! generated deterministically from a seed ([`generate`]), with synthetic assets
-//! added, and marked as such, when a book asks for more than the real ten.
-//! `clearstress init` writes the same files out.
+//! added, and marked as such, when a book asks for more than the real ten. The
+//! book is matched, collateral covers margin but for a few calls and the default
+//! fund covers the book's own Cover-2, each measured with the library's own
+//! margin and stress revaluation (`sizing`). `clearstress init` writes the same
+//! files out.
 
 mod generator;
 mod sizing;
