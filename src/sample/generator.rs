@@ -674,13 +674,24 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
             MemberType::Broker => &[("USDT", 0.7), ("USD", 0.3)],
         };
         // Per USD of collateral value: coins held and value after haircuts.
-        let mut per_usd: Vec<(usize, f64, usize, &str, f64)> = Vec::new();
+        struct CoinLeg<'a> {
+            unit: usize,
+            asset: usize,
+            id: &'a str,
+            share: f64,
+        }
+        let mut per_usd: Vec<CoinLeg> = Vec::new();
         let mut cash_share = 0.0;
         let mut after_haircut = 0.0;
         for &(id, share) in mix {
             match coin_unit(id) {
                 Some((unit, Some(a))) => {
-                    per_usd.push((unit, share / assets[a].spot, a, id, share));
+                    per_usd.push(CoinLeg {
+                        unit,
+                        asset: a,
+                        id,
+                        share,
+                    });
                     after_haircut += share * (1.0 - haircut_of(id));
                 }
                 _ => {
@@ -691,7 +702,10 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
         }
         let book = units.losses(&held[r]);
         let with = |value: f64| -> Vec<f64> {
-            let coins: Vec<(usize, f64)> = per_usd.iter().map(|c| (c.0, value * c.1)).collect();
+            let coins: Vec<(usize, f64)> = per_usd
+                .iter()
+                .map(|c| (c.unit, value * c.share / assets[c.asset].spot))
+                .collect();
             let extra = units.losses(&coins);
             book.iter().zip(extra).map(|(b, e)| b + e).collect()
         };
@@ -712,12 +726,13 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
         let mut holdings: Vec<(usize, f64)> = Vec::new();
         let mut lines = Vec::new();
         let mut collateral_value = 0.0;
-        for &(unit, _, a, id, share) in &per_usd {
-            let amount = ceil_sig(value * share / assets[a].spot, 3);
+        for leg in &per_usd {
+            let spot = assets[leg.asset].spot;
+            let amount = ceil_sig(value * leg.share / spot, 3);
             if amount > 0.0 {
-                holdings.push((unit, amount));
-                lines.push(format!("CM{:04},{id},{amount}", r + 1));
-                collateral_value += amount * assets[a].spot * (1.0 - haircut_of(id));
+                holdings.push((leg.unit, amount));
+                lines.push(format!("CM{:04},{},{amount}", r + 1, leg.id));
+                collateral_value += amount * spot * (1.0 - haircut_of(leg.id));
             }
         }
         let cash = ceil_sig(value * cash_share, 3);
