@@ -785,7 +785,12 @@ fn apply_overrides(snapshot: &mut Snapshot, args: &RunArgs) -> Result<(), CliErr
     if let Some(path) = &args.fhs {
         let (history, source) = snapshot::read_history(path)?;
         // The flag names the history: the book's own FHS settings stay.
-        let mut historical = snapshot.config.scenario.historical.clone().unwrap_or_default();
+        let mut historical = snapshot
+            .config
+            .scenario
+            .historical
+            .clone()
+            .unwrap_or_default();
         historical.history = path.display().to_string();
         if let Some(days) = args.fhs_lookback_days {
             historical.lookback_days = days;
@@ -817,10 +822,18 @@ fn calibrate(args: &CalibrateArgs) -> Result<(), CliError> {
     // The Monte Carlo model's tails, fitted alongside (the config's own stand
     // where the window has none to fit, or where the fit failed at a bound).
     let scenario = &mut snapshot.config.scenario;
-    if let Some(dof) = report.tails.student_t_dof.filter(|_| !report.tails.student_t_at_bound) {
+    if let Some(dof) = report
+        .tails
+        .student_t_dof
+        .filter(|_| !report.tails.student_t_at_bound)
+    {
         scenario.dof = dof;
     }
-    if let Some(shape) = report.tails.nig_shape.filter(|_| !report.tails.nig_at_bound) {
+    if let Some(shape) = report
+        .tails
+        .nig_shape
+        .filter(|_| !report.tails.nig_at_bound)
+    {
         scenario.nig_shape = shape;
     }
     if let Some(jumps) = &report.tails.jumps {
@@ -858,10 +871,7 @@ fn calibration_summary(r: &crate::calibrate::CalibrationReport) -> String {
     );
     for a in &r.assets {
         let floored = a.floored_from.map_or(String::new(), |v| {
-            format!(
-                " fitted {:.2}%, raised to the stablecoin floor",
-                100.0 * v
-            )
+            format!(" fitted {:.2}%, raised to the stablecoin floor", 100.0 * v)
         });
         match &a.garch {
             Ok(g) => {
@@ -920,7 +930,9 @@ fn calibration_summary(r: &crate::calibrate::CalibrationReport) -> String {
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
     let days = match c.days_used {
-        crate::calibrate::DaysUsed::Pairwise => "each pair over the days both assets have a return,",
+        crate::calibrate::DaysUsed::Pairwise => {
+            "each pair over the days both assets have a return,"
+        }
         crate::calibrate::DaysUsed::Common => "over the days every asset has a return:",
     };
     let _ = writeln!(
@@ -932,7 +944,10 @@ fn calibration_summary(r: &crate::calibrate::CalibrationReport) -> String {
         if (c.first_used, c.last_used) == (c.from, c.to) {
             String::new()
         } else {
-            format!(" (window {}..{}: data end or start inside it)", c.from, c.to)
+            format!(
+                " (window {}..{}: data end or start inside it)",
+                c.from, c.to
+            )
         },
         c.shrinkage
             .map_or(String::new(), |d| format!(", shrinkage {d:.4}")),
@@ -974,9 +989,11 @@ fn calibration_summary(r: &crate::calibrate::CalibrationReport) -> String {
             j.intensity_per_year, j.mean_sigmas, j.stdev_sigmas
         ))
     );
-    if let (Some(shape), Some(nig), Some(student)) =
-        (t.nig_shape, t.nig_log_likelihood, t.student_t_log_likelihood)
-    {
+    if let (Some(shape), Some(nig), Some(student)) = (
+        t.nig_shape,
+        t.nig_log_likelihood,
+        t.student_t_log_likelihood,
+    ) {
         let _ = writeln!(
             out,
             "multivariate NIG shape {shape:.3}{}: log-likelihood {nig:.1} against the Student-t's {student:.1} (one parameter each)",
@@ -1257,7 +1274,9 @@ fn compare(args: &CompareArgs) -> Result<(), CliError> {
                 }
                 // Said, and the column left out, rather than a copy of the
                 // configured margins under the tool's name.
-                Err(e @ engine::RunError::ApcUnderFhs { .. }) => println!("{name}: not computed: {e}"),
+                Err(e @ engine::RunError::ApcUnderFhs { .. }) => {
+                    println!("{name}: not computed: {e}")
+                }
                 Err(e) => return Err(e.into()),
             }
         }

@@ -131,7 +131,11 @@ fn a_near_integrated_fit_approaches_the_boundary_likelihood() {
         "{}",
         fit.log_likelihood
     );
-    assert!(fit.boundary.contains(&GarchBoundary::Integrated), "{:?}", fit.boundary);
+    assert!(
+        fit.boundary.contains(&GarchBoundary::Integrated),
+        "{:?}",
+        fit.boundary
+    );
 }
 
 /// Fits on an edge of the parameter region are flagged, interior ones not:
@@ -141,7 +145,12 @@ fn a_near_integrated_fit_approaches_the_boundary_likelihood() {
 #[test]
 fn boundary_fits_are_flagged_and_interior_fits_are_not() {
     let cases = [
-        ("ETH", "2022-02-22", "2025-02-20", vec![GarchBoundary::Integrated]),
+        (
+            "ETH",
+            "2022-02-22",
+            "2025-02-20",
+            vec![GarchBoundary::Integrated],
+        ),
         ("SOL", "2021-01-01", "2024-12-31", vec![]),
         ("LTC", "2019-01-01", "2022-12-31", vec![]),
     ];
@@ -222,8 +231,14 @@ fn calibrating_the_sample_reproduces_its_derived_ewma_volatilities() {
     for fit in &report.assets {
         // Stablecoins included: both floor them at the same 1%.
         if fit.asset.starts_with("USD") {
-            assert_eq!(fit.volatility, clearstress::calibrate::STABLECOIN_VOLATILITY_FLOOR);
-            assert!(fit.floored_from.is_some_and(|v| v < fit.volatility), "{fit:?}");
+            assert_eq!(
+                fit.volatility,
+                clearstress::calibrate::STABLECOIN_VOLATILITY_FLOOR
+            );
+            assert!(
+                fit.floored_from.is_some_and(|v| v < fit.volatility),
+                "{fit:?}"
+            );
         }
         let rel = (fit.volatility / fit.previous_volatility - 1.0).abs();
         assert!(
@@ -244,7 +259,11 @@ fn calibrating_the_sample_reproduces_its_derived_ewma_volatilities() {
     // Pairs of crypto assets use all 1,095 days; pairs with a stablecoin the
     // 1,086 up to 2025-02-11, where its closes stop.
     assert_eq!(report.correlation.days, 1095);
-    assert!(report.correlation.short_pairs.iter().all(|p| p.days == 1086));
+    assert!(report
+        .correlation
+        .short_pairs
+        .iter()
+        .all(|p| p.days == 1086));
     // The tails of the eight crypto assets' devolatilised joint returns: the
     // Student-t likelihood peaks at nu = 4 (the sample's configured value),
     // and five days moved the market by more than 4 of its standard deviations.
@@ -310,14 +329,24 @@ fn each_correlation_entry_uses_its_own_pairs_days() {
     }
     // ADA/LTC, recomputed on their own returns over the window.
     let r = history.returns();
-    let (ada, ltc) = (history.asset_index("ADA").unwrap(), history.asset_index("LTC").unwrap());
+    let (ada, ltc) = (
+        history.asset_index("ADA").unwrap(),
+        history.asset_index("LTC").unwrap(),
+    );
     let values: Vec<f64> = r
         .between(report.from, report.as_of)
         .filter(|&t| !r.get(t, ada).is_nan() && !r.get(t, ltc).is_nan())
         .flat_map(|t| [r.get(t, ada), r.get(t, ltc)])
         .collect();
     assert_eq!(values.len() / 2, c.days);
-    let want = ewma_correlation(Aligned { values: &values, assets: 2 }, spec.lambda).get(0, 1);
+    let want = ewma_correlation(
+        Aligned {
+            values: &values,
+            assets: 2,
+        },
+        spec.lambda,
+    )
+    .get(0, 1);
     let k = c.assets.len();
     let (i, j) = (
         c.assets.iter().position(|a| a == "ADA").unwrap(),
@@ -344,10 +373,20 @@ fn candidate_innovations_fit_at_least_as_well_as_scipy() {
     assert_eq!(r.len(), 731);
     let fits = fit_candidates(&r);
     let by = |m: Candidate| fits.iter().find(|f| f.model == m).unwrap();
-    let (gauss, t, nig) = (by(Candidate::Gaussian), by(Candidate::StudentT), by(Candidate::Nig));
-    assert!((gauss.log_likelihood - 1649.6264928261862).abs() < 1e-9, "{gauss:?}");
+    let (gauss, t, nig) = (
+        by(Candidate::Gaussian),
+        by(Candidate::StudentT),
+        by(Candidate::Nig),
+    );
+    assert!(
+        (gauss.log_likelihood - 1649.6264928261862).abs() < 1e-9,
+        "{gauss:?}"
+    );
     assert!(t.log_likelihood >= 1697.949670565818 - 1e-6, "{t:?}");
-    assert!((t.parameters[0].1 - 2.877754138779921).abs() < 1e-3, "{t:?}");
+    assert!(
+        (t.parameters[0].1 - 2.877754138779921).abs() < 1e-3,
+        "{t:?}"
+    );
     assert!(nig.log_likelihood >= 1706.3418999731803 - 1e-6, "{nig:?}");
     assert!(nig.aic < t.aic && t.aic < gauss.aic);
     assert!(nig.finite_exponential_moment && !t.finite_exponential_moment);

@@ -551,13 +551,30 @@ fn the_fhs_flag_overrides_only_what_it_names() {
     let cases: [(&[&str], u64, f64); 3] = [
         (&[], 730, 0.97),
         (&["--fhs", history.to_str().unwrap()], 730, 0.97),
-        (&["--fhs", history.to_str().unwrap(), "--fhs-lookback-days", "400"], 400, 0.97),
+        (
+            &[
+                "--fhs",
+                history.to_str().unwrap(),
+                "--fhs-lookback-days",
+                "400",
+            ],
+            400,
+            0.97,
+        ),
     ];
     for (i, (flags, lookback, lambda)) in cases.into_iter().enumerate() {
         let out = dir.path().join(format!("out{i}"));
         let mut args = vec![
-            "run", "--backend", "cpu", "--paths", "2000", "--quiet", "--book",
-            book.to_str().unwrap(), "--out", out.to_str().unwrap(),
+            "run",
+            "--backend",
+            "cpu",
+            "--paths",
+            "2000",
+            "--quiet",
+            "--book",
+            book.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
         ];
         args.extend_from_slice(flags);
         let o = clearstress(&args);

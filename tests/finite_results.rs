@@ -38,7 +38,11 @@ fn losses_out_of_range_are_errors_that_name_their_cause() {
                 let n = s.market.assets.len();
                 s.stress = vec![stress("sane", -0.3, n), stress("absurd", 1e300, n)];
             },
-            says: &["stress scenario `absurd` (absurd.toml)", "member `A`", "USD"],
+            says: &[
+                "stress scenario `absurd` (absurd.toml)",
+                "member `A`",
+                "USD",
+            ],
         },
         Case {
             name: "a NaN stress shock",
@@ -51,12 +55,21 @@ fn losses_out_of_range_are_errors_that_name_their_cause() {
         Case {
             name: "a position of 1e300 contracts",
             breaks: |s| s.positions[0].quantity = 1e300,
-            says: &["member `A`", "Monte Carlo scenario(s)", "first: scenario", "gross notional"],
+            says: &[
+                "member `A`",
+                "Monte Carlo scenario(s)",
+                "first: scenario",
+                "gross notional",
+            ],
         },
         Case {
             name: "a volatility of 1e6",
             breaks: |s| s.market.assets[0].volatility = 1e6,
-            says: &["member `A`", "first: scenario", "In that scenario BTC moves by a factor of"],
+            says: &[
+                "member `A`",
+                "first: scenario",
+                "In that scenario BTC moves by a factor of",
+            ],
         },
         Case {
             // Each input in its range, the combination not: a 1-sd move of
@@ -70,7 +83,11 @@ fn losses_out_of_range_are_errors_that_name_their_cause() {
                 // standard deviations out of range: enough paths to meet some.
                 s.config.scenario.paths = 200_000;
             },
-            says: &["In that scenario BTC", "standard deviations of its 1000% volatility over 365 days", "Student-t"],
+            says: &[
+                "In that scenario BTC",
+                "standard deviations of its 1000% volatility over 365 days",
+                "Student-t",
+            ],
         },
     ];
     let backend = clearstress::backend::CpuBackend::new(Some(2)).unwrap();
@@ -98,7 +115,11 @@ fn losses_out_of_range_are_errors_that_name_their_cause() {
         );
         let message = err.to_string();
         for fragment in case.says {
-            assert!(message.contains(fragment), "{}: `{fragment}` not in: {message}", case.name);
+            assert!(
+                message.contains(fragment),
+                "{}: `{fragment}` not in: {message}",
+                case.name
+            );
         }
     }
 }
@@ -111,6 +132,13 @@ fn the_same_books_within_range_run_to_finite_results() {
     let n = s.market.assets.len();
     s.stress = vec![stress("sane", -0.3, n), stress("up", 9.0, n)];
     let r = engine::run(&backend, &s, RunLimits::default(), &|_| {}).unwrap();
-    assert!(r.margins.iter().all(|m| m.initial_margin.is_finite() && m.excess.is_finite()));
-    assert!(r.default_fund.per_scenario.iter().all(|c| c.cover2.is_finite()));
+    assert!(r
+        .margins
+        .iter()
+        .all(|m| m.initial_margin.is_finite() && m.excess.is_finite()));
+    assert!(r
+        .default_fund
+        .per_scenario
+        .iter()
+        .all(|c| c.cover2.is_finite()));
 }

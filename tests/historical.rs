@@ -279,10 +279,20 @@ fn apc_tools_that_act_on_volatilities_are_refused_under_fhs() {
         let mut r = base.clone();
         let err = apply_apc(&cpu, &s, &mut r, tool, Some(&h)).unwrap_err();
         assert!(matches!(err, RunError::ApcUnderFhs { .. }), "{err}");
-        assert!(err.to_string().contains("filtered historical simulation does not use"), "{err}");
-        assert_eq!(r.margins, base.margins, "{tool:?} changed the margins before refusing");
+        assert!(
+            err.to_string()
+                .contains("filtered historical simulation does not use"),
+            "{err}"
+        );
+        assert_eq!(
+            r.margins, base.margins,
+            "{tool:?} changed the margins before refusing"
+        );
     }
     let mut r = base.clone();
     apply_apc(&cpu, &s, &mut r, ApcTool::Buffer, Some(&h)).unwrap();
-    assert_eq!(r.margins[0].initial_margin, 1.25 * base.margins[0].initial_margin);
+    assert_eq!(
+        r.margins[0].initial_margin,
+        1.25 * base.margins[0].initial_margin
+    );
 }

@@ -33,13 +33,23 @@ fn the_mixing_variable_has_the_inverse_gaussian_moments() {
         let moment = |f: &dyn Fn(f64) -> f64| w.iter().map(|&x| f(x)).sum::<f64>() / n as f64;
         let (var, third) = (1.0 / lambda, 3.0 / (lambda * lambda));
         let mean = moment(&|x| x);
-        assert!((mean - 1.0).abs() < 5.0 * (var / n as f64).sqrt(), "{lambda}: mean {mean}");
+        assert!(
+            (mean - 1.0).abs() < 5.0 * (var / n as f64).sqrt(),
+            "{lambda}: mean {mean}"
+        );
         let v = moment(&|x| (x - 1.0).powi(2));
         // Var of (W-1)^2 = E(W-1)^4 - var^2, E(W-1)^4 = 15/lambda^3 + 3/lambda^2.
-        let v_se = ((15.0 / lambda.powi(3) + 3.0 / (lambda * lambda) - var * var) / n as f64).sqrt();
-        assert!((v - var).abs() < 5.0 * v_se, "{lambda}: variance {v} vs {var} (se {v_se})");
+        let v_se =
+            ((15.0 / lambda.powi(3) + 3.0 / (lambda * lambda) - var * var) / n as f64).sqrt();
+        assert!(
+            (v - var).abs() < 5.0 * v_se,
+            "{lambda}: variance {v} vs {var} (se {v_se})"
+        );
         let t = moment(&|x| (x - 1.0).powi(3));
-        assert!((t / third - 1.0).abs() < 0.2, "{lambda}: third moment {t} vs {third}");
+        assert!(
+            (t / third - 1.0).abs() < 0.2,
+            "{lambda}: third moment {t} vs {third}"
+        );
     }
 }
 
@@ -81,13 +91,8 @@ fn every_price_is_a_martingale_over_the_horizon() {
                 stdev_sigmas: 1.5,
             });
         }
-        let model = ScenarioModel::new(
-            &s.market,
-            &s.config.risk,
-            &s.config.scenario,
-            Vec::new(),
-        )
-        .unwrap();
+        let model =
+            ScenarioModel::new(&s.market, &s.config.risk, &s.config.scenario, Vec::new()).unwrap();
         let n = 400_000u64;
         let a_count = model.assets();
         let mut scratch = Scratch::default();
@@ -128,7 +133,10 @@ fn the_es_of_a_short_book_converges() {
     let (es_small, se_small) = es_at(10_000);
     let (es_large, se_large) = es_at(1_000_000);
     let ratio = se_small / se_large;
-    assert!((6.5..13.5).contains(&ratio), "standard errors {se_small} -> {se_large}: ratio {ratio}");
+    assert!(
+        (6.5..13.5).contains(&ratio),
+        "standard errors {se_small} -> {se_large}: ratio {ratio}"
+    );
     assert!(
         (es_small - es_large).abs() < 4.0 * se_small,
         "ES {es_small} (se {se_small}) vs {es_large} (se {se_large})"
@@ -160,7 +168,10 @@ fn a_steps_standardised_move_is_the_fitted_nig_law() {
     let (var, kurt) = (m(2), m(4) / (m(2) * m(2)) - 3.0);
     assert!((var - 1.0).abs() < 0.02, "variance {var}");
     let want = 3.0 / 0.7;
-    assert!((kurt / want - 1.0).abs() < 0.2, "excess kurtosis {kurt} vs {want}");
+    assert!(
+        (kurt / want - 1.0).abs() < 0.2,
+        "excess kurtosis {kurt} vs {want}"
+    );
 }
 
 #[test]
@@ -172,7 +183,10 @@ fn a_shape_too_small_for_the_step_is_refused_by_name() {
     let err = ScenarioModel::new(&s.market, &s.config.risk, &s.config.scenario, Vec::new())
         .unwrap_err()
         .to_string();
-    assert!(err.contains("asset `BTC`") && err.contains("NIG shape 0.05"), "{err}");
+    assert!(
+        err.contains("asset `BTC`") && err.contains("NIG shape 0.05"),
+        "{err}"
+    );
 }
 
 /// The device kernels have no NIG draw yet: the backends say so rather than
@@ -186,7 +200,10 @@ fn the_device_backends_refuse_nig_innovations() {
     match WgpuBackend::nth(0) {
         Ok(backend) => {
             let err = backend.prepare(&book, &model).err().expect("refused");
-            assert!(err.to_string().contains("does not draw NIG innovations"), "{err}");
+            assert!(
+                err.to_string().contains("does not draw NIG innovations"),
+                "{err}"
+            );
         }
         Err(e) => common::skip(&format!("no wgpu adapter to refuse NIG: {e}")),
     }

@@ -27,7 +27,14 @@ fn shipped_history() -> PathBuf {
 /// A small, fast run of the embedded sample into `out` (relative to `cwd`).
 fn run_args(out: &str) -> Vec<&str> {
     vec![
-        "run", "--backend", "cpu", "--paths", "1000", "--quiet", "--out", out,
+        "run",
+        "--backend",
+        "cpu",
+        "--paths",
+        "1000",
+        "--quiet",
+        "--out",
+        out,
     ]
 }
 
@@ -70,12 +77,7 @@ fn whole_output(dir: &Path) -> Option<serde_json::Value> {
     let listed = manifest["outputs"].as_array()?;
     let mut files: Vec<String> = tree(dir)
         .into_iter()
-        .map(|(p, _)| {
-            p.strip_prefix(dir)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned()
-        })
+        .map(|(p, _)| p.strip_prefix(dir).unwrap().to_string_lossy().into_owned())
         .filter(|f| f != "manifest.json")
         .collect();
     files.sort();
@@ -255,7 +257,15 @@ fn the_destination_is_checked_before_any_work() {
     let started = Instant::now();
     let o = clearstress_in(
         dir.path(),
-        &["run", "--backend", "cpu", "--paths", "1000000000", "--out", "out"],
+        &[
+            "run",
+            "--backend",
+            "cpu",
+            "--paths",
+            "1000000000",
+            "--out",
+            "out",
+        ],
         &[],
     );
     assert_eq!(o.status.code(), Some(1));
@@ -269,34 +279,100 @@ fn the_destination_is_checked_before_any_work() {
 fn every_command_refuses_the_input_book_and_replaces_its_own_output() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let o = clearstress_in(d, &["init", "book", "--assets", "10", "--members", "6", "--options", "20"], &[]);
+    let o = clearstress_in(
+        d,
+        &[
+            "init",
+            "book",
+            "--assets",
+            "10",
+            "--members",
+            "6",
+            "--options",
+            "20",
+        ],
+        &[],
+    );
     assert!(o.status.success(), "{}", text(&o.stderr));
     let history = shipped_history();
     let history = history.to_str().unwrap();
     let commands: [(&str, Vec<&str>); 5] = [
-        ("calibrate", vec!["calibrate", "--history", history, "--book", "book"]),
-        ("compare", vec!["compare", "--book", "book", "--paths", "1000"]),
+        (
+            "calibrate",
+            vec!["calibrate", "--history", history, "--book", "book"],
+        ),
+        (
+            "compare",
+            vec!["compare", "--book", "book", "--paths", "1000"],
+        ),
         (
             "procyclicality",
             vec![
-                "procyclicality", "--history", history, "--book", "book", "--from",
-                "2024-01-01", "--to", "2024-01-15", "--paths", "1000",
+                "procyclicality",
+                "--history",
+                history,
+                "--book",
+                "book",
+                "--from",
+                "2024-01-01",
+                "--to",
+                "2024-01-15",
+                "--paths",
+                "1000",
             ],
         ),
-        ("run", vec!["run", "--backend", "cpu", "--paths", "1000", "--quiet", "--book", "book"]),
-        ("worst-window", vec!["worst-window", "--history", history, "--book", "book", "--top", "1"]),
+        (
+            "run",
+            vec![
+                "run",
+                "--backend",
+                "cpu",
+                "--paths",
+                "1000",
+                "--quiet",
+                "--book",
+                "book",
+            ],
+        ),
+        (
+            "worst-window",
+            vec![
+                "worst-window",
+                "--history",
+                history,
+                "--book",
+                "book",
+                "--top",
+                "1",
+            ],
+        ),
     ];
     let book_before = tree(&d.join("book"));
     for (name, args) in &commands {
-        let target = if *name == "worst-window" { "book/ccp.toml" } else { "book" };
+        let target = if *name == "worst-window" {
+            "book/ccp.toml"
+        } else {
+            "book"
+        };
         let mut with_out = args.clone();
         with_out.extend(["--out", target]);
         let o = clearstress_in(d, &with_out, &[]);
         assert_eq!(o.status.code(), Some(1), "{name}: {}", text(&o.stderr));
-        assert!(text(&o.stderr).contains("output book"), "{name}: {}", text(&o.stderr));
-        assert_eq!(tree(&d.join("book")), book_before, "{name} changed the book");
+        assert!(
+            text(&o.stderr).contains("output book"),
+            "{name}: {}",
+            text(&o.stderr)
+        );
+        assert_eq!(
+            tree(&d.join("book")),
+            book_before,
+            "{name} changed the book"
+        );
 
-        let own = format!("{name}-out{}", if *name == "worst-window" { ".toml" } else { "" });
+        let own = format!(
+            "{name}-out{}",
+            if *name == "worst-window" { ".toml" } else { "" }
+        );
         let mut with_out = args.clone();
         with_out.extend(["--out", &own]);
         for attempt in 0..2 {
@@ -323,17 +399,41 @@ fn a_calibrated_snapshot_is_complete_and_runs() {
     let history = shipped_history();
     let steps: [Vec<&str>; 4] = [
         vec!["init", "book", "--assets", "10", "--members", "8"],
-        vec!["calibrate", "--history", history.to_str().unwrap(), "--book", "book", "--out", "cal"],
+        vec![
+            "calibrate",
+            "--history",
+            history.to_str().unwrap(),
+            "--book",
+            "book",
+            "--out",
+            "cal",
+        ],
         vec!["validate", "--book", "cal"],
-        vec!["run", "--backend", "cpu", "--book", "cal", "--paths", "2000", "--out", "out"],
+        vec![
+            "run",
+            "--backend",
+            "cpu",
+            "--book",
+            "cal",
+            "--paths",
+            "2000",
+            "--out",
+            "out",
+        ],
     ];
     for step in &steps {
         let o = clearstress_in(d, step, &[]);
         assert!(o.status.success(), "{step:?}: {}", text(&o.stderr));
     }
     // The calibrated snapshot carries the book's stress scenarios, byte for byte.
-    let mut shipped: Vec<Vec<u8>> = tree(&d.join("book/scenarios")).into_iter().map(|f| f.1).collect();
-    let mut copied: Vec<Vec<u8>> = tree(&d.join("cal/scenarios")).into_iter().map(|f| f.1).collect();
+    let mut shipped: Vec<Vec<u8>> = tree(&d.join("book/scenarios"))
+        .into_iter()
+        .map(|f| f.1)
+        .collect();
+    let mut copied: Vec<Vec<u8>> = tree(&d.join("cal/scenarios"))
+        .into_iter()
+        .map(|f| f.1)
+        .collect();
     shipped.sort();
     copied.sort();
     assert!(!shipped.is_empty());
@@ -341,7 +441,8 @@ fn a_calibrated_snapshot_is_complete_and_runs() {
     // ... in the order the book has them.
     let names = |out: &str| -> Vec<String> {
         let m: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(d.join(out).join("manifest.json")).unwrap()).unwrap();
+            serde_json::from_slice(&std::fs::read(d.join(out).join("manifest.json")).unwrap())
+                .unwrap();
         m["stress_scenarios"]
             .as_array()
             .unwrap()
@@ -349,7 +450,21 @@ fn a_calibrated_snapshot_is_complete_and_runs() {
             .map(|s| s["name"].as_str().unwrap().to_string())
             .collect()
     };
-    let o = clearstress_in(d, &["run", "--backend", "cpu", "--book", "book", "--paths", "2000", "--out", "out-book"], &[]);
+    let o = clearstress_in(
+        d,
+        &[
+            "run",
+            "--backend",
+            "cpu",
+            "--book",
+            "book",
+            "--paths",
+            "2000",
+            "--out",
+            "out-book",
+        ],
+        &[],
+    );
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert_eq!(names("out"), names("out-book"));
     // The calibrated folder can be moved: nothing in it points outside.
@@ -367,14 +482,26 @@ fn a_second_writer_is_refused_at_once_and_a_killed_one_leaves_no_debris() {
     let earlier = tree(&d.join("out"));
     let mut first = Command::new(env!("CARGO_BIN_EXE_clearstress"))
         .current_dir(d)
-        .args(["run", "--backend", "cpu", "--paths", "50000000", "--quiet", "--out", "out"])
+        .args([
+            "run",
+            "--backend",
+            "cpu",
+            "--paths",
+            "50000000",
+            "--quiet",
+            "--out",
+            "out",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let started = Instant::now();
     while !d.join(".out.lock").exists() {
-        assert!(started.elapsed() < Duration::from_secs(30), "the first run never locked");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the first run never locked"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     let started = Instant::now();

@@ -263,7 +263,8 @@ mod tests {
         assert!((sample_correlation(r).get(0, 1) - pearson).abs() < 1e-14);
         // With fewer than 30 days EWMA is the seed's: zero-mean second moments.
         let uncentred = (0..3).map(|i| x[i] * y[i]).sum::<f64>()
-            / ((0..3).map(|i| x[i] * x[i]).sum::<f64>() * (0..3).map(|i| y[i] * y[i]).sum::<f64>()).sqrt();
+            / ((0..3).map(|i| x[i] * x[i]).sum::<f64>() * (0..3).map(|i| y[i] * y[i]).sum::<f64>())
+                .sqrt();
         assert!((ewma_correlation(r, 0.94).get(0, 1) - uncentred).abs() < 1e-14);
         // After the seed, each day moves the moments by the RiskMetrics recursion.
         let long: Vec<f64> = (0..40)
@@ -275,13 +276,24 @@ mod tests {
         let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
         for t in 0..40 {
             let (a, b) = (long[2 * t], long[2 * t + 1]);
-            let (w, keep) = if t < 30 { (1.0 / 30.0, 1.0) } else { (0.06, 0.94) };
+            let (w, keep) = if t < 30 {
+                (1.0 / 30.0, 1.0)
+            } else {
+                (0.06, 0.94)
+            };
             sxy = keep * sxy + w * a * b;
             sxx = keep * sxx + w * a * a;
             syy = keep * syy + w * b * b;
         }
         let want = sxy / (sxx * syy).sqrt();
-        let got = ewma_correlation(Aligned { values: &long, assets: 2 }, 0.94).get(0, 1);
+        let got = ewma_correlation(
+            Aligned {
+                values: &long,
+                assets: 2,
+            },
+            0.94,
+        )
+        .get(0, 1);
         assert!((got - want).abs() < 1e-14, "{got} vs {want}");
     }
 }

@@ -299,7 +299,10 @@ mod tests {
             (2.0, 50.0, 0.18394981819978196),
         ] {
             let got = bessel_k_scaled(nu, x);
-            assert!((got / want - 1.0).abs() < 1e-13, "K_{nu}({x}): {got} vs {want}");
+            assert!(
+                (got / want - 1.0).abs() < 1e-13,
+                "K_{nu}({x}): {got} vs {want}"
+            );
         }
     }
 

@@ -8,8 +8,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::dependence::{
-    ewma_correlation, ledoit_wolf_correlation, nearest_psd_correlation, sample_correlation,
-    Aligned,
+    ewma_correlation, ledoit_wolf_correlation, nearest_psd_correlation, sample_correlation, Aligned,
 };
 use super::filter::devolatilise;
 use super::innovations::{fit_candidates, CandidateFit};
@@ -363,7 +362,9 @@ pub fn calibrate_market(
             from,
             as_of,
             if floored {
-                format!(" ({fitted:.4} floored at the stablecoin floor {STABLECOIN_VOLATILITY_FLOOR})")
+                format!(
+                    " ({fitted:.4} floored at the stablecoin floor {STABLECOIN_VOLATILITY_FLOOR})"
+                )
             } else {
                 String::new()
             }
@@ -400,12 +401,11 @@ pub fn calibrate_market(
         let pair_days = |i: usize, j: usize| -> Vec<usize> {
             match days_used {
                 DaysUsed::Common => common.clone(),
-                DaysUsed::Pairwise => {
-                    returns.complete_days(&[history_assets[i], history_assets[j]])
-                        .into_iter()
-                        .filter(|t| range.contains(t))
-                        .collect()
-                }
+                DaysUsed::Pairwise => returns
+                    .complete_days(&[history_assets[i], history_assets[j]])
+                    .into_iter()
+                    .filter(|t| range.contains(t))
+                    .collect(),
             }
         };
         let returns = &returns;
@@ -444,8 +444,7 @@ pub fn calibrate_market(
                         if days.len() < MIN_CORRELATION_DAYS {
                             return Err(too_few(days.len(), Some([&names[i], &names[j]])));
                         }
-                        let values =
-                            aligned_values(&days, &[history_assets[i], history_assets[j]]);
+                        let values = aligned_values(&days, &[history_assets[i], history_assets[j]]);
                         let two = Aligned {
                             values: &values,
                             assets: 2,
@@ -549,8 +548,9 @@ pub fn calibrate_market(
                 .par_iter()
                 .enumerate()
                 .map(|(a, asset)| {
-                    let series: Vec<f64> =
-                        (0..d.dates.len()).map(|t| d.values[t * d.assets + a]).collect();
+                    let series: Vec<f64> = (0..d.dates.len())
+                        .map(|t| d.values[t * d.assets + a])
+                        .collect();
                     AssetCandidates {
                         asset: asset.clone(),
                         fits: fit_candidates(&series),

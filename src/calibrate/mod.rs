@@ -17,7 +17,7 @@ pub use dependence::{
     Aligned, Correlation,
 };
 pub use market::{
-    calibrate_market, AssetCandidates, CalibrationError, CalibrationReport, CalibrationSpec, CorrelationModel,
-    DaysUsed, PairDays, VolatilityModel, STABLECOIN_VOLATILITY_FLOOR,
+    calibrate_market, AssetCandidates, CalibrationError, CalibrationReport, CalibrationSpec,
+    CorrelationModel, DaysUsed, PairDays, VolatilityModel, STABLECOIN_VOLATILITY_FLOOR,
 };
 pub use volatility::{Ewma, GarchBoundary, GarchFit, GarchT, VolatilityError};

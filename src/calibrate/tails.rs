@@ -112,7 +112,8 @@ pub fn nig_log_density(lambda: f64, q: f64, p: usize, log_det: f64) -> f64 {
     use std::f64::consts::PI;
     let pf = p as f64;
     let z = (lambda * (q + lambda)).sqrt();
-    -0.5 * log_det - 0.5 * pf * (2.0 * PI).ln() + 0.5 * (lambda / (2.0 * PI)).ln()
+    -0.5 * log_det - 0.5 * pf * (2.0 * PI).ln()
+        + 0.5 * (lambda / (2.0 * PI)).ln()
         + lambda
         + std::f64::consts::LN_2
         - 0.25 * (pf + 1.0) * ((q + lambda) / lambda).ln()
@@ -134,7 +135,13 @@ pub fn nig_shape(x: &[f64], p: usize) -> Option<(f64, f64)> {
     };
     let (low, high) = (NIG_SHAPE.start().ln(), NIG_SHAPE.end().ln());
     let shape = |z: f64| z.clamp(low, high).exp();
-    let best = nelder_mead(|z| -log_likelihood(shape(z[0])), &[2.0_f64.ln()], 0.5, 1e-10, 2_000);
+    let best = nelder_mead(
+        |z| -log_likelihood(shape(z[0])),
+        &[2.0_f64.ln()],
+        0.5,
+        1e-10,
+        2_000,
+    );
     let lambda = shape(best.x[0]);
     Some((lambda, log_likelihood(lambda)))
 }
@@ -202,7 +209,10 @@ mod tests {
                 mass += f;
                 var += x * x * f;
             }
-            assert!((mass - 1.0).abs() < 1e-6 && (var - 1.0).abs() < 1e-4, "{lambda}: {mass} {var}");
+            assert!(
+                (mass - 1.0).abs() < 1e-6 && (var - 1.0).abs() < 1e-4,
+                "{lambda}: {mass} {var}"
+            );
         }
     }
     use crate::rng::{ScenarioRng, Stream};

@@ -182,7 +182,10 @@ impl GarchT {
                 near(self.nu, Self::MAX_NU, 1e-3 * Self::MAX_NU),
                 GarchBoundary::NormalTails,
             ),
-            (near(self.nu, Self::MIN_NU, 1e-2), GarchBoundary::InfiniteVariance),
+            (
+                near(self.nu, Self::MIN_NU, 1e-2),
+                GarchBoundary::InfiniteVariance,
+            ),
         ]
         .into_iter()
         .filter_map(|(on, edge)| on.then_some(edge))

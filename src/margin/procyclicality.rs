@@ -76,7 +76,11 @@ pub fn procyclicality(
     if series.is_empty() {
         return Err(NotMeasurable::Empty);
     }
-    if let Some((&date, &margin)) = dates.iter().zip(series).find(|(_, &x)| x.is_nan() || x <= 0.0) {
+    if let Some((&date, &margin)) = dates
+        .iter()
+        .zip(series)
+        .find(|(_, &x)| x.is_nan() || x <= 0.0)
+    {
         return Err(NotMeasurable::NotPositive { date, margin });
     }
     let max = series.iter().copied().fold(f64::MIN, f64::max);

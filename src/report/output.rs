@@ -74,7 +74,10 @@ pub enum OutputError {
     #[error("output {path}: is a symbolic link; clearstress replaces only what it wrote: give the path it points to, or a new one")]
     Symlink { path: String },
     #[error("output {path}: exists and is not a {expected}; clearstress never replaces it: give a new path")]
-    NotOurs { path: String, expected: &'static str },
+    NotOurs {
+        path: String,
+        expected: &'static str,
+    },
     #[error("output {path}: holds `{file}`, which clearstress did not write there; refusing to replace the folder: give a new or empty folder, or remove it yourself")]
     Foreign { path: String, file: String },
     #[error("output {path}: `{file}` changed since clearstress wrote it; refusing to replace the folder: give a new path, or remove it yourself")]
@@ -101,7 +104,10 @@ impl OutputError {
         let shown = target.display().to_string();
         match self {
             Self::Symlink { .. } => Self::Symlink { path: shown },
-            Self::NotOurs { expected, .. } => Self::NotOurs { path: shown, expected },
+            Self::NotOurs { expected, .. } => Self::NotOurs {
+                path: shown,
+                expected,
+            },
             Self::Foreign { file, .. } => Self::Foreign { path: shown, file },
             Self::Changed { file, .. } => Self::Changed { path: shown, file },
             Self::OtherKind {
@@ -398,8 +404,11 @@ impl Staging {
         std::fs::create_dir(&dir).map_err(io_error(&dir))?;
         let staging = Self { dir };
         let marker = staging.dir.join(STAGING_MARKER);
-        std::fs::write(&marker, format!("{TOOL} {} output being written\n", kind.name()))
-            .map_err(io_error(&marker))?;
+        std::fs::write(
+            &marker,
+            format!("{TOOL} {} output being written\n", kind.name()),
+        )
+        .map_err(io_error(&marker))?;
         let new = staging.new_path();
         std::fs::create_dir(&new).map_err(io_error(&new))?;
         Ok(staging)
@@ -520,7 +529,6 @@ impl OutputDir {
     pub fn path(&self) -> PathBuf {
         self.staging.new_path()
     }
-
 
     /// Writes `manifest.json` (the fields given, plus the tool, kind, version
     /// and every file with its SHA-256), makes every file durable, and puts the
@@ -833,7 +841,11 @@ mod tests {
                 .expect_err(case)
                 .to_string();
             assert!(err.contains(says), "{case}: `{says}` not in: {err}");
-            assert_eq!(snapshot_tree(dir.path()), before, "{case}: something changed");
+            assert_eq!(
+                snapshot_tree(dir.path()),
+                before,
+                "{case}: something changed"
+            );
         }
     }
 
@@ -859,10 +871,7 @@ mod tests {
     fn paths_that_name_no_folder_are_refused() {
         for path in ["/", "/.."] {
             let err = OutputDir::prepare(Path::new(path), OutputKind::Run).unwrap_err();
-            assert!(
-                err.to_string().contains("names no folder"),
-                "{path}: {err}"
-            );
+            assert!(err.to_string().contains("names no folder"), "{path}: {err}");
         }
     }
 
@@ -944,8 +953,13 @@ mod tests {
         let users = dir.path().join("mine.toml");
         std::fs::write(&users, "name = \"mine\"\n").unwrap();
         let err = write(&users).unwrap_err();
-        assert!(err.to_string().contains("not a scenario file written by clearstress"));
-        assert_eq!(std::fs::read_to_string(&users).unwrap(), "name = \"mine\"\n");
+        assert!(err
+            .to_string()
+            .contains("not a scenario file written by clearstress"));
+        assert_eq!(
+            std::fs::read_to_string(&users).unwrap(),
+            "name = \"mine\"\n"
+        );
         let mut left: Vec<String> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

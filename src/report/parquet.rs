@@ -74,7 +74,8 @@ impl OutputTable {
     pub fn write_parquet(&self, path: &Path) -> Result<(), ReportError> {
         for (name, column) in &self.columns {
             if let Column::Number(values) = column {
-                if let Some((row, &value)) = values.iter().enumerate().find(|(_, x)| !x.is_finite()) {
+                if let Some((row, &value)) = values.iter().enumerate().find(|(_, x)| !x.is_finite())
+                {
                     return Err(ReportError::NonFinite {
                         path: path.display().to_string(),
                         column: name.clone(),
@@ -118,7 +119,8 @@ mod tests {
                 .number("initial_margin", vec![1.0, bad]);
             let err = table.write_parquet(&path).unwrap_err().to_string();
             assert!(
-                err.contains("column `initial_margin` row 1") && err.contains("not a finite number"),
+                err.contains("column `initial_margin` row 1")
+                    && err.contains("not a finite number"),
                 "{err}"
             );
             assert!(!path.exists());

@@ -171,9 +171,12 @@ impl ScenarioModel {
         };
         let nig_shape = match config.innovations {
             Innovations::Nig => {
-                check(config.nig_shape, "scenario.nig_shape", "in [0.05, 1000]", |x| {
-                    (0.05..=1000.0).contains(&x)
-                })?;
+                check(
+                    config.nig_shape,
+                    "scenario.nig_shape",
+                    "in [0.05, 1000]",
+                    |x| (0.05..=1000.0).contains(&x),
+                )?;
                 Some(config.nig_shape)
             }
             _ => None,

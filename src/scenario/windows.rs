@@ -41,15 +41,16 @@ pub fn historical_windows(
         };
         let Some(d1) = index_of(end) else { continue };
         let mut price_shocks = vec![0.0; market.assets.len()];
-        let complete = columns.iter().all(|&(a, c)| {
-            match (history.close(d0, c), history.close(d1, c)) {
-                (Some(p0), Some(p1)) => {
-                    price_shocks[a] = p1 / p0 - 1.0;
-                    true
-                }
-                _ => false,
-            }
-        });
+        let complete =
+            columns.iter().all(
+                |&(a, c)| match (history.close(d0, c), history.close(d1, c)) {
+                    (Some(p0), Some(p1)) => {
+                        price_shocks[a] = p1 / p0 - 1.0;
+                        true
+                    }
+                    _ => false,
+                },
+            );
         if !complete {
             continue;
         }

@@ -169,11 +169,8 @@ pub const DOF: Bounds = Bounds::new(
 /// `scenario.nig_shape`: the shapes `calibrate` fits over (below 0.05 the
 /// tails are heavier than any fitted to the shipped history; above 1000 the
 /// law is Gaussian for any practical purpose).
-pub const NIG_SHAPE: Bounds = Bounds::new(
-    "an NIG shape",
-    Closed(MIN_NIG_SHAPE),
-    Closed(MAX_NIG_SHAPE),
-);
+pub const NIG_SHAPE: Bounds =
+    Bounds::new("an NIG shape", Closed(MIN_NIG_SHAPE), Closed(MAX_NIG_SHAPE));
 pub const MIN_NIG_SHAPE: f64 = 0.05;
 pub const MAX_NIG_SHAPE: f64 = 1000.0;
 /// `scenario.block_size`.

@@ -79,10 +79,14 @@ fn stress_files(snapshot: &Snapshot) -> Result<Vec<SnapshotFile<'static>>, Input
                 "the stress scenario file changed after the snapshot was read; run again",
             ));
         }
-        let name = origin
-            .file_name()
-            .map_or_else(|| format!("{}.toml", scenario.name), |n| n.to_string_lossy().into_owned());
-        files.push((format!("{STRESS_FOLDER}/{i:0width$}-{name}"), Cow::Owned(bytes)));
+        let name = origin.file_name().map_or_else(
+            || format!("{}.toml", scenario.name),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        files.push((
+            format!("{STRESS_FOLDER}/{i:0width$}-{name}"),
+            Cow::Owned(bytes),
+        ));
     }
     Ok(files)
 }

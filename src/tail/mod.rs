@@ -163,7 +163,11 @@ impl OutOfRange {
     fn merge(a: Option<Self>, b: Option<Self>) -> Option<Self> {
         match (a, b) {
             (Some(a), Some(b)) => {
-                let first = if b.first_scenario < a.first_scenario { b } else { a };
+                let first = if b.first_scenario < a.first_scenario {
+                    b
+                } else {
+                    a
+                };
                 Some(Self {
                     count: a.count + b.count,
                     ..first
@@ -672,6 +676,9 @@ mod tests {
         late.push_slice(&losses[3..], 3);
         early.push_slice(&losses[..3], 0);
         late.merge(&early);
-        assert_eq!(late.out_of_range().map(|o| (o.count, o.first_scenario)), Some((3, 1)));
+        assert_eq!(
+            late.out_of_range().map(|o| (o.count, o.first_scenario)),
+            Some((3, 1))
+        );
     }
 }
