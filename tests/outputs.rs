@@ -24,18 +24,14 @@ fn shipped_history() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data/daily_close_usd.csv")
 }
 
-/// A small, fast run of the embedded sample into `out` (relative to `cwd`).
+/// A small, fast run (of the embedded sample unless `--book` is added).
+const SMALL_RUN: [&str; 6] = ["run", "--backend", "cpu", "--paths", "1000", "--quiet"];
+
+/// [`SMALL_RUN`] into `out` (relative to `cwd`).
 fn run_args(out: &str) -> Vec<&str> {
-    vec![
-        "run",
-        "--backend",
-        "cpu",
-        "--paths",
-        "1000",
-        "--quiet",
-        "--out",
-        out,
-    ]
+    let mut args = SMALL_RUN.to_vec();
+    args.extend(["--out", out]);
+    args
 }
 
 /// Every file below `dir` with its bytes, sorted: what must not change.
@@ -321,19 +317,7 @@ fn every_command_refuses_the_input_book_and_replaces_its_own_output() {
                 "1000",
             ],
         ),
-        (
-            "run",
-            vec![
-                "run",
-                "--backend",
-                "cpu",
-                "--paths",
-                "1000",
-                "--quiet",
-                "--book",
-                "book",
-            ],
-        ),
+        ("run", [SMALL_RUN.as_slice(), &["--book", "book"]].concat()),
         (
             "worst-window",
             vec![
