@@ -989,6 +989,13 @@ fn calibration_summary(r: &crate::calibrate::CalibrationReport) -> String {
             j.intensity_per_year, j.mean_sigmas, j.stdev_sigmas
         ))
     );
+    for span in &t.restricted_by {
+        let _ = writeln!(
+            out,
+            "  the joint days are bounded by {}: usable returns {}..{} only",
+            span.asset, span.first, span.last
+        );
+    }
     if let (Some(shape), Some(nig), Some(student)) = (
         t.nig_shape,
         t.nig_log_likelihood,

@@ -271,6 +271,7 @@ fn calibrating_the_sample_reproduces_its_derived_ewma_volatilities() {
     assert_eq!(tails.days, 1095);
     assert_eq!(tails.student_t_dof, Some(4));
     assert!(!tails.student_t_at_bound);
+    assert!(tails.restricted_by.is_empty(), "{:?}", tails.restricted_by);
     // The symmetric multivariate NIG, one parameter as the t's dof, fits the
     // same joint moves better (measured: shape 0.682, -7675.9 against -7692.4).
     let shape = tails.nig_shape.unwrap();
@@ -293,6 +294,16 @@ fn calibrating_the_sample_reproduces_its_derived_ewma_volatilities() {
     let report = calibrate_market(&history, &mut early.market, &spec).unwrap();
     assert_eq!(report.tails.student_t_dof, Some(3));
     assert!(report.tails.student_t_at_bound);
+    // The joint window is SOL's: its closes start in 2020, and its EWMA
+    // forecast after 30 returns; said, not hidden.
+    let bound: Vec<(String, String)> = report
+        .tails
+        .restricted_by
+        .iter()
+        .map(|s| (s.asset.clone(), s.first.to_string()))
+        .collect();
+    assert_eq!(bound, [("SOL".to_string(), "2020-05-11".to_string())]);
+    assert_eq!(report.tails.days, 416);
     // Where the t's fit fails at its bound, NIG's has an interior maximum.
     assert!(!report.tails.nig_at_bound && report.tails.nig_shape.is_some());
     assert_eq!(tails.jump_days, 5);

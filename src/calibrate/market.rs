@@ -215,7 +215,12 @@ pub struct CalibrationReport {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TailReport {
+    /// Joint days: those on which every non-stablecoin asset has a return and
+    /// an EWMA forecast (its first 30 returns seed the forecast).
     pub days: usize,
+    /// The assets whose data start after the window's start or end before its
+    /// end, each with the span of its usable days: they set the joint window.
+    pub restricted_by: Vec<UsableSpan>,
     pub student_t_dof: Option<u32>,
     pub student_t_log_likelihood: Option<f64>,
     /// Whether the fitted degrees of freedom sit at an end of the range the
@@ -237,6 +242,13 @@ pub struct TailReport {
     pub jump_threshold: f64,
     pub jump_days: usize,
     pub jumps: Option<crate::snapshot::JumpConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UsableSpan {
+    pub asset: String,
+    pub first: Date,
+    pub last: Date,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -540,6 +552,27 @@ pub fn calibrate_market(
         .iter()
         .map(|&(m, _)| market.assets[m].id.clone())
         .collect();
+    // Each asset's usable days: from its first forecast (after the EWMA seed)
+    // to its last return, within the window.
+    let restricted_by: Vec<UsableSpan> = crypto
+        .iter()
+        .zip(&crypto_names)
+        .filter_map(|(&h, asset)| {
+            let days: Vec<Date> = (0..returns.len())
+                .filter(|&t| !returns.get(t, h).is_nan())
+                .map(|t| returns.dates[t])
+                .collect();
+            let first = (*days.get(Ewma::SEED_RETURNS)?).max(from);
+            let last = *days.iter().rev().find(|&&d| d <= as_of)?;
+            let window_first =
+                returns.dates[returns.between(from, as_of).start.min(returns.len() - 1)];
+            (first > window_first || last < as_of).then(|| UsableSpan {
+                asset: asset.clone(),
+                first,
+                last,
+            })
+        })
+        .collect();
     let tails = match devolatilise(history, &crypto, from, as_of, &ewma) {
         Ok(d) => {
             let dof = student_t_dof(&d.values, d.assets);
@@ -560,6 +593,7 @@ pub fn calibrate_market(
             let jumps = market_jumps(&d.values, d.assets, JUMP_THRESHOLD);
             TailReport {
                 days: d.dates.len(),
+                restricted_by,
                 student_t_dof: dof.map(|x| x.0),
                 student_t_log_likelihood: dof.map(|x| x.1),
                 student_t_at_bound: dof.is_some_and(|(nu, _)| {
@@ -579,6 +613,7 @@ pub fn calibrate_market(
         }
         Err(_) => TailReport {
             days: 0,
+            restricted_by,
             student_t_dof: None,
             student_t_log_likelihood: None,
             student_t_at_bound: false,
