@@ -13,6 +13,7 @@
 #define STREAM_JUMP_SIZE 3u
 #define STREAM_VOL_SHOCK 4u
 #define STREAM_HISTORICAL 6u
+#define STREAM_INVERSE_GAUSSIAN 7u
 
 __device__ __forceinline__ uint4 philox_round(uint4 c, uint2 k) {
     const unsigned int hi0 = __umulhi(PHILOX_M0, c.x), lo0 = PHILOX_M0 * c.x;

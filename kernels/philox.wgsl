@@ -14,6 +14,7 @@ const STREAM_JUMP_COUNT: u32 = 2u;
 const STREAM_JUMP_SIZE: u32 = 3u;
 const STREAM_VOL_SHOCK: u32 = 4u;
 const STREAM_HISTORICAL: u32 = 6u;
+const STREAM_INVERSE_GAUSSIAN: u32 = 7u;
 
 // (high, low) words of a * b.
 fn mulhilo(a: u32, b: u32) -> vec2<u32> {

@@ -12,8 +12,21 @@ struct ScenarioParams {
     unsigned int dof, jump_thresholds, vol_assets, vol_highest;
     float vol_shock_scale, spot_vol_correlation, ortho, root_steps;
     // Filtered historical simulation: eligible days (0: Monte Carlo), days per horizon.
-    unsigned int historical_days, horizon_days, pad[2];
+    unsigned int historical_days, horizon_days;
+    // Shape of the NIG innovations' mixing variable, 0 for other innovations.
+    float nig_shape;
+    unsigned int pad;
 };
+
+// `inverse_gaussian` (src/scenario/model.rs) in f32: the mixing variable of
+// the NIG innovations from a normal and a uniform. A uniform within about
+// 1e-7 of the branch point 1 / (1 + x) may take the other root than the CPU's
+// f64 (docs/methodology.md, section 14).
+__device__ __forceinline__ float inverse_gaussian(float lambda, float g, float u) {
+    const float y = g * g;
+    const float x = 1.0f - 2.0f * y / fmaxf(y + sqrtf(y * y + 4.0f * lambda * y), 1.17549435e-38f);
+    return u * (1.0f + x) <= 1.0f ? x : 1.0f / x;
+}
 
 // The eligible day a historical draw's word picks: floor((x + 1/2) D / 2^32),
 // the CPU's `FilteredHistory::day` computed exactly in integers.
@@ -82,6 +95,11 @@ __device__ void draw(const ScenarioParams& p, const float* model, const unsigned
                 }
             }
             scale = sqrtf((float)(p.dof - 2) / w);
+        }
+        if (p.nig_shape > 0.0f) {
+            const float g = block_normals(scenario_bits(key, n, step, STREAM_INVERSE_GAUSSIAN, 0)).x;
+            const float u = uniform_from_bits(scenario_bits(key, n, step, STREAM_INVERSE_GAUSSIAN, 1).x);
+            scale = sqrtf(inverse_gaussian(p.nig_shape, g, u));
         }
         for (unsigned int a = 0; a < assets; a++) {
             const float e = correlate(p, model, scratch, a, s) * scale;

@@ -32,8 +32,9 @@ struct ScenarioParams {
     // per horizon (`FilteredHistory`).
     historical_days: u32,
     horizon_days: u32,
+    // Shape of the NIG innovations' mixing variable, 0 for other innovations.
+    nig_shape: f32,
     _pad0: u32,
-    _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: ScenarioParams;
@@ -97,6 +98,16 @@ fn draw_historical(n: vec2<u32>, s: u32) {
     }
 }
 
+// `inverse_gaussian` (src/scenario/model.rs) in f32: the mixing variable of
+// the NIG innovations from a normal and a uniform. A uniform within about
+// 1e-7 of the branch point 1 / (1 + x) may take the other root than the CPU's
+// f64 (docs/methodology.md, section 14).
+fn inverse_gaussian(lambda: f32, g: f32, u: f32) -> f32 {
+    let y = g * g;
+    let x = 1.0 - 2.0 * y / max(y + sqrt(y * y + 4.0 * lambda * y), 1.17549435e-38);
+    return select(1.0 / x, x, u * (1.0 + x) <= 1.0);
+}
+
 fn draw(s: u32) {
     let assets = params.assets;
     let lo = params.first.x + s;
@@ -123,6 +134,11 @@ fn draw(s: u32) {
                 }
             }
             scale = sqrt(f32(params.dof - 2u) / w);
+        }
+        if params.nig_shape > 0.0 {
+            let g = block_normals(scenario_bits(params.key, n, step, STREAM_INVERSE_GAUSSIAN, 0u)).x;
+            let u = uniform_from_bits(scenario_bits(params.key, n, step, STREAM_INVERSE_GAUSSIAN, 1u).x);
+            scale = sqrt(inverse_gaussian(params.nig_shape, g, u));
         }
         // Row i of L z only reads z_0..z_i, so e_i can go straight into the sums.
         for (var a = 0u; a < assets; a++) {

@@ -29,12 +29,6 @@ pub enum BackendError {
         backend: &'static str,
         reason: String,
     },
-    /// The backend has no kernels for part of the configured model.
-    #[error("backend `{backend}` does not draw {what} yet: run it with --backend cpu")]
-    Unsupported {
-        backend: &'static str,
-        what: &'static str,
-    },
     /// A device call failed.
     #[error("backend `{backend}`: {message}")]
     Device {

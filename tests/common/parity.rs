@@ -41,6 +41,14 @@ fn fat_tailed(mut s: Snapshot) -> Snapshot {
     s
 }
 
+/// NIG innovations, market-wide jumps, two steps and vol shocks.
+fn nig(mut s: Snapshot) -> Snapshot {
+    s = fat_tailed(s);
+    s.config.scenario.innovations = Innovations::Nig;
+    s.config.scenario.nig_shape = 0.7;
+    s
+}
+
 fn embedded() -> Snapshot {
     sample::embedded().expect("embedded sample loads")
 }
@@ -93,6 +101,7 @@ pub fn device_philox_words_are_bit_identical_to_the_cpu_stream<D: DeviceBackend>
         (1, Stream::JumpCount),
         (7, Stream::JumpSize),
         (0, Stream::VolShock),
+        (2, Stream::InverseGaussian),
     ] {
         let blocks = 5;
         let sample = gpu
@@ -154,6 +163,8 @@ pub fn device_scenarios_match_the_cpu_for_every_model<D: DeviceBackend>(gpu: D) 
     assert_same_scenarios(&fat_tailed(embedded()), &gpu, 1_000_000..1_003_000);
     assert_same_scenarios(&fat_tailed(super::mixed_book()), &gpu, 0..5_000);
     assert_same_scenarios(&historical(), &gpu, (1 << 32) - 2_000..(1 << 32) + 2_000);
+    assert_same_scenarios(&nig(embedded()), &gpu, 1_000_000..1_003_000);
+    assert_same_scenarios(&nig(super::mixed_book()), &gpu, 0..5_000);
 }
 
 /// Member m's gross scale in scenario s of `block` (see the module docs).
@@ -296,6 +307,13 @@ pub fn var_es_and_cover_2_match_the_cpu_under_filtered_historical_simulation<D: 
     assert_same_run(&s, &run(&cpu, &s), &run(&gpu, &s));
 }
 
+pub fn var_es_and_cover_2_match_the_cpu_under_nig_innovations<D: DeviceBackend>(gpu: D) {
+    let mut s = nig(embedded());
+    s.config.scenario.paths = 20_000;
+    let cpu = CpuBackend::new(None).unwrap();
+    assert_same_run(&s, &run(&cpu, &s), &run(&gpu, &s));
+}
+
 /// Every member's VaR and ES, as bits: for bit-identity checks.
 pub fn margin_bits(r: &RunResult) -> Vec<u64> {
     r.margins
@@ -424,6 +442,12 @@ macro_rules! parity_tests {
         fn var_es_and_cover_2_match_the_cpu_under_filtered_historical_simulation() {
             if let Some(device) = $device {
                 common::parity::var_es_and_cover_2_match_the_cpu_under_filtered_historical_simulation(device);
+            }
+        }
+        #[test]
+        fn var_es_and_cover_2_match_the_cpu_under_nig_innovations() {
+            if let Some(device) = $device {
+                common::parity::var_es_and_cover_2_match_the_cpu_under_nig_innovations(device);
             }
         }
         #[test]

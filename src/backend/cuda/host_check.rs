@@ -257,22 +257,27 @@ fn sample_model(configure: impl FnOnce(&mut crate::snapshot::Snapshot)) -> Scena
     crate::engine::scenario_model(&snapshot, &book).expect("a valid model")
 }
 
+/// Student-t and NIG innovations, each with jumps over two steps.
 #[test]
 fn cuda_scenario_kernel_compiled_for_the_host_draws_the_cpu_monte_carlo_scenarios() {
+    use crate::snapshot::Innovations;
     let Some(k) = host_kernels() else { return };
-    let model = sample_model(|s| {
-        s.config.scenario.innovations = crate::snapshot::Innovations::StudentT;
-        s.config.scenario.jumps = Some(crate::snapshot::JumpConfig {
-            intensity_per_year: 25.0,
-            mean_sigmas: -2.0,
-            stdev_sigmas: 1.5,
+    for innovations in [Innovations::StudentT, Innovations::Nig] {
+        let model = sample_model(|s| {
+            s.config.scenario.innovations = innovations;
+            s.config.scenario.nig_shape = 0.7;
+            s.config.scenario.jumps = Some(crate::snapshot::JumpConfig {
+                intensity_per_year: 25.0,
+                mean_sigmas: -2.0,
+                stdev_sigmas: 1.5,
+            });
+            s.config.risk.steps = 2;
         });
-        s.config.risk.steps = 2;
-    });
-    let (worst, jumped) = scenario_kernel_against_the_cpu(k, &model);
-    assert!(jumped, "the sample drew no large move: a weak test");
-    eprintln!("moves differ by at most {worst:.2e} (1 + |x|)");
-    assert!(worst <= 2e-6, "moves differ by {worst:e} (1 + |x|)");
+        let (worst, jumped) = scenario_kernel_against_the_cpu(k, &model);
+        assert!(jumped, "{innovations:?}: the sample drew no large move: a weak test");
+        eprintln!("{innovations:?}: moves differ by at most {worst:.2e} (1 + |x|)");
+        assert!(worst <= 2e-6, "{innovations:?}: moves differ by {worst:e} (1 + |x|)");
+    }
 }
 
 /// Filtered historical simulation picks the CPU's days: a different day would

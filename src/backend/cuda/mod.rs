@@ -582,7 +582,6 @@ impl Backend for CudaBackend {
         book: &CompiledBook,
         model: &ScenarioModel,
     ) -> Result<CudaPlan, BackendError> {
-        device::check_model("cuda", model)?;
         let (members, assets, series) = (book.members, book.assets, book.options.len());
         let (free, _) = self.ctx.mem_get_info().map_err(driver_error)?;
         // A work buffer may take a sixteenth of the free memory: there are

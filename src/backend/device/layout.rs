@@ -36,7 +36,9 @@ pub struct ScenarioParams {
     /// factor in the model words.
     pub historical_days: u32,
     pub horizon_days: u32,
-    pub pad: [u32; 2],
+    /// Shape of the NIG innovations' mixing variable (0: not NIG).
+    pub nig_shape: f32,
+    pub pad: u32,
 }
 
 /// `RevalueParams` of kernels/revalue.wgsl.
@@ -150,6 +152,7 @@ impl ModelLayout {
                 assets: n as u32,
                 steps: model.steps(),
                 dof: model.dof().unwrap_or(0),
+                nig_shape: model.nig_shape().unwrap_or(0.0) as f32,
                 jump_thresholds: thresholds.len() as u32,
                 vol_assets: vol_assets.len() as u32,
                 vol_highest: vol_assets.iter().copied().max().unwrap_or(0) as u32,

@@ -24,7 +24,7 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 
 use super::{BackendError, LossBlock};
-use crate::scenario::{ScenarioBlock, ScenarioModel};
+use crate::scenario::ScenarioBlock;
 use crate::tail::MemberTail;
 use layout::f32_at_or_below;
 
@@ -139,18 +139,6 @@ pub struct Candidates {
 
 /// The head of a readback: the offsets, the candidates in all and the largest
 /// count any member found (which may exceed its region).
-/// Refuses a model whose draws the device kernels do not implement, rather
-/// than drawing another model's scenarios under its name.
-pub fn check_model(backend: &'static str, model: &ScenarioModel) -> Result<(), BackendError> {
-    if model.nig_shape().is_some() {
-        return Err(BackendError::Unsupported {
-            backend,
-            what: "NIG innovations",
-        });
-    }
-    Ok(())
-}
-
 pub fn read_offsets(geometry: &Geometry, bytes: &[u8]) -> (Vec<u32>, u32, u32) {
     let offsets: Vec<u32> = bytemuck::pod_collect_to_vec(&bytes[..4 * (geometry.members + 2)]);
     let (total, widest) = (offsets[geometry.members], offsets[geometry.members + 1]);

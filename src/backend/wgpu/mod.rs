@@ -626,7 +626,6 @@ impl Backend for WgpuBackend {
         book: &CompiledBook,
         model: &ScenarioModel,
     ) -> Result<WgpuPlan, BackendError> {
-        device::check_model("wgpu", model)?;
         let limits = &self.adapter.limits;
         let (members, assets, series) = (book.members, book.assets, book.options.len());
         let binding = limits
