@@ -500,6 +500,14 @@ fn run(args: RunArgs, command_line: Vec<String>) -> Result<(), CliError> {
         None => sample::embedded()?,
     };
     apply_overrides(&mut snapshot, &args)?;
+    let scenario = &snapshot.config.scenario;
+    if scenario.innovations == snapshot::Innovations::StudentT && scenario.historical.is_none() {
+        eprintln!(
+            "warning: Student-t innovations have no finite exponential moment: prices are not \
+             martingales under them and the Expected Shortfall of books that lose when prices rise \
+             does not converge as paths grow (docs/methodology.md, 4.2); the default NIG has neither flaw"
+        );
+    }
     let bar = if args.quiet || !std::io::stderr().is_terminal() {
         indicatif::ProgressBar::hidden()
     } else {

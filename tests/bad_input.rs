@@ -536,7 +536,7 @@ fn rejected_cases() -> Vec<Case> {
             says: &["expected an NIG shape in [0.05, 1000], found 0.01"],
         },
         Case {
-            edit: ccp_with!("[scenario]\ndof = 65"),
+            edit: ccp_with!("[scenario]\ninnovations = \"student-t\"\ndof = 65"),
             at: ("ccp.toml", None, Some("scenario.dof")),
             says: &["expected a whole number of degrees of freedom in [3, 64], found 65"],
         },

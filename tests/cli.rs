@@ -617,3 +617,46 @@ fn validate_reports_a_flat_book_and_warns_on_an_unbalanced_one() {
         "{out}"
     );
 }
+
+/// Choosing the Student-t says what it costs; the default NIG runs quietly.
+#[test]
+fn a_student_t_run_warns_that_its_es_does_not_converge() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = real_asset_book(dir.path(), "4", "0");
+    for (innovations, warns) in [("student-t", true), ("nig", false)] {
+        let ccp = book.join("ccp.toml");
+        let config = std::fs::read_to_string(&ccp).unwrap();
+        let config = config
+            .lines()
+            .map(|l| {
+                if l.starts_with("innovations") {
+                    format!("innovations = \"{innovations}\"")
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        std::fs::write(&ccp, config + "\n").unwrap();
+        let out = dir.path().join(format!("out-{innovations}"));
+        let o = clearstress(&[
+            "run",
+            "--backend",
+            "cpu",
+            "--paths",
+            "2000",
+            "--quiet",
+            "--book",
+            book.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{innovations}: {}", text(&o.stderr));
+        let stderr = text(&o.stderr);
+        assert_eq!(
+            stderr.contains("no finite exponential moment"),
+            warns,
+            "{innovations}: {stderr}"
+        );
+    }
+}

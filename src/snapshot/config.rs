@@ -132,7 +132,7 @@ impl Default for ScenarioConfig {
         Self {
             paths: 100_000,
             seed: 20_250_220,
-            innovations: Innovations::StudentT,
+            innovations: Innovations::Nig,
             dof: 4,
             nig_shape: 0.7,
             jumps: None,

@@ -274,9 +274,15 @@ fn cuda_scenario_kernel_compiled_for_the_host_draws_the_cpu_monte_carlo_scenario
             s.config.risk.steps = 2;
         });
         let (worst, jumped) = scenario_kernel_against_the_cpu(k, &model);
-        assert!(jumped, "{innovations:?}: the sample drew no large move: a weak test");
+        assert!(
+            jumped,
+            "{innovations:?}: the sample drew no large move: a weak test"
+        );
         eprintln!("{innovations:?}: moves differ by at most {worst:.2e} (1 + |x|)");
-        assert!(worst <= 2e-6, "{innovations:?}: moves differ by {worst:e} (1 + |x|)");
+        assert!(
+            worst <= 2e-6,
+            "{innovations:?}: moves differ by {worst:e} (1 + |x|)"
+        );
     }
 }
 
