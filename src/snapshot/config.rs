@@ -68,7 +68,7 @@ pub enum Innovations {
     StudentT,
     /// Symmetric multivariate normal inverse Gaussian with shape `nig_shape`,
     /// unit variance: semi-heavy tails with a finite exponential moment, so
-    /// that the drift is a true martingale correction (CPU backend only).
+    /// that the drift is a true martingale correction (the default).
     Nig,
 }
 
