@@ -811,7 +811,7 @@ fn apply_overrides(snapshot: &mut Snapshot, args: &RunArgs) -> Result<(), CliErr
 }
 
 fn calibrate(args: &CalibrateArgs) -> Result<(), CliError> {
-    let spec = CalibrationSpec {
+    let mut spec = CalibrationSpec {
         as_of: args.as_of,
         lookback_days: args.lookback_days,
         lambda: args.lambda,
@@ -819,6 +819,7 @@ fn calibrate(args: &CalibrateArgs) -> Result<(), CliError> {
         correlation: args.correlation,
         stress_window: args.stress_window,
         fit_garch: true,
+        ..CalibrationSpec::default()
     };
     let out = report::OutputDir::prepare(&args.out, report::OutputKind::Calibrate)?;
     let mut snapshot = match &args.book {
@@ -826,6 +827,7 @@ fn calibrate(args: &CalibrateArgs) -> Result<(), CliError> {
         None => sample::embedded()?,
     };
     let history = crate::history::PriceHistory::load(&args.history)?;
+    spec.horizon_days = snapshot.config.risk.margin_period_days.round().max(1.0) as u32;
     let report = calibrate_market(&history, &mut snapshot.market, &spec)?;
     // The Monte Carlo model's tails, fitted alongside (the config's own stand
     // where the window has none to fit, or where the fit failed at a bound).
@@ -1029,6 +1031,23 @@ fn calibration_summary(r: &crate::calibrate::CalibrationReport) -> String {
             out,
             "innovations, best by AIC on each asset's devolatilised daily returns: {} (every fit in calibration.json)",
             best.join(", ")
+        );
+        let mean_error = |model| {
+            let errors: Vec<f64> = t
+                .candidates
+                .iter()
+                .filter_map(|a| a.tail_error.iter().find(|(m, _)| *m == model).map(|e| e.1))
+                .collect();
+            errors.iter().sum::<f64>() / errors.len().max(1) as f64
+        };
+        use crate::calibrate::innovations::Candidate;
+        let _ = writeln!(
+            out,
+            "{}-day quantiles, mean distance of the 1% and 99% from the data's (in sd of the sums): Gaussian {:.3}, Student-t {:.3}, NIG {:.3} (QQ tables in calibration.json)",
+            t.candidates[0].horizon.horizon_days,
+            mean_error(Candidate::Gaussian),
+            mean_error(Candidate::StudentT),
+            mean_error(Candidate::Nig)
         );
     }
     if let Some(s) = &r.stressed_correlation {

@@ -283,7 +283,30 @@ fn calibrating_the_sample_reproduces_its_derived_ewma_volatilities() {
     for a in &tails.candidates {
         let aic = |i: usize| a.fits[i].aic;
         assert!(aic(0) > aic(1) + 50.0 && aic(0) > aic(2) + 50.0, "{a:?}");
+        assert_eq!(a.horizon.horizon_days, 2);
+        assert!(a.horizon.models.iter().all(|(_, q)| q.len() == 6));
     }
+    // The 2-day 1% and 99% quantiles (the margin period's): NIG closest to the
+    // data on average (measured: 0.191 standard deviations of the sums, the
+    // Student-t 0.243, the Gaussian 0.483; NIG best for 6 of 8 assets).
+    use clearstress::calibrate::innovations::Candidate;
+    let mean_error = |model: Candidate| {
+        tails
+            .candidates
+            .iter()
+            .map(|a| a.tail_error.iter().find(|(m, _)| *m == model).unwrap().1)
+            .sum::<f64>()
+            / 8.0
+    };
+    let (g, t, nig) = (
+        mean_error(Candidate::Gaussian),
+        mean_error(Candidate::StudentT),
+        mean_error(Candidate::Nig),
+    );
+    assert!(
+        nig < t && t < g && nig < 0.25,
+        "Gaussian {g}, Student-t {t}, NIG {nig}"
+    );
     // Three years to mid-2021 (the 2020-21 rally and the May 2021 crash) put
     // the maximum at the model's lowest 3: reported as a bound, not a fit.
     let mut early = clearstress::sample::embedded().unwrap();

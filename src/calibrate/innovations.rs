@@ -132,7 +132,8 @@ impl LocationScaleT {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CandidateFit {
     pub model: Candidate,
-    /// The parameters by name, as the model states them.
+    /// The parameters by name, as the model states them (Gaussian: mean, sd;
+    /// Student-t: nu, location, scale; NIG: alpha, beta, delta, mu).
     pub parameters: Vec<(&'static str, f64)>,
     pub log_likelihood: f64,
     /// Akaike's criterion, `2 k - 2 ln L`: lower is better.
@@ -273,6 +274,127 @@ pub fn fit_candidates(x: &[f64]) -> Vec<CandidateFit> {
     vec![fit_gaussian(x), fit_student_t(x), fit_nig(x)]
 }
 
+impl CandidateFit {
+    /// The fitted daily law's log density.
+    fn log_pdf(&self) -> impl Fn(f64) -> f64 + '_ {
+        let p = |name: &str| {
+            self.parameters
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map_or(f64::NAN, |(_, v)| *v)
+        };
+        let model = self.model;
+        let (gaussian, t) = (
+            (p("mean"), p("sd")),
+            LocationScaleT {
+                nu: p("nu"),
+                location: p("location"),
+                scale: p("scale"),
+            },
+        );
+        let nig = Nig::new(p("alpha"), p("beta"), p("delta"), p("mu"));
+        move |x: f64| match model {
+            Candidate::Gaussian => {
+                let z = (x - gaussian.0) / gaussian.1;
+                -0.5 * z * z - (gaussian.1 * (2.0 * std::f64::consts::PI).sqrt()).ln()
+            }
+            Candidate::StudentT => t.log_pdf(x),
+            Candidate::Nig => nig.map_or(f64::NEG_INFINITY, |d| d.log_pdf(x)),
+        }
+    }
+}
+
+/// Probabilities of the quantile comparison.
+pub const QUANTILE_PROBABILITIES: [f64; 6] = [0.001, 0.01, 0.05, 0.95, 0.99, 0.999];
+
+/// Quantiles of the sum of `horizon` consecutive daily moves: the data's
+/// (overlapping sums) and each fitted candidate's.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HorizonQuantiles {
+    pub horizon_days: u32,
+    pub probabilities: Vec<f64>,
+    pub empirical: Vec<f64>,
+    /// Per candidate, in [`fit_candidates`] order.
+    pub models: Vec<(Candidate, Vec<f64>)>,
+}
+
+impl HorizonQuantiles {
+    /// Mean absolute distance of `model`'s 1% and 99% quantiles from the
+    /// data's, in standard deviations of the data's sums.
+    pub fn tail_error(&self, model: Candidate, sums_sd: f64) -> Option<f64> {
+        let (_, q) = self.models.iter().find(|(m, _)| *m == model)?;
+        let at = |p: f64| self.probabilities.iter().position(|&x| x == p);
+        let (lo, hi) = (at(0.01)?, at(0.99)?);
+        Some(
+            0.5 * ((q[lo] - self.empirical[lo]).abs() + (q[hi] - self.empirical[hi]).abs())
+                / sums_sd,
+        )
+    }
+}
+
+/// The quantiles of the `horizon`-day sums of `x` and of each fitted
+/// candidate's law of such sums: a candidate's sum of `horizon` independent
+/// daily draws is simulated (`draws` sums from Philox uniforms of `seed`,
+/// each mapped through the daily law's CDF tabulated on a grid of 0.005
+/// standard deviations over +-200 of them; the Student-t is not closed under
+/// convolution, so all three are treated alike). Returns the quantiles and the
+/// standard deviation of the data's sums.
+pub fn horizon_quantiles(
+    x: &[f64],
+    fits: &[CandidateFit],
+    horizon: u32,
+    draws: usize,
+    seed: u64,
+) -> (HorizonQuantiles, f64) {
+    use crate::rng::{ScenarioRng, Stream};
+    let h = horizon.max(1) as usize;
+    let sums: Vec<f64> = x.windows(h).map(|w| w.iter().sum()).collect();
+    let (_, sums_sd) = mean_and_sd(&sums);
+    let quantiles = |mut v: Vec<f64>| -> Vec<f64> {
+        v.sort_by(f64::total_cmp);
+        QUANTILE_PROBABILITIES
+            .iter()
+            .map(|&p| v[((p * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1])
+            .collect()
+    };
+    let (mean, sd) = mean_and_sd(x);
+    let (lo, step) = (mean - 200.0 * sd, 0.005 * sd);
+    let rng = ScenarioRng::new(seed);
+    let models = fits
+        .iter()
+        .map(|fit| {
+            let log_pdf = fit.log_pdf();
+            let mut cdf = Vec::with_capacity(80_000);
+            let mut total = 0.0;
+            for i in 0..80_000 {
+                total += log_pdf(lo + (i as f64 + 0.5) * step).exp() * step;
+                cdf.push(total);
+            }
+            let inverse = |u: f64| {
+                let i = cdf.partition_point(|&c| c < u * total).min(cdf.len() - 1);
+                lo + (i as f64 + 0.5) * step
+            };
+            let simulated: Vec<f64> = (0..draws as u64)
+                .map(|n| {
+                    (0..h as u32)
+                        .map(|d| inverse(rng.uniforms(n, d, Stream::Generator, 0)[0]))
+                        .sum()
+                })
+                .collect();
+            (fit.model, quantiles(simulated))
+        })
+        .collect();
+    (
+        HorizonQuantiles {
+            horizon_days: h as u32,
+            probabilities: QUANTILE_PROBABILITIES.to_vec(),
+            empirical: quantiles(sums),
+            models,
+        },
+        sums_sd,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,6 +426,29 @@ mod tests {
                 "K_{nu}({x}): {got} vs {want}"
             );
         }
+    }
+
+    /// The simulated two-day quantiles of a Gaussian fit are the closed form
+    /// `2 mean + sqrt(2) sd z_p`, within Monte Carlo error.
+    #[test]
+    fn horizon_quantiles_of_a_gaussian_match_the_closed_form() {
+        use statrs::distribution::{ContinuousCDF, Normal};
+        let x: Vec<f64> = (0..500)
+            .map(|i| ((i * 37) % 101) as f64 / 50.0 - 1.0)
+            .collect();
+        let fit = fit_gaussian(&x);
+        let (q, _) = horizon_quantiles(&x, std::slice::from_ref(&fit), 2, 400_000, 3);
+        let (mean, sd) = (fit.parameters[0].1, fit.parameters[1].1);
+        let normal = Normal::new(0.0, 1.0).unwrap();
+        for (p, got) in q.probabilities.iter().zip(&q.models[0].1) {
+            let want = 2.0 * mean + 2f64.sqrt() * sd * normal.inverse_cdf(*p);
+            let tolerance = if *p < 0.005 || *p > 0.995 { 0.02 } else { 0.01 };
+            assert!(
+                (got - want).abs() < tolerance * 2f64.sqrt() * sd * 3.0,
+                "p {p}: {got} vs {want}"
+            );
+        }
+        assert_eq!(q.empirical.len(), QUANTILE_PROBABILITIES.len());
     }
 
     /// scipy's `norminvgauss(a, b, loc, scale).logpdf(x)` at a skewed,

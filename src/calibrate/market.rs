@@ -11,7 +11,12 @@ use super::dependence::{
     ewma_correlation, ledoit_wolf_correlation, nearest_psd_correlation, sample_correlation, Aligned,
 };
 use super::filter::devolatilise;
-use super::innovations::{fit_candidates, CandidateFit};
+use super::innovations::{
+    fit_candidates, horizon_quantiles, Candidate, CandidateFit, HorizonQuantiles,
+};
+
+/// Seed of the simulated horizon quantiles: the report is the same every run.
+const QQ_SEED: u64 = 20_250_220;
 use super::tails::{market_jumps, nig_shape, student_t_dof, NIG_SHAPE, STUDENT_T_DOF};
 use super::volatility::{Ewma, GarchBoundary, GarchT, VolatilityError};
 use crate::history::{Gap, PriceHistory};
@@ -59,6 +64,9 @@ pub struct CalibrationSpec {
     pub stress_window: Option<(Date, Date)>,
     /// Whether to fit GARCH(1,1)-t (reported; needed for `VolatilityModel::Garch`).
     pub fit_garch: bool,
+    /// Days of the margin period, rounded: the horizon of the quantile
+    /// comparison of the candidate innovations.
+    pub horizon_days: u32,
 }
 
 impl Default for CalibrationSpec {
@@ -71,6 +79,7 @@ impl Default for CalibrationSpec {
             correlation: CorrelationModel::Sample,
             stress_window: None,
             fit_garch: true,
+            horizon_days: 2,
         }
     }
 }
@@ -255,6 +264,12 @@ pub struct UsableSpan {
 pub struct AssetCandidates {
     pub asset: String,
     pub fits: Vec<CandidateFit>,
+    /// Quantiles of the margin period's summed moves, the data's against
+    /// each fit's (a QQ table).
+    pub horizon: HorizonQuantiles,
+    /// Per candidate: the mean distance of its 1% and 99% horizon quantiles
+    /// from the data's, in standard deviations of the data's sums.
+    pub tail_error: Vec<(Candidate, f64)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -584,9 +599,18 @@ pub fn calibrate_market(
                     let series: Vec<f64> = (0..d.dates.len())
                         .map(|t| d.values[t * d.assets + a])
                         .collect();
+                    let fits = fit_candidates(&series);
+                    let (horizon, sums_sd) =
+                        horizon_quantiles(&series, &fits, spec.horizon_days, 200_000, QQ_SEED);
+                    let tail_error = fits
+                        .iter()
+                        .filter_map(|f| Some((f.model, horizon.tail_error(f.model, sums_sd)?)))
+                        .collect();
                     AssetCandidates {
                         asset: asset.clone(),
-                        fits: fit_candidates(&series),
+                        fits,
+                        horizon,
+                        tail_error,
                     }
                 })
                 .collect();
