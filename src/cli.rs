@@ -902,7 +902,7 @@ fn calibration_summary(r: &crate::calibrate::CalibrationReport) -> String {
                         String::new()
                     } else {
                         format!(
-                            " GARCH on a boundary ({}): no standard errors{}",
+                            " GARCH on a boundary ({}): no standard errors{}; the forecast is the next day's conditional variance",
                             boundary.join(", "),
                             if g.long_run_volatility.is_none() {
                                 ", no long-run volatility"

@@ -15,6 +15,12 @@ use super::innovations::{
     fit_candidates, horizon_quantiles, Candidate, CandidateFit, HorizonQuantiles,
 };
 
+/// What a GARCH volatility forecast is: the next day's conditional variance,
+/// which needs no long-run variance and so stands for an integrated fit too.
+const GARCH_FORECAST_BASIS: &str = "sqrt(365 x the next day's conditional variance omega + alpha \
+     r_T^2 + beta s_T^2), from the last return and variance of the window: defined whatever the \
+     persistence, integrated fits included";
+
 /// Seed of the simulated horizon quantiles: the report is the same every run.
 const QQ_SEED: u64 = 20_250_220;
 use super::tails::{market_jumps, nig_shape, student_t_dof, NIG_SHAPE, STUDENT_T_DOF};
@@ -150,6 +156,8 @@ pub struct GarchReport {
     /// sigma_T^2), which is finite whatever the persistence: the volatility
     /// written into the market with `--volatility garch`.
     pub forecast_volatility: f64,
+    /// What the forecast is, in words, for the report's reader.
+    pub forecast_basis: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -361,6 +369,7 @@ pub fn calibrate_market(
                 long_run_volatility: (!fit.boundary.contains(&GarchBoundary::Integrated))
                     .then(|| (p.long_run_variance() * DAYS_PER_YEAR).sqrt()),
                 boundary: fit.boundary.clone(),
+                forecast_basis: GARCH_FORECAST_BASIS,
                 forecast_volatility: (fit.next_variance * DAYS_PER_YEAR).sqrt(),
             }
         });
