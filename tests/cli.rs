@@ -533,6 +533,22 @@ fn compare_puts_each_models_margins_side_by_side() {
     assert_eq!(parquet_rows(&out.join("margins_by_model.parquet")), 8);
 }
 
+/// A quiet 2,000-path CPU run of `book` into `out`.
+fn small_run<'a>(book: &'a Path, out: &'a Path) -> Vec<&'a str> {
+    vec![
+        "run",
+        "--backend",
+        "cpu",
+        "--paths",
+        "2000",
+        "--quiet",
+        "--book",
+        book.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]
+}
+
 /// `--fhs FILE` names the history and nothing else: the book's own
 /// `[scenario.historical]` decay and look-back stay, and `--fhs-lookback-days`
 /// overrides only the look-back.
@@ -564,18 +580,7 @@ fn the_fhs_flag_overrides_only_what_it_names() {
     ];
     for (i, (flags, lookback, lambda)) in cases.into_iter().enumerate() {
         let out = dir.path().join(format!("out{i}"));
-        let mut args = vec![
-            "run",
-            "--backend",
-            "cpu",
-            "--paths",
-            "2000",
-            "--quiet",
-            "--book",
-            book.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ];
+        let mut args = small_run(&book, &out);
         args.extend_from_slice(flags);
         let o = clearstress(&args);
         assert!(o.status.success(), "{flags:?}: {}", text(&o.stderr));
@@ -639,18 +644,7 @@ fn a_student_t_run_warns_that_its_es_does_not_converge() {
             .join("\n");
         std::fs::write(&ccp, config + "\n").unwrap();
         let out = dir.path().join(format!("out-{innovations}"));
-        let o = clearstress(&[
-            "run",
-            "--backend",
-            "cpu",
-            "--paths",
-            "2000",
-            "--quiet",
-            "--book",
-            book.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ]);
+        let o = clearstress(&small_run(&book, &out));
         assert!(o.status.success(), "{innovations}: {}", text(&o.stderr));
         let stderr = text(&o.stderr);
         assert_eq!(
