@@ -11,6 +11,7 @@ use crate::engine::{self, RunLimits};
 use crate::estimate::{self, Compute};
 use crate::report::{self, RunContext};
 use crate::sample::{self, SampleSpec};
+use crate::snapshot::bounds::{self, Bounds, End};
 use crate::snapshot::{self, Snapshot};
 
 #[derive(Debug, Parser)]
@@ -84,11 +85,11 @@ const TOP: (u64, u64) = (1, 1_000);
 /// Margin dates of one procyclicality study: each is three engine runs.
 const MAX_MARGIN_DATES: usize = 5_000;
 
-const HORIZON_DAYS: Interval = Interval::open_closed(0.0, 365.0);
-const CONFIDENCE: Interval = Interval::open(0.5, 1.0);
-const LAMBDA: Interval = Interval::open(0.0, 1.0);
-const BUFFER: Interval = Interval::closed(0.0, 1.0);
-const STRESSED_WEIGHT: Interval = Interval::closed(0.0, 1.0);
+const HORIZON_DAYS: Bounds = bounds::MARGIN_PERIOD_DAYS;
+const CONFIDENCE: Bounds = bounds::CONFIDENCE;
+const LAMBDA: Bounds = bounds::EWMA_LAMBDA;
+const BUFFER: Bounds = Bounds::new("a share of the margin", End::Closed(0.0), End::Closed(1.0));
+const STRESSED_WEIGHT: Bounds = Bounds::new("a weight", End::Closed(0.0), End::Closed(1.0));
 
 /// A whole-number flag's parser: refuses anything outside `lo..=hi`,
 /// including negative numbers and numbers past the type, saying the range.
@@ -109,83 +110,15 @@ where
     }
 }
 
-/// An interval of real numbers, each end open or closed.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Interval {
-    lo: f64,
-    hi: f64,
-    lo_open: bool,
-    hi_open: bool,
-}
-
-impl Interval {
-    const fn open(lo: f64, hi: f64) -> Self {
-        Self {
-            lo,
-            hi,
-            lo_open: true,
-            hi_open: true,
-        }
-    }
-    const fn closed(lo: f64, hi: f64) -> Self {
-        Self {
-            lo,
-            hi,
-            lo_open: false,
-            hi_open: false,
-        }
-    }
-    const fn open_closed(lo: f64, hi: f64) -> Self {
-        Self {
-            lo,
-            hi,
-            lo_open: true,
-            hi_open: false,
-        }
-    }
-    fn contains(&self, x: f64) -> bool {
-        let above = if self.lo_open {
-            x > self.lo
-        } else {
-            x >= self.lo
-        };
-        let below = if self.hi_open {
-            x < self.hi
-        } else {
-            x <= self.hi
-        };
-        above && below
-    }
-}
-
-impl std::fmt::Display for Interval {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}{}, {}{}",
-            if self.lo_open { "(" } else { "[" },
-            self.lo,
-            self.hi,
-            if self.hi_open { ")" } else { "]" }
-        )
-    }
-}
-
 /// A real-number flag's parser: refuses NaN, infinities and values outside
-/// `interval`, saying the interval.
-fn real(interval: Interval) -> impl Fn(&str) -> Result<f64, String> + Clone + Send + Sync {
+/// `bounds` (the same ranges ccp.toml's keys have), saying the range.
+fn real(bounds: Bounds) -> impl Fn(&str) -> Result<f64, String> + Clone + Send + Sync {
     move |text: &str| {
         let value: f64 = text
             .trim()
             .parse()
-            .map_err(|_| format!("expected a number in {interval}, got `{text}`"))?;
-        if value.is_nan() {
-            return Err(format!("not a number: expected a number in {interval}"));
-        }
-        if !interval.contains(value) {
-            return Err(format!("out of range: expected a number in {interval}"));
-        }
-        Ok(value)
+            .map_err(|_| format!("expected {}, got `{text}`", bounds.expected()))?;
+        bounds.check(value)
     }
 }
 
