@@ -465,7 +465,7 @@ fn run(args: RunArgs, command_line: Vec<String>) -> Result<(), CliError> {
         .map(|tool| (tool, apc_history.as_ref().or(snapshot.history.as_ref())));
     let cpu = |threads| -> Result<_, CliError> {
         let backend = CpuBackend::new(threads)?;
-        check_workload(&snapshot, 1, cpu_compute(backend.threads()), limits)?;
+        check_workload(&snapshot, 1, Compute::cpu(backend.threads()), limits)?;
         Ok((
             run_on(&backend, &snapshot, limits, &progress, apc)?,
             backend.threads(),
@@ -583,14 +583,6 @@ pub fn devices() -> String {
     out
 }
 
-/// The CPU backend on `threads` threads of this machine.
-fn cpu_compute(threads: usize) -> Compute {
-    Compute::Cpu {
-        threads,
-        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
-    }
-}
-
 /// A wgpu adapter: a GPU, or a CPU implementation such as lavapipe, which
 /// is estimated as the CPU backend on every core (it is no faster: on the
 /// development VM, 2026-11-29, the sample's 50,000 paths took 1.1-1.2 s of
@@ -599,8 +591,7 @@ fn wgpu_compute(backend: &WgpuBackend) -> Compute {
     if backend.adapter().is_gpu() {
         Compute::Gpu
     } else {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        cpu_compute(cores)
+        Compute::cpu(std::thread::available_parallelism().map_or(1, |n| n.get()))
     }
 }
 
@@ -613,37 +604,8 @@ fn check_workload(
     compute: Compute,
     limits: RunLimits,
 ) -> Result<estimate::Estimate, CliError> {
-    let paths = snapshot.config.scenario.paths;
-    let members = snapshot.members.len();
-    let option_series = snapshot
-        .positions
-        .iter()
-        .filter(|p| {
-            matches!(
-                snapshot.instruments[p.instrument].kind,
-                snapshot::InstrumentKind::Option { .. }
-            )
-        })
-        .map(|p| p.instrument)
-        .collect::<std::collections::BTreeSet<_>>()
-        .len();
-    // A plan that does not fit the limit is the engine's error to report.
-    let tail_bytes = crate::tail::TailPlan::for_confidences(
-        paths,
-        &engine::confidences(snapshot),
-        members,
-        limits.tail_memory_bytes,
-    )
-    .map_or(0, |plan| plan.expected_bytes);
-    let workload = estimate::Workload {
-        paths,
-        members,
-        assets: snapshot.market.assets.len(),
-        option_series,
-        runs,
-        tail_bytes,
-    };
-    Ok(workload.check(compute, estimate::Machine::this())?)
+    Ok(estimate::Workload::of_runs(snapshot, runs, limits)
+        .check(compute, estimate::Machine::this())?)
 }
 
 /// The margin dates from `from` to `to`, `every` days apart: refused when
@@ -1073,7 +1035,7 @@ fn procyclicality(args: &ProcyclicalityArgs) -> Result<(), CliError> {
     check_workload(
         &snapshot,
         3 * dates.len() as u64,
-        cpu_compute(backend.threads()),
+        Compute::cpu(backend.threads()),
         RunLimits::default(),
     )?;
     let h = engine::margin_history(&backend, &snapshot, &history, &dates, args.lookback_days)?;
@@ -1204,7 +1166,7 @@ fn compare(args: &CompareArgs) -> Result<(), CliError> {
     check_workload(
         &base,
         runs,
-        cpu_compute(backend.threads()),
+        Compute::cpu(backend.threads()),
         RunLimits::default(),
     )?;
     let mut table = report::OutputTable::default().text(

@@ -62,6 +62,16 @@ pub enum Compute {
     Gpu,
 }
 
+impl Compute {
+    /// The CPU backend on `threads` threads of this machine.
+    pub fn cpu(threads: usize) -> Self {
+        Self::Cpu {
+            threads,
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+}
+
 /// The machine's memory, when it can be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Machine {
@@ -170,6 +180,45 @@ fn duration(seconds: f64) -> String {
 }
 
 impl Workload {
+    /// `runs` engine runs of `snapshot`, its tails laid out within `limits`
+    /// (a plan that does not fit is the engine's error to report: counted as
+    /// no tail memory here).
+    pub fn of_runs(
+        snapshot: &crate::snapshot::Snapshot,
+        runs: u64,
+        limits: crate::engine::RunLimits,
+    ) -> Self {
+        let paths = snapshot.config.scenario.paths;
+        let members = snapshot.members.len();
+        let option_series = snapshot
+            .positions
+            .iter()
+            .filter(|p| {
+                matches!(
+                    snapshot.instruments[p.instrument].kind,
+                    crate::snapshot::InstrumentKind::Option { .. }
+                )
+            })
+            .map(|p| p.instrument)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        let tail_bytes = crate::tail::TailPlan::for_confidences(
+            paths,
+            &crate::engine::confidences(snapshot),
+            members,
+            limits.tail_memory_bytes,
+        )
+        .map_or(0, |plan| plan.expected_bytes);
+        Self {
+            paths,
+            members,
+            assets: snapshot.market.assets.len(),
+            option_series,
+            runs,
+            tail_bytes,
+        }
+    }
+
     /// Seconds one scenario of one run takes at least on `compute`.
     fn seconds_per_path(&self, compute: Compute) -> f64 {
         let products = self.members as f64 * self.assets as f64;
