@@ -435,14 +435,11 @@ pub fn calibrate_market(
             .filter(|t| range.contains(t))
             .collect();
         let pair_days = |i: usize, j: usize| -> Vec<usize> {
-            match days_used {
-                DaysUsed::Common => common.clone(),
-                DaysUsed::Pairwise => returns
-                    .complete_days(&[history_assets[i], history_assets[j]])
-                    .into_iter()
-                    .filter(|t| range.contains(t))
-                    .collect(),
-            }
+            returns
+                .complete_days(&[history_assets[i], history_assets[j]])
+                .into_iter()
+                .filter(|t| range.contains(t))
+                .collect()
         };
         let returns = &returns;
         let aligned_values = |days: &[usize], assets: &[usize]| -> Vec<f64> {
@@ -578,6 +575,7 @@ pub fn calibrate_market(
         .collect();
     // Each asset's usable days: from its first forecast (after the EWMA seed)
     // to its last return, within the window.
+    let window_first = returns.dates[window.start.min(returns.len() - 1)];
     let restricted_by: Vec<UsableSpan> = crypto
         .iter()
         .zip(&crypto_names)
@@ -588,8 +586,6 @@ pub fn calibrate_market(
                 .collect();
             let first = (*days.get(Ewma::SEED_RETURNS)?).max(from);
             let last = *days.iter().rev().find(|&&d| d <= as_of)?;
-            let window_first =
-                returns.dates[returns.between(from, as_of).start.min(returns.len() - 1)];
             (first > window_first || last < as_of).then(|| UsableSpan {
                 asset: asset.clone(),
                 first,
