@@ -1148,7 +1148,18 @@ fn compare(args: &CompareArgs) -> Result<(), CliError> {
                 "student_t_{dof}_jumps_{}_per_year",
                 jumps.intensity_per_year
             ),
-            variant(Innovations::StudentT, Some(jumps)),
+            variant(Innovations::StudentT, Some(jumps.clone())),
+        ),
+        (
+            format!("nig_{}", base.config.scenario.nig_shape),
+            variant(Innovations::Nig, None),
+        ),
+        (
+            format!(
+                "nig_{}_jumps_{}_per_year",
+                base.config.scenario.nig_shape, jumps.intensity_per_year
+            ),
+            variant(Innovations::Nig, Some(jumps)),
         ),
     ];
     if let Some(path) = &args.history {

@@ -521,6 +521,8 @@ fn compare_puts_each_models_margins_side_by_side() {
         "gaussian",
         "student_t_4",
         "jumps",
+        "nig_0.7",
+        "nig_0.7_jumps",
         "fhs",
         "configured",
         "apc_buffer_25",
