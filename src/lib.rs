@@ -8,6 +8,7 @@
 //!   -> tail statistics -> margin, default fund -> report
 //! ```
 
+pub mod analysis;
 pub mod backend;
 pub mod book;
 pub mod calibrate;
@@ -25,3 +26,12 @@ pub mod sample;
 pub mod scenario;
 pub mod snapshot;
 pub mod tail;
+
+/// The version and the commit it was built from (`clearstress --version`,
+/// every manifest and summary).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("CLEARSTRESS_COMMIT"),
+    ")"
+);

@@ -48,7 +48,7 @@ fn gaussian_var_and_es_match_the_lognormal_closed_form() {
     let result = run(&single_asset_book(paths));
     let normal = Normal::new(0.0, 1.0).unwrap();
     let s = VOL * (DAYS / 365.0f64).sqrt();
-    for m in &result.margins[0].measures {
+    for m in &result.margin.members[0].measures {
         let a = m.confidence;
         let z = normal.inverse_cdf(a);
         let var = SPOT * (1.0 - (-0.5 * s * s - s * z).exp());
@@ -92,7 +92,7 @@ fn student_t_var_matches_the_t_quantile() {
     let t = StudentsT::new(0.0, 1.0, nu).unwrap();
     let s = VOL * (DAYS / 365.0f64).sqrt();
     let scale = s * ((nu - 2.0) / nu).sqrt();
-    for m in &result.margins[0].measures {
+    for m in &result.margin.members[0].measures {
         let a = m.confidence;
         let q = t.inverse_cdf(a);
         let var = SPOT * (1.0 - (-0.5 * s * s - scale * q).exp());
@@ -108,7 +108,10 @@ fn student_t_var_matches_the_t_quantile() {
     }
     // Fat tails: the t margin is above the Gaussian one at 99.5%.
     let gaussian = run(&single_asset_book(paths));
-    assert!(result.margins[0].at(0.995).unwrap().var > gaussian.margins[0].at(0.995).unwrap().var);
+    assert!(
+        result.margin.members[0].at(0.995).unwrap().var
+            > gaussian.margin.members[0].at(0.995).unwrap().var
+    );
 }
 
 use statrs::distribution::Continuous;
@@ -197,7 +200,7 @@ fn nig_var_and_es_match_the_nig_quantile_and_partial_expectation() {
         cdf.push((x + 0.5 * h, c));
         partial.push(p);
     }
-    for m in &result.margins[0].measures {
+    for m in &result.margin.members[0].measures {
         let a = m.confidence;
         let i = cdf.partition_point(|&(_, c)| c < 1.0 - a);
         let q = cdf[i].0;

@@ -28,7 +28,8 @@ fn margins_bits(s: &Snapshot, threads: usize, block: usize) -> Vec<u64> {
     s.config.scenario.block_size = block;
     let backend = CpuBackend::new(Some(threads)).unwrap();
     let r = engine::run(&backend, &s, RunLimits::default(), &|_| {}).unwrap();
-    r.margins
+    r.margin
+        .members
         .iter()
         .flat_map(|m| {
             m.measures
@@ -180,12 +181,12 @@ fn pilot_placed_windows_give_the_exact_tail_statistics() {
     let prepared = common::prepare(&s, Some(2));
     let r = engine::run(&prepared.backend, &s, RunLimits::default(), &|_| {}).unwrap();
     assert!(
-        r.tail_pilot > 0,
+        r.run.tail_pilot > 0,
         "a run this long places its windows by a pilot"
     );
-    assert_eq!(r.tail_passes, 1);
-    let exact = exact_measures(&prepared, 200_000, &r.confidences);
-    for (m, e) in r.margins.iter().zip(&exact) {
+    assert_eq!(r.run.tail_passes, 1);
+    let exact = exact_measures(&prepared, 200_000, &r.margin.confidences);
+    for (m, e) in r.margin.members.iter().zip(&exact) {
         assert_eq!(&m.measures, e);
     }
 }
@@ -236,9 +237,9 @@ fn a_tight_memory_budget_narrows_over_passes_to_the_same_statistics() {
         tail_memory_bytes: 24 << 10,
     };
     let r = engine::run(&prepared.backend, &s, limits, &|_| {}).unwrap();
-    assert!(r.tail_passes >= 2, "{} passes", r.tail_passes);
-    let exact = exact_measures(&prepared, 200_000, &r.confidences);
-    for (m, e) in r.margins.iter().zip(&exact) {
+    assert!(r.run.tail_passes >= 2, "{} passes", r.run.tail_passes);
+    let exact = exact_measures(&prepared, 200_000, &r.margin.confidences);
+    for (m, e) in r.margin.members.iter().zip(&exact) {
         assert_eq!(&m.measures, e);
     }
 }

@@ -101,7 +101,11 @@ fn losses_out_of_range_are_errors_that_name_their_cause() {
             Ok(r) => panic!(
                 "{}: ran, with total margin {}",
                 case.name,
-                r.margins.iter().map(|m| m.initial_margin).sum::<f64>()
+                r.margin
+                    .members
+                    .iter()
+                    .map(|m| m.initial_margin)
+                    .sum::<f64>()
             ),
             Err(e) => e,
         };
@@ -133,7 +137,8 @@ fn the_same_books_within_range_run_to_finite_results() {
     s.stress = vec![stress("sane", -0.3, n), stress("up", 9.0, n)];
     let r = engine::run(&backend, &s, RunLimits::default(), &|_| {}).unwrap();
     assert!(r
-        .margins
+        .margin
+        .members
         .iter()
         .all(|m| m.initial_margin.is_finite() && m.excess.is_finite()));
     assert!(r

@@ -70,7 +70,7 @@ fn case(args: &str, status: i32, stderr: &[&'static str]) -> Case {
 fn fhs_inputs(dir: &Path) -> (PathBuf, PathBuf) {
     let book = dir.join("book");
     let o = Command::new(env!("CARGO_BIN_EXE_clearstress"))
-        .args(["init", book.to_str().unwrap(), "--assets", "10"])
+        .args(["init", "--out", book.to_str().unwrap(), "--assets", "10"])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -117,22 +117,22 @@ fn every_out_of_range_flag_is_refused_fast_naming_the_flag_and_its_range() {
             &["--fhs-lookback-days", "30..=36500"],
         ),
         case(
-            &format!("init {new} --options 1000000000000"),
+            &format!("init --out {new} --options 1000000000000"),
             2,
             &["--options", "0..=100000"],
         ),
         case(
-            &format!("init {new} --assets 100000"),
+            &format!("init --out {new} --assets 100000"),
             2,
             &["--assets", "2..=1000"],
         ),
         case(
-            &format!("init {new} --members 1000000000"),
+            &format!("init --out {new} --members 1000000000"),
             2,
             &["--members", "2..=100000"],
         ),
         case(
-            &format!("init {new} --members 1"),
+            &format!("init --out {new} --members 1"),
             2,
             &["--members", "2..=100000"],
         ),

@@ -5,6 +5,7 @@ mod common;
 
 use std::path::Path;
 
+use clearstress::analysis::Runner;
 use clearstress::backend::CpuBackend;
 use clearstress::calibrate::Ewma;
 use clearstress::engine::{self, RunLimits};
@@ -142,7 +143,7 @@ fn one_day_fhs_var_is_the_rescaled_historical_quantile() {
         .map(|d| -10.0 * 97_600.0 * fh.moves_of(d)[0].exp_m1())
         .collect();
     losses.sort_by(|a, b| b.total_cmp(a));
-    let var = r.margins[0]
+    let var = r.margin.members[0]
         .measures
         .iter()
         .find(|x| x.confidence == 0.99)
@@ -175,6 +176,26 @@ fn fhs_needs_every_assets_history() {
     );
 }
 
+fn worst_windows(
+    s: &Snapshot,
+    h: &PriceHistory,
+    days: u32,
+    top: usize,
+) -> Vec<clearstress::analysis::worst_window::WindowLoss> {
+    let backend = CpuBackend::new(None).unwrap();
+    clearstress::analysis::worst_window::worst_windows(&runner(&backend), s, h, days, top)
+        .unwrap()
+        .worst
+}
+
+fn runner(backend: &CpuBackend) -> Runner<'_, CpuBackend> {
+    Runner {
+        backend,
+        limits: RunLimits::default(),
+        progress: &|_| {},
+    }
+}
+
 /// The worst window by Cover-2 is the one where member A's long BTC and
 /// member B's short ETH lose most together (no collateral: all is uncovered),
 /// computed here straight from the closes of BTC and ETH alone: the market's
@@ -185,7 +206,7 @@ fn the_worst_window_search_finds_the_books_worst_historical_move() {
     let s = book(1.0);
     let h = history();
     let days = 7;
-    let worst = engine::worst_windows(&CpuBackend::new(None).unwrap(), &s, &h, days, 3).unwrap();
+    let worst = worst_windows(&s, &h, days, 3);
     let (btc, eth) = (h.asset_index("BTC").unwrap(), h.asset_index("ETH").unwrap());
     let mut best = (f64::NEG_INFINITY, String::new());
     for d0 in 0..h.dates.len() {
@@ -210,7 +231,7 @@ fn the_worst_window_search_finds_the_books_worst_historical_move() {
             );
         }
     }
-    assert_eq!(worst[0].scenario.name, best.1);
+    assert_eq!(worst[0].window.scenario.name, best.1);
     assert!(
         (worst[0].cover_n - best.0).abs() <= 1e-6 * best.0,
         "{} vs {}",
@@ -218,14 +239,24 @@ fn the_worst_window_search_finds_the_books_worst_historical_move() {
         best.0
     );
     assert!(worst[0].cover_n >= worst[1].cover_n && worst[1].cover_n >= worst[2].cover_n);
+    // Distinct episodes: no listed window overlaps another.
+    for (i, a) in worst.iter().enumerate() {
+        for b in &worst[i + 1..] {
+            assert!(
+                !a.window.overlaps(&b.window),
+                "{} overlaps {}",
+                a.window.scenario.name,
+                b.window.scenario.name
+            );
+        }
+    }
     // The worst window, 2020-03-06..12, predates SOL's first close: a market
     // that also lists SOL, unheld, finds the same windows.
     assert_eq!(best.1, "2020-03-06..2020-03-12 (7 days)");
     let mut with_sol = s.clone();
     with_sol.market.assets[2].id = "SOL".into();
-    let again =
-        engine::worst_windows(&CpuBackend::new(None).unwrap(), &with_sol, &h, days, 3).unwrap();
-    assert_eq!(again[0].scenario.name, worst[0].scenario.name);
+    let again = worst_windows(&with_sol, &h, days, 3);
+    assert_eq!(again[0].window.scenario.name, worst[0].window.scenario.name);
     assert_eq!(again[0].cover_n, worst[0].cover_n);
 }
 
@@ -235,30 +266,50 @@ fn the_worst_window_search_finds_the_books_worst_historical_move() {
 /// and the tools that need history say so without one.
 #[test]
 fn apc_tools_adjust_the_runs_margins_as_emir_describes() {
-    use clearstress::engine::{apply_apc, ApcTool};
+    use clearstress::analysis::apc::{apply_apc, StressPeriod};
+    use clearstress::margin::procyclicality::ApcTool;
     let mut s = book(2.0);
     s.config.scenario.historical = None;
     s.config.scenario.paths = 20_000;
     let cpu = CpuBackend::new(None).unwrap();
     let base = engine::run(&cpu, &s, RunLimits::default(), &|_| {}).unwrap();
     let im = |r: &engine::RunResult| -> Vec<f64> {
-        r.margins.iter().map(|m| m.initial_margin).collect()
+        r.margin.members.iter().map(|m| m.initial_margin).collect()
     };
     let h = history();
     for tool in [ApcTool::Buffer, ApcTool::Floor, ApcTool::StressedWeight] {
         let mut r = base.clone();
-        apply_apc(&cpu, &s, &mut r, tool, Some(&h)).unwrap();
-        assert_eq!(r.apc, Some(tool));
+        apply_apc(
+            &runner(&cpu),
+            &s,
+            &mut r,
+            tool,
+            Some(&h),
+            StressPeriod::default(),
+        )
+        .unwrap();
+        assert_eq!(r.margin.apc, Some(tool));
         for (m, (after, before)) in im(&r).iter().zip(im(&base)).enumerate() {
             match tool {
                 ApcTool::Buffer => assert_eq!(*after, 1.25 * before),
                 _ => assert!(*after >= before, "{tool:?} member {m}: {after} < {before}"),
             }
-            assert_eq!(r.margins[m].excess, r.margins[m].collateral - after);
+            assert_eq!(
+                r.margin.members[m].excess,
+                r.margin.members[m].collateral - after
+            );
         }
     }
     let mut r = base.clone();
-    let err = apply_apc(&cpu, &s, &mut r, ApcTool::Floor, None).unwrap_err();
+    let err = apply_apc(
+        &runner(&cpu),
+        &s,
+        &mut r,
+        ApcTool::Floor,
+        None,
+        StressPeriod::default(),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("needs a price history"), "{err}");
 }
 
@@ -268,7 +319,9 @@ fn apc_tools_adjust_the_runs_margins_as_emir_describes() {
 /// margins unchanged: they are refused, saying why; the buffer applies.
 #[test]
 fn apc_tools_that_act_on_volatilities_are_refused_under_fhs() {
-    use clearstress::engine::{apply_apc, ApcTool, RunError};
+    use clearstress::analysis::apc::{apply_apc, StressPeriod};
+    use clearstress::analysis::AnalysisError;
+    use clearstress::margin::procyclicality::ApcTool;
     let mut s = book(2.0);
     s.config.scenario.paths = 20_000;
     assert!(s.config.scenario.historical.is_some());
@@ -277,22 +330,38 @@ fn apc_tools_that_act_on_volatilities_are_refused_under_fhs() {
     let h = history();
     for tool in [ApcTool::StressedWeight, ApcTool::Floor] {
         let mut r = base.clone();
-        let err = apply_apc(&cpu, &s, &mut r, tool, Some(&h)).unwrap_err();
-        assert!(matches!(err, RunError::ApcUnderFhs { .. }), "{err}");
+        let err = apply_apc(
+            &runner(&cpu),
+            &s,
+            &mut r,
+            tool,
+            Some(&h),
+            StressPeriod::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, AnalysisError::ApcUnderFhs { .. }), "{err}");
         assert!(
             err.to_string()
                 .contains("filtered historical simulation does not use"),
             "{err}"
         );
         assert_eq!(
-            r.margins, base.margins,
+            r.margin.members, base.margin.members,
             "{tool:?} changed the margins before refusing"
         );
     }
     let mut r = base.clone();
-    apply_apc(&cpu, &s, &mut r, ApcTool::Buffer, Some(&h)).unwrap();
+    apply_apc(
+        &runner(&cpu),
+        &s,
+        &mut r,
+        ApcTool::Buffer,
+        Some(&h),
+        StressPeriod::default(),
+    )
+    .unwrap();
     assert_eq!(
-        r.margins[0].initial_margin,
-        1.25 * base.margins[0].initial_margin
+        r.margin.members[0].initial_margin,
+        1.25 * base.margin.members[0].initial_margin
     );
 }

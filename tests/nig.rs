@@ -127,7 +127,7 @@ fn the_es_of_a_short_book_converges() {
         let mut s = nig_book(paths, -10.0);
         s.market.assets[0].volatility = 0.8;
         let r = engine::run(&backend, &s, RunLimits::default(), &|_| {}).unwrap();
-        let m = r.margins[0].at(0.99).expect("ES 99% is measured");
+        let m = r.margin.members[0].at(0.99).expect("ES 99% is measured");
         (m.es, m.es_std_error)
     };
     let (es_small, se_small) = es_at(10_000);

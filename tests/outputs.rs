@@ -109,7 +109,7 @@ fn earlier_run(dir: &Path) {
 }
 
 fn users_book(dir: &Path) {
-    let o = clearstress_in(dir, &["init", "book", "--members", "5"], &[]);
+    let o = clearstress_in(dir, &["init", "--out", "book", "--members", "5"], &[]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     // A book the user keeps as their own, with no manifest.
     std::fs::remove_file(dir.join("book/manifest.json")).unwrap();
@@ -209,7 +209,7 @@ fn each_destination_is_written_or_refused_untouched() {
         Case {
             name: "an output of another command",
             setup: |d| {
-                let o = clearstress_in(d, &["init", "out", "--members", "5"], &[]);
+                let o = clearstress_in(d, &["init", "--out", "out", "--members", "5"], &[]);
                 assert!(o.status.success(), "{}", text(&o.stderr));
             },
             out: "out",
@@ -279,6 +279,7 @@ fn every_command_refuses_the_input_book_and_replaces_its_own_output() {
         d,
         &[
             "init",
+            "--out",
             "book",
             "--assets",
             "10",
@@ -382,7 +383,7 @@ fn a_calibrated_snapshot_is_complete_and_runs() {
     let d = dir.path();
     let history = shipped_history();
     let steps: [Vec<&str>; 4] = [
-        vec!["init", "book", "--assets", "10", "--members", "8"],
+        vec!["init", "--out", "book", "--assets", "10", "--members", "8"],
         vec![
             "calibrate",
             "--history",

@@ -116,6 +116,7 @@ fn a_thousand_member_books_files_and_result_tables_are_pinned() {
         d,
         &[
             "init",
+            "--out",
             "book",
             "--members",
             "1000",
@@ -162,7 +163,7 @@ fn a_thousand_member_books_files_and_result_tables_are_pinned() {
 #[test]
 fn the_default_init_books_files_are_pinned() {
     let dir = tempfile::tempdir().unwrap();
-    clearstress(dir.path(), &["init", "book"]);
+    clearstress(dir.path(), &["init", "--out", "book"]);
     let listing: String = hashes(&dir.path().join("book"))
         .iter()
         .map(|(name, hash)| format!("{hash}  ./{name}\n"))

@@ -42,11 +42,16 @@ fn the_samples_margin_calls_are_few_and_its_fund_covers_its_cover_2() {
     snapshot.config.scenario.paths = 20_000;
     let backend = CpuBackend::new(None).unwrap();
     let result = engine::run(&backend, &snapshot, RunLimits::default(), &|_| {}).unwrap();
-    let calls = result.margins.iter().filter(|m| m.excess < 0.0).count();
+    let calls = result
+        .margin
+        .members
+        .iter()
+        .filter(|m| m.excess < 0.0)
+        .count();
     assert!(
         (2..=4).contains(&calls),
         "{calls} of {} members short of margin",
-        result.margins.len()
+        result.margin.members.len()
     );
     let requirement = result.default_fund.requirement.amount;
     let contributions: f64 = snapshot.members.iter().map(|m| m.df_contribution).sum();

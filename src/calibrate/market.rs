@@ -45,6 +45,15 @@ pub enum VolatilityModel {
     Garch,
 }
 
+impl VolatilityModel {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Ewma => "EWMA",
+            Self::Garch => "GARCH(1,1)-t",
+        }
+    }
+}
+
 /// The correlation written into the market.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
@@ -54,6 +63,17 @@ pub enum CorrelationModel {
     LedoitWolf,
     /// The sample correlation over --stress-window.
     Stressed,
+}
+
+impl CorrelationModel {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Sample => "sample",
+            Self::Ewma => "EWMA",
+            Self::LedoitWolf => "Ledoit-Wolf shrinkage",
+            Self::Stressed => "stressed (sample over the stress window)",
+        }
+    }
 }
 
 /// What to fit, over which days.
@@ -126,7 +146,9 @@ pub struct AssetFit {
     pub asset: String,
     pub returns: usize,
     pub ewma_volatility: f64,
-    /// GARCH(1,1)-t parameters and standard errors, or why it failed.
+    /// GARCH(1,1)-t parameters and standard errors, or why it failed
+    /// (written as the parameters, or `{"failed": reason}`).
+    #[serde(serialize_with = "garch_or_failure")]
     pub garch: Result<GarchReport, String>,
     /// The annualised volatility written into the market.
     pub volatility: f64,
@@ -134,6 +156,20 @@ pub struct AssetFit {
     /// [`STABLECOIN_VOLATILITY_FLOOR`] (stablecoins only).
     pub floored_from: Option<f64>,
     pub previous_volatility: f64,
+}
+
+fn garch_or_failure<S: serde::Serializer>(
+    garch: &Result<GarchReport, String>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Failed<'a> {
+        failed: &'a str,
+    }
+    match garch {
+        Ok(report) => report.serialize(serializer),
+        Err(why) => Failed { failed: why }.serialize(serializer),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

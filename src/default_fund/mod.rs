@@ -15,7 +15,33 @@
 //! uncovered stress loss (`stress-loss`).
 
 use crate::backend::LossBlock;
-use crate::snapshot::AllocationRule;
+use crate::snapshot::{AllocationRule, Member};
+
+/// Affiliate groups, which default together: names in order of first
+/// appearance among the members, and each member's group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Groups {
+    pub names: Vec<String>,
+    /// Group index of each member.
+    pub of: Vec<usize>,
+}
+
+impl Groups {
+    pub fn of(members: &[Member]) -> Self {
+        let mut names: Vec<String> = Vec::new();
+        let of = members
+            .iter()
+            .map(|m| match names.iter().position(|g| *g == m.group) {
+                Some(i) => i,
+                None => {
+                    names.push(m.group.clone());
+                    names.len() - 1
+                }
+            })
+            .collect();
+        Self { names, of }
+    }
+}
 
 /// Everything the sizing needs, as plain arrays (member-indexed unless said).
 #[derive(Debug, Clone, Copy)]
@@ -53,6 +79,20 @@ pub struct ScenarioCover {
     pub cover2: f64,
     /// The configured cover, n largest.
     pub cover_n: f64,
+}
+
+impl ScenarioCover {
+    /// (group, uncovered loss), largest first; ties by group index, so that
+    /// the groups driving a cover are the same on every run.
+    pub fn ranked(&self) -> Vec<(usize, f64)> {
+        ranked(&self.group_uncovered)
+    }
+}
+
+fn ranked(group_uncovered: &[f64]) -> Vec<(usize, f64)> {
+    let mut ranked: Vec<(usize, f64)> = group_uncovered.iter().copied().enumerate().collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    ranked
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -106,9 +146,7 @@ pub fn size(input: &DefaultFundInput) -> DefaultFund {
         for m in 0..members {
             group_uncovered[input.group_of[m]] += uncovered(input, s, m);
         }
-        // Largest first; ties by group index so the drivers are deterministic.
-        let mut ranked: Vec<(usize, f64)> = group_uncovered.iter().copied().enumerate().collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let ranked = ranked(&group_uncovered);
         let top = |k: usize| ranked.iter().take(k).map(|g| g.1).sum::<f64>();
         let (cover1, cover2, cover_n) = (top(1), top(2), top(n));
         for (driver, (k, amount)) in

@@ -30,6 +30,37 @@ impl MemberMargin {
     }
 }
 
+/// The margin stage of a run: every member's measures and margin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MarginResult {
+    pub rule: MarginRule,
+    /// Every confidence at which VaR and ES are reported, ascending.
+    pub confidences: Vec<f64>,
+    pub members: Vec<MemberMargin>,
+    /// Per member: gross notional of positions, USD.
+    pub gross_notional: Vec<f64>,
+    /// The anti-procyclicality tool applied to the margins, if any.
+    pub apc: Option<procyclicality::ApcTool>,
+}
+
+impl MarginResult {
+    pub fn initial_margins(&self) -> Vec<f64> {
+        self.members.iter().map(|m| m.initial_margin).collect()
+    }
+
+    /// Members by initial margin, largest first (ties by member order).
+    pub fn largest_first(&self) -> Vec<usize> {
+        let m = &self.members;
+        let mut order: Vec<usize> = (0..m.len()).collect();
+        order.sort_by(|&a, &b| {
+            m[b].initial_margin
+                .total_cmp(&m[a].initial_margin)
+                .then(a.cmp(&b))
+        });
+        order
+    }
+}
+
 /// Which measure sets the margin, at what confidence.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MarginRule {

@@ -16,6 +16,31 @@
 
 use crate::snapshot::Date;
 
+/// One of the tools, applied to a run's margins at the valuation date
+/// (`crate::analysis::apc`), each at EMIR's minimum: a 25% buffer, 25% weight
+/// on stressed volatilities, or a floor at the 10-year volatility.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ApcTool {
+    Buffer,
+    StressedWeight,
+    Floor,
+}
+
+impl ApcTool {
+    /// EMIR's minimum buffer and stressed weight.
+    pub const SHARE: f64 = 0.25;
+
+    /// What the tool does, for a reader.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Buffer => "a 25% APC buffer",
+            Self::StressedWeight => "25% APC weight on stressed volatilities",
+            Self::Floor => "an APC floor at the 10-year-volatility margin",
+        }
+    }
+}
+
 /// The buffered margin series for calculated margins `base` and buffer `b`.
 pub fn buffered(base: &[f64], buffer: f64) -> Vec<f64> {
     let mut out = Vec::with_capacity(base.len());

@@ -54,7 +54,12 @@ pub enum ModelError {
     },
     #[error("{assets} assets exceed the {max} a scenario stream can address")]
     TooManyAssets { assets: usize, max: usize },
-    #[error("asset `{asset}` has no column in the history {history}: filtered historical simulation needs every asset's history")]
+    #[error(
+        "asset `{asset}` has no column in the history {history}, and a historical scenario needs \
+         every asset the book depends on (the embedded sample's synthetic altcoins have none): use \
+         a book of real assets, e.g. `clearstress init --out DIR --assets 10`, or a history with \
+         that column"
+    )]
     NoHistory { asset: String, history: String },
     #[error(
         "asset `{asset}`: a step's volatility {step_vol:.4} (sigma sqrt(dt)) is not below the square \

@@ -1,8 +1,8 @@
 //! Historical windows as stress scenarios: every run of `days` consecutive
 //! calendar days in a price history becomes the scenario "each asset moves as
 //! it did from the close before the window to the window's last close". The
-//! engine revalues a book in all of them to find its worst windows
-//! ([`crate::engine::worst_windows`]).
+//! worst-window analysis revalues a book in all of them
+//! ([`crate::analysis::worst_window`]).
 //!
 //! Prices only: implied vols are left unchanged (a limitation for option
 //! books, said in each scenario's source).
@@ -11,6 +11,22 @@ use super::historical::history_columns;
 use super::model::ModelError;
 use crate::history::PriceHistory;
 use crate::snapshot::{Date, MarketData, StressScenario};
+
+/// A window of the history as a stress scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoricalWindow {
+    /// The window's first and last days: the moves are from the close before
+    /// `first` to the close of `last`.
+    pub first: Date,
+    pub last: Date,
+    pub scenario: StressScenario,
+}
+
+impl HistoricalWindow {
+    pub fn overlaps(&self, other: &Self) -> bool {
+        self.first <= other.last && other.first <= self.last
+    }
+}
 
 /// One stress scenario per window of `days` days over which each of `assets`
 /// (the market assets a book's losses depend on) has a close at both ends, in
@@ -22,7 +38,7 @@ pub fn historical_windows(
     market: &MarketData,
     assets: &[usize],
     days: u32,
-) -> Result<Vec<StressScenario>, ModelError> {
+) -> Result<Vec<HistoricalWindow>, ModelError> {
     if days == 0 {
         return Err(ModelError::OutOfRange {
             parameter: "days",
@@ -55,7 +71,7 @@ pub fn historical_windows(
             continue;
         }
         let first = before.add_days(1);
-        scenarios.push(StressScenario {
+        let scenario = StressScenario {
             name: format!("{first}..{end} ({days} days)"),
             kind: "historical".into(),
             description: format!(
@@ -69,6 +85,11 @@ pub fn historical_windows(
             origin: format!("{}#{first}..{end}", history.source),
             price_shocks,
             vol_shocks: vec![0.0; market.assets.len()],
+        };
+        scenarios.push(HistoricalWindow {
+            first,
+            last: end,
+            scenario,
         });
     }
     Ok(scenarios)

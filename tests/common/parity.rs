@@ -245,7 +245,13 @@ fn largest_scales(s: &Snapshot, paths: u64) -> Vec<f64> {
 
 fn assert_same_run(s: &Snapshot, cpu: &RunResult, gpu: &RunResult) {
     let scales = largest_scales(s, s.config.scenario.paths);
-    for (m, (c, g)) in cpu.margins.iter().zip(&gpu.margins).enumerate() {
+    for (m, (c, g)) in cpu
+        .margin
+        .members
+        .iter()
+        .zip(&gpu.margin.members)
+        .enumerate()
+    {
         let bound = LOSS_TOLERANCE * scales[m];
         for (x, y) in c.measures.iter().zip(&g.measures) {
             assert_eq!(x.confidence, y.confidence);
@@ -316,7 +322,8 @@ pub fn var_es_and_cover_2_match_the_cpu_under_nig_innovations<D: DeviceBackend>(
 
 /// Every member's VaR and ES, as bits: for bit-identity checks.
 pub fn margin_bits(r: &RunResult) -> Vec<u64> {
-    r.margins
+    r.margin
+        .members
         .iter()
         .flat_map(|m| {
             m.measures
@@ -390,14 +397,14 @@ pub fn pilot_windows_and_narrowing_passes_give_the_device_its_exact_tail_statist
             tail_memory_bytes: kib << 10,
         };
         let r = engine::run(&gpu, &s, limits, &|_| {}).unwrap();
-        assert!(r.tail_pilot > 0, "{kib} KiB: no pilot");
+        assert!(r.run.tail_pilot > 0, "{kib} KiB: no pilot");
         assert_eq!(
-            r.tail_passes >= 2,
+            r.run.tail_passes >= 2,
             narrowed,
             "{kib} KiB: {} passes",
-            r.tail_passes
+            r.run.tail_passes
         );
-        for (m, e) in r.margins.iter().zip(&exact) {
+        for (m, e) in r.margin.members.iter().zip(&exact) {
             assert_eq!(&m.measures, e, "{kib} KiB");
         }
     }

@@ -44,7 +44,7 @@ unsafe impl DeviceRepr for ScenarioParams {}
 unsafe impl DeviceRepr for RevalueParams {}
 unsafe impl DeviceRepr for WordsParams {}
 
-const NAME: &str = "cuda";
+pub const NAME: &str = "cuda";
 
 /// Whether libnvrtc can be loaded here.
 pub fn nvrtc_available() -> bool {

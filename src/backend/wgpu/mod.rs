@@ -184,16 +184,20 @@ impl WgpuBackend {
     }
 
     /// The best adapter if it is a real GPU: what `--backend auto` takes.
-    pub fn gpu() -> Option<Self> {
-        let adapter = ranked_adapters().into_iter().next()?;
+    /// `Ok(None)` when there is no GPU adapter; an adapter that fails to
+    /// start, or whose kernels do not build, is an error.
+    pub fn gpu() -> Result<Option<Self>, BackendError> {
+        let Some(adapter) = ranked_adapters().into_iter().next() else {
+            return Ok(None);
+        };
         let summary = AdapterSummary {
             info: adapter.get_info(),
             limits: adapter.limits(),
         };
         if summary.is_gpu() {
-            Self::on(adapter).ok()
+            Self::on(adapter).map(Some)
         } else {
-            None
+            Ok(None)
         }
     }
 

@@ -1,0 +1,151 @@
+//! EMIR's anti-procyclicality tools (RTS 153/2013 Art. 28; formulas in
+//! [`crate::margin::procyclicality`]) applied to a run's margins at the
+//! valuation date, and the stressed and floor markets they draw on.
+//!
+//! - Stressed market: each asset's volatility is its realised volatility over
+//!   the stress period (by default the year 2022, the 2022 crypto
+//!   bear market: Terra/LUNA in May, FTX in November; every shipped asset
+//!   traded through it), never below today's. Only the part of the period up
+//!   to the margin date is used, so a margin through history never sees later
+//!   data; an asset with fewer than [`MIN_STRESS_RETURNS`] returns there keeps
+//!   today's volatility and is listed.
+//! - Floor market: each asset's volatility is at least its realised volatility
+//!   over the ten years (or all the history) to the date.
+
+use super::{AnalysisError, Runner};
+use crate::backend::Backend;
+use crate::engine::{size_default_fund, RunResult};
+use crate::history::PriceHistory;
+use crate::margin::procyclicality::{buffered, floored, stressed_weighted, ApcTool};
+use crate::pricing::DAYS_PER_YEAR;
+use crate::snapshot::{Date, MarketData, Snapshot};
+
+/// Fewer returns than this in the stress period give no stressed volatility.
+pub const MIN_STRESS_RETURNS: usize = 20;
+const FLOOR_DAYS: i32 = 3650;
+
+/// The period whose realised volatilities are the stressed ones, inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct StressPeriod {
+    pub from: Date,
+    pub to: Date,
+}
+
+/// The calendar year 2022.
+impl Default for StressPeriod {
+    fn default() -> Self {
+        let day = |m, d| Date::from_ymd(2022, m, d).expect("a date of 2022");
+        Self {
+            from: day(1, 1),
+            to: day(12, 31),
+        }
+    }
+}
+
+/// The markets of the stressed-weight and floor tools for `market` on `date`.
+#[derive(Debug, Clone)]
+pub struct ApcMarkets {
+    pub stressed: MarketData,
+    pub floor: MarketData,
+    /// Assets that kept today's volatility in the stressed market: the history
+    /// has too few of their returns in the stress period before `date`.
+    pub not_stressed: Vec<String>,
+}
+
+/// The stressed and floor markets of `market` on `date` from `history`.
+/// Assets the history lacks keep their volatility in both.
+pub fn apc_markets(
+    history: &PriceHistory,
+    market: &MarketData,
+    date: Date,
+    stress: StressPeriod,
+) -> ApcMarkets {
+    let returns = history.returns();
+    let end = returns.dates.partition_point(|&d| d <= date);
+    let floor_start = returns
+        .dates
+        .partition_point(|&d| d.days_until(date) >= FLOOR_DAYS);
+    let stress_start = returns.dates.partition_point(|&d| d < stress.from);
+    let stress_end = returns.dates.partition_point(|&d| d <= stress.to).min(end);
+    let mut out = ApcMarkets {
+        stressed: market.clone(),
+        floor: market.clone(),
+        not_stressed: Vec::new(),
+    };
+    for (a, asset) in market.assets.iter().enumerate() {
+        let Some(column) = history.asset_index(&asset.id) else {
+            out.not_stressed.push(asset.id.clone());
+            continue;
+        };
+        let realised = |from: usize, to: usize| -> (f64, usize) {
+            let series: Vec<f64> = (from..to.max(from))
+                .map(|t| returns.get(t, column))
+                .filter(|x| !x.is_nan())
+                .collect();
+            let variance = series.iter().map(|r| r * r).sum::<f64>() / series.len().max(1) as f64;
+            ((variance * DAYS_PER_YEAR).sqrt(), series.len())
+        };
+        match realised(stress_start, stress_end) {
+            (vol, n) if n >= MIN_STRESS_RETURNS => {
+                out.stressed.assets[a].volatility = asset.volatility.max(vol);
+            }
+            _ => out.not_stressed.push(asset.id.clone()),
+        }
+        out.floor.assets[a].volatility = asset.volatility.max(realised(floor_start, end).0);
+    }
+    out
+}
+
+/// Applies `tool` to `result`'s margins (running the engine on the stressed or
+/// floor market where the tool needs it, from `history`), and sizes the
+/// default fund again on the new margins. `result.margin.apc` records it.
+/// Returns the assets that kept today's volatility in the stressed market.
+pub fn apply_apc<B: Backend>(
+    runner: &Runner<B>,
+    snapshot: &Snapshot,
+    result: &mut RunResult,
+    tool: ApcTool,
+    history: Option<&PriceHistory>,
+    stress: StressPeriod,
+) -> Result<Vec<String>, AnalysisError> {
+    let calculated = result.margin.initial_margins();
+    let mut not_stressed = Vec::new();
+    let mut other = |stressed: bool| -> Result<Vec<f64>, AnalysisError> {
+        // FHS scales history by its own EWMA volatilities and never reads the
+        // market's: a stressed or floor market would change nothing.
+        if snapshot.config.scenario.historical.is_some() {
+            return Err(AnalysisError::ApcUnderFhs { tool });
+        }
+        let history = history.ok_or(AnalysisError::ApcNeedsHistory { tool })?;
+        let markets = apc_markets(history, &snapshot.market, snapshot.valuation_date, stress);
+        let mut s = snapshot.clone();
+        s.market = if stressed {
+            not_stressed = markets.not_stressed;
+            markets.stressed
+        } else {
+            markets.floor
+        };
+        s.stress.clear();
+        Ok(runner.run(&s)?.margin.initial_margins())
+    };
+    let adjusted = match tool {
+        ApcTool::Buffer => buffered_each(&calculated),
+        ApcTool::StressedWeight => stressed_weighted(&calculated, &other(true)?, ApcTool::SHARE),
+        ApcTool::Floor => floored(&calculated, &other(false)?),
+    };
+    for (m, im) in result.margin.members.iter_mut().zip(adjusted) {
+        m.initial_margin = im;
+        m.excess = m.collateral - im;
+    }
+    result.default_fund = size_default_fund(snapshot, &result.stress, &result.margin.members);
+    result.margin.apc = Some(tool);
+    Ok(not_stressed)
+}
+
+/// The buffer at a single date: each margin with its full buffer on top.
+fn buffered_each(calculated: &[f64]) -> Vec<f64> {
+    calculated
+        .iter()
+        .map(|&im| buffered(&[im], ApcTool::SHARE)[0])
+        .collect()
+}

@@ -1,0 +1,167 @@
+//! The one backend selection every command that draws scenarios uses.
+//!
+//! `--backend auto` tries CUDA, then a wgpu GPU, then the CPU: only a backend
+//! that is not available here (no driver, no device, no library) falls
+//! through to the next, and then the reason is said; any other device error
+//! (a kernel that does not compile, a failed allocation) is reported, never
+//! hidden behind a slower backend.
+
+use super::args::{BackendChoice, ComputeArgs};
+use super::CliError;
+use crate::backend::{self as backends, BackendError, CpuBackend, CudaBackend, WgpuBackend};
+use crate::estimate::{self, Compute};
+use crate::snapshot::Snapshot;
+
+/// The backend chosen for a command: one per process, so its size is no cost.
+#[allow(clippy::large_enum_variant)]
+pub enum Selected {
+    Cpu(CpuBackend),
+    Wgpu(WgpuBackend),
+    Cuda(CudaBackend),
+}
+
+/// Runs `$body` with `$b` bound to the selected backend, whatever its type
+/// (the engine is generic over [`crate::backend::Backend`]).
+macro_rules! with_backend {
+    ($selected:expr, |$b:ident| $body:expr) => {
+        match $selected {
+            $crate::cli::backend::Selected::Cpu($b) => $body,
+            $crate::cli::backend::Selected::Wgpu($b) => $body,
+            $crate::cli::backend::Selected::Cuda($b) => $body,
+        }
+    };
+}
+pub(crate) use with_backend;
+
+impl Selected {
+    /// The backend `args` asks for; with `auto`, the first available.
+    pub fn choose(args: &ComputeArgs) -> Result<Self, CliError> {
+        match (args.backend, args.adapter) {
+            (BackendChoice::Cpu, Some(_)) => Err(CliError::Usage(
+                "--adapter picks a GPU: use it with --backend wgpu, cuda or auto".into(),
+            )),
+            (BackendChoice::Cpu, None) => Ok(Self::Cpu(CpuBackend::new(args.threads)?)),
+            (BackendChoice::Wgpu, index) => Ok(Self::Wgpu(WgpuBackend::nth(index.unwrap_or(0))?)),
+            (BackendChoice::Cuda, index) => Ok(Self::Cuda(CudaBackend::new(index.unwrap_or(0))?)),
+            (BackendChoice::Auto, index) => {
+                if let Some(cuda) = available(CudaBackend::new(index.unwrap_or(0)), args.quiet)? {
+                    return Ok(Self::Cuda(cuda));
+                }
+                let wgpu = match index {
+                    Some(i) => WgpuBackend::nth(i).map(Some),
+                    None => WgpuBackend::gpu(),
+                };
+                match available(wgpu, args.quiet)?.flatten() {
+                    Some(gpu) => Ok(Self::Wgpu(gpu)),
+                    None => Ok(Self::Cpu(CpuBackend::new(args.threads)?)),
+                }
+            }
+        }
+    }
+
+    /// What the workload estimate assumes of it. A wgpu adapter that is a
+    /// CPU implementation such as lavapipe is estimated as the CPU backend on
+    /// every core (it is no faster: on the development VM, 2026-11-29, the
+    /// sample's 50,000 paths took 1.1-1.2 s of Monte Carlo on lavapipe
+    /// against 0.50 s on the CPU backend).
+    pub fn compute(&self) -> Compute {
+        match self {
+            Self::Cpu(cpu) => Compute::cpu(cpu.threads()),
+            Self::Wgpu(w) if w.adapter().is_gpu() => Compute::Gpu,
+            Self::Wgpu(_) => {
+                Compute::cpu(std::thread::available_parallelism().map_or(1, |n| n.get()))
+            }
+            Self::Cuda(_) => Compute::Gpu,
+        }
+    }
+
+    /// Host threads the run uses (the manifest records them).
+    pub fn threads(&self) -> usize {
+        match self {
+            Self::Cpu(cpu) => cpu.threads(),
+            _ => rayon::current_num_threads(),
+        }
+    }
+
+    /// Refuses, before any scenario is drawn, `runs` engine runs of
+    /// `snapshot` that would take more than a day here or more memory than
+    /// the machine has ([`estimate`]).
+    pub fn check_workload(
+        &self,
+        snapshot: &Snapshot,
+        runs: u64,
+        args: &ComputeArgs,
+    ) -> Result<estimate::Estimate, CliError> {
+        Ok(estimate::Workload::of_runs(snapshot, runs, args.limits())
+            .check(self.compute(), estimate::Machine::this())?)
+    }
+}
+
+/// `Ok(None)` when the backend is not available here, saying why on stderr
+/// (unless quiet, or there is no such driver at all); any other error is the
+/// user's to see.
+fn available<T>(attempt: Result<T, BackendError>, quiet: bool) -> Result<Option<T>, CliError> {
+    match attempt {
+        Ok(backend) => Ok(Some(backend)),
+        Err(BackendError::Unavailable { backend, reason }) => {
+            let absent = backend == backends::cuda::NAME && !backends::cuda::driver_available();
+            if !quiet && !absent {
+                eprintln!("note: --backend auto: {backend} is not available ({reason}); trying the next backend");
+            }
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What `clearstress devices` prints: each backend, and each wgpu adapter
+/// with the limits that size its chunks.
+pub fn devices() -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let cpu = rayon::current_num_threads();
+    let _ = writeln!(
+        out,
+        "cpu: available, rayon on {cpu} threads (the reference)"
+    );
+    for line in backends::cuda::describe_devices() {
+        let _ = writeln!(out, "{line}");
+    }
+    let adapters = backends::wgpu::adapters();
+    if adapters.is_empty() {
+        let _ = writeln!(
+            out,
+            "wgpu: no adapter found (Vulkan, Metal or DX12; on Linux without a GPU, \
+             `apt-get install mesa-vulkan-drivers` provides lavapipe)"
+        );
+    }
+    for (i, a) in adapters.iter().enumerate() {
+        let l = &a.limits;
+        let _ = writeln!(
+            out,
+            "wgpu adapter {i}: {}{}\n  max buffer {} MiB, max storage binding {} MiB, \
+             {} storage buffers per stage, workgroup storage {} KiB, {} invocations per \
+             workgroup, {} workgroups per dimension",
+            a.describe(),
+            if i == 0 {
+                " [used by --backend wgpu]"
+            } else {
+                ""
+            },
+            l.max_buffer_size >> 20,
+            l.max_storage_buffer_binding_size >> 20,
+            l.max_storage_buffers_per_shader_stage,
+            l.max_compute_workgroup_storage_size >> 10,
+            l.max_compute_invocations_per_workgroup,
+            l.max_compute_workgroups_per_dimension,
+        );
+    }
+    let auto = match (CudaBackend::new(0), adapters.first()) {
+        (Ok(cuda), _) => crate::backend::Backend::describe(&cuda),
+        (Err(e @ BackendError::Device { .. }), _) => format!("an error: {e}"),
+        (Err(_), Some(a)) if a.is_gpu() => format!("wgpu on {}", a.info.name),
+        _ => "cpu (no GPU)".into(),
+    };
+    let _ = writeln!(out, "--backend auto: {auto}");
+    out
+}

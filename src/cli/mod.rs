@@ -1,0 +1,117 @@
+//! The `clearstress` command line: parsing and dispatch only. Each command's
+//! module turns its flags into the domain's inputs, runs the engine or an
+//! analysis on the chosen backend, and hands the result to the report stage.
+
+mod args;
+pub(crate) mod backend;
+mod calibrate;
+mod compare;
+mod init;
+mod procyclicality;
+mod progress;
+mod run;
+mod validate;
+mod worst_window;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+pub use backend::devices;
+
+use crate::{analysis, backend as backends, calibrate as calibration, engine, estimate};
+use crate::{report, snapshot};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "clearstress",
+    version = crate::VERSION,
+    about = "Monte Carlo stress testing for crypto derivatives clearing houses: initial margin and the Cover-2 default fund"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Size every member's initial margin and the default fund (the embedded
+    /// sample clearing house unless --book is given).
+    Run(run::RunArgs),
+    /// Write the sample clearing house (or a larger synthetic one) as
+    /// editable files.
+    Init(init::InitArgs),
+    /// Check a snapshot folder without running it.
+    Validate(validate::ValidateArgs),
+    /// Fit the market's volatilities and correlation to daily price history
+    /// and write the calibrated snapshot, with a report of every fit.
+    Calibrate(calibrate::CalibrateArgs),
+    /// Find the distinct historical windows of a given length that would have
+    /// hurt the book most (uncovered loss of the largest groups, as Cover-2 is
+    /// sized).
+    WorstWindow(worst_window::WorstWindowArgs),
+    /// The book's margin through history, with and without EMIR's
+    /// anti-procyclicality tools, and how procyclical each series is.
+    Procyclicality(procyclicality::ProcyclicalityArgs),
+    /// Every member's margin under each scenario model side by side:
+    /// Gaussian, Student-t, NIG, with and without jumps, and, with a history,
+    /// FHS and the configured model under EMIR's APC tools.
+    Compare(compare::CompareArgs),
+    /// List the compute backends and the GPU adapters found, with their limits.
+    Devices,
+    /// Print a shell completion script (e.g. `clearstress completions bash >
+    /// /etc/bash_completion.d/clearstress`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Any failure of a command, already worded for the user.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Input(#[from] snapshot::InputError),
+    #[error(transparent)]
+    Run(#[from] engine::RunError),
+    #[error(transparent)]
+    Analysis(#[from] analysis::AnalysisError),
+    #[error(transparent)]
+    Report(#[from] report::ReportError),
+    #[error(transparent)]
+    Output(#[from] report::OutputError),
+    #[error(transparent)]
+    Backend(#[from] backends::BackendError),
+    #[error("calibration: {0}")]
+    Calibration(#[from] calibration::CalibrationError),
+    #[error(transparent)]
+    TooBig(#[from] estimate::TooBig),
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// Runs a parsed command line. Call it before the program starts threads:
+/// it may set an environment variable ([`backends::wgpu::quiet_device_select`]).
+pub fn execute(cli: Cli, command_line: Vec<String>) -> Result<(), CliError> {
+    backends::wgpu::quiet_device_select();
+    match cli.command {
+        Command::Run(args) => run::run(args, command_line),
+        Command::Init(args) => init::init(&args),
+        Command::Validate(args) => validate::validate(&args),
+        Command::Calibrate(args) => calibrate::calibrate(&args),
+        Command::WorstWindow(args) => worst_window::worst_window(&args),
+        Command::Procyclicality(args) => procyclicality::procyclicality(&args),
+        Command::Compare(args) => compare::compare(&args),
+        Command::Devices => {
+            print!("{}", devices());
+            Ok(())
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "clearstress",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! `clearstress run`: margins and the default fund of one book.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::args::{
+    real, whole, ApcFlag, BookArg, ComputeArgs, StressPeriodArg, BLOCK_SIZE, CONFIDENCE,
+    FHS_LOOKBACK_DAYS, HORIZON_DAYS, PATHS,
+};
+use super::backend::{with_backend, Selected};
+use super::{progress, CliError};
+use crate::analysis::{apc, Runner};
+use crate::report::{self, RunContext};
+use crate::snapshot::{self, Innovations, Snapshot};
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub book: BookArg,
+    /// Monte Carlo paths, 1000..=100000000000 (ccp.toml's by default).
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<u64>(PATHS))]
+    pub paths: Option<u64>,
+    /// Seed of the scenarios, any 64-bit unsigned number (ccp.toml's by
+    /// default): scenario n is a pure function of (seed, n).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Margin period of risk in days, in (0, 365] (ccp.toml's by default).
+    #[arg(long, allow_negative_numbers = true, value_parser = real(HORIZON_DAYS))]
+    pub horizon_days: Option<f64>,
+    /// Confidence of the margin measure, in (0.5, 1) (e.g. 0.99; ccp.toml's
+    /// by default).
+    #[arg(long, allow_negative_numbers = true, value_parser = real(CONFIDENCE))]
+    pub confidence: Option<f64>,
+    /// Output folder: new, empty, or an earlier unchanged `run` output, which
+    /// is replaced in one step (README, "Where results go").
+    #[arg(long, default_value = "clearstress-out")]
+    pub out: PathBuf,
+    /// Stress scenario files or folders, instead of the configured ones.
+    #[arg(long, num_args = 1..)]
+    pub scenarios: Vec<PathBuf>,
+    /// Scenarios per streamed block, 64..=1048576 (speed only).
+    #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>(BLOCK_SIZE))]
+    pub block_size: Option<usize>,
+    /// Filtered historical simulation on this daily-close history (the wide
+    /// schema of data/daily_close_usd.csv) instead of Monte Carlo.
+    #[arg(long, value_name = "HISTORY")]
+    pub fhs: Option<PathBuf>,
+    /// Calendar days of history FHS resamples, ending at the valuation date,
+    /// 30..=36500 (ccp.toml's, else 1095, by default).
+    #[arg(long, requires = "fhs", allow_negative_numbers = true, value_parser = whole::<u32>(FHS_LOOKBACK_DAYS))]
+    pub fhs_lookback_days: Option<u32>,
+    /// Apply an EMIR anti-procyclicality tool to the margins.
+    #[arg(long, value_enum)]
+    pub apc: Option<ApcFlag>,
+    /// The history stressed-weight and floor take their volatilities from
+    /// (the --fhs history by default).
+    #[arg(long, requires = "apc", value_name = "HISTORY")]
+    pub apc_history: Option<PathBuf>,
+    #[command(flatten)]
+    pub stress_period: StressPeriodArg,
+    #[command(flatten)]
+    pub compute: ComputeArgs,
+}
+
+pub fn run(args: RunArgs, command_line: Vec<String>) -> Result<(), CliError> {
+    let out = report::OutputDir::prepare(&args.out, report::OutputKind::Run)?;
+    let mut snapshot = args.book.load()?;
+    apply_overrides(&mut snapshot, &args)?;
+    let scenario = &snapshot.config.scenario;
+    if scenario.innovations == Innovations::StudentT && scenario.historical.is_none() {
+        eprintln!(
+            "warning: Student-t innovations have no finite exponential moment: prices are not \
+             martingales under them and the Expected Shortfall of books that lose when prices rise \
+             does not converge as paths grow (docs/methodology.md, 4.2); the default NIG has neither flaw"
+        );
+    }
+    let apc_history = match &args.apc_history {
+        Some(path) => Some(snapshot::read_history(path)?.0),
+        None => None,
+    };
+    let apc_history = apc_history.as_ref().or(snapshot.history.as_ref());
+    let backend = Selected::choose(&args.compute)?;
+    // The stressed-weight and floor tools each size the margins once more.
+    let runs = match args.apc {
+        None | Some(ApcFlag::Buffer) => 1,
+        Some(_) => 2,
+    };
+    backend.check_workload(&snapshot, runs, &args.compute)?;
+    let bar = progress::scenarios(
+        runs * snapshot.config.scenario.paths,
+        "margins",
+        args.compute.quiet,
+    );
+    let progress = |n| bar.inc(n);
+    let threads = backend.threads();
+    let result = with_backend!(&backend, |b| {
+        let runner = Runner {
+            backend: b,
+            limits: args.compute.limits(),
+            progress: &progress,
+        };
+        let mut result = runner.run(&snapshot)?;
+        if let Some(tool) = args.apc {
+            let not_stressed = apc::apply_apc(
+                &runner,
+                &snapshot,
+                &mut result,
+                tool.into(),
+                apc_history,
+                args.stress_period.period(),
+            )?;
+            if tool == ApcFlag::StressedWeight && !not_stressed.is_empty() && !args.compute.quiet {
+                eprintln!(
+                    "note: too few returns in the stress period to stress {}: they keep today's volatility",
+                    not_stressed.join(", ")
+                );
+            }
+        }
+        result
+    });
+    bar.finish_and_clear();
+    let out = report::write_outputs(
+        out,
+        &snapshot,
+        &result,
+        &RunContext {
+            command_line,
+            threads,
+        },
+    )?;
+    if args.compute.quiet {
+        println!("{}", out.display());
+    } else {
+        print!("{}", report::terminal_summary(&snapshot, &result));
+        println!("\nresults: {}", out.display());
+    }
+    Ok(())
+}
+
+/// The command line's settings over ccp.toml's, checked again as a whole
+/// (each flag's own range is its parser's).
+fn apply_overrides(snapshot: &mut Snapshot, args: &RunArgs) -> Result<(), CliError> {
+    let config = &mut snapshot.config;
+    if let Some(paths) = args.paths {
+        config.scenario.paths = paths;
+    }
+    if let Some(seed) = args.seed {
+        config.scenario.seed = seed;
+    }
+    if let Some(days) = args.horizon_days {
+        config.risk.margin_period_days = days;
+    }
+    if let Some(c) = args.confidence {
+        config.risk.margin_confidence = c;
+    }
+    if let Some(block) = args.block_size {
+        config.scenario.block_size = block;
+    }
+    if !args.scenarios.is_empty() {
+        snapshot.stress = snapshot::load_stress_scenarios(&args.scenarios, &snapshot.market)?;
+        config.scenario.stress = args
+            .scenarios
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+    }
+    if let Some(path) = &args.fhs {
+        let (history, source) = snapshot::read_history(path)?;
+        // The flag names the history: the book's own FHS settings stay.
+        let mut historical = config.scenario.historical.clone().unwrap_or_default();
+        historical.history = path.display().to_string();
+        if let Some(days) = args.fhs_lookback_days {
+            historical.lookback_days = days;
+        }
+        config.scenario.historical = Some(historical);
+        snapshot.history = Some(history);
+        snapshot.sources.push(source);
+    }
+    Ok(())
+}

@@ -1,0 +1,48 @@
+//! Why a run can fail, worded for the user.
+
+use crate::backend::BackendError;
+use crate::book::BookError;
+use crate::scenario::ModelError;
+use crate::tail::TailMemoryError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Book(#[from] BookError),
+    #[error("scenario model: {0}")]
+    Model(#[from] ModelError),
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+    #[error(
+        "member `{member}`: {count} Monte Carlo scenario(s) gave a loss that is not a number or beyond \
+         1.8e19 USD (first: scenario {scenario}, loss {loss:e} USD; the member's gross notional is \
+         {gross_notional:e} USD). {cause}"
+    )]
+    LossOutOfRange {
+        member: String,
+        count: u64,
+        scenario: u64,
+        loss: f64,
+        gross_notional: f64,
+        /// What drove the loss: the scenario's largest price move, redrawn.
+        cause: String,
+    },
+    #[error(
+        "stress scenario `{scenario}` ({origin}): member `{member}` loses {loss:e} USD, not a number \
+         or beyond 1.8e19 USD: check the scenario's shocks and the member's positions"
+    )]
+    StressOutOfRange {
+        scenario: String,
+        origin: String,
+        member: String,
+        loss: f64,
+    },
+    #[error(
+        "an exact tail of {k} losses did not resolve every confidence: a bug, please report it"
+    )]
+    Unresolved { k: usize },
+    #[error("{0}: lower --paths or raise --memory-limit-mib")]
+    TailMemory(#[from] TailMemoryError),
+    #[error("scenario.historical is set but no price history was loaded with the snapshot")]
+    NoHistory,
+}

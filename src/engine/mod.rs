@@ -1,0 +1,310 @@
+//! One run: snapshot -> compiled book -> streamed scenarios -> tails -> margins,
+//! and stress scenarios -> default fund. Generic over the compute backend.
+
+mod error;
+mod stream;
+
+use std::time::{Duration, Instant};
+
+pub use error::RunError;
+pub use stream::Streamer;
+
+use crate::backend::{Backend, LossBlock};
+use crate::book::CompiledBook;
+use crate::default_fund::{self, DefaultFund, DefaultFundInput, Groups};
+use crate::margin::{margins, MarginResult, MarginRule, MemberMargin};
+use crate::scenario::{stress_block, FilteredHistory, ScenarioModel};
+use crate::snapshot::Snapshot;
+use crate::tail::TailPlan;
+
+/// How long each stage took.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Timings {
+    pub compile: Duration,
+    pub monte_carlo: Duration,
+    pub statistics: Duration,
+    pub stress: Duration,
+    pub total: Duration,
+}
+
+/// What a run computes, one typed result per stage; the report stage writes
+/// each out ([`crate::report`]): a new stage is one more field here and its
+/// own report section.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    pub run: RunInfo,
+    pub margin: MarginResult,
+    pub stress: StressResult,
+    pub default_fund: DefaultFund,
+}
+
+/// How the run was carried out.
+#[derive(Debug, Clone)]
+pub struct RunInfo {
+    pub backend: String,
+    pub scenarios: u64,
+    pub option_series: usize,
+    /// Scenarios of the pilot that placed the tail windows (0: none).
+    pub tail_pilot: u64,
+    /// Passes over the scenarios the exact tails took, pilot aside (2 when some
+    /// member's rank fell outside its window).
+    pub tail_passes: u32,
+    pub timings: Timings,
+}
+
+/// Every member's loss in every stress scenario, and the affiliate groups the
+/// default fund sums them by.
+#[derive(Debug, Clone)]
+pub struct StressResult {
+    /// Member-major losses in each of `snapshot.stress`.
+    pub losses: LossBlock,
+    pub groups: Groups,
+}
+
+/// Limits a run must respect.
+#[derive(Debug, Clone, Copy)]
+pub struct RunLimits {
+    /// Memory the member tails may take; the run picks the cheapest exact layout
+    /// within it ([`TailPlan`]).
+    pub tail_memory_bytes: u64,
+}
+
+impl RunLimits {
+    pub const DEFAULT_TAIL_MEMORY_MIB: u64 = 640;
+}
+
+impl Default for RunLimits {
+    fn default() -> Self {
+        Self {
+            tail_memory_bytes: Self::DEFAULT_TAIL_MEMORY_MIB << 20,
+        }
+    }
+}
+
+/// What every run of an analysis shares: the backend, the user's limits and
+/// the progress callback, so that an analysis which runs the engine many
+/// times honours them as `run` does.
+pub struct Runner<'a, B: Backend> {
+    pub backend: &'a B,
+    pub limits: RunLimits,
+    /// Told how many scenarios each finished block held.
+    pub progress: &'a dyn Fn(u64),
+}
+
+impl<B: Backend> Runner<'_, B> {
+    pub fn run(&self, snapshot: &Snapshot) -> Result<RunResult, RunError> {
+        run(self.backend, snapshot, self.limits, self.progress)
+    }
+}
+
+/// Runs the Monte Carlo margin and the stress default fund on `backend`.
+/// `progress` is told how many scenarios each finished block held.
+pub fn run<B: Backend>(
+    backend: &B,
+    snapshot: &Snapshot,
+    limits: RunLimits,
+    progress: &dyn Fn(u64),
+) -> Result<RunResult, RunError> {
+    let started = Instant::now();
+    let config = &snapshot.config;
+    let book = CompiledBook::compile(snapshot)?;
+    let model = scenario_model(snapshot, &book)?;
+    let plan = backend.prepare(&book, &model)?;
+    let compiled = Instant::now();
+
+    let confidences = confidences(snapshot);
+    let paths = config.scenario.paths;
+    let block = backend.block_size(&plan, config.scenario.block_size.max(1) as u64);
+    let tail_plan =
+        TailPlan::for_confidences(paths, &confidences, book.members, limits.tail_memory_bytes)?;
+    let streamer = Streamer {
+        backend,
+        plan: &plan,
+        block,
+        limits,
+    };
+    let (tails, narrowing_passes) = streamer.tails(&tail_plan, book.members, progress)?;
+    let simulated = Instant::now();
+
+    if let Some((m, out)) = tails
+        .iter()
+        .enumerate()
+        .find_map(|(m, t)| Some((m, t.out_of_range()?)))
+    {
+        return Err(RunError::LossOutOfRange {
+            member: snapshot.members[m].id.clone(),
+            count: out.count,
+            scenario: out.first_scenario,
+            loss: out.first_loss,
+            gross_notional: book.gross_notional[m],
+            cause: largest_move(backend, &plan, snapshot, &model, out.first_scenario),
+        });
+    }
+    let (measures, resolving_passes) = streamer.measures(tails, &confidences, tail_plan.k())?;
+    let rule = MarginRule {
+        measure: config.risk.margin_measure,
+        confidence: config.risk.margin_confidence,
+    };
+    let margin = MarginResult {
+        rule,
+        members: margins(measures, rule, &book.collateral_value),
+        confidences,
+        gross_notional: book.gross_notional.clone(),
+        apc: None,
+    };
+    let measured = Instant::now();
+
+    let losses = backend.revalue(&plan, &stress_block(&snapshot.stress, book.assets))?;
+    check_stress_losses(snapshot, &losses)?;
+    let stress = StressResult {
+        losses,
+        groups: Groups::of(&snapshot.members),
+    };
+    let default_fund = size_default_fund(snapshot, &stress, &margin.members);
+    let finished = Instant::now();
+
+    Ok(RunResult {
+        run: RunInfo {
+            backend: backend.describe(),
+            scenarios: paths,
+            option_series: book.options.len(),
+            tail_pilot: tail_plan.pilot(),
+            tail_passes: narrowing_passes + resolving_passes - 1,
+            timings: Timings {
+                compile: compiled - started,
+                monte_carlo: simulated - compiled,
+                statistics: measured - simulated,
+                stress: finished - measured,
+                total: finished - started,
+            },
+        },
+        margin,
+        stress,
+        default_fund,
+    })
+}
+
+/// The default fund `snapshot` configures, sized on the run's stress losses
+/// against each member's collateral and allocated on its margin.
+pub fn size_default_fund(
+    snapshot: &Snapshot,
+    stress: &StressResult,
+    margins: &[MemberMargin],
+) -> DefaultFund {
+    let config = &snapshot.config.default_fund;
+    let collateral: Vec<f64> = margins.iter().map(|m| m.collateral).collect();
+    let initial_margin: Vec<f64> = margins.iter().map(|m| m.initial_margin).collect();
+    let contributions: Vec<f64> = snapshot.members.iter().map(|m| m.df_contribution).collect();
+    default_fund::size(&DefaultFundInput {
+        losses: &stress.losses,
+        collateral: &collateral,
+        group_of: &stress.groups.of,
+        group_names: &stress.groups.names,
+        initial_margin: &initial_margin,
+        contributions: &contributions,
+        cover: config.cover,
+        skin_in_the_game: config.skin_in_the_game,
+        allocation: config.allocation,
+    })
+}
+
+/// Says what drove scenario `n`'s loss: its largest price move, redrawn (a
+/// scenario is a pure function of the seed and its index), in standard
+/// deviations of the asset's move over the margin period.
+fn largest_move<B: Backend>(
+    backend: &B,
+    plan: &B::Plan,
+    snapshot: &Snapshot,
+    model: &ScenarioModel,
+    n: u64,
+) -> String {
+    let Ok(block) = backend.scenarios(plan, n..n + 1) else {
+        return String::new();
+    };
+    let log_move = |r: f64| (1.0 + r).ln();
+    let Some((a, &r)) = block
+        .returns_of(0)
+        .iter()
+        .enumerate()
+        .max_by(|x, y| log_move(*x.1).abs().total_cmp(&log_move(*y.1).abs()))
+    else {
+        return String::new();
+    };
+    let asset = &snapshot.market.assets[a];
+    let days = snapshot.config.risk.margin_period_days;
+    let sd = asset.volatility * (days / crate::pricing::DAYS_PER_YEAR).sqrt();
+    let tails = match (model.dof(), model.jumps()) {
+        (Some(dof), _) => format!("Student-t innovations (nu = {dof}) have no bound on a move"),
+        (None, Some(_)) => "jumps widen the tails".to_string(),
+        (None, None) => "Gaussian tails".to_string(),
+    };
+    format!(
+        "In that scenario {} moves by a factor of {:.3e} (a log move of {:.1}, {:.0} standard deviations of \
+         its {:.0}% volatility over {days} days; {tails}): a shorter margin period, a lower volatility, \
+         Gaussian innovations or smaller positions keep losses in range",
+        asset.id,
+        1.0 + r,
+        log_move(r),
+        log_move(r).abs() / sd,
+        100.0 * asset.volatility
+    )
+}
+
+/// Refuses a stress loss that is not a finite number within the range the
+/// default fund's sums are exact in: a NaN would otherwise count as no loss.
+fn check_stress_losses(snapshot: &Snapshot, losses: &LossBlock) -> Result<(), RunError> {
+    for (s, stress) in snapshot.stress.iter().enumerate() {
+        for (m, member) in snapshot.members.iter().enumerate() {
+            let loss = losses.loss(m, s);
+            if !crate::tail::within_range(loss) {
+                return Err(RunError::StressOutOfRange {
+                    scenario: stress.name.clone(),
+                    origin: stress.origin.clone(),
+                    member: member.id.clone(),
+                    loss,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The scenario model `snapshot` configures for `book`: Monte Carlo, or
+/// filtered historical simulation on the snapshot's history.
+pub fn scenario_model(snapshot: &Snapshot, book: &CompiledBook) -> Result<ScenarioModel, RunError> {
+    let config = &snapshot.config;
+    let model = ScenarioModel::new(
+        &snapshot.market,
+        &config.risk,
+        &config.scenario,
+        book.vol_assets.clone(),
+    )?;
+    Ok(match &config.scenario.historical {
+        None => model,
+        Some(historical) => {
+            let history = snapshot.history.as_ref().ok_or(RunError::NoHistory)?;
+            model.with_history(FilteredHistory::new(
+                history,
+                &snapshot.market,
+                snapshot.valuation_date,
+                historical,
+                config.risk.margin_period_days,
+            )?)
+        }
+    })
+}
+
+/// Every configured confidence (VaR, ES and the margin's), ascending, distinct.
+pub fn confidences(snapshot: &Snapshot) -> Vec<f64> {
+    let risk = &snapshot.config.risk;
+    let mut all: Vec<f64> = risk
+        .var_confidence
+        .iter()
+        .chain(&risk.es_confidence)
+        .copied()
+        .collect();
+    all.push(risk.margin_confidence);
+    all.sort_by(f64::total_cmp);
+    all.dedup_by(|a, b| (*a - *b).abs() < 1e-12);
+    all
+}

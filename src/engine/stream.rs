@@ -1,0 +1,157 @@
+//! Streaming a run's scenarios through a backend, in blocks, into the
+//! members' exact tails: the pilot that places the tail windows, the passes
+//! that narrow a window to the rank it must hold, and the second pass for a
+//! member whose rank fell outside its window (see [`crate::tail`]).
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use super::{RunError, RunLimits};
+use crate::backend::Backend;
+use crate::tail::{MemberTail, TailMeasure, TailMemoryError, TailPlan, TopK};
+
+/// Streams a run's scenarios through a backend, in blocks, into member tails.
+pub struct Streamer<'a, B: Backend> {
+    pub backend: &'a B,
+    pub plan: &'a B::Plan,
+    /// Scenarios per block.
+    pub block: u64,
+    pub limits: RunLimits,
+}
+
+impl<B: Backend> Streamer<'_, B> {
+    /// Streams scenarios `range` into `tails`, telling `progress` each block's size.
+    pub fn pass(
+        &self,
+        range: Range<u64>,
+        tails: &mut [MemberTail],
+        progress: &dyn Fn(u64),
+    ) -> Result<(), RunError> {
+        let mut start = range.start;
+        while start < range.end {
+            let end = (start + self.block).min(range.end);
+            self.backend.accumulate(self.plan, start..end, tails)?;
+            progress(end - start);
+            start = end;
+        }
+        Ok(())
+    }
+
+    /// Every member's VaR and ES at `confidences` from its streamed `tails`,
+    /// and the passes over the scenarios that took (1, or 2 where some member's
+    /// windows missed a rank).
+    pub fn measures(
+        &self,
+        tails: Vec<MemberTail>,
+        confidences: &[f64],
+        k: usize,
+    ) -> Result<(Vec<Vec<TailMeasure>>, u32), RunError> {
+        let paths = tails.first().map_or(0, MemberTail::count);
+        self.resolve(tails, paths, k, |t| t.measures(paths, confidences))
+    }
+
+    /// `query` on each member's tail over scenarios `0..paths`; members whose
+    /// windows missed a rank (see [`crate::tail`]) are streamed again with exact
+    /// windows of `k`. Also returns the passes taken (1 or 2).
+    fn resolve<T: Send>(
+        &self,
+        tails: Vec<MemberTail>,
+        paths: u64,
+        k: usize,
+        query: impl Fn(&MemberTail) -> Option<T> + Sync,
+    ) -> Result<(Vec<T>, u32), RunError> {
+        let mut answers: Vec<Option<T>> = tails.par_iter().map(&query).collect();
+        drop(tails);
+        let unresolved = answers.iter().filter(|m| m.is_none()).count();
+        let mut passes = 1;
+        if unresolved > 0 {
+            let needed = unresolved as u64 * TopK::capacity(k) as u64 * 16;
+            if needed > self.limits.tail_memory_bytes {
+                return Err(TailMemoryError {
+                    scenarios: paths,
+                    members: unresolved,
+                    needed_mib: needed.div_ceil(1 << 20),
+                    limit_mib: self.limits.tail_memory_bytes >> 20,
+                }
+                .into());
+            }
+            let mut again: Vec<MemberTail> = answers
+                .iter()
+                .map(|m| match m {
+                    None => MemberTail::exact(k),
+                    Some(_) => MemberTail::ignore(),
+                })
+                .collect();
+            self.pass(0..paths, &mut again, &|_| {})?;
+            for (m, t) in answers.iter_mut().zip(&again) {
+                if m.is_none() {
+                    *m = query(t);
+                }
+            }
+            passes = 2;
+        }
+        let answers = answers
+            .into_iter()
+            .map(|m| m.ok_or(RunError::Unresolved { k }))
+            .collect::<Result<_, _>>()?;
+        Ok((answers, passes))
+    }
+
+    /// Streams scenarios `0..tail_plan.scenarios` into member tails laid out by
+    /// `tail_plan`, and runs them again while some window only counted its
+    /// losses, narrowing each rank to the bin it fell in (see [`TailPlan`]).
+    /// Returns the tails and the passes taken.
+    pub fn tails(
+        &self,
+        tail_plan: &TailPlan,
+        members: usize,
+        progress: &dyn Fn(u64),
+    ) -> Result<(Vec<MemberTail>, u32), RunError> {
+        let n = tail_plan.scenarios;
+        let mut tails = self.first_tails(tail_plan, members)?;
+        self.pass(0..n, &mut tails, progress)?;
+        let mut passes = 1;
+        if let Some((capacity, bins)) = tail_plan.narrowing() {
+            while tails.iter().any(MemberTail::is_counting) {
+                tails = tails
+                    .into_iter()
+                    .map(|t| t.narrowed(&tail_plan.ranks, tail_plan.k(), capacity, bins))
+                    .collect();
+                self.pass(0..n, &mut tails, &|_| {})?;
+                passes += 1;
+            }
+        }
+        Ok((tails, passes))
+    }
+
+    /// The member tails a run over `tail_plan.scenarios` starts with: exact
+    /// windows, or windows placed by a pilot over the first scenarios, whose
+    /// own tails are laid out the same way (see [`TailPlan`]).
+    pub fn first_tails(
+        &self,
+        tail_plan: &TailPlan,
+        members: usize,
+    ) -> Result<Vec<MemberTail>, RunError> {
+        let pilot = tail_plan.pilot();
+        if pilot == 0 {
+            return Ok((0..members)
+                .map(|_| MemberTail::exact(tail_plan.k()))
+                .collect());
+        }
+        let pilot_plan = tail_plan.pilot_plan(members, self.limits.tail_memory_bytes)?;
+        let (pilot_tails, _) = self.tails(&pilot_plan, members, &|_| {})?;
+        let (pilot_losses, _) = self.resolve(pilot_tails, pilot, pilot_plan.k(), |t| {
+            t.losses_at(&pilot_plan.ranks)
+        })?;
+        Ok(pilot_losses
+            .iter()
+            .map(|losses| {
+                tail_plan.windows_from_pilot(|r| {
+                    let i = pilot_plan.ranks.partition_point(|&x| x < r);
+                    losses[i]
+                })
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,117 @@
+//! A run's outputs, one section per stage of its result: each writes its
+//! Parquet tables, its entries in `summary.json` and its lines of the terminal
+//! summary, so that a new stage adds one section.
+//!
+//! | file | one row per | columns |
+//! |---|---|---|
+//! | `margins.parquet` | member | member_id, name, group, gross_notional, collateral, initial_margin, excess, margin_call, then per confidence c (e.g. `99`, `99_5`): `var_c`, `var_c_scenario`, `es_c`, `es_c_stderr` |
+//! | `stress_losses.parquet` | (stress scenario, member) | scenario, member_id, group, loss, collateral, uncovered |
+//! | `default_fund.parquet` | member | member_id, group, share, required_contribution, current_contribution, top_up |
+//! | `default_fund_scenarios.parquet` | stress scenario | scenario, cover1, cover2, cover_n, largest_group, largest_group_loss, second_group, second_group_loss |
+
+mod default_fund;
+mod info;
+mod margin;
+mod stress;
+
+pub use info::scenario_model_name;
+
+use std::path::PathBuf;
+
+use serde_json::{json, Map, Value};
+
+use super::{object, write_json, OutputDir, OutputTable, ReportError};
+use crate::engine::RunResult;
+use crate::snapshot::Snapshot;
+
+/// A run's result with the snapshot it ran on: what every section reads.
+#[derive(Clone, Copy)]
+pub struct RunView<'a> {
+    pub snapshot: &'a Snapshot,
+    pub result: &'a RunResult,
+}
+
+/// One stage's part of a run's outputs.
+trait Section {
+    /// Parquet tables, by file name.
+    fn tables(&self, _run: RunView) -> Vec<(&'static str, OutputTable)> {
+        Vec::new()
+    }
+    /// Its entries in `summary.json`.
+    fn summary(&self, run: RunView, into: &mut Map<String, Value>);
+    /// Its lines of the terminal summary.
+    fn terminal(&self, run: RunView, out: &mut String);
+}
+
+fn sections(result: &RunResult) -> [&dyn Section; 4] {
+    [
+        &result.run,
+        &result.margin,
+        &result.stress,
+        &result.default_fund,
+    ]
+}
+
+/// What the manifest records beyond the run's result.
+#[derive(Debug, Clone)]
+pub struct RunContext {
+    pub command_line: Vec<String>,
+    pub threads: usize,
+}
+
+/// The headline numbers, as written to `summary.json`.
+pub fn summary_json(snapshot: &Snapshot, result: &RunResult) -> Value {
+    let run = RunView { snapshot, result };
+    let mut summary = Map::new();
+    for section in sections(result) {
+        section.summary(run, &mut summary);
+    }
+    Value::Object(summary)
+}
+
+/// The summary for a terminal.
+pub fn terminal_summary(snapshot: &Snapshot, result: &RunResult) -> String {
+    let run = RunView { snapshot, result };
+    let mut out = String::new();
+    for section in sections(result) {
+        section.terminal(run, &mut out);
+    }
+    out
+}
+
+/// Every table of a run, by file name.
+pub fn tables(snapshot: &Snapshot, result: &RunResult) -> Vec<(&'static str, OutputTable)> {
+    let run = RunView { snapshot, result };
+    sections(result)
+        .iter()
+        .flat_map(|s| s.tables(run))
+        .collect()
+}
+
+/// Writes every output of a run into `out` and puts it in place; returns the
+/// destination.
+pub fn write_outputs(
+    out: OutputDir,
+    snapshot: &Snapshot,
+    result: &RunResult,
+    context: &RunContext,
+) -> Result<PathBuf, ReportError> {
+    let dir = out.path();
+    for (name, table) in tables(snapshot, result) {
+        table.write_parquet(&dir.join(name))?;
+    }
+    write_json(&dir.join("summary.json"), &summary_json(snapshot, result))?;
+    let manifest = json!({
+        "command_line": context.command_line,
+        "backend": result.run.backend,
+        "threads": context.threads,
+        "inputs": snapshot.sources.iter().map(|s| json!({"name": s.name, "sha256": s.sha256})).collect::<Vec<_>>(),
+        "stress_scenarios": snapshot.stress.iter().map(|s| json!({"name": s.name, "origin": s.origin})).collect::<Vec<_>>(),
+        "seed": snapshot.config.scenario.seed,
+        "paths": result.run.scenarios,
+        "config": snapshot.config,
+        "rng": "Philox4x32-10; key = (seed mod 2^32, seed div 2^32); counter = (n mod 2^32, n div 2^32, step, stream << 24 | block); Box-Muller normals",
+        "timings_seconds": info::timings_json(&result.run),
+    });
+    Ok(out.commit(object(manifest))?)
+}
