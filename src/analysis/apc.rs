@@ -96,6 +96,27 @@ pub fn apc_markets(
     out
 }
 
+/// Refuses, before any scenario is drawn, a tool that cannot act on
+/// `snapshot`'s scenario model or lacks the history it needs; returns the
+/// history the tool will use (none for the buffer).
+pub fn check<'h>(
+    tool: ApcTool,
+    snapshot: &Snapshot,
+    history: Option<&'h PriceHistory>,
+) -> Result<Option<&'h PriceHistory>, AnalysisError> {
+    if tool == ApcTool::Buffer {
+        return Ok(None);
+    }
+    // FHS scales history by its own EWMA volatilities and never reads the
+    // market's: a stressed or floor market would change nothing.
+    if snapshot.config.scenario.historical.is_some() {
+        return Err(AnalysisError::ApcUnderFhs { tool });
+    }
+    history
+        .map(Some)
+        .ok_or(AnalysisError::ApcNeedsHistory { tool })
+}
+
 /// Applies `tool` to `result`'s margins (running the engine on the stressed or
 /// floor market where the tool needs it, from `history`), and sizes the
 /// default fund again on the new margins. `result.margin.apc` records it.
@@ -108,15 +129,13 @@ pub fn apply_apc<B: Backend>(
     history: Option<&PriceHistory>,
     stress: StressPeriod,
 ) -> Result<Vec<String>, AnalysisError> {
+    let history = check(tool, snapshot, history)?;
     let calculated = result.margin.initial_margins();
     let mut not_stressed = Vec::new();
     let mut other = |stressed: bool| -> Result<Vec<f64>, AnalysisError> {
-        // FHS scales history by its own EWMA volatilities and never reads the
-        // market's: a stressed or floor market would change nothing.
-        if snapshot.config.scenario.historical.is_some() {
-            return Err(AnalysisError::ApcUnderFhs { tool });
-        }
-        let history = history.ok_or(AnalysisError::ApcNeedsHistory { tool })?;
+        let Some(history) = history else {
+            return Ok(calculated.clone());
+        };
         let markets = apc_markets(history, &snapshot.market, snapshot.valuation_date, stress);
         let mut s = snapshot.clone();
         s.market = if stressed {

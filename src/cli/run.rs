@@ -80,6 +80,9 @@ pub fn run(args: RunArgs, command_line: Vec<String>) -> Result<(), CliError> {
         None => None,
     };
     let apc_history = apc_history.as_ref().or(snapshot.history.as_ref());
+    if let Some(tool) = args.apc {
+        apc::check(tool.into(), &snapshot, apc_history)?;
+    }
     let backend = Selected::choose(&args.compute)?;
     // The stressed-weight and floor tools each size the margins once more.
     let runs = match args.apc {

@@ -233,15 +233,16 @@ fn largest_move<B: Backend>(
     let asset = &snapshot.market.assets[a];
     let days = snapshot.config.risk.margin_period_days;
     let sd = asset.volatility * (days / crate::pricing::DAYS_PER_YEAR).sqrt();
-    let tails = match (model.dof(), model.jumps()) {
-        (Some(dof), _) => format!("Student-t innovations (nu = {dof}) have no bound on a move"),
-        (None, Some(_)) => "jumps widen the tails".to_string(),
-        (None, None) => "Gaussian tails".to_string(),
+    let tails = match (model.dof(), model.nig_shape(), model.jumps()) {
+        (Some(dof), _, _) => format!("Student-t innovations (nu = {dof}) have no bound on a move"),
+        (None, Some(shape), _) => format!("NIG innovations (shape {shape}) have semi-heavy tails"),
+        (None, None, Some(_)) => "jumps widen the tails".to_string(),
+        (None, None, None) => "Gaussian tails".to_string(),
     };
     format!(
         "In that scenario {} moves by a factor of {:.3e} (a log move of {:.1}, {:.0} standard deviations of \
          its {:.0}% volatility over {days} days; {tails}): a shorter margin period, a lower volatility, \
-         Gaussian innovations or smaller positions keep losses in range",
+         lighter-tailed innovations or smaller positions keep losses in range",
         asset.id,
         1.0 + r,
         log_move(r),
