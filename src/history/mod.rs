@@ -17,7 +17,7 @@
 
 use std::path::Path;
 
-use crate::snapshot::{Date, InputError, Location, Table};
+use crate::input::{Date, InputError, Location, Table};
 
 /// Calendar days filtered historical simulation may look back: at least the
 /// 30 days its bootstrap needs, at most a century (a longer window only costs

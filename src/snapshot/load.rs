@@ -9,16 +9,15 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::bounds::{self, Bounds, Number, MAX_EXPIRY_DAYS, MAX_NOTIONAL_USD};
-pub use super::table::TableFormat;
-use super::table::{parse_date, sha256_hex};
 use super::{
-    Asset, AssetClass, CcpConfig, CollateralAsset, CollateralHolding, Date, Innovations,
-    InputError, InputSource, Instrument, InstrumentKind, Location, MarketData, Member, OptionRight,
-    Position, RateCurve, Row, Settlement, Snapshot, StressScenario, Table, VolQuote, VolSurface,
+    Asset, AssetClass, CcpConfig, CollateralAsset, CollateralHolding, Innovations, InputSource,
+    Instrument, InstrumentKind, MarketData, Member, OptionRight, Position, RateCurve, Settlement,
+    Snapshot, StressScenario, VolQuote, VolSurface, DAYS_PER_YEAR,
 };
+use crate::input::bounds::{self, Bounds, Number, MAX_EXPIRY_DAYS, MAX_NOTIONAL_USD};
+pub use crate::input::TableFormat;
+use crate::input::{sha256_hex, Date, InputError, Location, Row, Table};
 use crate::linalg::cholesky_psd;
-use crate::pricing::DAYS_PER_YEAR;
 
 /// The logical tables of a snapshot folder, each stored as `<name>.csv` or
 /// `<name>.parquet`. The folder also holds `ccp.toml`.
@@ -933,7 +932,7 @@ fn parse_config(name: &str, text: &str) -> Result<(CcpConfig, Date), InputError>
             .map_err(|message| InputError::invalid(Location::file(name).field(key), message))
     };
 
-    let valuation_date = parse_date(&config.valuation_date).ok_or_else(|| {
+    let valuation_date = Date::parse(&config.valuation_date).ok_or_else(|| {
         InputError::invalid(
             Location::file(name).field("valuation_date"),
             format!(
