@@ -40,6 +40,12 @@ impl Bounds {
         Self { what, low, high }
     }
 
+    /// The whole numbers from `low` to `high`, both included, for a count
+    /// whose ends the code also needs as integers.
+    pub const fn whole(what: &'static str, low: u64, high: u64) -> Self {
+        Self::new(what, End::Closed(low as f64), End::Closed(high as f64))
+    }
+
     /// Whether `x` is finite and within both ends (false for NaN).
     pub fn contains(&self, x: f64) -> bool {
         let above = match self.low {
@@ -153,11 +159,7 @@ pub const CONFIDENCE: Bounds = Bounds::new("a confidence level", Open(0.5), Open
 /// a 99% tail (10 losses); up to 1e11 scenarios the exact tail sums of squared
 /// losses below 1e18 stay within their 160 integer bits, and the tail plan's
 /// rank products within u64.
-pub const PATHS: Bounds = Bounds::new(
-    "a whole number of paths",
-    Closed(MIN_PATHS as f64),
-    Closed(MAX_PATHS as f64),
-);
+pub const PATHS: Bounds = Bounds::whole("a whole number of paths", MIN_PATHS, MAX_PATHS);
 pub const MIN_PATHS: u64 = 1_000;
 pub const MAX_PATHS: u64 = 100_000_000_000;
 /// `scenario.dof`: the Student-t needs more than 2 for a variance; beyond 64 it
@@ -201,8 +203,13 @@ pub const VOL_OF_VOL: Bounds = Bounds::new("a volatility of volatility", Closed(
 pub const SPOT_VOL_CORRELATION: Bounds = CORRELATION;
 /// `scenario.historical.lookback_days`: at least the 30 days the EWMA filter
 /// needs, at most a century.
-pub const LOOKBACK_DAYS: Bounds =
-    Bounds::new("a whole number of days", Closed(30.0), Closed(36_500.0));
+pub const LOOKBACK_DAYS: Bounds = Bounds::whole(
+    "a whole number of days",
+    MIN_LOOKBACK_DAYS as u64,
+    MAX_LOOKBACK_DAYS as u64,
+);
+pub const MIN_LOOKBACK_DAYS: u32 = 30;
+pub const MAX_LOOKBACK_DAYS: u32 = 36_500;
 /// `scenario.historical.lambda`: EWMA decay.
 pub const EWMA_LAMBDA: Bounds = Bounds::new("an EWMA decay", Open(0.0), Open(1.0));
 /// `collateral.haircuts.*`: collateral counts at value x (1 - haircut).

@@ -1,12 +1,10 @@
 //! Reading `ccp.toml`.
 
-use crate::input::bounds::{self, Bounds};
 use crate::input::{Date, InputError, Location};
-use crate::snapshot::{CcpConfig, Innovations};
+use crate::snapshot::CcpConfig;
 
-/// Parses `ccp.toml` and checks every value the TOML types do not: the valuation
-/// date, and every number against its range in [`bounds`]. Errors name the file
-/// and the dotted key.
+/// Parses `ccp.toml` and validates it ([`CcpConfig::validate`]), naming the
+/// file `name` in errors; returns it with its valuation date.
 pub(super) fn parse_config(name: &str, text: &str) -> Result<(CcpConfig, Date), InputError> {
     let config: CcpConfig = toml::from_str(text).map_err(|e| {
         InputError::invalid(
@@ -14,112 +12,9 @@ pub(super) fn parse_config(name: &str, text: &str) -> Result<(CcpConfig, Date), 
             format!("not a valid configuration: {e}"),
         )
     })?;
-    let check = |key: &str, value: f64, bounds: &Bounds| {
-        bounds
-            .check(value)
-            .map(drop)
-            .map_err(|message| InputError::invalid(Location::file(name).field(key), message))
-    };
-
-    let valuation_date = Date::parse(&config.valuation_date).ok_or_else(|| {
-        InputError::invalid(
-            Location::file(name).field("valuation_date"),
-            format!(
-                "expected a date YYYY-MM-DD between 1900-01-01 and 9999-12-31, found `{}`",
-                config.valuation_date
-            ),
-        )
-    })?;
-
-    let risk = &config.risk;
-    check(
-        "risk.margin_period_days",
-        risk.margin_period_days,
-        &bounds::MARGIN_PERIOD_DAYS,
-    )?;
-    check("risk.steps", f64::from(risk.steps), &bounds::STEPS)?;
-    for (list, values) in [
-        ("risk.var_confidence", &risk.var_confidence),
-        ("risk.es_confidence", &risk.es_confidence),
-    ] {
-        for (i, &c) in values.iter().enumerate() {
-            check(&format!("{list}[{i}]"), c, &bounds::CONFIDENCE)?;
-        }
-    }
-    check(
-        "risk.margin_confidence",
-        risk.margin_confidence,
-        &bounds::CONFIDENCE,
-    )?;
-
-    let scenario = &config.scenario;
-    // u64 to f64 rounds only beyond 2^53, far outside the range.
-    check("scenario.paths", scenario.paths as f64, &bounds::PATHS)?;
-    match scenario.innovations {
-        Innovations::StudentT => check("scenario.dof", f64::from(scenario.dof), &bounds::DOF)?,
-        Innovations::Nig => check("scenario.nig_shape", scenario.nig_shape, &bounds::NIG_SHAPE)?,
-        Innovations::Gaussian => {}
-    }
-    if let Some(jumps) = &scenario.jumps {
-        check(
-            "scenario.jumps.intensity_per_year",
-            jumps.intensity_per_year,
-            &bounds::JUMP_INTENSITY,
-        )?;
-        check(
-            "scenario.jumps.mean_sigmas",
-            jumps.mean_sigmas,
-            &bounds::JUMP_MEAN,
-        )?;
-        check(
-            "scenario.jumps.stdev_sigmas",
-            jumps.stdev_sigmas,
-            &bounds::JUMP_STDEV,
-        )?;
-    }
-    check(
-        "scenario.vol_shock.vol_of_vol",
-        scenario.vol_shock.vol_of_vol,
-        &bounds::VOL_OF_VOL,
-    )?;
-    check(
-        "scenario.vol_shock.spot_vol_correlation",
-        scenario.vol_shock.spot_vol_correlation,
-        &bounds::SPOT_VOL_CORRELATION,
-    )?;
-    check(
-        "scenario.block_size",
-        scenario.block_size as f64,
-        &bounds::BLOCK_SIZE,
-    )?;
-    if let Some(historical) = &scenario.historical {
-        check(
-            "scenario.historical.lookback_days",
-            f64::from(historical.lookback_days),
-            &bounds::LOOKBACK_DAYS,
-        )?;
-        check(
-            "scenario.historical.lambda",
-            historical.lambda,
-            &bounds::EWMA_LAMBDA,
-        )?;
-    }
-
-    for (asset, &haircut) in &config.collateral.haircuts {
-        check(
-            &format!("collateral.haircuts.{asset}"),
-            haircut,
-            &bounds::HAIRCUT,
-        )?;
-    }
-
-    let fund = &config.default_fund;
-    check("default_fund.cover", fund.cover as f64, &bounds::COVER)?;
-    check(
-        "default_fund.skin_in_the_game",
-        fund.skin_in_the_game,
-        &bounds::SKIN_IN_THE_GAME,
-    )?;
+    let in_file = |e: InputError| e.in_file(name);
+    config.validate().map_err(in_file)?;
+    let valuation_date = config.valuation_date().map_err(in_file)?;
     Ok((config, valuation_date))
 }
 
