@@ -239,7 +239,7 @@ pub struct ScenarioConfig {
     pub historical: Option<HistoricalConfig>,
 }
 
-/// Filtered historical simulation (see `crate::scenario::FilteredHistory`).
+/// Filtered historical simulation (run by `scenario::FilteredHistory`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HistoricalConfig {
