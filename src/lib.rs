@@ -17,6 +17,7 @@ pub mod default_fund;
 pub mod engine;
 pub mod estimate;
 pub mod history;
+pub mod input;
 pub mod linalg;
 pub mod margin;
 pub mod pricing;

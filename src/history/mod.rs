@@ -17,12 +17,12 @@
 
 use std::path::Path;
 
-use crate::snapshot::{Date, InputError, Location, Table};
+use crate::input::{bounds, Date, InputError, Location, Table};
 
-/// Calendar days filtered historical simulation may look back: at least the
-/// 30 days its bootstrap needs, at most a century (a longer window only costs
-/// memory).
-pub const FHS_LOOKBACK_DAYS: std::ops::RangeInclusive<u32> = 30..=36_500;
+/// Calendar days filtered historical simulation may look back: the range of
+/// `ccp.toml`'s `scenario.historical.lookback_days` ([`bounds::LOOKBACK_DAYS`]).
+pub const FHS_LOOKBACK_DAYS: std::ops::RangeInclusive<u32> =
+    bounds::MIN_LOOKBACK_DAYS..=bounds::MAX_LOOKBACK_DAYS;
 pub const FHS_LOOKBACK_DAYS_TEXT: &str = "30..=36500 calendar days";
 
 /// Daily closes, dates x assets.
@@ -325,6 +325,15 @@ mod tests {
             (r.get(t, btc).exp_m1() + 0.3717).abs() < 5e-4,
             "{}",
             r.get(t, btc).exp_m1()
+        );
+    }
+
+    #[test]
+    fn the_lookback_text_states_the_range() {
+        let (low, high) = (FHS_LOOKBACK_DAYS.start(), FHS_LOOKBACK_DAYS.end());
+        assert_eq!(
+            FHS_LOOKBACK_DAYS_TEXT,
+            format!("{low}..={high} calendar days")
         );
     }
 }

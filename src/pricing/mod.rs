@@ -31,8 +31,7 @@ pub use black76::{black76, norm_cdf};
 
 /// Funding periods per calendar day (perpetual funding every 8 hours).
 pub const FUNDING_PERIODS_PER_DAY: f64 = 3.0;
-/// Days per year for time to expiry and annualised rates (crypto trades every day).
-pub const DAYS_PER_YEAR: f64 = 365.0;
+pub use crate::snapshot::DAYS_PER_YEAR;
 
 /// What an instrument needs to know about the valuation date and horizon.
 #[derive(Debug, Clone, Copy)]

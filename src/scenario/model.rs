@@ -127,7 +127,11 @@ pub struct ScenarioModel {
 
 impl ScenarioModel {
     /// Builds the model for `market` over the configured horizon. `vol_assets` are
-    /// the option underlyings whose implied vols are shocked.
+    /// the option underlyings whose implied vols are shocked. `risk` and
+    /// `config` are in range ([`CcpConfig::validate`](crate::snapshot::CcpConfig::validate)
+    /// is the one check of them); what is checked here depends on the market:
+    /// the number of assets, the correlation matrix and the NIG's exponential
+    /// moment.
     pub fn new(
         market: &MarketData,
         risk: &RiskConfig,
@@ -141,51 +145,9 @@ impl ScenarioModel {
                 max: 4 * MAX_BLOCKS_PER_STREAM as usize,
             });
         }
-        check(
-            risk.margin_period_days,
-            "risk.margin_period_days",
-            "> 0",
-            |x| x > 0.0,
-        )?;
-        check(f64::from(risk.steps), "risk.steps", ">= 1", |x| x >= 1.0)?;
         let rho = config.vol_shock.spot_vol_correlation;
-        check(
-            rho,
-            "scenario.vol_shock.spot_vol_correlation",
-            "in [-1, 1]",
-            |x| (-1.0..=1.0).contains(&x),
-        )?;
-        check(
-            config.vol_shock.vol_of_vol,
-            "scenario.vol_shock.vol_of_vol",
-            ">= 0",
-            |x| x >= 0.0,
-        )?;
-        let dof = match config.innovations {
-            Innovations::Gaussian => None,
-            Innovations::StudentT => {
-                check(
-                    f64::from(config.dof),
-                    "scenario.dof",
-                    "an integer in 3..=64",
-                    |x| (3.0..=64.0).contains(&x),
-                )?;
-                Some(config.dof)
-            }
-            Innovations::Nig => None,
-        };
-        let nig_shape = match config.innovations {
-            Innovations::Nig => {
-                check(
-                    config.nig_shape,
-                    "scenario.nig_shape",
-                    "in [0.05, 1000]",
-                    |x| (0.05..=1000.0).contains(&x),
-                )?;
-                Some(config.nig_shape)
-            }
-            _ => None,
-        };
+        let dof = (config.innovations == Innovations::StudentT).then_some(config.dof);
+        let nig_shape = (config.innovations == Innovations::Nig).then_some(config.nig_shape);
         let cholesky =
             cholesky_psd(&market.correlation, n, 1e-10).map_err(|NotPsd { index, pivot }| {
                 ModelError::NotPsd {
@@ -197,28 +159,11 @@ impl ScenarioModel {
         let horizon = risk.margin_period_days / DAYS_PER_YEAR;
         let dt = horizon / f64::from(risk.steps);
         let daily = |a: usize| market.assets[a].volatility / DAYS_PER_YEAR.sqrt();
-        let jumps = match &config.jumps {
-            None => None,
-            Some(j) => {
-                check(
-                    j.intensity_per_year,
-                    "scenario.jumps.intensity_per_year",
-                    ">= 0",
-                    |x| x >= 0.0,
-                )?;
-                check(j.stdev_sigmas, "scenario.jumps.stdev_sigmas", ">= 0", |x| {
-                    x >= 0.0
-                })?;
-                check(j.mean_sigmas, "scenario.jumps.mean_sigmas", "finite", |x| {
-                    x.abs() < 100.0
-                })?;
-                Some(Jumps {
-                    per_step: j.intensity_per_year * dt,
-                    mean: (0..n).map(|a| j.mean_sigmas * daily(a)).collect(),
-                    stdev: (0..n).map(|a| j.stdev_sigmas * daily(a)).collect(),
-                })
-            }
-        };
+        let jumps = config.jumps.as_ref().map(|j| Jumps {
+            per_step: j.intensity_per_year * dt,
+            mean: (0..n).map(|a| j.mean_sigmas * daily(a)).collect(),
+            stdev: (0..n).map(|a| j.stdev_sigmas * daily(a)).collect(),
+        });
         let step_drift = (0..n)
             .map(|a| {
                 let sigma = market.assets[a].volatility;
@@ -489,21 +434,4 @@ pub fn poisson_inverse_cdf(mean: f64, u: f64) -> u32 {
         cdf += p;
     }
     k
-}
-
-fn check(
-    value: f64,
-    parameter: &'static str,
-    expected: &'static str,
-    ok: impl Fn(f64) -> bool,
-) -> Result<(), ModelError> {
-    if value.is_finite() && ok(value) {
-        Ok(())
-    } else {
-        Err(ModelError::OutOfRange {
-            parameter,
-            value,
-            expected,
-        })
-    }
 }

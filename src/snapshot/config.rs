@@ -1,11 +1,16 @@
 //! The CCP's configuration (`ccp.toml`): risk measures, scenario model, haircuts
 //! and default-fund rules. Unknown keys are rejected so a typo cannot silently
-//! leave a default in force. The range of every number is in [`super::bounds`],
-//! checked when the file is read.
+//! leave a default in force. [`CcpConfig::validate`] is the one place that
+//! checks the values: the loader calls it on the file, and the command line
+//! again after its overrides.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+
+use super::CONFIG_FILE;
+use crate::input::bounds::{self, Bounds};
+use crate::input::{Date, InputError, Location};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -20,6 +25,137 @@ pub struct CcpConfig {
     pub collateral: CollateralConfig,
     #[serde(default)]
     pub default_fund: DefaultFundConfig,
+}
+
+impl CcpConfig {
+    /// `valuation_date`, parsed.
+    pub fn valuation_date(&self) -> Result<Date, InputError> {
+        Date::parse(&self.valuation_date).ok_or_else(|| {
+            InputError::invalid(
+                at("valuation_date"),
+                format!(
+                    "expected a date YYYY-MM-DD between 1900-01-01 and 9999-12-31, found `{}`",
+                    self.valuation_date
+                ),
+            )
+        })
+    }
+
+    /// Checks every value the TOML types do not: the valuation date, and each
+    /// number against its range in [`bounds`] (the ranges the command-line
+    /// flags that override them use too), each only where the rest of the
+    /// configuration uses it (`dof` for Student-t innovations, `nig_shape`
+    /// for NIG). The error names `ccp.toml` and the dotted key; the loader
+    /// names the file's path instead ([`InputError::in_file`]). Cheap: call it
+    /// again after any change.
+    pub fn validate(&self) -> Result<(), InputError> {
+        let check = |key: &str, value: f64, bounds: &Bounds| {
+            bounds
+                .check(value)
+                .map(drop)
+                .map_err(|message| InputError::invalid(at(key), message))
+        };
+
+        self.valuation_date()?;
+
+        let risk = &self.risk;
+        check(
+            "risk.margin_period_days",
+            risk.margin_period_days,
+            &bounds::MARGIN_PERIOD_DAYS,
+        )?;
+        check("risk.steps", f64::from(risk.steps), &bounds::STEPS)?;
+        for (list, values) in [
+            ("risk.var_confidence", &risk.var_confidence),
+            ("risk.es_confidence", &risk.es_confidence),
+        ] {
+            for (i, &c) in values.iter().enumerate() {
+                check(&format!("{list}[{i}]"), c, &bounds::CONFIDENCE)?;
+            }
+        }
+        check(
+            "risk.margin_confidence",
+            risk.margin_confidence,
+            &bounds::CONFIDENCE,
+        )?;
+
+        let scenario = &self.scenario;
+        // u64 to f64 rounds only beyond 2^53, far outside the range.
+        check("scenario.paths", scenario.paths as f64, &bounds::PATHS)?;
+        match scenario.innovations {
+            Innovations::StudentT => check("scenario.dof", f64::from(scenario.dof), &bounds::DOF)?,
+            Innovations::Nig => {
+                check("scenario.nig_shape", scenario.nig_shape, &bounds::NIG_SHAPE)?
+            }
+            Innovations::Gaussian => {}
+        }
+        if let Some(jumps) = &scenario.jumps {
+            check(
+                "scenario.jumps.intensity_per_year",
+                jumps.intensity_per_year,
+                &bounds::JUMP_INTENSITY,
+            )?;
+            check(
+                "scenario.jumps.mean_sigmas",
+                jumps.mean_sigmas,
+                &bounds::JUMP_MEAN,
+            )?;
+            check(
+                "scenario.jumps.stdev_sigmas",
+                jumps.stdev_sigmas,
+                &bounds::JUMP_STDEV,
+            )?;
+        }
+        check(
+            "scenario.vol_shock.vol_of_vol",
+            scenario.vol_shock.vol_of_vol,
+            &bounds::VOL_OF_VOL,
+        )?;
+        check(
+            "scenario.vol_shock.spot_vol_correlation",
+            scenario.vol_shock.spot_vol_correlation,
+            &bounds::SPOT_VOL_CORRELATION,
+        )?;
+        check(
+            "scenario.block_size",
+            scenario.block_size as f64,
+            &bounds::BLOCK_SIZE,
+        )?;
+        if let Some(historical) = &scenario.historical {
+            check(
+                "scenario.historical.lookback_days",
+                f64::from(historical.lookback_days),
+                &bounds::LOOKBACK_DAYS,
+            )?;
+            check(
+                "scenario.historical.lambda",
+                historical.lambda,
+                &bounds::EWMA_LAMBDA,
+            )?;
+        }
+
+        for (asset, &haircut) in &self.collateral.haircuts {
+            check(
+                &format!("collateral.haircuts.{asset}"),
+                haircut,
+                &bounds::HAIRCUT,
+            )?;
+        }
+
+        let fund = &self.default_fund;
+        check("default_fund.cover", fund.cover as f64, &bounds::COVER)?;
+        check(
+            "default_fund.skin_in_the_game",
+            fund.skin_in_the_game,
+            &bounds::SKIN_IN_THE_GAME,
+        )?;
+        Ok(())
+    }
+}
+
+/// The location of `key` in the configuration file.
+fn at(key: &str) -> Location {
+    Location::file(CONFIG_FILE).field(key)
 }
 
 /// Risk measures and the margin period of risk.
@@ -103,7 +239,7 @@ pub struct ScenarioConfig {
     pub historical: Option<HistoricalConfig>,
 }
 
-/// Filtered historical simulation (see `crate::scenario::FilteredHistory`).
+/// Filtered historical simulation (run by `scenario::FilteredHistory`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HistoricalConfig {
@@ -219,5 +355,59 @@ impl Default for DefaultFundConfig {
             skin_in_the_game: 0.0,
             allocation: AllocationRule::InitialMargin,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> CcpConfig {
+        CcpConfig {
+            valuation_date: "2025-02-20".into(),
+            risk: RiskConfig::default(),
+            scenario: ScenarioConfig::default(),
+            collateral: CollateralConfig::default(),
+            default_fund: DefaultFundConfig::default(),
+        }
+    }
+
+    #[test]
+    fn the_defaults_are_valid() {
+        assert!(config().validate().is_ok());
+    }
+
+    /// What the command line relies on: a value set after loading is held to
+    /// the same range as the file's.
+    #[test]
+    fn a_change_after_loading_is_checked_like_the_file() {
+        let mut c = config();
+        c.scenario.paths = 10;
+        assert_eq!(
+            c.validate().unwrap_err().to_string(),
+            "ccp.toml, field `scenario.paths`: expected a whole number of paths in [1000, 1e11], found 10"
+        );
+    }
+
+    /// `dof` matters only to Student-t innovations, `nig_shape` only to NIG.
+    #[test]
+    fn a_parameter_is_checked_only_where_it_is_used() {
+        let mut c = config();
+        c.scenario.innovations = Innovations::Gaussian;
+        c.scenario.dof = 0;
+        c.scenario.nig_shape = 0.0;
+        assert!(c.validate().is_ok());
+        c.scenario.innovations = Innovations::StudentT;
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("`scenario.dof`"));
+        c.scenario.innovations = Innovations::Nig;
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("`scenario.nig_shape`"));
     }
 }

@@ -3,6 +3,12 @@
 
 use super::Date;
 
+/// The market data's day count, Act/365: time to expiry is calendar days / 365,
+/// and every annualised number of the snapshot (volatilities, basis, rates)
+/// is per 365-day year, since crypto trades every day (docs/methodology.md,
+/// section 1).
+pub const DAYS_PER_YEAR: f64 = 365.0;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AssetClass {
     Crypto,
@@ -112,8 +118,8 @@ impl VolSurface {
         let per_asset = self.slices.get(underlying).filter(|s| !s.is_empty())?;
         let ln_k = strike.ln();
         let smile_at = |s: &ExpirySlice| interpolate_flat(&s.points, ln_k);
-        let t = f64::from(today.days_until(expiry)).max(0.0) / 365.0;
-        let t_of = |s: &ExpirySlice| f64::from(today.days_until(s.expiry)).max(1.0) / 365.0;
+        let t = f64::from(today.days_until(expiry)).max(0.0) / DAYS_PER_YEAR;
+        let t_of = |s: &ExpirySlice| f64::from(today.days_until(s.expiry)).max(1.0) / DAYS_PER_YEAR;
         let first = &per_asset[0];
         let last = &per_asset[per_asset.len() - 1];
         if expiry <= first.expiry {

@@ -6,29 +6,28 @@
 //! indices, numbers are finite and in range, and each problem is reported with the
 //! file, row and field it came from. Later stages can then rely on the invariants.
 
-pub mod bounds;
 mod config;
-mod date;
-mod error;
 mod load;
 mod market;
 mod open_interest;
-mod table;
 mod write;
+
+// The generic input code moved to `crate::input`; these keep its old paths
+// (`snapshot::Date`, `snapshot::bounds::X`, ...) working until callers move.
+pub use crate::input::bounds;
+use crate::input::table;
+pub use crate::input::{sha256_hex, Date, InputError, Location, Row, Table};
 
 pub use config::{
     AllocationRule, CcpConfig, CollateralConfig, DefaultFundConfig, HistoricalConfig, Innovations,
     JumpConfig, MarginMeasure, RiskConfig, ScenarioConfig, VolShockConfig,
 };
-pub use date::Date;
-pub use error::{InputError, Location};
 pub use load::{
     from_csv_texts, load, load_stress_scenarios, parse_stress_scenario, read_history, TableFormat,
     CONFIG_FILE, SNAPSHOT_FILES,
 };
-pub use market::{Asset, AssetClass, MarketData, RateCurve, VolQuote, VolSurface};
+pub use market::{Asset, AssetClass, MarketData, RateCurve, VolQuote, VolSurface, DAYS_PER_YEAR};
 pub use open_interest::{net_open_interest, NetOpenInterest};
-pub use table::{sha256_hex, Row, Table};
 pub use write::{csv_text, snapshot_csv_tables, write_snapshot};
 
 /// One clearing member.

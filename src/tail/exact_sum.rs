@@ -129,6 +129,7 @@ impl ExactSum {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input::bounds;
 
     #[test]
     fn the_sum_does_not_depend_on_order() {
@@ -183,5 +184,21 @@ mod tests {
         assert_eq!(s.value(), 100_000.0);
         let naive: f64 = (0..1_000_000).map(|_| 0.1).sum();
         assert_ne!(naive, 100_000.0);
+    }
+
+    /// The largest stress loss the input ranges allow stays far inside the exact sums.
+    #[test]
+    fn the_ranges_keep_a_stress_loss_inside_the_exact_sums() {
+        let bounds::End::Closed(largest_move) = bounds::PRICE_SHOCK.high else {
+            panic!("the price shock's upper end is closed")
+        };
+        let bounds::End::Closed(funding) = bounds::FUNDING_RATE_8H.high else {
+            panic!("the funding rate's upper end is closed")
+        };
+        let bounds::End::Closed(days) = bounds::MARGIN_PERIOD_DAYS.high else {
+            panic!("the margin period's upper end is closed")
+        };
+        let worst = bounds::MAX_NOTIONAL_USD * (largest_move + funding * 3.0 * days);
+        assert!(worst < 1e-1 * EXACT_SUM_LIMIT, "{worst:e}");
     }
 }

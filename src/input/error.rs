@@ -73,4 +73,19 @@ impl InputError {
             source,
         }
     }
+
+    /// The same error found in `file`: for a check that knows the key or row
+    /// but not the path the value was read from.
+    pub fn in_file(self, file: impl Into<String>) -> Self {
+        match self {
+            Self::Invalid {
+                mut location,
+                message,
+            } => {
+                location.file = file.into();
+                Self::Invalid { location, message }
+            }
+            Self::Io { source, .. } => Self::io(file, source),
+        }
+    }
 }

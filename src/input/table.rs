@@ -1,4 +1,5 @@
-//! One table of a snapshot, read from CSV or Parquet through arrow.
+//! One input table (a snapshot's, a price history's), read from CSV or Parquet
+//! through arrow.
 //!
 //! CSV is read with every column as text, so that parsing numbers and dates is
 //! ours and each failure can name its row and field; Parquet columns keep their
@@ -23,10 +24,10 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::reader::{ChunkReader, Length};
 use sha2::{Digest, Sha256};
 
-use super::bounds::{Bounds, Number};
-use super::{Date, InputError, Location};
+use super::row::Cell;
+use super::{InputError, Location, Row};
 
-/// The file format of a snapshot table.
+/// The file format of a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TableFormat {
     Csv,
@@ -54,7 +55,7 @@ impl TableFormat {
 
 /// One column, normalised to the few types the accessors read.
 #[derive(Debug, Clone)]
-enum Column {
+pub(super) enum Column {
     Text(StringArray),
     Float(Float64Array),
     Int(Int64Array),
@@ -63,7 +64,7 @@ enum Column {
 }
 
 impl Column {
-    fn cell(&self, index: usize) -> Cell<'_> {
+    pub(super) fn cell(&self, index: usize) -> Cell<'_> {
         if self.is_null(index) {
             return Cell::Empty;
         }
@@ -90,38 +91,7 @@ impl Column {
     }
 }
 
-/// One cell's value as stored, before it is read as the type a field needs.
-#[derive(Debug, Clone, Copy)]
-enum Cell<'a> {
-    /// A null, or text that is empty after trimming.
-    Empty,
-    /// Text, trimmed.
-    Text(&'a str),
-    Float(f64),
-    Int(i64),
-    Bool(bool),
-    /// Days since 1970-01-01, as Parquet's date32 stores them.
-    Date(i32),
-}
-
-/// How a cell reads in an error message: "an empty field", "`abc`".
-impl fmt::Display for Cell<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Empty => write!(f, "an empty field"),
-            Self::Text(text) => write!(f, "`{text}`"),
-            Self::Float(x) => write!(f, "`{}`", Number(*x)),
-            Self::Int(i) => write!(f, "`{i}`"),
-            Self::Bool(b) => write!(f, "`{b}`"),
-            Self::Date(days) => match date_from_days(*days) {
-                Some(date) => write!(f, "`{date}`"),
-                None => write!(f, "{days} days from 1970-01-01"),
-            },
-        }
-    }
-}
-
-/// A snapshot table: its name as displayed in errors (a path, or
+/// A table: its name as displayed in errors (a path, or
 /// `embedded:<name>`), its format, and one arrow array per column.
 #[derive(Debug, Clone)]
 pub struct Table {
@@ -370,14 +340,15 @@ impl Table {
 
     /// The row at 0-based `index`, if there is one.
     pub fn row(&self, index: usize) -> Option<Row<'_>> {
-        (index < self.len).then_some(Row { table: self, index })
+        (index < self.len).then(|| Row::new(self, index))
     }
 
     pub fn rows(&self) -> impl ExactSizeIterator<Item = Row<'_>> + '_ {
-        (0..self.len).map(move |index| Row { table: self, index })
+        (0..self.len).map(move |index| Row::new(self, index))
     }
 
-    fn column(&self, field: &str) -> Result<&Column, InputError> {
+    /// The column named `field`; its absence is an error naming the columns found.
+    pub(super) fn column(&self, field: &str) -> Result<&Column, InputError> {
         match self.column_names.iter().position(|c| c == field) {
             Some(i) => Ok(&self.columns[i]),
             None => Err(InputError::invalid(
@@ -393,199 +364,6 @@ impl Table {
         } else {
             self.column_names.join(", ")
         }
-    }
-}
-
-/// A view of one row of a [`Table`], with typed accessors by column name. Every
-/// accessor trims text, and its error names the file, the 1-based data row and the
-/// field, what was expected and what was found.
-#[derive(Debug, Clone, Copy)]
-pub struct Row<'a> {
-    table: &'a Table,
-    index: usize,
-}
-
-impl<'a> Row<'a> {
-    pub fn table(&self) -> &'a Table {
-        self.table
-    }
-
-    /// 1-based data row number (the header is not counted).
-    pub fn number(&self) -> usize {
-        self.index + 1
-    }
-
-    /// This row's location, at `field`.
-    pub fn location(&self, field: &str) -> Location {
-        Location::file(&self.table.name)
-            .row(self.number())
-            .field(field)
-    }
-
-    /// An error at `field` of this row.
-    pub fn error(&self, field: &str, message: impl Into<String>) -> InputError {
-        InputError::invalid(self.location(field), message)
-    }
-
-    fn cell(&self, field: &str) -> Result<Cell<'a>, InputError> {
-        Ok(self.table.column(field)?.cell(self.index))
-    }
-
-    fn expected(&self, field: &str, expected: &str, found: Cell<'_>) -> InputError {
-        self.error(field, format!("expected {expected}, found {found}"))
-    }
-
-    /// Non-empty text.
-    pub fn str(&self, field: &str) -> Result<&'a str, InputError> {
-        self.opt_str(field)?
-            .ok_or_else(|| self.expected(field, "a value", Cell::Empty))
-    }
-
-    /// Text; `None` for an empty field or a null.
-    pub fn opt_str(&self, field: &str) -> Result<Option<&'a str>, InputError> {
-        match self.cell(field)? {
-            Cell::Empty => Ok(None),
-            Cell::Text(text) => Ok(Some(text)),
-            other => Err(self.expected(field, "text", other)),
-        }
-    }
-
-    /// A finite number.
-    pub fn f64(&self, field: &str) -> Result<f64, InputError> {
-        let cell = self.cell(field)?;
-        match number(cell) {
-            Some(x) if x.is_finite() => Ok(x),
-            _ => Err(self.expected(field, "a finite number", cell)),
-        }
-    }
-
-    /// A finite number; `None` for an empty field or a null.
-    pub fn opt_f64(&self, field: &str) -> Result<Option<f64>, InputError> {
-        match self.cell(field)? {
-            Cell::Empty => Ok(None),
-            _ => self.f64(field).map(Some),
-        }
-    }
-
-    /// A number within `bounds`; the error names the range and what was found.
-    pub fn f64_in(&self, field: &str, bounds: &Bounds) -> Result<f64, InputError> {
-        let cell = self.cell(field)?;
-        match number(cell) {
-            Some(x) if bounds.contains(x) => Ok(x),
-            _ => Err(self.expected(field, &bounds.expected(), cell)),
-        }
-    }
-
-    /// A date, `YYYY-MM-DD` as text or a Parquet date32.
-    pub fn date(&self, field: &str) -> Result<Date, InputError> {
-        self.opt_date(field)?
-            .ok_or_else(|| self.expected(field, DATE_EXPECTED, Cell::Empty))
-    }
-
-    /// A date; `None` for an empty field or a null.
-    pub fn opt_date(&self, field: &str) -> Result<Option<Date>, InputError> {
-        match self.cell(field)? {
-            Cell::Empty => Ok(None),
-            Cell::Date(days) => match date_from_days(days) {
-                Some(date) => Ok(Some(date)),
-                None => Err(self.expected(field, DATE_EXPECTED, Cell::Date(days))),
-            },
-            Cell::Text(text) => match parse_date(text) {
-                Some(d) => Ok(Some(d)),
-                None => Err(self.expected(field, DATE_EXPECTED, Cell::Text(text))),
-            },
-            other => Err(self.expected(field, DATE_EXPECTED, other)),
-        }
-    }
-
-    /// `true` or `false` (any case), or a Parquet boolean.
-    pub fn bool(&self, field: &str) -> Result<bool, InputError> {
-        match self.cell(field)? {
-            Cell::Bool(b) => Ok(b),
-            Cell::Text(text) if text.eq_ignore_ascii_case("true") => Ok(true),
-            Cell::Text(text) if text.eq_ignore_ascii_case("false") => Ok(false),
-            other => Err(self.expected(field, "true or false", other)),
-        }
-    }
-
-    /// One of a fixed set of words, mapped to its value.
-    pub fn choice<T: Copy>(&self, field: &str, options: &[(&str, T)]) -> Result<T, InputError> {
-        match self.opt_choice(field, options)? {
-            Some(value) => Ok(value),
-            None => Err(self.expected(field, &one_of(options), Cell::Empty)),
-        }
-    }
-
-    /// One of a fixed set of words; `None` for an empty field or a null.
-    pub fn opt_choice<T: Copy>(
-        &self,
-        field: &str,
-        options: &[(&str, T)],
-    ) -> Result<Option<T>, InputError> {
-        let cell = self.cell(field)?;
-        match cell {
-            Cell::Empty => Ok(None),
-            Cell::Text(text) => match options.iter().find(|(word, _)| *word == text) {
-                Some((_, value)) => Ok(Some(*value)),
-                None => Err(self.expected(field, &one_of(options), cell)),
-            },
-            other => Err(self.expected(field, &one_of(options), other)),
-        }
-    }
-
-    /// Checks that `field` is empty; `why` says why it must be ("a perpetual has
-    /// no expiry").
-    pub fn require_empty(&self, field: &str, why: &str) -> Result<(), InputError> {
-        match self.cell(field)? {
-            Cell::Empty => Ok(()),
-            other => Err(self.expected(field, &format!("an empty field ({why})"), other)),
-        }
-    }
-}
-
-/// The number a cell holds, if it holds one (NaN and infinities included: the
-/// caller's range refuses them).
-fn number(cell: Cell<'_>) -> Option<f64> {
-    match cell {
-        Cell::Text(text) => text.parse::<f64>().ok(),
-        Cell::Float(x) => Some(x),
-        // Ids and quantities beyond 2^53 lose precision; no range here reaches that far.
-        Cell::Int(i) => Some(i as f64),
-        Cell::Empty | Cell::Bool(_) | Cell::Date(_) => None,
-    }
-}
-
-/// What a date field takes, for error messages.
-const DATE_EXPECTED: &str = "a date YYYY-MM-DD between 1900-01-01 and 9999-12-31";
-
-/// 1900-01-01 and 9999-12-31 as days since 1970-01-01. A date outside is an
-/// input error (a year 20250 is a typo), and the calendar arithmetic of [`Date`]
-/// stays far from overflow.
-const FIRST_DAY: i32 = -25_567;
-const LAST_DAY: i32 = 2_932_896;
-
-/// Parses `YYYY-MM-DD` with a four-digit year, from 1900 on.
-pub(crate) fn parse_date(text: &str) -> Option<Date> {
-    let text = text.trim();
-    let year = text.get(..4)?;
-    if !year.bytes().all(|b| b.is_ascii_digit()) || text.as_bytes().get(4) != Some(&b'-') {
-        return None;
-    }
-    date_from_days(Date::parse(text)?.days_since_epoch())
-}
-
-fn date_from_days(days: i32) -> Option<Date> {
-    (FIRST_DAY..=LAST_DAY)
-        .contains(&days)
-        .then(|| Date::from_days_since_epoch(days))
-}
-
-fn one_of<T>(options: &[(&str, T)]) -> String {
-    let words: Vec<&str> = options.iter().map(|(w, _)| *w).collect();
-    match words.as_slice() {
-        [] => "nothing".to_string(),
-        [one] => format!("`{one}`"),
-        [init @ .., last] => format!("`{}` or `{last}`", init.join("`, `")),
     }
 }
 
@@ -650,14 +428,17 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
+    use crate::input::Date;
 
-    fn table(csv: &str) -> Table {
+    /// The table `t.csv` holding `csv`, which must be valid.
+    pub(in crate::input) fn table(csv: &str) -> Table {
         Table::from_csv_bytes("t.csv", csv.as_bytes()).unwrap()
     }
 
-    fn message(result: Result<impl fmt::Debug, InputError>) -> String {
+    /// The error `result` must be, as displayed.
+    pub(in crate::input) fn message(result: Result<impl fmt::Debug, InputError>) -> String {
         result.unwrap_err().to_string()
     }
 
@@ -677,46 +458,6 @@ mod tests {
         assert_eq!(rows[1].opt_date("when").unwrap(), None);
         assert!(rows[0].bool("flag").unwrap());
         assert!(!rows[1].bool("flag").unwrap());
-    }
-
-    #[test]
-    fn a_bad_number_names_file_row_field_and_what_was_found() {
-        let t = table("id,x\nA,1\nB,abc\n");
-        let err = message(t.rows().map(|r| r.f64("x")).collect::<Result<Vec<_>, _>>());
-        assert_eq!(
-            err,
-            "t.csv, row 2, field `x`: expected a finite number, found `abc`"
-        );
-    }
-
-    #[test]
-    fn nan_and_infinity_are_not_numbers() {
-        for text in ["NaN", "nan", "inf", "-inf", "infinity"] {
-            let t = table(&format!("x\n{text}\n"));
-            let err = message(t.rows().next().unwrap().f64("x"));
-            assert!(
-                err.contains(&format!("expected a finite number, found `{text}`")),
-                "{err}"
-            );
-        }
-    }
-
-    #[test]
-    fn ranges_say_what_was_expected() {
-        use crate::snapshot::bounds::{HAIRCUT, VOLATILITY};
-        let t = table("x,y,z\n-1,,1e308\n");
-        let row = t.row(0).unwrap();
-        assert_eq!(
-            message(row.f64_in("x", &VOLATILITY)),
-            "t.csv, row 1, field `x`: expected an annualised volatility in (0, 10], found `-1`"
-        );
-        assert!(message(row.f64_in("y", &HAIRCUT))
-            .ends_with("expected a haircut in [0, 1), found an empty field"));
-        assert!(message(row.f64_in("z", &VOLATILITY)).ends_with("found `1e308`"));
-        assert_eq!(row.f64("z").unwrap(), 1e308, "finite, if absurd");
-        assert_eq!(row.opt_f64("y").unwrap(), None);
-        assert_eq!(row.opt_str("y").unwrap(), None);
-        assert!(message(row.str("y")).ends_with("expected a value, found an empty field"));
     }
 
     #[test]
@@ -756,47 +497,6 @@ mod tests {
     fn quoted_fields_and_a_byte_order_mark_are_read() {
         let t = table("\u{feff}name,x\n\"Smith, \"\"Jr\"\"\",3\n");
         assert_eq!(t.row(0).unwrap().str("name").unwrap(), "Smith, \"Jr\"");
-    }
-
-    #[test]
-    fn dates_are_four_digit_years_in_range() {
-        let t = table("d\n2025-02-30\n99999999-01-01\n1899-12-31\n 2025-03-28 \n");
-        let rows: Vec<Row> = t.rows().collect();
-        for row in &rows[..3] {
-            let err = message(row.date("d"));
-            assert!(
-                err.contains("expected a date YYYY-MM-DD between 1900-01-01 and 9999-12-31"),
-                "{err}"
-            );
-        }
-        assert_eq!(rows[3].date("d").unwrap().to_string(), "2025-03-28");
-        assert_eq!(
-            Date::from_days_since_epoch(FIRST_DAY).to_string(),
-            "1900-01-01"
-        );
-        assert_eq!(
-            Date::from_days_since_epoch(LAST_DAY).to_string(),
-            "9999-12-31"
-        );
-        assert_eq!(date_from_days(i32::MAX), None);
-        assert_eq!(
-            Cell::Date(i32::MAX).to_string(),
-            format!("{} days from 1970-01-01", i32::MAX)
-        );
-    }
-
-    #[test]
-    fn choices_list_the_words_allowed() {
-        let t = table("kind\nswap\n");
-        let err = message(
-            t.row(0)
-                .unwrap()
-                .choice("kind", &[("perpetual", 0), ("future", 1), ("option", 2)]),
-        );
-        assert!(
-            err.ends_with("expected `perpetual`, `future` or `option`, found `swap`"),
-            "{err}"
-        );
     }
 
     #[test]
