@@ -17,7 +17,8 @@ use super::market::OPTION_EXPIRIES;
 use super::round::nice_strike;
 use crate::rng::PhiloxRng;
 use crate::snapshot::{
-    Date, Instrument, InstrumentKind, MarketData, Member, OptionRight, Position, Settlement,
+    AssetClass, Date, Instrument, InstrumentKind, MarketData, Member, OptionRight, Position,
+    Settlement,
 };
 
 /// Quarterly futures listed on the majors (the first alone on other coins).
@@ -102,7 +103,7 @@ pub(super) fn members(count: usize, rng: &mut PhiloxRng) -> Members {
 pub(super) fn linear_instruments(market: &MarketData) -> Vec<Instrument> {
     let mut out = Vec::new();
     for (underlying, a) in market.assets.iter().enumerate() {
-        if a.class == crate::snapshot::AssetClass::Stablecoin {
+        if a.class == AssetClass::Stablecoin {
             continue;
         }
         let size = 10f64.powf((1000.0 / a.spot).log10().round());
@@ -215,7 +216,10 @@ pub(super) fn positions(
             rng,
         );
     }
-    let liquidity: Vec<f64> = (members.kinds.iter().zip(&members.size_usd))
+    let liquidity: Vec<f64> = members
+        .kinds
+        .iter()
+        .zip(&members.size_usd)
         .map(|(kind, size)| match kind {
             MemberType::Dealer | MemberType::Prop => size.sqrt(),
             _ => 0.0,
