@@ -133,7 +133,7 @@ fn a_thousand_member_books_files_and_result_tables_are_pinned() {
         .collect();
     assert_eq!(
         sha256_hex(listing.as_bytes()),
-        "a6bd3e1b96e46aec7460916f75ba45c60276c411c2aa8c0795a1d1525373afed",
+        "bb9fec3b483d3fc96948b7e53fb08688d53e3e4442e7fa6694e1d14487d99e03",
         "init's files changed:\n{listing}"
     );
     clearstress(d, &[&RUN[..], &["out", "--book", "book"]].concat());
@@ -170,7 +170,7 @@ fn the_default_init_books_files_are_pinned() {
         .collect();
     assert_eq!(
         sha256_hex(listing.as_bytes()),
-        "5a2e2be34f52829cc8dd34330c67fb3dfee0369ac35ea89dcf6ad13d8711f4ba",
+        "8646bd48c0982cec0c7db03c9d79b25051f973346edb3e86ddac8e4673876251",
         "init's files changed:\n{listing}"
     );
 }

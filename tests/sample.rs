@@ -5,7 +5,7 @@
 use clearstress::backend::CpuBackend;
 use clearstress::engine::{self, RunLimits};
 use clearstress::sample::{self, SampleSpec};
-use clearstress::snapshot::net_open_interest;
+use clearstress::snapshot::{self, net_open_interest, Snapshot};
 
 #[test]
 fn the_sample_and_generated_books_are_matched_exactly() {
@@ -92,18 +92,19 @@ fn generated_amounts_are_round_numbers() {
         },
     ] {
         let files = sample::generate(&spec).unwrap();
-        for (name, text) in &files.tables {
+        let tables = files.tables().unwrap();
+        for (name, text) in &tables {
             for line in text.lines() {
                 for field in line.split(',') {
                     assert!(!long_decimal(field), "{name}: `{field}` in `{line}`");
                 }
             }
         }
-        let skin = files.config.default_fund.skin_in_the_game;
+        let skin = files.book.config.default_fund.skin_in_the_game;
         assert!(!long_decimal(&skin.to_string()), "{skin}");
         // Contributions are whole thousands of USD; cash collateral three
         // significant figures.
-        let members = &files.tables.iter().find(|t| t.0 == "members").unwrap().1;
+        let members = &tables.iter().find(|t| t.0 == "members").unwrap().1;
         for line in members.lines().skip(1) {
             let contribution: f64 = line.rsplit(',').next().unwrap().parse().unwrap();
             assert_eq!(contribution % 1000.0, 0.0, "{line}");
@@ -121,11 +122,65 @@ fn a_seed_gives_the_same_book_and_another_seed_another() {
     };
     let a = sample::generate(&spec).unwrap();
     let b = sample::generate(&spec).unwrap();
-    assert_eq!(a.tables, b.tables);
-    assert_eq!(
-        a.config.default_fund.skin_in_the_game,
-        b.config.default_fund.skin_in_the_game
-    );
+    assert_eq!(a.tables().unwrap(), b.tables().unwrap());
+    assert_eq!(a.book.config, b.book.config);
     let c = sample::generate(&SampleSpec { seed: 100, ..spec }).unwrap();
-    assert_ne!(a.tables, c.tables);
+    assert_ne!(a.tables().unwrap(), c.tables().unwrap());
+}
+
+/// Members, instruments, positions, collateral and market equal, number for number.
+fn assert_same_book(loaded: &Snapshot, book: &Snapshot) {
+    assert_eq!(loaded.valuation_date, book.valuation_date);
+    assert_eq!(loaded.members, book.members);
+    assert_eq!(loaded.instruments, book.instruments);
+    assert_eq!(loaded.positions, book.positions);
+    assert_eq!(loaded.collateral, book.collateral);
+    assert_eq!(loaded.market, book.market);
+}
+
+/// The generator sizes collateral and the fund on its own domain values; the
+/// run reads the written files. They must be the same book: every number the
+/// generator holds is one its text parses back to.
+#[test]
+fn the_generated_book_is_the_book_its_files_load_as() {
+    for spec in [
+        SampleSpec::default(),
+        SampleSpec {
+            members: 120,
+            assets: 30,
+            options: 700,
+            seed: 9,
+        },
+    ] {
+        let files = sample::generate(&spec).unwrap();
+        let loaded = files.load("test").unwrap();
+        assert_same_book(&loaded, &files.book);
+        assert_eq!(loaded.config, files.book.config);
+    }
+}
+
+/// `init`'s folder is a snapshot `run --book` reads: the shipped stress
+/// scenarios copied beside the tables, which its configuration names.
+#[test]
+fn the_written_book_loads_back_with_the_shipped_stress_scenarios() {
+    let spec = SampleSpec {
+        members: 12,
+        assets: 6,
+        options: 30,
+        seed: 4,
+    };
+    let files = sample::generate(&spec).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let written = files.write(dir.path()).unwrap();
+    assert_eq!(
+        written.len(),
+        snapshot::SNAPSHOT_FILES.len() + 1 + sample::STRESS_SCENARIOS.len()
+    );
+    let loaded = snapshot::load(dir.path()).unwrap();
+    assert_eq!(loaded.config.scenario.stress, vec!["scenarios".to_string()]);
+    assert_same_book(&loaded, &files.book);
+    let names: Vec<&str> = loaded.stress.iter().map(|s| s.name.as_str()).collect();
+    let shipped = sample::embedded_stress(&loaded.market).unwrap();
+    let shipped: Vec<&str> = shipped.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, shipped);
 }

@@ -10,17 +10,16 @@
 //! margin and stress revaluation (`sizing`). `clearstress init` writes the same
 //! files out.
 
+mod book;
 mod generator;
+mod market;
+mod resources;
+mod round;
 mod sizing;
 
 pub use generator::{generate, SampleFiles, SampleSpec};
 
 use crate::snapshot::{self, InputError, Snapshot};
-
-/// Real-market inputs derived from data/ by data/derive.py.
-pub(crate) const REAL_ASSETS_CSV: &str = include_str!("market/assets.csv");
-pub(crate) const REAL_CORRELATION_CSV: &str = include_str!("market/correlation.csv");
-pub(crate) const IMPLIED_VOL_CSV: &str = include_str!("market/implied_vol.csv");
 
 /// The stress scenarios shipped in scenarios/, embedded so that a run needs no
 /// files: (name, TOML text), in path order, the order a folder of them is read in.

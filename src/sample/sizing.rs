@@ -17,7 +17,9 @@ use crate::backend::{Backend, CpuBackend, LossBlock};
 use crate::book::CompiledBook;
 use crate::margin::{margins, MarginRule};
 use crate::scenario::stress_block;
-use crate::snapshot::{self, CcpConfig, InputError, Location};
+use crate::snapshot::{
+    CollateralAsset, CollateralHolding, InputError, Location, Member, Position, Snapshot,
+};
 use crate::tail::{var_rank, MemberTail};
 
 /// Monte Carlo scenarios the estimate revalues, at most: ES 99% then rests on
@@ -55,53 +57,23 @@ pub(super) struct UnitLosses {
 pub(super) type Holdings = [(usize, f64)];
 
 impl UnitLosses {
-    /// Revalues the unit book of `instrument_ids` and `coins` (collateral
-    /// assets by id) on the market of `market_tables` under `config`, over as
-    /// many scenarios as a book of `members` can afford to be measured on.
-    /// Units are numbered instruments first, then coins, in the order given.
-    pub(super) fn revalue(
-        members: usize,
-        market_tables: &[(String, String)],
-        instruments_csv: &str,
-        instrument_ids: &[String],
-        coins: &[&str],
-        config: &CcpConfig,
-    ) -> Result<Self, InputError> {
-        let units = instrument_ids.len() + coins.len();
-        let mut unit_members = String::from("member_id,name,group,df_contribution\n");
-        for u in 0..units {
-            unit_members.push_str(&format!("U{u},unit {u},,0\n"));
-        }
-        let mut positions = String::from("member_id,instrument_id,quantity\n");
-        for (u, id) in instrument_ids.iter().enumerate() {
-            positions.push_str(&format!("U{u},{id},1\n"));
-        }
-        let mut collateral = String::from("member_id,asset,amount\n");
-        for (k, id) in coins.iter().enumerate() {
-            collateral.push_str(&format!("U{},{id},1\n", instrument_ids.len() + k));
-        }
-        let mut tables: Vec<(&str, &str)> = market_tables
-            .iter()
-            .map(|(n, t)| (n.as_str(), t.as_str()))
-            .collect();
-        tables.extend([
-            ("instruments", instruments_csv),
-            ("members", unit_members.as_str()),
-            ("positions", positions.as_str()),
-            ("collateral", collateral.as_str()),
-        ]);
-        let config_text = toml::to_string(config).map_err(|e| failed(e.to_string()))?;
-        let mut unit = snapshot::from_csv_texts(&tables, &config_text, "init unit book")?;
-        unit.stress = super::embedded_stress(&unit.market)?;
-
-        let book = CompiledBook::compile(&unit).map_err(|e| failed(e.to_string()))?;
+    /// Revalues the unit book of `book`'s instruments and the collateral
+    /// `coins` (asset indices) on its market under its config, over as many
+    /// scenarios as a book of its members can afford to be measured on. Units
+    /// are numbered instruments first, then coins, in the order given.
+    pub(super) fn revalue(book: &Snapshot, coins: &[usize]) -> Result<Self, InputError> {
+        let members = book.members.len();
+        let config = &book.config;
+        let unit = unit_book(book, coins)?;
+        let units = unit.members.len();
+        let compiled = CompiledBook::compile(&unit).map_err(|e| failed(e.to_string()))?;
         let model =
-            crate::engine::scenario_model(&unit, &book).map_err(|e| failed(e.to_string()))?;
+            crate::engine::scenario_model(&unit, &compiled).map_err(|e| failed(e.to_string()))?;
         let backend = CpuBackend::new(None).map_err(|e| failed(e.to_string()))?;
         let plan = backend
-            .prepare(&book, &model)
+            .prepare(&compiled, &model)
             .map_err(|e| failed(e.to_string()))?;
-        let work = units.max(1) * (book.assets + 1);
+        let work = units.max(1) * (compiled.assets + 1);
         let scenarios = (ESTIMATE_WORK / work)
             .min(MEMBER_SCENARIOS / members.max(1))
             .clamp(MIN_ESTIMATE_SCENARIOS, MAX_ESTIMATE_SCENARIOS);
@@ -117,7 +89,7 @@ impl UnitLosses {
             }
         }
         let stressed = backend
-            .revalue(&plan, &stress_block(&unit.stress, book.assets))
+            .revalue(&plan, &stress_block(&unit.stress, compiled.assets))
             .map_err(|e| failed(e.to_string()))?;
         Ok(Self {
             scenarios,
@@ -167,6 +139,49 @@ impl UnitLosses {
             losses: per_member.concat(),
         }
     }
+}
+
+/// The unit book: member `U{u}` holds one contract of instrument u, or one
+/// coin of `coins[u - instruments]`, on `book`'s market and config, with the
+/// shipped stress scenarios.
+fn unit_book(book: &Snapshot, coins: &[usize]) -> Result<Snapshot, InputError> {
+    let instruments = book.instruments.len();
+    let members = (0..instruments + coins.len())
+        .map(|u| Member {
+            id: format!("U{u}"),
+            name: format!("unit {u}"),
+            group: format!("U{u}"),
+            df_contribution: 0.0,
+        })
+        .collect();
+    let positions = (0..instruments)
+        .map(|u| Position {
+            member: u,
+            instrument: u,
+            quantity: 1.0,
+        })
+        .collect();
+    let collateral = coins
+        .iter()
+        .enumerate()
+        .map(|(k, &asset)| CollateralHolding {
+            member: instruments + k,
+            asset: CollateralAsset::Asset(asset),
+            amount: 1.0,
+        })
+        .collect();
+    Ok(Snapshot {
+        valuation_date: book.valuation_date,
+        members,
+        instruments: book.instruments.clone(),
+        positions,
+        collateral,
+        market: book.market.clone(),
+        config: book.config.clone(),
+        stress: super::embedded_stress(&book.market)?,
+        history: None,
+        sources: Vec::new(),
+    })
 }
 
 /// Sum over `holdings` of quantity x the unit's row of `rows` (`width` wide).

@@ -7,11 +7,12 @@
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
+use super::bounds;
 use super::load::{columns, CONFIG_FILE};
 use super::table::sha256_hex;
 use super::{
-    AssetClass, CollateralAsset, InputError, InstrumentKind, Location, OptionRight, Settlement,
-    Snapshot,
+    AssetClass, CcpConfig, CollateralAsset, InputError, InstrumentKind, Location, OptionRight,
+    Settlement, Snapshot,
 };
 
 /// Writes `snapshot` into `dir` (created if needed) as a complete snapshot:
@@ -29,7 +30,7 @@ pub fn write_snapshot(snapshot: &Snapshot, dir: &Path) -> Result<Vec<PathBuf>, I
         files.extend(stress_files(snapshot)?);
         config.scenario.stress = vec![STRESS_FOLDER.to_string()];
     }
-    let config = toml::to_string(&config).map_err(|e| {
+    let config = config_text(&config).map_err(|e| {
         InputError::invalid(
             Location::file(dir.join(CONFIG_FILE).display().to_string()),
             format!("cannot write the configuration as TOML: {e}"),
@@ -50,6 +51,131 @@ pub fn write_snapshot(snapshot: &Snapshot, dir: &Path) -> Result<Vec<PathBuf>, I
         written.push(path);
     }
     Ok(written)
+}
+
+/// The first lines of a written `ccp.toml`.
+const CONFIG_HEADER: &str = "\
+# clearstress: the clearing house's configuration for this snapshot.
+# Each key's meaning and range is in the comment above it; a value outside its
+# range is refused, with the key, when the snapshot is read. The models and
+# conventions are in docs/methodology.md.
+
+";
+
+/// `config` as the text of `ccp.toml`, a file a user edits: TOML whose every
+/// section and key has a comment above it saying what it means and, for a
+/// number, its range (from [`bounds`], the ranges the loader checks), ending
+/// with a newline. The TOML itself is serde's, so it reads back equal.
+fn config_text(config: &CcpConfig) -> Result<String, toml::ser::Error> {
+    let plain = toml::to_string(config)?;
+    let mut out = String::from(CONFIG_HEADER);
+    let mut section = String::new();
+    for line in plain.lines() {
+        let note = match line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            Some(header) => {
+                section = header.to_string();
+                section_note(&section)
+            }
+            None => line
+                .split_once(" = ")
+                .and_then(|(key, _)| config_note(&section, key)),
+        };
+        if let Some(note) = note {
+            for note_line in note.lines() {
+                out.push_str("# ");
+                out.push_str(note_line);
+                out.push('\n');
+            }
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// The comment on `key` of `section` (`""` before the first header). Haircut
+/// keys are asset ids, explained by their section's comment.
+fn config_note(section: &str, key: &str) -> Option<String> {
+    let note = match (section, key) {
+        ("", "valuation_date") => "The snapshot's date, YYYY-MM-DD: time to expiry counts from it.".into(),
+        ("risk", "margin_period_days") => format!(
+            "Margin period of risk in calendar days, the scenario horizon; in {}.",
+            bounds::MARGIN_PERIOD_DAYS
+        ),
+        ("risk", "steps") => format!("Time steps the horizon is split into; in {}.", bounds::STEPS),
+        ("risk", "var_confidence") => format!("Confidence levels VaR is reported at; each in {}.", bounds::CONFIDENCE),
+        ("risk", "es_confidence") => format!(
+            "Confidence levels Expected Shortfall is reported at; each in {}.",
+            bounds::CONFIDENCE
+        ),
+        ("risk", "margin_measure") => "The measure that sets initial margin: \"expected-shortfall\" or \"value-at-risk\".".into(),
+        ("risk", "margin_confidence") => format!("Confidence of the margin measure; in {}.", bounds::CONFIDENCE),
+        ("scenario", "paths") => format!("Monte Carlo scenarios per run; in {}.", bounds::PATHS),
+        ("scenario", "seed") => "Seed of the scenarios (Philox): the same seed gives the same scenarios; any\n64-bit unsigned number.".into(),
+        ("scenario", "innovations") => "Distribution of the daily shocks: \"nig\" (normal inverse Gaussian), \"student-t\"\nor \"gaussian\".".into(),
+        ("scenario", "dof") => format!("Degrees of freedom of the Student-t innovations; in {}.", bounds::DOF),
+        ("scenario", "nig_shape") => format!(
+            "Shape of the NIG innovations, smaller is heavier-tailed; in {}.",
+            bounds::NIG_SHAPE
+        ),
+        ("scenario", "block_size") => format!(
+            "Scenarios per streamed block: speed and memory only, results do not depend on\nit; in {}.",
+            bounds::BLOCK_SIZE
+        ),
+        ("scenario", "stress") => "Stress scenario files or folders, relative to this folder; [] means the\nscenarios shipped with clearstress.".into(),
+        ("scenario.jumps", "intensity_per_year") => format!("Jumps per year; in {}.", bounds::JUMP_INTENSITY),
+        ("scenario.jumps", "mean_sigmas") => format!(
+            "Mean jump of log price, in daily volatilities; in {}.",
+            bounds::JUMP_MEAN
+        ),
+        ("scenario.jumps", "stdev_sigmas") => format!(
+            "Standard deviation of a jump, in daily volatilities; in {}.",
+            bounds::JUMP_STDEV
+        ),
+        ("scenario.vol_shock", "vol_of_vol") => format!(
+            "Annualised volatility of log implied vol; in {}.",
+            bounds::VOL_OF_VOL
+        ),
+        ("scenario.vol_shock", "spot_vol_correlation") => format!(
+            "Correlation of the implied-vol move with the spot move; in {}.",
+            bounds::SPOT_VOL_CORRELATION
+        ),
+        ("scenario.historical", "history") => "Daily closes (wide CSV or Parquet), relative to this folder.".into(),
+        ("scenario.historical", "lookback_days") => format!(
+            "Calendar days of history, ending at the valuation date, resampled; in {}.",
+            bounds::LOOKBACK_DAYS
+        ),
+        ("scenario.historical", "lambda") => format!("EWMA decay of the volatility filter; in {}.", bounds::EWMA_LAMBDA),
+        ("default_fund", "cover") => format!(
+            "How many largest member groups' joint default the fund covers (2: Cover-2);\nin {}.",
+            bounds::COVER
+        ),
+        ("default_fund", "skin_in_the_game") => format!(
+            "The CCP's own capital ahead of the mutualised fund, USD; in {}.",
+            bounds::SKIN_IN_THE_GAME
+        ),
+        ("default_fund", "allocation") => "How contributions are split: \"initial-margin\" (pro rata to margin) or\n\"stress-loss\" (pro rata to the largest uncovered stress loss).".into(),
+        _ => return None,
+    };
+    Some(note)
+}
+
+/// The comment on a section header of `ccp.toml`.
+fn section_note(section: &str) -> Option<String> {
+    let note = match section {
+        "risk" => "Risk measures and the margin period of risk.".into(),
+        "scenario" => "The Monte Carlo scenario model.".into(),
+        "scenario.jumps" => "Market-wide Merton jumps, common to all assets; remove the section for none.".into(),
+        "scenario.vol_shock" => "The implied-volatility shock of each scenario.".into(),
+        "scenario.historical" => "Filtered historical simulation instead of the Monte Carlo model; remove the\nsection for Monte Carlo.".into(),
+        "collateral.haircuts" => format!(
+            "Haircut per collateral asset id (USD for cash): collateral counts at value x\n(1 - haircut); each in {}. An asset without one is refused as collateral.",
+            bounds::HAIRCUT
+        ),
+        "default_fund" => "The default fund: cover, the CCP's skin in the game, allocation.".into(),
+        _ => return None,
+    };
+    Some(note)
 }
 
 /// A file of a written snapshot: its `/`-separated path in the folder, and bytes.
@@ -276,8 +402,9 @@ fn dangling(what: &str, index: usize) -> InputError {
     )
 }
 
-/// CSV text: the header line, then one line per row, fields quoted where they
-/// hold a comma, a quote or a line break.
+/// CSV text (RFC 4180): the header line, then one line per row, each ended by
+/// `\n`; a field holding a comma, a quote or a line break (`\n` or `\r`) is
+/// quoted, its quotes doubled, so it reads back as one field with the same text.
 pub fn csv_text(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut out = String::new();
     let mut line = |fields: &mut dyn Iterator<Item = &str>| {
@@ -350,6 +477,102 @@ mod tests {
             ],
         );
         assert_eq!(text, "a,b\n\"x,y\",\"say \"\"hi\"\"\"\n1,\n");
+    }
+
+    #[test]
+    fn a_carriage_return_is_quoted_like_a_line_feed() {
+        let text = csv_text(
+            &["a", "b"],
+            &[
+                vec!["x\ry".into(), "\r\n".into()],
+                vec!["\"\r".into(), "z".into()],
+            ],
+        );
+        assert_eq!(text, "a,b\n\"x\ry\",\"\r\n\"\n\"\"\"\r\",z\n");
+    }
+
+    /// Text that needs quoting, written by the writer, reads back through the
+    /// loader as the same text, field for field. (Not leading or trailing
+    /// spaces: the loader trims every field.)
+    #[test]
+    fn awkward_text_round_trips_through_the_loader() {
+        let tables = [
+            ("members", "member_id,name,group,df_contribution\nCM1,a,,0\nCM2,b,,0\n"),
+            (
+                "instruments",
+                "instrument_id,kind,underlying,settlement,contract_size,expiry,strike,option_type\n\
+                 BTC-PERP,perpetual,BTC,linear,0.01,,,\n",
+            ),
+            ("positions", "member_id,instrument_id,quantity\nCM1,BTC-PERP,1\nCM2,BTC-PERP,-1\n"),
+            ("collateral", "member_id,asset,amount\n"),
+            (
+                "market/assets",
+                "asset,class,spot,volatility,funding_rate_8h,basis,synthetic,source\n\
+                 BTC,crypto,97600.1,0.3,0.0001,0.1,false,x\n",
+            ),
+            ("market/correlation", "asset,BTC\nBTC,1\n"),
+            ("market/vol_surface", "underlying,expiry,strike,implied_vol\n"),
+            ("market/rates", "tenor_days,rate\n30,0.0433\n"),
+        ];
+        let config = "valuation_date = \"2025-02-20\"\n";
+        let mut snapshot = super::super::from_csv_texts(&tables, config, "test").unwrap();
+        let awkward = [
+            "comma, inside",
+            "a \"quoted\" word",
+            "line\nfeed",
+            "carriage\rreturn",
+            "both\r\nends\r\n",
+            "\"",
+        ];
+        snapshot.members[0].name = awkward[..3].join("|");
+        snapshot.members[1].name = awkward[3..].join("|");
+        snapshot.members[1].group = awkward.concat();
+        snapshot.market.assets[0].source = awkward.join(",");
+        let written = snapshot_csv_tables(&snapshot).unwrap();
+        let texts: Vec<(&str, &str)> = written.iter().map(|(n, t)| (*n, t.as_str())).collect();
+        let back = super::super::from_csv_texts(&texts, config, "test").unwrap();
+        assert_eq!(back.members, snapshot.members);
+        assert_eq!(back.market.assets, snapshot.market.assets);
+    }
+
+    /// Every key and section a user may edit carries a comment above it; the
+    /// text ends with a newline and reads back as the same configuration.
+    #[test]
+    fn the_written_configuration_explains_every_key_and_reads_back() {
+        let mut config: CcpConfig = toml::from_str("valuation_date = \"2025-02-20\"").unwrap();
+        config.scenario.jumps = Some(super::super::JumpConfig {
+            intensity_per_year: 3.0,
+            mean_sigmas: -2.5,
+            stdev_sigmas: 1.5,
+        });
+        config.scenario.historical = Some(super::super::HistoricalConfig {
+            history: "history.csv".into(),
+            ..Default::default()
+        });
+        config.scenario.stress = vec!["scenarios".into()];
+        config.collateral.haircuts.insert("BTC".into(), 0.15);
+        let text = config_text(&config).unwrap();
+        assert!(text.ends_with("\n"), "{text}");
+        assert_eq!(toml::from_str::<CcpConfig>(&text).unwrap(), config);
+        let lines: Vec<&str> = text.lines().collect();
+        let mut section = "";
+        for (i, line) in lines.iter().enumerate() {
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            if line.starts_with('[') {
+                section = line;
+            }
+            let explained = i > 0 && lines[i - 1].starts_with("# ");
+            assert!(
+                explained || section == "[collateral.haircuts]" && !line.starts_with('['),
+                "no comment above `{line}`:\n{text}"
+            );
+        }
+        assert!(
+            text.contains(&format!("in {}", bounds::CONFIDENCE)),
+            "{text}"
+        );
     }
 
     #[test]
