@@ -10,8 +10,9 @@ use std::sync::Arc;
 use arrow_array::{
     ArrayRef, BooleanArray, Date32Array, Float64Array, Int32Array, RecordBatch, StringArray,
 };
+use clearstress::input::InputError;
 use clearstress::snapshot::{
-    self, CollateralAsset, InputError, InstrumentKind, OptionRight, Settlement, Snapshot,
+    self, CollateralAsset, InstrumentKind, OptionRight, Settlement, Snapshot,
 };
 use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
@@ -893,7 +894,7 @@ fn the_valid_snapshot_loads_with_every_reference_resolved() {
     assert_eq!(s.members[2].name, "Beta Fund, LP");
     assert_eq!(s.instruments.len(), 3);
     assert_eq!(s.instruments[1].settlement, Settlement::Inverse);
-    let expiry = snapshot::Date::parse("2025-03-28").unwrap();
+    let expiry = clearstress::input::Date::parse("2025-03-28").unwrap();
     assert_eq!(
         s.instruments[2].kind,
         InstrumentKind::Option {
@@ -993,7 +994,11 @@ fn a_parquet_members_table_loads_like_the_csv_one() {
 fn parquet_dates_integers_and_booleans_read_like_their_csv_text() {
     let from_csv = load(valid_snapshot().path());
     let dir = valid_snapshot();
-    let day = |s: &str| snapshot::Date::parse(s).unwrap().days_since_epoch();
+    let day = |s: &str| {
+        clearstress::input::Date::parse(s)
+            .unwrap()
+            .days_since_epoch()
+    };
     let expiry = Date32Array::from(vec![None, Some(day("2025-03-28")), Some(day("2025-03-28"))]);
     let instruments = vec![
         (

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use clearstress::calibrate::{GarchBoundary, GarchT};
 use clearstress::history::PriceHistory;
-use clearstress::snapshot::Date;
+use clearstress::input::Date;
 
 fn returns(asset: &str, from: &str, to: &str) -> Vec<f64> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/daily_close_usd.csv");

@@ -4,8 +4,9 @@
 mod common;
 
 use clearstress::history::PriceHistory;
+use clearstress::input::{Date, Table};
 use clearstress::scenario::FilteredHistory;
-use clearstress::snapshot::{Date, HistoricalConfig, MarketData, Table};
+use clearstress::snapshot::{HistoricalConfig, MarketData};
 
 /// Closes of assets A and B from `first` for `days` days; `b_has(k)` says
 /// whether B has a price on day k.

@@ -87,7 +87,7 @@ fn whole_output(dir: &Path) -> Option<serde_json::Value> {
     }
     for o in listed {
         let bytes = std::fs::read(dir.join(o["file"].as_str()?)).ok()?;
-        if o["sha256"].as_str()? != clearstress::snapshot::sha256_hex(&bytes) {
+        if o["sha256"].as_str()? != clearstress::input::sha256_hex(&bytes) {
             return None;
         }
     }

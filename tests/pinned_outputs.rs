@@ -12,7 +12,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use clearstress::snapshot::sha256_hex;
+use clearstress::input::sha256_hex;
 
 fn clearstress(cwd: &Path, args: &[&str]) {
     let o = Command::new(env!("CARGO_BIN_EXE_clearstress"))

@@ -16,9 +16,10 @@ use super::{AnalysisError, Runner};
 use crate::backend::Backend;
 use crate::engine::{size_default_fund, RunResult};
 use crate::history::PriceHistory;
+use crate::input::Date;
 use crate::margin::procyclicality::{buffered, floored, stressed_weighted, ApcTool};
 use crate::pricing::DAYS_PER_YEAR;
-use crate::snapshot::{Date, MarketData, Snapshot};
+use crate::snapshot::{MarketData, Snapshot};
 
 /// Fewer returns than this in the stress period give no stressed volatility.
 pub const MIN_STRESS_RETURNS: usize = 20;

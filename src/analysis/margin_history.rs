@@ -14,10 +14,11 @@ use super::{AnalysisError, Runner};
 use crate::backend::Backend;
 use crate::calibrate::{calibrate_market, CalibrationSpec};
 use crate::history::PriceHistory;
+use crate::input::Date;
 use crate::margin::procyclicality::{
     buffered, floored, procyclicality, stressed_weighted, NotMeasurable, Procyclicality,
 };
-use crate::snapshot::{Date, MarketData, Snapshot};
+use crate::snapshot::{MarketData, Snapshot};
 
 /// What the study is asked.
 #[derive(Debug, Clone)]

@@ -26,8 +26,9 @@ const QQ_SEED: u64 = 20_250_220;
 use super::tails::{market_jumps, nig_shape, student_t_dof, NIG_SHAPE, STUDENT_T_DOF};
 use super::volatility::{Ewma, GarchBoundary, GarchT, VolatilityError};
 use crate::history::{Gap, PriceHistory};
+use crate::input::Date;
 use crate::pricing::DAYS_PER_YEAR;
-use crate::snapshot::{AssetClass, Date, MarketData};
+use crate::snapshot::{AssetClass, MarketData};
 
 /// The lowest annualised volatility given a stablecoin: a peg's calm history
 /// (USDC's EWMA was 0.24% on 2025-02-20) says nothing of a de-peg, which a

@@ -99,7 +99,7 @@ pub fn student_t_dof(x: &[f64], p: usize) -> Option<(u32, f64)> {
 /// The shapes the NIG scenario model accepts (see [`nig_shape`]): a maximum at
 /// either end is the bound's, not the data's.
 pub const NIG_SHAPE: std::ops::RangeInclusive<f64> =
-    crate::snapshot::bounds::MIN_NIG_SHAPE..=crate::snapshot::bounds::MAX_NIG_SHAPE;
+    crate::input::bounds::MIN_NIG_SHAPE..=crate::input::bounds::MAX_NIG_SHAPE;
 
 /// The log density of the unit-variance symmetric multivariate normal
 /// inverse Gaussian `X = sqrt(W) L z` (`L L' = R`, `z` standard normal, `W`

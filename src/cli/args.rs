@@ -11,9 +11,10 @@ use clap::{Args, ValueEnum};
 
 use super::CliError;
 use crate::engine::RunLimits;
+use crate::input::bounds::{self, Bounds, End};
+use crate::input::Date;
 use crate::sample;
-use crate::snapshot::bounds::{self, Bounds, End};
-use crate::snapshot::{self, Date, Snapshot};
+use crate::snapshot::{self, Snapshot};
 
 /// Monte Carlo paths: the range ccp.toml's `scenario.paths` has.
 pub const PATHS: (u64, u64) = (bounds::MIN_PATHS, bounds::MAX_PATHS);

@@ -9,8 +9,9 @@ use super::args::{date, date_range, real, whole, BookArg, LAMBDA, LOOKBACK_DAYS}
 use super::{progress, CliError};
 use crate::calibrate::{calibrate_market, CalibrationSpec, CorrelationModel, VolatilityModel};
 use crate::history::PriceHistory;
+use crate::input::Date;
 use crate::report;
-use crate::snapshot::{self, Date};
+use crate::snapshot;
 
 #[derive(Debug, Args)]
 pub struct CalibrateArgs {

@@ -17,8 +17,8 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 pub use backend::devices;
 
+use crate::report;
 use crate::{analysis, backend as backends, calibrate as calibration, engine, estimate};
-use crate::{report, snapshot};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -69,7 +69,7 @@ pub enum Command {
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     #[error(transparent)]
-    Input(#[from] snapshot::InputError),
+    Input(#[from] crate::input::InputError),
     #[error(transparent)]
     Run(#[from] engine::RunError),
     #[error(transparent)]

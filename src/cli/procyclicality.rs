@@ -15,8 +15,8 @@ use crate::analysis::margin_history::{margin_history, MarginHistoryParams};
 use crate::analysis::Runner;
 use crate::calibrate::CalibrationSpec;
 use crate::history::PriceHistory;
+use crate::input::Date;
 use crate::report;
-use crate::snapshot::Date;
 
 /// Margin dates of one study: each is three engine runs.
 const MAX_MARGIN_DATES: usize = 5_000;

@@ -180,5 +180,5 @@ fn apply_overrides(snapshot: &mut Snapshot, args: &RunArgs) -> Result<(), CliErr
         snapshot.history = Some(history);
         snapshot.sources.push(source);
     }
-    Ok(())
+    Ok(snapshot.config.validate()?)
 }

@@ -14,7 +14,7 @@
 //! 2018): the peak-to-trough ratio of the series, and its largest increase over
 //! any window of n days.
 
-use crate::snapshot::Date;
+use crate::input::Date;
 
 /// One of the tools, applied to a run's margins at the valuation date
 /// (`crate::analysis::apc`), each at EMIR's minimum: a 25% buffer, 25% weight

@@ -27,7 +27,7 @@ use std::path::{Component, Path, PathBuf};
 
 use serde_json::{json, Map, Value};
 
-use crate::snapshot::sha256_hex;
+use crate::input::sha256_hex;
 
 /// Name of the marker file that identifies a staging folder as clearstress's.
 const STAGING_MARKER: &str = "clearstress-staging";

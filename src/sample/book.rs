@@ -15,10 +15,10 @@ use rand::RngExt;
 
 use super::market::OPTION_EXPIRIES;
 use super::round::nice_strike;
+use crate::input::Date;
 use crate::rng::PhiloxRng;
 use crate::snapshot::{
-    AssetClass, Date, Instrument, InstrumentKind, MarketData, Member, OptionRight, Position,
-    Settlement,
+    AssetClass, Instrument, InstrumentKind, MarketData, Member, OptionRight, Position, Settlement,
 };
 
 /// Quarterly futures listed on the majors (the first alone on other coins).

@@ -13,8 +13,9 @@ use std::path::{Path, PathBuf};
 
 use super::sizing::UnitLosses;
 use super::{book, market, resources, STRESS_SCENARIOS};
+use crate::input::{Date, InputError, Location};
 use crate::rng::PhiloxRng;
-use crate::snapshot::{self, CcpConfig, Date, InputError, JumpConfig, Location, Snapshot};
+use crate::snapshot::{self, CcpConfig, JumpConfig, Snapshot};
 
 /// The shape of a generated book.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

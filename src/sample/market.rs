@@ -9,10 +9,9 @@ use std::collections::BTreeMap;
 use rand::RngExt;
 
 use super::round::{nice_strike, round_dp, round_sig};
+use crate::input::{bounds, Date, InputError, Table};
 use crate::rng::PhiloxRng;
-use crate::snapshot::{
-    bounds, Asset, AssetClass, Date, InputError, MarketData, RateCurve, Table, VolQuote, VolSurface,
-};
+use crate::snapshot::{Asset, AssetClass, MarketData, RateCurve, VolQuote, VolSurface};
 
 /// Real-market inputs derived from data/ by data/derive.py.
 const REAL_ASSETS_CSV: &str = include_str!("market/assets.csv");

@@ -19,7 +19,8 @@ mod sizing;
 
 pub use generator::{generate, SampleFiles, SampleSpec};
 
-use crate::snapshot::{self, InputError, Snapshot};
+use crate::input::InputError;
+use crate::snapshot::{self, Snapshot};
 
 /// The stress scenarios shipped in scenarios/, embedded so that a run needs no
 /// files: (name, TOML text), in path order, the order a folder of them is read in.

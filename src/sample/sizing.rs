@@ -15,11 +15,10 @@ use rayon::prelude::*;
 
 use crate::backend::{Backend, CpuBackend, LossBlock};
 use crate::book::CompiledBook;
+use crate::input::{InputError, Location};
 use crate::margin::{margins, MarginRule};
 use crate::scenario::stress_block;
-use crate::snapshot::{
-    CollateralAsset, CollateralHolding, InputError, Location, Member, Position, Snapshot,
-};
+use crate::snapshot::{CollateralAsset, CollateralHolding, Member, Position, Snapshot};
 use crate::tail::{var_rank, MemberTail};
 
 /// Monte Carlo scenarios the estimate revalues, at most: ES 99% then rests on

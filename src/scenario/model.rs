@@ -76,8 +76,8 @@ pub enum ModelError {
         history: String,
         asset: String,
         returns: usize,
-        from: crate::snapshot::Date,
-        to: crate::snapshot::Date,
+        from: crate::input::Date,
+        to: crate::input::Date,
         /// Why the window is short, in the history's own dates.
         reason: String,
     },

@@ -10,7 +10,8 @@
 use super::historical::history_columns;
 use super::model::ModelError;
 use crate::history::PriceHistory;
-use crate::snapshot::{Date, MarketData, StressScenario};
+use crate::input::Date;
+use crate::snapshot::{MarketData, StressScenario};
 
 /// A window of the history as a stress scenario.
 #[derive(Debug, Clone, PartialEq)]

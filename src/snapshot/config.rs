@@ -43,9 +43,7 @@ impl CcpConfig {
 
     /// Checks every value the TOML types do not: the valuation date, and each
     /// number against its range in [`bounds`] (the ranges the command-line
-    /// flags that override them use too), each only where the rest of the
-    /// configuration uses it (`dof` for Student-t innovations, `nig_shape`
-    /// for NIG). The error names `ccp.toml` and the dotted key; the loader
+    /// flags that override them use too). The error names `ccp.toml` and the dotted key; the loader
     /// names the file's path instead ([`InputError::in_file`]). Cheap: call it
     /// again after any change.
     pub fn validate(&self) -> Result<(), InputError> {
@@ -82,13 +80,10 @@ impl CcpConfig {
         let scenario = &self.scenario;
         // u64 to f64 rounds only beyond 2^53, far outside the range.
         check("scenario.paths", scenario.paths as f64, &bounds::PATHS)?;
-        match scenario.innovations {
-            Innovations::StudentT => check("scenario.dof", f64::from(scenario.dof), &bounds::DOF)?,
-            Innovations::Nig => {
-                check("scenario.nig_shape", scenario.nig_shape, &bounds::NIG_SHAPE)?
-            }
-            Innovations::Gaussian => {}
-        }
+        // Both, whichever innovations are chosen: `compare` runs every model
+        // on the same configuration.
+        check("scenario.dof", f64::from(scenario.dof), &bounds::DOF)?;
+        check("scenario.nig_shape", scenario.nig_shape, &bounds::NIG_SHAPE)?;
         if let Some(jumps) = &scenario.jumps {
             check(
                 "scenario.jumps.intensity_per_year",
@@ -389,21 +384,20 @@ mod tests {
         );
     }
 
-    /// `dof` matters only to Student-t innovations, `nig_shape` only to NIG.
+    /// `dof` and `nig_shape` are checked whichever innovations are chosen:
+    /// `compare` runs every model on one configuration.
     #[test]
-    fn a_parameter_is_checked_only_where_it_is_used() {
+    fn every_model_parameter_is_checked_whatever_the_model() {
         let mut c = config();
         c.scenario.innovations = Innovations::Gaussian;
         c.scenario.dof = 0;
-        c.scenario.nig_shape = 0.0;
-        assert!(c.validate().is_ok());
-        c.scenario.innovations = Innovations::StudentT;
         assert!(c
             .validate()
             .unwrap_err()
             .to_string()
             .contains("`scenario.dof`"));
-        c.scenario.innovations = Innovations::Nig;
+        c.scenario.dof = 4;
+        c.scenario.nig_shape = 0.0;
         assert!(c
             .validate()
             .unwrap_err()
