@@ -10,7 +10,7 @@ use std::ops::Range;
 
 pub use historical::FilteredHistory;
 pub use model::{inverse_gaussian, poisson_inverse_cdf, Jumps, ModelError, ScenarioModel, Scratch};
-pub use windows::{historical_windows, scenario_toml, HistoricalWindow};
+pub use windows::{historical_windows, HistoricalWindow};
 
 use crate::snapshot::StressScenario;
 

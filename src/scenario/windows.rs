@@ -95,24 +95,3 @@ pub fn historical_windows(
     }
     Ok(scenarios)
 }
-
-/// A stress scenario file (the format of scenarios/*.toml) holding `scenario`,
-/// whose shocks are per asset of `market`.
-pub fn scenario_toml(scenario: &StressScenario, market: &MarketData) -> String {
-    let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
-    let mut out = format!(
-        "name = {}\nkind = {}\ndescription = {}\nsource = {}\n\n[shocks]\n",
-        quote(&scenario.name),
-        quote(&scenario.kind),
-        quote(&scenario.description),
-        quote(&scenario.source)
-    );
-    for (asset, shock) in market.assets.iter().zip(&scenario.price_shocks) {
-        out.push_str(&format!("{} = {shock:?}\n", asset.id));
-    }
-    out.push_str("\n[vol_shocks]\n");
-    for (asset, shock) in market.assets.iter().zip(&scenario.vol_shocks) {
-        out.push_str(&format!("{} = {shock:?}\n", asset.id));
-    }
-    out
-}

@@ -10,6 +10,7 @@ mod config;
 mod load;
 mod market;
 mod open_interest;
+mod scenario_file;
 mod write;
 
 // The generic input code moved to `crate::input`; these keep its old paths
@@ -28,6 +29,7 @@ pub use load::{
 };
 pub use market::{Asset, AssetClass, MarketData, RateCurve, VolQuote, VolSurface, DAYS_PER_YEAR};
 pub use open_interest::{net_open_interest, NetOpenInterest};
+pub use scenario_file::stress_scenario_toml;
 pub use write::{csv_text, snapshot_csv_tables, write_snapshot};
 
 /// One clearing member.

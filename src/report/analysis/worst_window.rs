@@ -4,8 +4,7 @@ use std::fmt::Write;
 
 use crate::analysis::worst_window::WorstWindows;
 use crate::report::money;
-use crate::scenario::scenario_toml;
-use crate::snapshot::MarketData;
+use crate::snapshot::{stress_scenario_toml, MarketData};
 
 pub fn terminal(w: &WorstWindows) -> String {
     let mut out = String::new();
@@ -44,10 +43,9 @@ pub fn terminal(w: &WorstWindows) -> String {
 /// The worst window as a stress scenario file (`run --scenarios` takes it).
 pub fn scenario_file(w: &WorstWindows, market: &MarketData) -> Option<String> {
     let worst = w.worst.first()?;
-    Some(format!(
-        "# The worst {}-day window of {} for this book\n{}",
-        w.days,
-        w.history,
-        scenario_toml(&worst.window.scenario, market)
-    ))
+    let title = format!(
+        "The worst {}-day window of {} for this book",
+        w.days, w.history
+    );
+    Some(stress_scenario_toml(&title, &worst.window.scenario, market))
 }
