@@ -38,6 +38,7 @@ pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
     if let Some(paths) = args.paths {
         base.config.scenario.paths = paths;
     }
+    base.config.validate()?;
     let history = match &args.history {
         Some(path) => Some((path.display().to_string(), snapshot::read_history(path)?.0)),
         None => None,

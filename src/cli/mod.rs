@@ -60,6 +60,7 @@ pub enum Command {
     /// Print a shell completion script (e.g. `clearstress completions bash >
     /// /etc/bash_completion.d/clearstress`).
     Completions {
+        /// The shell the script is for.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },

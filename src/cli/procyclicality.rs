@@ -75,6 +75,7 @@ pub fn procyclicality(args: &ProcyclicalityArgs) -> Result<(), CliError> {
     let out = report::OutputDir::prepare(&args.out, report::OutputKind::Procyclicality)?;
     let mut snapshot = args.book.load()?;
     snapshot.config.scenario.paths = args.paths;
+    snapshot.config.validate()?;
     let history = PriceHistory::load(&args.history)?;
     let backend = Selected::choose(&args.compute)?;
     // Each date sizes the margin on its market, its stressed and its floor market.
