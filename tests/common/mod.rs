@@ -1,14 +1,33 @@
 //! Small in-memory snapshots for the specification tests.
 #![allow(dead_code)]
 
+pub mod machine;
 pub mod parity;
 
-/// Says on the terminal that a test skipped: written to the stderr handle
-/// itself, which the test harness does not capture (it captures `eprintln!`),
-/// so a skip is never a silent pass.
-pub fn skip(message: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "SKIPPED: {message}");
+pub use machine::Need;
+
+use clearstress::backend::{Backend, BackendError};
+
+/// The device backend `probe` opened, for a test that needs it (`need`):
+/// `None` after a visible skip when the device is unavailable (a failure where
+/// the machine is promised it: see [`machine`]); any other error, such as a
+/// kernel that does not compile, fails the test.
+pub fn device_backend<B: Backend>(
+    need: Need,
+    test: &str,
+    probe: Result<B, BackendError>,
+) -> Option<B> {
+    match probe {
+        Ok(backend) => {
+            eprintln!("{test} on {}", backend.describe());
+            Some(backend)
+        }
+        Err(e @ BackendError::Unavailable { .. }) => {
+            machine::missing(need, test, &e.to_string());
+            None
+        }
+        Err(e) => panic!("{test}: {e}"),
+    }
 }
 
 use clearstress::snapshot::{
