@@ -278,3 +278,24 @@ pub fn prepare(s: &Snapshot, threads: Option<usize>) -> Prepared {
         plan,
     }
 }
+
+/// A small book on three shipped assets at their 2025-02-20 closes (BTC,
+/// ETH, USDT, the sample's correlation): member A long 10 BTC of linear
+/// perpetual, member B short 200 ETH; Gaussian Monte Carlo over 2 days with
+/// `paths` paths, no stress scenarios, no history attached.
+pub fn real_asset_book(paths: u64) -> Snapshot {
+    let assets = vec![
+        asset("BTC", 97_600.0, 0.5),
+        asset("ETH", 2_700.0, 0.7),
+        asset("USDT", 1.0, 0.01),
+    ];
+    let corr = vec![1.0, 0.8, 0.1, 0.8, 1.0, 0.1, 0.1, 0.1, 1.0];
+    let mut s = market_snapshot(assets, corr, vec![member("A", "A"), member("B", "B")]);
+    let perpetual = InstrumentKind::Perpetual;
+    let btc = add_instrument(&mut s, "BTC-PERP", 0, Settlement::Linear, 1.0, perpetual);
+    let eth = add_instrument(&mut s, "ETH-PERP", 1, Settlement::Linear, 1.0, perpetual);
+    hold(&mut s, 0, btc, 10.0);
+    hold(&mut s, 1, eth, -200.0);
+    s.config.scenario.paths = paths;
+    s
+}
