@@ -27,6 +27,7 @@ pub mod sample;
 pub mod scenario;
 pub mod snapshot;
 pub mod tail;
+pub mod volatility_filter;
 
 /// The version and the commit it was built from (`clearstress --version`,
 /// every manifest and summary).

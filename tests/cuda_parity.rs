@@ -1,24 +1,15 @@
 //! The CUDA backend against the CPU reference, with the tolerances stated in
 //! tests/common/parity.rs. Without a CUDA device (CI has none) the tests skip
-//! with a message on stderr; a device whose kernels fail to compile or run fails
-//! them.
+//! with a message on stderr, unless CLEARSTRESS_REQUIRE=cuda promises one
+//! (tests/common/machine.rs); a device whose kernels fail to compile or run
+//! fails them.
 
 mod common;
 
-use clearstress::backend::{Backend, BackendError, CudaBackend};
+use clearstress::backend::CudaBackend;
 
 fn cuda() -> Option<CudaBackend> {
-    match CudaBackend::new(0) {
-        Ok(backend) => {
-            eprintln!("cuda parity on {}", backend.describe());
-            Some(backend)
-        }
-        Err(e @ BackendError::Unavailable { .. }) => {
-            common::skip(&format!("cuda parity test: {e}"));
-            None
-        }
-        Err(e) => panic!("{e}"),
-    }
+    common::device_backend(common::Need::CudaDevice, "cuda parity", CudaBackend::new(0))
 }
 
 parity_tests!(cuda());

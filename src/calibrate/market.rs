@@ -10,7 +10,6 @@ use serde::Serialize;
 use super::dependence::{
     ewma_correlation, ledoit_wolf_correlation, nearest_psd_correlation, sample_correlation, Aligned,
 };
-use super::filter::devolatilise;
 use super::innovations::{
     fit_candidates, horizon_quantiles, Candidate, CandidateFit, HorizonQuantiles,
 };
@@ -24,11 +23,12 @@ const GARCH_FORECAST_BASIS: &str = "sqrt(365 x the next day's conditional varian
 /// Seed of the simulated horizon quantiles: the report is the same every run.
 const QQ_SEED: u64 = 20_250_220;
 use super::tails::{market_jumps, nig_shape, student_t_dof, NIG_SHAPE, STUDENT_T_DOF};
-use super::volatility::{Ewma, GarchBoundary, GarchT, VolatilityError};
+use super::volatility::{GarchBoundary, GarchT, VolatilityError};
 use crate::history::{Gap, PriceHistory};
 use crate::input::Date;
 use crate::pricing::DAYS_PER_YEAR;
 use crate::snapshot::{AssetClass, MarketData};
+use crate::volatility_filter::{devolatilise, Ewma};
 
 /// The lowest annualised volatility given a stablecoin: a peg's calm history
 /// (USDC's EWMA was 0.24% on 2025-02-20) says nothing of a de-peg, which a
@@ -350,7 +350,7 @@ pub fn calibrate_market(
         return Err(CalibrationError::AsOfOutside { as_of, first, last });
     }
     let from = as_of.add_days(1 - spec.lookback_days as i32);
-    let ewma = Ewma::new(spec.lambda)?;
+    let ewma = Ewma::new(spec.lambda).map_err(VolatilityError::from)?;
     let returns = history.returns();
     let window = returns.between(from, as_of);
 
@@ -392,7 +392,7 @@ pub fn calibrate_market(
             asset: asset.clone(),
             source,
         };
-        let ewma_volatility = ewma.annual_volatility(series).map_err(wrap)?;
+        let ewma_volatility = ewma.annual_volatility(series).map_err(|e| wrap(e.into()))?;
         let garch = garch.unwrap_or(Err(VolatilityError::NotFitted)).map(|fit| {
             let p = fit.params;
             GarchReport {

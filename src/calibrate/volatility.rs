@@ -1,10 +1,7 @@
 //! Volatility models fitted to one asset's daily log returns.
 //!
-//! - EWMA (J.P. Morgan/Reuters, "RiskMetrics - Technical Document", 4th ed.,
-//!   1996, section 5.2): `s2_{t+1} = lambda s2_t + (1 - lambda) r_t^2`, zero
-//!   mean, seeded with the mean square (zero mean, divided by n) of the first
-//!   [`Ewma::SEED_RETURNS`] returns, as the EWMA correlation is seeded and as
-//!   data/derive.py does for the sample.
+//! - EWMA: [`crate::volatility_filter::Ewma`], the filter that filtered
+//!   historical simulation shares; its errors convert into [`VolatilityError`].
 //! - GARCH(1,1) with standardised Student-t innovations (Bollerslev, "A
 //!   conditionally heteroskedastic time series model for speculative prices
 //!   and rates of return", Rev. Econ. Stat. 69, 1987):
@@ -20,7 +17,7 @@
 use statrs::function::gamma::ln_gamma;
 
 use super::optimize::{hessian, nelder_mead};
-use crate::pricing::DAYS_PER_YEAR;
+use crate::volatility_filter::EwmaError;
 
 /// Why a volatility model cannot be built or fitted.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -41,59 +38,17 @@ pub enum VolatilityError {
     NotFitted,
 }
 
-/// The RiskMetrics exponentially weighted moving average of squared returns.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Ewma {
-    lambda: f64,
-}
-
-impl Ewma {
-    /// Returns seeding the recursion.
-    pub const SEED_RETURNS: usize = 30;
-    pub const RISKMETRICS_LAMBDA: f64 = 0.94;
-
-    pub fn new(lambda: f64) -> Result<Self, VolatilityError> {
-        if !(lambda > 0.0 && lambda < 1.0) {
-            return Err(VolatilityError::OutOfRange {
+/// The same words as the filter's own message.
+impl From<EwmaError> for VolatilityError {
+    fn from(e: EwmaError) -> Self {
+        match e {
+            EwmaError::Lambda(value) => Self::OutOfRange {
                 parameter: "lambda",
-                value: lambda,
+                value,
                 expected: "in (0, 1)",
-            });
+            },
+            EwmaError::TooFewReturns { returns, needed } => Self::TooFewReturns { returns, needed },
         }
-        Ok(Self { lambda })
-    }
-
-    pub fn lambda(&self) -> f64 {
-        self.lambda
-    }
-
-    /// The daily variance forecast after each return from the seed on: entry
-    /// i is the forecast for the day after `returns[SEED_RETURNS + i - 1]`
-    /// (entry 0 is the seed itself).
-    pub fn variances(&self, returns: &[f64]) -> Result<Vec<f64>, VolatilityError> {
-        let k = Self::SEED_RETURNS;
-        if returns.len() < k {
-            return Err(VolatilityError::TooFewReturns {
-                returns: returns.len(),
-                needed: k,
-            });
-        }
-        // Zero mean and divided by n, as the recursion itself treats returns
-        // (and as the EWMA correlation is seeded).
-        let mut variance = returns[..k].iter().map(|r| r * r).sum::<f64>() / k as f64;
-        let mut path = Vec::with_capacity(returns.len() - k + 1);
-        path.push(variance);
-        for r in &returns[k..] {
-            variance = self.lambda * variance + (1.0 - self.lambda) * r * r;
-            path.push(variance);
-        }
-        Ok(path)
-    }
-
-    /// The annualised volatility forecast after the last return.
-    pub fn annual_volatility(&self, returns: &[f64]) -> Result<f64, VolatilityError> {
-        let path = self.variances(returns)?;
-        Ok((path[path.len() - 1] * DAYS_PER_YEAR).sqrt())
     }
 }
 
@@ -380,22 +335,6 @@ impl GarchT {
 mod tests {
     use super::*;
     use crate::rng::{ScenarioRng, Stream};
-
-    #[test]
-    fn ewma_follows_the_riskmetrics_recursion() {
-        let returns: Vec<f64> = (0..40)
-            .map(|i| ((i * 37) % 11) as f64 * 0.01 - 0.05)
-            .collect();
-        let ewma = Ewma::new(0.94).unwrap();
-        let path = ewma.variances(&returns).unwrap();
-        let mut v = returns[..30].iter().map(|r| r * r).sum::<f64>() / 30.0;
-        assert_eq!(path[0], v);
-        for (i, r) in returns[30..].iter().enumerate() {
-            v = 0.94 * v + 0.06 * r * r;
-            assert!((path[i + 1] - v).abs() <= 1e-18);
-        }
-        assert!(Ewma::new(1.0).is_err() && Ewma::new(0.0).is_err());
-    }
 
     fn normals(seed: u64) -> impl FnMut() -> f64 {
         let rng = ScenarioRng::new(seed);

@@ -16,11 +16,11 @@
 //! is a pure function of (seed, n) as in Monte Carlo.
 
 use super::model::ModelError;
-use crate::calibrate::filter::{devolatilise, ShortSeries};
-use crate::calibrate::Ewma;
 use crate::history::{PriceHistory, FHS_LOOKBACK_DAYS, FHS_LOOKBACK_DAYS_TEXT};
 use crate::rng::{ScenarioRng, Stream};
-use crate::snapshot::{Date, HistoricalConfig, MarketData};
+use crate::input::Date;
+use crate::snapshot::{HistoricalConfig, MarketData};
+use crate::volatility_filter::{devolatilise, Ewma, ShortSeries};
 
 /// Says why the window `from..=to` of `history` holds too few usable days,
 /// in the history's own dates: the history ends before the valuation date or

@@ -1,21 +1,37 @@
 //! Small in-memory snapshots for the specification tests.
 #![allow(dead_code)]
 
+pub mod machine;
 pub mod parity;
 
-/// Says on the terminal that a test skipped: written to the stderr handle
-/// itself, which the test harness does not capture (it captures `eprintln!`),
-/// so a skip is never a silent pass.
-pub fn skip(message: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "SKIPPED: {message}");
+pub use machine::Need;
+
+use clearstress::backend::{Backend, BackendError};
+
+/// The device backend `probe` opened, for a test that needs it (`need`):
+/// `None` after a visible skip when the device is unavailable (a failure where
+/// the machine is promised it: see [`machine`]); any other error, such as a
+/// kernel that does not compile, fails the test.
+pub fn device_backend<B: Backend>(
+    need: Need,
+    test: &str,
+    probe: Result<B, BackendError>,
+) -> Option<B> {
+    match probe {
+        Ok(backend) => {
+            eprintln!("{test} on {}", backend.describe());
+            Some(backend)
+        }
+        Err(e @ BackendError::Unavailable { .. }) => {
+            machine::missing(need, test, &e.to_string());
+            None
+        }
+        Err(e) => panic!("{test}: {e}"),
+    }
 }
 
-use clearstress::snapshot::{
-    Asset, AssetClass, CcpConfig, CollateralAsset, CollateralHolding, Date, Innovations,
-    Instrument, InstrumentKind, MarketData, Member, OptionRight, Position, RateCurve, Settlement,
-    Snapshot, VolQuote, VolSurface,
-};
+use clearstress::input::Date;
+use clearstress::snapshot::{Asset, AssetClass, CcpConfig, CollateralAsset, CollateralHolding, Innovations, Instrument, InstrumentKind, MarketData, Member, OptionRight, Position, RateCurve, Settlement, Snapshot, VolQuote, VolSurface};
 
 pub fn date(s: &str) -> Date {
     Date::parse(s).unwrap()
@@ -258,4 +274,25 @@ pub fn prepare(s: &Snapshot, threads: Option<usize>) -> Prepared {
         backend,
         plan,
     }
+}
+
+/// A small book on three shipped assets at their 2025-02-20 closes (BTC,
+/// ETH, USDT, the sample's correlation): member A long 10 BTC of linear
+/// perpetual, member B short 200 ETH; Gaussian Monte Carlo over 2 days with
+/// `paths` paths, no stress scenarios, no history attached.
+pub fn real_asset_book(paths: u64) -> Snapshot {
+    let assets = vec![
+        asset("BTC", 97_600.0, 0.5),
+        asset("ETH", 2_700.0, 0.7),
+        asset("USDT", 1.0, 0.01),
+    ];
+    let corr = vec![1.0, 0.8, 0.1, 0.8, 1.0, 0.1, 0.1, 0.1, 1.0];
+    let mut s = market_snapshot(assets, corr, vec![member("A", "A"), member("B", "B")]);
+    let perpetual = InstrumentKind::Perpetual;
+    let btc = add_instrument(&mut s, "BTC-PERP", 0, Settlement::Linear, 1.0, perpetual);
+    let eth = add_instrument(&mut s, "ETH-PERP", 1, Settlement::Linear, 1.0, perpetual);
+    hold(&mut s, 0, btc, 10.0);
+    hold(&mut s, 1, eth, -200.0);
+    s.config.scenario.paths = paths;
+    s
 }

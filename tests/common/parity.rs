@@ -80,7 +80,7 @@ fn historical() -> Snapshot {
     })
     .and_then(|files| files.load("FHS test book"))
     .expect("generated book loads");
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/daily_close_usd.csv");
+    let path = super::machine::daily_closes();
     s.history = Some(clearstress::history::PriceHistory::load(&path).unwrap());
     s.config.scenario.historical = Some(clearstress::snapshot::HistoricalConfig {
         history: path.display().to_string(),

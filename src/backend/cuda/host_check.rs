@@ -6,11 +6,13 @@
 //! threads (`member_losses`, `scan_counts`) are compiled but not called here:
 //! the parity suite covers them on a device.
 //!
-//! Without a C++ compiler the tests print SKIPPED (and fail under CI=true).
+//! Without a C++ compiler the tests print SKIPPED (and fail under CI=true:
+//! tests/common/machine.rs).
 
 use std::path::Path;
 use std::process::Command;
 
+use super::machine::{self, Need};
 use crate::backend::device::layout::{BookLayout, ModelLayout, ScenarioParams, Series};
 use crate::backend::kernels::{CUDA_REVALUE, CUDA_SCENARIO};
 use crate::book::CompiledBook;
@@ -118,12 +120,7 @@ fn host_kernels() -> Option<&'static HostKernels> {
     match KERNELS.get_or_init(compile_for_host) {
         Ok(k) => Some(k),
         Err(e) => {
-            assert!(
-                std::env::var("CI").map_or(true, |v| v != "true"),
-                "CI=true requires a C++ compiler: {e}"
-            );
-            use std::io::Write;
-            let _ = writeln!(std::io::stderr(), "SKIPPED: CUDA host check: {e}");
+            machine::missing(Need::HostCompiler, "CUDA host check", e);
             None
         }
     }
@@ -302,8 +299,7 @@ fn cuda_scenario_kernel_compiled_for_the_host_draws_the_cpu_historical_scenarios
         s.positions.clear();
         s.collateral.clear();
         s.instruments.clear();
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/daily_close_usd.csv");
+        let path = machine::daily_closes();
         s.history = Some(crate::history::PriceHistory::load(&path).expect("shipped history"));
         s.config.scenario.historical = Some(crate::snapshot::HistoricalConfig::default());
         s.config.risk.margin_period_days = 3.0;
