@@ -1,35 +1,45 @@
 //! The command line, end to end: the README's main command, init -> validate ->
-//! run on a user's folder, bad input, and atomic outputs.
+//! run on a user's folder, bad input, backends, every analysis command, and the
+//! README's command list against `--help`.
+//!
+//! Each command line is a [`Case`]: its arguments, the exit status, what stdout
+//! and stderr must contain and what files it must (or must not) leave; [`check`]
+//! runs one and asserts all of it. The arguments are one string split at
+//! whitespace, with placeholders filled in each argument: `{dir}` is the test's
+//! temporary folder, `{history}` the shipped daily-close history.
 
-use std::path::Path;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
-fn clearstress(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_clearstress"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
+/// One command line and what it must do.
+#[derive(Clone, Copy)]
+struct Case<'a> {
+    /// The command line after `clearstress`, split at whitespace.
+    args: &'a str,
+    /// Environment variables set for this command only.
+    env: &'a [(&'a str, &'a str)],
+    /// The exit status: 0 success, 1 input or run error, 2 usage error.
+    status: i32,
+    stdout: &'a [&'a str],
+    stderr: &'a [&'a str],
+    /// Files or folders that must exist afterwards, relative to `{dir}`.
+    files: &'a [&'a str],
+    /// Paths that must not exist afterwards, relative to `{dir}`.
+    absent: &'a [&'a str],
 }
 
-/// A generated book of the ten assets the shipped history holds.
-fn real_asset_book(dir: &Path, members: &str, options: &str) -> std::path::PathBuf {
-    let book = dir.join("book");
-    let o = clearstress(&[
-        "init",
-        "--out",
-        book.to_str().unwrap(),
-        "--assets",
-        "10",
-        "--members",
-        members,
-        "--options",
-        options,
-    ]);
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    book
-}
+/// A successful command with nothing else expected: cases spell out the rest.
+const OK: Case = Case {
+    args: "",
+    env: &[],
+    status: 0,
+    stdout: &[],
+    stderr: &[],
+    files: &[],
+    absent: &[],
+};
 
-fn shipped_history() -> std::path::PathBuf {
+fn shipped_history() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data/daily_close_usd.csv")
 }
 
@@ -37,43 +47,298 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-const OUTPUTS: [&str; 6] = [
-    "margins.parquet",
-    "stress_losses.parquet",
-    "default_fund.parquet",
-    "default_fund_scenarios.parquet",
-    "summary.json",
-    "manifest.json",
+/// `args` split into arguments, with the placeholders filled in.
+fn expand(dir: &Path, args: &str) -> Vec<String> {
+    let history = shipped_history();
+    args.split_whitespace()
+        .map(|a| {
+            a.replace("{dir}", dir.to_str().unwrap())
+                .replace("{history}", history.to_str().unwrap())
+        })
+        .collect()
+}
+
+/// Runs `case` in `dir` and asserts everything it expects; never a panic.
+fn check(dir: &Path, case: &Case) -> Output {
+    let args = expand(dir, case.args);
+    let o = Command::new(env!("CARGO_BIN_EXE_clearstress"))
+        .args(&args)
+        .envs(case.env.iter().copied())
+        .output()
+        .expect("the binary runs");
+    let (stdout, stderr) = (text(&o.stdout), text(&o.stderr));
+    let context = || format!("{args:?}\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
+    assert_eq!(o.status.code(), Some(case.status), "{}", context());
+    assert!(!stderr.contains("panicked"), "{}", context());
+    for s in case.stdout {
+        assert!(stdout.contains(s), "stdout lacks {s:?}: {}", context());
+    }
+    for s in case.stderr {
+        assert!(stderr.contains(s), "stderr lacks {s:?}: {}", context());
+    }
+    for f in case.files {
+        assert!(dir.join(f).exists(), "{f} missing: {}", context());
+    }
+    for f in case.absent {
+        assert!(!dir.join(f).exists(), "{f} exists: {}", context());
+    }
+    o
+}
+
+/// Runs each case in turn in one temporary folder, which it returns.
+fn steps(cases: &[Case]) -> (tempfile::TempDir, Vec<Output>) {
+    let dir = tempfile::tempdir().unwrap();
+    let outputs = cases.iter().map(|c| check(dir.path(), c)).collect();
+    (dir, outputs)
+}
+
+/// Runs `cases` after `init` has written a ten-real-asset book (every asset
+/// has history) at `{dir}/book`; returns the cases' outputs.
+fn on_real_book(members: &str, options: &str, cases: &[Case]) -> (tempfile::TempDir, Vec<Output>) {
+    let init =
+        format!("init --out {{dir}}/book --assets 10 --members {members} --options {options}");
+    let mut all = vec![Case { args: &init, ..OK }];
+    all.extend_from_slice(cases);
+    let (dir, mut outputs) = steps(&all);
+    outputs.remove(0);
+    (dir, outputs)
+}
+
+/// What every run writes, under `out/`.
+const RUN_OUTPUTS: [&str; 6] = [
+    "out/margins.parquet",
+    "out/stress_losses.parquet",
+    "out/default_fund.parquet",
+    "out/default_fund_scenarios.parquet",
+    "out/summary.json",
+    "out/manifest.json",
 ];
 
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
 fn parquet_rows(path: &Path) -> i64 {
+    use parquet::file::reader::FileReader;
     let file = std::fs::File::open(path).unwrap();
     let reader = parquet::file::reader::SerializedFileReader::new(file).unwrap();
-    use parquet::file::reader::FileReader;
     reader.metadata().file_metadata().num_rows()
 }
 
+/// Says on the terminal that a test skipped (the harness does not capture
+/// the stderr handle itself), so a skip is never a silent pass.
+fn skip(message: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {message}");
+}
+
+// Command lines answered without any setup.
+
+#[test]
+fn command_lines_that_need_no_setup() {
+    let cases = [
+        // Refused by the parser (a command-line error, status 2), naming the range.
+        Case {
+            args: "run --paths 0",
+            status: 2,
+            stderr: &["--paths", "1000..=100000000000"],
+            ..OK
+        },
+        Case {
+            args: "init",
+            status: 2,
+            stderr: &["--out <DIR>"],
+            ..OK
+        },
+        Case {
+            args: "validate --book /nonexistent/folder",
+            status: 1,
+            stderr: &["/nonexistent/folder"],
+            ..OK
+        },
+        Case {
+            args: "devices",
+            stdout: &["cpu: available", "--backend auto: "],
+            ..OK
+        },
+        Case {
+            args: "--version",
+            stdout: &[env!("CARGO_PKG_VERSION"), "(commit "],
+            ..OK
+        },
+        Case {
+            args: "completions bash",
+            stdout: &["clearstress", "worst-window", "--stress-period"],
+            ..OK
+        },
+        Case {
+            args: "completions zsh",
+            stdout: &["#compdef clearstress", "worst-window"],
+            ..OK
+        },
+        Case {
+            args: "completions fish",
+            stdout: &["complete -c clearstress", "worst-window"],
+            ..OK
+        },
+        Case {
+            args: "completions tcsh",
+            status: 2,
+            stderr: &["possible values"],
+            ..OK
+        },
+    ];
+    let (_dir, outputs) = steps(&cases);
+    assert!(text(&outputs[3].stdout).starts_with("cpu: available"));
+    assert!(text(&outputs[4].stdout).starts_with("clearstress "));
+}
+
+// The README's command list against the binary's own help.
+
+/// The commands `clearstress --help` lists (without `help`).
+fn commands() -> Vec<String> {
+    let (_dir, o) = steps(&[Case {
+        args: "--help",
+        ..OK
+    }]);
+    let help = text(&o[0].stdout);
+    let list = help
+        .split("Commands:")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").next())
+        .expect("a command list");
+    let names: Vec<String> = list
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_string)
+        .collect();
+    assert!(names.len() >= 9, "{names:?}");
+    names
+}
+
+/// The flags (`--name`) and possible values a command's long help shows,
+/// `--help` aside.
+fn flags_and_values(command: &str) -> (Vec<String>, Vec<String>) {
+    let (_dir, o) = steps(&[Case {
+        args: &format!("{command} --help"),
+        ..OK
+    }]);
+    let help = text(&o[0].stdout);
+    let mut flags = Vec::new();
+    let mut values = Vec::new();
+    let mut in_values = false;
+    for line in help.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('-') && !trimmed.starts_with("- ") {
+            // "-h, --help", "--book <DIR>", "--out <DIR>  Snapshot folder ...":
+            // the flag and its value name, before any description.
+            let spec = trimmed
+                .split_whitespace()
+                .take_while(|w| w.starts_with('-') || w.starts_with('<'));
+            for word in spec {
+                if let Some(name) = word.trim_end_matches(',').strip_prefix("--") {
+                    if name != "help" {
+                        flags.push(format!("--{name}"));
+                    }
+                }
+            }
+        }
+        if trimmed.starts_with("Possible values:") {
+            in_values = true;
+        } else if in_values && trimmed.starts_with("- ") {
+            let value = trimmed[2..].split(':').next().unwrap().trim();
+            values.push(value.to_string());
+        } else if trimmed.is_empty() {
+            in_values = false;
+        }
+        if let Some(list) = trimmed
+            .split("[possible values: ")
+            .nth(1)
+            .and_then(|l| l.split(']').next())
+        {
+            values.extend(list.split(", ").map(str::to_string));
+        }
+    }
+    (flags, values)
+}
+
+fn readme() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap()
+}
+
+/// The README's synopsis of `command`: its `clearstress COMMAND` line in the
+/// "Commands" block and the indented lines under it.
+fn synopsis(readme: &str, command: &str) -> String {
+    let block = readme
+        .split("\n## Commands\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```sh\n").nth(1))
+        .and_then(|rest| rest.split("```").next())
+        .expect("README has a ```sh block under ## Commands");
+    let head = format!("clearstress {command}");
+    let mut lines = block.lines().skip_while(|l| {
+        !(l.starts_with(&format!("{head} ")) || *l == head || l.starts_with(&format!("{head}\t")))
+    });
+    let first = lines
+        .next()
+        .unwrap_or_else(|| panic!("README's command list has no `{head}` line"));
+    let rest = lines.take_while(|l| l.starts_with(' '));
+    std::iter::once(first)
+        .chain(rest)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn the_readme_lists_every_command_with_every_flag_and_value() {
+    let readme = readme();
+    let mut missing = Vec::new();
+    for command in commands() {
+        let synopsis = synopsis(&readme, &command);
+        let (flags, values) = flags_and_values(&command);
+        // Each as a whole word of the synopsis.
+        let words: Vec<&str> = synopsis
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .collect();
+        let flags = flags.into_iter().map(|f| (f.clone(), f));
+        let values = values
+            .into_iter()
+            .map(|v| (v.clone(), format!("value `{v}`")));
+        for (word, what) in flags.chain(values) {
+            if !words.contains(&word.as_str()) {
+                missing.push(format!("{command}: {what}"));
+            }
+        }
+    }
+    assert!(
+        readme.contains("clearstress --version"),
+        "README does not show --version"
+    );
+    assert!(
+        missing.is_empty(),
+        "README.md's command list lacks: {missing:#?}"
+    );
+}
+
+// The main command and a user's book.
+
 #[test]
 fn run_with_no_book_sizes_the_embedded_sample_and_writes_every_output() {
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, _) = steps(&[Case {
+        args: "run --paths 20000 --out {dir}/out",
+        stdout: &["Cover-2", "initial margin"],
+        files: &RUN_OUTPUTS,
+        ..OK
+    }]);
     let out = dir.path().join("out");
-    let o = clearstress(&["run", "--paths", "20000", "--out", out.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    let stdout = text(&o.stdout);
-    assert!(stdout.contains("Cover-2"), "{stdout}");
-    assert!(stdout.contains("initial margin"), "{stdout}");
-    for f in OUTPUTS {
-        assert!(out.join(f).exists(), "{f} missing");
-    }
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let summary = json(&out.join("summary.json"));
     let members = summary["members"].as_u64().unwrap();
     assert!((50..=100).contains(&members), "{members} members");
     assert!(summary["default_fund"]["requirement"].as_f64().unwrap() > 0.0);
     assert!(summary["margin"]["total_initial_margin"].as_f64().unwrap() > 0.0);
     assert_eq!(parquet_rows(&out.join("margins.parquet")), members as i64);
-    let manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let manifest = json(&out.join("manifest.json"));
     assert_eq!(manifest["paths"].as_u64(), Some(20_000));
     assert!(manifest["inputs"].as_array().unwrap().len() >= 8);
     assert!(manifest["outputs"]
@@ -83,96 +348,57 @@ fn run_with_no_book_sizes_the_embedded_sample_and_writes_every_output() {
         .all(|o| o["sha256"].as_str().unwrap().len() == 64));
 }
 
+/// A quiet 4,000-path run of `{dir}/book` with `seed` into `out`.
+fn seeded_run(seed: &str, out: &str) -> String {
+    format!("run --book {{dir}}/book --paths 4000 --seed {seed} --quiet --out {out}")
+}
+
 #[test]
 fn init_validate_and_run_a_users_book() {
-    let dir = tempfile::tempdir().unwrap();
-    let book = dir.path().join("book");
-    let b = book.to_str().unwrap();
-    let o = clearstress(&[
-        "init",
-        "--out",
-        b,
-        "--members",
-        "24",
-        "--assets",
-        "12",
-        "--options",
-        "60",
-        "--seed",
-        "7",
-    ]);
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    for f in [
-        "members.csv",
-        "instruments.csv",
-        "positions.csv",
-        "collateral.csv",
-        "ccp.toml",
-        "market/assets.csv",
-    ] {
-        assert!(book.join(f).exists(), "{f}");
-    }
-    assert!(book.join("scenarios/historical").is_dir());
-    let o = clearstress(&["validate", "--book", b]);
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    assert!(text(&o.stdout).contains("24 members"));
-    let out = dir.path().join("out");
-    let o = clearstress(&[
-        "run",
-        "--book",
-        b,
-        "--paths",
-        "4000",
-        "--seed",
-        "11",
-        "--quiet",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    assert_eq!(parquet_rows(&out.join("margins.parquet")), 24);
-
-    // The same seed gives the same numbers; another seed other numbers.
-    let again = dir.path().join("again");
-    let o = clearstress(&[
-        "run",
-        "--book",
-        b,
-        "--paths",
-        "4000",
-        "--seed",
-        "11",
-        "--quiet",
-        "--out",
-        again.to_str().unwrap(),
-    ]);
-    assert!(o.status.success());
-    let read = |p: &Path| -> serde_json::Value {
-        serde_json::from_slice(&std::fs::read(p.join("summary.json")).unwrap()).unwrap()
-    };
-    assert_eq!(read(&out)["margin"], read(&again)["margin"]);
-    assert_eq!(
-        read(&out)["largest_members"],
-        read(&again)["largest_members"]
+    let (a, b, c) = (
+        seeded_run("11", "{dir}/out"),
+        seeded_run("11", "{dir}/again"),
+        seeded_run("12", "{dir}/other"),
     );
+    let (dir, _) = steps(&[
+        Case {
+            args: "init --out {dir}/book --members 24 --assets 12 --options 60 --seed 7",
+            files: &[
+                "book/members.csv",
+                "book/instruments.csv",
+                "book/positions.csv",
+                "book/collateral.csv",
+                "book/ccp.toml",
+                "book/market/assets.csv",
+                "book/scenarios/historical",
+            ],
+            ..OK
+        },
+        Case {
+            args: "validate --book {dir}/book",
+            stdout: &["24 members"],
+            ..OK
+        },
+        Case { args: &a, ..OK },
+        Case { args: &b, ..OK },
+        Case { args: &c, ..OK },
+    ]);
+    let path = |p: &str| dir.path().join(p);
+    assert!(path("book/scenarios/historical").is_dir());
+    assert_eq!(parquet_rows(&path("out/margins.parquet")), 24);
+    // The same seed gives the same numbers; another seed other numbers.
+    let read = |p: &str| json(&path(p).join("summary.json"));
+    let (out, again, other) = (read("out"), read("again"), read("other"));
+    assert_eq!(out["margin"], again["margin"]);
+    assert_eq!(out["largest_members"], again["largest_members"]);
+    assert_ne!(out["margin"], other["margin"]);
 }
 
 #[test]
 fn init_is_deterministic_for_a_seed() {
-    let dir = tempfile::tempdir().unwrap();
-    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
-    for d in [&a, &b] {
-        let o = clearstress(&[
-            "init",
-            "--out",
-            d.to_str().unwrap(),
-            "--members",
-            "30",
-            "--seed",
-            "3",
-        ]);
-        assert!(o.status.success());
-    }
+    let init = |out| format!("init --out {out} --members 30 --seed 3");
+    let (a, b) = (init("{dir}/a"), init("{dir}/b"));
+    let (dir, _) = steps(&[Case { args: &a, ..OK }, Case { args: &b, ..OK }]);
     for f in [
         "members.csv",
         "positions.csv",
@@ -180,44 +406,34 @@ fn init_is_deterministic_for_a_seed() {
         "market/correlation.csv",
         "ccp.toml",
     ] {
-        assert_eq!(
-            std::fs::read(a.join(f)).unwrap(),
-            std::fs::read(b.join(f)).unwrap(),
-            "{f}"
-        );
+        let read = |d: &str| std::fs::read(dir.path().join(d).join(f)).unwrap();
+        assert_eq!(read("a"), read("b"), "{f}");
     }
 }
 
 #[test]
 fn bad_input_names_file_row_and_field_and_leaves_no_output() {
-    let dir = tempfile::tempdir().unwrap();
-    let book = dir.path().join("book");
-    assert!(
-        clearstress(&["init", "--out", book.to_str().unwrap(), "--members", "10"])
-            .status
-            .success()
-    );
-    let positions = book.join("positions.csv");
+    let (dir, _) = steps(&[Case {
+        args: "init --out {dir}/book --members 10",
+        ..OK
+    }]);
+    let positions = dir.path().join("book/positions.csv");
     let mut csv = std::fs::read_to_string(&positions).unwrap();
     csv.push_str("CM0001,NO-SUCH-CONTRACT,5\n");
     let rows = csv.lines().count() - 1;
     std::fs::write(&positions, csv).unwrap();
-    let out = dir.path().join("out");
-    let o = clearstress(&[
-        "run",
-        "--book",
-        book.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(1));
+    let o = check(
+        dir.path(),
+        &Case {
+            args: "run --book {dir}/book --out {dir}/out",
+            status: 1,
+            stderr: &["positions.csv", "instrument_id", "NO-SUCH-CONTRACT"],
+            absent: &["out"],
+            ..OK
+        },
+    );
     let err = text(&o.stderr);
-    assert!(err.contains("positions.csv"), "{err}");
     assert!(err.contains(&format!("row {rows}")), "{err}");
-    assert!(err.contains("instrument_id"), "{err}");
-    assert!(err.contains("NO-SUCH-CONTRACT"), "{err}");
-    assert!(!err.contains("panicked"), "{err}");
-    assert!(!out.exists());
     assert_eq!(
         std::fs::read_dir(dir.path()).unwrap().count(),
         1,
@@ -226,271 +442,223 @@ fn bad_input_names_file_row_and_field_and_leaves_no_output() {
 }
 
 #[test]
-fn usage_errors_are_reported_not_panicked() {
-    // Refused by the parser (a command-line error, status 2), naming the range.
-    let o = clearstress(&["run", "--paths", "0"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("--paths"));
-    assert!(text(&o.stderr).contains("1000..=100000000000"));
-    let o = clearstress(&["validate", "--book", "/nonexistent/folder"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o.stderr).contains("/nonexistent/folder"));
+fn validate_reports_a_flat_book_and_warns_on_an_unbalanced_one() {
+    let validate = Case {
+        args: "validate --book {dir}/book",
+        ..OK
+    };
+    let (dir, o) = on_real_book(
+        "12",
+        "30",
+        &[Case {
+            stdout: &["net open interest: 0 on all"],
+            ..validate
+        }],
+    );
+    assert!(!text(&o[0].stdout).contains("warning"));
+
+    // One member's position doubled: that instrument is no longer flat.
+    let path = dir.path().join("book/positions.csv");
+    let csv = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = csv.lines().map(str::to_string).collect();
+    let fields: Vec<String> = lines[1].split(',').map(str::to_string).collect();
+    let (instrument, quantity) = (fields[1].clone(), fields[2].parse::<f64>().unwrap());
+    lines[1] = format!("{},{instrument},{}", fields[0], 2.0 * quantity);
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let o = check(
+        dir.path(),
+        &Case {
+            stdout: &["warning: net open interest is not zero on 1 of"],
+            ..validate
+        },
+    );
+    let out = text(&o.stdout);
+    assert!(
+        out.contains(&format!("largest: {instrument} at {quantity} contracts")),
+        "{out}"
+    );
 }
 
-/// WGPU_BACKEND names the graphics APIs wgpu may use: DX12 alone finds no
-/// adapter on Linux, which is how a machine without any looks.
-fn without_adapters(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_clearstress"))
-        .args(args)
-        .env("WGPU_BACKEND", "dx12")
-        .output()
-        .expect("the binary runs")
-}
+// Backends.
 
 #[cfg(target_os = "linux")]
 #[test]
 fn without_an_adapter_wgpu_is_refused_clearly_and_auto_runs_on_the_cpu() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("out");
-    let o = without_adapters(&["run", "--backend", "wgpu", "--out", out.to_str().unwrap()]);
-    assert!(!o.status.success());
-    let stderr = text(&o.stderr);
-    assert!(
-        stderr.contains("backend `wgpu` is not available"),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert!(!out.exists());
-
-    let o = without_adapters(&["run", "--backend", "cpu", "--adapter", "0"]);
-    assert!(!o.status.success());
-    assert!(text(&o.stderr).contains("--adapter picks a GPU"));
-
-    let listing = text(&without_adapters(&["devices"]).stdout);
-    assert!(listing.contains("wgpu: no adapter found"), "{listing}");
-    assert!(listing.contains("--backend auto: cpu"), "{listing}");
-
-    let o = without_adapters(&["run", "--paths", "5000", "--out", out.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    // WGPU_BACKEND names the graphics APIs wgpu may use: DX12 alone finds no
+    // adapter on Linux, which is how a machine without any looks.
+    const NO_ADAPTER: &[(&str, &str)] = &[("WGPU_BACKEND", "dx12")];
+    let (dir, _) = steps(&[
+        Case {
+            args: "run --backend wgpu --out {dir}/out",
+            env: NO_ADAPTER,
+            status: 1,
+            stderr: &["backend `wgpu` is not available"],
+            absent: &["out"],
+            ..OK
+        },
+        Case {
+            args: "run --backend cpu --adapter 0",
+            env: NO_ADAPTER,
+            status: 1,
+            stderr: &["--adapter picks a GPU"],
+            ..OK
+        },
+        Case {
+            args: "devices",
+            env: NO_ADAPTER,
+            stdout: &["wgpu: no adapter found", "--backend auto: cpu"],
+            ..OK
+        },
+        Case {
+            args: "run --paths 5000 --out {dir}/out",
+            env: NO_ADAPTER,
+            files: &RUN_OUTPUTS,
+            ..OK
+        },
+    ]);
+    let summary = json(&dir.path().join("out/summary.json"));
     assert!(summary["backend"].as_str().unwrap().starts_with("cpu"));
 }
 
 #[test]
-fn devices_lists_the_cpu_and_says_what_auto_picks() {
-    let o = clearstress(&["devices"]);
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    let listing = text(&o.stdout);
-    assert!(listing.starts_with("cpu: available"), "{listing}");
-    assert!(listing.contains("--backend auto: "), "{listing}");
-}
-
-#[test]
 fn the_wgpu_backend_runs_the_sample_and_names_its_adapter() {
-    let listing = text(&clearstress(&["devices"]).stdout);
+    let (_, o) = steps(&[Case {
+        args: "devices",
+        ..OK
+    }]);
+    let listing = text(&o[0].stdout);
     if !listing.contains("wgpu adapter 0") {
         assert!(
             std::env::var("CI").map_or(true, |v| v != "true"),
             "CI=true requires a wgpu adapter: {listing}"
         );
-        use std::io::Write;
-        let _ = writeln!(std::io::stderr(), "SKIPPED: no wgpu adapter");
+        skip("no wgpu adapter");
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("out");
-    let o = clearstress(&[
-        "run",
-        "--backend",
-        "wgpu",
-        "--paths",
-        "20000",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", text(&o.stderr));
+    let (dir, _) = steps(&[Case {
+        args: "run --backend wgpu --paths 20000 --out {dir}/out",
+        stdout: &[") on wgpu ("],
+        files: &RUN_OUTPUTS,
+        ..OK
+    }]);
     for name in ["summary.json", "manifest.json"] {
-        let json: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(out.join(name)).unwrap()).unwrap();
+        let backend = json(&dir.path().join("out").join(name))["backend"].clone();
         assert!(
-            json["backend"].as_str().unwrap().starts_with("wgpu ("),
-            "{name}"
+            backend.as_str().unwrap().starts_with("wgpu ("),
+            "{name}: {backend}"
         );
     }
-    assert!(text(&o.stdout).contains(") on wgpu ("));
 }
 
 #[test]
 fn without_a_cuda_driver_the_cuda_backend_is_refused_clearly() {
     if clearstress::backend::cuda::driver_available() {
-        use std::io::Write;
-        let _ = writeln!(std::io::stderr(), "SKIPPED: a CUDA driver is present");
+        skip("a CUDA driver is present");
         return;
     }
-    let o = clearstress(&["run", "--backend", "cuda", "--paths", "1000"]);
-    assert!(!o.status.success());
-    let stderr = text(&o.stderr);
-    assert!(
-        stderr.contains("backend `cuda` is not available: no NVIDIA driver"),
-        "{stderr}"
-    );
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    let listing = text(&clearstress(&["devices"]).stdout);
-    assert!(
-        listing.contains("cuda: no NVIDIA driver (libcuda) found"),
-        "{listing}"
-    );
+    steps(&[
+        Case {
+            args: "run --backend cuda --paths 1000",
+            status: 1,
+            stderr: &["backend `cuda` is not available: no NVIDIA driver"],
+            ..OK
+        },
+        Case {
+            args: "devices",
+            stdout: &["cuda: no NVIDIA driver (libcuda) found"],
+            ..OK
+        },
+    ]);
 }
+
+// Calibration and the analyses.
 
 #[test]
 fn calibrate_writes_a_snapshot_that_run_accepts_and_a_report() {
     let dir = tempfile::tempdir().unwrap();
-    let (cal, out) = (dir.path().join("cal"), dir.path().join("out"));
-    let history = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/daily_close_usd.csv");
-    let o = clearstress(&[
-        "calibrate",
-        "--history",
-        history.to_str().unwrap(),
-        "--as-of",
-        "2024-06-30",
-        "--correlation",
-        "ledoit-wolf",
-        "--volatility",
-        "garch",
-        "--stress-window",
-        "2022-11-01..2022-11-30",
-        "--out",
-        cal.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    let stdout = text(&o.stdout);
-    assert!(
-        stdout.contains("shrinkage") && stdout.contains("stressed correlation"),
-        "{stdout}"
-    );
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(cal.join("calibration.json")).unwrap()).unwrap();
+    std::fs::write(
+        dir.path().join("bad.csv"),
+        "date,BTC\n2024-01-01,100\n2024-01-02,-1\n",
+    )
+    .unwrap();
+    let cases = [
+        Case {
+            args: "calibrate --history {history} --as-of 2024-06-30 --correlation ledoit-wolf --volatility garch --stress-window 2022-11-01..2022-11-30 --out {dir}/cal",
+            stdout: &["shrinkage", "stressed correlation"],
+            files: &["cal/calibration.json", "cal/ccp.toml", "cal/manifest.json"],
+            ..OK
+        },
+        Case {
+            args: "run --backend cpu --book {dir}/cal --paths 5000 --out {dir}/out",
+            files: &RUN_OUTPUTS,
+            ..OK
+        },
+        // Bad input: named, and nothing written.
+        Case {
+            args: "calibrate --history {dir}/bad.csv --out {dir}/nowhere",
+            status: 1,
+            stderr: &["row 2, field `BTC`"],
+            absent: &["nowhere"],
+            ..OK
+        },
+    ];
+    for case in &cases {
+        check(dir.path(), case);
+    }
+    let report = json(&dir.path().join("cal/calibration.json"));
     assert_eq!(report["as_of"], "2024-06-30");
     assert_eq!(report["correlation"]["estimator"], "ledoit-wolf");
     assert!(report["assets"][0]["garch"]["nu"].as_f64().unwrap() > 2.0);
-    let o = clearstress(&[
-        "run",
-        "--backend",
-        "cpu",
-        "--book",
-        cal.to_str().unwrap(),
-        "--paths",
-        "5000",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", text(&o.stderr));
-
-    // Bad input: named, and nothing written.
-    let bad = dir.path().join("bad.csv");
-    std::fs::write(&bad, "date,BTC\n2024-01-01,100\n2024-01-02,-1\n").unwrap();
-    let nowhere = dir.path().join("nowhere");
-    let o = clearstress(&[
-        "calibrate",
-        "--history",
-        bad.to_str().unwrap(),
-        "--out",
-        nowhere.to_str().unwrap(),
-    ]);
-    assert!(!o.status.success());
-    assert!(
-        text(&o.stderr).contains("row 2, field `BTC`"),
-        "{}",
-        text(&o.stderr)
-    );
-    assert!(!nowhere.exists());
 }
 
 #[test]
 fn worst_window_lists_windows_and_writes_a_scenario_run_accepts() {
-    let dir = tempfile::tempdir().unwrap();
-    let book = real_asset_book(dir.path(), "12", "400");
-    let (scenario, out) = (dir.path().join("worst.toml"), dir.path().join("out"));
-    let history = shipped_history();
-    let o = clearstress(&[
-        "worst-window",
-        "--history",
-        history.to_str().unwrap(),
-        "--book",
-        book.to_str().unwrap(),
-        "--days",
-        "3",
-        "--top",
-        "4",
-        "--out",
-        scenario.to_str().unwrap(),
+    let (_, o) = on_real_book("12", "400", &[
+        Case {
+            args: "worst-window --history {history} --book {dir}/book --days 3 --top 4 --out {dir}/worst.toml",
+            files: &["worst.toml"],
+            ..OK
+        },
+        Case {
+            args: "run --backend cpu --book {dir}/book --paths 2000 --scenarios {dir}/worst.toml --out {dir}/out",
+            stdout: &["(3 days)"],
+            files: &RUN_OUTPUTS,
+            ..OK
+        },
+        // The embedded sample's synthetic assets have no history: said, not panicked.
+        Case {
+            args: "worst-window --history {history}",
+            status: 1,
+            stderr: &["`SYN01` has no column in the history"],
+            ..OK
+        },
     ]);
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    assert_eq!(
-        text(&o.stdout).matches("(3 days)").count(),
-        4,
-        "{}",
-        text(&o.stdout)
-    );
-    let o = clearstress(&[
-        "run",
-        "--backend",
-        "cpu",
-        "--book",
-        book.to_str().unwrap(),
-        "--paths",
-        "2000",
-        "--scenarios",
-        scenario.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    assert!(text(&o.stdout).contains("(3 days)"));
-    // The embedded sample's synthetic assets have no history: said, not panicked.
-    let o = clearstress(&["worst-window", "--history", history.to_str().unwrap()]);
-    assert!(!o.status.success());
-    assert!(
-        text(&o.stderr).contains("`SYN01` has no column in the history"),
-        "{}",
-        text(&o.stderr)
-    );
+    let listing = text(&o[0].stdout);
+    assert_eq!(listing.matches("(3 days)").count(), 4, "{listing}");
 }
 
 #[test]
 fn procyclicality_reports_the_margin_series_under_each_apc_tool() {
-    let dir = tempfile::tempdir().unwrap();
-    let (book, out) = (
-        real_asset_book(dir.path(), "8", "20"),
-        dir.path().join("apc"),
-    );
-    let history = shipped_history();
-    let o = clearstress(&[
-        "procyclicality",
-        "--history",
-        history.to_str().unwrap(),
-        "--book",
-        book.to_str().unwrap(),
-        "--from",
-        "2022-04-01",
-        "--to",
-        "2022-07-01",
-        "--every",
-        "30",
-        "--paths",
-        "2000",
-        "--out",
-        out.to_str().unwrap(),
+    let (dir, _) = on_real_book("8", "20", &[
+        Case {
+            args: "procyclicality --history {history} --book {dir}/book --from 2022-04-01 --to 2022-07-01 --every 30 --paths 2000 --out {dir}/apc",
+            stdout: &["calculated", "buffer", "stressed weight", "10-year floor"],
+            files: &[
+                "apc/margin_history.parquet",
+                "apc/margin_history_members.parquet",
+                "apc/procyclicality.json",
+            ],
+            ..OK
+        },
     ]);
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    let stdout = text(&o.stdout);
-    for policy in ["calculated", "buffer", "stressed weight", "10-year floor"] {
-        assert!(stdout.contains(policy), "{stdout}");
-    }
+    let out = dir.path().join("apc");
     assert_eq!(parquet_rows(&out.join("margin_history.parquet")), 4);
-    let measures: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("procyclicality.json")).unwrap()).unwrap();
+    // Every member on every date.
+    assert_eq!(
+        parquet_rows(&out.join("margin_history_members.parquet")),
+        4 * 8
+    );
+    let measures = json(&out.join("procyclicality.json"));
     for policy in ["calculated", "buffer", "stressed_weight", "floor_10y"] {
         let m = &measures[policy];
         assert!(m["peak_to_trough"].as_f64().unwrap() >= 1.0, "{policy}");
@@ -501,57 +669,39 @@ fn procyclicality_reports_the_margin_series_under_each_apc_tool() {
 
 #[test]
 fn compare_puts_each_models_margins_side_by_side() {
-    let dir = tempfile::tempdir().unwrap();
-    let (book, out) = (
-        real_asset_book(dir.path(), "8", "20"),
-        dir.path().join("cmp"),
+    let (dir, _) = on_real_book(
+        "8",
+        "20",
+        &[Case {
+            args: "compare --book {dir}/book --history {history} --paths 5000 --out {dir}/cmp",
+            stdout: &[
+                "gaussian",
+                "student_t_4",
+                "jumps",
+                "nig_0.7",
+                "nig_0.7_jumps",
+                "fhs",
+                "configured",
+                "apc_buffer_25",
+                "apc_stressed_weight_25",
+                "apc_floor_10y",
+                "total",
+            ],
+            files: &["cmp/margins_by_model.parquet", "cmp/manifest.json"],
+            ..OK
+        }],
     );
-    let history = shipped_history();
-    let o = clearstress(&[
-        "compare",
-        "--book",
-        book.to_str().unwrap(),
-        "--history",
-        history.to_str().unwrap(),
-        "--paths",
-        "5000",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    let stdout = text(&o.stdout);
-    for model in [
-        "gaussian",
-        "student_t_4",
-        "jumps",
-        "nig_0.7",
-        "nig_0.7_jumps",
-        "fhs",
-        "configured",
-        "apc_buffer_25",
-        "apc_stressed_weight_25",
-        "apc_floor_10y",
-        "total",
-    ] {
-        assert!(stdout.contains(model), "{stdout}");
-    }
-    assert_eq!(parquet_rows(&out.join("margins_by_model.parquet")), 8);
+    assert_eq!(
+        parquet_rows(&dir.path().join("cmp/margins_by_model.parquet")),
+        8
+    );
 }
 
-/// A quiet 2,000-path CPU run of `book` into `out`.
-fn small_run<'a>(book: &'a Path, out: &'a Path) -> Vec<&'a str> {
-    vec![
-        "run",
-        "--backend",
-        "cpu",
-        "--paths",
-        "2000",
-        "--quiet",
-        "--book",
-        book.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]
+// Configuration read against the command line.
+
+/// A quiet 2,000-path CPU run of `{dir}/book` into `out`, then `extra`.
+fn small_run(out: &str, extra: &str) -> String {
+    format!("run --backend cpu --paths 2000 --quiet --book {{dir}}/book --out {out} {extra}")
 }
 
 /// `--fhs FILE` names the history and nothing else: the book's own
@@ -559,98 +709,61 @@ fn small_run<'a>(book: &'a Path, out: &'a Path) -> Vec<&'a str> {
 /// overrides only the look-back.
 #[test]
 fn the_fhs_flag_overrides_only_what_it_names() {
-    let dir = tempfile::tempdir().unwrap();
-    let book = real_asset_book(dir.path(), "6", "0");
-    let history = shipped_history();
-    let ccp = book.join("ccp.toml");
+    let (dir, _) = on_real_book("6", "0", &[]);
+    let ccp = dir.path().join("book/ccp.toml");
     let mut config = std::fs::read_to_string(&ccp).unwrap();
-    config.push_str(&format!(
-        "\n[scenario.historical]\nhistory = {:?}\nlookback_days = 730\nlambda = 0.97\n",
-        history.to_str().unwrap()
-    ));
+    config.push_str(
+        "\n[scenario.historical]\nhistory = \"{history}\"\nlookback_days = 730\nlambda = 0.97\n"
+            .replace("{history}", shipped_history().to_str().unwrap())
+            .as_str(),
+    );
     std::fs::write(&ccp, config).unwrap();
-    let cases: [(&[&str], u64, f64); 3] = [
-        (&[], 730, 0.97),
-        (&["--fhs", history.to_str().unwrap()], 730, 0.97),
-        (
-            &[
-                "--fhs",
-                history.to_str().unwrap(),
-                "--fhs-lookback-days",
-                "400",
-            ],
-            400,
-            0.97,
-        ),
+    // (flags, the look-back and decay the run must use)
+    let cases = [
+        ("", 730, 0.97),
+        ("--fhs {history}", 730, 0.97),
+        ("--fhs {history} --fhs-lookback-days 400", 400, 0.97),
     ];
     for (i, (flags, lookback, lambda)) in cases.into_iter().enumerate() {
-        let out = dir.path().join(format!("out{i}"));
-        let mut args = small_run(&book, &out);
-        args.extend_from_slice(flags);
-        let o = clearstress(&args);
-        assert!(o.status.success(), "{flags:?}: {}", text(&o.stderr));
-        let manifest: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+        let out = format!("{{dir}}/out{i}");
+        check(
+            dir.path(),
+            &Case {
+                args: &small_run(&out, flags),
+                ..OK
+            },
+        );
+        let manifest = json(&dir.path().join(format!("out{i}/manifest.json")));
         let h = &manifest["config"]["scenario"]["historical"];
         assert_eq!(h["lookback_days"], lookback, "{flags:?}: {h}");
         assert_eq!(h["lambda"], lambda, "{flags:?}: {h}");
     }
 }
 
-#[test]
-fn validate_reports_a_flat_book_and_warns_on_an_unbalanced_one() {
-    let dir = tempfile::tempdir().unwrap();
-    let book = real_asset_book(dir.path(), "12", "30");
-    let o = clearstress(&["validate", "--book", book.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    let out = text(&o.stdout);
-    assert!(out.contains("net open interest: 0 on all"), "{out}");
-    assert!(!out.contains("warning"), "{out}");
-
-    // One member's position doubled: that instrument is no longer flat.
-    let path = book.join("positions.csv");
-    let csv = std::fs::read_to_string(&path).unwrap();
-    let mut lines: Vec<String> = csv.lines().map(str::to_string).collect();
-    let fields: Vec<String> = lines[1].split(',').map(str::to_string).collect();
-    let (instrument, quantity) = (fields[1].clone(), fields[2].parse::<f64>().unwrap());
-    lines[1] = format!("{},{instrument},{}", fields[0], 2.0 * quantity);
-    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
-    let o = clearstress(&["validate", "--book", book.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    let out = text(&o.stdout);
-    assert!(
-        out.contains("warning: net open interest is not zero on 1 of"),
-        "{out}"
-    );
-    assert!(
-        out.contains(&format!("largest: {instrument} at {quantity} contracts")),
-        "{out}"
-    );
-}
-
 /// Choosing the Student-t says what it costs; the default NIG runs quietly.
 #[test]
 fn a_student_t_run_warns_that_its_es_does_not_converge() {
-    let dir = tempfile::tempdir().unwrap();
-    let book = real_asset_book(dir.path(), "4", "0");
+    let (dir, _) = on_real_book("4", "0", &[]);
+    let ccp = dir.path().join("book/ccp.toml");
+    // (innovations, whether the run warns)
     for (innovations, warns) in [("student-t", true), ("nig", false)] {
-        let ccp = book.join("ccp.toml");
         let config = std::fs::read_to_string(&ccp).unwrap();
-        let config = config
+        let config: Vec<String> = config
             .lines()
-            .map(|l| {
-                if l.starts_with("innovations") {
-                    format!("innovations = \"{innovations}\"")
-                } else {
-                    l.to_string()
-                }
+            .map(|l| match l.starts_with("innovations") {
+                true => format!("innovations = \"{innovations}\""),
+                false => l.to_string(),
             })
-            .collect::<Vec<_>>()
-            .join("\n");
-        std::fs::write(&ccp, config + "\n").unwrap();
-        let out = dir.path().join(format!("out-{innovations}"));
-        let o = clearstress(&small_run(&book, &out));
-        assert!(o.status.success(), "{innovations}: {}", text(&o.stderr));
+            .collect();
+        std::fs::write(&ccp, config.join("\n") + "\n").unwrap();
+        let out = format!("{{dir}}/out-{innovations}");
+        let o = check(
+            dir.path(),
+            &Case {
+                args: &small_run(&out, ""),
+                ..OK
+            },
+        );
         let stderr = text(&o.stderr);
         assert_eq!(
             stderr.contains("no finite exponential moment"),
