@@ -21,9 +21,15 @@ fn main() {
         None => "unknown commit".into(),
     };
     println!("cargo:rustc-env=CLEARSTRESS_COMMIT={commit}");
-    // A new commit or a checkout changes HEAD or the ref it points to.
-    for path in [".git/HEAD", ".git/index"] {
-        if std::path::Path::new(path).exists() {
+    // A new commit or a checkout changes HEAD, the ref it points to or the
+    // index; git says where they are (in a worktree `.git` is a file).
+    let head_ref = git(&["rev-parse", "--symbolic-full-name", "HEAD"]);
+    for name in ["HEAD", "index", "packed-refs"]
+        .into_iter()
+        .map(String::from)
+        .chain(head_ref)
+    {
+        if let Some(path) = git(&["rev-parse", "--git-path", &name]) {
             println!("cargo:rerun-if-changed={path}");
         }
     }

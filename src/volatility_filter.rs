@@ -14,8 +14,8 @@
 //!   `e_{a,t} = r_{a,t} / s_{a,t}`, on the days every asset has a return.
 
 use crate::history::PriceHistory;
-use crate::pricing::DAYS_PER_YEAR;
 use crate::input::Date;
+use crate::pricing::DAYS_PER_YEAR;
 
 /// Why an EWMA filter cannot be built or run.
 #[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]

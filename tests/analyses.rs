@@ -12,10 +12,10 @@ use clearstress::analysis::{AnalysisError, Runner};
 use clearstress::backend::CpuBackend;
 use clearstress::engine::{self, RunLimits};
 use clearstress::history::PriceHistory;
+use clearstress::input::Date;
 use clearstress::margin::procyclicality::{
     buffered, floored, procyclicality, stressed_weighted, NotMeasurable,
 };
-use clearstress::input::Date;
 use clearstress::snapshot::{HistoricalConfig, Innovations, MarketData, Snapshot};
 
 use common::date;

@@ -288,7 +288,7 @@ fn apc_tools_adjust_the_runs_margins_as_emir_describes() {
             StressPeriod::default(),
         )
         .unwrap();
-        assert_eq!(r.margin.apc, Some(tool));
+        assert_eq!(r.margin.apc.as_ref().map(|a| a.tool), Some(tool));
         for (m, (after, before)) in im(&r).iter().zip(im(&base)).enumerate() {
             match tool {
                 ApcTool::Buffer => assert_eq!(*after, 1.25 * before),

@@ -17,31 +17,14 @@ use crate::backend::Backend;
 use crate::engine::{size_default_fund, RunResult};
 use crate::history::PriceHistory;
 use crate::input::Date;
-use crate::margin::procyclicality::{buffered, floored, stressed_weighted, ApcTool};
+pub use crate::margin::procyclicality::StressPeriod;
+use crate::margin::procyclicality::{buffered, floored, stressed_weighted, ApcTool, AppliedApc};
 use crate::pricing::DAYS_PER_YEAR;
 use crate::snapshot::{MarketData, Snapshot};
 
 /// Fewer returns than this in the stress period give no stressed volatility.
 pub const MIN_STRESS_RETURNS: usize = 20;
 const FLOOR_DAYS: i32 = 3650;
-
-/// The period whose realised volatilities are the stressed ones, inclusive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct StressPeriod {
-    pub from: Date,
-    pub to: Date,
-}
-
-/// The calendar year 2022.
-impl Default for StressPeriod {
-    fn default() -> Self {
-        let day = |m, d| Date::from_ymd(2022, m, d).expect("a date of 2022");
-        Self {
-            from: day(1, 1),
-            to: day(12, 31),
-        }
-    }
-}
 
 /// The markets of the stressed-weight and floor tools for `market` on `date`.
 #[derive(Debug, Clone)]
@@ -120,8 +103,9 @@ pub fn check<'h>(
 
 /// Applies `tool` to `result`'s margins (running the engine on the stressed or
 /// floor market where the tool needs it, from `history`), and sizes the
-/// default fund again on the new margins. `result.margin.apc` records it.
-/// Returns the assets that kept today's volatility in the stressed market.
+/// default fund again on the new margins. `result.margin.apc` records the
+/// tool, its stress period and the assets that kept today's volatility in the
+/// stressed market.
 pub fn apply_apc<B: Backend>(
     runner: &Runner<B>,
     snapshot: &Snapshot,
@@ -129,7 +113,7 @@ pub fn apply_apc<B: Backend>(
     tool: ApcTool,
     history: Option<&PriceHistory>,
     stress: StressPeriod,
-) -> Result<Vec<String>, AnalysisError> {
+) -> Result<(), AnalysisError> {
     let history = check(tool, snapshot, history)?;
     let calculated = result.margin.initial_margins();
     let mut not_stressed = Vec::new();
@@ -158,8 +142,12 @@ pub fn apply_apc<B: Backend>(
         m.excess = m.collateral - im;
     }
     result.default_fund = size_default_fund(snapshot, &result.stress, &result.margin.members);
-    result.margin.apc = Some(tool);
-    Ok(not_stressed)
+    result.margin.apc = Some(AppliedApc {
+        tool,
+        stress_period: (tool == ApcTool::StressedWeight).then_some(stress),
+        not_stressed,
+    });
+    Ok(())
 }
 
 /// The buffer at a single date: each margin with its full buffer on top.

@@ -9,6 +9,7 @@ use super::apc::{apply_apc, StressPeriod};
 use super::{AnalysisError, Runner};
 use crate::backend::Backend;
 use crate::history::PriceHistory;
+use crate::input::bounds::Significant;
 use crate::margin::procyclicality::ApcTool;
 use crate::snapshot::{Innovations, JumpConfig, Snapshot};
 
@@ -23,7 +24,8 @@ pub const DEFAULT_JUMPS: JumpConfig = JumpConfig {
 /// One column of the comparison.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelMargins {
-    /// Column name, e.g. `student_t_4_jumps_3_per_year`.
+    /// Column name, e.g. `student_t_4_jumps_3_per_year` (parameters to four
+    /// significant digits).
     pub name: String,
     /// Each member's initial margin.
     pub margins: Vec<f64>,
@@ -43,8 +45,9 @@ pub fn model_variants(
     history: Option<(&str, &PriceHistory)>,
 ) -> Vec<(String, Snapshot)> {
     let jumps = base.config.scenario.jumps.clone().unwrap_or(DEFAULT_JUMPS);
-    let (dof, shape) = (base.config.scenario.dof, base.config.scenario.nig_shape);
-    let per_year = jumps.intensity_per_year;
+    let dof = base.config.scenario.dof;
+    let shape = Significant(base.config.scenario.nig_shape);
+    let per_year = Significant(jumps.intensity_per_year);
     let variant = |innovations, jumps: Option<JumpConfig>| {
         let mut s = base.clone();
         s.config.scenario.innovations = innovations;
@@ -113,7 +116,7 @@ pub fn compare<B: Backend>(
         ] {
             let mut r = configured.clone();
             match apply_apc(runner, base, &mut r, tool, Some(history), stress) {
-                Ok(_) => models.push(ModelMargins {
+                Ok(()) => models.push(ModelMargins {
                     name: name.into(),
                     margins: r.margin.initial_margins(),
                 }),

@@ -105,7 +105,7 @@ pub fn run(args: RunArgs, command_line: Vec<String>) -> Result<(), CliError> {
         };
         let mut result = runner.run(&snapshot)?;
         if let Some(tool) = args.apc {
-            let not_stressed = apc::apply_apc(
+            apc::apply_apc(
                 &runner,
                 &snapshot,
                 &mut result,
@@ -113,16 +113,18 @@ pub fn run(args: RunArgs, command_line: Vec<String>) -> Result<(), CliError> {
                 apc_history,
                 args.stress_period.period(),
             )?;
-            if tool == ApcFlag::StressedWeight && !not_stressed.is_empty() && !args.compute.quiet {
-                eprintln!(
-                    "note: too few returns in the stress period to stress {}: they keep today's volatility",
-                    not_stressed.join(", ")
-                );
-            }
         }
         result
     });
     bar.finish_and_clear();
+    if let Some(not_stressed) = result.margin.apc.as_ref().map(|a| &a.not_stressed) {
+        if !not_stressed.is_empty() && !args.compute.quiet {
+            eprintln!(
+                "note: too few returns in the stress period to stress {}: they keep today's volatility",
+                not_stressed.join(", ")
+            );
+        }
+    }
     let out = report::write_outputs(
         out,
         &snapshot,

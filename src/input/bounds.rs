@@ -107,6 +107,28 @@ impl fmt::Display for Number {
     }
 }
 
+/// A model parameter for a reader or a column name: four significant digits,
+/// no trailing zeros (a fitted NIG shape 0.6816205280301094 shows as 0.6816).
+#[derive(Debug, Clone, Copy)]
+pub struct Significant(pub f64);
+
+impl fmt::Display for Significant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let x = self.0;
+        if x == 0.0 || !x.is_finite() {
+            return write!(f, "{x}");
+        }
+        let decimals = (3 - x.abs().log10().floor() as i32).max(0) as usize;
+        let text = format!("{x:.decimals$}");
+        let text = if text.contains('.') {
+            text.trim_end_matches('0').trim_end_matches('.')
+        } else {
+            &text
+        };
+        f.write_str(text)
+    }
+}
+
 use End::{Closed, Open};
 
 /// Largest gross notional of one member (the sum over its positions of |quantity|
@@ -300,5 +322,20 @@ mod tests {
             shown,
             ["0", "-0.5", "365", "0.0001", "9999999", "1e7", "2.5e-5", "-1e15", "1e308"]
         );
+    }
+
+    #[test]
+    fn parameters_show_four_significant_digits() {
+        for (x, shown) in [
+            (0.6816205280301094, "0.6816"),
+            (1.6666666666666667, "1.667"),
+            (3.0, "3"),
+            (0.7, "0.7"),
+            (12345.678, "12346"),
+            (-2.5, "-2.5"),
+            (0.0, "0"),
+        ] {
+            assert_eq!(Significant(x).to_string(), shown);
+        }
     }
 }

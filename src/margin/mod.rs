@@ -40,7 +40,7 @@ pub struct MarginResult {
     /// Per member: gross notional of positions, USD.
     pub gross_notional: Vec<f64>,
     /// The anti-procyclicality tool applied to the margins, if any.
-    pub apc: Option<procyclicality::ApcTool>,
+    pub apc: Option<procyclicality::AppliedApc>,
 }
 
 impl MarginResult {

@@ -68,6 +68,39 @@ pub fn floored(base: &[f64], floor: &[f64]) -> Vec<f64> {
     base.iter().zip(floor).map(|(b, f)| b.max(*f)).collect()
 }
 
+/// The period whose realised volatilities are the stressed ones, inclusive
+/// (see `crate::analysis::apc`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct StressPeriod {
+    pub from: Date,
+    pub to: Date,
+}
+
+/// The calendar year 2022: the crypto bear market of Terra/LUNA (May) and FTX
+/// (November), which every shipped asset traded through.
+impl Default for StressPeriod {
+    fn default() -> Self {
+        let day = |m, d| Date::from_ymd(2022, m, d).expect("a date of 2022");
+        Self {
+            from: day(1, 1),
+            to: day(12, 31),
+        }
+    }
+}
+
+/// A tool as applied to a run's margins.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AppliedApc {
+    pub tool: ApcTool,
+    /// The stressed-weight tool's stress period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stress_period: Option<StressPeriod>,
+    /// Assets that kept today's volatility in the stressed market (too few
+    /// returns in the stress period).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_stressed: Vec<String>,
+}
+
 /// How procyclical a margin series is.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Procyclicality {

@@ -17,8 +17,8 @@
 
 use super::model::ModelError;
 use crate::history::{PriceHistory, FHS_LOOKBACK_DAYS, FHS_LOOKBACK_DAYS_TEXT};
-use crate::rng::{ScenarioRng, Stream};
 use crate::input::Date;
+use crate::rng::{ScenarioRng, Stream};
 use crate::snapshot::{HistoricalConfig, MarketData};
 use crate::volatility_filter::{devolatilise, Ewma, ShortSeries};
 

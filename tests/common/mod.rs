@@ -31,7 +31,11 @@ pub fn device_backend<B: Backend>(
 }
 
 use clearstress::input::Date;
-use clearstress::snapshot::{Asset, AssetClass, CcpConfig, CollateralAsset, CollateralHolding, Innovations, Instrument, InstrumentKind, MarketData, Member, OptionRight, Position, RateCurve, Settlement, Snapshot, VolQuote, VolSurface};
+use clearstress::snapshot::{
+    Asset, AssetClass, CcpConfig, CollateralAsset, CollateralHolding, Innovations, Instrument,
+    InstrumentKind, MarketData, Member, OptionRight, Position, RateCurve, Settlement, Snapshot,
+    VolQuote, VolSurface,
+};
 
 pub fn date(s: &str) -> Date {
     Date::parse(s).unwrap()

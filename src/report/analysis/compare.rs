@@ -8,7 +8,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 use crate::analysis::compare::Comparison;
-use crate::report::{money, OutputTable, ReportError};
+use crate::report::{confidence_label, money, OutputTable, ReportError};
 use crate::snapshot::{MarginMeasure, Snapshot};
 
 /// Members listed in the terminal, by the first model's margin.
@@ -33,14 +33,14 @@ pub fn terminal(c: &Comparison, snapshot: &Snapshot) -> String {
     }
     let _ = writeln!(
         out,
-        "initial margin (USD) by scenario model, {} paths, seed {}, {} {:.1}% (members by the first model's margin):\n",
+        "initial margin (USD) by scenario model, {} paths, seed {}, {} {}% (members by the first model's margin):\n",
         snapshot.config.scenario.paths,
         snapshot.config.scenario.seed,
         match risk.margin_measure {
             MarginMeasure::ValueAtRisk => "VaR",
             MarginMeasure::ExpectedShortfall => "ES",
         },
-        100.0 * risk.margin_confidence
+        confidence_label(risk.margin_confidence).replace('_', ".")
     );
     let _ = write!(out, "{:<10}", "member");
     for m in &c.models {

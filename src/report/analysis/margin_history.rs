@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | `margin_history.parquet` | margin date | date, then each policy's book total: calculated, buffer, stressed_weight, floor_10y |
 //! | `margin_history_members.parquet` | (margin date, member) | date, member_id, then each policy's margin |
-//! | `procyclicality.json` | policy | peak_to_trough, largest_increase, window_days, increase_from, increase_to, or not_measured |
+//! | `procyclicality.json` | policy, by id | peak_to_trough, largest_increase, window_days, increase_from, increase_to, or not_measured; and `stress_period` {from, to}, `not_stressed` (assets that kept their own volatility) |
 
 use std::fmt::Write;
 use std::path::Path;

@@ -6,6 +6,7 @@ use serde_json::{json, Map, Value};
 
 use super::{RunView, Section};
 use crate::engine::RunInfo;
+use crate::input::bounds::Significant;
 use crate::snapshot::{Innovations, ScenarioConfig};
 
 /// The scenario model a configuration draws from, for a reader.
@@ -16,10 +17,13 @@ pub fn scenario_model_name(scenario: &ScenarioConfig) -> String {
     let innovations = match scenario.innovations {
         Innovations::Gaussian => "Gaussian".to_string(),
         Innovations::StudentT => format!("Student-t (nu = {})", scenario.dof),
-        Innovations::Nig => format!("NIG (shape {})", scenario.nig_shape),
+        Innovations::Nig => format!("NIG (shape {})", Significant(scenario.nig_shape)),
     };
     match &scenario.jumps {
-        Some(j) => format!("{innovations} with {} jumps a year", j.intensity_per_year),
+        Some(j) => format!(
+            "{innovations} with {} jumps a year",
+            Significant(j.intensity_per_year)
+        ),
         None => innovations,
     }
 }

@@ -115,8 +115,12 @@ impl Section for MarginResult {
             run.snapshot.config.risk.margin_period_days,
             measure_name(rule.measure),
             confidence_label(rule.confidence).replace('_', "."),
-            self.apc
-                .map_or(String::new(), |tool| format!(" with {}", tool.describe()))
+            self.apc.as_ref().map_or(String::new(), |apc| {
+                let period = apc.stress_period.map_or(String::new(), |p| {
+                    format!(" (stress period {}..{})", p.from, p.to)
+                });
+                format!(" with {}{period}", apc.tool.describe())
+            })
         );
         let _ = writeln!(
             out,
