@@ -11,6 +11,15 @@
 //! Device arithmetic is f32: the RNG words are bit for bit the CPU's, the
 //! normals, returns and losses agree with the CPU backend to f32 rounding
 //! (the stated tolerances are in tests/common/parity.rs).
+//!
+//! This file holds the backend itself: the device and its pipelines, the
+//! buffer helpers, and the plan resident on the device ([`Backend::prepare`]).
+//! `adapter.rs` finds and ranks the adapters (`clearstress devices`);
+//! `chunk.rs` runs a chunk on them: the operations the shared chunk pipeline
+//! of [`super::device`] calls (submit, collect, draw, upload, RNG sample).
+
+mod adapter;
+mod chunk;
 
 use std::ops::Range;
 use std::sync::{mpsc, Arc, Mutex};
@@ -18,117 +27,19 @@ use std::sync::{mpsc, Arc, Mutex};
 use ::wgpu as gpu;
 use gpu::util::DeviceExt;
 
-use super::device::layout::{
-    BookLayout, ModelLayout, RevalueParams, RngSample, ScenarioParams, WordsParams,
-};
-use super::device::{
-    self, read_offsets, Candidates, ChunkDevice, ChunkState, Chunking, DeviceBackend, Geometry,
-    InFlight, Moves, CANDIDATE_BYTES, TILE,
-};
+use super::device::layout::{BookLayout, ModelLayout, RevalueParams, ScenarioParams};
+use super::device::{self, ChunkState, Chunking, Geometry};
 use super::kernels::{Kernel, WGSL_REVALUE, WGSL_RNG_CHECK, WGSL_SCENARIO};
 use super::{Backend, BackendError, LossBlock};
 use crate::book::CompiledBook;
-use crate::rng::Stream;
 use crate::scenario::{ScenarioBlock, ScenarioModel};
 use crate::tail::MemberTail;
+use adapter::ranked_adapters;
+pub use adapter::{adapters, quiet_device_select, AdapterSummary};
 
 const NAME: &str = "wgpu";
 /// Invocations per workgroup of the one-dimensional kernels.
 const WORKGROUP: u32 = 64;
-
-/// An adapter wgpu found, as `clearstress devices` lists it.
-#[derive(Debug, Clone)]
-pub struct AdapterSummary {
-    pub info: gpu::AdapterInfo,
-    pub limits: gpu::Limits,
-}
-
-impl AdapterSummary {
-    /// One line: name, type, API and driver.
-    pub fn describe(&self) -> String {
-        let i = &self.info;
-        let driver = [i.driver.as_str(), i.driver_info.as_str()]
-            .iter()
-            .filter(|s| !s.is_empty())
-            .copied()
-            .collect::<Vec<_>>()
-            .join(" ");
-        format!(
-            "{} ({:?}, {:?}{})",
-            i.name,
-            i.device_type,
-            i.backend,
-            if driver.is_empty() {
-                String::new()
-            } else {
-                format!(", {driver}")
-            }
-        )
-    }
-
-    /// Whether this is a real GPU rather than a software rasteriser.
-    pub fn is_gpu(&self) -> bool {
-        matches!(
-            self.info.device_type,
-            gpu::DeviceType::DiscreteGpu | gpu::DeviceType::IntegratedGpu
-        )
-    }
-}
-
-/// Keeps Mesa's device-select layer out of the Vulkan probe, which otherwise
-/// prints "error: XDG_RUNTIME_DIR is invalid or not set in the environment."
-/// on every headless machine, even when the run succeeds.
-///
-/// The chain: wgpu-hal 30 enables every window-system surface extension the
-/// loader offers (`vulkan::Instance::desired_extensions` pushes
-/// VK_KHR_xlib_surface, VK_KHR_xcb_surface and VK_KHR_wayland_surface; there
-/// is no instance option to leave them out); seeing VK_KHR_wayland_surface
-/// enabled, the implicit layer VK_LAYER_MESA_device_select (shipped with
-/// mesa-vulkan-drivers) connects to the Wayland compositor to find the GPU
-/// it draws on, and libwayland-client prints that line when there is none.
-/// The layer only reorders the adapters, which [`ranked_adapters`] ranks
-/// itself, and `NODEVICE_SELECT=1` is the layer's own off switch (its
-/// manifest's `disable_environment`). A user who set the switch, or asks the
-/// layer for a device (MESA_VK_DEVICE_SELECT, DRI_PRIME), keeps the layer.
-///
-/// It sets an environment variable: call it before any other thread starts.
-pub fn quiet_device_select() {
-    let asked = ["NODEVICE_SELECT", "MESA_VK_DEVICE_SELECT", "DRI_PRIME"]
-        .iter()
-        .any(|v| std::env::var_os(v).is_some());
-    if !asked {
-        std::env::set_var("NODEVICE_SELECT", "1");
-    }
-}
-
-fn instance() -> gpu::Instance {
-    gpu::Instance::new(gpu::InstanceDescriptor::new_without_display_handle_from_env())
-}
-
-/// Every adapter wgpu can open here, best first (discrete, integrated, virtual,
-/// then CPU implementations).
-fn ranked_adapters() -> Vec<gpu::Adapter> {
-    let mut adapters = pollster::block_on(instance().enumerate_adapters(gpu::Backends::all()));
-    adapters.sort_by_key(|a| match a.get_info().device_type {
-        gpu::DeviceType::DiscreteGpu => 0,
-        gpu::DeviceType::IntegratedGpu => 1,
-        gpu::DeviceType::VirtualGpu => 2,
-        gpu::DeviceType::Cpu => 3,
-        gpu::DeviceType::Other => 4,
-    });
-    adapters
-}
-
-/// The adapters wgpu finds, best first.
-pub fn adapters() -> Vec<AdapterSummary> {
-    ranked_adapters()
-        .iter()
-        .map(|a| AdapterSummary {
-            info: a.get_info(),
-            limits: a.limits(),
-        })
-        .collect()
-}
 
 struct Pipelines {
     draw: gpu::ComputePipeline,
@@ -407,211 +318,6 @@ struct Slot {
     gather_group: gpu::BindGroup,
     offsets: gpu::Buffer,
     list: gpu::Buffer,
-}
-
-impl DeviceBackend for WgpuBackend {
-    fn rng_sample(
-        &self,
-        seed: u64,
-        scenarios: Range<u64>,
-        step: u32,
-        stream: Stream,
-        blocks: u32,
-    ) -> Result<RngSample, BackendError> {
-        let params = WordsParams::new(seed, scenarios, step, stream, blocks);
-        let count = params.count;
-        let bytes = u64::from(count) * u64::from(blocks) * 16;
-        let uniform = self.uniform("words params", 32);
-        self.queue
-            .write_buffer(&uniform, 0, bytemuck::bytes_of(&params));
-        let (words, normals) = (self.storage("words", bytes), self.storage("normals", bytes));
-        let out = self.readback("words readback", 2 * bytes);
-        let group = self.bind(
-            &self.pipelines.words,
-            &[(0, &uniform), (1, &words), (2, &normals)],
-        );
-        let mut encoder = self.device.create_command_encoder(&Default::default());
-        {
-            let mut pass = encoder.begin_compute_pass(&Default::default());
-            pass.set_pipeline(&self.pipelines.words);
-            pass.set_bind_group(0, &group, &[]);
-            pass.dispatch_workgroups(u64::from(count).div_ceil(64) as u32, 1, 1);
-        }
-        encoder.copy_buffer_to_buffer(&words, 0, &out, 0, bytes);
-        encoder.copy_buffer_to_buffer(&normals, 0, &out, bytes, bytes);
-        self.queue.submit([encoder.finish()]);
-        let data = self.read(&out, 2 * bytes, None)?;
-        let (words, normals) = data.split_at(bytes as usize);
-        Ok(RngSample {
-            words: bytemuck::pod_collect_to_vec(words),
-            normals: bytemuck::pod_collect_to_vec(normals),
-        })
-    }
-
-    fn with_chunking(mut self, chunking: Chunking) -> Self {
-        self.chunking = chunking;
-        self
-    }
-}
-
-impl ChunkDevice for WgpuBackend {
-    type Plan = WgpuPlan;
-    type Token = gpu::SubmissionIndex;
-
-    fn chunks<'p>(&self, plan: &'p WgpuPlan) -> &'p ChunkState {
-        &plan.chunks
-    }
-
-    fn submit(
-        &self,
-        plan: &WgpuPlan,
-        slot: usize,
-        moves: Moves,
-        range: Range<u64>,
-        thresholds: &[f32],
-        copied: u32,
-    ) -> Result<InFlight<gpu::SubmissionIndex>, BackendError> {
-        let count = (range.end - range.start) as u32;
-        let mut scenario = plan.scenario_params;
-        if let Moves::Draw { first } = moves {
-            scenario.first = [first as u32, (first >> 32) as u32];
-        }
-        scenario.count = count;
-        let mut revalue = plan.revalue_params;
-        revalue.count = count;
-        let buffers = &plan.slots[slot];
-        self.queue
-            .write_buffer(&plan.scenario_uniform, 0, bytemuck::bytes_of(&scenario));
-        self.queue
-            .write_buffer(&plan.revalue_uniform, 0, bytemuck::bytes_of(&revalue));
-        self.queue
-            .write_buffer(&buffers.thresholds, 0, bytemuck::cast_slice(thresholds));
-        let mut encoder = self.device.create_command_encoder(&Default::default());
-        encoder.clear_buffer(&buffers.member_counts, 0, None);
-        {
-            let mut pass = encoder.begin_compute_pass(&Default::default());
-            if let Moves::Draw { .. } = moves {
-                pass.set_pipeline(&self.pipelines.draw);
-                pass.set_bind_group(0, &plan.draw_group, &[]);
-                pass.dispatch_workgroups(self.groups(u64::from(count)), 1, 1);
-            }
-            if let Some(group) = &plan.option_group {
-                pass.set_pipeline(&self.pipelines.option_pnl);
-                pass.set_bind_group(0, group, &[]);
-                pass.dispatch_workgroups(self.groups(u64::from(count) * plan.series as u64), 1, 1);
-            }
-            pass.set_pipeline(&self.pipelines.member_losses);
-            pass.set_bind_group(0, &buffers.loss_group, &[]);
-            pass.dispatch_workgroups(
-                count.div_ceil(TILE),
-                (plan.chunks.geometry.members as u32).div_ceil(TILE),
-                1,
-            );
-            pass.set_pipeline(&self.pipelines.scan_counts);
-            pass.set_bind_group(0, &buffers.scan_group, &[]);
-            pass.dispatch_workgroups(1, 1, 1);
-            pass.set_pipeline(&self.pipelines.gather_candidates);
-            pass.set_bind_group(0, &buffers.gather_group, &[]);
-            pass.dispatch_workgroups(
-                self.groups(plan.chunks.geometry.members as u64 * u64::from(WORKGROUP)),
-                1,
-                1,
-            );
-        }
-        let copied = copied.min(plan.chunks.geometry.capacity());
-        let at = plan.chunks.geometry.offsets_bytes();
-        encoder.copy_buffer_to_buffer(&buffers.offsets, 0, &buffers.readback, 0, at);
-        if copied > 0 {
-            encoder.copy_buffer_to_buffer(
-                &buffers.list,
-                0,
-                &buffers.readback,
-                at,
-                u64::from(copied) * CANDIDATE_BYTES,
-            );
-        }
-        let token = self.queue.submit([encoder.finish()]);
-        Ok(InFlight {
-            range,
-            slot,
-            copied,
-            token,
-        })
-    }
-
-    fn collect(
-        &self,
-        plan: &WgpuPlan,
-        chunk: &InFlight<gpu::SubmissionIndex>,
-    ) -> Result<Option<Candidates>, BackendError> {
-        let buffers = &plan.slots[chunk.slot];
-        let at = plan.chunks.geometry.offsets_bytes();
-        let copied_bytes = at + u64::from(chunk.copied) * CANDIDATE_BYTES;
-        let mut data = self.read(&buffers.readback, copied_bytes, Some(&chunk.token))?;
-        let (offsets, total, widest) = read_offsets(&plan.chunks.geometry, &data);
-        if widest > plan.chunks.geometry.per_member {
-            return Ok(None);
-        }
-        let bytes = at + u64::from(total) * CANDIDATE_BYTES;
-        if total > chunk.copied {
-            let mut encoder = self.device.create_command_encoder(&Default::default());
-            encoder.copy_buffer_to_buffer(
-                &buffers.list,
-                copied_bytes - at,
-                &buffers.readback,
-                copied_bytes,
-                bytes - copied_bytes,
-            );
-            let submission = self.queue.submit([encoder.finish()]);
-            data = self.read(&buffers.readback, bytes, Some(&submission))?;
-        }
-        Ok(Some(Candidates {
-            items: bytemuck::pod_collect_to_vec(&data[at as usize..bytes as usize]),
-            offsets,
-        }))
-    }
-
-    fn draw_moves(
-        &self,
-        plan: &WgpuPlan,
-        first: u64,
-        count: u32,
-    ) -> Result<(Vec<f32>, Vec<f32>), BackendError> {
-        let bytes = u64::from(plan.chunks.geometry.stride) * 4 * plan.assets as u64;
-        let out = self.readback("scenario readback", 2 * bytes);
-        let mut scenario = plan.scenario_params;
-        scenario.first = [first as u32, (first >> 32) as u32];
-        scenario.count = count;
-        self.queue
-            .write_buffer(&plan.scenario_uniform, 0, bytemuck::bytes_of(&scenario));
-        let mut encoder = self.device.create_command_encoder(&Default::default());
-        {
-            let mut pass = encoder.begin_compute_pass(&Default::default());
-            pass.set_pipeline(&self.pipelines.draw);
-            pass.set_bind_group(0, &plan.draw_group, &[]);
-            pass.dispatch_workgroups(self.groups(u64::from(count)), 1, 1);
-        }
-        encoder.copy_buffer_to_buffer(&plan.returns, 0, &out, 0, bytes);
-        encoder.copy_buffer_to_buffer(&plan.vol_factors, 0, &out, bytes, bytes);
-        self.queue.submit([encoder.finish()]);
-        let mut returns: Vec<f32> =
-            bytemuck::pod_collect_to_vec(&self.read(&out, 2 * bytes, None)?);
-        let vol_factors = returns.split_off(returns.len() / 2);
-        Ok((returns, vol_factors))
-    }
-
-    fn upload(
-        &self,
-        plan: &WgpuPlan,
-        returns: &[f32],
-        vol_factors: &[f32],
-    ) -> Result<(), BackendError> {
-        self.queue
-            .write_buffer(&plan.returns, 0, bytemuck::cast_slice(returns));
-        self.queue
-            .write_buffer(&plan.vol_factors, 0, bytemuck::cast_slice(vol_factors));
-        Ok(())
-    }
 }
 
 impl Backend for WgpuBackend {
