@@ -10,7 +10,7 @@ pub mod bounds;
 mod date;
 mod error;
 mod row;
-pub(crate) mod table;
+mod table;
 
 pub use date::Date;
 pub use error::{InputError, Location};

@@ -13,19 +13,15 @@ mod open_interest;
 mod scenario_file;
 mod write;
 
-// The generic input code moved to `crate::input`; these keep its old paths
-// (`snapshot::Date`, `snapshot::bounds::X`, ...) working until callers move.
-pub use crate::input::bounds;
-use crate::input::table;
-pub use crate::input::{sha256_hex, Date, InputError, Location, Row, Table};
+use crate::input::Date;
 
 pub use config::{
     AllocationRule, CcpConfig, CollateralConfig, DefaultFundConfig, HistoricalConfig, Innovations,
     JumpConfig, MarginMeasure, RiskConfig, ScenarioConfig, VolShockConfig,
 };
 pub use load::{
-    from_csv_texts, load, load_stress_scenarios, parse_stress_scenario, read_history, TableFormat,
-    CONFIG_FILE, SNAPSHOT_FILES,
+    from_csv_texts, load, load_stress_scenarios, parse_stress_scenario, read_history, CONFIG_FILE,
+    SNAPSHOT_FILES,
 };
 pub use market::{Asset, AssetClass, MarketData, RateCurve, VolQuote, VolSurface, DAYS_PER_YEAR};
 pub use open_interest::{net_open_interest, NetOpenInterest};

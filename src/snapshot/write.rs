@@ -7,13 +7,11 @@
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-use super::bounds;
 use super::load::{columns, CONFIG_FILE};
-use super::table::sha256_hex;
 use super::{
-    AssetClass, CcpConfig, CollateralAsset, InputError, InstrumentKind, Location, OptionRight,
-    Settlement, Snapshot,
+    AssetClass, CcpConfig, CollateralAsset, InstrumentKind, OptionRight, Settlement, Snapshot,
 };
+use crate::input::{bounds, sha256_hex, InputError, Location};
 
 /// Writes `snapshot` into `dir` (created if needed) as a complete snapshot:
 /// the CSV tables of [`SNAPSHOT_FILES`](super::SNAPSHOT_FILES), `ccp.toml`, and,

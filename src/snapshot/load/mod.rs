@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 pub use self::stress::{load_stress_scenarios, parse_stress_scenario};
 use super::{InputSource, MarketData, Snapshot};
 use crate::input::bounds::MAX_EXPIRY_DAYS;
-pub use crate::input::TableFormat;
+use crate::input::TableFormat;
 use crate::input::{sha256_hex, Date, InputError, Location, Row, Table};
 
 /// The logical tables of a snapshot folder, each stored as `<name>.csv` or
