@@ -2,6 +2,8 @@
 //! then one defect at a time, each of which must be reported with the file, row
 //! and field it is in and what was expected there.
 
+mod common;
+
 use std::fmt;
 use std::fs::{self, File};
 use std::path::Path;
@@ -1131,13 +1133,9 @@ fn the_same_tables_in_memory_build_the_same_snapshot() {
     assert_eq!(err.to_string(), "embedded:test: missing table `members`");
 }
 
+/// The same book, and the same configuration.
 fn assert_same_book(a: &Snapshot, b: &Snapshot) {
-    assert_eq!(a.valuation_date, b.valuation_date);
-    assert_eq!(a.members, b.members);
-    assert_eq!(a.instruments, b.instruments);
-    assert_eq!(a.positions, b.positions);
-    assert_eq!(a.collateral, b.collateral);
-    assert_eq!(a.market, b.market);
+    common::assert_same_book(a, b);
     assert_eq!(a.config, b.config);
 }
 

@@ -2,10 +2,12 @@
 //! matched book, collateral covering margin but for a few calls, a default fund
 //! that covers its own Cover-2, round numbers, and the same book for a seed.
 
+mod common;
+
 use clearstress::backend::CpuBackend;
 use clearstress::engine::{self, RunLimits};
 use clearstress::sample::{self, SampleSpec};
-use clearstress::snapshot::{self, net_open_interest, Snapshot};
+use clearstress::snapshot::{self, net_open_interest};
 
 #[test]
 fn the_sample_and_generated_books_are_matched_exactly() {
@@ -128,16 +130,6 @@ fn a_seed_gives_the_same_book_and_another_seed_another() {
     assert_ne!(a.tables().unwrap(), c.tables().unwrap());
 }
 
-/// Members, instruments, positions, collateral and market equal, number for number.
-fn assert_same_book(loaded: &Snapshot, book: &Snapshot) {
-    assert_eq!(loaded.valuation_date, book.valuation_date);
-    assert_eq!(loaded.members, book.members);
-    assert_eq!(loaded.instruments, book.instruments);
-    assert_eq!(loaded.positions, book.positions);
-    assert_eq!(loaded.collateral, book.collateral);
-    assert_eq!(loaded.market, book.market);
-}
-
 /// The generator sizes collateral and the fund on its own domain values; the
 /// run reads the written files. They must be the same book: every number the
 /// generator holds is one its text parses back to.
@@ -154,7 +146,7 @@ fn the_generated_book_is_the_book_its_files_load_as() {
     ] {
         let files = sample::generate(&spec).unwrap();
         let loaded = files.load("test").unwrap();
-        assert_same_book(&loaded, &files.book);
+        common::assert_same_book(&loaded, &files.book);
         assert_eq!(loaded.config, files.book.config);
     }
 }
@@ -178,7 +170,7 @@ fn the_written_book_loads_back_with_the_shipped_stress_scenarios() {
     );
     let loaded = snapshot::load(dir.path()).unwrap();
     assert_eq!(loaded.config.scenario.stress, vec!["scenarios".to_string()]);
-    assert_same_book(&loaded, &files.book);
+    common::assert_same_book(&loaded, &files.book);
     let names: Vec<&str> = loaded.stress.iter().map(|s| s.name.as_str()).collect();
     let shipped = sample::embedded_stress(&loaded.market).unwrap();
     let shipped: Vec<&str> = shipped.iter().map(|s| s.name.as_str()).collect();

@@ -11,7 +11,9 @@ use rand::RngExt;
 use super::round::{nice_strike, round_dp, round_sig};
 use crate::input::{bounds, Date, InputError, Table};
 use crate::rng::PhiloxRng;
-use crate::snapshot::{Asset, AssetClass, MarketData, RateCurve, VolQuote, VolSurface};
+use crate::snapshot::{
+    assets_table, Asset, AssetClass, MarketData, RateCurve, VolQuote, VolSurface,
+};
 
 /// Real-market inputs derived from data/ by data/derive.py.
 const REAL_ASSETS_CSV: &str = include_str!("market/assets.csv");
@@ -209,31 +211,10 @@ fn rates() -> RateCurve {
 }
 
 fn real_assets() -> Result<Vec<Asset>, InputError> {
-    let table = Table::from_csv_bytes(
+    assets_table(&Table::from_csv_bytes(
         "embedded:src/sample/market/assets.csv",
         REAL_ASSETS_CSV.as_bytes(),
-    )?;
-    table
-        .rows()
-        .map(|row| {
-            Ok(Asset {
-                id: row.str("asset")?.to_string(),
-                class: row.choice(
-                    "class",
-                    &[
-                        ("crypto", AssetClass::Crypto),
-                        ("stablecoin", AssetClass::Stablecoin),
-                    ],
-                )?,
-                spot: row.f64_in("spot", &bounds::PRICE)?,
-                volatility: row.f64_in("volatility", &bounds::VOLATILITY)?,
-                funding_rate_8h: row.f64_in("funding_rate_8h", &bounds::FUNDING_RATE_8H)?,
-                basis: row.f64_in("basis", &bounds::BASIS)?,
-                synthetic: false,
-                source: row.opt_str("source")?.unwrap_or_default().to_string(),
-            })
-        })
-        .collect()
+    )?)
 }
 
 /// The real assets' correlation, row-major in the order of [`real_assets`].

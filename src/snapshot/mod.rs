@@ -20,8 +20,8 @@ pub use config::{
     JumpConfig, MarginMeasure, RiskConfig, ScenarioConfig, VolShockConfig,
 };
 pub use load::{
-    from_csv_texts, load, load_stress_scenarios, parse_stress_scenario, read_history, CONFIG_FILE,
-    SNAPSHOT_FILES,
+    assets_table, from_csv_texts, load, load_stress_scenarios, parse_stress_scenario, read_history,
+    CONFIG_FILE, SNAPSHOT_FILES,
 };
 pub use market::{Asset, AssetClass, MarketData, RateCurve, VolQuote, VolSurface, DAYS_PER_YEAR};
 pub use open_interest::{net_open_interest, NetOpenInterest};

@@ -300,3 +300,14 @@ pub fn real_asset_book(paths: u64) -> Snapshot {
     s.config.scenario.paths = paths;
     s
 }
+
+/// Two snapshots hold the same book: members, instruments, positions,
+/// collateral and market equal, number for number, on the same date.
+pub fn assert_same_book(a: &Snapshot, b: &Snapshot) {
+    assert_eq!(a.valuation_date, b.valuation_date);
+    assert_eq!(a.members, b.members);
+    assert_eq!(a.instruments, b.instruments);
+    assert_eq!(a.positions, b.positions);
+    assert_eq!(a.collateral, b.collateral);
+    assert_eq!(a.market, b.market);
+}

@@ -18,6 +18,12 @@ const PSD_TOLERANCE: f64 = 1e-10;
 /// Diagonal and symmetry tolerance of the correlation matrix.
 const CORRELATION_TOLERANCE: f64 = 1e-9;
 
+/// The assets of an assets table (the schema of `market/assets.csv`), checked
+/// as the loader checks them.
+pub fn assets_table(table: &Table) -> Result<Vec<Asset>, InputError> {
+    Ok(read_assets(table)?.0)
+}
+
 /// The assets, and the index through which every other table names them.
 pub(super) fn read_assets(table: &Table) -> Result<(Vec<Asset>, IdIndex<'_>), InputError> {
     table.require_columns(&columns::ASSETS)?;

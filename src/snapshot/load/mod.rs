@@ -15,6 +15,7 @@ mod stress;
 
 use std::path::{Path, PathBuf};
 
+pub use self::market::assets_table;
 pub use self::stress::{load_stress_scenarios, parse_stress_scenario};
 use super::{InputSource, MarketData, Snapshot};
 use crate::input::bounds::MAX_EXPIRY_DAYS;
