@@ -50,13 +50,20 @@ pub fn worst_window(args: &WorstWindowArgs) -> Result<(), CliError> {
         };
         worst_window::worst_windows(&runner, &snapshot, &history, args.days, args.top)?
     });
-    print!("{}", report::worst_window::terminal(&worst));
+    let quiet = args.compute.quiet;
+    if !quiet {
+        print!("{}", report::worst_window::terminal(&worst));
+    }
     if let (Some(out), Some(text)) = (
         out,
         report::worst_window::scenario_file(&worst, &snapshot.market),
     ) {
         let path = out.write(&text)?;
-        println!("\nworst window written to {}", path.display());
+        if quiet {
+            println!("{}", path.display());
+        } else {
+            println!("\nworst window written to {}", path.display());
+        }
     }
     Ok(())
 }
