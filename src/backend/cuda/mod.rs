@@ -76,13 +76,18 @@ pub struct CudaBackend {
 }
 
 impl CudaBackend {
-    /// CUDA device `ordinal`, its kernels compiled for its architecture.
+    /// CUDA device `ordinal`, its kernels compiled for its architecture (see
+    /// `compile.rs` for the target) or read from the module cache.
     pub fn new(ordinal: usize) -> Result<Self, BackendError> {
         if !driver_available() {
             return Err(unavailable("no NVIDIA driver (libcuda) found"));
         }
-        let count = CudaContext::device_count()
-            .map_err(|e| unavailable(format!("the CUDA driver reports no device: {e}")))?;
+        let count = CudaContext::device_count().map_err(|e| {
+            unavailable(format!(
+                "the CUDA driver reports no device: {}",
+                describe_driver_error(e)
+            ))
+        })?;
         if ordinal >= count.max(0) as usize {
             return Err(unavailable(format!(
                 "no CUDA device {ordinal}: {count} found"
