@@ -86,10 +86,14 @@ fn compile_for_host() -> Result<HostKernels, String> {
     let cpp = dir.path().join("kernels.cpp");
     let library = dir.path().join("libkernels.so");
     std::fs::write(&cpp, source).map_err(|e| e.to_string())?;
+    // No contraction of a*b+c into FMA, as NVRTC compiles the scenario and RNG
+    // kernels (`--fmad=false`, compile.rs OPTIONS): each operation rounds the
+    // same way on both, so the device's moves can equal these bit for bit.
     let output = Command::new(std::env::var("CXX").unwrap_or_else(|_| "c++".into()))
         .args([
             "-std=c++17",
             "-O2",
+            "-ffp-contract=off",
             "-shared",
             "-fPIC",
             "-Wno-unknown-pragmas",

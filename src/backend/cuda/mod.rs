@@ -12,14 +12,17 @@
 //! while the device computes chunk k + 1. Device arithmetic is f32, as in the
 //! wgpu backend, with the same stated tolerances against the CPU.
 
+mod cache;
 mod compile;
+mod probe;
+mod readback;
 
 use std::ops::Range;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use cudarc::driver::{
-    CudaContext, CudaEvent, CudaFunction, CudaSlice, CudaStream, DeviceRepr, DriverError,
-    LaunchConfig, PushKernelArg,
+    CudaContext, CudaEvent, CudaFunction, CudaSlice, CudaStream, DeviceRepr, LaunchConfig,
+    PushKernelArg,
 };
 
 use super::device::layout::{
@@ -35,8 +38,14 @@ use crate::book::CompiledBook;
 use crate::rng::Stream;
 use crate::scenario::{ScenarioBlock, ScenarioModel};
 use crate::tail::MemberTail;
-use compile::arch_of;
-pub use compile::{cached_ptx, compile, nvrtc_available};
+use cache::load_cached;
+pub use compile::{compile, nvrtc_available};
+use compile::{load_failure, Nvrtc, Target};
+pub use probe::{describe_devices, driver_available};
+use probe::{
+    describe_driver_error, driver_error, driver_error_in, driver_version, target, unavailable,
+};
+use readback::check_offsets;
 
 // SAFETY: plain #[repr(C)] structs of u32 and f32 whose layout the kernels
 // declare field for field (kernels/scenario.cu, revalue.cu, rng_check.cu).
@@ -45,57 +54,6 @@ unsafe impl DeviceRepr for RevalueParams {}
 unsafe impl DeviceRepr for WordsParams {}
 
 pub const NAME: &str = "cuda";
-
-/// Whether the CUDA driver library can be loaded here (a GPU may still be absent).
-pub fn driver_available() -> bool {
-    // SAFETY: only attempts to dlopen the library and reports whether it could.
-    unsafe { cudarc::driver::sys::is_culib_present() }
-}
-
-fn driver_error(e: DriverError) -> BackendError {
-    BackendError::Device {
-        backend: NAME,
-        message: e.to_string(),
-    }
-}
-
-fn unavailable(reason: impl Into<String>) -> BackendError {
-    BackendError::Unavailable {
-        backend: NAME,
-        reason: reason.into(),
-    }
-}
-
-/// What `clearstress devices` says of CUDA.
-pub fn describe_devices() -> Vec<String> {
-    if !driver_available() {
-        return vec!["cuda: no NVIDIA driver (libcuda) found".into()];
-    }
-    let count = match CudaContext::device_count() {
-        Ok(n) => n.max(0) as usize,
-        Err(e) => return vec![format!("cuda: the driver reports no device ({e})")],
-    };
-    if count == 0 {
-        return vec!["cuda: no device".into()];
-    }
-    (0..count)
-        .map(|i| match CudaContext::new(i) {
-            Ok(ctx) => format!(
-                "cuda device {i}: {}, compute capability {}.{}, {} MiB{}",
-                ctx.name().unwrap_or_default(),
-                ctx.compute_capability().map_or(0, |c| c.0),
-                ctx.compute_capability().map_or(0, |c| c.1),
-                ctx.total_mem().unwrap_or(0) >> 20,
-                if nvrtc_available() {
-                    ""
-                } else {
-                    " (libnvrtc missing: cannot compile kernels)"
-                },
-            ),
-            Err(e) => format!("cuda device {i}: cannot open ({e})"),
-        })
-        .collect()
-}
 
 struct Functions {
     draw: CudaFunction,
@@ -112,29 +70,43 @@ pub struct CudaBackend {
     copy: Arc<CudaStream>,
     functions: Functions,
     name: String,
-    arch: &'static str,
+    target: Target,
     max_grid_x: u64,
     chunking: Chunking,
 }
 
 impl CudaBackend {
-    /// CUDA device `ordinal`, its kernels compiled for its architecture.
+    /// CUDA device `ordinal`, its kernels compiled for its architecture (see
+    /// `compile.rs` for the target) or read from the module cache.
     pub fn new(ordinal: usize) -> Result<Self, BackendError> {
         if !driver_available() {
             return Err(unavailable("no NVIDIA driver (libcuda) found"));
         }
-        let count = CudaContext::device_count()
-            .map_err(|e| unavailable(format!("the CUDA driver reports no device: {e}")))?;
+        let count = CudaContext::device_count().map_err(|e| {
+            unavailable(format!(
+                "the CUDA driver reports no device: {}",
+                describe_driver_error(e)
+            ))
+        })?;
         if ordinal >= count.max(0) as usize {
             return Err(unavailable(format!(
                 "no CUDA device {ordinal}: {count} found"
             )));
         }
-        let ctx = CudaContext::new(ordinal).map_err(driver_error)?;
-        let arch = arch_of(ctx.compute_capability().map_err(driver_error)?);
-        let load = |kernel: &Kernel| -> Result<_, BackendError> {
-            ctx.load_module(compile(kernel, arch)?)
-                .map_err(driver_error)
+        let driver = driver_version()?;
+        let nvrtc = Nvrtc::load()?;
+        let ctx = CudaContext::new(ordinal)
+            .map_err(driver_error_in(&format!("opening CUDA device {ordinal}")))?;
+        let capability = ctx.compute_capability().map_err(driver_error)?;
+        let target = target(&nvrtc, capability)?;
+        // Through the on-disk cache: a process compiles only what no earlier
+        // one did with this NVRTC, these options and this target.
+        let load = |kernel: &Kernel| {
+            load_cached(&nvrtc, kernel, target, |module| {
+                let error = |e: String| load_failure(kernel, target, nvrtc.version, driver, &e);
+                ctx.load_module(module.to_ptx().map_err(error)?)
+                    .map_err(|e| error(describe_driver_error(e)))
+            })
         };
         let (scenario, revalue, words) = (
             load(&CUDA_SCENARIO)?,
@@ -142,7 +114,9 @@ impl CudaBackend {
             load(&CUDA_RNG_CHECK)?,
         );
         let function = |module: &Arc<cudarc::driver::CudaModule>, name: &str| {
-            module.load_function(name).map_err(driver_error)
+            module.load_function(name).map_err(driver_error_in(&format!(
+                "loading kernel function `{name}`"
+            )))
         };
         let functions = Functions {
             draw: function(&scenario, "draw_scenarios")?,
@@ -162,7 +136,7 @@ impl CudaBackend {
             max_grid_x: grid_x.max(1) as u64,
             ctx,
             functions,
-            arch,
+            target,
             chunking: Chunking::default(),
         })
     }
@@ -421,6 +395,14 @@ impl ChunkDevice for CudaBackend {
         if widest > geometry.per_member {
             return Ok(None);
         }
+        check_offsets(&offsets, geometry.per_member, geometry.capacity()).map_err(|e| {
+            BackendError::Device {
+                backend: NAME,
+                message: format!(
+                    "scan_counts / gather_candidates gave offsets that cannot be read: {e}"
+                ),
+            }
+        })?;
         let mut items = vec![0u32; 2 * total as usize];
         if total > 0 {
             c.memcpy_dtoh(&buffers.list.slice(..2 * total as usize), &mut items)
@@ -471,7 +453,7 @@ impl Backend for CudaBackend {
     type Plan = CudaPlan;
 
     fn describe(&self) -> String {
-        format!("cuda ({}, {})", self.name, self.arch)
+        format!("cuda ({}, {})", self.name, self.target.gpu_architecture())
     }
 
     fn block_size(&self, plan: &CudaPlan, requested: u64) -> u64 {
