@@ -27,7 +27,7 @@ use clearstress::scenario::{stress_block, ScenarioBlock, ScenarioModel};
 use clearstress::snapshot::{Innovations, JumpConfig, Snapshot};
 use clearstress::tail::{var_rank, MemberTail, TailMeasure};
 
-const LOSS_TOLERANCE: f64 = 5e-7;
+pub const LOSS_TOLERANCE: f64 = 5e-7;
 
 /// Student-t innovations, market-wide jumps, two steps and vol shocks.
 fn fat_tailed(mut s: Snapshot) -> Snapshot {
@@ -228,7 +228,7 @@ pub fn device_losses_match_the_cpu_on_the_same_moves<D: DeviceBackend>(gpu: D) {
 }
 
 /// The largest gross scale of each member over the first `paths` CPU scenarios.
-fn largest_scales(s: &Snapshot, paths: u64) -> Vec<f64> {
+pub fn largest_scales(s: &Snapshot, paths: u64) -> Vec<f64> {
     let book = CompiledBook::compile(s).unwrap();
     let cpu = CpuBackend::new(None).unwrap();
     let block = cpu

@@ -28,7 +28,7 @@ use ::wgpu as gpu;
 use gpu::util::DeviceExt;
 
 use super::device::layout::{BookLayout, ModelLayout, RevalueParams, ScenarioParams};
-use super::device::{self, ChunkState, Chunking, Geometry};
+use super::device::{self, ChunkState, Chunking, Geometry, LaunchLimits};
 use super::kernels::{Kernel, WGSL_REVALUE, WGSL_RNG_CHECK, WGSL_SCENARIO};
 use super::{Backend, BackendError, LossBlock};
 use crate::book::CompiledBook;
@@ -341,14 +341,16 @@ impl Backend for WgpuBackend {
         let binding = limits
             .max_storage_buffer_binding_size
             .min(limits.max_buffer_size);
-        let geometry = Geometry::new(
-            members,
-            assets.max(series),
-            binding,
-            u64::from(limits.max_compute_workgroups_per_dimension),
-            &self.chunking,
-        )
-        .map_err(device_error)?;
+        // Both launch axes have the adapter's workgroup limit: scenario tiles
+        // along x, member tiles along y (`member_losses`).
+        let workgroups = u64::from(limits.max_compute_workgroups_per_dimension);
+        let launch = LaunchLimits {
+            buffer_bytes: binding,
+            scenario_tiles: workgroups,
+            member_tiles: workgroups,
+        };
+        let geometry = Geometry::within(members, assets.max(series), &launch, &self.chunking)
+            .map_err(device_error)?;
         let stride = geometry.stride;
         let weights_bytes = (book.weights.len() * 4) as u64;
         if weights_bytes > limits.max_storage_buffer_binding_size {
@@ -456,7 +458,7 @@ impl Backend for WgpuBackend {
         Ok(WgpuPlan {
             assets,
             series,
-            chunks: ChunkState::new(geometry, book.constant.clone()),
+            chunks: ChunkState::for_book(geometry, book),
             scenario_params: ScenarioParams {
                 stride,
                 ..model_layout.params
