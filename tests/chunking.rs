@@ -132,17 +132,20 @@ fn ten_thousand_members_take_a_few_chunks_and_get_the_cpus_margins() {
     }
 
     // Small chunks, one accumulate call each (so that a fixed member's tail
-    // is continued across calls), and a candidate list that overflows: the
-    // same margins bit for bit.
+    // is continued across calls), and regions of 48 candidates a member,
+    // fewer than the 64 scenarios of the smallest chunk, so that chunks
+    // overflow while the tails have no floors and are drawn again in halves:
+    // the same margins bit for bit.
     let small = gpu.with_chunking(Chunking {
         scenarios: 4_096,
-        candidates: 1 << 20,
+        candidates: 48 * MEMBERS as u32,
         ..Chunking::default()
     });
     let plan = small.prepare(&book, &model).unwrap();
     let chunked = measures(&small, &plan, &s, book.members);
-    eprintln!("small chunks: {:?}", small.chunks(&plan).counts());
-    assert!(small.chunks(&plan).counts().submitted >= PATHS / 4_096);
+    let counts = small.chunks(&plan).counts();
+    eprintln!("small chunks: {counts:?}");
+    assert!(counts.submitted >= PATHS / 4_096 && counts.overflowed > 0);
     for (m, (a, b)) in device.iter().zip(&chunked).enumerate() {
         assert_eq!(bits(a), bits(b), "member {m}");
     }
