@@ -27,7 +27,7 @@ use clearstress::scenario::{stress_block, ScenarioBlock, ScenarioModel};
 use clearstress::snapshot::{Innovations, JumpConfig, Snapshot};
 use clearstress::tail::{var_rank, MemberTail, TailMeasure};
 
-const LOSS_TOLERANCE: f64 = 5e-7;
+pub const LOSS_TOLERANCE: f64 = 5e-7;
 
 /// Student-t innovations, market-wide jumps, two steps and vol shocks.
 fn fat_tailed(mut s: Snapshot) -> Snapshot {
@@ -228,7 +228,7 @@ pub fn device_losses_match_the_cpu_on_the_same_moves<D: DeviceBackend>(gpu: D) {
 }
 
 /// The largest gross scale of each member over the first `paths` CPU scenarios.
-fn largest_scales(s: &Snapshot, paths: u64) -> Vec<f64> {
+pub fn largest_scales(s: &Snapshot, paths: u64) -> Vec<f64> {
     let book = CompiledBook::compile(s).unwrap();
     let cpu = CpuBackend::new(None).unwrap();
     let block = cpu
@@ -410,6 +410,54 @@ pub fn pilot_windows_and_narrowing_passes_give_the_device_its_exact_tail_statist
     }
 }
 
+/// The sample house with every third member's positions and coin collateral
+/// taken away: their loss is a constant in every scenario.
+fn with_members_without_positions(mut s: Snapshot) -> (Snapshot, Vec<bool>) {
+    s.positions.retain(|p| p.member % 3 != 0);
+    s.collateral
+        .retain(|c| c.member % 3 != 0 || c.asset == clearstress::snapshot::CollateralAsset::Usd);
+    let fixed = (0..s.members.len()).map(|m| m % 3 == 0).collect();
+    (s, fixed)
+}
+
+pub fn members_without_positions_get_the_cpus_margins_bit_for_bit_whatever_the_tail_layout<
+    D: DeviceBackend,
+>(
+    gpu: D,
+) {
+    let (mut s, fixed) = with_members_without_positions(fat_tailed(embedded()));
+    // An exact window, a pilot's windows, and windows narrowed over passes.
+    assert!(fixed.iter().filter(|&&f| f).count() >= 2);
+    for (paths, kib, narrowed) in [
+        (20_000, RunLimits::DEFAULT_TAIL_MEMORY_MIB << 10, false),
+        (200_000, RunLimits::DEFAULT_TAIL_MEMORY_MIB << 10, false),
+        (200_000, 160, true),
+    ] {
+        s.config.scenario.paths = paths;
+        let limits = RunLimits {
+            tail_memory_bytes: kib << 10,
+        };
+        let cpu = CpuBackend::new(None).unwrap();
+        let c = engine::run(&cpu, &s, limits, &|_| {}).unwrap();
+        let g = engine::run(&gpu, &s, limits, &|_| {}).unwrap();
+        assert_eq!(c.run.tail_pilot, g.run.tail_pilot);
+        assert_eq!(
+            (paths > 20_000, narrowed),
+            (g.run.tail_pilot > 0, g.run.tail_passes >= 2)
+        );
+        for (m, (x, y)) in c.margin.members.iter().zip(&g.margin.members).enumerate() {
+            if fixed[m] {
+                assert_eq!(
+                    x.measures, y.measures,
+                    "{paths} paths, {kib} KiB: member {m}"
+                );
+                assert_eq!(x.initial_margin.to_bits(), y.initial_margin.to_bits());
+            }
+        }
+        assert_same_run(&s, &c, &g);
+    }
+}
+
 /// One #[test] per parity property for the device `$device` gives (an
 /// `Option`: `None` skips, having said why).
 #[macro_export]
@@ -461,6 +509,12 @@ macro_rules! parity_tests {
         fn chunk_boundaries_and_a_small_candidate_list_do_not_change_the_margins() {
             if let Some(device) = $device {
                 common::parity::chunk_boundaries_and_a_small_candidate_list_do_not_change_the_margins(device);
+            }
+        }
+        #[test]
+        fn members_without_positions_get_the_cpus_margins_bit_for_bit_whatever_the_tail_layout() {
+            if let Some(device) = $device {
+                common::parity::members_without_positions_get_the_cpus_margins_bit_for_bit_whatever_the_tail_layout(device);
             }
         }
         #[test]

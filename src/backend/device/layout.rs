@@ -230,7 +230,7 @@ impl RevalueParams {
 pub struct BookLayout {
     /// Assets x members, asset-major.
     pub weights: Vec<f32>,
-    /// offsets[members + 1], series[holdings], f32 weight bits[holdings].
+    /// `offsets[members + 1]`, `series[holdings]`, f32 weight bits `[holdings]`.
     pub holdings: Vec<u32>,
     pub holding_count: u32,
     pub series: Vec<Series>,

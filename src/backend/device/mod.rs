@@ -8,7 +8,11 @@
 //! member's tail floor (its threshold, in f32, less the member's constant); it
 //! packs them by member and the host reads back the offsets and the list, adds
 //! each member's constant in f64 and pushes each member's candidates into its
-//! tail, in parallel. The tails are order-independent, so the result does not
+//! tail, in parallel. A member whose loss cannot vary (no weight on any asset
+//! and no option: see [`ChunkState::for_book`]) is not streamed: its device
+//! threshold admits no finite loss and the host pushes its constant loss
+//! itself, only while the tail can still take it ([`push_fixed`]), so that
+//! such members neither size the chunks nor fill the candidate list. The tails are order-independent, so the result does not
 //! depend on how the device orders its atomics. Two slots of candidate buffers
 //! let the device run chunk k + 1 while the host pushes chunk k (chunk k + 1's
 //! thresholds are a chunk stale, which only lets a few more losses through:
@@ -16,99 +20,29 @@
 //! candidates than its region holds (early in a run, before the tails have
 //! floors) is drawn again in halves: scenario n is a pure function of (seed, n).
 
+mod fixed;
+mod geometry;
 pub mod layout;
 
 use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use rayon::prelude::*;
 
 use super::{BackendError, LossBlock};
+use crate::book::CompiledBook;
 use crate::scenario::ScenarioBlock;
 use crate::tail::MemberTail;
+pub use fixed::push_fixed;
+use fixed::Ignoring;
+pub use geometry::{Chunking, Geometry, LaunchLimits, MAX_MEMBER_TILES};
 use layout::f32_at_or_below;
 
 /// Bytes of one packed candidate: scenario in the chunk, loss bits.
 pub const CANDIDATE_BYTES: u64 = 8;
 /// Scenarios (and members) per tile of the kernels' loss product.
 pub const TILE: u32 = 64;
-
-/// Upper bounds on a device's work buffers; its own limits may lower them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Chunking {
-    /// Scenarios per chunk.
-    pub scenarios: u32,
-    /// Tail candidates one chunk may return, all members together.
-    pub candidates: u32,
-    /// Bytes any one work buffer may take.
-    pub buffer_bytes: u64,
-}
-
-impl Default for Chunking {
-    fn default() -> Self {
-        Self {
-            scenarios: 1 << 18,
-            candidates: 1 << 23,
-            buffer_bytes: 256 << 20,
-        }
-    }
-}
-
-/// How a run is cut into chunks on one device.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Geometry {
-    pub members: usize,
-    /// Scenarios per chunk: the row stride of the asset- and series-major arrays.
-    pub stride: u32,
-    /// Candidates each member's region holds per chunk.
-    pub per_member: u32,
-}
-
-impl Geometry {
-    /// The chunks that fit buffers of at most `buffer_bytes` and launches of at
-    /// most `max_tiles` tiles along the scenarios.
-    pub fn new(
-        members: usize,
-        widest_row: usize,
-        buffer_bytes: u64,
-        max_tiles: u64,
-        chunking: &Chunking,
-    ) -> Result<Self, String> {
-        let buffer_bytes = buffer_bytes.min(chunking.buffer_bytes);
-        let stride = (buffer_bytes / (4 * widest_row.max(1) as u64))
-            .min(u64::from(chunking.scenarios))
-            .min(max_tiles * u64::from(TILE))
-            .max(1) as u32;
-        let capacity = (buffer_bytes / CANDIDATE_BYTES).min(u64::from(chunking.candidates));
-        let per_member = (capacity / members.max(1) as u64).min(u64::from(u32::MAX)) as u32;
-        if per_member == 0 {
-            return Err(format!(
-                "the candidate list holds {capacity} losses, fewer than the {members} members \
-                 of one scenario"
-            ));
-        }
-        Ok(Self {
-            members,
-            stride,
-            per_member,
-        })
-    }
-
-    /// Candidates the packed list holds.
-    pub fn capacity(&self) -> u32 {
-        self.per_member * self.members.max(1) as u32
-    }
-
-    /// Bytes of the offsets that head a readback: members + 2 words, padded.
-    pub fn offsets_bytes(&self) -> u64 {
-        (4 * (self.members as u64 + 2)).next_multiple_of(8)
-    }
-
-    /// Bytes of the packed list.
-    pub fn list_bytes(&self) -> u64 {
-        u64::from(self.capacity()) * CANDIDATE_BYTES
-    }
-}
 
 /// Where a chunk's market moves come from.
 #[derive(Debug, Clone, Copy)]
@@ -217,43 +151,108 @@ struct Rates {
     total: f64,
 }
 
+/// The chunks a plan has run: what the device did for a run, and how well the
+/// candidate list was sized.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChunkCounts {
+    /// Chunks submitted to the device, re-drawn halves included.
+    pub submitted: u64,
+    /// Chunks whose candidates overflowed a member's region, so were drawn
+    /// again in halves.
+    pub overflowed: u64,
+}
+
 /// A plan's share of the pipeline: its geometry, the members' constants and
 /// the candidate rates that size the next chunk.
 #[derive(Debug)]
 pub struct ChunkState {
     pub geometry: Geometry,
     constant: Vec<f64>,
+    /// Members whose loss is their constant in every scenario.
+    fixed: Vec<bool>,
     rates: Mutex<Rates>,
+    /// Per fixed member whose tail ignored its loss at the end of the last
+    /// [`accumulate`]: where, so that the next call need not probe it again.
+    ignoring: Mutex<Vec<Option<Ignoring>>>,
+    submitted: AtomicU64,
+    overflowed: AtomicU64,
 }
 
 impl ChunkState {
+    /// Every member streamed through the device.
     pub fn new(geometry: Geometry, constant: Vec<f64>) -> Self {
+        let fixed = vec![false; constant.len()];
+        Self::with_fixed(geometry, constant, fixed)
+    }
+
+    /// For `book`: a member with no weight on any asset (positions or coin
+    /// collateral) and no option holding loses its constant in every scenario
+    /// (on the CPU too: the weights' product adds zeros), so the host gives it
+    /// its tail without the device.
+    pub fn for_book(geometry: Geometry, book: &CompiledBook) -> Self {
+        let members = book.members;
+        let fixed = (0..members)
+            .map(|m| {
+                book.member_options.of(m).next().is_none()
+                    && (0..book.assets).all(|a| book.weights[a * members + m] == 0.0)
+            })
+            .collect();
+        Self::with_fixed(geometry, book.constant.clone(), fixed)
+    }
+
+    fn with_fixed(geometry: Geometry, constant: Vec<f64>, fixed: Vec<bool>) -> Self {
         Self {
             geometry,
+            ignoring: Mutex::new(vec![None; constant.len()]),
             constant,
+            fixed,
             rates: Mutex::new(Rates::default()),
+            submitted: AtomicU64::new(0),
+            overflowed: AtomicU64::new(0),
+        }
+    }
+
+    /// Members whose loss never varies, so never reach the device's candidates.
+    pub fn fixed_members(&self) -> usize {
+        self.fixed.iter().filter(|&&f| f).count()
+    }
+
+    /// The chunks this plan has run so far.
+    pub fn counts(&self) -> ChunkCounts {
+        ChunkCounts {
+            submitted: self.submitted.load(Ordering::Relaxed),
+            overflowed: self.overflowed.load(Ordering::Relaxed),
         }
     }
 
     /// The device thresholds of `tails`: a loss below its member's can enter
-    /// no window once the member's constant is added back.
+    /// no window once the member's constant is added back. A fixed member's
+    /// admits no finite loss (the host pushes its constant).
     fn thresholds(&self, tails: &[MemberTail]) -> Vec<f32> {
         tails
             .iter()
             .zip(&self.constant)
-            .map(|(t, c)| f32_at_or_below(t.floor() - c))
+            .zip(&self.fixed)
+            .map(|((t, c), &fixed)| {
+                if fixed {
+                    f32::INFINITY
+                } else {
+                    f32_at_or_below(t.floor() - c)
+                }
+            })
             .collect()
     }
 
     /// Scenarios the next chunk can take without overflowing a member's
-    /// region, and the candidates to expect: a member without a floor yet
-    /// gives one per scenario, the others give them at the rates the last
+    /// region, and the candidates to expect: a streamed member without a floor
+    /// yet gives one per scenario, the others give them at the rates the last
     /// chunk saw (with a margin).
     fn next_chunk(&self, tails: &[MemberTail]) -> (u32, u32) {
         let g = &self.geometry;
         let open = tails
             .iter()
-            .filter(|t| t.floor() == f64::NEG_INFINITY)
+            .zip(&self.fixed)
+            .filter(|(t, &fixed)| !fixed && t.floor() == f64::NEG_INFINITY)
             .count() as f64;
         let seen = self.rates.lock().map_or(Rates::default(), |r| *r);
         let widest = if open > 0.0 { 1.0 } else { 1.25 * seen.widest };
@@ -278,28 +277,68 @@ impl ChunkState {
         }
     }
 
+    /// Which fixed members' tails, continued from the last call, already
+    /// ignore their loss from `start` on.
+    fn ignoring_from(&self, start: u64, tails: &[MemberTail]) -> Vec<bool> {
+        let marks = self.ignoring.lock().map(|m| m.clone()).unwrap_or_default();
+        tails
+            .iter()
+            .enumerate()
+            .map(|(m, t)| marks.get(m).copied().flatten() == Some(Ignoring::of(t, start)))
+            .collect()
+    }
+
+    fn remember_ignoring(&self, end: u64, tails: &[MemberTail], ignoring: &[bool]) {
+        if let Ok(mut marks) = self.ignoring.lock() {
+            *marks = tails
+                .iter()
+                .zip(ignoring)
+                .map(|(t, &i)| i.then(|| Ignoring::of(t, end)))
+                .collect();
+        }
+    }
+
     /// Pushes a chunk's candidates into the member tails; every other loss of
-    /// `range` lay below its member's floor.
-    fn push(&self, found: &Candidates, range: Range<u64>, tails: &mut [MemberTail]) {
+    /// `range` lay below its member's floor. Fixed members get their constant
+    /// loss from the host ([`push_fixed`]).
+    fn push(
+        &self,
+        found: &Candidates,
+        range: Range<u64>,
+        tails: &mut [MemberTail],
+        ignoring: &mut [bool],
+    ) {
         let scenarios = range.end - range.start;
-        tails.par_iter_mut().enumerate().for_each(|(m, tail)| {
-            let mine = &found.items[found.offsets[m] as usize..found.offsets[m + 1] as usize];
-            let constant = self.constant[m];
-            tail.push_candidates(
-                scenarios,
-                mine.iter().map(|&[scenario, loss]| {
-                    (
-                        range.start + u64::from(scenario),
-                        f64::from(f32::from_bits(loss)) + constant,
-                    )
-                }),
-            );
-        });
+        tails
+            .par_iter_mut()
+            .zip(ignoring.par_iter_mut())
+            .enumerate()
+            .for_each(|(m, (tail, ignoring))| {
+                let mine = &found.items[found.offsets[m] as usize..found.offsets[m + 1] as usize];
+                let constant = self.constant[m];
+                // A fixed member's only device candidates are non-finite
+                // losses (from non-finite moves): pushed as they came.
+                tail.push_candidates(
+                    if self.fixed[m] { 0 } else { scenarios },
+                    mine.iter().map(|&[scenario, loss]| {
+                        (
+                            range.start + u64::from(scenario),
+                            f64::from(f32::from_bits(loss)) + constant,
+                        )
+                    }),
+                );
+                if self.fixed[m] {
+                    push_fixed(tail, constant, range.clone(), ignoring);
+                }
+            });
     }
 }
 
 /// Draws and revalues scenarios `range` on `device` and pushes them into
-/// `tails`, two chunks in flight.
+/// `tails`, two chunks in flight. `tails` are fresh ones or those the last
+/// call on this plan pushed into, continued from where it ended (as the
+/// engine's passes do): a fixed member's tail found ignoring its loss is not
+/// probed again.
 pub fn accumulate<D: ChunkDevice>(
     device: &D,
     plan: &D::Plan,
@@ -307,6 +346,7 @@ pub fn accumulate<D: ChunkDevice>(
     tails: &mut [MemberTail],
 ) -> Result<(), BackendError> {
     let state = device.chunks(plan);
+    let mut ignoring = state.ignoring_from(range.start, tails);
     let (mut start, mut slot) = (range.start, 0);
     let mut in_flight: Option<InFlight<D::Token>> = None;
     loop {
@@ -316,17 +356,21 @@ pub fn accumulate<D: ChunkDevice>(
             let thresholds = state.thresholds(tails);
             let moves = Moves::Draw { first: start };
             let chunk = device.submit(plan, slot, moves, start..end, &thresholds, expected)?;
+            state.submitted.fetch_add(1, Ordering::Relaxed);
             (start, slot) = (end, 1 - slot);
             Some(chunk)
         } else {
             None
         };
         if let Some(previous) = in_flight.take() {
-            finish(device, plan, previous, tails)?;
+            finish(device, plan, previous, tails, &mut ignoring)?;
         }
         match next {
             Some(chunk) => in_flight = Some(chunk),
-            None => return Ok(()),
+            None => {
+                state.remember_ignoring(range.end, tails, &ignoring);
+                return Ok(());
+            }
         }
     }
 }
@@ -338,23 +382,26 @@ fn finish<D: ChunkDevice>(
     plan: &D::Plan,
     chunk: InFlight<D::Token>,
     tails: &mut [MemberTail],
+    ignoring: &mut [bool],
 ) -> Result<(), BackendError> {
     let state = device.chunks(plan);
     let range = chunk.range.clone();
     match device.collect(plan, &chunk)? {
         Some(found) => {
             state.record(&found, range.end - range.start);
-            state.push(&found, range, tails);
+            state.push(&found, range, tails, ignoring);
             Ok(())
         }
         None if range.end - range.start > 1 => {
+            state.overflowed.fetch_add(1, Ordering::Relaxed);
             let middle = range.start + (range.end - range.start) / 2;
             for half in [range.start..middle, middle..range.end] {
                 let thresholds = state.thresholds(tails);
                 let moves = Moves::Draw { first: half.start };
                 let capacity = state.geometry.capacity();
                 let again = device.submit(plan, chunk.slot, moves, half, &thresholds, capacity)?;
-                finish(device, plan, again, tails)?;
+                state.submitted.fetch_add(1, Ordering::Relaxed);
+                finish(device, plan, again, tails, ignoring)?;
             }
             Ok(())
         }

@@ -28,7 +28,7 @@ use ::wgpu as gpu;
 use gpu::util::DeviceExt;
 
 use super::device::layout::{BookLayout, ModelLayout, RevalueParams, ScenarioParams};
-use super::device::{self, ChunkState, Chunking, Geometry};
+use super::device::{self, ChunkState, Chunking, Geometry, LaunchLimits};
 use super::kernels::{Kernel, WGSL_REVALUE, WGSL_RNG_CHECK, WGSL_SCENARIO};
 use super::{Backend, BackendError, LossBlock};
 use crate::book::CompiledBook;
@@ -40,6 +40,9 @@ pub use adapter::{adapters, quiet_device_select, AdapterSummary};
 const NAME: &str = "wgpu";
 /// Invocations per workgroup of the one-dimensional kernels.
 const WORKGROUP: u32 = 64;
+/// The fewest candidates a chunk's list is cut to when the device runs out
+/// of memory for more.
+const MIN_CANDIDATES: u32 = 1 << 23;
 
 struct Pipelines {
     draw: gpu::ComputePipeline,
@@ -341,14 +344,17 @@ impl Backend for WgpuBackend {
         let binding = limits
             .max_storage_buffer_binding_size
             .min(limits.max_buffer_size);
-        let geometry = Geometry::new(
-            members,
-            assets.max(series),
-            binding,
-            u64::from(limits.max_compute_workgroups_per_dimension),
-            &self.chunking,
-        )
-        .map_err(device_error)?;
+        // Both launch axes have the adapter's workgroup limit: scenario tiles
+        // along x, member tiles along y (`member_losses`).
+        let workgroups = u64::from(limits.max_compute_workgroups_per_dimension);
+        let launch = LaunchLimits {
+            buffer_bytes: binding,
+            scenario_tiles: workgroups,
+            member_tiles: workgroups,
+        };
+        let mut chunking = self.chunking;
+        let mut geometry = Geometry::within(members, assets.max(series), &launch, &chunking)
+            .map_err(device_error)?;
         let stride = geometry.stride;
         let weights_bytes = (book.weights.len() * 4) as u64;
         if weights_bytes > limits.max_storage_buffer_binding_size {
@@ -377,22 +383,41 @@ impl Backend for WgpuBackend {
         let series_buffer = self.storage_init("series", bytemuck::cast_slice(&book_layout.series));
         let weights = self.storage_init("weights", bytemuck::cast_slice(&book_layout.weights));
         let holdings = self.storage_init("holdings", bytemuck::cast_slice(&book_layout.holdings));
-        let (list_bytes, offsets_bytes) = (geometry.list_bytes(), geometry.offsets_bytes());
-        let slot_buffers = [0, 1].map(|_| {
-            (
-                self.storage("thresholds", 4 * members as u64),
-                self.storage("member counts", 4 * members as u64),
-                self.storage("candidate regions", list_bytes),
-                self.storage("candidate offsets", offsets_bytes),
-                self.storage("candidates", list_bytes),
-                self.readback("readback", offsets_bytes + list_bytes),
-            )
-        });
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(device_error(format!(
                 "allocating the work buffers for chunks of {stride} scenarios: {e}"
             )));
         }
+        // The candidate buffers (six, of up to 512 MiB) are the largest: wgpu
+        // cannot tell the free memory, so a device that cannot hold them gets
+        // half as many candidates, down to the 2^23 of a small device.
+        let slot_buffers = loop {
+            let scope = self.device.push_error_scope(gpu::ErrorFilter::OutOfMemory);
+            let (list_bytes, offsets_bytes) = (geometry.list_bytes(), geometry.offsets_bytes());
+            let slot_buffers = [0, 1].map(|_| {
+                (
+                    self.storage("thresholds", 4 * members as u64),
+                    self.storage("member counts", 4 * members as u64),
+                    self.storage("candidate regions", list_bytes),
+                    self.storage("candidate offsets", offsets_bytes),
+                    self.storage("candidates", list_bytes),
+                    self.readback("readback", offsets_bytes + list_bytes),
+                )
+            });
+            let Some(e) = pollster::block_on(scope.pop()) else {
+                break slot_buffers;
+            };
+            let half = geometry.capacity() / 2;
+            if half < MIN_CANDIDATES || (half as usize) < members {
+                return Err(device_error(format!(
+                    "allocating the candidate buffers for {} losses a chunk: {e}",
+                    geometry.capacity()
+                )));
+            }
+            chunking.candidates = half;
+            geometry = Geometry::within(members, assets.max(series), &launch, &chunking)
+                .map_err(device_error)?;
+        };
 
         let draw_group = self.bind(
             &self.pipelines.draw,
@@ -456,7 +481,7 @@ impl Backend for WgpuBackend {
         Ok(WgpuPlan {
             assets,
             series,
-            chunks: ChunkState::new(geometry, book.constant.clone()),
+            chunks: ChunkState::for_book(geometry, book),
             scenario_params: ScenarioParams {
                 stride,
                 ..model_layout.params
