@@ -532,7 +532,7 @@ impl Backend for CudaBackend {
                 stride,
                 geometry.per_member,
             ),
-            chunks: ChunkState::new(geometry, book.constant.clone()),
+            chunks: ChunkState::for_book(geometry, book),
             model: upload_f32(&model_layout.model)?,
             indices: upload_u32(&model_layout.indices)?,
             series_words: upload_u32(bytemuck::cast_slice(&book_layout.series))?,

@@ -179,12 +179,6 @@ pub struct ChunkState {
 }
 
 impl ChunkState {
-    /// Every member streamed through the device.
-    pub fn new(geometry: Geometry, constant: Vec<f64>) -> Self {
-        let fixed = vec![false; constant.len()];
-        Self::with_fixed(geometry, constant, fixed)
-    }
-
     /// For `book`: a member with no weight on any asset (positions or coin
     /// collateral) and no option holding loses its constant in every scenario
     /// (on the CPU too: the weights' product adds zeros), so the host gives it
