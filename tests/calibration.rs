@@ -2,14 +2,15 @@
 //! on the shipped history (data/garch_reference.py records how the values
 //! were obtained).
 
-use std::path::Path;
+#[path = "common/machine.rs"]
+mod machine;
 
 use clearstress::calibrate::{GarchBoundary, GarchT};
 use clearstress::history::PriceHistory;
 use clearstress::input::Date;
 
 fn returns(asset: &str, from: &str, to: &str) -> Vec<f64> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/daily_close_usd.csv");
+    let path = machine::daily_closes();
     let history = PriceHistory::load(&path).unwrap();
     let r = history.returns();
     let a = history.asset_index(asset).unwrap();
@@ -168,7 +169,7 @@ fn boundary_fits_are_flagged_and_interior_fits_are_not() {
 #[test]
 fn ledoit_wolf_matches_scikit_learn_on_the_shipped_history() {
     use clearstress::calibrate::{ledoit_wolf_correlation, sample_correlation, Aligned};
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/daily_close_usd.csv");
+    let path = machine::daily_closes();
     let history = PriceHistory::load(&path).unwrap();
     let r = history.returns();
     let assets: Vec<usize> = ["BTC", "ETH", "SOL", "XRP", "BNB", "ADA", "DOGE", "LTC"]
@@ -219,7 +220,7 @@ fn ledoit_wolf_matches_scikit_learn_on_the_shipped_history() {
 #[test]
 fn calibrating_the_sample_reproduces_its_derived_ewma_volatilities() {
     use clearstress::calibrate::{calibrate_market, CalibrationSpec};
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/daily_close_usd.csv");
+    let path = machine::daily_closes();
     let history = PriceHistory::load(&path).unwrap();
     let mut snapshot = clearstress::sample::embedded().unwrap();
     let before = snapshot.market.clone();
@@ -343,7 +344,7 @@ fn each_correlation_entry_uses_its_own_pairs_days() {
     use clearstress::calibrate::{
         calibrate_market, ewma_correlation, Aligned, CalibrationSpec, CorrelationModel, DaysUsed,
     };
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/daily_close_usd.csv");
+    let path = machine::daily_closes();
     let history = PriceHistory::load(&path).unwrap();
     let mut snapshot = clearstress::sample::embedded().unwrap();
     let spec = CalibrationSpec {

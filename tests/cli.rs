@@ -8,6 +8,9 @@
 //! whitespace, with placeholders filled in each argument: `{dir}` is the test's
 //! temporary folder, `{history}` the shipped daily-close history.
 
+#[path = "common/machine.rs"]
+mod machine;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -40,7 +43,7 @@ const OK: Case = Case {
 };
 
 fn shipped_history() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/daily_close_usd.csv")
+    machine::daily_closes()
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -123,13 +126,6 @@ fn parquet_rows(path: &Path) -> i64 {
     let file = std::fs::File::open(path).unwrap();
     let reader = parquet::file::reader::SerializedFileReader::new(file).unwrap();
     reader.metadata().file_metadata().num_rows()
-}
-
-/// Says on the terminal that a test skipped (the harness does not capture
-/// the stderr handle itself), so a skip is never a silent pass.
-fn skip(message: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "SKIPPED: {message}");
 }
 
 // Command lines answered without any setup.
@@ -528,11 +524,11 @@ fn the_wgpu_backend_runs_the_sample_and_names_its_adapter() {
     }]);
     let listing = text(&o[0].stdout);
     if !listing.contains("wgpu adapter 0") {
-        assert!(
-            std::env::var("CI").map_or(true, |v| v != "true"),
-            "CI=true requires a wgpu adapter: {listing}"
+        machine::missing(
+            machine::Need::WgpuAdapter,
+            "the wgpu backend runs the sample",
+            &format!("`devices` lists no adapter: {listing}"),
         );
-        skip("no wgpu adapter");
         return;
     }
     let (dir, _) = steps(&[Case {
@@ -553,7 +549,7 @@ fn the_wgpu_backend_runs_the_sample_and_names_its_adapter() {
 #[test]
 fn without_a_cuda_driver_the_cuda_backend_is_refused_clearly() {
     if clearstress::backend::cuda::driver_available() {
-        skip("a CUDA driver is present");
+        machine::skip("a CUDA driver is present");
         return;
     }
     steps(&[

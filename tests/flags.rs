@@ -3,6 +3,9 @@
 //! run far beyond the machine is refused before it starts. One row per case,
 //! each run through the real binary.
 
+#[path = "common/machine.rs"]
+mod machine;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -51,10 +54,7 @@ fn run(args: &[String]) -> (Option<i32>, String, Duration) {
 }
 
 fn history() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("data/daily_close_usd.csv")
-        .display()
-        .to_string()
+    machine::daily_closes().display().to_string()
 }
 
 fn case(args: &str, status: i32, stderr: &[&'static str]) -> Case {
@@ -330,12 +330,9 @@ fn probing_for_gpus_prints_nothing_on_a_headless_machine() {
     assert!(o.status.success(), "{stderr}");
     assert!(stdout.contains("--backend auto:"), "{stdout}");
     if stdout.contains("wgpu: no adapter found") {
-        common_skip("no Vulkan adapter: the probe's stderr was checked with no driver loaded");
+        machine::skip(
+            "(partly) no Vulkan adapter: the probe's stderr was checked with no driver loaded",
+        );
     }
     assert_eq!(stderr, "", "devices wrote to stderr");
-}
-
-fn common_skip(message: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "SKIPPED (partly): {message}");
 }

@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::path::Path;
-
 use clearstress::analysis::Runner;
 use clearstress::backend::CpuBackend;
 use clearstress::calibrate::Ewma;
@@ -14,8 +12,7 @@ use clearstress::scenario::{FilteredHistory, ScenarioModel, Scratch};
 use clearstress::snapshot::{HistoricalConfig, InstrumentKind, Settlement, Snapshot};
 
 fn history() -> PriceHistory {
-    PriceHistory::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("data/daily_close_usd.csv"))
-        .unwrap()
+    PriceHistory::load(&common::machine::daily_closes()).unwrap()
 }
 
 /// BTC, ETH and USDT at their 2025-02-20 closes; member A long 10 BTC of

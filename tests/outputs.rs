@@ -3,6 +3,9 @@
 //! work, locks out a second writer, and a run killed between any two steps of
 //! the write leaves either the earlier output or the new one, whole.
 
+#[path = "common/machine.rs"]
+mod machine;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -21,7 +24,7 @@ fn text(bytes: &[u8]) -> String {
 }
 
 fn shipped_history() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/daily_close_usd.csv")
+    machine::daily_closes()
 }
 
 /// A small, fast run (of the embedded sample unless `--book` is added).
