@@ -116,26 +116,23 @@ pub fn apply_apc<B: Backend>(
 ) -> Result<(), AnalysisError> {
     let history = check(tool, snapshot, history)?;
     let calculated = result.margin.initial_margins();
-    let mut not_stressed = Vec::new();
-    let mut other = |stressed: bool| -> Result<Vec<f64>, AnalysisError> {
-        let Some(history) = history else {
-            return Ok(calculated.clone());
-        };
-        let markets = apc_markets(history, &snapshot.market, snapshot.valuation_date, stress);
+    let margins_on = |market: MarketData| -> Result<Vec<f64>, AnalysisError> {
         let mut s = snapshot.clone();
-        s.market = if stressed {
-            not_stressed = markets.not_stressed;
-            markets.stressed
-        } else {
-            markets.floor
-        };
+        s.market = market;
         s.stress.clear();
         Ok(runner.run(&s)?.margin.initial_margins())
     };
-    let adjusted = match tool {
-        ApcTool::Buffer => buffered_each(&calculated),
-        ApcTool::StressedWeight => stressed_weighted(&calculated, &other(true)?, ApcTool::SHARE),
-        ApcTool::Floor => floored(&calculated, &other(false)?),
+    let markets =
+        history.map(|h| apc_markets(h, &snapshot.market, snapshot.valuation_date, stress));
+    let (adjusted, not_stressed) = match (tool, markets) {
+        (ApcTool::Buffer, _) => (buffered_each(&calculated), Vec::new()),
+        (ApcTool::StressedWeight, Some(m)) => (
+            stressed_weighted(&calculated, &margins_on(m.stressed)?, ApcTool::SHARE),
+            m.not_stressed,
+        ),
+        (ApcTool::Floor, Some(m)) => (floored(&calculated, &margins_on(m.floor)?), Vec::new()),
+        // `check` returns the history every tool but the buffer needs.
+        (_, None) => return Err(AnalysisError::ApcNeedsHistory { tool }),
     };
     for (m, im) in result.margin.members.iter_mut().zip(adjusted) {
         m.initial_margin = im;
