@@ -100,7 +100,7 @@ fn ten_thousand_members_take_a_few_chunks_and_get_the_cpus_margins() {
     let started = std::time::Instant::now();
     let device = measures(&gpu, &plan, &s, book.members);
     eprintln!("wgpu: {:?}", started.elapsed());
-    let counts = chunks.counts();
+    let counts = chunks.stats();
     eprintln!(
         "{MEMBERS} members ({streamed} streamed), {PATHS} paths: {counts:?}, geometry {:?}",
         chunks.geometry
@@ -143,7 +143,7 @@ fn ten_thousand_members_take_a_few_chunks_and_get_the_cpus_margins() {
     });
     let plan = small.prepare(&book, &model).unwrap();
     let chunked = measures(&small, &plan, &s, book.members);
-    let counts = small.chunks(&plan).counts();
+    let counts = small.chunks(&plan).stats();
     eprintln!("small chunks: {counts:?}");
     assert!(counts.submitted >= PATHS / 4_096 && counts.overflowed > 0);
     for (m, (a, b)) in device.iter().zip(&chunked).enumerate() {

@@ -20,6 +20,7 @@ use crate::tail::MemberTail;
 pub use self::wgpu::WgpuBackend;
 pub use cpu::CpuBackend;
 pub use cuda::CudaBackend;
+pub use device::PipelineStats;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
@@ -96,4 +97,10 @@ pub trait Backend {
         range: Range<u64>,
         tails: &mut [MemberTail],
     ) -> Result<(), BackendError>;
+
+    /// What a device backend's chunk pipeline has done for `plan` so far;
+    /// `None` for a backend without one (the CPU).
+    fn pipeline(&self, _plan: &Self::Plan) -> Option<PipelineStats> {
+        None
+    }
 }

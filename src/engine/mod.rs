@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 pub use error::RunError;
 pub use stream::Streamer;
 
-use crate::backend::{Backend, LossBlock};
+use crate::backend::{Backend, LossBlock, PipelineStats};
 use crate::book::CompiledBook;
 use crate::default_fund::{self, DefaultFund, DefaultFundInput, Groups};
 use crate::margin::{margins, MarginResult, MarginRule, MemberMargin};
@@ -50,6 +50,8 @@ pub struct RunInfo {
     /// member's rank fell outside its window).
     pub tail_passes: u32,
     pub timings: Timings,
+    /// What the device pipeline did over the Monte Carlo stage (`None` on the CPU).
+    pub pipeline: Option<PipelineStats>,
 }
 
 /// Every member's loss in every stress scenario, and the affiliate groups the
@@ -125,6 +127,7 @@ pub fn run<B: Backend>(
     };
     let (tails, narrowing_passes) = streamer.tails(&tail_plan, book.members, progress)?;
     let simulated = Instant::now();
+    let pipeline = backend.pipeline(&plan);
 
     if let Some((m, out)) = tails
         .iter()
@@ -177,6 +180,7 @@ pub fn run<B: Backend>(
                 stress: finished - measured,
                 total: finished - started,
             },
+            pipeline,
         },
         margin,
         stress,

@@ -15,25 +15,24 @@
 mod cache;
 mod compile;
 mod probe;
-mod readback;
 
 use std::ops::Range;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use cudarc::driver::{
     CudaContext, CudaEvent, CudaFunction, CudaSlice, CudaStream, DeviceRepr, LaunchConfig,
-    PushKernelArg,
+    PinnedHostSlice, PushKernelArg,
 };
 
 use super::device::layout::{
     BookLayout, ModelLayout, RevalueParams, RngSample, ScenarioParams, WordsParams,
 };
 use super::device::{
-    self, read_offsets, Candidates, ChunkDevice, ChunkState, Chunking, DeviceBackend, Geometry,
-    InFlight, Moves, TILE,
+    self, candidates_in, total_of, Candidates, ChunkDevice, ChunkState, Chunking, DeviceBackend,
+    Geometry, InFlight, Moves, TILE,
 };
 use super::kernels::{Kernel, CUDA_REVALUE, CUDA_RNG_CHECK, CUDA_SCENARIO};
-use super::{Backend, BackendError, LossBlock};
+use super::{Backend, BackendError, LossBlock, PipelineStats};
 use crate::book::CompiledBook;
 use crate::rng::Stream;
 use crate::scenario::{ScenarioBlock, ScenarioModel};
@@ -45,7 +44,6 @@ pub use probe::{describe_devices, driver_available};
 use probe::{
     describe_driver_error, driver_error, driver_error_in, driver_version, target, unavailable,
 };
-use readback::check_offsets;
 
 // SAFETY: plain #[repr(C)] structs of u32 and f32 whose layout the kernels
 // declare field for field (kernels/scenario.cu, revalue.cu, rng_check.cu).
@@ -165,6 +163,10 @@ struct Slot {
     regions: CudaSlice<u32>,
     offsets: CudaSlice<u32>,
     list: CudaSlice<u32>,
+    /// Page-locked copies of `offsets` and `list` that the host reads the
+    /// candidates from where the DMA left them, reused chunk after chunk.
+    host_offsets: PinnedHostSlice<u32>,
+    host_list: PinnedHostSlice<u32>,
 }
 
 /// A compiled book and model resident on the device.
@@ -370,7 +372,22 @@ impl ChunkDevice for CudaBackend {
         // SAFETY: gather_candidates writes offsets[members] <= capacity
         // candidates (two words each) into `list`.
         unsafe { launch.launch(config) }.map_err(driver_error)?;
-        let token = s.record_event(None).map_err(driver_error)?;
+        // The offsets and the candidates expected copy back on `copy` while
+        // `compute` goes on with the next chunk.
+        let computed = s.record_event(None).map_err(driver_error)?;
+        let c = &self.copy;
+        c.wait(&computed).map_err(driver_error)?;
+        c.memcpy_dtoh(&buffers.offsets, &mut buffers.host_offsets)
+            .map_err(driver_error)?;
+        let copied = copied.min(plan.chunks.geometry.capacity());
+        if copied > 0 {
+            c.memcpy_dtoh(
+                &buffers.list.slice(..2 * copied as usize),
+                &mut buffers.host_list,
+            )
+            .map_err(driver_error)?;
+        }
+        let token = c.record_event(None).map_err(driver_error)?;
         Ok(InFlight {
             range,
             slot,
@@ -379,40 +396,46 @@ impl ChunkDevice for CudaBackend {
         })
     }
 
-    fn collect(
+    fn collect<R>(
         &self,
         plan: &CudaPlan,
         chunk: &InFlight<CudaEvent>,
-    ) -> Result<Option<Candidates>, BackendError> {
+        take: impl FnOnce(Candidates<'_>) -> R,
+    ) -> Result<Option<R>, BackendError> {
         let geometry = &plan.chunks.geometry;
-        let work = plan.work()?;
-        let buffers = &work.slots[chunk.slot];
-        let c = &self.copy;
-        c.wait(&chunk.token).map_err(driver_error)?;
-        let offsets_words: Vec<u32> = c.clone_dtoh(&buffers.offsets).map_err(driver_error)?;
-        c.synchronize().map_err(driver_error)?;
-        let (offsets, total, widest) = read_offsets(geometry, bytemuck::cast_slice(&offsets_words));
-        if widest > geometry.per_member {
-            return Ok(None);
+        let mut work = plan.work()?;
+        let buffers = &mut work.slots[chunk.slot];
+        chunk.token.synchronize().map_err(driver_error)?;
+        let offsets_ptr = buffers.host_offsets.as_ptr().map_err(driver_error)?;
+        // SAFETY: the copy of `offsets` (members + 2 words) into `host_offsets`
+        // was queued in `submit` before `token`, which has fired; nothing
+        // writes the slot's buffers again before this chunk is collected.
+        let offsets = unsafe { std::slice::from_raw_parts(offsets_ptr, geometry.members + 2) };
+        let total = total_of(geometry, offsets).min(geometry.capacity());
+        if total > chunk.copied {
+            let (from, to) = (2 * chunk.copied as usize, 2 * total as usize);
+            let list = buffers.host_list.as_mut_ptr().map_err(driver_error)?;
+            // SAFETY: `host_list` holds 2 x capacity words and to <= 2 x
+            // capacity; no copy into it is queued (its event was waited on).
+            let rest = unsafe { std::slice::from_raw_parts_mut(list.add(from), to - from) };
+            self.copy
+                .memcpy_dtoh(&buffers.list.slice(from..to), rest)
+                .map_err(driver_error)?;
+            self.copy.synchronize().map_err(driver_error)?;
         }
-        check_offsets(&offsets, geometry.per_member, geometry.capacity()).map_err(|e| {
-            BackendError::Device {
+        let list_ptr = buffers.host_list.as_ptr().map_err(driver_error)?;
+        // SAFETY: the first 2 x total words of `host_list` were copied from the
+        // device: those expected in `submit` (before `token`) and the rest
+        // just above, synchronously.
+        let list = unsafe { std::slice::from_raw_parts(list_ptr, 2 * total as usize) };
+        candidates_in(geometry, offsets, list)
+            .map(|found| found.map(take))
+            .map_err(|e| BackendError::Device {
                 backend: NAME,
                 message: format!(
                     "scan_counts / gather_candidates gave offsets that cannot be read: {e}"
                 ),
-            }
-        })?;
-        let mut items = vec![0u32; 2 * total as usize];
-        if total > 0 {
-            c.memcpy_dtoh(&buffers.list.slice(..2 * total as usize), &mut items)
-                .map_err(driver_error)?;
-            c.synchronize().map_err(driver_error)?;
-        }
-        Ok(Some(Candidates {
-            offsets,
-            items: items.chunks_exact(2).map(|w| [w[0], w[1]]).collect(),
-        }))
+            })
     }
 
     fn draw_moves(
@@ -501,6 +524,12 @@ impl Backend for CudaBackend {
             }
         };
         let capacity = geometry.capacity() as usize;
+        let pinned = |n: usize| -> Result<PinnedHostSlice<u32>, BackendError> {
+            // SAFETY: the host reads only words a device copy wrote (see
+            // `collect`); flags 0 is cached memory, which the host reads fast
+            // (cudarc's default, write-combined, is for host writes).
+            unsafe { self.ctx.alloc_pinned_with_flags(n.max(1), 0) }.map_err(driver_error)
+        };
         let slot = || -> Result<Slot, BackendError> {
             Ok(Slot {
                 thresholds: zeros(members)?,
@@ -508,6 +537,8 @@ impl Backend for CudaBackend {
                 regions: words(2 * capacity)?,
                 offsets: words(members + 2)?,
                 list: words(2 * capacity)?,
+                host_offsets: pinned(members + 2)?,
+                host_list: pinned(2 * capacity)?,
             })
         };
         let work = Work {
@@ -557,6 +588,10 @@ impl Backend for CudaBackend {
         tails: &mut [MemberTail],
     ) -> Result<(), BackendError> {
         device::accumulate(self, plan, range, tails)
+    }
+
+    fn pipeline(&self, plan: &CudaPlan) -> Option<PipelineStats> {
+        Some(plan.chunks.stats())
     }
 }
 

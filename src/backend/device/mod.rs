@@ -23,10 +23,12 @@
 mod fixed;
 mod geometry;
 pub mod layout;
+mod readback;
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
@@ -38,6 +40,7 @@ pub use fixed::push_fixed;
 use fixed::Ignoring;
 pub use geometry::{Chunking, Geometry, LaunchLimits, MAX_MEMBER_TILES};
 use layout::f32_at_or_below;
+pub use readback::candidates_in;
 
 /// Bytes of one packed candidate: scenario in the chunk, loss bits.
 pub const CANDIDATE_BYTES: u64 = 8;
@@ -63,20 +66,19 @@ pub struct InFlight<T> {
     pub token: T,
 }
 
-/// A chunk's candidates by member: member m's (scenario in the chunk, loss less
-/// its constant as f32 bits) are `items[offsets[m]..offsets[m + 1]]`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Candidates {
-    pub offsets: Vec<u32>,
-    pub items: Vec<[u32; 2]>,
+/// A chunk's candidates by member, where the device's readback left them
+/// (no copy): member m's (scenario in the chunk, loss less its constant as f32
+/// bits) are `items[offsets[m]..offsets[m + 1]]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Candidates<'a> {
+    pub offsets: &'a [u32],
+    pub items: &'a [[u32; 2]],
 }
 
-/// The head of a readback: the offsets, the candidates in all and the largest
-/// count any member found (which may exceed its region).
-pub fn read_offsets(geometry: &Geometry, bytes: &[u8]) -> (Vec<u32>, u32, u32) {
-    let offsets: Vec<u32> = bytemuck::pod_collect_to_vec(&bytes[..4 * (geometry.members + 2)]);
-    let (total, widest) = (offsets[geometry.members], offsets[geometry.members + 1]);
-    (offsets, total, widest)
+/// The candidates in all of a readback's offset words, which may be more
+/// than were copied with them.
+pub fn total_of(geometry: &Geometry, offsets: &[u32]) -> u32 {
+    offsets.get(geometry.members).copied().unwrap_or(0)
 }
 
 /// What the device backends offer beyond [`super::Backend`], for tests and
@@ -118,13 +120,14 @@ pub trait ChunkDevice {
         copied: u32,
     ) -> Result<InFlight<Self::Token>, BackendError>;
 
-    /// Waits for a chunk and returns its candidates, or `None` when some
-    /// member's overflowed its region.
-    fn collect(
+    /// Waits for a chunk and hands its candidates to `take` where they were
+    /// read back, or returns `None` when some member's overflowed its region.
+    fn collect<R>(
         &self,
         plan: &Self::Plan,
         chunk: &InFlight<Self::Token>,
-    ) -> Result<Option<Candidates>, BackendError>;
+        take: impl FnOnce(Candidates<'_>) -> R,
+    ) -> Result<Option<R>, BackendError>;
 
     /// Draws scenarios `first..first + count` (at most a chunk) and reads back
     /// their returns and vol factors (asset-major, row stride [`Geometry::stride`]).
@@ -151,15 +154,54 @@ struct Rates {
     total: f64,
 }
 
-/// The chunks a plan has run: what the device did for a run, and how well the
-/// candidate list was sized.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ChunkCounts {
+/// What a plan's chunk pipeline did: the chunks, the candidates read back and
+/// where the host's time went, so that a run on a device says whether the
+/// device or the host bounded it (`summary.json`'s `device_pipeline`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PipelineStats {
     /// Chunks submitted to the device, re-drawn halves included.
     pub submitted: u64,
     /// Chunks whose candidates overflowed a member's region, so were drawn
     /// again in halves.
     pub overflowed: u64,
+    /// Tail candidates read back, over every chunk.
+    pub candidates: u64,
+    /// Host time spent queueing chunks (thresholds, launches).
+    pub submitting: Duration,
+    /// Host time spent waiting for chunks and reading their candidates back.
+    pub collecting: Duration,
+    /// Host time spent pushing candidates into the member tails.
+    pub pushing: Duration,
+}
+
+/// [`PipelineStats`] kept by the threads of a run.
+#[derive(Debug, Default)]
+struct Counters {
+    submitted: AtomicU64,
+    overflowed: AtomicU64,
+    candidates: AtomicU64,
+    submitting_ns: AtomicU64,
+    collecting_ns: AtomicU64,
+    pushing_ns: AtomicU64,
+}
+
+impl Counters {
+    fn add(counter: &AtomicU64, time: Duration) {
+        let ns = u64::try_from(time.as_nanos()).unwrap_or(u64::MAX);
+        counter.fetch_add(ns, Ordering::Relaxed);
+    }
+
+    fn stats(&self) -> PipelineStats {
+        let read = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        PipelineStats {
+            submitted: read(&self.submitted),
+            overflowed: read(&self.overflowed),
+            candidates: read(&self.candidates),
+            submitting: Duration::from_nanos(read(&self.submitting_ns)),
+            collecting: Duration::from_nanos(read(&self.collecting_ns)),
+            pushing: Duration::from_nanos(read(&self.pushing_ns)),
+        }
+    }
 }
 
 /// A plan's share of the pipeline: its geometry, the members' constants and
@@ -174,8 +216,7 @@ pub struct ChunkState {
     /// Per fixed member whose tail ignored its loss at the end of the last
     /// [`accumulate`]: where, so that the next call need not probe it again.
     ignoring: Mutex<Vec<Option<Ignoring>>>,
-    submitted: AtomicU64,
-    overflowed: AtomicU64,
+    counters: Counters,
 }
 
 impl ChunkState {
@@ -201,8 +242,7 @@ impl ChunkState {
             constant,
             fixed,
             rates: Mutex::new(Rates::default()),
-            submitted: AtomicU64::new(0),
-            overflowed: AtomicU64::new(0),
+            counters: Counters::default(),
         }
     }
 
@@ -211,12 +251,9 @@ impl ChunkState {
         self.fixed.iter().filter(|&&f| f).count()
     }
 
-    /// The chunks this plan has run so far.
-    pub fn counts(&self) -> ChunkCounts {
-        ChunkCounts {
-            submitted: self.submitted.load(Ordering::Relaxed),
-            overflowed: self.overflowed.load(Ordering::Relaxed),
-        }
+    /// What this plan's pipeline has done so far.
+    pub fn stats(&self) -> PipelineStats {
+        self.counters.stats()
     }
 
     /// The device thresholds of `tails`: a loss below its member's can enter
@@ -257,6 +294,9 @@ impl ChunkState {
     }
 
     fn record(&self, found: &Candidates, scenarios: u64) {
+        self.counters
+            .candidates
+            .fetch_add(found.items.len() as u64, Ordering::Relaxed);
         let count = scenarios.max(1) as f64;
         let widest = found.offsets[..=self.geometry.members]
             .windows(2)
@@ -347,10 +387,12 @@ pub fn accumulate<D: ChunkDevice>(
         let next = if start < range.end {
             let (count, expected) = state.next_chunk(tails);
             let end = (start + u64::from(count)).min(range.end);
+            let submitting = Instant::now();
             let thresholds = state.thresholds(tails);
             let moves = Moves::Draw { first: start };
             let chunk = device.submit(plan, slot, moves, start..end, &thresholds, expected)?;
-            state.submitted.fetch_add(1, Ordering::Relaxed);
+            state.counters.submitted.fetch_add(1, Ordering::Relaxed);
+            Counters::add(&state.counters.submitting_ns, submitting.elapsed());
             (start, slot) = (end, 1 - slot);
             Some(chunk)
         } else {
@@ -380,21 +422,28 @@ fn finish<D: ChunkDevice>(
 ) -> Result<(), BackendError> {
     let state = device.chunks(plan);
     let range = chunk.range.clone();
-    match device.collect(plan, &chunk)? {
-        Some(found) => {
-            state.record(&found, range.end - range.start);
-            state.push(&found, range, tails, ignoring);
-            Ok(())
-        }
+    let collecting = Instant::now();
+    let mut pushed = Duration::ZERO;
+    let found = device.collect(plan, &chunk, |found| {
+        let pushing = Instant::now();
+        state.record(&found, range.end - range.start);
+        state.push(&found, range.clone(), tails, ignoring);
+        pushed = pushing.elapsed();
+    })?;
+    let collected = collecting.elapsed().saturating_sub(pushed);
+    Counters::add(&state.counters.pushing_ns, pushed);
+    Counters::add(&state.counters.collecting_ns, collected);
+    match found {
+        Some(()) => Ok(()),
         None if range.end - range.start > 1 => {
-            state.overflowed.fetch_add(1, Ordering::Relaxed);
+            state.counters.overflowed.fetch_add(1, Ordering::Relaxed);
             let middle = range.start + (range.end - range.start) / 2;
             for half in [range.start..middle, middle..range.end] {
                 let thresholds = state.thresholds(tails);
                 let moves = Moves::Draw { first: half.start };
                 let capacity = state.geometry.capacity();
                 let again = device.submit(plan, chunk.slot, moves, half, &thresholds, capacity)?;
-                state.submitted.fetch_add(1, Ordering::Relaxed);
+                state.counters.submitted.fetch_add(1, Ordering::Relaxed);
                 finish(device, plan, again, tails, ignoring)?;
             }
             Ok(())
@@ -435,19 +484,21 @@ pub fn revalue<D: ChunkDevice>(
         device.upload(plan, &returns, &vols)?;
         let every = (count * members) as u32;
         let submitted = device.submit(plan, 0, Moves::Uploaded, 0..count as u64, &open, every)?;
-        let found = device
-            .collect(plan, &submitted)?
+        device
+            .collect(plan, &submitted, |found| {
+                for m in 0..members {
+                    let mine =
+                        &found.items[found.offsets[m] as usize..found.offsets[m + 1] as usize];
+                    for &[scenario, loss] in mine {
+                        losses[m * n + start + scenario as usize] =
+                            f64::from(f32::from_bits(loss)) + state.constant[m];
+                    }
+                }
+            })?
             .ok_or_else(|| BackendError::Device {
                 backend: "device",
                 message: "stress losses overflowed the candidate regions".into(),
             })?;
-        for m in 0..members {
-            let mine = &found.items[found.offsets[m] as usize..found.offsets[m + 1] as usize];
-            for &[scenario, loss] in mine {
-                losses[m * n + start + scenario as usize] =
-                    f64::from(f32::from_bits(loss)) + state.constant[m];
-            }
-        }
     }
     Ok(LossBlock {
         first: block.first,

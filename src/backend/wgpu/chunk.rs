@@ -10,8 +10,8 @@ use ::wgpu as gpu;
 use super::{WgpuBackend, WgpuPlan, WORKGROUP};
 use crate::backend::device::layout::{RngSample, WordsParams};
 use crate::backend::device::{
-    read_offsets, Candidates, ChunkDevice, ChunkState, Chunking, DeviceBackend, InFlight, Moves,
-    CANDIDATE_BYTES, TILE,
+    candidates_in, total_of, Candidates, ChunkDevice, ChunkState, Chunking, DeviceBackend,
+    InFlight, Moves, CANDIDATE_BYTES, TILE,
 };
 use crate::backend::BackendError;
 use crate::rng::Stream;
@@ -146,36 +146,44 @@ impl ChunkDevice for WgpuBackend {
         })
     }
 
-    fn collect(
+    fn collect<R>(
         &self,
         plan: &WgpuPlan,
         chunk: &InFlight<gpu::SubmissionIndex>,
-    ) -> Result<Option<Candidates>, BackendError> {
+        take: impl FnOnce(Candidates<'_>) -> R,
+    ) -> Result<Option<R>, BackendError> {
         let buffers = &plan.slots[chunk.slot];
-        let at = plan.chunks.geometry.offsets_bytes();
-        let copied_bytes = at + u64::from(chunk.copied) * CANDIDATE_BYTES;
-        let mut data = self.read(&buffers.readback, copied_bytes, Some(&chunk.token))?;
-        let (offsets, total, widest) = read_offsets(&plan.chunks.geometry, &data);
-        if widest > plan.chunks.geometry.per_member {
-            return Ok(None);
-        }
-        let bytes = at + u64::from(total) * CANDIDATE_BYTES;
+        let geometry = &plan.chunks.geometry;
+        let at = geometry.offsets_bytes();
+        let total = self.read_with(&buffers.readback, at, Some(&chunk.token), |data| {
+            words(data).map(|offsets| total_of(geometry, offsets))
+        })??;
+        // The candidates past those copied with the offsets, in a second copy.
+        let mut submission = None;
         if total > chunk.copied {
+            let copied_bytes = u64::from(chunk.copied) * CANDIDATE_BYTES;
             let mut encoder = self.device.create_command_encoder(&Default::default());
             encoder.copy_buffer_to_buffer(
                 &buffers.list,
-                copied_bytes - at,
-                &buffers.readback,
                 copied_bytes,
-                bytes - copied_bytes,
+                &buffers.readback,
+                at + copied_bytes,
+                u64::from(total - chunk.copied) * CANDIDATE_BYTES,
             );
-            let submission = self.queue.submit([encoder.finish()]);
-            data = self.read(&buffers.readback, bytes, Some(&submission))?;
+            submission = Some(self.queue.submit([encoder.finish()]));
         }
-        Ok(Some(Candidates {
-            items: bytemuck::pod_collect_to_vec(&data[at as usize..bytes as usize]),
-            offsets,
-        }))
+        let bytes = at + u64::from(total) * CANDIDATE_BYTES;
+        self.read_with(&buffers.readback, bytes, submission.as_ref(), |data| {
+            let (offsets, list) = words(data)?.split_at(at as usize / 4);
+            candidates_in(geometry, &offsets[..geometry.members + 2], list)
+                .map(|found| found.map(take))
+                .map_err(|e| BackendError::Device {
+                    backend: "wgpu",
+                    message: format!(
+                        "scan_counts / gather_candidates gave offsets that cannot be read: {e}"
+                    ),
+                })
+        })?
     }
 
     fn draw_moves(
@@ -219,4 +227,15 @@ impl ChunkDevice for WgpuBackend {
             .write_buffer(&plan.vol_factors, 0, bytemuck::cast_slice(vol_factors));
         Ok(())
     }
+}
+
+/// A mapped readback's bytes as words (mapped ranges are aligned to 8 bytes).
+fn words(data: &[u8]) -> Result<&[u32], BackendError> {
+    bytemuck::try_cast_slice(data).map_err(|e| BackendError::Device {
+        backend: "wgpu",
+        message: format!(
+            "a mapped readback of {} bytes is not words: {e}",
+            data.len()
+        ),
+    })
 }

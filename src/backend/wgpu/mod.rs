@@ -30,7 +30,7 @@ use gpu::util::DeviceExt;
 use super::device::layout::{BookLayout, ModelLayout, RevalueParams, ScenarioParams};
 use super::device::{self, ChunkState, Chunking, Geometry, LaunchLimits};
 use super::kernels::{Kernel, WGSL_REVALUE, WGSL_RNG_CHECK, WGSL_SCENARIO};
-use super::{Backend, BackendError, LossBlock};
+use super::{Backend, BackendError, LossBlock, PipelineStats};
 use crate::book::CompiledBook;
 use crate::scenario::{ScenarioBlock, ScenarioModel};
 use crate::tail::MemberTail;
@@ -253,8 +253,20 @@ impl WgpuBackend {
         bytes: u64,
         submission: Option<&gpu::SubmissionIndex>,
     ) -> Result<Vec<u8>, BackendError> {
+        self.read_with(buffer, bytes, submission, <[u8]>::to_vec)
+    }
+
+    /// Waits for `submission`, maps the first `bytes` of `buffer` and hands
+    /// them to `take` where they lie (no copy).
+    fn read_with<R>(
+        &self,
+        buffer: &gpu::Buffer,
+        bytes: u64,
+        submission: Option<&gpu::SubmissionIndex>,
+        take: impl FnOnce(&[u8]) -> R,
+    ) -> Result<R, BackendError> {
         if bytes == 0 {
-            return Ok(Vec::new());
+            return Ok(take(&[]));
         }
         let size = bytes.next_multiple_of(4);
         let (sender, receiver) = mpsc::channel();
@@ -272,12 +284,12 @@ impl WgpuBackend {
             .recv()
             .map_err(device_error)?
             .map_err(device_error)?;
-        let data = buffer
-            .get_mapped_range(0..size)
-            .map_err(device_error)?
-            .to_vec();
+        let taken = {
+            let data = buffer.get_mapped_range(0..size).map_err(device_error)?;
+            take(&data[..bytes as usize])
+        };
         buffer.unmap();
-        Ok(data[..bytes as usize].to_vec())
+        Ok(taken)
     }
 
     /// Workgroups for `items` invocations of a grid-stride kernel.
@@ -518,5 +530,9 @@ impl Backend for WgpuBackend {
         tails: &mut [MemberTail],
     ) -> Result<(), BackendError> {
         device::accumulate(self, plan, range, tails)
+    }
+
+    fn pipeline(&self, plan: &WgpuPlan) -> Option<PipelineStats> {
+        Some(plan.chunks.stats())
     }
 }

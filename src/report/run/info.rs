@@ -64,6 +64,21 @@ impl Section for RunInfo {
         ] {
             into.insert(key.into(), value);
         }
+        if let Some(p) = &self.pipeline {
+            into.insert(
+                "device_pipeline".into(),
+                json!({
+                    "chunks": p.submitted,
+                    "chunks_redrawn_in_halves": p.overflowed,
+                    "tail_candidates_read_back": p.candidates,
+                    "host_seconds": {
+                        "submitting": p.submitting.as_secs_f64(),
+                        "waiting_and_reading_back": p.collecting.as_secs_f64(),
+                        "pushing_into_tails": p.pushing.as_secs_f64(),
+                    },
+                }),
+            );
+        }
     }
 
     fn terminal(&self, run: RunView, out: &mut String) {
