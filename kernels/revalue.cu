@@ -40,87 +40,158 @@ extern "C" __global__ void option_pnl(RevalueParams p, const float* returns,
 
 #define TILE 64u
 #define DEPTH 16u
+// Threads per block: 8 x 8, each owning 8 scenarios by 8 members of the tile.
+#define THREADS 64u
 
-// Scenarios TILE * blockIdx.x.., members TILE * blockIdx.y..; each thread owns
-// 4 scenarios (threadIdx.x) by 4 members (threadIdx.y). Block (16, 16).
-extern "C" __global__ void member_losses(RevalueParams p, const float* returns, const float* pnl,
-                                         const float* weights, const unsigned int* holdings,
-                                         const float* thresholds, unsigned int* member_counts,
-                                         uint2* regions) {
-    __shared__ float tile_returns[DEPTH * TILE];
-    __shared__ float tile_weights[DEPTH * TILE];
+// Tile-local index of a thread's `i`-th (0..8) scenario or member, for its
+// position `t` (0..8) along that axis: two runs of 4, at 4t and 32 + 4t, so
+// that the 8 threads of a quarter warp read 8 different float4s that together
+// cover the 32 banks once (conflict-free), and one float4 holds each run.
+__device__ __forceinline__ unsigned int tile_local(unsigned int t, unsigned int i) {
+    return (i & 4u) * 8u + t * 4u + (i & 3u);
+}
+
+// The next DEPTH assets' returns and weights of this block's tile, into
+// registers: thread `flat` reads column `flat` of each row (coalesced), zero
+// outside the book and the chunk.
+__device__ __forceinline__ void fetch_slice(const RevalueParams& p, const float* returns,
+                                            const float* weights, unsigned int k0,
+                                            unsigned int s, unsigned int m, float (&r)[DEPTH],
+                                            float (&w)[DEPTH]) {
+#pragma unroll
+    for (unsigned int k = 0; k < DEPTH; k++) {
+        const unsigned int a = k0 + k;
+        r[k] = a < p.assets && s < p.count ? returns[(unsigned long long)a * p.stride + s] : 0.0f;
+        w[k] = a < p.assets && m < p.members ? weights[(unsigned long long)a * p.members + m] : 0.0f;
+    }
+}
+
+// Scenarios TILE * blockIdx.x.., members TILE * blockIdx.y..; block (64, 1, 1).
+// Thread `flat` = 8 ty + tx owns scenarios tile_local(tx, 0..8) by members
+// tile_local(ty, 0..8): 64 losses in registers. Per asset it reads two float4
+// of returns and two of weights from shared memory for 64 FMAs. The next
+// DEPTH assets are fetched from global memory into registers while the
+// current ones are multiplied, and stored into the other of two shared
+// buffers (one barrier per DEPTH assets).
+//
+// Each loss is summed as the CPU reference orders it: from 0, the assets in
+// increasing order, then the member's option holdings in order, each step one
+// explicit FMA (`__fmaf_rn`, rounded once), whatever NVRTC's contraction
+// options; zero-padded assets past the book add fma(0, 0, x) = x.
+extern "C" __global__ void __launch_bounds__(THREADS)
+member_losses(RevalueParams p, const float* returns, const float* pnl, const float* weights,
+              const unsigned int* holdings, const float* thresholds,
+              unsigned int* member_counts, uint2* regions) {
+    __shared__ float4 tile_returns[2][DEPTH * TILE / 4];
+    __shared__ float4 tile_weights[2][DEPTH * TILE / 4];
     __shared__ unsigned int found[TILE];
     __shared__ unsigned int base[TILE];
-    const unsigned int flat = threadIdx.y * 16 + threadIdx.x;
+    const unsigned int flat = threadIdx.x, tx = flat % 8u, ty = flat / 8u;
     const unsigned int s0 = blockIdx.x * TILE, m0 = blockIdx.y * TILE;
-    float loss[4][4] = {};
-    for (unsigned int k0 = 0; k0 < p.assets; k0 += DEPTH) {
-        for (unsigned int i = 0; i < 4; i++) {
-            const unsigned int e = flat + i * 256;
-            const unsigned int a = k0 + e / TILE, s = s0 + e % TILE, m = m0 + e % TILE;
-            tile_returns[e] = a < p.assets && s < p.count ? returns[a * p.stride + s] : 0.0f;
-            tile_weights[e] = a < p.assets && m < p.members ? weights[a * p.members + m] : 0.0f;
+    float loss[8][8];
+#pragma unroll
+    for (unsigned int j = 0; j < 8; j++) {
+#pragma unroll
+        for (unsigned int i = 0; i < 8; i++) {
+            loss[j][i] = 0.0f;
         }
-        __syncthreads();
-#pragma unroll 4
+    }
+    float next_r[DEPTH], next_w[DEPTH];
+    fetch_slice(p, returns, weights, 0, s0 + flat, m0 + flat, next_r, next_w);
+#pragma unroll
+    for (unsigned int k = 0; k < DEPTH; k++) {
+        reinterpret_cast<float*>(tile_returns[0])[k * TILE + flat] = next_r[k];
+        reinterpret_cast<float*>(tile_weights[0])[k * TILE + flat] = next_w[k];
+    }
+    __syncthreads();
+    unsigned int buffer = 0;
+    for (unsigned int k0 = 0; k0 < p.assets; k0 += DEPTH) {
+        const bool more = k0 + DEPTH < p.assets;
+        if (more) {
+            fetch_slice(p, returns, weights, k0 + DEPTH, s0 + flat, m0 + flat, next_r, next_w);
+        }
+        const float4* rs = tile_returns[buffer];
+        const float4* ws = tile_weights[buffer];
+#pragma unroll
         for (unsigned int k = 0; k < DEPTH; k++) {
-            for (unsigned int j = 0; j < 4; j++) {
-                const float w = tile_weights[k * TILE + threadIdx.y * 4 + j];
-                for (unsigned int i = 0; i < 4; i++) {
-                    loss[j][i] += w * tile_returns[k * TILE + threadIdx.x * 4 + i];
+            const float4 r0 = rs[k * 16 + tx], r1 = rs[k * 16 + 8 + tx];
+            const float4 w0 = ws[k * 16 + ty], w1 = ws[k * 16 + 8 + ty];
+            const float r[8] = {r0.x, r0.y, r0.z, r0.w, r1.x, r1.y, r1.z, r1.w};
+            const float w[8] = {w0.x, w0.y, w0.z, w0.w, w1.x, w1.y, w1.z, w1.w};
+#pragma unroll
+            for (unsigned int j = 0; j < 8; j++) {
+#pragma unroll
+                for (unsigned int i = 0; i < 8; i++) {
+                    loss[j][i] = __fmaf_rn(w[j], r[i], loss[j][i]);
                 }
             }
         }
+        if (more) {
+            // The other buffer: every thread finished reading it before the
+            // barrier that ended the previous slice.
+#pragma unroll
+            for (unsigned int k = 0; k < DEPTH; k++) {
+                reinterpret_cast<float*>(tile_returns[buffer ^ 1u])[k * TILE + flat] = next_r[k];
+                reinterpret_cast<float*>(tile_weights[buffer ^ 1u])[k * TILE + flat] = next_w[k];
+            }
+        }
         __syncthreads();
+        buffer ^= 1u;
     }
 
     const unsigned int holdings_at = p.members + 1, weights_at = holdings_at + p.holdings;
-    unsigned int keep = 0;
-    for (unsigned int j = 0; j < 4; j++) {
-        const unsigned int m = m0 + threadIdx.y * 4 + j;
+    unsigned long long keep = 0;
+#pragma unroll
+    for (unsigned int j = 0; j < 8; j++) {
+        const unsigned int m = m0 + tile_local(ty, j);
         if (m >= p.members) {
             continue;
         }
         for (unsigned int h = holdings[m]; h < holdings[m + 1]; h++) {
             const unsigned long long column = (unsigned long long)holdings[holdings_at + h] * p.stride;
             const float w = __uint_as_float(holdings[weights_at + h]);
-            for (unsigned int i = 0; i < 4; i++) {
-                const unsigned int s = s0 + threadIdx.x * 4 + i;
+#pragma unroll
+            for (unsigned int i = 0; i < 8; i++) {
+                const unsigned int s = s0 + tile_local(tx, i);
                 if (s < p.count) {
-                    loss[j][i] += w * pnl[column + s];
+                    loss[j][i] = __fmaf_rn(w, pnl[column + s], loss[j][i]);
                 }
             }
         }
-        for (unsigned int i = 0; i < 4; i++) {
-            const unsigned int s = s0 + threadIdx.x * 4 + i;
-            if (s < p.count && !(loss[j][i] < thresholds[m])) {
-                keep |= 1u << (4 * j + i);
+        const float threshold = thresholds[m];
+#pragma unroll
+        for (unsigned int i = 0; i < 8; i++) {
+            const unsigned int s = s0 + tile_local(tx, i);
+            if (s < p.count && !(loss[j][i] < threshold)) {
+                keep |= 1ull << (8 * j + i);
             }
         }
     }
 
     // One global atomic per member and block: threads reserve slots in the tile first.
-    if (flat < TILE) {
-        found[flat] = 0;
+    found[flat] = 0;
+    __syncthreads();
+    unsigned int offset[8];
+#pragma unroll
+    for (unsigned int j = 0; j < 8; j++) {
+        offset[j] = atomicAdd(&found[tile_local(ty, j)],
+                              __popc((unsigned int)(keep >> (8 * j)) & 255u));
     }
     __syncthreads();
-    unsigned int offset[4];
-    for (unsigned int j = 0; j < 4; j++) {
-        offset[j] = atomicAdd(&found[threadIdx.y * 4 + j], __popc((keep >> (4 * j)) & 15u));
-    }
-    __syncthreads();
-    if (flat < TILE && m0 + flat < p.members) {
+    if (m0 + flat < p.members) {
         base[flat] = atomicAdd(&member_counts[m0 + flat], found[flat]);
     }
     __syncthreads();
-    for (unsigned int j = 0; j < 4; j++) {
-        const unsigned int m = m0 + threadIdx.y * 4 + j;
-        unsigned int slot = base[threadIdx.y * 4 + j] + offset[j];
-        for (unsigned int i = 0; i < 4; i++) {
-            if (keep & (1u << (4 * j + i))) {
+#pragma unroll
+    for (unsigned int j = 0; j < 8; j++) {
+        const unsigned int m = m0 + tile_local(ty, j);
+        unsigned int slot = base[tile_local(ty, j)] + offset[j];
+#pragma unroll
+        for (unsigned int i = 0; i < 8; i++) {
+            if (keep & (1ull << (8 * j + i))) {
                 if (slot < p.per_member) {
                     regions[(unsigned long long)m * p.per_member + slot] =
-                        make_uint2(s0 + threadIdx.x * 4 + i, __float_as_uint(loss[j][i]));
+                        make_uint2(s0 + tile_local(tx, i), __float_as_uint(loss[j][i]));
                 }
                 slot++;
             }

@@ -1,10 +1,12 @@
 //! The CUDA kernels' own code, compiled for the host by the system's C++
 //! compiler and held against the CPU reference, so that their arithmetic is
 //! tested on every machine, GPU or not. A small shim stands in for CUDA's
-//! built-in types and intrinsics, and a launch is one host thread walking the
-//! grid-stride loop over every index. Kernels that need a block of cooperating
-//! threads (`member_losses`, `scan_counts`) are compiled but not called here:
-//! the parity suite covers them on a device.
+//! built-in types and intrinsics. A grid-stride kernel's launch is one host
+//! thread walking the loop over every index; `member_losses`, whose threads
+//! cooperate through shared memory, runs each block as `blockDim.x` host
+//! threads meeting at a barrier for each `__syncthreads()`, blocks one after
+//! another (member_losses_check.rs). `scan_counts` is compiled but not called
+//! here: the parity suite covers it on a device.
 //!
 //! Without a C++ compiler the tests print SKIPPED (and fail under CI=true:
 //! tests/common/machine.rs).
@@ -19,21 +21,29 @@ use crate::book::CompiledBook;
 use crate::rng::{ScenarioRng, Stream};
 use crate::scenario::{ScenarioModel, Scratch};
 
-/// CUDA's built-ins for a single host thread.
+/// CUDA's built-ins on the host: thread and block indices per host thread
+/// (one host thread plays one CUDA thread), atomics that are atomic, and
+/// `__syncthreads()` as the block's barrier when a launch set one.
 const SHIM: &str = r#"
 #include <cmath>
 #include <cstring>
+#include <mutex>
+#include <pthread.h>
+#include <thread>
+#include <vector>
 #define __device__
 #define __global__
 #define __forceinline__ inline
+#define __launch_bounds__(...)
 #define __shared__ static
 struct uint2 { unsigned int x, y; };
 struct uint4 { unsigned int x, y, z, w; };
 struct float2 { float x, y; };
 struct float4 { float x, y, z, w; };
 struct dim3 { unsigned int x, y, z; };
-static const dim3 blockIdx = {0, 0, 0}, threadIdx = {0, 0, 0};
-static const dim3 blockDim = {1, 1, 1}, gridDim = {1, 1, 1};
+static thread_local dim3 blockIdx = {0, 0, 0}, threadIdx = {0, 0, 0};
+static thread_local dim3 blockDim = {1, 1, 1}, gridDim = {1, 1, 1};
+static thread_local pthread_barrier_t* block_barrier = nullptr;
 inline uint2 make_uint2(unsigned int x, unsigned int y) { return {x, y}; }
 inline uint4 make_uint4(unsigned int x, unsigned int y, unsigned int z, unsigned int w) {
     return {x, y, z, w};
@@ -47,9 +57,16 @@ inline unsigned int __float_as_uint(float f) { unsigned int u; std::memcpy(&u, &
 inline float __uint_as_float(unsigned int u) { float f; std::memcpy(&f, &u, 4); return f; }
 inline float __uint2float_rn(unsigned int x) { return (float)x; }
 inline int __popc(unsigned int x) { return __builtin_popcount(x); }
-inline unsigned int atomicAdd(unsigned int* a, unsigned int v) { unsigned int o = *a; *a += v; return o; }
-inline unsigned int atomicMax(unsigned int* a, unsigned int v) { unsigned int o = *a; if (v > o) *a = v; return o; }
-inline void __syncthreads() {}
+inline float __fmaf_rn(float a, float b, float c) { return std::fmaf(a, b, c); }
+inline unsigned int atomicAdd(unsigned int* a, unsigned int v) {
+    return __atomic_fetch_add(a, v, __ATOMIC_SEQ_CST);
+}
+inline unsigned int atomicMax(unsigned int* a, unsigned int v) {
+    unsigned int o = __atomic_load_n(a, __ATOMIC_SEQ_CST);
+    while (v > o && !__atomic_compare_exchange_n(a, &o, v, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {}
+    return o;
+}
+inline void __syncthreads() { if (block_barrier) pthread_barrier_wait(block_barrier); }
 inline unsigned int min(unsigned int a, unsigned int b) { return a < b ? a : b; }
 inline unsigned int max(unsigned int a, unsigned int b) { return a > b ? a : b; }
 "#;
@@ -65,6 +82,39 @@ extern "C" void host_block_normals(const unsigned int* w, float* out) {
     out[0] = z.x; out[1] = z.y; out[2] = z.z; out[3] = z.w;
 }
 extern "C" float host_norm_cdf(float x) { return norm_cdf(x); }
+// A launch of member_losses on grid (gx, gy) with block (threads, 1, 1): each
+// block's threads are host threads at one barrier; blocks run in turn, so the
+// function-static `__shared__` arrays serve one block at a time.
+extern "C" void host_member_losses(unsigned int gx, unsigned int gy, unsigned int threads,
+                                   RevalueParams p, const float* returns, const float* pnl,
+                                   const float* weights, const unsigned int* holdings,
+                                   const float* thresholds, unsigned int* member_counts,
+                                   uint2* regions) {
+    static std::mutex one_launch;
+    std::lock_guard<std::mutex> guard(one_launch);
+    pthread_barrier_t barrier;
+    pthread_barrier_init(&barrier, nullptr, threads);
+    for (unsigned int by = 0; by < gy; by++) {
+        for (unsigned int bx = 0; bx < gx; bx++) {
+            std::vector<std::thread> block;
+            for (unsigned int t = 0; t < threads; t++) {
+                block.emplace_back([=, &barrier] {
+                    blockIdx = {bx, by, 0};
+                    threadIdx = {t, 0, 0};
+                    blockDim = {threads, 1, 1};
+                    gridDim = {gx, gy, 1};
+                    block_barrier = &barrier;
+                    member_losses(p, returns, pnl, weights, holdings, thresholds, member_counts,
+                                  regions);
+                });
+            }
+            for (auto& thread : block) {
+                thread.join();
+            }
+        }
+    }
+    pthread_barrier_destroy(&barrier);
+}
 "#;
 
 /// The kernels compiled into a shared library, or why not.
@@ -97,6 +147,7 @@ fn compile_for_host() -> Result<HostKernels, String> {
             "-shared",
             "-fPIC",
             "-Wno-unknown-pragmas",
+            "-pthread",
             "-o",
         ])
         .arg(&library)
@@ -369,3 +420,5 @@ fn cuda_option_kernel_compiled_for_the_host_revalues_like_the_cpu() {
         }
     }
 }
+
+mod member_losses;

@@ -16,6 +16,10 @@ mod cache;
 mod compile;
 mod probe;
 
+/// Threads of a `member_losses` block: each sums 8 scenarios x 8 members of
+/// the block's TILE x TILE tile (kernels/revalue.cu).
+const LOSS_THREADS: u32 = 64;
+
 use std::ops::Range;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -339,7 +343,7 @@ impl ChunkDevice for CudaBackend {
             .arg(&mut buffers.regions);
         let config = LaunchConfig {
             grid_dim: (count.div_ceil(TILE), members.div_ceil(TILE), 1),
-            block_dim: (16, 16, 1),
+            block_dim: (LOSS_THREADS, 1, 1),
             shared_mem_bytes: 0,
         };
         // SAFETY: member_losses reads the chunk's returns and P&Ls and the

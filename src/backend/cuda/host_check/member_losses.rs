@@ -1,0 +1,237 @@
+//! `member_losses`, compiled for the host and run as blocks of cooperating
+//! threads (the shim in host_check.rs), against a plain loop that sums each
+//! loss in the kernel's stated order with one FMA per step: bit for bit. The
+//! same losses are held against f64 sums at the parity suite's tolerance
+//! (5e-7 of the gross scale, tests/common/parity.rs).
+
+use std::cmp::Ordering;
+
+use super::{host_kernels, HostKernels};
+use crate::backend::cuda::LOSS_THREADS;
+use crate::backend::device::layout::RevalueParams;
+use crate::backend::device::TILE;
+
+type MemberLosses = unsafe extern "C" fn(
+    u32,
+    u32,
+    u32,
+    RevalueParams,
+    *const f32,
+    *const f32,
+    *const f32,
+    *const u32,
+    *const f32,
+    *mut u32,
+    *mut [u32; 2],
+);
+
+/// A book and a chunk of moves with awkward sizes: partial tiles of
+/// scenarios and members, assets not a multiple of the kernel's DEPTH.
+struct Case {
+    assets: usize,
+    members: usize,
+    count: usize,
+    stride: usize,
+    series: usize,
+    returns: Vec<f32>,
+    weights: Vec<f32>,
+    pnl: Vec<f32>,
+    /// offsets[members + 1], series[holdings], f32 weight bits[holdings].
+    holdings: Vec<u32>,
+}
+
+/// Deterministic values in [-1, 1).
+fn noise(i: usize, salt: u64) -> f32 {
+    let mut x =
+        (i as u64 ^ salt.wrapping_mul(0x9e37_79b9_7f4a_7c15)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x ^= x >> 31;
+    x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^= x >> 29;
+    (x >> 40) as f32 / (1u64 << 23) as f32 - 1.0
+}
+
+impl Case {
+    fn new(assets: usize, members: usize, count: usize) -> Self {
+        let stride = count.div_ceil(TILE as usize) * TILE as usize;
+        let series = 5;
+        // Moves of a few percent, weights over six orders of magnitude.
+        let returns = (0..assets * stride).map(|i| 0.05 * noise(i, 1)).collect();
+        let weights = (0..assets * members)
+            .map(|i| noise(i, 2) * 10f32.powi((i % 7) as i32))
+            .collect();
+        let pnl = (0..series * stride).map(|i| 100.0 * noise(i, 3)).collect();
+        let mut offsets = vec![0u32];
+        let (mut held, mut bits) = (vec![], vec![]);
+        for m in 0..members {
+            for h in 0..m % 4 {
+                held.push(((m + 2 * h) % series) as u32);
+                bits.push((50.0 * noise(m * 4 + h, 4)).to_bits());
+            }
+            offsets.push(held.len() as u32);
+        }
+        let holdings = offsets.into_iter().chain(held).chain(bits).collect();
+        Self {
+            assets,
+            members,
+            count,
+            stride,
+            series,
+            returns,
+            weights,
+            pnl,
+            holdings,
+        }
+    }
+
+    fn held(&self, m: usize) -> impl Iterator<Item = (usize, f32)> + '_ {
+        let holdings = self.holdings[self.members] as usize;
+        let (series_at, weights_at) = (self.members + 1, self.members + 1 + holdings);
+        (self.holdings[m] as usize..self.holdings[m + 1] as usize).map(move |h| {
+            (
+                self.holdings[series_at + h] as usize,
+                f32::from_bits(self.holdings[weights_at + h]),
+            )
+        })
+    }
+
+    /// The kernel's stated order: from 0, assets in increasing order, then
+    /// the option holdings in order, each step fma(w, x, loss).
+    fn fma_loss(&self, m: usize, s: usize) -> f32 {
+        let mut loss = 0.0_f32;
+        for a in 0..self.assets {
+            loss =
+                self.weights[a * self.members + m].mul_add(self.returns[a * self.stride + s], loss);
+        }
+        for (j, w) in self.held(m) {
+            loss = w.mul_add(self.pnl[j * self.stride + s], loss);
+        }
+        loss
+    }
+
+    /// The loss in f64 and its gross scale G (tests/common/parity.rs), here
+    /// with |P&L| standing in for the option's forward + strike.
+    fn f64_loss(&self, m: usize, s: usize) -> (f64, f64) {
+        let (mut loss, mut scale) = (0.0, 0.0);
+        for a in 0..self.assets {
+            let (w, r) = (
+                f64::from(self.weights[a * self.members + m]),
+                f64::from(self.returns[a * self.stride + s]),
+            );
+            loss += w * r;
+            scale += w.abs() * (1.0 + r.abs());
+        }
+        for (j, w) in self.held(m) {
+            let x = f64::from(self.pnl[j * self.stride + s]);
+            loss += f64::from(w) * x;
+            scale += f64::from(w).abs() * (1.0 + x.abs());
+        }
+        (loss, scale)
+    }
+
+    /// Runs the kernel with `thresholds`: each member's count and region.
+    fn run(
+        &self,
+        k: &HostKernels,
+        thresholds: &[f32],
+        per_member: usize,
+    ) -> (Vec<u32>, Vec<[u32; 2]>) {
+        let member_losses: MemberLosses = k.get(b"host_member_losses");
+        let params = RevalueParams {
+            count: self.count as u32,
+            stride: self.stride as u32,
+            assets: self.assets as u32,
+            members: self.members as u32,
+            series: self.series as u32,
+            holdings: self.holdings[self.members],
+            per_member: per_member as u32,
+            pad: 0,
+        };
+        let mut counts = vec![0u32; self.members];
+        let mut regions = vec![[u32::MAX; 2]; self.members * per_member];
+        // SAFETY: the launch reads assets x stride returns, series x stride
+        // P&Ls, assets x members weights, the holdings' three parts and one
+        // threshold per member, and writes one count per member and at most
+        // per_member candidates per member; the grid is the backend's
+        // (cuda/mod.rs `submit`).
+        unsafe {
+            member_losses(
+                (self.count as u32).div_ceil(TILE),
+                (self.members as u32).div_ceil(TILE),
+                LOSS_THREADS,
+                params,
+                self.returns.as_ptr(),
+                self.pnl.as_ptr(),
+                self.weights.as_ptr(),
+                self.holdings.as_ptr(),
+                thresholds.as_ptr(),
+                counts.as_mut_ptr(),
+                regions.as_mut_ptr(),
+            )
+        };
+        (counts, regions)
+    }
+}
+
+#[test]
+fn cuda_member_losses_compiled_for_the_host_sums_in_asset_order_bit_for_bit() {
+    let Some(k) = host_kernels() else { return };
+    let (mut worst, mut capped, mut kept) = (0.0_f64, 0, 0);
+    // Assets: none, fewer than DEPTH, exactly DEPTH, several slices and a part.
+    for (assets, members, count) in [(0, 70, 65), (5, 64, 64), (16, 129, 100), (37, 150, 200)] {
+        let case = Case::new(assets, members, count);
+        let per_member = 40;
+        // Thresholds near the middle of each member's losses, and the edge
+        // cases: NaN and -inf keep every scenario, +inf none.
+        let thresholds: Vec<f32> = (0..members)
+            .map(|m| match m % 10 {
+                3 => f32::NAN,
+                5 => f32::NEG_INFINITY,
+                7 => f32::INFINITY,
+                _ => case.fma_loss(m, m % count),
+            })
+            .collect();
+        let (counts, regions) = case.run(k, &thresholds, per_member);
+        for m in 0..members {
+            let expected: Vec<(u32, u32)> = (0..count)
+                .map(|s| (s as u32, case.fma_loss(m, s)))
+                // The kernel's test, NaN on either side included.
+                .filter(|&(_, loss)| loss.partial_cmp(&thresholds[m]) != Some(Ordering::Less))
+                .map(|(s, loss)| (s, loss.to_bits()))
+                .collect();
+            let at = format!("{assets} assets, member {m}");
+            assert_eq!(counts[m] as usize, expected.len(), "{at}: candidates");
+            let mut found: Vec<(u32, u32)> = regions[m * per_member..]
+                .iter()
+                .take(expected.len().min(per_member))
+                .map(|&[s, bits]| (s, bits))
+                .collect();
+            found.sort_unstable();
+            assert!(
+                found.windows(2).all(|w| w[0].0 < w[1].0),
+                "{at}: a scenario twice"
+            );
+            for c in &found {
+                assert!(
+                    expected.binary_search(c).is_ok(),
+                    "{at}: {c:?} is not a loss bit for bit"
+                );
+            }
+            if expected.len() <= per_member {
+                assert_eq!(found, expected, "{at}");
+            } else {
+                capped += 1;
+            }
+            kept += found.len();
+            for &(s, bits) in &found {
+                let (loss, scale) = case.f64_loss(m, s as usize);
+                worst = worst.max((f64::from(f32::from_bits(bits)) - loss).abs() / scale);
+            }
+        }
+    }
+    assert!(
+        capped > 0 && kept > 1000,
+        "a weak test: {capped} capped, {kept} kept"
+    );
+    eprintln!("member_losses: {kept} candidates bit for bit; within {worst:.2e} G of f64");
+    assert!(worst <= 5e-7, "losses differ from f64 by {worst:e} G");
+}
