@@ -1,12 +1,15 @@
 // Revaluation of the compiled book and the members' tail candidates, mirroring
 // revalue.wgsl (and through it src/book/mod.rs and the CPU backend's
-// `option_columns` / `loss_tile`). Needs normal.cuh and black76.cuh; the
-// candidate packing is in tail.cu.
+// `option_columns` / `loss_tile`). Needs normal.cuh, black76.cuh and
+// exact_sum.cuh; the candidate packing is in tail.cu.
 
-// `RevalueParams` of src/backend/wgpu/layout.rs, field for field.
+// `RevalueParams` of src/backend/device/layout.rs, field for field.
 struct RevalueParams {
     unsigned int count, stride, assets, members;
-    unsigned int series, holdings, per_member, pad;
+    // reduce_above: 1 when `thresholds` also holds each member's `above`
+    // (thresholds[members + m]) and the losses above its top window are
+    // summed into `gaps` instead of kept (exact_sum.cuh); 0 in WGSL.
+    unsigned int series, holdings, per_member, reduce_above;
 };
 
 // `Series` of src/backend/wgpu/layout.rs: one option series.
@@ -81,7 +84,8 @@ __device__ __forceinline__ void fetch_slice(const RevalueParams& p, const float*
 extern "C" __global__ void __launch_bounds__(THREADS)
 member_losses(RevalueParams p, const float* returns, const float* pnl, const float* weights,
               const unsigned int* holdings, const float* thresholds,
-              unsigned int* member_counts, uint2* regions) {
+              unsigned int* member_counts, uint2* regions, const double* constants,
+              unsigned int* gaps) {
     __shared__ float4 tile_returns[2][DEPTH * TILE / 4];
     __shared__ float4 tile_weights[2][DEPTH * TILE / 4];
     __shared__ unsigned int found[TILE];
@@ -159,10 +163,13 @@ member_losses(RevalueParams p, const float* returns, const float* pnl, const flo
             }
         }
         const float threshold = thresholds[m];
+        const float above = p.reduce_above != 0u ? thresholds[p.members + m] : __uint_as_float(0x7f800000u);
+        const double constant = p.reduce_above != 0u ? constants[m] : 0.0;
 #pragma unroll
         for (unsigned int i = 0; i < 8; i++) {
             const unsigned int s = s0 + tile_local(tx, i);
-            if (s < p.count && !(loss[j][i] < threshold)) {
+            if (s < p.count && !(loss[j][i] < threshold) &&
+                !add_above(gaps + (unsigned long long)m * GAP_WORDS, loss[j][i], above, constant)) {
                 keep |= 1ull << (8 * j + i);
             }
         }

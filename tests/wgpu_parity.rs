@@ -12,3 +12,12 @@ fn wgpu() -> Option<WgpuBackend> {
 }
 
 parity_tests!(wgpu());
+
+#[test]
+fn wgsl_reads_every_loss_above_the_floors_back() {
+    if let Some(device) = wgpu() {
+        // WGSL has no f64: the sums above the windows stay on the host.
+        let summed = common::parity::sums_above_the_windows_change_no_bit(device);
+        assert_eq!(summed, 0);
+    }
+}

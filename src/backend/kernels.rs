@@ -58,6 +58,7 @@ pub const WGSL: [Kernel; 3] = [WGSL_SCENARIO, WGSL_REVALUE, WGSL_RNG_CHECK];
 const PHILOX_CUH: &str = include_str!("../../kernels/philox.cuh");
 const NORMAL_CUH: &str = include_str!("../../kernels/normal.cuh");
 const BLACK76_CUH: &str = include_str!("../../kernels/black76.cuh");
+const EXACT_SUM_CUH: &str = include_str!("../../kernels/exact_sum.cuh");
 const SCENARIO_CU: &str = include_str!("../../kernels/scenario.cu");
 const REVALUE_CU: &str = include_str!("../../kernels/revalue.cu");
 const TAIL_CU: &str = include_str!("../../kernels/tail.cu");
@@ -73,7 +74,14 @@ pub const CUDA_SCENARIO: Kernel = Kernel {
 /// Option-series P&Ls, member losses and their tail candidates by member.
 pub const CUDA_REVALUE: Kernel = Kernel {
     name: "revalue",
-    parts: &[PHILOX_CUH, NORMAL_CUH, BLACK76_CUH, REVALUE_CU, TAIL_CU],
+    parts: &[
+        PHILOX_CUH,
+        NORMAL_CUH,
+        BLACK76_CUH,
+        EXACT_SUM_CUH,
+        REVALUE_CU,
+        TAIL_CU,
+    ],
     entry_points: &[
         "option_pnl",
         "member_losses",

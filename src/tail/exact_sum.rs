@@ -67,6 +67,23 @@ impl ExactSum {
         self.add_limbs(&other.limbs);
     }
 
+    /// The sum whose positive addends' truncated magnitudes add up to
+    /// `positive` and negative addends' to `negative` (256-bit integers of
+    /// sum * 2^96, eight little-endian 32-bit words each, modulo 2^256): what
+    /// a device that splits [`ExactSum::add`] by sign accumulates
+    /// (kernels/exact_sum.cuh). Equal, bit for bit, to adding the same values
+    /// here one by one.
+    pub fn from_magnitudes(positive: &[u32; 8], negative: &[u32; 8]) -> Self {
+        let limbs = |words: &[u32; 8]| -> [u64; 4] {
+            std::array::from_fn(|i| u64::from(words[2 * i]) | u64::from(words[2 * i + 1]) << 32)
+        };
+        let mut sum = Self {
+            limbs: limbs(positive),
+        };
+        sum.sub_limbs(&limbs(negative));
+        sum
+    }
+
     #[inline]
     fn add_limbs(&mut self, other: &[u64; 4]) {
         let mut carry = false;
@@ -143,6 +160,57 @@ mod tests {
         // The large terms cancel exactly; 1 + 0.1 + 1e-9 is rounded once (adding
         // left to right in f64 rounds twice and gives 1.1000000010000002).
         assert_eq!(forward.value(), 1.100000001);
+    }
+
+    /// [`ExactSum::add`] split by sign into magnitudes, as a device adds them.
+    fn magnitudes(xs: &[f64]) -> ExactSum {
+        let (mut positive, mut negative) = ([0u32; 8], [0u32; 8]);
+        for &x in xs {
+            let mut one = ExactSum::new();
+            one.add(x.abs());
+            let words = if x.is_sign_negative() {
+                &mut negative
+            } else {
+                &mut positive
+            };
+            // Word by word with carries, as the device's atomics do.
+            for (i, limb) in one.limbs.iter().enumerate() {
+                for (j, part) in [*limb as u32, (*limb >> 32) as u32].into_iter().enumerate() {
+                    let mut carry = part;
+                    let mut at = 2 * i + j;
+                    while carry != 0 && at < 8 {
+                        let (sum, over) = words[at].overflowing_add(carry);
+                        words[at] = sum;
+                        carry = over as u32;
+                        at += 1;
+                    }
+                }
+            }
+        }
+        ExactSum::from_magnitudes(&positive, &negative)
+    }
+
+    #[test]
+    fn sums_by_sign_in_words_equal_the_sum_added_here() {
+        let xs: Vec<f64> = (0..5000)
+            .map(|i| (i as f64 * 0.37).sin() * 10f64.powi(i % 25 - 8))
+            .chain([
+                0.0,
+                -0.0,
+                1.7e19,
+                -1.7e19,
+                3e-30,
+                -2.5e-29,
+                f64::MIN_POSITIVE,
+            ])
+            .collect();
+        let mut here = ExactSum::new();
+        xs.iter().for_each(|&x| here.add(x));
+        assert_eq!(magnitudes(&xs), here);
+        let squares: Vec<f64> = xs.iter().map(|x| x * x).collect();
+        let mut here = ExactSum::new();
+        squares.iter().for_each(|&x| here.add(x));
+        assert_eq!(magnitudes(&squares), here);
     }
 
     #[test]

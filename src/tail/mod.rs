@@ -264,6 +264,22 @@ impl MemberTail {
         }
     }
 
+    /// The loss above which a loss only counts in the top gap (its count, sum
+    /// and sum of squares): the top window's `hi`; +inf without windows.
+    pub fn top(&self) -> f64 {
+        self.windows.first().map_or(f64::INFINITY, |w| w.hi)
+    }
+
+    /// Adds the moments of losses that all lay above [`Self::top`], within
+    /// range: a backend that summed them where it computed them. Their
+    /// scenarios count in those [`Self::push_candidates`] is told.
+    pub fn push_above(&mut self, moments: &Moments) {
+        match self.gaps.first_mut() {
+            Some(gap) => gap.merge(moments),
+            None => debug_assert_eq!(moments.count, 0, "a tail without windows has no top"),
+        }
+    }
+
     /// Pushes `scenarios` scenarios of which only `candidates` (scenario, loss)
     /// may hold a loss at or above [`Self::floor`] or out of range: a backend
     /// that filtered the others out where it computed them.

@@ -184,3 +184,38 @@ fn out_of_range_losses_are_counted_not_ranked_and_the_first_is_kept() {
         Some((3, 1))
     );
 }
+
+#[test]
+fn losses_summed_above_the_top_window_leave_the_tail_as_if_pushed_one_by_one() {
+    let xs = losses(20_000);
+    // Windows around ranks 1,500 and 5,000 as a pilot would place them.
+    let windows = || {
+        MemberTail::new(vec![
+            Window::keeping(600.0, 650.0, 2_000, 0),
+            Window::keeping(420.0, 450.0, 2_000, 0),
+        ])
+    };
+    let one_by_one = pushed(windows(), &xs);
+    let mut split = windows();
+    let top = split.top();
+    assert_eq!(top, 650.0);
+    let mut above = Moments::default();
+    xs.iter().filter(|&&x| x > top).for_each(|&x| above.add(x));
+    let rest = xs
+        .iter()
+        .enumerate()
+        .filter(|&(_, &x)| x <= top)
+        .map(|(s, &x)| (s as u64, x));
+    split.push_candidates(xs.len() as u64, rest);
+    split.push_above(&above);
+    assert!(above.count > 1000, "a weak test: {} above", above.count);
+    assert_eq!(split, one_by_one);
+    let alphas = [0.93, 0.73];
+    assert!(one_by_one.measures(20_000, &alphas).is_some());
+    assert_eq!(
+        split.measures(20_000, &alphas),
+        one_by_one.measures(20_000, &alphas)
+    );
+    // Nothing lies above an exact tail's window.
+    assert_eq!(MemberTail::exact(10).top(), f64::INFINITY);
+}

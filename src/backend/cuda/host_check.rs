@@ -58,6 +58,11 @@ inline float __uint_as_float(unsigned int u) { float f; std::memcpy(&f, &u, 4); 
 inline float __uint2float_rn(unsigned int x) { return (float)x; }
 inline int __popc(unsigned int x) { return __builtin_popcount(x); }
 inline float __fmaf_rn(float a, float b, float c) { return std::fmaf(a, b, c); }
+inline long long __double_as_longlong(double d) { long long l; std::memcpy(&l, &d, 8); return l; }
+inline double __dadd_rn(double a, double b) { return a + b; }
+inline double __dmul_rn(double a, double b) { return a * b; }
+using std::fabs;
+using std::isinf;
 inline unsigned int atomicAdd(unsigned int* a, unsigned int v) {
     return __atomic_fetch_add(a, v, __ATOMIC_SEQ_CST);
 }
@@ -89,7 +94,7 @@ extern "C" void host_member_losses(unsigned int gx, unsigned int gy, unsigned in
                                    RevalueParams p, const float* returns, const float* pnl,
                                    const float* weights, const unsigned int* holdings,
                                    const float* thresholds, unsigned int* member_counts,
-                                   uint2* regions) {
+                                   uint2* regions, const double* constants, unsigned int* gaps) {
     static std::mutex one_launch;
     std::lock_guard<std::mutex> guard(one_launch);
     pthread_barrier_t barrier;
@@ -105,7 +110,7 @@ extern "C" void host_member_losses(unsigned int gx, unsigned int gy, unsigned in
                     gridDim = {gx, gy, 1};
                     block_barrier = &barrier;
                     member_losses(p, returns, pnl, weights, holdings, thresholds, member_counts,
-                                  regions);
+                                  regions, constants, gaps);
                 });
             }
             for (auto& thread : block) {

@@ -33,7 +33,7 @@ use super::device::layout::{
 };
 use super::device::{
     self, candidates_in, total_of, Candidates, ChunkDevice, ChunkState, Chunking, DeviceBackend,
-    Geometry, InFlight, Moves, TILE,
+    Geometry, InFlight, Moves, GAP_WORDS, TILE,
 };
 use super::kernels::{Kernel, CUDA_REVALUE, CUDA_RNG_CHECK, CUDA_SCENARIO};
 use super::{Backend, BackendError, LossBlock, PipelineStats};
@@ -167,10 +167,13 @@ struct Slot {
     regions: CudaSlice<u32>,
     offsets: CudaSlice<u32>,
     list: CudaSlice<u32>,
-    /// Page-locked copies of `offsets` and `list` that the host reads the
-    /// candidates from where the DMA left them, reused chunk after chunk.
+    /// Each member's sums above its top window (`GAP_WORDS` words).
+    gaps: CudaSlice<u32>,
+    /// Page-locked copies of `offsets`, `list` and `gaps` that the host reads
+    /// where the DMA left them, reused chunk after chunk.
     host_offsets: PinnedHostSlice<u32>,
     host_list: PinnedHostSlice<u32>,
+    host_gaps: PinnedHostSlice<u32>,
 }
 
 /// A compiled book and model resident on the device.
@@ -185,6 +188,8 @@ pub struct CudaPlan {
     series_words: CudaSlice<u32>,
     weights: CudaSlice<f32>,
     holdings: CudaSlice<u32>,
+    /// The members' constant losses, for the sums above the windows.
+    constants: CudaSlice<f64>,
     work: Mutex<Work>,
 }
 
@@ -327,10 +332,15 @@ impl ChunkDevice for CudaBackend {
             unsafe { launch.launch(config) }.map_err(driver_error)?;
         }
         let buffers = &mut work.slots[slot];
+        let summed_above = thresholds.len() == 2 * members as usize;
+        params.reduce_above = u32::from(summed_above);
         s.memcpy_htod(thresholds, &mut buffers.thresholds)
             .map_err(driver_error)?;
         s.memset_zeros(&mut buffers.member_counts)
             .map_err(driver_error)?;
+        if summed_above {
+            s.memset_zeros(&mut buffers.gaps).map_err(driver_error)?;
+        }
         let mut launch = s.launch_builder(&self.functions.member_losses);
         launch
             .arg(&params)
@@ -340,15 +350,21 @@ impl ChunkDevice for CudaBackend {
             .arg(&plan.holdings)
             .arg(&buffers.thresholds)
             .arg(&mut buffers.member_counts)
-            .arg(&mut buffers.regions);
+            .arg(&mut buffers.regions)
+            .arg(&plan.constants)
+            .arg(&mut buffers.gaps);
         let config = LaunchConfig {
             grid_dim: (count.div_ceil(TILE), members.div_ceil(TILE), 1),
             block_dim: (LOSS_THREADS, 1, 1),
             shared_mem_bytes: 0,
         };
-        // SAFETY: member_losses reads the chunk's returns and P&Ls and the
-        // book, and writes at most per_member candidates per member into
-        // `regions` (members x per_member x 2 words) and one count per member.
+        // SAFETY: member_losses reads the chunk's returns and P&Ls, the book,
+        // one threshold per member (two when reduce_above: `thresholds` holds
+        // 2 x members) and, when reduce_above, one constant per member; it
+        // writes at most per_member candidates per member into `regions`
+        // (members x per_member x 2 words), one count per member and, when
+        // reduce_above, GAP_WORDS words per member into `gaps`, which then
+        // holds members x GAP_WORDS.
         unsafe { launch.launch(config) }.map_err(driver_error)?;
         let mut launch = s.launch_builder(&self.functions.scan_counts);
         launch
@@ -383,6 +399,10 @@ impl ChunkDevice for CudaBackend {
         c.wait(&computed).map_err(driver_error)?;
         c.memcpy_dtoh(&buffers.offsets, &mut buffers.host_offsets)
             .map_err(driver_error)?;
+        if summed_above {
+            c.memcpy_dtoh(&buffers.gaps, &mut buffers.host_gaps)
+                .map_err(driver_error)?;
+        }
         let copied = copied.min(plan.chunks.geometry.capacity());
         if copied > 0 {
             c.memcpy_dtoh(
@@ -396,6 +416,7 @@ impl ChunkDevice for CudaBackend {
             range,
             slot,
             copied,
+            summed_above,
             token,
         })
     }
@@ -432,7 +453,16 @@ impl ChunkDevice for CudaBackend {
         // device: those expected in `submit` (before `token`) and the rest
         // just above, synchronously.
         let list = unsafe { std::slice::from_raw_parts(list_ptr, 2 * total as usize) };
-        candidates_in(geometry, offsets, list)
+        let above = if chunk.summed_above {
+            let gaps = buffers.host_gaps.as_ptr().map_err(driver_error)?;
+            // SAFETY: the copy of `gaps` (members x GAP_WORDS words) into
+            // `host_gaps` was queued in `submit` before `token`.
+            unsafe { std::slice::from_raw_parts(gaps, geometry.members * GAP_WORDS) }
+        } else {
+            &[]
+        };
+        let scenarios = chunk.range.end - chunk.range.start;
+        candidates_in(geometry, scenarios, offsets, list, above)
             .map(|found| found.map(take))
             .map_err(|e| BackendError::Device {
                 backend: NAME,
@@ -534,15 +564,19 @@ impl Backend for CudaBackend {
             // (cudarc's default, write-combined, is for host writes).
             unsafe { self.ctx.alloc_pinned_with_flags(n.max(1), 0) }.map_err(driver_error)
         };
+        let sums_above = self.chunking.sum_above_windows;
+        let gap_words = if sums_above { members * GAP_WORDS } else { 1 };
         let slot = || -> Result<Slot, BackendError> {
             Ok(Slot {
-                thresholds: zeros(members)?,
+                thresholds: zeros(2 * members)?,
                 member_counts: words(members)?,
                 regions: words(2 * capacity)?,
                 offsets: words(members + 2)?,
                 list: words(2 * capacity)?,
+                gaps: words(gap_words)?,
                 host_offsets: pinned(members + 2)?,
                 host_list: pinned(2 * capacity)?,
+                host_gaps: pinned(gap_words)?,
             })
         };
         let work = Work {
@@ -567,12 +601,18 @@ impl Backend for CudaBackend {
                 stride,
                 geometry.per_member,
             ),
-            chunks: ChunkState::for_book(geometry, book),
+            chunks: ChunkState::for_book(geometry, book, sums_above),
             model: upload_f32(&model_layout.model)?,
             indices: upload_u32(&model_layout.indices)?,
             series_words: upload_u32(bytemuck::cast_slice(&book_layout.series))?,
             weights: upload_f32(&book_layout.weights)?,
             holdings: upload_u32(&book_layout.holdings)?,
+            constants: if book.constant.is_empty() {
+                s.alloc_zeros::<f64>(1)
+            } else {
+                s.clone_htod(&book.constant)
+            }
+            .map_err(driver_error)?,
             work: Mutex::new(work),
         })
     }

@@ -52,7 +52,9 @@ pub struct RevalueParams {
     pub series: u32,
     pub holdings: u32,
     pub per_member: u32,
-    pub pad: u32,
+    /// 1 when the device sums each member's losses above its top window
+    /// instead of returning them (CUDA: kernels/exact_sum.cuh, [`super::gap`]).
+    pub reduce_above: u32,
 }
 
 /// `Series` of kernels/revalue.wgsl: one option series.
@@ -220,7 +222,7 @@ impl RevalueParams {
             series: book.series.len() as u32,
             holdings: book.holding_count,
             per_member,
-            pad: 0,
+            reduce_above: 0,
         }
     }
 }

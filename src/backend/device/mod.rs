@@ -21,6 +21,7 @@
 //! floors) is drawn again in halves: scenario n is a pure function of (seed, n).
 
 mod fixed;
+pub mod gap;
 mod geometry;
 pub mod layout;
 mod readback;
@@ -38,6 +39,7 @@ use crate::scenario::ScenarioBlock;
 use crate::tail::MemberTail;
 pub use fixed::push_fixed;
 use fixed::Ignoring;
+pub use gap::GAP_WORDS;
 pub use geometry::{Chunking, Geometry, LaunchLimits, MAX_MEMBER_TILES};
 use layout::f32_at_or_below;
 pub use readback::candidates_in;
@@ -63,16 +65,22 @@ pub struct InFlight<T> {
     /// Candidates copied back with the offsets, on the expected rate: a chunk
     /// that found no more needs no second copy.
     pub copied: u32,
+    /// Whether the device summed the losses above the members' top windows
+    /// ([`gap`]): then their words come back with the offsets.
+    pub summed_above: bool,
     pub token: T,
 }
 
 /// A chunk's candidates by member, where the device's readback left them
 /// (no copy): member m's (scenario in the chunk, loss less its constant as f32
-/// bits) are `items[offsets[m]..offsets[m + 1]]`.
+/// bits) are `items[offsets[m]..offsets[m + 1]]`, and the sums of its losses
+/// above its top window `above[m * GAP_WORDS..][..GAP_WORDS]` ([`gap`]; empty
+/// when the device returned those as candidates too).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Candidates<'a> {
     pub offsets: &'a [u32],
     pub items: &'a [[u32; 2]],
+    pub above: &'a [u32],
 }
 
 /// The candidates in all of a readback's offset words, which may be more
@@ -108,8 +116,10 @@ pub trait ChunkDevice {
     fn chunks<'p>(&self, plan: &'p Self::Plan) -> &'p ChunkState;
 
     /// Queues a chunk on `slot`'s buffers: draw (for [`Moves::Draw`]), option
-    /// P&Ls, losses against `thresholds`, packing, and the copy back of the
-    /// offsets and the first `copied` candidates.
+    /// P&Ls, losses against `thresholds` (each member's floor, then, when the
+    /// plan sums above the windows, each member's `above`: see
+    /// [`ChunkState::thresholds`]), packing, and the copy back of the offsets
+    /// and the first `copied` candidates.
     fn submit(
         &self,
         plan: &Self::Plan,
@@ -166,6 +176,9 @@ pub struct PipelineStats {
     pub overflowed: u64,
     /// Tail candidates read back, over every chunk.
     pub candidates: u64,
+    /// Losses above the members' top windows that the device summed instead
+    /// of reading them back ([`gap`]).
+    pub summed_above: u64,
     /// Host time spent queueing chunks (thresholds, launches).
     pub submitting: Duration,
     /// Host time spent waiting for chunks and reading their candidates back.
@@ -180,6 +193,7 @@ struct Counters {
     submitted: AtomicU64,
     overflowed: AtomicU64,
     candidates: AtomicU64,
+    summed_above: AtomicU64,
     submitting_ns: AtomicU64,
     collecting_ns: AtomicU64,
     pushing_ns: AtomicU64,
@@ -197,6 +211,7 @@ impl Counters {
             submitted: read(&self.submitted),
             overflowed: read(&self.overflowed),
             candidates: read(&self.candidates),
+            summed_above: read(&self.summed_above),
             submitting: Duration::from_nanos(read(&self.submitting_ns)),
             collecting: Duration::from_nanos(read(&self.collecting_ns)),
             pushing: Duration::from_nanos(read(&self.pushing_ns)),
@@ -212,6 +227,8 @@ pub struct ChunkState {
     constant: Vec<f64>,
     /// Members whose loss is their constant in every scenario.
     fixed: Vec<bool>,
+    /// Whether the device sums the losses above each member's top window.
+    sums_above: bool,
     rates: Mutex<Rates>,
     /// Per fixed member whose tail ignored its loss at the end of the last
     /// [`accumulate`]: where, so that the next call need not probe it again.
@@ -223,8 +240,9 @@ impl ChunkState {
     /// For `book`: a member with no weight on any asset (positions or coin
     /// collateral) and no option holding loses its constant in every scenario
     /// (on the CPU too: the weights' product adds zeros), so the host gives it
-    /// its tail without the device.
-    pub fn for_book(geometry: Geometry, book: &CompiledBook) -> Self {
+    /// its tail without the device. `sums_above`: whether the device sums
+    /// the losses above the members' top windows ([`gap`]).
+    pub fn for_book(geometry: Geometry, book: &CompiledBook, sums_above: bool) -> Self {
         let members = book.members;
         let fixed = (0..members)
             .map(|m| {
@@ -232,15 +250,21 @@ impl ChunkState {
                     && (0..book.assets).all(|a| book.weights[a * members + m] == 0.0)
             })
             .collect();
-        Self::with_fixed(geometry, book.constant.clone(), fixed)
+        Self::with_fixed(geometry, book.constant.clone(), fixed, sums_above)
     }
 
-    fn with_fixed(geometry: Geometry, constant: Vec<f64>, fixed: Vec<bool>) -> Self {
+    fn with_fixed(
+        geometry: Geometry,
+        constant: Vec<f64>,
+        fixed: Vec<bool>,
+        sums_above: bool,
+    ) -> Self {
         Self {
             geometry,
             ignoring: Mutex::new(vec![None; constant.len()]),
             constant,
             fixed,
+            sums_above,
             rates: Mutex::new(Rates::default()),
             counters: Counters::default(),
         }
@@ -256,22 +280,33 @@ impl ChunkState {
         self.counters.stats()
     }
 
-    /// The device thresholds of `tails`: a loss below its member's can enter
-    /// no window once the member's constant is added back. A fixed member's
-    /// admits no finite loss (the host pushes its constant).
-    fn thresholds(&self, tails: &[MemberTail]) -> Vec<f32> {
-        tails
-            .iter()
-            .zip(&self.constant)
-            .zip(&self.fixed)
-            .map(|((t, c), &fixed)| {
-                if fixed {
-                    f32::INFINITY
-                } else {
-                    f32_at_or_below(t.floor() - c)
-                }
-            })
-            .collect()
+    /// The device thresholds of `tails`: each member's floor, under which a
+    /// loss can enter no window once the member's constant is added back (a
+    /// fixed member's admits no finite loss: the host pushes its constant);
+    /// then, when the device sums above the windows, each member's `above`,
+    /// from which on a loss only counts in its top gap ([`gap::f32_above`];
+    /// +inf for a fixed member).
+    pub fn thresholds(&self, tails: &[MemberTail]) -> Vec<f32> {
+        let members = tails.iter().zip(&self.constant).zip(&self.fixed);
+        let floors = members.clone().map(|((t, c), &fixed)| {
+            if fixed {
+                f32::INFINITY
+            } else {
+                f32_at_or_below(t.floor() - c)
+            }
+        });
+        let above = members.map(|((t, &c), &fixed)| {
+            if fixed {
+                f32::INFINITY
+            } else {
+                gap::f32_above(t.top(), c)
+            }
+        });
+        if self.sums_above {
+            floors.chain(above).collect()
+        } else {
+            floors.collect()
+        }
     }
 
     /// Scenarios the next chunk can take without overflowing a member's
@@ -297,6 +332,15 @@ impl ChunkState {
         self.counters
             .candidates
             .fetch_add(found.items.len() as u64, Ordering::Relaxed);
+        let summed: u64 = found
+            .above
+            .iter()
+            .step_by(GAP_WORDS)
+            .map(|&count| u64::from(count))
+            .sum();
+        self.counters
+            .summed_above
+            .fetch_add(summed, Ordering::Relaxed);
         let count = scenarios.max(1) as f64;
         let widest = found.offsets[..=self.geometry.members]
             .windows(2)
@@ -361,6 +405,9 @@ impl ChunkState {
                         )
                     }),
                 );
+                if let Some(words) = found.above.get(m * GAP_WORDS..(m + 1) * GAP_WORDS) {
+                    tail.push_above(&gap::moments(words));
+                }
                 if self.fixed[m] {
                     push_fixed(tail, constant, range.clone(), ignoring);
                 }

@@ -142,6 +142,7 @@ impl ChunkDevice for WgpuBackend {
             range,
             slot,
             copied,
+            summed_above: false,
             token,
         })
     }
@@ -175,14 +176,21 @@ impl ChunkDevice for WgpuBackend {
         let bytes = at + u64::from(total) * CANDIDATE_BYTES;
         self.read_with(&buffers.readback, bytes, submission.as_ref(), |data| {
             let (offsets, list) = words(data)?.split_at(at as usize / 4);
-            candidates_in(geometry, &offsets[..geometry.members + 2], list)
-                .map(|found| found.map(take))
-                .map_err(|e| BackendError::Device {
-                    backend: "wgpu",
-                    message: format!(
-                        "scan_counts / gather_candidates gave offsets that cannot be read: {e}"
-                    ),
-                })
+            let scenarios = chunk.range.end - chunk.range.start;
+            candidates_in(
+                geometry,
+                scenarios,
+                &offsets[..geometry.members + 2],
+                list,
+                &[],
+            )
+            .map(|found| found.map(take))
+            .map_err(|e| BackendError::Device {
+                backend: "wgpu",
+                message: format!(
+                    "scan_counts / gather_candidates gave offsets that cannot be read: {e}"
+                ),
+            })
         })?
     }
 

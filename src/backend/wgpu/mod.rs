@@ -493,7 +493,8 @@ impl Backend for WgpuBackend {
         Ok(WgpuPlan {
             assets,
             series,
-            chunks: ChunkState::for_book(geometry, book),
+            // WGSL has no f64: every loss above the floors comes back.
+            chunks: ChunkState::for_book(geometry, book, false),
             scenario_params: ScenarioParams {
                 stride,
                 ..model_layout.params

@@ -2,14 +2,18 @@
 //! threads (the shim in host_check.rs), against a plain loop that sums each
 //! loss in the kernel's stated order with one FMA per step: bit for bit. The
 //! same losses are held against f64 sums at the parity suite's tolerance
-//! (5e-7 of the gross scale, tests/common/parity.rs).
+//! (5e-7 of the gross scale, tests/common/parity.rs). With sums above the
+//! top windows (kernels/exact_sum.cuh), the losses summed on the device give
+//! the moments the host adds loss by loss, bit for bit.
 
 use std::cmp::Ordering;
 
 use super::{host_kernels, HostKernels};
 use crate::backend::cuda::LOSS_THREADS;
+use crate::backend::device::gap::{f32_above, moments, GAP_WORDS};
 use crate::backend::device::layout::RevalueParams;
 use crate::backend::device::TILE;
+use crate::tail::{within_range, Moments};
 
 type MemberLosses = unsafe extern "C" fn(
     u32,
@@ -23,7 +27,17 @@ type MemberLosses = unsafe extern "C" fn(
     *const f32,
     *mut u32,
     *mut [u32; 2],
+    *const f64,
+    *mut u32,
 );
+
+/// What a launch wrote: each member's count, its region, its sums above the
+/// top window (when asked for).
+struct Found {
+    counts: Vec<u32>,
+    regions: Vec<[u32; 2]>,
+    gaps: Vec<u32>,
+}
 
 /// A book and a chunk of moves with awkward sizes: partial tiles of
 /// scenarios and members, assets not a multiple of the kernel's DEPTH.
@@ -128,13 +142,15 @@ impl Case {
         (loss, scale)
     }
 
-    /// Runs the kernel with `thresholds`: each member's count and region.
+    /// Runs the kernel with `thresholds` (the floors; with `constants`, the
+    /// floors then each member's `above`, summing above the top windows).
     fn run(
         &self,
         k: &HostKernels,
         thresholds: &[f32],
+        constants: Option<&[f64]>,
         per_member: usize,
-    ) -> (Vec<u32>, Vec<[u32; 2]>) {
+    ) -> Found {
         let member_losses: MemberLosses = k.get(b"host_member_losses");
         let params = RevalueParams {
             count: self.count as u32,
@@ -144,15 +160,25 @@ impl Case {
             series: self.series as u32,
             holdings: self.holdings[self.members],
             per_member: per_member as u32,
-            pad: 0,
+            reduce_above: u32::from(constants.is_some()),
         };
-        let mut counts = vec![0u32; self.members];
-        let mut regions = vec![[u32::MAX; 2]; self.members * per_member];
+        let unused = vec![0.0; self.members];
+        let constants = constants.unwrap_or(&unused);
+        assert_eq!(
+            thresholds.len(),
+            self.members * (1 + params.reduce_above as usize)
+        );
+        let mut found = Found {
+            counts: vec![0u32; self.members],
+            regions: vec![[u32::MAX; 2]; self.members * per_member],
+            gaps: vec![0u32; self.members * GAP_WORDS],
+        };
         // SAFETY: the launch reads assets x stride returns, series x stride
-        // P&Ls, assets x members weights, the holdings' three parts and one
-        // threshold per member, and writes one count per member and at most
-        // per_member candidates per member; the grid is the backend's
-        // (cuda/mod.rs `submit`).
+        // P&Ls, assets x members weights, the holdings' three parts, one or
+        // two thresholds per member and one constant per member, and writes
+        // one count per member, at most per_member candidates per member and
+        // GAP_WORDS words per member; the grid is the backend's (cuda/mod.rs
+        // `submit`).
         unsafe {
             member_losses(
                 (self.count as u32).div_ceil(TILE),
@@ -164,11 +190,13 @@ impl Case {
                 self.weights.as_ptr(),
                 self.holdings.as_ptr(),
                 thresholds.as_ptr(),
-                counts.as_mut_ptr(),
-                regions.as_mut_ptr(),
+                found.counts.as_mut_ptr(),
+                found.regions.as_mut_ptr(),
+                constants.as_ptr(),
+                found.gaps.as_mut_ptr(),
             )
         };
-        (counts, regions)
+        found
     }
 }
 
@@ -190,7 +218,9 @@ fn cuda_member_losses_compiled_for_the_host_sums_in_asset_order_bit_for_bit() {
                 _ => case.fma_loss(m, m % count),
             })
             .collect();
-        let (counts, regions) = case.run(k, &thresholds, per_member);
+        let Found {
+            counts, regions, ..
+        } = case.run(k, &thresholds, None, per_member);
         for m in 0..members {
             let expected: Vec<(u32, u32)> = (0..count)
                 .map(|s| (s as u32, case.fma_loss(m, s)))
@@ -234,4 +264,75 @@ fn cuda_member_losses_compiled_for_the_host_sums_in_asset_order_bit_for_bit() {
     );
     eprintln!("member_losses: {kept} candidates bit for bit; within {worst:.2e} G of f64");
     assert!(worst <= 5e-7, "losses differ from f64 by {worst:e} G");
+}
+
+#[test]
+fn cuda_member_losses_sum_the_losses_above_the_top_windows_as_the_host_adds_them() {
+    let Some(k) = host_kernels() else { return };
+    let (mut summed, mut kept) = (0, 0);
+    for (assets, members, count) in [(5, 64, 64), (37, 150, 200)] {
+        let case = Case::new(assets, members, count);
+        let per_member = count;
+        // Constants of every size and sign; member 11 so large that its
+        // losses above the window leave the exact sums' range (the host flags
+        // them), so they must come back as candidates.
+        let constants: Vec<f64> = (0..members)
+            .map(|m| match m % 12 {
+                11 => 2.0e19,
+                j => (j as f64 - 5.0) * 10f64.powi(j as i32),
+            })
+            .collect();
+        // Floor at the 30th loss from the top, top window ending at the 12th
+        // (for member 7: an open top, nothing summed).
+        let mut floors = Vec::new();
+        let mut above = Vec::new();
+        for (m, &c) in constants.iter().enumerate() {
+            let mut losses: Vec<f32> = (0..count).map(|s| case.fma_loss(m, s)).collect();
+            losses.sort_unstable_by(|a, b| b.total_cmp(a));
+            let top = if m % 12 == 7 {
+                f64::INFINITY
+            } else {
+                f64::from(losses[11]) + c
+            };
+            floors.push(losses[29]);
+            above.push(f32_above(top, c));
+        }
+        let thresholds: Vec<f32> = floors.iter().chain(&above).copied().collect();
+        let found = case.run(k, &thresholds, Some(&constants), per_member);
+        for m in 0..members {
+            let (mut expected, mut moments_here) = (Vec::new(), Moments::default());
+            for s in 0..count {
+                let v = case.fma_loss(m, s);
+                if v < floors[m] {
+                    continue;
+                }
+                let x = f64::from(v) + constants[m];
+                if v >= above[m] && within_range(x) {
+                    moments_here.add(x);
+                } else {
+                    expected.push((s as u32, v.to_bits()));
+                }
+            }
+            let at = format!("{assets} assets, member {m}");
+            let device = moments(&found.gaps[m * GAP_WORDS..(m + 1) * GAP_WORDS]);
+            assert_eq!(device, moments_here, "{at}: sums above the top window");
+            assert_eq!(found.counts[m] as usize, expected.len(), "{at}: candidates");
+            let mut got: Vec<(u32, u32)> = found.regions[m * per_member..][..expected.len()]
+                .iter()
+                .map(|&[s, bits]| (s, bits))
+                .collect();
+            got.sort_unstable();
+            assert_eq!(got, expected, "{at}");
+            if m % 12 == 7 || m % 12 == 11 {
+                assert_eq!(device.count, 0, "{at}: nothing to sum");
+            }
+            summed += device.count;
+            kept += expected.len();
+        }
+    }
+    eprintln!("member_losses: {summed} losses summed above the windows, {kept} candidates");
+    assert!(
+        summed > 1000 && kept > 1000,
+        "a weak test: {summed} summed, {kept} kept"
+    );
 }

@@ -1,0 +1,78 @@
+// Exact sums on the device, mirroring src/tail/exact_sum.rs: the losses above
+// a member's top tail window are counted and summed here instead of being
+// read back (MemberTail's top gap: its count, sum and sum of squares).
+//
+// `ExactSum::add(x)` truncates |x| once to a multiple of 2^-96 and adds it to
+// a 256-bit two's-complement integer. Here the truncated magnitudes of the
+// positive and of the negative addends go to two 256-bit unsigned integers,
+// eight little-endian 32-bit words each, through 32-bit atomics that carry
+// into the next word: integer addition is exact and commutative, so the words
+// do not depend on the order the threads add in, and the host's
+// positive - negative (`ExactSum::from_magnitudes`) equals, bit for bit, the
+// ExactSum of the same values added one by one on the host.
+
+// A member's words: the count, then the sum's positive and negative
+// magnitudes, then the sum of squares' (src/backend/device/gap.rs).
+#define GAP_WORDS 33u
+#define GAP_SUM 1u
+#define GAP_SQUARES 17u
+
+// Adds v to the 256-bit magnitude `acc` at word i, carrying into the words above.
+__device__ __forceinline__ void add_carrying(unsigned int* acc, unsigned int i, unsigned int v) {
+    while (v != 0u && i < 8u) {
+        const unsigned int old = atomicAdd(&acc[i], v);
+        v = old + v < old ? 1u : 0u;
+        i++;
+    }
+}
+
+// `ExactSum::add(x)`: x's magnitude truncated to a multiple of 2^-96, added to
+// `magnitudes` (16 words: positive, then negative).
+__device__ __forceinline__ void exact_add(unsigned int* magnitudes, double x) {
+    const unsigned long long bits = (unsigned long long)__double_as_longlong(x);
+    const int biased = (int)((bits >> 52) & 0x7ffull);
+    unsigned long long mantissa = bits & 0xfffffffffffffull;
+    int exponent = -1074;
+    if (biased != 0) {
+        mantissa |= 1ull << 52;
+        exponent = biased - 1075;
+    }
+    int shift = exponent + 96;
+    if (shift < 0) {
+        if (shift <= -64) {
+            return;
+        }
+        mantissa >>= -shift;
+        shift = 0;
+    }
+    unsigned int* acc = magnitudes + ((bits >> 63) != 0ull ? 8u : 0u);
+    const unsigned int word = (unsigned int)shift / 32u, offset = (unsigned int)shift % 32u;
+    // mantissa << offset spans up to 85 bits: `low` its first 64, `high` the rest.
+    const unsigned long long low = mantissa << offset;
+    const unsigned int high = offset != 0u ? (unsigned int)(mantissa >> (64u - offset)) : 0u;
+    add_carrying(acc, word, (unsigned int)low);
+    add_carrying(acc, word + 1u, (unsigned int)(low >> 32));
+    add_carrying(acc, word + 2u, high);
+}
+
+// Whether member loss `v` (its constant left out, as the candidates carry it)
+// lies above the member's top window: at or above `above`, the least f32 whose
+// loss fl(v + constant) exceeds the window (src/backend/device/gap.rs), and
+// finite with |loss| < 2^64 (`tail::within_range`). Then its count, sum and
+// sum of squares go to the member's `gap` words, as `MemberTail::admit` adds
+// them to its top gap (the f64 add and square rounded once each, as on the
+// host), and it is no candidate.
+__device__ __forceinline__ bool add_above(unsigned int* gap, float v, float above,
+                                          double constant) {
+    if (!(v >= above) || isinf(v)) {
+        return false;
+    }
+    const double x = __dadd_rn((double)v, constant);
+    if (!(fabs(x) < 18446744073709551616.0)) {
+        return false;
+    }
+    atomicAdd(&gap[0], 1u);
+    exact_add(gap + GAP_SUM, x);
+    exact_add(gap + GAP_SQUARES, __dmul_rn(x, x));
+    return true;
+}
