@@ -3,32 +3,33 @@
 // read back (MemberTail's top gap: its count, sum and sum of squares).
 //
 // `ExactSum::add(x)` truncates |x| once to a multiple of 2^-96 and adds it to
-// a 256-bit two's-complement integer. Here the truncated magnitudes of the
-// positive and of the negative addends go to two 256-bit unsigned integers,
-// eight little-endian 32-bit words each, through 32-bit atomics that carry
-// into the next word: integer addition is exact and commutative, so the words
-// do not depend on the order the threads add in, and the host's
-// positive - negative (`ExactSum::from_magnitudes`) equals, bit for bit, the
-// ExactSum of the same values added one by one on the host.
+// a 256-bit two's-complement integer. Here the truncated magnitude of a
+// positive (or negative) addend is cut into eight 32-bit digits, and each
+// digit is added to its own 64-bit counter: no carry crosses counters, so the
+// atomics need no answer (the GPU fires them and goes on; an atomic whose old
+// value a thread waited for would stall the warp once per addend), and a
+// counter takes 2^32 addends before it could wrap, against the at most 2^32
+// scenarios of a chunk. Integer addition is exact and commutative: the
+// counters do not depend on the order the threads add in, and the host's
+// sum of digit x 2^(32 d), positive less negative
+// (`ExactSum::from_digit_sums`), equals, bit for bit, the ExactSum of the
+// same values added one by one on the host.
 
-// A member's words: the count, then the sum's positive and negative
-// magnitudes, then the sum of squares' (src/backend/device/gap.rs).
+// A member's counters: the count, then the sum's positive and negative
+// digits, then the sum of squares' (src/backend/device/gap.rs).
 #define GAP_WORDS 33u
 #define GAP_SUM 1u
 #define GAP_SQUARES 17u
 
-// Adds v to the 256-bit magnitude `acc` at word i, carrying into the words above.
-__device__ __forceinline__ void add_carrying(unsigned int* acc, unsigned int i, unsigned int v) {
-    while (v != 0u && i < 8u) {
-        const unsigned int old = atomicAdd(&acc[i], v);
-        v = old + v < old ? 1u : 0u;
-        i++;
+__device__ __forceinline__ void add_digit(unsigned long long* counter, unsigned int digit) {
+    if (digit != 0u) {
+        atomicAdd(counter, (unsigned long long)digit);
     }
 }
 
-// `ExactSum::add(x)`: x's magnitude truncated to a multiple of 2^-96, added to
-// `magnitudes` (16 words: positive, then negative).
-__device__ __forceinline__ void exact_add(unsigned int* magnitudes, double x) {
+// `ExactSum::add(x)`: x's magnitude truncated to a multiple of 2^-96, its
+// digits added to `digits` (16 counters: positive, then negative).
+__device__ __forceinline__ void exact_add(unsigned long long* digits, double x) {
     const unsigned long long bits = (unsigned long long)__double_as_longlong(x);
     const int biased = (int)((bits >> 52) & 0x7ffull);
     unsigned long long mantissa = bits & 0xfffffffffffffull;
@@ -45,14 +46,17 @@ __device__ __forceinline__ void exact_add(unsigned int* magnitudes, double x) {
         mantissa >>= -shift;
         shift = 0;
     }
-    unsigned int* acc = magnitudes + ((bits >> 63) != 0ull ? 8u : 0u);
+    unsigned long long* acc = digits + ((bits >> 63) != 0ull ? 8u : 0u);
     const unsigned int word = (unsigned int)shift / 32u, offset = (unsigned int)shift % 32u;
-    // mantissa << offset spans up to 85 bits: `low` its first 64, `high` the rest.
+    // mantissa << offset spans up to 85 bits: `low` its first 64, `high` the
+    // rest. |x| < 2^128 (a square of a loss in range) keeps word + 2 < 8.
     const unsigned long long low = mantissa << offset;
     const unsigned int high = offset != 0u ? (unsigned int)(mantissa >> (64u - offset)) : 0u;
-    add_carrying(acc, word, (unsigned int)low);
-    add_carrying(acc, word + 1u, (unsigned int)(low >> 32));
-    add_carrying(acc, word + 2u, high);
+    add_digit(&acc[word], (unsigned int)low);
+    add_digit(&acc[word + 1u], (unsigned int)(low >> 32));
+    if (word + 2u < 8u) {
+        add_digit(&acc[word + 2u], high);
+    }
 }
 
 // Whether member loss `v` (its constant left out, as the candidates carry it)
@@ -62,7 +66,7 @@ __device__ __forceinline__ void exact_add(unsigned int* magnitudes, double x) {
 // sum of squares go to the member's `gap` words, as `MemberTail::admit` adds
 // them to its top gap (the f64 add and square rounded once each, as on the
 // host), and it is no candidate.
-__device__ __forceinline__ bool add_above(unsigned int* gap, float v, float above,
+__device__ __forceinline__ bool add_above(unsigned long long* gap, float v, float above,
                                           double constant) {
     if (!(v >= above) || isinf(v)) {
         return false;
@@ -71,7 +75,7 @@ __device__ __forceinline__ bool add_above(unsigned int* gap, float v, float abov
     if (!(fabs(x) < 18446744073709551616.0)) {
         return false;
     }
-    atomicAdd(&gap[0], 1u);
+    atomicAdd(&gap[0], 1ull);
     exact_add(gap + GAP_SUM, x);
     exact_add(gap + GAP_SQUARES, __dmul_rn(x, x));
     return true;

@@ -85,7 +85,7 @@ extern "C" __global__ void __launch_bounds__(THREADS)
 member_losses(RevalueParams p, const float* returns, const float* pnl, const float* weights,
               const unsigned int* holdings, const float* thresholds,
               unsigned int* member_counts, uint2* regions, const double* constants,
-              unsigned int* gaps) {
+              unsigned long long* gaps) {
     __shared__ float4 tile_returns[2][DEPTH * TILE / 4];
     __shared__ float4 tile_weights[2][DEPTH * TILE / 4];
     __shared__ unsigned int found[TILE];

@@ -67,20 +67,36 @@ impl ExactSum {
         self.add_limbs(&other.limbs);
     }
 
-    /// The sum whose positive addends' truncated magnitudes add up to
-    /// `positive` and negative addends' to `negative` (256-bit integers of
-    /// sum * 2^96, eight little-endian 32-bit words each, modulo 2^256): what
-    /// a device that splits [`ExactSum::add`] by sign accumulates
-    /// (kernels/exact_sum.cuh). Equal, bit for bit, to adding the same values
-    /// here one by one.
-    pub fn from_magnitudes(positive: &[u32; 8], negative: &[u32; 8]) -> Self {
-        let limbs = |words: &[u32; 8]| -> [u64; 4] {
-            std::array::from_fn(|i| u64::from(words[2 * i]) | u64::from(words[2 * i + 1]) << 32)
+    /// The sum whose positive addends' truncated magnitudes (sum * 2^96, cut
+    /// into eight 32-bit digits, little-endian) have digit sums `positive`,
+    /// and negative addends' `negative`: sum over d of digits[d] * 2^(32 d),
+    /// modulo 2^256. That is what a device that splits [`ExactSum::add`] by
+    /// sign and digit accumulates (kernels/exact_sum.cuh); equal, bit for
+    /// bit, to adding the same values here one by one.
+    pub fn from_digit_sums(positive: &[u64; 8], negative: &[u64; 8]) -> Self {
+        let number = |digits: &[u64; 8]| -> [u64; 4] {
+            let mut limbs = [0u64; 4];
+            for (d, &digit) in digits.iter().enumerate() {
+                // digit * 2^(32 d): spread over limbs d / 2 and up.
+                let shifted = u128::from(digit) << (32 * (d % 2));
+                let mut carry = 0u128;
+                for (i, limb) in limbs.iter_mut().enumerate().skip(d / 2) {
+                    let part = match i - d / 2 {
+                        0 => shifted as u64,
+                        1 => (shifted >> 64) as u64,
+                        _ => 0,
+                    };
+                    let sum = u128::from(*limb) + u128::from(part) + carry;
+                    *limb = sum as u64;
+                    carry = sum >> 64;
+                }
+            }
+            limbs
         };
         let mut sum = Self {
-            limbs: limbs(positive),
+            limbs: number(positive),
         };
-        sum.sub_limbs(&limbs(negative));
+        sum.sub_limbs(&number(negative));
         sum
     }
 
@@ -162,36 +178,27 @@ mod tests {
         assert_eq!(forward.value(), 1.100000001);
     }
 
-    /// [`ExactSum::add`] split by sign into magnitudes, as a device adds them.
-    fn magnitudes(xs: &[f64]) -> ExactSum {
-        let (mut positive, mut negative) = ([0u32; 8], [0u32; 8]);
+    /// [`ExactSum::add`] split by sign and digit, as a device adds them.
+    fn digit_sums(xs: &[f64]) -> ExactSum {
+        let (mut positive, mut negative) = ([0u64; 8], [0u64; 8]);
         for &x in xs {
             let mut one = ExactSum::new();
             one.add(x.abs());
-            let words = if x.is_sign_negative() {
+            let digits = if x.is_sign_negative() {
                 &mut negative
             } else {
                 &mut positive
             };
-            // Word by word with carries, as the device's atomics do.
             for (i, limb) in one.limbs.iter().enumerate() {
-                for (j, part) in [*limb as u32, (*limb >> 32) as u32].into_iter().enumerate() {
-                    let mut carry = part;
-                    let mut at = 2 * i + j;
-                    while carry != 0 && at < 8 {
-                        let (sum, over) = words[at].overflowing_add(carry);
-                        words[at] = sum;
-                        carry = over as u32;
-                        at += 1;
-                    }
-                }
+                digits[2 * i] += *limb & 0xffff_ffff;
+                digits[2 * i + 1] += *limb >> 32;
             }
         }
-        ExactSum::from_magnitudes(&positive, &negative)
+        ExactSum::from_digit_sums(&positive, &negative)
     }
 
     #[test]
-    fn sums_by_sign_in_words_equal_the_sum_added_here() {
+    fn digit_sums_by_sign_equal_the_sum_added_here() {
         let xs: Vec<f64> = (0..5000)
             .map(|i| (i as f64 * 0.37).sin() * 10f64.powi(i % 25 - 8))
             .chain([
@@ -206,11 +213,11 @@ mod tests {
             .collect();
         let mut here = ExactSum::new();
         xs.iter().for_each(|&x| here.add(x));
-        assert_eq!(magnitudes(&xs), here);
+        assert_eq!(digit_sums(&xs), here);
         let squares: Vec<f64> = xs.iter().map(|x| x * x).collect();
         let mut here = ExactSum::new();
         squares.iter().for_each(|&x| here.add(x));
-        assert_eq!(magnitudes(&squares), here);
+        assert_eq!(digit_sums(&squares), here);
     }
 
     #[test]

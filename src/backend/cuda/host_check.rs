@@ -66,6 +66,9 @@ using std::isinf;
 inline unsigned int atomicAdd(unsigned int* a, unsigned int v) {
     return __atomic_fetch_add(a, v, __ATOMIC_SEQ_CST);
 }
+inline unsigned long long atomicAdd(unsigned long long* a, unsigned long long v) {
+    return __atomic_fetch_add(a, v, __ATOMIC_SEQ_CST);
+}
 inline unsigned int atomicMax(unsigned int* a, unsigned int v) {
     unsigned int o = __atomic_load_n(a, __ATOMIC_SEQ_CST);
     while (v > o && !__atomic_compare_exchange_n(a, &o, v, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {}
@@ -94,7 +97,8 @@ extern "C" void host_member_losses(unsigned int gx, unsigned int gy, unsigned in
                                    RevalueParams p, const float* returns, const float* pnl,
                                    const float* weights, const unsigned int* holdings,
                                    const float* thresholds, unsigned int* member_counts,
-                                   uint2* regions, const double* constants, unsigned int* gaps) {
+                                   uint2* regions, const double* constants,
+                                   unsigned long long* gaps) {
     static std::mutex one_launch;
     std::lock_guard<std::mutex> guard(one_launch);
     pthread_barrier_t barrier;

@@ -167,13 +167,13 @@ struct Slot {
     regions: CudaSlice<u32>,
     offsets: CudaSlice<u32>,
     list: CudaSlice<u32>,
-    /// Each member's sums above its top window (`GAP_WORDS` words).
-    gaps: CudaSlice<u32>,
+    /// Each member's sums above its top window (`GAP_WORDS` counters).
+    gaps: CudaSlice<u64>,
     /// Page-locked copies of `offsets`, `list` and `gaps` that the host reads
     /// where the DMA left them, reused chunk after chunk.
     host_offsets: PinnedHostSlice<u32>,
     host_list: PinnedHostSlice<u32>,
-    host_gaps: PinnedHostSlice<u32>,
+    host_gaps: PinnedHostSlice<u64>,
 }
 
 /// A compiled book and model resident on the device.
@@ -455,7 +455,7 @@ impl ChunkDevice for CudaBackend {
         let list = unsafe { std::slice::from_raw_parts(list_ptr, 2 * total as usize) };
         let above = if chunk.summed_above {
             let gaps = buffers.host_gaps.as_ptr().map_err(driver_error)?;
-            // SAFETY: the copy of `gaps` (members x GAP_WORDS words) into
+            // SAFETY: the copy of `gaps` (members x GAP_WORDS counters) into
             // `host_gaps` was queued in `submit` before `token`.
             unsafe { std::slice::from_raw_parts(gaps, geometry.members * GAP_WORDS) }
         } else {
@@ -558,10 +558,13 @@ impl Backend for CudaBackend {
             }
         };
         let capacity = geometry.capacity() as usize;
+        // SAFETY (both): the host reads only words a device copy wrote (see
+        // `collect`); flags 0 is cached memory, which the host reads fast
+        // (cudarc's default, write-combined, is for host writes).
         let pinned = |n: usize| -> Result<PinnedHostSlice<u32>, BackendError> {
-            // SAFETY: the host reads only words a device copy wrote (see
-            // `collect`); flags 0 is cached memory, which the host reads fast
-            // (cudarc's default, write-combined, is for host writes).
+            unsafe { self.ctx.alloc_pinned_with_flags(n.max(1), 0) }.map_err(driver_error)
+        };
+        let pinned_counters = |n: usize| -> Result<PinnedHostSlice<u64>, BackendError> {
             unsafe { self.ctx.alloc_pinned_with_flags(n.max(1), 0) }.map_err(driver_error)
         };
         let sums_above = self.chunking.sum_above_windows;
@@ -573,10 +576,10 @@ impl Backend for CudaBackend {
                 regions: words(2 * capacity)?,
                 offsets: words(members + 2)?,
                 list: words(2 * capacity)?,
-                gaps: words(gap_words)?,
+                gaps: s.alloc_zeros::<u64>(gap_words).map_err(driver_error)?,
                 host_offsets: pinned(members + 2)?,
                 host_list: pinned(2 * capacity)?,
-                host_gaps: pinned(gap_words)?,
+                host_gaps: pinned_counters(gap_words)?,
             })
         };
         let work = Work {

@@ -2,7 +2,7 @@
 //! computed: a device that can (CUDA, `kernels/exact_sum.cuh`) counts them and
 //! adds them and their squares into exact integer words instead of returning
 //! them as candidates, and the host adds those moments to the member's top
-//! gap ([`MemberTail::push_above`]). The words are integer sums, so neither
+//! gap ([`MemberTail::push_above`]). The counters are integer sums, so neither
 //! the order of the device's atomics nor the chunking changes a bit, and the
 //! moments equal those the host would have added loss by loss: the top gap
 //! keeps only a loss's count, sum and sum of squares anyway. At 10^7
@@ -13,18 +13,18 @@
 
 use crate::tail::{ExactSum, Moments};
 
-/// Words of one member's sums: the count, then the sum's and the sum of
-/// squares' positive and negative magnitudes (8 words each; see
-/// [`ExactSum::from_magnitudes`]).
+/// 64-bit counters of one member's sums: the count, then the digit sums of
+/// the sum's and the sum of squares' positive and negative magnitudes (8
+/// each; see [`ExactSum::from_digit_sums`]).
 pub const GAP_WORDS: usize = 33;
 
-/// The moments a member's [`GAP_WORDS`] words hold.
-pub fn moments(words: &[u32]) -> Moments {
-    let part = |at: usize| -> [u32; 8] { std::array::from_fn(|i| words[at + i]) };
+/// The moments a member's [`GAP_WORDS`] counters hold.
+pub fn moments(words: &[u64]) -> Moments {
+    let part = |at: usize| -> [u64; 8] { std::array::from_fn(|i| words[at + i]) };
     Moments {
-        count: u64::from(words[0]),
-        sum: ExactSum::from_magnitudes(&part(1), &part(9)),
-        sum_sq: ExactSum::from_magnitudes(&part(17), &part(25)),
+        count: words[0],
+        sum: ExactSum::from_digit_sums(&part(1), &part(9)),
+        sum_sq: ExactSum::from_digit_sums(&part(17), &part(25)),
     }
 }
 
@@ -110,17 +110,18 @@ mod tests {
     #[test]
     fn a_members_words_give_its_count_sum_and_sum_of_squares() {
         // Losses 3 and -1.5: count 2, sum 1.5, squares 11.25 (each magnitude
-        // times 2^96, at words 3 and up).
-        let mut words = [0u32; GAP_WORDS];
-        words[0] = 2;
+        // times 2^96, at digits 3 and up), and a digit sum past 2^32 that
+        // carries into the digit above: 2^32 * 2^64 = 2^96, one more unit.
+        let mut words = [0u64; GAP_WORDS];
+        words[0] = 3;
         words[1 + 3] = 3; // +3 * 2^96
         words[9 + 2] = 1 << 31; // -1.5 * 2^96 = -(2^95 + 2^96)
         words[9 + 3] = 1;
         words[17 + 3] = 11; // 11.25 = 11 + 2^-2
-        words[17 + 2] = 1 << 30;
+        words[17 + 2] = (1 << 30) + (1 << 32);
         let m = moments(&words);
-        assert_eq!(m.count, 2);
+        assert_eq!(m.count, 3);
         assert_eq!(m.sum.value(), 1.5);
-        assert_eq!(m.sum_sq.value(), 11.25);
+        assert_eq!(m.sum_sq.value(), 12.25);
     }
 }

@@ -80,7 +80,7 @@ pub struct InFlight<T> {
 pub struct Candidates<'a> {
     pub offsets: &'a [u32],
     pub items: &'a [[u32; 2]],
-    pub above: &'a [u32],
+    pub above: &'a [u64],
 }
 
 /// The candidates in all of a readback's offset words, which may be more
@@ -332,12 +332,7 @@ impl ChunkState {
         self.counters
             .candidates
             .fetch_add(found.items.len() as u64, Ordering::Relaxed);
-        let summed: u64 = found
-            .above
-            .iter()
-            .step_by(GAP_WORDS)
-            .map(|&count| u64::from(count))
-            .sum();
+        let summed: u64 = found.above.iter().step_by(GAP_WORDS).sum();
         self.counters
             .summed_above
             .fetch_add(summed, Ordering::Relaxed);

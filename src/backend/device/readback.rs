@@ -16,7 +16,7 @@ pub fn candidates_in<'a>(
     scenarios: u64,
     offsets: &'a [u32],
     list: &'a [u32],
-    above: &'a [u32],
+    above: &'a [u64],
 ) -> Result<Option<Candidates<'a>>, String> {
     let members = geometry.members;
     if !above.is_empty() && above.len() != members * GAP_WORDS {
@@ -29,7 +29,7 @@ pub fn candidates_in<'a>(
         .iter()
         .step_by(GAP_WORDS)
         .enumerate()
-        .find(|&(_, &count)| u64::from(count) > scenarios)
+        .find(|&(_, &count)| count > scenarios)
     {
         return Err(format!(
             "member {m}'s sums above its windows count {count} losses in a chunk of {scenarios} scenarios"
@@ -113,7 +113,7 @@ mod tests {
         assert_eq!(found.offsets, &[0, 2, 2, 3]);
         assert_eq!(found.items, &[[5, 10], [9, 11], [7, 12]]);
         // With each member's sums above its windows: 4, 0 and 10 losses.
-        let mut above = vec![0; 3 * GAP_WORDS];
+        let mut above = vec![0u64; 3 * GAP_WORDS];
         (above[0], above[2 * GAP_WORDS]) = (4, 10);
         let found = candidates_in(&geometry, 10, &offsets, &list, &above)
             .unwrap()

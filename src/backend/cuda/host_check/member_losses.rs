@@ -28,7 +28,7 @@ type MemberLosses = unsafe extern "C" fn(
     *mut u32,
     *mut [u32; 2],
     *const f64,
-    *mut u32,
+    *mut u64,
 );
 
 /// What a launch wrote: each member's count, its region, its sums above the
@@ -36,7 +36,7 @@ type MemberLosses = unsafe extern "C" fn(
 struct Found {
     counts: Vec<u32>,
     regions: Vec<[u32; 2]>,
-    gaps: Vec<u32>,
+    gaps: Vec<u64>,
 }
 
 /// A book and a chunk of moves with awkward sizes: partial tiles of
@@ -171,7 +171,7 @@ impl Case {
         let mut found = Found {
             counts: vec![0u32; self.members],
             regions: vec![[u32::MAX; 2]; self.members * per_member],
-            gaps: vec![0u32; self.members * GAP_WORDS],
+            gaps: vec![0u64; self.members * GAP_WORDS],
         };
         // SAFETY: the launch reads assets x stride returns, series x stride
         // P&Ls, assets x members weights, the holdings' three parts, one or
