@@ -65,8 +65,11 @@ __device__ __forceinline__ void exact_add(unsigned long long* digits, double x) 
 // finite with |loss| < 2^64 (`tail::within_range`). Then its count, sum and
 // sum of squares go to the member's `gap` words, as `MemberTail::admit` adds
 // them to its top gap (the f64 add and square rounded once each, as on the
-// host), and it is no candidate.
-__device__ __forceinline__ bool add_above(unsigned long long* gap, float v, float above,
+// host), and it is no candidate. Not inlined: member_losses tests 64 losses
+// in an unrolled loop, and 64 inlined copies of this tripled the kernel's
+// code; called instead, the Monte Carlo stage of 10^7 scenarios x 10^4
+// members on an H200 took 3.9 s against 4.9 s (benches/RESULTS.md).
+__device__ __noinline__ bool add_above(unsigned long long* gap, float v, float above,
                                           double constant) {
     if (!(v >= above) || isinf(v)) {
         return false;
