@@ -34,6 +34,7 @@ const SHIM: &str = r#"
 #define __device__
 #define __global__
 #define __forceinline__ inline
+#define __noinline__ __attribute__((noinline))
 #define __launch_bounds__(...)
 #define __shared__ static
 struct uint2 { unsigned int x, y; };
