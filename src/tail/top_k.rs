@@ -96,6 +96,16 @@ impl TopK {
         }
     }
 
+    /// The kept losses (the k best admitted), in no order.
+    pub fn kept(&self) -> Vec<(f64, u64)> {
+        let mut items = self.items.clone();
+        if items.len() > self.k {
+            items.select_nth_unstable_by(self.k - 1, rank);
+            items.truncate(self.k);
+        }
+        items
+    }
+
     /// The kept losses, best first.
     pub fn sorted(&self) -> Vec<(f64, u64)> {
         let mut items = self.items.clone();
@@ -129,6 +139,9 @@ mod tests {
         let mut forward = TopK::new(201, 0);
         admit_all(&mut forward, &xs, 0);
         assert_eq!(forward.sorted(), expected);
+        let mut kept = forward.kept();
+        kept.sort_by(rank);
+        assert_eq!(kept, expected);
         let mut backward = TopK::new(201, 0);
         for (i, &x) in xs.iter().enumerate().rev() {
             backward.admit(x, i as u64);
