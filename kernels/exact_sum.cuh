@@ -1,6 +1,7 @@
-// Exact sums on the device, mirroring src/tail/exact_sum.rs: the losses above
-// a member's top tail window are counted and summed here instead of being
-// read back (MemberTail's top gap: its count, sum and sum of squares).
+// Exact sums on the device, mirroring src/tail/exact_sum.rs: the losses in the
+// gaps between a member's tail windows are counted and summed here instead of
+// being read back (MemberTail's gaps keep only their count, sum and sum of
+// squares).
 //
 // `ExactSum::add(x)` truncates |x| once to a multiple of 2^-96 and adds it to
 // a 256-bit two's-complement integer. Here the truncated magnitude of a
@@ -15,8 +16,8 @@
 // (`ExactSum::from_digit_sums`), equals, bit for bit, the ExactSum of the
 // same values added one by one on the host.
 
-// A member's counters: the count, then the sum's positive and negative
-// digits, then the sum of squares' (src/backend/device/gap.rs).
+// A gap's counters: the count, then the sum's positive and negative digits,
+// then the sum of squares' (src/backend/device/gap.rs).
 #define GAP_WORDS 33u
 #define GAP_SUM 1u
 #define GAP_SQUARES 17u
@@ -60,26 +61,39 @@ __device__ __forceinline__ void exact_add(unsigned long long* digits, double x) 
 }
 
 // Whether member loss `v` (its constant left out, as the candidates carry it)
-// lies above the member's top window: at or above `above`, the least f32 whose
-// loss fl(v + constant) exceeds the window (src/backend/device/gap.rs), and
-// finite with |loss| < 2^64 (`tail::within_range`). Then its count, sum and
-// sum of squares go to the member's `gap` words, as `MemberTail::admit` adds
-// them to its top gap (the f64 add and square rounded once each, as on the
-// host), and it is no candidate. Not inlined: member_losses tests 64 losses
-// in an unrolled loop, and 64 inlined copies of this tripled the kernel's
-// code; called instead, the Monte Carlo stage of 10^7 scenarios x 10^4
-// members on an H200 took 3.9 s against 4.9 s (benches/RESULTS.md).
-__device__ __noinline__ bool add_above(unsigned long long* gap, float v, float above,
-                                          double constant) {
-    if (!(v >= above) || isinf(v)) {
+// lies in one of the member's first `gaps` gaps between its tail windows, and
+// was summed there. Gap g holds the losses above window g and below window
+// g - 1 (gap 0: above the top window); `bounds` are the member's (low_g,
+// high_g) pairs: the least f32 whose loss fl(v + constant) exceeds window g's
+// upper end, and the least whose loss reaches window g - 1's lower end (+inf
+// for gap 0); src/backend/device/gap.rs. A loss in a gap, finite with
+// |loss| < 2^64 (`tail::within_range`), adds its count, sum and sum of squares
+// to the gap's counters (`counters + g GAP_WORDS`), as `MemberTail::admit`
+// adds them to that gap (the f64 add and square rounded once each, as on the
+// host), and is no candidate. Not inlined: member_losses tests 64 losses in
+// an unrolled loop, and 64 inlined copies of this tripled the kernel's code;
+// called instead, the Monte Carlo stage of 10^7 scenarios x 10^4 members on an
+// H200 took 3.9 s against 4.9 s (benches/RESULTS.md).
+__device__ __noinline__ bool sum_in_gap(unsigned long long* counters, const float* bounds,
+                                        unsigned int gaps, float v, double constant) {
+    if (isinf(v)) {
         return false;
     }
-    const double x = __dadd_rn((double)v, constant);
-    if (!(fabs(x) < 18446744073709551616.0)) {
-        return false;
+    for (unsigned int g = 0; g < gaps; g++) {
+        if (v >= bounds[2u * g]) {
+            if (!(v < bounds[2u * g + 1u])) {
+                return false;
+            }
+            const double x = __dadd_rn((double)v, constant);
+            if (!(fabs(x) < 18446744073709551616.0)) {
+                return false;
+            }
+            unsigned long long* gap = counters + g * GAP_WORDS;
+            atomicAdd(&gap[0], 1ull);
+            exact_add(gap + GAP_SUM, x);
+            exact_add(gap + GAP_SQUARES, __dmul_rn(x, x));
+            return true;
+        }
     }
-    atomicAdd(&gap[0], 1ull);
-    exact_add(gap + GAP_SUM, x);
-    exact_add(gap + GAP_SQUARES, __dmul_rn(x, x));
-    return true;
+    return false;
 }

@@ -6,10 +6,11 @@
 // `RevalueParams` of src/backend/device/layout.rs, field for field.
 struct RevalueParams {
     unsigned int count, stride, assets, members;
-    // reduce_above: 1 when `thresholds` also holds each member's `above`
-    // (thresholds[members + m]) and the losses above its top window are
-    // summed into `gaps` instead of kept (exact_sum.cuh); 0 in WGSL.
-    unsigned int series, holdings, per_member, reduce_above;
+    // gaps: how many of each member's gaps between tail windows are summed
+    // into `gaps` instead of kept (exact_sum.cuh); then member m's thresholds
+    // are thresholds[m (1 + 2 gaps)..]: its floor, then the gaps' bounds.
+    // 0 in WGSL, whose thresholds are the floors alone.
+    unsigned int series, holdings, per_member, gaps;
 };
 
 // `Series` of src/backend/wgpu/layout.rs: one option series.
@@ -162,14 +163,15 @@ member_losses(RevalueParams p, const float* returns, const float* pnl, const flo
                 }
             }
         }
-        const float threshold = thresholds[m];
-        const float above = p.reduce_above != 0u ? thresholds[p.members + m] : __uint_as_float(0x7f800000u);
-        const double constant = p.reduce_above != 0u ? constants[m] : 0.0;
+        const float* bounds = thresholds + (unsigned long long)m * (1u + 2u * p.gaps);
+        const float threshold = bounds[0];
+        const double constant = p.gaps != 0u ? constants[m] : 0.0;
+        unsigned long long* counters = gaps + (unsigned long long)m * p.gaps * GAP_WORDS;
 #pragma unroll
         for (unsigned int i = 0; i < 8; i++) {
             const unsigned int s = s0 + tile_local(tx, i);
             if (s < p.count && !(loss[j][i] < threshold) &&
-                !add_above(gaps + (unsigned long long)m * GAP_WORDS, loss[j][i], above, constant)) {
+                !(p.gaps != 0u && sum_in_gap(counters, bounds + 1, p.gaps, loss[j][i], constant))) {
                 keep |= 1ull << (8 * j + i);
             }
         }

@@ -19,8 +19,9 @@ struct RevalueParams {
     holdings: u32,
     // Candidates each member's region holds.
     per_member: u32,
-    // Always 0 here: WGSL has no f64, so every candidate comes back (revalue.cu).
-    reduce_above: u32,
+    // Always 0 here: WGSL has no f64, so every loss above the floors comes
+    // back (revalue.cu sums those in the gaps between windows).
+    gaps: u32,
 }
 
 // `OptionSeries` of src/book/mod.rs, one series.

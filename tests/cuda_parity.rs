@@ -15,9 +15,9 @@ fn cuda() -> Option<CudaBackend> {
 parity_tests!(cuda());
 
 #[test]
-fn the_device_sums_the_losses_above_the_windows_and_changes_no_bit() {
+fn the_device_sums_the_gaps_between_windows_and_changes_no_bit() {
     if let Some(device) = cuda() {
-        let summed = common::parity::sums_above_the_windows_change_no_bit(device);
-        assert!(summed > 0, "CUDA summed no loss above the windows");
+        let summed = common::parity::sums_in_the_gaps_change_no_bit(device);
+        assert!(summed > 0, "CUDA summed no loss in the gaps");
     }
 }

@@ -264,19 +264,31 @@ impl MemberTail {
         }
     }
 
-    /// The loss above which a loss only counts in the top gap (its count, sum
-    /// and sum of squares): the top window's `hi`; +inf without windows.
-    pub fn top(&self) -> f64 {
-        self.windows.first().map_or(f64::INFINITY, |w| w.hi)
+    /// Gaps between (and above) the windows: one per window.
+    pub fn gaps(&self) -> usize {
+        self.gaps.len()
     }
 
-    /// Adds the moments of losses that all lay above [`Self::top`], within
-    /// range: a backend that summed them where it computed them. Their
-    /// scenarios count in those [`Self::push_candidates`] is told.
-    pub fn push_above(&mut self, moments: &Moments) {
-        match self.gaps.first_mut() {
+    /// Gap g's ends: a loss above the first and below the second only counts
+    /// in it (its count, sum and sum of squares): above window g, below window
+    /// g - 1 (+inf for the top gap). `None` past the last window; an exact
+    /// tail's one gap lies above +inf and holds nothing.
+    pub fn gap_bounds(&self, g: usize) -> Option<(f64, f64)> {
+        let above = self.windows.get(g)?.hi;
+        let below = g
+            .checked_sub(1)
+            .map_or(f64::INFINITY, |up| self.windows[up].lo);
+        Some((above, below))
+    }
+
+    /// Adds to gap g the moments of losses that all lay in it
+    /// ([`Self::gap_bounds`]), within range: a backend that summed them where
+    /// it computed them. Their scenarios count in those
+    /// [`Self::push_candidates`] is told.
+    pub fn push_gap(&mut self, g: usize, moments: &Moments) {
+        match self.gaps.get_mut(g) {
             Some(gap) => gap.merge(moments),
-            None => debug_assert_eq!(moments.count, 0, "a tail without windows has no top"),
+            None => debug_assert_eq!(moments.count, 0, "a tail without gap {g}"),
         }
     }
 

@@ -186,7 +186,7 @@ fn out_of_range_losses_are_counted_not_ranked_and_the_first_is_kept() {
 }
 
 #[test]
-fn losses_summed_above_the_top_window_leave_the_tail_as_if_pushed_one_by_one() {
+fn losses_summed_in_the_gaps_leave_the_tail_as_if_pushed_one_by_one() {
     let xs = losses(20_000);
     // Windows around ranks 1,500 and 5,000 as a pilot would place them.
     let windows = || {
@@ -197,18 +197,25 @@ fn losses_summed_above_the_top_window_leave_the_tail_as_if_pushed_one_by_one() {
     };
     let one_by_one = pushed(windows(), &xs);
     let mut split = windows();
-    let top = split.top();
-    assert_eq!(top, 650.0);
-    let mut above = Moments::default();
-    xs.iter().filter(|&&x| x > top).for_each(|&x| above.add(x));
-    let rest = xs
-        .iter()
-        .enumerate()
-        .filter(|&(_, &x)| x <= top)
-        .map(|(s, &x)| (s as u64, x));
+    assert_eq!(split.gap_bounds(0), Some((650.0, f64::INFINITY)));
+    assert_eq!(split.gap_bounds(1), Some((450.0, 600.0)));
+    assert_eq!(split.gap_bounds(2), None);
+    let mut gaps = [Moments::default(), Moments::default()];
+    let mut rest = Vec::new();
+    for (s, &x) in xs.iter().enumerate() {
+        match (0..2).find(|&g| {
+            let (above, below) = split.gap_bounds(g).unwrap();
+            x > above && x < below
+        }) {
+            Some(g) => gaps[g].add(x),
+            None => rest.push((s as u64, x)),
+        }
+    }
     split.push_candidates(xs.len() as u64, rest);
-    split.push_above(&above);
-    assert!(above.count > 1000, "a weak test: {} above", above.count);
+    for (g, moments) in gaps.iter().enumerate() {
+        split.push_gap(g, moments);
+    }
+    assert!(gaps.iter().all(|g| g.count > 1000), "a weak test");
     assert_eq!(split, one_by_one);
     let alphas = [0.93, 0.73];
     assert!(one_by_one.measures(20_000, &alphas).is_some());
@@ -216,6 +223,9 @@ fn losses_summed_above_the_top_window_leave_the_tail_as_if_pushed_one_by_one() {
         split.measures(20_000, &alphas),
         one_by_one.measures(20_000, &alphas)
     );
-    // Nothing lies above an exact tail's window.
-    assert_eq!(MemberTail::exact(10).top(), f64::INFINITY);
+    // An exact tail's one gap lies above +inf: nothing is ever summed in it.
+    assert_eq!(
+        MemberTail::exact(10).gap_bounds(0),
+        Some((f64::INFINITY, f64::INFINITY))
+    );
 }

@@ -410,21 +410,21 @@ pub fn pilot_windows_and_narrowing_passes_give_the_device_its_exact_tail_statist
     }
 }
 
-/// The same pilot-windowed run with the device summing the losses above the
-/// members' top windows (where it can) and with every loss read back: the
-/// same margins and Cover-2 bit for bit. Returns the losses the first run
-/// summed on the device, for the backend's own test to hold against what it
-/// can do.
-pub fn sums_above_the_windows_change_no_bit<D: DeviceBackend>(gpu: D) -> u64 {
+/// The same pilot-windowed run with the device summing the losses in the
+/// gaps between the members' windows (where it can) and with every loss read
+/// back: the same margins and Cover-2 bit for bit. Returns the losses the
+/// first run summed on the device, for the backend's own test to hold
+/// against what it can do.
+pub fn sums_in_the_gaps_change_no_bit<D: DeviceBackend>(gpu: D) -> u64 {
     let mut s = fat_tailed(embedded());
     s.config.scenario.paths = 200_000;
     let summing = engine::run(&gpu, &s, RunLimits::default(), &|_| {}).unwrap();
     assert!(
         summing.run.tail_pilot > 0,
-        "no pilot: no windows to sum above"
+        "no pilot: no gaps between windows"
     );
     let reading = gpu.with_chunking(Chunking {
-        sum_above_windows: false,
+        sum_gaps: false,
         ..Chunking::default()
     });
     let plain = engine::run(&reading, &s, RunLimits::default(), &|_| {}).unwrap();
@@ -435,12 +435,12 @@ pub fn sums_above_the_windows_change_no_bit<D: DeviceBackend>(gpu: D) -> u64 {
     );
     let (a, b) = (summing.run.pipeline.unwrap(), plain.run.pipeline.unwrap());
     eprintln!(
-        "summing above the windows: {} candidates read back and {} losses summed, \
+        "summing the gaps: {} candidates read back and {} losses summed, \
          against {} candidates",
-        a.candidates, a.summed_above, b.candidates
+        a.candidates, a.summed_in_gaps, b.candidates
     );
-    assert_eq!(b.summed_above, 0);
-    a.summed_above
+    assert_eq!(b.summed_in_gaps, 0);
+    a.summed_in_gaps
 }
 
 /// The sample house with every third member's positions and coin collateral

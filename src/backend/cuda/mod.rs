@@ -33,7 +33,7 @@ use super::device::layout::{
 };
 use super::device::{
     self, candidates_in, total_of, Candidates, ChunkDevice, ChunkState, Chunking, DeviceBackend,
-    Geometry, InFlight, Moves, GAP_WORDS, TILE,
+    Geometry, InFlight, Moves, GAP_WORDS, MAX_GAPS, TILE,
 };
 use super::kernels::{Kernel, CUDA_REVALUE, CUDA_RNG_CHECK, CUDA_SCENARIO};
 use super::{Backend, BackendError, LossBlock, PipelineStats};
@@ -298,6 +298,7 @@ impl ChunkDevice for CudaBackend {
         moves: Moves,
         range: Range<u64>,
         thresholds: &[f32],
+        gaps: usize,
         copied: u32,
     ) -> Result<InFlight<CudaEvent>, BackendError> {
         let count = (range.end - range.start) as u32;
@@ -332,14 +333,35 @@ impl ChunkDevice for CudaBackend {
             unsafe { launch.launch(config) }.map_err(driver_error)?;
         }
         let buffers = &mut work.slots[slot];
-        let summed_above = thresholds.len() == 2 * members as usize;
-        params.reduce_above = u32::from(summed_above);
+        // The gaps the plan's buffers hold (more come back as candidates).
+        let gaps = if plan.chunks.sums_gaps() {
+            gaps.min(MAX_GAPS)
+        } else {
+            0
+        };
+        let stride = 1 + 2 * gaps;
+        let per_member = thresholds.len() / (members as usize).max(1);
+        let bounds: Vec<f32>;
+        let thresholds = if per_member == stride {
+            thresholds
+        } else {
+            // Fewer gaps than asked: each member's floor and its first gaps.
+            bounds = thresholds
+                .chunks_exact(per_member)
+                .flat_map(|t| &t[..stride])
+                .copied()
+                .collect();
+            &bounds
+        };
+        params.gaps = gaps as u32;
+        let gap_counters = members as usize * gaps * GAP_WORDS;
         s.memcpy_htod(thresholds, &mut buffers.thresholds)
             .map_err(driver_error)?;
         s.memset_zeros(&mut buffers.member_counts)
             .map_err(driver_error)?;
-        if summed_above {
-            s.memset_zeros(&mut buffers.gaps).map_err(driver_error)?;
+        if gaps > 0 {
+            s.memset_zeros(&mut buffers.gaps.slice_mut(..gap_counters))
+                .map_err(driver_error)?;
         }
         let mut launch = s.launch_builder(&self.functions.member_losses);
         launch
@@ -359,12 +381,13 @@ impl ChunkDevice for CudaBackend {
             shared_mem_bytes: 0,
         };
         // SAFETY: member_losses reads the chunk's returns and P&Ls, the book,
-        // one threshold per member (two when reduce_above: `thresholds` holds
-        // 2 x members) and, when reduce_above, one constant per member; it
-        // writes at most per_member candidates per member into `regions`
-        // (members x per_member x 2 words), one count per member and, when
-        // reduce_above, GAP_WORDS words per member into `gaps`, which then
-        // holds members x GAP_WORDS.
+        // 1 + 2 gaps thresholds per member (`thresholds` holds 1 + 2
+        // MAX_GAPS a member where the plan sums gaps, else 1, and gaps is 0
+        // then) and, when gaps > 0, one constant per member; it writes at
+        // most per_member candidates per member into `regions` (members x
+        // per_member x 2 words), one count per member and gaps x GAP_WORDS
+        // counters per member into `gaps`, which holds MAX_GAPS x GAP_WORDS
+        // a member where the plan sums gaps.
         unsafe { launch.launch(config) }.map_err(driver_error)?;
         let mut launch = s.launch_builder(&self.functions.scan_counts);
         launch
@@ -399,8 +422,8 @@ impl ChunkDevice for CudaBackend {
         c.wait(&computed).map_err(driver_error)?;
         c.memcpy_dtoh(&buffers.offsets, &mut buffers.host_offsets)
             .map_err(driver_error)?;
-        if summed_above {
-            c.memcpy_dtoh(&buffers.gaps, &mut buffers.host_gaps)
+        if gaps > 0 {
+            c.memcpy_dtoh(&buffers.gaps.slice(..gap_counters), &mut buffers.host_gaps)
                 .map_err(driver_error)?;
         }
         let copied = copied.min(plan.chunks.geometry.capacity());
@@ -416,7 +439,7 @@ impl ChunkDevice for CudaBackend {
             range,
             slot,
             copied,
-            summed_above,
+            gaps: gaps as u32,
             token,
         })
     }
@@ -453,16 +476,17 @@ impl ChunkDevice for CudaBackend {
         // device: those expected in `submit` (before `token`) and the rest
         // just above, synchronously.
         let list = unsafe { std::slice::from_raw_parts(list_ptr, 2 * total as usize) };
-        let above = if chunk.summed_above {
-            let gaps = buffers.host_gaps.as_ptr().map_err(driver_error)?;
-            // SAFETY: the copy of `gaps` (members x GAP_WORDS counters) into
-            // `host_gaps` was queued in `submit` before `token`.
-            unsafe { std::slice::from_raw_parts(gaps, geometry.members * GAP_WORDS) }
+        let gaps = chunk.gaps as usize;
+        let gap_sums = if gaps > 0 {
+            let sums = buffers.host_gaps.as_ptr().map_err(driver_error)?;
+            // SAFETY: the copy of members x gaps x GAP_WORDS counters of
+            // `gaps` into `host_gaps` was queued in `submit` before `token`.
+            unsafe { std::slice::from_raw_parts(sums, geometry.members * gaps * GAP_WORDS) }
         } else {
             &[]
         };
         let scenarios = chunk.range.end - chunk.range.start;
-        candidates_in(geometry, scenarios, offsets, list, above)
+        candidates_in(geometry, scenarios, offsets, list, gaps, gap_sums)
             .map(|found| found.map(take))
             .map_err(|e| BackendError::Device {
                 backend: NAME,
@@ -567,19 +591,23 @@ impl Backend for CudaBackend {
         let pinned_counters = |n: usize| -> Result<PinnedHostSlice<u64>, BackendError> {
             unsafe { self.ctx.alloc_pinned_with_flags(n.max(1), 0) }.map_err(driver_error)
         };
-        let sums_above = self.chunking.sum_above_windows;
-        let gap_words = if sums_above { members * GAP_WORDS } else { 1 };
+        let sums_gaps = self.chunking.sum_gaps;
+        let (gap_counters, bounds) = if sums_gaps {
+            (members * MAX_GAPS * GAP_WORDS, 1 + 2 * MAX_GAPS)
+        } else {
+            (1, 1)
+        };
         let slot = || -> Result<Slot, BackendError> {
             Ok(Slot {
-                thresholds: zeros(2 * members)?,
+                thresholds: zeros(bounds * members)?,
                 member_counts: words(members)?,
                 regions: words(2 * capacity)?,
                 offsets: words(members + 2)?,
                 list: words(2 * capacity)?,
-                gaps: s.alloc_zeros::<u64>(gap_words).map_err(driver_error)?,
+                gaps: s.alloc_zeros::<u64>(gap_counters).map_err(driver_error)?,
                 host_offsets: pinned(members + 2)?,
                 host_list: pinned(2 * capacity)?,
-                host_gaps: pinned_counters(gap_words)?,
+                host_gaps: pinned_counters(gap_counters)?,
             })
         };
         let work = Work {
@@ -604,7 +632,7 @@ impl Backend for CudaBackend {
                 stride,
                 geometry.per_member,
             ),
-            chunks: ChunkState::for_book(geometry, book, sums_above),
+            chunks: ChunkState::for_book(geometry, book, sums_gaps),
             model: upload_f32(&model_layout.model)?,
             indices: upload_u32(&model_layout.indices)?,
             series_words: upload_u32(bytemuck::cast_slice(&book_layout.series))?,

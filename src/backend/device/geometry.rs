@@ -14,11 +14,11 @@ pub struct Chunking {
     pub candidates: u32,
     /// Bytes any one scenario-sized work buffer (moves, option P&Ls) may take.
     pub buffer_bytes: u64,
-    /// Whether the device sums the losses above each member's top tail
-    /// window instead of returning them (`device::gap`), where it can: CUDA
-    /// (WGSL has no f64, so wgpu returns them). Tests turn it off to show
-    /// that it changes no bit.
-    pub sum_above_windows: bool,
+    /// Whether the device sums the losses in the gaps between each member's
+    /// tail windows instead of returning them (`device::gap`), where it can:
+    /// CUDA (WGSL has no f64, so wgpu returns them). Tests turn it off to
+    /// show that it changes no bit.
+    pub sum_gaps: bool,
 }
 
 impl Default for Chunking {
@@ -30,7 +30,7 @@ impl Default for Chunking {
             // member admitting ~1% of its scenarios fills a chunk of 2^18.
             candidates: 1 << 26,
             buffer_bytes: 256 << 20,
-            sum_above_windows: true,
+            sum_gaps: true,
         }
     }
 }

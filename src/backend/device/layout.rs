@@ -52,9 +52,10 @@ pub struct RevalueParams {
     pub series: u32,
     pub holdings: u32,
     pub per_member: u32,
-    /// 1 when the device sums each member's losses above its top window
-    /// instead of returning them (CUDA: kernels/exact_sum.cuh, [`super::gap`]).
-    pub reduce_above: u32,
+    /// How many of each member's gaps between tail windows the device sums
+    /// instead of returning their losses (CUDA: kernels/exact_sum.cuh,
+    /// [`super::gap`]); 0: the thresholds are the members' floors alone.
+    pub gaps: u32,
 }
 
 /// `Series` of kernels/revalue.wgsl: one option series.
@@ -222,7 +223,7 @@ impl RevalueParams {
             series: book.series.len() as u32,
             holdings: book.holding_count,
             per_member,
-            reduce_above: 0,
+            gaps: 0,
         }
     }
 }

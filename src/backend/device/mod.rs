@@ -39,7 +39,7 @@ use crate::scenario::ScenarioBlock;
 use crate::tail::MemberTail;
 pub use fixed::push_fixed;
 use fixed::Ignoring;
-pub use gap::GAP_WORDS;
+pub use gap::{GAP_WORDS, MAX_GAPS};
 pub use geometry::{Chunking, Geometry, LaunchLimits, MAX_MEMBER_TILES};
 use layout::f32_at_or_below;
 pub use readback::candidates_in;
@@ -65,22 +65,23 @@ pub struct InFlight<T> {
     /// Candidates copied back with the offsets, on the expected rate: a chunk
     /// that found no more needs no second copy.
     pub copied: u32,
-    /// Whether the device summed the losses above the members' top windows
-    /// ([`gap`]): then their words come back with the offsets.
-    pub summed_above: bool,
+    /// How many of each member's gaps between windows the device summed
+    /// ([`gap`]): their counters come back with the offsets.
+    pub gaps: u32,
     pub token: T,
 }
 
 /// A chunk's candidates by member, where the device's readback left them
 /// (no copy): member m's (scenario in the chunk, loss less its constant as f32
-/// bits) are `items[offsets[m]..offsets[m + 1]]`, and the sums of its losses
-/// above its top window `above[m * GAP_WORDS..][..GAP_WORDS]` ([`gap`]; empty
-/// when the device returned those as candidates too).
+/// bits) are `items[offsets[m]..offsets[m + 1]]`, and the counters of the
+/// losses in its gap g `gap_sums[(m * gaps + g) * GAP_WORDS..][..GAP_WORDS]`
+/// ([`gap`]; none when the device returned those as candidates too).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Candidates<'a> {
     pub offsets: &'a [u32],
     pub items: &'a [[u32; 2]],
-    pub above: &'a [u64],
+    pub gaps: usize,
+    pub gap_sums: &'a [u64],
 }
 
 /// The candidates in all of a readback's offset words, which may be more
@@ -116,10 +117,11 @@ pub trait ChunkDevice {
     fn chunks<'p>(&self, plan: &'p Self::Plan) -> &'p ChunkState;
 
     /// Queues a chunk on `slot`'s buffers: draw (for [`Moves::Draw`]), option
-    /// P&Ls, losses against `thresholds` (each member's floor, then, when the
-    /// plan sums above the windows, each member's `above`: see
+    /// P&Ls, losses against `thresholds` (each member's floor and, when the
+    /// plan sums the gaps between windows, its gaps' bounds: see
     /// [`ChunkState::thresholds`]), packing, and the copy back of the offsets
     /// and the first `copied` candidates.
+    #[allow(clippy::too_many_arguments)]
     fn submit(
         &self,
         plan: &Self::Plan,
@@ -127,6 +129,7 @@ pub trait ChunkDevice {
         moves: Moves,
         range: Range<u64>,
         thresholds: &[f32],
+        gaps: usize,
         copied: u32,
     ) -> Result<InFlight<Self::Token>, BackendError>;
 
@@ -176,9 +179,9 @@ pub struct PipelineStats {
     pub overflowed: u64,
     /// Tail candidates read back, over every chunk.
     pub candidates: u64,
-    /// Losses above the members' top windows that the device summed instead
-    /// of reading them back ([`gap`]).
-    pub summed_above: u64,
+    /// Losses in the gaps between the members' windows that the device
+    /// summed instead of reading them back ([`gap`]).
+    pub summed_in_gaps: u64,
     /// Host time spent queueing chunks (thresholds, launches).
     pub submitting: Duration,
     /// Host time spent waiting for chunks and reading their candidates back.
@@ -193,7 +196,7 @@ struct Counters {
     submitted: AtomicU64,
     overflowed: AtomicU64,
     candidates: AtomicU64,
-    summed_above: AtomicU64,
+    summed_in_gaps: AtomicU64,
     submitting_ns: AtomicU64,
     collecting_ns: AtomicU64,
     pushing_ns: AtomicU64,
@@ -211,7 +214,7 @@ impl Counters {
             submitted: read(&self.submitted),
             overflowed: read(&self.overflowed),
             candidates: read(&self.candidates),
-            summed_above: read(&self.summed_above),
+            summed_in_gaps: read(&self.summed_in_gaps),
             submitting: Duration::from_nanos(read(&self.submitting_ns)),
             collecting: Duration::from_nanos(read(&self.collecting_ns)),
             pushing: Duration::from_nanos(read(&self.pushing_ns)),
@@ -227,8 +230,8 @@ pub struct ChunkState {
     constant: Vec<f64>,
     /// Members whose loss is their constant in every scenario.
     fixed: Vec<bool>,
-    /// Whether the device sums the losses above each member's top window.
-    sums_above: bool,
+    /// Whether the device sums the losses in the gaps between windows.
+    sums_gaps: bool,
     rates: Mutex<Rates>,
     /// Per fixed member whose tail ignored its loss at the end of the last
     /// [`accumulate`]: where, so that the next call need not probe it again.
@@ -240,9 +243,9 @@ impl ChunkState {
     /// For `book`: a member with no weight on any asset (positions or coin
     /// collateral) and no option holding loses its constant in every scenario
     /// (on the CPU too: the weights' product adds zeros), so the host gives it
-    /// its tail without the device. `sums_above`: whether the device sums
-    /// the losses above the members' top windows ([`gap`]).
-    pub fn for_book(geometry: Geometry, book: &CompiledBook, sums_above: bool) -> Self {
+    /// its tail without the device. `sums_gaps`: whether the device sums the
+    /// losses in the gaps between the members' windows ([`gap`]).
+    pub fn for_book(geometry: Geometry, book: &CompiledBook, sums_gaps: bool) -> Self {
         let members = book.members;
         let fixed = (0..members)
             .map(|m| {
@@ -250,24 +253,29 @@ impl ChunkState {
                     && (0..book.assets).all(|a| book.weights[a * members + m] == 0.0)
             })
             .collect();
-        Self::with_fixed(geometry, book.constant.clone(), fixed, sums_above)
+        Self::with_fixed(geometry, book.constant.clone(), fixed, sums_gaps)
     }
 
     fn with_fixed(
         geometry: Geometry,
         constant: Vec<f64>,
         fixed: Vec<bool>,
-        sums_above: bool,
+        sums_gaps: bool,
     ) -> Self {
         Self {
             geometry,
             ignoring: Mutex::new(vec![None; constant.len()]),
             constant,
             fixed,
-            sums_above,
+            sums_gaps,
             rates: Mutex::new(Rates::default()),
             counters: Counters::default(),
         }
+    }
+
+    /// Whether the device sums the losses in the gaps between windows.
+    pub fn sums_gaps(&self) -> bool {
+        self.sums_gaps
     }
 
     /// Members whose loss never varies, so never reach the device's candidates.
@@ -280,33 +288,28 @@ impl ChunkState {
         self.counters.stats()
     }
 
-    /// The device thresholds of `tails`: each member's floor, under which a
-    /// loss can enter no window once the member's constant is added back (a
-    /// fixed member's admits no finite loss: the host pushes its constant);
-    /// then, when the device sums above the windows, each member's `above`,
-    /// from which on a loss only counts in its top gap ([`gap::f32_above`];
-    /// +inf for a fixed member).
-    pub fn thresholds(&self, tails: &[MemberTail]) -> Vec<f32> {
-        let members = tails.iter().zip(&self.constant).zip(&self.fixed);
-        let floors = members.clone().map(|((t, c), &fixed)| {
-            if fixed {
-                f32::INFINITY
-            } else {
-                f32_at_or_below(t.floor() - c)
-            }
-        });
-        let above = members.map(|((t, &c), &fixed)| {
-            if fixed {
-                f32::INFINITY
-            } else {
-                gap::f32_above(t.top(), c)
-            }
-        });
-        if self.sums_above {
-            floors.chain(above).collect()
+    /// The device thresholds of `tails`, member by member: its floor, under
+    /// which a loss can enter no window once the member's constant is added
+    /// back (a fixed member's admits no finite loss: the host pushes its
+    /// constant); then, when the device sums the gaps between windows, the
+    /// (low, high) bounds of each of the first `gaps` gaps ([`gap::bounds`];
+    /// +inf for a fixed member). `gaps` is 0 when the device sums none.
+    pub fn thresholds(&self, tails: &[MemberTail]) -> (Vec<f32>, usize) {
+        let gaps = if self.sums_gaps {
+            gap::gaps_for(tails)
         } else {
-            floors.collect()
+            0
+        };
+        let mut thresholds = Vec::with_capacity(tails.len() * (1 + 2 * gaps));
+        for ((t, &c), &fixed) in tails.iter().zip(&self.constant).zip(&self.fixed) {
+            if fixed {
+                thresholds.extend(std::iter::repeat_n(f32::INFINITY, 1 + 2 * gaps));
+            } else {
+                thresholds.push(f32_at_or_below(t.floor() - c));
+                thresholds.extend(gap::bounds(t, c, gaps).into_iter().flatten());
+            }
         }
+        (thresholds, gaps)
     }
 
     /// Scenarios the next chunk can take without overflowing a member's
@@ -332,9 +335,9 @@ impl ChunkState {
         self.counters
             .candidates
             .fetch_add(found.items.len() as u64, Ordering::Relaxed);
-        let summed: u64 = found.above.iter().step_by(GAP_WORDS).sum();
+        let summed: u64 = found.gap_sums.iter().step_by(GAP_WORDS).sum();
         self.counters
-            .summed_above
+            .summed_in_gaps
             .fetch_add(summed, Ordering::Relaxed);
         let count = scenarios.max(1) as f64;
         let widest = found.offsets[..=self.geometry.members]
@@ -400,8 +403,11 @@ impl ChunkState {
                         )
                     }),
                 );
-                if let Some(words) = found.above.get(m * GAP_WORDS..(m + 1) * GAP_WORDS) {
-                    tail.push_above(&gap::moments(words));
+                let per_member = found.gaps * GAP_WORDS;
+                if let Some(sums) = found.gap_sums.get(m * per_member..(m + 1) * per_member) {
+                    for (g, counters) in sums.chunks_exact(GAP_WORDS).enumerate() {
+                        tail.push_gap(g, &gap::moments(counters));
+                    }
                 }
                 if self.fixed[m] {
                     push_fixed(tail, constant, range.clone(), ignoring);
@@ -430,9 +436,10 @@ pub fn accumulate<D: ChunkDevice>(
             let (count, expected) = state.next_chunk(tails);
             let end = (start + u64::from(count)).min(range.end);
             let submitting = Instant::now();
-            let thresholds = state.thresholds(tails);
+            let (thresholds, gaps) = state.thresholds(tails);
             let moves = Moves::Draw { first: start };
-            let chunk = device.submit(plan, slot, moves, start..end, &thresholds, expected)?;
+            let chunk =
+                device.submit(plan, slot, moves, start..end, &thresholds, gaps, expected)?;
             state.counters.submitted.fetch_add(1, Ordering::Relaxed);
             Counters::add(&state.counters.submitting_ns, submitting.elapsed());
             (start, slot) = (end, 1 - slot);
@@ -481,10 +488,11 @@ fn finish<D: ChunkDevice>(
             state.counters.overflowed.fetch_add(1, Ordering::Relaxed);
             let middle = range.start + (range.end - range.start) / 2;
             for half in [range.start..middle, middle..range.end] {
-                let thresholds = state.thresholds(tails);
+                let (thresholds, gaps) = state.thresholds(tails);
                 let moves = Moves::Draw { first: half.start };
                 let capacity = state.geometry.capacity();
-                let again = device.submit(plan, chunk.slot, moves, half, &thresholds, capacity)?;
+                let again =
+                    device.submit(plan, chunk.slot, moves, half, &thresholds, gaps, capacity)?;
                 state.counters.submitted.fetch_add(1, Ordering::Relaxed);
                 finish(device, plan, again, tails, ignoring)?;
             }
@@ -525,7 +533,8 @@ pub fn revalue<D: ChunkDevice>(
         }
         device.upload(plan, &returns, &vols)?;
         let every = (count * members) as u32;
-        let submitted = device.submit(plan, 0, Moves::Uploaded, 0..count as u64, &open, every)?;
+        let submitted =
+            device.submit(plan, 0, Moves::Uploaded, 0..count as u64, &open, 0, every)?;
         device
             .collect(plan, &submitted, |found| {
                 for m in 0..members {

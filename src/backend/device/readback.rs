@@ -5,34 +5,37 @@ use super::{Candidates, Geometry, GAP_WORDS};
 
 /// The candidates of a readback of a chunk of `scenarios`: `offsets`, the
 /// `members + 2` words that `scan_counts` wrote, `list`, the packed list's
-/// words as far as they were read back, and `above`, the members' sums above
-/// their top windows (empty when the device summed none). `None` when some
-/// member found more candidates than its region holds (the chunk is drawn
-/// again in halves); an error when the words break a rule of
-/// [`check_offsets`], the list was not read far enough, or a member's sums
-/// count more losses than the chunk has scenarios.
+/// words as far as they were read back, and `gap_sums`, the counters of the
+/// members' first `gaps` gaps (empty when the device summed none). `None`
+/// when some member found more candidates than its region holds (the chunk is
+/// drawn again in halves); an error when the words break a rule of
+/// [`check_offsets`], the list was not read far enough, or a gap counts more
+/// losses than the chunk has scenarios.
 pub fn candidates_in<'a>(
     geometry: &Geometry,
     scenarios: u64,
     offsets: &'a [u32],
     list: &'a [u32],
-    above: &'a [u64],
+    gaps: usize,
+    gap_sums: &'a [u64],
 ) -> Result<Option<Candidates<'a>>, String> {
     let members = geometry.members;
-    if !above.is_empty() && above.len() != members * GAP_WORDS {
+    if gap_sums.len() != members * gaps * GAP_WORDS {
         return Err(format!(
-            "{} words of sums above the windows for {members} members",
-            above.len()
+            "{} gap counters for {members} members with {gaps} gaps each",
+            gap_sums.len()
         ));
     }
-    if let Some((m, count)) = above
+    if let Some((at, count)) = gap_sums
         .iter()
         .step_by(GAP_WORDS)
         .enumerate()
         .find(|&(_, &count)| count > scenarios)
     {
         return Err(format!(
-            "member {m}'s sums above its windows count {count} losses in a chunk of {scenarios} scenarios"
+            "member {}'s gap {} counts {count} losses in a chunk of {scenarios} scenarios",
+            at / gaps.max(1),
+            at % gaps.max(1)
         ));
     }
     if offsets.len() != members + 2 {
@@ -56,7 +59,8 @@ pub fn candidates_in<'a>(
     Ok(Some(Candidates {
         offsets: &offsets[..=members],
         items: bytemuck::cast_slice(list),
-        above,
+        gaps,
+        gap_sums,
     }))
 }
 
@@ -107,34 +111,34 @@ mod tests {
         // Counts 2, 0, 1 (largest 2): member 0 has scenarios 5 and 9, member 2 scenario 7.
         let offsets = [0, 2, 2, 3, 2];
         let list = [5, 10, 9, 11, 7, 12, 99, 99];
-        let found = candidates_in(&geometry, 10, &offsets, &list, &[])
+        let found = candidates_in(&geometry, 10, &offsets, &list, 0, &[])
             .unwrap()
             .unwrap();
         assert_eq!(found.offsets, &[0, 2, 2, 3]);
         assert_eq!(found.items, &[[5, 10], [9, 11], [7, 12]]);
-        // With each member's sums above its windows: 4, 0 and 10 losses.
-        let mut above = vec![0u64; 3 * GAP_WORDS];
-        (above[0], above[2 * GAP_WORDS]) = (4, 10);
-        let found = candidates_in(&geometry, 10, &offsets, &list, &above)
+        // With each member's two gaps' counters: member 2's second holds 10 losses.
+        let mut sums = vec![0u64; 3 * 2 * GAP_WORDS];
+        (sums[0], sums[5 * GAP_WORDS]) = (4, 10);
+        let found = candidates_in(&geometry, 10, &offsets, &list, 2, &sums)
             .unwrap()
             .unwrap();
-        assert_eq!(found.above, &above[..]);
+        assert_eq!((found.gaps, found.gap_sums), (2, &sums[..]));
         // A member past its region: the chunk is drawn again, nothing is read.
         let over = [0, 2, 2, 3, geometry.per_member + 1];
-        assert_eq!(candidates_in(&geometry, 10, &over, &list, &[]), Ok(None));
-        // A list read back short of the total, offsets of another book, sums
-        // of another book or counting more losses than the chunk had.
-        let short = candidates_in(&geometry, 10, &offsets, &list[..4], &[]).unwrap_err();
+        assert_eq!(candidates_in(&geometry, 10, &over, &list, 0, &[]), Ok(None));
+        // A list read back short of the total, offsets of another book,
+        // counters of another layout or counting more losses than the chunk had.
+        let short = candidates_in(&geometry, 10, &offsets, &list[..4], 0, &[]).unwrap_err();
         assert!(short.contains("3 candidates, 2 read back"), "{short}");
-        let other = candidates_in(&geometry, 10, &[0, 0], &list, &[]).unwrap_err();
+        let other = candidates_in(&geometry, 10, &[0, 0], &list, 0, &[]).unwrap_err();
         assert!(other.contains("2 offset words for 3 members"), "{other}");
-        let other = candidates_in(&geometry, 10, &offsets, &list, &above[1..]).unwrap_err();
-        assert!(other.contains("98 words of sums"), "{other}");
-        let many = candidates_in(&geometry, 9, &offsets, &list, &above).unwrap_err();
+        let other = candidates_in(&geometry, 10, &offsets, &list, 1, &sums).unwrap_err();
         assert!(
-            many.contains("member 2's sums above its windows count 10"),
-            "{many}"
+            other.contains("198 gap counters for 3 members with 1 gaps"),
+            "{other}"
         );
+        let many = candidates_in(&geometry, 9, &offsets, &list, 2, &sums).unwrap_err();
+        assert!(many.contains("member 2's gap 1 counts 10 losses"), "{many}");
     }
 
     #[test]

@@ -76,6 +76,7 @@ impl ChunkDevice for WgpuBackend {
         moves: Moves,
         range: Range<u64>,
         thresholds: &[f32],
+        _gaps: usize,
         copied: u32,
     ) -> Result<InFlight<gpu::SubmissionIndex>, BackendError> {
         let count = (range.end - range.start) as u32;
@@ -142,7 +143,7 @@ impl ChunkDevice for WgpuBackend {
             range,
             slot,
             copied,
-            summed_above: false,
+            gaps: 0,
             token,
         })
     }
@@ -182,6 +183,7 @@ impl ChunkDevice for WgpuBackend {
                 scenarios,
                 &offsets[..geometry.members + 2],
                 list,
+                0,
                 &[],
             )
             .map(|found| found.map(take))

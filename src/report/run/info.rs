@@ -71,7 +71,7 @@ impl Section for RunInfo {
                     "chunks": p.submitted,
                     "chunks_redrawn_in_halves": p.overflowed,
                     "tail_candidates_read_back": p.candidates,
-                    "losses_summed_above_windows_on_device": p.summed_above,
+                    "losses_summed_in_gaps_on_device": p.summed_in_gaps,
                     "host_seconds": {
                         "submitting": p.submitting.as_secs_f64(),
                         "waiting_and_reading_back": p.collecting.as_secs_f64(),

@@ -2,18 +2,18 @@
 //! threads (the shim in host_check.rs), against a plain loop that sums each
 //! loss in the kernel's stated order with one FMA per step: bit for bit. The
 //! same losses are held against f64 sums at the parity suite's tolerance
-//! (5e-7 of the gross scale, tests/common/parity.rs). With sums above the
-//! top windows (kernels/exact_sum.cuh), the losses summed on the device give
-//! the moments the host adds loss by loss, bit for bit.
+//! (5e-7 of the gross scale, tests/common/parity.rs). With the gaps between
+//! tail windows summed (kernels/exact_sum.cuh), the losses summed on the
+//! device give the moments the host adds loss by loss, bit for bit.
 
 use std::cmp::Ordering;
 
 use super::{host_kernels, HostKernels};
 use crate::backend::cuda::LOSS_THREADS;
-use crate::backend::device::gap::{f32_above, moments, GAP_WORDS};
-use crate::backend::device::layout::RevalueParams;
+use crate::backend::device::gap::{bounds, moments, GAP_WORDS};
+use crate::backend::device::layout::{f32_at_or_below, RevalueParams};
 use crate::backend::device::TILE;
-use crate::tail::{within_range, Moments};
+use crate::tail::{within_range, MemberTail, Moments, Window};
 
 type MemberLosses = unsafe extern "C" fn(
     u32,
@@ -31,8 +31,8 @@ type MemberLosses = unsafe extern "C" fn(
     *mut u64,
 );
 
-/// What a launch wrote: each member's count, its region, its sums above the
-/// top window (when asked for).
+/// What a launch wrote: each member's count, its region, its gaps' counters
+/// (when asked for).
 struct Found {
     counts: Vec<u32>,
     regions: Vec<[u32; 2]>,
@@ -142,16 +142,18 @@ impl Case {
         (loss, scale)
     }
 
-    /// Runs the kernel with `thresholds` (the floors; with `constants`, the
-    /// floors then each member's `above`, summing above the top windows).
+    /// Runs the kernel with `thresholds`: the floors, or, summing `gaps` gaps
+    /// with `constants`, each member's floor and its gaps' bounds.
     fn run(
         &self,
         k: &HostKernels,
         thresholds: &[f32],
-        constants: Option<&[f64]>,
+        sums: Option<(usize, &[f64])>,
         per_member: usize,
     ) -> Found {
         let member_losses: MemberLosses = k.get(b"host_member_losses");
+        let unused = vec![0.0; self.members];
+        let (gaps, constants) = sums.unwrap_or((0, &unused));
         let params = RevalueParams {
             count: self.count as u32,
             stride: self.stride as u32,
@@ -160,25 +162,20 @@ impl Case {
             series: self.series as u32,
             holdings: self.holdings[self.members],
             per_member: per_member as u32,
-            reduce_above: u32::from(constants.is_some()),
+            gaps: gaps as u32,
         };
-        let unused = vec![0.0; self.members];
-        let constants = constants.unwrap_or(&unused);
-        assert_eq!(
-            thresholds.len(),
-            self.members * (1 + params.reduce_above as usize)
-        );
+        assert_eq!(thresholds.len(), self.members * (1 + 2 * gaps));
         let mut found = Found {
             counts: vec![0u32; self.members],
             regions: vec![[u32::MAX; 2]; self.members * per_member],
-            gaps: vec![0u64; self.members * GAP_WORDS],
+            gaps: vec![0u64; (self.members * gaps * GAP_WORDS).max(1)],
         };
         // SAFETY: the launch reads assets x stride returns, series x stride
-        // P&Ls, assets x members weights, the holdings' three parts, one or
-        // two thresholds per member and one constant per member, and writes
+        // P&Ls, assets x members weights, the holdings' three parts, 1 + 2
+        // gaps thresholds per member and one constant per member, and writes
         // one count per member, at most per_member candidates per member and
-        // GAP_WORDS words per member; the grid is the backend's (cuda/mod.rs
-        // `submit`).
+        // gaps x GAP_WORDS counters per member; the grid is the backend's
+        // (cuda/mod.rs `submit`).
         unsafe {
             member_losses(
                 (self.count as u32).div_ceil(TILE),
@@ -267,14 +264,15 @@ fn cuda_member_losses_compiled_for_the_host_sums_in_asset_order_bit_for_bit() {
 }
 
 #[test]
-fn cuda_member_losses_sum_the_losses_above_the_top_windows_as_the_host_adds_them() {
+fn cuda_member_losses_sum_the_gaps_between_windows_as_the_host_adds_them() {
     let Some(k) = host_kernels() else { return };
     let (mut summed, mut kept) = (0, 0);
+    let gaps = 2;
     for (assets, members, count) in [(5, 64, 64), (37, 150, 200)] {
         let case = Case::new(assets, members, count);
         let per_member = count;
         // Constants of every size and sign; member 11 so large that its
-        // losses above the window leave the exact sums' range (the host flags
+        // losses in the gaps leave the exact sums' range (the host flags
         // them), so they must come back as candidates.
         let constants: Vec<f64> = (0..members)
             .map(|m| match m % 12 {
@@ -282,40 +280,55 @@ fn cuda_member_losses_sum_the_losses_above_the_top_windows_as_the_host_adds_them
                 j => (j as f64 - 5.0) * 10f64.powi(j as i32),
             })
             .collect();
-        // Floor at the 30th loss from the top, top window ending at the 12th
-        // (for member 7: an open top, nothing summed).
-        let mut floors = Vec::new();
-        let mut above = Vec::new();
+        // Windows around the 12th and the 30th largest loss, the floor under
+        // the second; member 7 keeps an exact tail (nothing to sum).
+        let mut thresholds = Vec::new();
+        let mut tails = Vec::new();
         for (m, &c) in constants.iter().enumerate() {
-            let mut losses: Vec<f32> = (0..count).map(|s| case.fma_loss(m, s)).collect();
+            let mut losses: Vec<f64> = (0..count)
+                .map(|s| f64::from(case.fma_loss(m, s)) + c)
+                .collect();
             losses.sort_unstable_by(|a, b| b.total_cmp(a));
-            let top = if m % 12 == 7 {
-                f64::INFINITY
+            let tail = if m % 12 == 7 {
+                MemberTail::exact(40)
             } else {
-                f64::from(losses[11]) + c
+                MemberTail::new(vec![
+                    Window::keeping(losses[13], losses[10], 40, 0),
+                    Window::keeping(losses[32], losses[27], 40, 0),
+                ])
             };
-            floors.push(losses[29]);
-            above.push(f32_above(top, c));
+            thresholds.push(f32_at_or_below(tail.floor() - c));
+            thresholds.extend(bounds(&tail, c, gaps).into_iter().flatten());
+            tails.push(tail);
         }
-        let thresholds: Vec<f32> = floors.iter().chain(&above).copied().collect();
-        let found = case.run(k, &thresholds, Some(&constants), per_member);
-        for m in 0..members {
-            let (mut expected, mut moments_here) = (Vec::new(), Moments::default());
+        let found = case.run(k, &thresholds, Some((gaps, &constants)), per_member);
+        for (m, tail) in tails.iter().enumerate() {
+            let floor = thresholds[m * (1 + 2 * gaps)];
+            let (mut expected, mut here) = (Vec::new(), vec![Moments::default(); gaps]);
             for s in 0..count {
                 let v = case.fma_loss(m, s);
-                if v < floors[m] {
+                if v < floor {
                     continue;
                 }
                 let x = f64::from(v) + constants[m];
-                if v >= above[m] && within_range(x) {
-                    moments_here.add(x);
-                } else {
-                    expected.push((s as u32, v.to_bits()));
+                let gap = (0..gaps).find(|&g| {
+                    tail.gap_bounds(g)
+                        .is_some_and(|(above, below)| x > above && x < below)
+                });
+                match gap {
+                    Some(g) if within_range(x) => here[g].add(x),
+                    _ => expected.push((s as u32, v.to_bits())),
                 }
             }
             let at = format!("{assets} assets, member {m}");
-            let device = moments(&found.gaps[m * GAP_WORDS..(m + 1) * GAP_WORDS]);
-            assert_eq!(device, moments_here, "{at}: sums above the top window");
+            for (g, moments_here) in here.iter().enumerate() {
+                let device = moments(&found.gaps[(m * gaps + g) * GAP_WORDS..][..GAP_WORDS]);
+                assert_eq!(&device, moments_here, "{at}: gap {g}");
+                if m % 12 == 7 || m % 12 == 11 {
+                    assert_eq!(device.count, 0, "{at}: nothing to sum");
+                }
+                summed += device.count;
+            }
             assert_eq!(found.counts[m] as usize, expected.len(), "{at}: candidates");
             let mut got: Vec<(u32, u32)> = found.regions[m * per_member..][..expected.len()]
                 .iter()
@@ -323,14 +336,10 @@ fn cuda_member_losses_sum_the_losses_above_the_top_windows_as_the_host_adds_them
                 .collect();
             got.sort_unstable();
             assert_eq!(got, expected, "{at}");
-            if m % 12 == 7 || m % 12 == 11 {
-                assert_eq!(device.count, 0, "{at}: nothing to sum");
-            }
-            summed += device.count;
             kept += expected.len();
         }
     }
-    eprintln!("member_losses: {summed} losses summed above the windows, {kept} candidates");
+    eprintln!("member_losses: {summed} losses summed in the gaps, {kept} candidates");
     assert!(
         summed > 1000 && kept > 1000,
         "a weak test: {summed} summed, {kept} kept"
