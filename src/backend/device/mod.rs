@@ -300,15 +300,22 @@ impl ChunkState {
         } else {
             0
         };
-        let mut thresholds = Vec::with_capacity(tails.len() * (1 + 2 * gaps));
-        for ((t, &c), &fixed) in tails.iter().zip(&self.constant).zip(&self.fixed) {
-            if fixed {
-                thresholds.extend(std::iter::repeat_n(f32::INFINITY, 1 + 2 * gaps));
-            } else {
-                thresholds.push(f32_at_or_below(t.floor() - c));
-                thresholds.extend(gap::bounds(t, c, gaps).into_iter().flatten());
-            }
-        }
+        // In parallel: each gap's bounds take two bisections over the f32s.
+        let thresholds = tails
+            .par_iter()
+            .zip(&self.constant)
+            .zip(&self.fixed)
+            .flat_map_iter(|((t, &c), &fixed)| {
+                let mut mine = Vec::with_capacity(1 + 2 * gaps);
+                if fixed {
+                    mine.resize(1 + 2 * gaps, f32::INFINITY);
+                } else {
+                    mine.push(f32_at_or_below(t.floor() - c));
+                    mine.extend(gap::bounds(t, c, gaps).into_iter().flatten());
+                }
+                mine
+            })
+            .collect();
         (thresholds, gaps)
     }
 
