@@ -4,15 +4,15 @@
 //! On each margin date t the market's volatilities and correlation are
 //! calibrated to the history as of t (EWMA over the lookback, sample
 //! correlation), and every member's margin is sized on that market (B_t),
-//! on its stressed market (S_t) and on its floor market (F_t) ([`apc_markets`]);
+//! on its stressed market (S_t) and on its floor market (F_t) ([`apc_markets`], [`market_as_of`]);
 //! positions, prices and the scenario seed stay the snapshot's, so the series
 //! shows the margin model's own procyclicality. The tools' series follow
 //! [`crate::margin::procyclicality`].
 
 use super::apc::{apc_markets, StressPeriod};
+use super::as_of::market_as_of;
 use super::{AnalysisError, Runner};
 use crate::backend::Backend;
-use crate::calibrate::{calibrate_market, CalibrationSpec};
 use crate::history::PriceHistory;
 use crate::input::Date;
 use crate::margin::procyclicality::{
@@ -92,14 +92,7 @@ pub fn margin_history<B: Backend>(
     };
     let mut not_stressed: Vec<String> = Vec::new();
     for &date in &params.dates {
-        let mut market = snapshot.market.clone();
-        let spec = CalibrationSpec {
-            as_of: Some(date),
-            lookback_days: params.lookback_days,
-            fit_garch: false,
-            ..CalibrationSpec::default()
-        };
-        calibrate_market(history, &mut market, &spec)?;
+        let market = market_as_of(&snapshot.market, history, date, params.lookback_days)?;
         let apc = apc_markets(history, &market, date, params.stress);
         for asset in apc.not_stressed {
             if !not_stressed.contains(&asset) {

@@ -9,6 +9,7 @@
 //! typed results ([`crate::report`]).
 
 pub mod apc;
+pub mod as_of;
 pub mod backtest;
 pub mod compare;
 pub mod margin_history;
