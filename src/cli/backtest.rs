@@ -7,10 +7,9 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::args::{date, whole, BookArg, ComputeArgs, LOOKBACK_DAYS, PATHS};
-use super::backend::{with_backend, Selected};
-use super::{progress, CliError};
+use super::backend::{with_runner, Selected};
+use super::CliError;
 use crate::analysis::backtest::{backtest, summarise, BacktestParams, Portfolios};
-use crate::analysis::Runner;
 use crate::calibrate::CalibrationSpec;
 use crate::history::PriceHistory;
 use crate::input::Date;
@@ -97,20 +96,13 @@ pub fn run(args: &BacktestArgs) -> Result<(), CliError> {
     let runs = span as u64 + 1;
     backend.check_workload(&snapshot, runs, &args.compute)?;
     let paths = snapshot.config.scenario.paths;
-    let bar = progress::scenarios(
+    let result = with_runner!(
+        &backend,
+        args.compute,
         runs * paths,
         &format!("up to {runs} margin dates"),
-        args.compute.quiet,
+        |runner| backtest(&runner, &snapshot, &history, &params)?
     );
-    let result = with_backend!(&backend, |b| {
-        let runner = Runner {
-            backend: b,
-            limits: args.compute.limits(),
-            progress: &|n| bar.inc(n),
-        };
-        backtest(&runner, &snapshot, &history, &params)?
-    });
-    bar.finish_and_clear();
     let summary = summarise(&result).map_err(crate::analysis::AnalysisError::from)?;
     report::backtest::write(&out.path(), &result, &summary)?;
     let out = out.commit(report::object(serde_json::json!({
