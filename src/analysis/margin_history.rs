@@ -4,13 +4,14 @@
 //! On each margin date t the market's volatilities and correlation are
 //! calibrated to the history as of t (EWMA over the lookback, sample
 //! correlation), and every member's margin is sized on that market (B_t),
-//! on its stressed market (S_t) and on its floor market (F_t) ([`apc_markets`], [`market_as_of`]);
+//! on its stressed market (S_t) and on its floor market (F_t) ([`apc_markets`],
+//! [`AsOf`], which also ends FHS's look-back at t on a book configured for it);
 //! positions, prices and the scenario seed stay the snapshot's, so the series
 //! shows the margin model's own procyclicality. The tools' series follow
 //! [`crate::margin::procyclicality`].
 
 use super::apc::{apc_markets, StressPeriod};
-use super::as_of::market_as_of;
+use super::as_of::AsOf;
 use super::{AnalysisError, Runner};
 use crate::backend::Backend;
 use crate::history::PriceHistory;
@@ -78,12 +79,6 @@ pub fn margin_history<B: Backend>(
     history: &PriceHistory,
     params: &MarginHistoryParams,
 ) -> Result<MarginHistoryStudy, AnalysisError> {
-    let margins = |market: &MarketData| -> Result<Vec<f64>, AnalysisError> {
-        let mut s = snapshot.clone();
-        s.market = market.clone();
-        s.stress.clear();
-        Ok(runner.run(&s)?.margin.initial_margins())
-    };
     let mut h = MarginHistory {
         dates: params.dates.clone(),
         base: Vec::new(),
@@ -92,14 +87,17 @@ pub fn margin_history<B: Backend>(
     };
     let mut not_stressed: Vec<String> = Vec::new();
     for &date in &params.dates {
-        let market = market_as_of(&snapshot.market, history, date, params.lookback_days)?;
-        let apc = apc_markets(history, &market, date, params.stress);
+        let seen = AsOf::new(snapshot, history, date, params.lookback_days)?;
+        let margins = |market: &MarketData| -> Result<Vec<f64>, AnalysisError> {
+            Ok(seen.run(runner, snapshot, market)?.margin.initial_margins())
+        };
+        let apc = apc_markets(&seen.history, &seen.market, date, params.stress);
         for asset in apc.not_stressed {
             if !not_stressed.contains(&asset) {
                 not_stressed.push(asset);
             }
         }
-        h.base.push(margins(&market)?);
+        h.base.push(margins(&seen.market)?);
         h.stressed.push(margins(&apc.stressed)?);
         h.floor.push(margins(&apc.floor)?);
     }

@@ -4,10 +4,10 @@
 //! against the loss its book realised from the close of t to the close of
 //! t + MPOR (methodology, section 12b).
 //!
-//! - **Margin at t.** The history is cut at t ([`PriceHistory::up_to`]): the
-//!   market's volatilities and correlation are calibrated over the look-back
-//!   ending at t ([`market_as_of`]), and under filtered historical simulation
-//!   its look-back also ends at t ([`Runner::run_as_of`]). Positions,
+//! - **Margin at t.** The history is cut at t ([`AsOf`]): the market's
+//!   volatilities and correlation are calibrated over the look-back ending
+//!   at t, and under filtered historical simulation its look-back also ends
+//!   at t ([`Runner::run_as_of`]). Positions,
 //!   collateral, prices, the vol surface and the seed stay the snapshot's, so
 //!   that the margin moves with the model's view of risk only, as in
 //!   [`super::super::margin_history`].
@@ -21,7 +21,7 @@
 //!   it is listed in [`Backtest::gaps`] with the reason and left out.
 
 use super::{BacktestError, EsDay};
-use crate::analysis::as_of::market_as_of;
+use crate::analysis::as_of::AsOf;
 use crate::analysis::{AnalysisError, Runner};
 use crate::backend::Backend;
 use crate::book::CompiledBook;
@@ -183,14 +183,8 @@ pub fn backtest<B: Backend>(
     let mut margins = vec![Vec::with_capacity(dates.len()); members];
     let mut var = vec![Vec::with_capacity(dates.len()); members];
     for &date in &dates {
-        let seen = history.up_to(date);
-        let mut s = snapshot.clone();
-        s.market = market_as_of(&snapshot.market, &seen, date, params.lookback_days)?;
-        s.stress.clear();
-        if s.config.scenario.historical.is_some() {
-            s.history = Some(seen);
-        }
-        let result = runner.run_as_of(&s, date)?;
+        let seen = AsOf::new(snapshot, history, date, params.lookback_days)?;
+        let result = seen.run(runner, snapshot, &seen.market)?;
         for (m, member) in result.margin.members.iter().enumerate() {
             margins[m].push(member.initial_margin);
             var[m].push(
