@@ -328,3 +328,43 @@ fn days_without_a_close_at_either_end_are_reported_as_gaps() {
         assert_eq!(p.losses.len(), tested);
     }
 }
+
+/// The margin history (`clearstress procyclicality`) shares the same "as of
+/// t" ([`clearstress::analysis::as_of::AsOf`]): under FHS too, its margins on
+/// dates up to t* do not change when the history after t* does.
+#[test]
+fn the_margin_history_does_not_see_the_history_after_its_dates_either() {
+    use clearstress::analysis::apc::StressPeriod;
+    use clearstress::analysis::margin_history::{margin_history, MarginHistoryParams};
+    let t_star = CRASH - 3;
+    let history = btc_history(|_, p| Some(p));
+    let rewritten = btc_history(|d, p| Some(if d > t_star { p * 1.2 } else { p }));
+    let mut fhs = tiny_book();
+    fhs.config.scenario.historical = Some(HistoricalConfig {
+        lookback_days: 60,
+        ..HistoricalConfig::default()
+    });
+    let params = MarginHistoryParams {
+        dates: [t_star - 10, t_star - 1, t_star, CRASH + 2]
+            .map(day)
+            .to_vec(),
+        lookback_days: 90,
+        stress: StressPeriod::default(),
+        buffer: 0.25,
+        stressed_weight: 0.25,
+        window_days: 30,
+    };
+    let backend = CpuBackend::new(None).unwrap();
+    let run = |h: &PriceHistory| margin_history(&runner(&backend), &fhs, h, &params).unwrap();
+    let (before, after) = (run(&history), run(&rewritten));
+    let bits = |rows: &[Vec<f64>]| -> Vec<Vec<u64>> {
+        rows.iter()
+            .map(|r| r.iter().map(|x| x.to_bits()).collect())
+            .collect()
+    };
+    assert_eq!(
+        bits(&before.history.base[..3]),
+        bits(&after.history.base[..3])
+    );
+    assert_ne!(before.history.base[3], after.history.base[3]);
+}
