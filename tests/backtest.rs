@@ -96,6 +96,7 @@ fn params(from: i32, to: i32) -> BacktestParams {
         to: day(to),
         lookback_days: 90,
         portfolios: Portfolios::Current,
+        z2_simulations: 2_000,
     }
 }
 
@@ -210,8 +211,27 @@ fn a_crash_is_an_exception_on_the_days_whose_window_holds_it() {
     // Every 2nd day from the first: CRASH-5, -3, -1, +1: one exception (CRASH-1).
     let sub = &s.non_overlapping;
     assert_eq!((sub.coverage.observations, sub.coverage.exceptions), (4, 1));
-    // ES margins: Z2 for members, none for groups and aggregates.
-    assert!(matches!(s.z2, Z2::Statistic(z) if z < 0.0));
+    // ES margins: Z2 for members, none for groups and aggregates. A's two
+    // losses of about 8 ES each give Z2 = 1 - (8 + 8) / (8 x 0.01), far
+    // below anything 2,000 paths drawn from the model reach; B, without an
+    // exception, scores Z2 = 1, the largest value, so p = 1. The p-value is
+    // for the loss the ES is sized on: members with collateral only.
+    assert!(matches!(
+        s.z2,
+        Z2::Statistic { value, p_value: None, .. } if value < -100.0
+    ));
+    match &of("A", PortfolioKind::MemberWithCollateral).z2 {
+        Z2::Statistic {
+            value,
+            p_value: Some(p),
+            simulations: 2_000,
+        } => assert!(*value < -100.0 && *p < 0.001, "Z2 {value}, p {p}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        of("B", PortfolioKind::MemberWithCollateral).z2,
+        Z2::Statistic { value, p_value: Some(p), .. } if value == 1.0 && p == 1.0
+    ));
     assert_eq!(of("G", PortfolioKind::Group).z2, Z2::NotApplicable);
 
     // Pooled: the members' 16 days, A's 2 exceptions; one series is not

@@ -756,6 +756,20 @@ fn backtest_sets_each_days_margin_against_the_loss_that_followed() {
         portfolios.len() as i64
     );
     assert_eq!(portfolios.len() as i64, 12 + kinds("group") + 3);
+    // The book's margin is an ES: Z2 with a p-value from 1,000 simulated
+    // paths a day for members with collateral, the statistic alone for
+    // positions alone.
+    for p in portfolios.iter().filter(|p| p["aggregate"] == false) {
+        match p["kind"].as_str().unwrap() {
+            "member_with_collateral" => {
+                assert_eq!(p["z2"]["simulations"], 1000, "{p}");
+                let pv = p["z2"]["p_value"].as_f64().unwrap();
+                assert!((0.0..=1.0).contains(&pv), "{p}");
+            }
+            "member" => assert!(p["z2"]["p_value"].is_null(), "{p}"),
+            _ => assert!(p["z2"].is_null(), "{p}"),
+        }
+    }
 }
 
 #[test]

@@ -72,12 +72,18 @@ impl AsOf {
         snapshot: &Snapshot,
         market: &MarketData,
     ) -> Result<RunResult, AnalysisError> {
+        Ok(runner.run_as_of(&self.snapshot(snapshot, market), self.date)?)
+    }
+
+    /// `snapshot` on `market` with what [`Self::run`] runs: no stress
+    /// scenarios, and under FHS the cut history.
+    pub fn snapshot(&self, snapshot: &Snapshot, market: &MarketData) -> Snapshot {
         let mut s = snapshot.clone();
         s.market = market.clone();
         s.stress.clear();
         if s.config.scenario.historical.is_some() {
             s.history = Some(self.history.clone());
         }
-        Ok(runner.run_as_of(&s, self.date)?)
+        s
     }
 }

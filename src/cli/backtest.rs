@@ -18,6 +18,9 @@ use crate::report;
 /// Calendar days one backtest may span: each day is one engine run.
 const MAX_DAYS: i64 = 5_000;
 
+/// Z2's simulated paths a day: each day keeps a member x paths block of losses.
+const Z2_SIMULATIONS: (u64, u64) = (0, 100_000);
+
 /// `--portfolios`: only the members' current positions for now.
 fn portfolios(text: &str) -> Result<Portfolios, String> {
     match text {
@@ -50,6 +53,10 @@ pub struct BacktestArgs {
     /// Monte Carlo paths per margin date, 1000..=100000000000 (the book's by default).
     #[arg(long, allow_negative_numbers = true, value_parser = whole::<u64>(PATHS))]
     pub paths: Option<u64>,
+    /// With ES margins, loss paths drawn from each day's model for the
+    /// p-value of Acerbi-Székely's Z2, 0..=100000 (0: Z2 without a p-value).
+    #[arg(long, default_value_t = 1000, allow_negative_numbers = true, value_parser = whole::<usize>(Z2_SIMULATIONS))]
+    pub z2_simulations: usize,
     /// Calendar days of the EWMA calibration window, 60..=36500.
     #[arg(long, default_value_t = CalibrationSpec::default().lookback_days, allow_negative_numbers = true, value_parser = whole::<u32>(LOOKBACK_DAYS))]
     pub lookback_days: u32,
@@ -83,6 +90,7 @@ pub fn run(args: &BacktestArgs) -> Result<(), CliError> {
         to: args.to,
         lookback_days: args.lookback_days,
         portfolios: args.portfolios,
+        z2_simulations: args.z2_simulations,
     };
     let out = report::OutputDir::prepare(&args.out, report::OutputKind::Backtest)?;
     let mut snapshot = args.book.load()?;
@@ -113,6 +121,7 @@ pub fn run(args: &BacktestArgs) -> Result<(), CliError> {
         "portfolios": "current",
         "paths": paths,
         "lookback_days": args.lookback_days,
+        "z2_simulations": args.z2_simulations,
     })))?;
     if args.compute.quiet {
         println!("{}", out.display());

@@ -26,7 +26,7 @@ use crate::analysis::{AnalysisError, Runner};
 use crate::backend::Backend;
 use crate::book::CompiledBook;
 use crate::default_fund::Groups;
-use crate::engine::{scenario_model, RunError};
+use crate::engine::{scenario_model, scenario_model_as_of, RunError};
 use crate::history::PriceHistory;
 use crate::input::Date;
 use crate::scenario::{historical_windows, stress_block};
@@ -48,6 +48,9 @@ pub struct BacktestParams {
     /// Calendar days of each date's EWMA calibration window.
     pub lookback_days: u32,
     pub portfolios: Portfolios,
+    /// With ES margins: loss paths drawn from each day's model for Z2's
+    /// p-value (0: Z2 without a p-value).
+    pub z2_simulations: usize,
 }
 
 /// What a portfolio is.
@@ -88,6 +91,10 @@ pub struct Portfolio {
     /// The VaR at the margin confidence on each day, members only: with
     /// the margin as ES it is what Acerbi and Székely's Z2 needs.
     pub var: Option<Vec<f64>>,
+    /// Losses drawn from each day's model, `[day][path]`, for Z2's p-value:
+    /// members with collateral (the loss the margin is sized on), ES margins
+    /// and `z2_simulations > 0` only.
+    pub simulated: Option<Vec<Vec<f64>>>,
 }
 
 impl Portfolio {
@@ -182,9 +189,18 @@ pub fn backtest<B: Backend>(
     let rule = &snapshot.config.risk;
     let mut margins = vec![Vec::with_capacity(dates.len()); members];
     let mut var = vec![Vec::with_capacity(dates.len()); members];
-    for &date in &dates {
+    let simulate =
+        rule.margin_measure == MarginMeasure::ExpectedShortfall && params.z2_simulations > 0;
+    let mut simulated = vec![Vec::with_capacity(dates.len()); if simulate { members } else { 0 }];
+    for (k, &date) in dates.iter().enumerate() {
         let seen = AsOf::new(snapshot, history, date, params.lookback_days)?;
         let result = seen.run(runner, snapshot, &seen.market)?;
+        if simulate {
+            let paths = model_draws(runner.backend, &seen, snapshot, k, params.z2_simulations)?;
+            for (m, drawn) in paths.into_iter().enumerate() {
+                simulated[m].push(drawn);
+            }
+        }
         for (m, member) in result.margin.members.iter().enumerate() {
             margins[m].push(member.initial_margin);
             var[m].push(
@@ -207,6 +223,8 @@ pub fn backtest<B: Backend>(
                 margins: margins[m].clone(),
                 losses: losses[m].clone(),
                 var: Some(var[m].clone()),
+                simulated: (kind == PortfolioKind::MemberWithCollateral && simulate)
+                    .then(|| simulated[m].clone()),
             });
         }
     }
@@ -228,6 +246,7 @@ pub fn backtest<B: Backend>(
             margins: sum(&margins),
             losses: sum(&loss_with),
             var: None,
+            simulated: None,
         });
     }
     Ok(Backtest {
@@ -271,6 +290,31 @@ impl<B: Backend> RealisedLosses<B> {
             .map(|m| (0..scenarios.len()).map(|s| losses.loss(m, s)).collect())
             .collect())
     }
+}
+
+/// Each member's losses in `count` scenarios drawn from the model of
+/// `seen`'s date, `[member][path]`: day `k` draws scenarios `k count ..
+/// (k + 1) count`, so that no two days share a draw (Z2's reference
+/// distribution takes the days as independent).
+fn model_draws<B: Backend>(
+    backend: &B,
+    seen: &AsOf,
+    snapshot: &Snapshot,
+    k: usize,
+    count: usize,
+) -> Result<Vec<Vec<f64>>, AnalysisError> {
+    let s = seen.snapshot(snapshot, &seen.market);
+    let book = CompiledBook::compile(&s).map_err(RunError::from)?;
+    let model = scenario_model_as_of(&s, &book, seen.date)?;
+    let plan = backend.prepare(&book, &model).map_err(RunError::from)?;
+    let first = (k * count) as u64;
+    let block = backend
+        .scenarios(&plan, first..first + count as u64)
+        .map_err(RunError::from)?;
+    let losses = backend.revalue(&plan, &block).map_err(RunError::from)?;
+    Ok((0..book.members)
+        .map(|m| (0..count).map(|i| losses.loss(m, i)).collect())
+        .collect())
 }
 
 /// Why day `d` has no realised loss: the first missing close.

@@ -5,7 +5,8 @@
 use super::day_loop::{Backtest, Portfolio, PortfolioKind};
 use super::{
     acerbi_szekely_z2, christoffersen, kupiec_pof, non_overlapping, traffic_light, BacktestError,
-    Christoffersen, Confidence, Coverage, DayOutcome, LikelihoodRatioTest, TrafficLight,
+    Christoffersen, Confidence, Coverage, DayOutcome, EsDay, LikelihoodRatioTest, TrafficLight,
+    Z2Distribution,
 };
 use crate::snapshot::MarginMeasure;
 
@@ -25,9 +26,13 @@ pub enum Z2 {
     /// The margin is a VaR, or the portfolio is a group or an aggregate
     /// (the ES of a sum is not the sum of the ES).
     NotApplicable,
-    /// The statistic on all days; its p-value needs Z2 simulated under the
-    /// model on every day, not done yet.
-    Statistic(f64),
+    /// The statistic on all days, and for members with collateral its
+    /// p-value from Z2 simulated on losses drawn from each day's model.
+    Statistic {
+        value: f64,
+        p_value: Option<f64>,
+        simulations: usize,
+    },
     /// The input it could not be computed on (an ES of 0, say).
     NotComputed(BacktestError),
 }
@@ -58,8 +63,8 @@ pub fn summarise(backtest: &Backtest) -> Result<Vec<PortfolioSummary>, BacktestE
         let days = outcomes(p);
         let z2 = match (backtest.measure, p.es_days()) {
             (MarginMeasure::ExpectedShortfall, Some(es)) => {
-                match acerbi_szekely_z2(&es, confidence) {
-                    Ok(z) => Z2::Statistic(z),
+                match z2_test(&es, p.simulated.as_deref(), confidence) {
+                    Ok(z) => z,
                     Err(e) => Z2::NotComputed(e),
                 }
             }
@@ -100,6 +105,29 @@ pub fn summarise(backtest: &Backtest) -> Result<Vec<PortfolioSummary>, BacktestE
         });
     }
     Ok(rows)
+}
+
+/// Z2 on `days`, with its p-value when the model's draws are there.
+fn z2_test(
+    days: &[EsDay],
+    simulated: Option<&[Vec<f64>]>,
+    confidence: Confidence,
+) -> Result<Z2, BacktestError> {
+    let value = acerbi_szekely_z2(days, confidence)?;
+    let Some(simulated) = simulated else {
+        return Ok(Z2::Statistic {
+            value,
+            p_value: None,
+            simulations: 0,
+        });
+    };
+    let count = simulated.first().map_or(0, Vec::len);
+    let reference = Z2Distribution::simulate(days, confidence, count, |i, t| simulated[t][i])?;
+    Ok(Z2::Statistic {
+        value,
+        p_value: Some(reference.p_value(value)),
+        simulations: count,
+    })
 }
 
 fn outcomes(p: &Portfolio) -> Vec<DayOutcome> {

@@ -3,7 +3,7 @@
 //! | file | one row per | columns |
 //! |---|---|---|
 //! | `backtest.parquet` | (observed day, portfolio) | date, portfolio_id, kind, margin, realised_loss, exception |
-//! | `backtest_summary.parquet` | portfolio, then each kind's pooled `all` | portfolio_id, kind, aggregate, z2, then for `all_days_` and `non_overlapping_`: observations, exceptions, expected_exceptions, coverage, largest_exception, average_exception, kupiec_lr, kupiec_p, christoffersen_ind_lr, christoffersen_ind_p, christoffersen_cc_lr, christoffersen_cc_p, traffic_light |
+//! | `backtest_summary.parquet` | portfolio, then each kind's pooled `all` | portfolio_id, kind, aggregate, z2, z2_p, then for `all_days_` and `non_overlapping_`: observations, exceptions, expected_exceptions, coverage, largest_exception, average_exception, kupiec_lr, kupiec_p, christoffersen_ind_lr, christoffersen_ind_p, christoffersen_cc_lr, christoffersen_cc_p, traffic_light |
 //! | `backtest.json` | | the same statistics, the MPOR, the measure, and the gaps with their reasons |
 
 use std::fmt::Write;
@@ -17,9 +17,10 @@ use crate::analysis::backtest::{
 use crate::report::{money, write_json, OutputTable, ReportError};
 use crate::snapshot::MarginMeasure;
 
-/// What the summary says of Z2's p-value.
-const Z2_NOTE: &str = "Z2 on all days, without a p-value: its critical values must be simulated \
-                       under each day's model, not done yet (methodology, 12b)";
+/// What the summary says of Z2 and its p-value.
+const Z2_NOTE: &str = "Z2 on all days for every member; its p-value for members with collateral \
+                       only, from Z2 recomputed on losses drawn from each day's model \
+                       (methodology, 12b)";
 
 /// The two samples, by column prefix.
 fn samples(s: &PortfolioSummary) -> [(&'static str, &SampleStatistics); 2] {
@@ -44,10 +45,10 @@ fn measure(m: MarginMeasure) -> &'static str {
     }
 }
 
-fn z2_value(z: &Z2) -> Option<f64> {
+fn z2_value(z: &Z2) -> (Option<f64>, Option<f64>) {
     match z {
-        Z2::Statistic(x) => Some(*x),
-        _ => None,
+        Z2::Statistic { value, p_value, .. } => (Some(*value), *p_value),
+        _ => (None, None),
     }
 }
 
@@ -95,7 +96,8 @@ pub fn write(
             summary.iter().map(|s| s.kind.id().to_string()).collect(),
         )
         .flag("aggregate", summary.iter().map(|s| s.aggregate).collect())
-        .optional_number("z2", summary.iter().map(|s| z2_value(&s.z2)).collect());
+        .optional_number("z2", summary.iter().map(|s| z2_value(&s.z2).0).collect())
+        .optional_number("z2_p", summary.iter().map(|s| z2_value(&s.z2).1).collect());
     for k in 0..2 {
         let prefix = samples(&summary[0])[k].0;
         let of = |s: &PortfolioSummary| samples(s)[k].1.clone();
@@ -191,7 +193,11 @@ fn json_of(backtest: &Backtest, summary: &[PortfolioSummary]) -> Value {
         .map(|s| {
             let z2 = match &s.z2 {
                 Z2::NotApplicable => Value::Null,
-                Z2::Statistic(x) => json!({ "statistic": x, "p_value": null }),
+                Z2::Statistic {
+                    value,
+                    p_value,
+                    simulations,
+                } => json!({ "statistic": value, "p_value": p_value, "simulations": simulations }),
                 Z2::NotComputed(why) => json!({ "not_computed": why.to_string() }),
             };
             json!({
@@ -276,7 +282,16 @@ pub fn terminal(backtest: &Backtest, summary: &[PortfolioSummary]) -> String {
         );
     }
     if backtest.measure == MarginMeasure::ExpectedShortfall {
-        let _ = writeln!(out, "\n{Z2_NOTE}: see backtest.json");
+        let tested: Vec<f64> = summary.iter().filter_map(|s| z2_value(&s.z2).1).collect();
+        if !tested.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nZ2 (ES, members with collateral): {} of {} with a p-value below 5%",
+                tested.iter().filter(|&&p| p < 0.05).count(),
+                tested.len()
+            );
+        }
+        let _ = writeln!(out, "{Z2_NOTE}: see backtest.json");
     }
     if !backtest.gaps.is_empty() {
         let _ = writeln!(
