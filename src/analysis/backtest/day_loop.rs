@@ -223,8 +223,9 @@ pub fn backtest<B: Backend>(
                 margins: margins[m].clone(),
                 losses: losses[m].clone(),
                 var: Some(var[m].clone()),
+                // Moved, not copied: members x days x paths losses.
                 simulated: (kind == PortfolioKind::MemberWithCollateral && simulate)
-                    .then(|| simulated[m].clone()),
+                    .then(|| std::mem::take(&mut simulated[m])),
             });
         }
     }
