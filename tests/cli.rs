@@ -664,6 +664,115 @@ fn procyclicality_reports_the_margin_series_under_each_apc_tool() {
 }
 
 #[test]
+fn backtest_sets_each_days_margin_against_the_loss_that_followed() {
+    let (dir, o) = on_real_book("6", "20", &[
+        Case {
+            args: "backtest --history {history} --book {dir}/book --from 2022-06-01 --to 2022-06-20 --paths 2000 --out {dir}/bt",
+            stdout: &["all (pooled)", "member_with_collateral", "group", "non-overlap", "Z2 on all days"],
+            files: &[
+                "bt/backtest.parquet",
+                "bt/backtest_summary.parquet",
+                "bt/backtest.json",
+                "bt/manifest.json",
+            ],
+            ..OK
+        },
+        // A second run into the same output replaces it.
+        Case {
+            args: "backtest --history {history} --book {dir}/book --from 2022-06-01 --to 2022-06-02 --paths 2000 --quiet --out {dir}/bt",
+            ..OK
+        },
+        // Bad dates, an empty period, a missing history.
+        Case {
+            args: "backtest --history {history} --book {dir}/book --from 2022-02-30 --to 2022-03-01",
+            status: 2,
+            stderr: &["expected a date YYYY-MM-DD"],
+            ..OK
+        },
+        Case {
+            args: "backtest --history {history} --book {dir}/book --from 2022-06-20 --to 2022-06-01 --out {dir}/reversed",
+            status: 1,
+            stderr: &["--to 2022-06-01 is before --from 2022-06-20"],
+            absent: &["reversed"],
+            ..OK
+        },
+        Case {
+            args: "backtest --history {history} --book {dir}/book --from 2030-01-01 --to 2030-01-05 --paths 2000 --out {dir}/future",
+            status: 1,
+            stderr: &["no observations"],
+            absent: &["future"],
+            ..OK
+        },
+        Case {
+            args: "backtest --history {dir}/missing.csv --book {dir}/book --from 2022-06-01 --to 2022-06-02 --out {dir}/none",
+            status: 1,
+            stderr: &["missing.csv"],
+            absent: &["none"],
+            ..OK
+        },
+        // Generated test portfolios are not there yet: said, not ignored.
+        Case {
+            args: "backtest --history {history} --book {dir}/book --from 2022-06-01 --to 2022-06-02 --portfolios test",
+            status: 2,
+            stderr: &["not yet available"],
+            ..OK
+        },
+        // A folder holding something else is refused, and left as it was:
+        // another command's output, or files clearstress did not write.
+        Case {
+            args: "backtest --history {history} --book {dir}/book --from 2022-06-01 --to 2022-06-02 --paths 2000 --out {dir}/book",
+            status: 1,
+            stderr: &["holds a clearstress init output, not a backtest output"],
+            files: &["book/ccp.toml"],
+            ..OK
+        },
+        Case {
+            args: "backtest --history {history} --book {dir}/book --from 2022-06-01 --to 2022-06-02 --paths 2000 --out {dir}/book/market",
+            status: 1,
+            stderr: &["which clearstress did not write there"],
+            files: &["book/market/assets.csv"],
+            ..OK
+        },
+    ]);
+    let _ = o;
+    let out = dir.path().join("bt");
+    // Six members twice, plus their groups, on the 2 days of the second run.
+    let summary = json(&out.join("backtest.json"));
+    assert_eq!(summary["observed_days"], 2);
+    assert_eq!(summary["mpor_days"], 2);
+    let portfolios = summary["portfolios"].as_array().unwrap();
+    let rows = parquet_rows(&out.join("backtest.parquet"));
+    let kinds = |kind: &str| {
+        portfolios
+            .iter()
+            .filter(|p| p["kind"] == kind && p["aggregate"] == false)
+            .count() as i64
+    };
+    assert_eq!((kinds("member"), kinds("member_with_collateral")), (6, 6));
+    assert_eq!(rows, 2 * (12 + kinds("group")));
+    // Per portfolio, then one pooled row per kind.
+    assert_eq!(
+        parquet_rows(&out.join("backtest_summary.parquet")),
+        portfolios.len() as i64
+    );
+    assert_eq!(portfolios.len() as i64, 12 + kinds("group") + 3);
+    // The book's margin is an ES: Z2 with a p-value from 1,000 simulated
+    // paths a day for members with collateral, the statistic alone for
+    // positions alone.
+    for p in portfolios.iter().filter(|p| p["aggregate"] == false) {
+        match p["kind"].as_str().unwrap() {
+            "member_with_collateral" => {
+                assert_eq!(p["z2"]["simulations"], 1000, "{p}");
+                let pv = p["z2"]["p_value"].as_f64().unwrap();
+                assert!((0.0..=1.0).contains(&pv), "{p}");
+            }
+            "member" => assert!(p["z2"]["p_value"].is_null(), "{p}"),
+            _ => assert!(p["z2"].is_null(), "{p}"),
+        }
+    }
+}
+
+#[test]
 fn compare_puts_each_models_margins_side_by_side() {
     let (dir, _) = on_real_book(
         "8",

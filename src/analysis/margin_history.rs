@@ -4,15 +4,16 @@
 //! On each margin date t the market's volatilities and correlation are
 //! calibrated to the history as of t (EWMA over the lookback, sample
 //! correlation), and every member's margin is sized on that market (B_t),
-//! on its stressed market (S_t) and on its floor market (F_t) ([`apc_markets`]);
+//! on its stressed market (S_t) and on its floor market (F_t) ([`apc_markets`],
+//! [`AsOf`], which also ends FHS's look-back at t on a book configured for it);
 //! positions, prices and the scenario seed stay the snapshot's, so the series
 //! shows the margin model's own procyclicality. The tools' series follow
 //! [`crate::margin::procyclicality`].
 
 use super::apc::{apc_markets, StressPeriod};
+use super::as_of::AsOf;
 use super::{AnalysisError, Runner};
 use crate::backend::Backend;
-use crate::calibrate::{calibrate_market, CalibrationSpec};
 use crate::history::PriceHistory;
 use crate::input::Date;
 use crate::margin::procyclicality::{
@@ -78,12 +79,6 @@ pub fn margin_history<B: Backend>(
     history: &PriceHistory,
     params: &MarginHistoryParams,
 ) -> Result<MarginHistoryStudy, AnalysisError> {
-    let margins = |market: &MarketData| -> Result<Vec<f64>, AnalysisError> {
-        let mut s = snapshot.clone();
-        s.market = market.clone();
-        s.stress.clear();
-        Ok(runner.run(&s)?.margin.initial_margins())
-    };
     let mut h = MarginHistory {
         dates: params.dates.clone(),
         base: Vec::new(),
@@ -92,21 +87,17 @@ pub fn margin_history<B: Backend>(
     };
     let mut not_stressed: Vec<String> = Vec::new();
     for &date in &params.dates {
-        let mut market = snapshot.market.clone();
-        let spec = CalibrationSpec {
-            as_of: Some(date),
-            lookback_days: params.lookback_days,
-            fit_garch: false,
-            ..CalibrationSpec::default()
+        let seen = AsOf::new(snapshot, history, date, params.lookback_days)?;
+        let margins = |market: &MarketData| -> Result<Vec<f64>, AnalysisError> {
+            Ok(seen.run(runner, snapshot, market)?.margin.initial_margins())
         };
-        calibrate_market(history, &mut market, &spec)?;
-        let apc = apc_markets(history, &market, date, params.stress);
+        let apc = apc_markets(&seen.history, &seen.market, date, params.stress);
         for asset in apc.not_stressed {
             if !not_stressed.contains(&asset) {
                 not_stressed.push(asset);
             }
         }
-        h.base.push(margins(&market)?);
+        h.base.push(margins(&seen.market)?);
         h.stressed.push(margins(&apc.stressed)?);
         h.floor.push(margins(&apc.floor)?);
     }

@@ -9,6 +9,7 @@
 //! typed results ([`crate::report`]).
 
 pub mod apc;
+pub mod as_of;
 pub mod backtest;
 pub mod compare;
 pub mod margin_history;
@@ -38,6 +39,8 @@ pub enum AnalysisError {
         tool = .tool.describe()
     )]
     ApcUnderFhs { tool: ApcTool },
+    #[error("backtest: {0}")]
+    Backtest(#[from] backtest::BacktestError),
     #[error("{history}: no {days}-day window has a close at both ends for every asset the book depends on")]
     NoWindow { history: String, days: u32 },
 }

@@ -33,6 +33,27 @@ macro_rules! with_backend {
 }
 pub(crate) use with_backend;
 
+/// Runs `$body` with `$runner` bound to a [`crate::analysis::Runner`] on the
+/// selected backend, within `$compute`'s limits, counting `$scenarios`
+/// scenarios on a progress bar labelled `$what` (hidden when quiet): what
+/// every command that runs the engine several times shares.
+macro_rules! with_runner {
+    ($selected:expr, $compute:expr, $scenarios:expr, $what:expr, |$runner:ident| $body:expr) => {{
+        let bar = $crate::cli::progress::scenarios($scenarios, $what, $compute.quiet);
+        let result = $crate::cli::backend::with_backend!($selected, |b| {
+            let $runner = $crate::analysis::Runner {
+                backend: b,
+                limits: $compute.limits(),
+                progress: &|n| bar.inc(n),
+            };
+            $body
+        });
+        bar.finish_and_clear();
+        result
+    }};
+}
+pub(crate) use with_runner;
+
 impl Selected {
     /// The backend `args` asks for; with `auto`, the first available.
     pub fn choose(args: &ComputeArgs) -> Result<Self, CliError> {

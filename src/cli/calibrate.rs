@@ -62,6 +62,7 @@ pub fn calibrate(args: &CalibrateArgs) -> Result<(), CliError> {
         correlation: args.correlation,
         stress_window: args.stress_window,
         fit_garch: true,
+        fit_tails: true,
         horizon_days: snapshot.config.risk.margin_period_days.round().max(1.0) as u32,
     };
     let spinner = progress::spinner(

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::args::{whole, BookArg, ComputeArgs, StressPeriodArg, PATHS};
-use super::backend::{with_backend, Selected};
-use super::{progress, CliError};
-use crate::analysis::{compare, Runner};
+use super::backend::{with_runner, Selected};
+use super::CliError;
+use crate::analysis::compare;
 use crate::report;
 use crate::snapshot;
 
@@ -47,20 +47,13 @@ pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
     let backend = Selected::choose(&args.compute)?;
     let runs = compare::runs(&base, history);
     backend.check_workload(&base, runs, &args.compute)?;
-    let bar = progress::scenarios(
+    let comparison = with_runner!(
+        &backend,
+        args.compute,
         runs * base.config.scenario.paths,
         &format!("{runs} model runs"),
-        args.compute.quiet,
+        |runner| compare::compare(&runner, &base, history, args.stress_period.period())?
     );
-    let comparison = with_backend!(&backend, |b| {
-        let runner = Runner {
-            backend: b,
-            limits: args.compute.limits(),
-            progress: &|n| bar.inc(n),
-        };
-        compare::compare(&runner, &base, history, args.stress_period.period())?
-    });
-    bar.finish_and_clear();
     report::compare::write(&out.path(), &comparison, &base)?;
     let out = out.commit(report::object(serde_json::json!({
         "book": args.book.describe(),

@@ -4,6 +4,7 @@
 
 mod args;
 pub(crate) mod backend;
+mod backtest;
 mod calibrate;
 mod compare;
 mod init;
@@ -51,6 +52,10 @@ pub enum Command {
     /// The book's margin through history, with and without EMIR's
     /// anti-procyclicality tools, and how procyclical each series is.
     Procyclicality(procyclicality::ProcyclicalityArgs),
+    /// Every member's margin, sized on each day with the data up to that day,
+    /// against the loss its current positions realised over the margin period
+    /// of risk: exceptions, Kupiec, Christoffersen, the traffic light.
+    Backtest(backtest::BacktestArgs),
     /// Every member's margin under each scenario model side by side:
     /// Gaussian, Student-t, NIG, with and without jumps, and, with a history,
     /// FHS and the configured model under EMIR's APC tools.
@@ -100,6 +105,7 @@ pub fn execute(cli: Cli, command_line: Vec<String>) -> Result<(), CliError> {
         Command::Calibrate(args) => calibrate::calibrate(&args),
         Command::WorstWindow(args) => worst_window::worst_window(&args),
         Command::Procyclicality(args) => procyclicality::procyclicality(&args),
+        Command::Backtest(args) => backtest::run(&args),
         Command::Compare(args) => compare::compare(&args),
         Command::Devices => {
             print!("{}", devices());

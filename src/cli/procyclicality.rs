@@ -9,10 +9,9 @@ use super::args::{
     date, real, whole, BookArg, ComputeArgs, StressPeriodArg, LOOKBACK_DAYS, PATHS, SHARE,
     WINDOW_DAYS,
 };
-use super::backend::{with_backend, Selected};
-use super::{progress, CliError};
+use super::backend::{with_runner, Selected};
+use super::CliError;
 use crate::analysis::margin_history::{margin_history, MarginHistoryParams};
-use crate::analysis::Runner;
 use crate::calibrate::CalibrationSpec;
 use crate::history::PriceHistory;
 use crate::input::Date;
@@ -81,20 +80,13 @@ pub fn procyclicality(args: &ProcyclicalityArgs) -> Result<(), CliError> {
     // Each date sizes the margin on its market, its stressed and its floor market.
     let runs = 3 * params.dates.len() as u64;
     backend.check_workload(&snapshot, runs, &args.compute)?;
-    let bar = progress::scenarios(
+    let study = with_runner!(
+        &backend,
+        args.compute,
         runs * args.paths,
         &format!("{} margin dates", params.dates.len()),
-        args.compute.quiet,
+        |runner| margin_history(&runner, &snapshot, &history, &params)?
     );
-    let study = with_backend!(&backend, |b| {
-        let runner = Runner {
-            backend: b,
-            limits: args.compute.limits(),
-            progress: &|n| bar.inc(n),
-        };
-        margin_history(&runner, &snapshot, &history, &params)?
-    });
-    bar.finish_and_clear();
     report::margin_history::write(&out.path(), &study, &params, &snapshot)?;
     let out = out.commit(report::object(serde_json::json!({
         "history": args.history.display().to_string(),

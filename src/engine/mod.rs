@@ -12,6 +12,7 @@ pub use stream::Streamer;
 use crate::backend::{Backend, LossBlock, PipelineStats};
 use crate::book::CompiledBook;
 use crate::default_fund::{self, DefaultFund, DefaultFundInput, Groups};
+use crate::input::Date;
 use crate::margin::{margins, MarginResult, MarginRule, MemberMargin};
 use crate::scenario::{stress_block, FilteredHistory, ScenarioModel};
 use crate::snapshot::Snapshot;
@@ -97,6 +98,12 @@ impl<B: Backend> Runner<'_, B> {
     pub fn run(&self, snapshot: &Snapshot) -> Result<RunResult, RunError> {
         run(self.backend, snapshot, self.limits, self.progress)
     }
+
+    /// [`run`] with filtered historical simulation's look-back ending at
+    /// `as_of` instead of the valuation date (the margin at a past date).
+    pub fn run_as_of(&self, snapshot: &Snapshot, as_of: Date) -> Result<RunResult, RunError> {
+        run_as_of(self.backend, snapshot, as_of, self.limits, self.progress)
+    }
 }
 
 /// Runs the Monte Carlo margin and the stress default fund on `backend`.
@@ -107,10 +114,21 @@ pub fn run<B: Backend>(
     limits: RunLimits,
     progress: &dyn Fn(u64),
 ) -> Result<RunResult, RunError> {
+    run_as_of(backend, snapshot, snapshot.valuation_date, limits, progress)
+}
+
+/// [`run`], FHS's look-back ending at `as_of` ([`scenario_model_as_of`]).
+pub fn run_as_of<B: Backend>(
+    backend: &B,
+    snapshot: &Snapshot,
+    as_of: Date,
+    limits: RunLimits,
+    progress: &dyn Fn(u64),
+) -> Result<RunResult, RunError> {
     let started = Instant::now();
     let config = &snapshot.config;
     let book = CompiledBook::compile(snapshot)?;
-    let model = scenario_model(snapshot, &book)?;
+    let model = scenario_model_as_of(snapshot, &book, as_of)?;
     let plan = backend.prepare(&book, &model)?;
     let compiled = Instant::now();
 
@@ -277,6 +295,16 @@ fn check_stress_losses(snapshot: &Snapshot, losses: &LossBlock) -> Result<(), Ru
 /// The scenario model `snapshot` configures for `book`: Monte Carlo, or
 /// filtered historical simulation on the snapshot's history.
 pub fn scenario_model(snapshot: &Snapshot, book: &CompiledBook) -> Result<ScenarioModel, RunError> {
+    scenario_model_as_of(snapshot, book, snapshot.valuation_date)
+}
+
+/// [`scenario_model`] with FHS's look-back ending at `as_of` (the Monte Carlo
+/// model does not depend on the date).
+pub fn scenario_model_as_of(
+    snapshot: &Snapshot,
+    book: &CompiledBook,
+    as_of: Date,
+) -> Result<ScenarioModel, RunError> {
     let config = &snapshot.config;
     let model = ScenarioModel::new(
         &snapshot.market,
@@ -291,7 +319,7 @@ pub fn scenario_model(snapshot: &Snapshot, book: &CompiledBook) -> Result<Scenar
             model.with_history(FilteredHistory::new(
                 history,
                 &snapshot.market,
-                snapshot.valuation_date,
+                as_of,
                 historical,
                 config.risk.margin_period_days,
             )?)

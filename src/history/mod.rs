@@ -129,6 +129,19 @@ impl PriceHistory {
         self.assets.iter().position(|a| a == asset)
     }
 
+    /// The history as it stood at the close of `last`: its days up to and
+    /// including `last`, nothing after. An analysis that sizes a margin at a
+    /// past date reads this copy, so it cannot see a later price.
+    pub fn up_to(&self, last: Date) -> PriceHistory {
+        let days = self.dates.partition_point(|&d| d <= last);
+        PriceHistory {
+            source: self.source.clone(),
+            dates: self.dates[..days].to_vec(),
+            assets: self.assets.clone(),
+            closes: self.closes[..days * self.assets.len()].to_vec(),
+        }
+    }
+
     /// Log returns between consecutive calendar days.
     pub fn returns(&self) -> Returns {
         let n = self.assets.len();

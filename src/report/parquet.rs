@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, UInt64Array};
+use arrow_array::{ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray, UInt64Array};
 use arrow_schema::{DataType, Field, Schema};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
@@ -17,6 +17,9 @@ pub enum Column {
     Text(Vec<String>),
     Number(Vec<f64>),
     Count(Vec<u64>),
+    Flag(Vec<bool>),
+    /// Nullable: `None` where the value does not apply (never a NaN).
+    OptionalNumber(Vec<Option<f64>>),
 }
 
 /// An output table: named columns of equal length.
@@ -42,17 +45,30 @@ impl OutputTable {
         self
     }
 
+    pub fn flag(mut self, name: &str, values: Vec<bool>) -> Self {
+        self.columns.push((name.to_string(), Column::Flag(values)));
+        self
+    }
+
+    pub fn optional_number(mut self, name: &str, values: Vec<Option<f64>>) -> Self {
+        self.columns
+            .push((name.to_string(), Column::OptionalNumber(values)));
+        self
+    }
+
     pub fn to_record_batch(&self) -> Result<RecordBatch, arrow_schema::ArrowError> {
         let fields: Vec<Field> = self
             .columns
             .iter()
             .map(|(name, column)| {
-                let ty = match column {
-                    Column::Text(_) => DataType::Utf8,
-                    Column::Number(_) => DataType::Float64,
-                    Column::Count(_) => DataType::UInt64,
+                let (ty, nullable) = match column {
+                    Column::Text(_) => (DataType::Utf8, false),
+                    Column::Number(_) => (DataType::Float64, false),
+                    Column::Count(_) => (DataType::UInt64, false),
+                    Column::Flag(_) => (DataType::Boolean, false),
+                    Column::OptionalNumber(_) => (DataType::Float64, true),
                 };
-                Field::new(name, ty, false)
+                Field::new(name, ty, nullable)
             })
             .collect();
         let arrays: Vec<ArrayRef> = self
@@ -63,6 +79,8 @@ impl OutputTable {
                     Column::Text(v) => Arc::new(StringArray::from(v.clone())),
                     Column::Number(v) => Arc::new(Float64Array::from(v.clone())),
                     Column::Count(v) => Arc::new(UInt64Array::from(v.clone())),
+                    Column::Flag(v) => Arc::new(BooleanArray::from(v.clone())),
+                    Column::OptionalNumber(v) => Arc::new(Float64Array::from(v.clone())),
                 }
             })
             .collect();
@@ -73,16 +91,23 @@ impl OutputTable {
     /// infinity anywhere is refused, naming its column and row.
     pub fn write_parquet(&self, path: &Path) -> Result<(), ReportError> {
         for (name, column) in &self.columns {
-            if let Column::Number(values) = column {
-                if let Some((row, &value)) = values.iter().enumerate().find(|(_, x)| !x.is_finite())
-                {
-                    return Err(ReportError::NonFinite {
-                        path: path.display().to_string(),
-                        column: name.clone(),
-                        row,
-                        value,
-                    });
-                }
+            // (row, value) of every number the column holds.
+            let values: Vec<(usize, f64)> = match column {
+                Column::Number(v) => v.iter().copied().enumerate().collect(),
+                Column::OptionalNumber(v) => v
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(row, x)| Some((row, (*x)?)))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            if let Some(&(row, value)) = values.iter().find(|(_, x)| !x.is_finite()) {
+                return Err(ReportError::NonFinite {
+                    path: path.display().to_string(),
+                    column: name.clone(),
+                    row,
+                    value,
+                });
             }
         }
         self.write_parquet_unchecked(path)

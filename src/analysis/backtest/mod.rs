@@ -10,15 +10,25 @@
 //! - [`expected_shortfall`]: Acerbi and Székely's Z2 for ES margins, with its
 //!   p-value from Z2 simulated under the model.
 //!
-//! All are pure functions of numbers the caller supplies, with inputs checked
-//! once where a value is built ([`Confidence`], [`ExceptionCount`],
-//! [`Coverage::of`], [`Z2Distribution`]). The day loop that sizes margins
-//! with the data up to each date and feeds these functions (`clearstress
-//! backtest`) is a later piece of work; until then the tests are their only
-//! caller.
+//! - [`day_loop`]: `clearstress backtest` on the members' current positions:
+//!   each day's margin sized with the data up to that day, against the loss
+//!   realised over the following MPOR (methodology, section 12b);
+//! - [`summary`]: the statistics above per portfolio and pooled per kind, on
+//!   all days and on the non-overlapping subsample.
+//!
+//! The statistics are pure functions of numbers the caller supplies, with
+//! inputs checked once where a value is built ([`Confidence`],
+//! [`ExceptionCount`], [`Coverage::of`], [`Z2Distribution`]).
 
+pub mod day_loop;
 pub mod expected_shortfall;
 pub mod statistics;
+pub mod summary;
+
+pub use day_loop::{
+    backtest, mpor_days, Backtest, BacktestParams, Gap, Portfolio, PortfolioKind, Portfolios,
+};
+pub use summary::{summarise, PortfolioSummary, SampleStatistics, AGGREGATE_ID, Z2};
 
 pub use expected_shortfall::{acerbi_szekely_z2, EsBacktest, EsDay, Z2Distribution};
 pub use statistics::{

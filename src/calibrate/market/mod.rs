@@ -101,6 +101,11 @@ pub struct CalibrationSpec {
     pub stress_window: Option<(Date, Date)>,
     /// Whether to fit GARCH(1,1)-t (reported; needed for `VolatilityModel::Garch`).
     pub fit_garch: bool,
+    /// Whether to fit the tails (Student-t, NIG, jumps, the candidates'
+    /// quantiles): reported only, never written into the market, and most of
+    /// the time a calibration takes; the margin-through-history analyses
+    /// leave them out.
+    pub fit_tails: bool,
     /// Days of the margin period, rounded: the horizon of the quantile
     /// comparison of the candidate innovations.
     pub horizon_days: u32,
@@ -116,6 +121,7 @@ impl Default for CalibrationSpec {
             correlation: CorrelationModel::Sample,
             stress_window: None,
             fit_garch: true,
+            fit_tails: true,
             horizon_days: 2,
         }
     }
@@ -447,8 +453,13 @@ pub fn calibrate_market(
             })
         })
         .collect();
-    let tails = match devolatilise(history, &crypto, from, as_of, &ewma) {
-        Ok(d) => {
+    let devolatilised = if spec.fit_tails {
+        devolatilise(history, &crypto, from, as_of, &ewma).ok()
+    } else {
+        None
+    };
+    let tails = match devolatilised {
+        Some(d) => {
             let dof = student_t_dof(&d.values, d.assets);
             let nig = nig_shape(&d.values, d.assets);
             let candidates = crypto_names
@@ -494,7 +505,7 @@ pub fn calibrate_market(
                 jumps: jumps.map(|j| j.0),
             }
         }
-        Err(_) => TailReport {
+        None => TailReport {
             days: 0,
             restricted_by,
             student_t_dof: None,

@@ -1,6 +1,7 @@
 //! Each analysis's outputs: its terminal view, and the tables and JSON it
 //! writes into its output folder.
 
+pub mod backtest;
 pub mod calibration;
 pub mod compare;
 pub mod margin_history;

@@ -62,6 +62,8 @@ pub enum OutputKind {
     Procyclicality,
     /// `clearstress worst-window --out`: one stress scenario file.
     WorstWindow,
+    /// `clearstress backtest`: margins against realised losses.
+    Backtest,
 }
 
 impl OutputKind {
@@ -73,6 +75,7 @@ impl OutputKind {
             Self::Compare => "compare",
             Self::Procyclicality => "procyclicality",
             Self::WorstWindow => "worst-window",
+            Self::Backtest => "backtest",
         }
     }
 }
