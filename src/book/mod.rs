@@ -19,7 +19,7 @@
 
 use std::collections::HashMap;
 
-use crate::pricing::{black76, discount, Horizon, FUNDING_PERIODS_PER_DAY};
+use crate::pricing::{black76, black76_total_vol, discount, Horizon, FUNDING_PERIODS_PER_DAY};
 use crate::snapshot::{CollateralAsset, InstrumentKind, OptionRight, Settlement, Snapshot};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -49,6 +49,8 @@ pub struct OptionSeries {
     pub carry1: Vec<f64>,
     /// Years to expiry at the horizon.
     pub tau1: Vec<f64>,
+    /// sqrt(tau1), taken once here rather than in every scenario.
+    pub root_tau1: Vec<f64>,
     /// Implied vol from the surface (sticky strike).
     pub vol: Vec<f64>,
     /// exp(-r tau1).
@@ -71,12 +73,12 @@ impl OptionSeries {
     pub fn pnl(&self, j: usize, ret: f64, vol_factor: f64) -> f64 {
         let relative = 1.0 + ret;
         let forward = self.spot[j] * relative * self.carry1[j];
-        let v1 = black76(
+        // The product's order is black76's: (vol x factor) x sqrt(tau1).
+        let v1 = black76_total_vol(
             self.right[j],
             forward,
             self.strike[j],
-            self.vol[j] * vol_factor,
-            self.tau1[j],
+            self.vol[j] * vol_factor * self.root_tau1[j],
             self.discount1[j],
         );
         match self.settlement[j] {
@@ -244,6 +246,7 @@ impl CompiledBook {
                         options.spot.push(s0);
                         options.carry1.push(carry1);
                         options.tau1.push(tau1);
+                        options.root_tau1.push(tau1.sqrt());
                         options.vol.push(vol);
                         options.discount1.push(discount(market, tau1));
                         options.value0.push(black76(
