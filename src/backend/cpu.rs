@@ -16,9 +16,14 @@ use crate::book::CompiledBook;
 use crate::scenario::{ScenarioBlock, ScenarioModel, Scratch};
 use crate::tail::MemberTail;
 
-/// Members revalued together by one task: their weights and a tile of their
-/// losses stay in the core's cache.
+/// The most members revalued together by one task: their weights and a tile
+/// of their losses stay in the core's cache.
 const MEMBER_GROUP: usize = 64;
+/// Tasks per thread the members are split into at least, so that a book of
+/// a few dozen members (a backtest's, run once a day) still keeps every
+/// core busy revaluing and pushing tails; each member's losses are the same
+/// whatever group it falls in.
+const GROUPS_PER_THREAD: usize = 4;
 /// Scenarios per tile of the loss product.
 const SCENARIO_TILE: usize = 256;
 /// Scenarios drawn per task.
@@ -50,6 +55,12 @@ impl CpuBackend {
 pub struct CpuPlan {
     book: CompiledBook,
     model: ScenarioModel,
+}
+
+/// Members per revaluation task, within `rayon`'s current pool.
+fn member_group(members: usize) -> usize {
+    let tasks = GROUPS_PER_THREAD * rayon::current_num_threads();
+    members.div_ceil(tasks).clamp(1, MEMBER_GROUP)
 }
 
 impl CpuPlan {
@@ -211,12 +222,13 @@ impl Backend for CpuBackend {
         self.pool.install(|| {
             let features = plan.block_features(block);
             let options = plan.option_columns(&features);
+            let size = member_group(members);
             losses
-                .par_chunks_mut(MEMBER_GROUP * scenarios.max(1))
+                .par_chunks_mut(size * scenarios.max(1))
                 .enumerate()
                 .for_each(|(g, out)| {
-                    let first = g * MEMBER_GROUP;
-                    let group = first..(first + MEMBER_GROUP).min(members);
+                    let first = g * size;
+                    let group = first..(first + size).min(members);
                     plan.loss_tile(&features, &options, 0..scenarios, group, out, scenarios);
                 });
         });
@@ -239,11 +251,12 @@ impl Backend for CpuBackend {
         self.pool.install(|| {
             let features = plan.draw_features(range.clone());
             let options = plan.option_columns(&features);
+            let size = member_group(members);
             tails
-                .par_chunks_mut(MEMBER_GROUP)
+                .par_chunks_mut(size)
                 .enumerate()
                 .for_each(|(g, group_tails)| {
-                    let first = g * MEMBER_GROUP;
+                    let first = g * size;
                     let group = first..(first + group_tails.len()).min(members);
                     let mut tile_losses = vec![0.0; SCENARIO_TILE * group_tails.len()];
                     for start in (0..scenarios).step_by(SCENARIO_TILE) {
