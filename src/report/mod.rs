@@ -4,6 +4,7 @@
 //! ([`OutputDir`]).
 
 mod analysis;
+pub mod html;
 mod output;
 mod parquet;
 mod run;
@@ -42,6 +43,8 @@ pub enum ReportError {
     },
     #[error(transparent)]
     Output(#[from] OutputError),
+    #[error(transparent)]
+    RunFolder(#[from] html::RunFolderError),
 }
 
 /// Column-name form of a confidence: 0.99 -> "99", 0.995 -> "99_5".
