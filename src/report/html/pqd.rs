@@ -3,7 +3,7 @@
 //! from its outputs, and a "not computed" row, with the reason, for each field
 //! it cannot. A letter after a field id (4.4a, 4.4b) splits one PQD field
 //! into the parts the run reports. The mapping is in docs/methodology.md,
-//! "Report: the PQD table".
+//! "13a. Report: the PQD table".
 
 use std::fmt::Write as _;
 
