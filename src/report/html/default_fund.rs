@@ -4,7 +4,7 @@
 
 use super::run_folder::{Cover, RunFolder};
 use super::svg::{BarChart, Series};
-use super::{escape, table};
+use super::{amount_row, escape, table};
 use crate::report::money;
 
 fn cover_rows(label: &str, cover: &Cover) -> Vec<Vec<String>> {
@@ -31,26 +31,19 @@ pub fn section(run: &RunFolder) -> String {
     let mut covers = cover_rows("Cover-1", &df.cover1);
     covers.extend(cover_rows("Cover-2", &df.cover2));
     let fund = vec![
-        vec![
-            format!("requirement (Cover-{})", df.cover),
-            format!("{} {unit}", money(df.requirement)),
-        ],
-        vec![
-            "members' contributions held".into(),
-            format!("{} {unit}", money(df.current_total)),
-        ],
-        vec![
-            "shortfall against the requirement".into(),
-            format!("{} {unit}", money(df.shortfall)),
-        ],
-        vec![
-            "CCP skin in the game".into(),
-            format!("{} {unit}", money(df.skin_in_the_game)),
-        ],
-        vec![
-            "left unfunded (assessments)".into(),
-            format!("{} {unit}", money(df.unfunded)),
-        ],
+        amount_row(
+            &format!("requirement (Cover-{})", df.cover),
+            df.requirement,
+            &s.currency,
+        ),
+        amount_row("members' contributions held", df.current_total, &s.currency),
+        amount_row(
+            "shortfall against the requirement",
+            df.shortfall,
+            &s.currency,
+        ),
+        amount_row("CCP skin in the game", df.skin_in_the_game, &s.currency),
+        amount_row("left unfunded (assessments)", df.unfunded, &s.currency),
     ];
     let layers: Vec<Vec<String>> = df
         .waterfall

@@ -4,7 +4,7 @@
 
 use super::run_folder::RunFolder;
 use super::svg::{BarChart, Series};
-use super::{count, escape, percent, table};
+use super::{amount_row, count, escape, percent, table};
 use crate::report::money;
 
 pub fn section(run: &RunFolder) -> String {
@@ -12,22 +12,21 @@ pub fn section(run: &RunFolder) -> String {
     let m = &s.margin;
     let unit = escape(&s.currency);
     let totals = vec![
-        vec![
-            "initial margin required".into(),
-            format!("{} {unit}", money(m.total_initial_margin)),
-        ],
-        vec![
-            "collateral held, after haircuts".into(),
-            format!("{} {unit}", money(m.total_collateral)),
-        ],
+        amount_row(
+            "initial margin required",
+            m.total_initial_margin,
+            &s.currency,
+        ),
+        amount_row(
+            "collateral held, after haircuts",
+            m.total_collateral,
+            &s.currency,
+        ),
         vec![
             "members with a margin call".into(),
             count(m.members_with_margin_call),
         ],
-        vec![
-            "margin calls, total".into(),
-            format!("{} {unit}", money(m.total_margin_call)),
-        ],
+        amount_row("margin calls, total", m.total_margin_call, &s.currency),
     ];
     let members: Vec<Vec<String>> = s
         .largest_members

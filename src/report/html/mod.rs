@@ -16,13 +16,13 @@ mod provenance;
 mod run_folder;
 pub mod svg;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::{json, Map, Value};
 
 pub use run_folder::{RunFolder, RunFolderError};
 
-use super::{money, OutputDir, ReportError};
+use super::{money, write_text, OutputDir, ReportError};
 
 /// The report's file names inside its output folder.
 pub const HTML_FILE: &str = "report.html";
@@ -53,6 +53,11 @@ pub fn count(n: u64) -> String {
 pub fn percent(p: f64) -> String {
     let rounded = (p * 1e6).round() / 1e4;
     format!("{rounded}")
+}
+
+/// A two-cell row: a label and an amount with its unit.
+fn amount_row(label: &str, amount: f64, unit: &str) -> Vec<String> {
+    vec![escape(label), format!("{} {}", money(amount), escape(unit))]
 }
 
 /// A table: header cells, then rows of cells already escaped; cells whose
@@ -146,13 +151,6 @@ pub fn write_report(
     });
     let fields: Map<String, Value> = super::object(fields);
     Ok(out.commit(fields)?)
-}
-
-fn write_text(path: &Path, text: &str) -> Result<(), ReportError> {
-    std::fs::write(path, text).map_err(|source| ReportError::Io {
-        path: path.display().to_string(),
-        source,
-    })
 }
 
 #[cfg(test)]

@@ -31,7 +31,9 @@ const HEIGHT: f64 = 380.0;
 const LEFT: f64 = 80.0;
 const RIGHT: f64 = 20.0;
 const TOP: f64 = 56.0;
-const BOTTOM: f64 = 110.0;
+const BOTTOM: f64 = 70.0;
+/// The width of a label character at the chart's font size, roughly.
+const CHAR_WIDTH: f64 = 6.2;
 /// Fills by series: dark, light, middle grey.
 const FILLS: [&str; 3] = ["#333333", "#bbbbbb", "#777777"];
 
@@ -48,6 +50,22 @@ pub fn tick_step(span: f64) -> f64 {
         .map(|m| m * power)
         .find(|s| *s >= raw)
         .unwrap_or(10.0 * power)
+}
+
+/// `text` in lines of at most `width` characters, broken at spaces (a longer
+/// word stands alone on its line).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split_whitespace() {
+        match lines.last_mut() {
+            Some(line) if line.chars().count() + 1 + word.chars().count() <= width => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines
 }
 
 /// A tick label: the value with thousands separators and at most the
@@ -142,13 +160,19 @@ impl BarChart {
                     value = super::super::money(value),
                 );
             }
-            let lx = x0 + group_w * 0.4;
-            let ly = HEIGHT - BOTTOM + 14.0;
-            let _ = write!(
-                svg,
-                r#"<text transform="translate({lx:.1} {ly:.1}) rotate(-35)" text-anchor="end">{}</text>"#,
-                escape(category)
-            );
+            // Category labels: horizontal, wrapped at words to the group's width.
+            let lx = LEFT + group_w * (c as f64 + 0.5);
+            let _ = write!(svg, r#"<text text-anchor="middle">"#);
+            let chars = (group_w / CHAR_WIDTH).floor().max(4.0) as usize;
+            for (line, text) in wrap(category, chars).iter().enumerate() {
+                let _ = write!(
+                    svg,
+                    r#"<tspan x="{lx:.1}" y="{ly:.1}">{}</tspan>"#,
+                    escape(text),
+                    ly = HEIGHT - BOTTOM + 16.0 + 13.0 * line as f64
+                );
+            }
+            svg.push_str("</text>");
         }
         // Zero line and axes.
         let _ = write!(
@@ -211,6 +235,15 @@ mod tests {
         assert_eq!(tick_label(1500.0, 500.0), "1,500");
         assert_eq!(tick_label(0.4, 0.2), "0.4");
         assert_eq!(tick_label(-20.0, 10.0), "-20");
+    }
+
+    #[test]
+    fn labels_wrap_at_words_to_the_width_given() {
+        assert_eq!(
+            wrap("surviving members' default fund contributions", 16),
+            ["surviving", "members' default", "fund", "contributions"]
+        );
+        assert_eq!(wrap("CM0002", 4), ["CM0002"]);
     }
 
     #[test]
