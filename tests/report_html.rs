@@ -157,9 +157,23 @@ fn the_report_shows_every_pqd_field_from_the_runs_outputs_offline_with_charts() 
     assert!(!html.to_lowercase().contains("<script"));
     assert!(!html.contains("http://") && !html.contains("https://"));
     assert!(html.contains("@media print") && html.contains("size: A4"));
-    // Two charts: margin against collateral, and the waterfall.
-    assert_eq!(html.matches("<svg").count(), 2);
-    assert_eq!(html.matches("</svg>").count(), 2);
+    // Three charts: margin against collateral, the stress scenarios' covers,
+    // the waterfall.
+    assert_eq!(html.matches("<svg").count(), 3);
+    assert_eq!(html.matches("</svg>").count(), 3);
+    for scenario in summary["stress_scenarios"].as_array().unwrap() {
+        let name = scenario["name"].as_str().unwrap();
+        let cover2 = money(scenario["cover2"].as_f64().unwrap());
+        let escaped = name
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
+        let row = format!(
+            "<td>{escaped}</td><td class=\"num\">{}</td><td class=\"num\">{cover2}</td>",
+            money(scenario["cover1"].as_f64().unwrap())
+        );
+        assert!(html.contains(&row), "no stress row {row}");
+    }
     // Provenance: the run's seed and every input's hash.
     let manifest = json(&run.join("manifest.json"));
     assert!(html.contains(&manifest["seed"].to_string()));

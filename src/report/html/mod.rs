@@ -7,13 +7,14 @@
 //! Inline CSS (with an A4 print stylesheet, a page per section), charts as
 //! inline SVG ([`svg`]), no script and no external resource. One file per
 //! section: [`provenance`] (what was run and how to reproduce it), [`margin`],
-//! [`default_fund`], [`pqd`].
+//! [`stress`], [`default_fund`], [`pqd`].
 
 mod default_fund;
 mod margin;
 pub mod pqd;
 mod provenance;
 mod run_folder;
+mod stress;
 pub mod svg;
 
 use std::path::PathBuf;
@@ -128,6 +129,7 @@ pub fn render(run: &RunFolder) -> String {
     ));
     out.push_str(&provenance::section(run));
     out.push_str(&margin::section(run));
+    out.push_str(&stress::section(run));
     out.push_str(&default_fund::section(run));
     out.push_str(&pqd::section(&rows));
     out.push_str("</body></html>\n");

@@ -103,8 +103,17 @@ pub struct Summary {
     pub positions: u64,
     pub margin: MarginSummary,
     pub largest_members: Vec<MemberMargin>,
+    pub stress_scenarios: Vec<StressScenario>,
     pub default_fund: DefaultFund,
     pub timings_seconds: Timings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct StressScenario {
+    pub name: String,
+    pub origin: String,
+    pub cover1: f64,
+    pub cover2: f64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
