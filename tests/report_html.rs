@@ -180,6 +180,8 @@ fn the_report_shows_every_pqd_field_from_the_runs_outputs_offline_with_charts() 
     for input in manifest["inputs"].as_array().unwrap() {
         assert!(html.contains(input["sha256"].as_str().unwrap()));
     }
+    assert!(html.contains("<td>risk.margin_period_days</td><td>2.0</td>"));
+    assert!(html.contains("<td>scenario.nig_shape</td><td>0.7</td>"));
     for member in summary["largest_members"].as_array().unwrap() {
         assert!(html.contains(&money(member["initial_margin"].as_f64().unwrap())));
     }

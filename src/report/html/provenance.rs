@@ -2,8 +2,28 @@
 //! of every input, seed, paths, model, backend and timings, from the run's
 //! `manifest.json` and `summary.json`.
 
+use serde_json::Value;
+
 use super::run_folder::RunFolder;
 use super::{count, escape, table};
+
+/// `value`'s leaves as (dotted path, JSON text) rows, in key order.
+fn leaves(prefix: &str, value: &Value, out: &mut Vec<Vec<String>>) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                let path = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                leaves(&path, v, out);
+            }
+        }
+        Value::String(text) => out.push(vec![escape(prefix), escape(text)]),
+        other => out.push(vec![escape(prefix), escape(&other.to_string())]),
+    }
+}
 
 pub fn section(run: &RunFolder) -> String {
     let (m, s) = (&run.manifest, &run.summary);
@@ -48,12 +68,17 @@ pub fn section(run: &RunFolder) -> String {
             ]
         })
         .collect();
+    let mut config = Vec::new();
+    leaves("", &m.config, &mut config);
     format!(
         "<section id=\"provenance\"><h2>What was run and how to reproduce it</h2>\
          <p>The same command on the same inputs (identified by their SHA-256) with the same seed and \
          paths reproduces these numbers on any backend (methodology, \"Numerical reproducibility\").</p>\
-         {}<h3>Inputs</h3>{}</section>",
+         {}<h3>Inputs</h3>{}<h3>The model and its parameters</h3>\
+         <p>The run's configuration as <code>manifest.json</code> records it (methodology, sections 4 \
+         to 9).</p>{}</section>",
         table(&["item", "value"], &[], &facts),
-        table(&["input", "SHA-256"], &[], &inputs)
+        table(&["input", "SHA-256"], &[], &inputs),
+        table(&["parameter", "value"], &[], &config)
     )
 }
