@@ -1,7 +1,8 @@
 //! `clearstress report`: a run folder rendered as one self-contained HTML
 //! file and the PQD table as `pqd.csv`, every number read from the run's
 //! outputs; a run folder that is incomplete or changed since the run is
-//! refused naming the file, and nothing is written.
+//! refused naming the file (as is another version's or another command's
+//! output), and nothing is written.
 //!
 //! Not here: rendering in a real browser (headless chromium, the page count
 //! of the printed PDF); these tests read the HTML as text.
@@ -200,7 +201,7 @@ fn the_report_shows_every_pqd_field_from_the_runs_outputs_offline_with_charts() 
 }
 
 #[test]
-fn an_incomplete_or_changed_run_folder_is_refused_naming_the_file() {
+fn an_incomplete_changed_or_foreign_run_folder_is_refused_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let run = sample_run(dir.path());
     let out = dir.path().join("report");
@@ -219,7 +220,7 @@ fn an_incomplete_or_changed_run_folder_is_refused_naming_the_file() {
     let margins = run.join("margins.parquet");
     let mut bytes = std::fs::read(&margins).unwrap();
     bytes.push(0);
-    std::fs::write(&margins, bytes).unwrap();
+    std::fs::write(&margins, &bytes).unwrap();
     let o = report(&run, &out);
     assert_eq!(o.status.code(), Some(1));
     let stderr = text(&o.stderr);
@@ -228,6 +229,26 @@ fn an_incomplete_or_changed_run_folder_is_refused_naming_the_file() {
         "{stderr}"
     );
     assert!(!out.exists());
+
+    std::fs::write(&margins, &bytes[..bytes.len() - 1]).unwrap();
+    let manifest_path = run.join("manifest.json");
+    let original = std::fs::read_to_string(&manifest_path).unwrap();
+    for (field, value, expected) in [
+        ("version", "0.0.1", "written by clearstress 0.0.1"),
+        ("kind", "compare", "not by `clearstress run`"),
+    ] {
+        let mut manifest: Value = serde_json::from_str(&original).unwrap();
+        manifest[field] = value.into();
+        std::fs::write(&manifest_path, manifest.to_string()).unwrap();
+        let o = report(&run, &out);
+        assert_eq!(o.status.code(), Some(1));
+        let stderr = text(&o.stderr);
+        assert!(
+            stderr.contains("manifest.json") && stderr.contains(expected),
+            "{stderr}"
+        );
+        assert!(!out.exists());
+    }
 
     std::fs::remove_file(run.join("manifest.json")).unwrap();
     let o = report(&run, &out);
