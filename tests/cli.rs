@@ -178,6 +178,19 @@ fn command_lines_that_need_no_setup() {
             ..OK
         },
         Case {
+            args: "report",
+            status: 2,
+            stderr: &["<RUN_DIR>"],
+            ..OK
+        },
+        Case {
+            args: "report {dir}/no-run --out {dir}/rep",
+            status: 1,
+            stderr: &["no-run", "`manifest.json` is missing"],
+            absent: &["rep"],
+            ..OK
+        },
+        Case {
             args: "completions tcsh",
             status: 2,
             stderr: &["possible values"],
@@ -876,4 +889,30 @@ fn a_student_t_run_warns_that_its_es_does_not_converge() {
             "{innovations}: {stderr}"
         );
     }
+}
+
+/// `report` on a run's folder writes the HTML report and the PQD table into
+/// its own folder, and never into the run's.
+#[test]
+fn report_renders_a_runs_folder_into_its_own() {
+    steps(&[
+        Case {
+            args: "run --backend cpu --paths 1000 --quiet --out {dir}/out",
+            files: &RUN_OUTPUTS,
+            ..OK
+        },
+        Case {
+            args: "report {dir}/out --out {dir}/rep",
+            stdout: &["report.html", "pqd.csv"],
+            files: &["rep/report.html", "rep/pqd.csv", "rep/manifest.json"],
+            ..OK
+        },
+        Case {
+            args: "report {dir}/out --out {dir}/out",
+            status: 1,
+            stderr: &["holds a clearstress run output, not a report output"],
+            absent: &["out/report.html"],
+            ..OK
+        },
+    ]);
 }

@@ -10,6 +10,7 @@ mod compare;
 mod init;
 mod procyclicality;
 mod progress;
+mod report;
 mod run;
 mod validate;
 mod worst_window;
@@ -18,7 +19,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 pub use backend::devices;
 
-use crate::report;
+use crate::report as reports;
 use crate::{analysis, backend as backends, calibrate as calibration, engine, estimate};
 
 #[derive(Debug, Parser)]
@@ -60,6 +61,10 @@ pub enum Command {
     /// Gaussian, Student-t, NIG, with and without jumps, and, with a history,
     /// FHS and the configured model under EMIR's APC tools.
     Compare(compare::CompareArgs),
+    /// Render a run folder as one self-contained HTML report (provenance,
+    /// margin, default fund, the PQD-style table, charts) and the PQD table
+    /// as pqd.csv.
+    Report(report::ReportArgs),
     /// List the compute backends and the GPU adapters found, with their limits.
     Devices,
     /// Print a shell completion script (e.g. `clearstress completions bash >
@@ -81,9 +86,9 @@ pub enum CliError {
     #[error(transparent)]
     Analysis(#[from] analysis::AnalysisError),
     #[error(transparent)]
-    Report(#[from] report::ReportError),
+    Report(#[from] reports::ReportError),
     #[error(transparent)]
-    Output(#[from] report::OutputError),
+    Output(#[from] reports::OutputError),
     #[error(transparent)]
     Backend(#[from] backends::BackendError),
     #[error("calibration: {0}")]
@@ -107,6 +112,7 @@ pub fn execute(cli: Cli, command_line: Vec<String>) -> Result<(), CliError> {
         Command::Procyclicality(args) => procyclicality::procyclicality(&args),
         Command::Backtest(args) => backtest::run(&args),
         Command::Compare(args) => compare::compare(&args),
+        Command::Report(args) => report::report(&args, command_line),
         Command::Devices => {
             print!("{}", devices());
             Ok(())

@@ -4,6 +4,7 @@
 //! ([`OutputDir`]).
 
 mod analysis;
+pub mod html;
 mod output;
 mod parquet;
 mod run;
@@ -42,6 +43,8 @@ pub enum ReportError {
     },
     #[error(transparent)]
     Output(#[from] OutputError),
+    #[error(transparent)]
+    RunFolder(#[from] html::RunFolderError),
 }
 
 /// Column-name form of a confidence: 0.99 -> "99", 0.995 -> "99_5".
@@ -60,7 +63,14 @@ pub fn object(value: Value) -> serde_json::Map<String, Value> {
 
 /// Writes `value` as pretty JSON with a final newline.
 pub fn write_json(path: &Path, value: &Value) -> Result<(), ReportError> {
-    let text = serde_json::to_string_pretty(value).unwrap_or_default() + "\n";
+    write_text(
+        path,
+        &(serde_json::to_string_pretty(value).unwrap_or_default() + "\n"),
+    )
+}
+
+/// Writes `text` to `path` (inside an output's staging folder).
+pub fn write_text(path: &Path, text: &str) -> Result<(), ReportError> {
     std::fs::write(path, text).map_err(|source| ReportError::Io {
         path: path.display().to_string(),
         source,

@@ -64,6 +64,8 @@ pub enum OutputKind {
     WorstWindow,
     /// `clearstress backtest`: margins against realised losses.
     Backtest,
+    /// `clearstress report`: a run's HTML report and PQD table.
+    Report,
 }
 
 impl OutputKind {
@@ -76,6 +78,7 @@ impl OutputKind {
             Self::Procyclicality => "procyclicality",
             Self::WorstWindow => "worst-window",
             Self::Backtest => "backtest",
+            Self::Report => "report",
         }
     }
 }

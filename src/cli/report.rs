@@ -1,0 +1,37 @@
+//! `clearstress report`: a run folder's outputs as one self-contained HTML
+//! report and the PQD-style table as CSV.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::CliError;
+use crate::report::{self, html};
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A folder `clearstress run --out` wrote; its files are checked against
+    /// its manifest.json before anything is read.
+    #[arg(value_name = "RUN_DIR")]
+    pub run_dir: PathBuf,
+    /// Output folder (report.html, pqd.csv): new, empty, or an earlier
+    /// unchanged `report` output.
+    #[arg(long, default_value = "clearstress-report")]
+    pub out: PathBuf,
+    /// Print only the output's location.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+pub fn report(args: &ReportArgs, command_line: Vec<String>) -> Result<(), CliError> {
+    let out = report::OutputDir::prepare(&args.out, report::OutputKind::Report)?;
+    let run = html::RunFolder::open(&args.run_dir).map_err(report::ReportError::from)?;
+    let out = html::write_report(out, &run, &command_line)?;
+    if args.quiet {
+        println!("{}", out.display());
+    } else {
+        println!("report: {}", out.join(html::HTML_FILE).display());
+        println!("PQD table: {}", out.join(html::PQD_FILE).display());
+    }
+    Ok(())
+}

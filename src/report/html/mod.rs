@@ -1,0 +1,182 @@
+//! `clearstress report`: one self-contained HTML file a regulator or a risk
+//! committee can read offline and print, and the PQD-style table as
+//! `pqd.csv`, both rendered from a run folder's outputs (`manifest.json` and
+//! `summary.json`, checked against the manifest's hashes first: one source of
+//! truth, nothing recomputed).
+//!
+//! Inline CSS (with an A4 print stylesheet, a page per section), charts as
+//! inline SVG ([`svg`]), no script and no external resource. One file per
+//! section: [`provenance`] (what was run and how to reproduce it), [`margin`],
+//! [`stress`], [`default_fund`], [`pqd`].
+
+mod default_fund;
+mod margin;
+pub mod pqd;
+mod provenance;
+mod run_folder;
+mod stress;
+pub mod svg;
+
+use std::path::PathBuf;
+
+use serde_json::{json, Map, Value};
+
+pub use run_folder::{RunFolder, RunFolderError};
+
+use super::{money, write_text, OutputDir, ReportError};
+
+/// The report's file names inside its output folder.
+pub const HTML_FILE: &str = "report.html";
+pub const PQD_FILE: &str = "pqd.csv";
+
+/// `text` with HTML's special characters escaped.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A whole number with thousands separators.
+pub fn count(n: u64) -> String {
+    money(n as f64)
+}
+
+/// A probability as a percentage, without the sign: 0.99 -> "99", 0.995 -> "99.5".
+pub fn percent(p: f64) -> String {
+    let rounded = (p * 1e6).round() / 1e4;
+    format!("{rounded}")
+}
+
+/// A two-cell row: a label and an amount with its unit.
+fn amount_row(label: &str, amount: f64, unit: &str) -> Vec<String> {
+    vec![escape(label), format!("{} {}", money(amount), escape(unit))]
+}
+
+/// A table: header cells, then rows of cells already escaped; cells whose
+/// header is in `numeric` are right-aligned.
+fn table(headers: &[&str], numeric: &[&str], rows: &[Vec<String>]) -> String {
+    let class = |h: &str| {
+        if numeric.contains(&h) {
+            " class=\"num\""
+        } else {
+            ""
+        }
+    };
+    let mut out = String::from("<table><thead><tr>");
+    for h in headers {
+        out.push_str(&format!("<th{}>{}</th>", class(h), escape(h)));
+    }
+    out.push_str("</tr></thead><tbody>");
+    for row in rows {
+        out.push_str("<tr>");
+        for (h, cell) in headers.iter().zip(row) {
+            out.push_str(&format!("<td{}>{cell}</td>", class(h)));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table>");
+    out
+}
+
+const STYLE: &str = "
+body { font-family: sans-serif; font-size: 10.5pt; color: #111; max-width: 60em; margin: 2em auto; padding: 0 1em; }
+h1 { font-size: 18pt; margin-bottom: 0.2em; }
+h2 { font-size: 14pt; border-bottom: 1px solid #444; padding-bottom: 0.2em; margin-top: 2em; }
+table { border-collapse: collapse; margin: 0.8em 0; width: 100%; }
+th, td { border: 1px solid #999; padding: 0.25em 0.5em; text-align: left; vertical-align: top; }
+th { background: #eee; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.not-computed td { color: #555; font-style: italic; }
+code { font-size: 9pt; word-break: break-all; }
+figure { margin: 1em 0; page-break-inside: avoid; break-inside: avoid; }
+figcaption { font-size: 9pt; color: #333; }
+@media print {
+  @page { size: A4; margin: 15mm; }
+  body { max-width: none; margin: 0; padding: 0; font-size: 9.5pt; }
+  section { break-before: page; page-break-before: always; }
+  section:first-of-type { break-before: auto; page-break-before: auto; }
+  tr, figure { break-inside: avoid; page-break-inside: avoid; }
+}
+";
+
+/// The whole report as one HTML document.
+pub fn render(run: &RunFolder) -> String {
+    let s = &run.summary;
+    let rows = pqd::rows(run);
+    let mut out = String::from("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+    out.push_str(&format!(
+        "<title>clearstress report: {} margin and default fund, {}</title><style>{STYLE}</style></head><body>",
+        escape(&s.currency),
+        escape(&s.valuation_date)
+    ));
+    out.push_str(&format!(
+        "<header><h1>Initial margin and default fund report</h1><p>Valuation date {}; {} members, \
+         {} positions; amounts in {}. Every number is read from the run's outputs in <code>{}</code>.</p></header>",
+        escape(&s.valuation_date),
+        count(s.members),
+        count(s.positions),
+        escape(&s.currency),
+        escape(&run.dir.display().to_string())
+    ));
+    out.push_str(&provenance::section(run));
+    out.push_str(&margin::section(run));
+    out.push_str(&stress::section(run));
+    out.push_str(&default_fund::section(run));
+    out.push_str(&pqd::section(&rows));
+    out.push_str("</body></html>\n");
+    out
+}
+
+/// Writes `report.html` and `pqd.csv` for `run` into `out` and puts the
+/// folder in place; returns the destination.
+pub fn write_report(
+    out: OutputDir,
+    run: &RunFolder,
+    command_line: &[String],
+) -> Result<PathBuf, ReportError> {
+    let dir = out.path();
+    write_text(&dir.join(HTML_FILE), &render(run))?;
+    write_text(&dir.join(PQD_FILE), &pqd::csv(&pqd::rows(run)))?;
+    let fields = json!({
+        "command_line": command_line,
+        "run": run.dir.display().to_string(),
+        "run_manifest_sha256": run.manifest_sha256,
+    });
+    let fields: Map<String, Value> = super::object(fields);
+    Ok(out.commit(fields)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_covers_markup_and_attributes() {
+        assert_eq!(
+            escape(r#"<a href="x">&'"#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+    }
+
+    #[test]
+    fn percentages_keep_the_digits_they_have() {
+        assert_eq!(percent(0.99), "99");
+        assert_eq!(percent(0.995), "99.5");
+        assert_eq!(percent(0.9999), "99.99");
+    }
+
+    #[test]
+    fn counts_group_thousands() {
+        assert_eq!(count(20_000), "20,000");
+        assert_eq!(count(7), "7");
+    }
+}

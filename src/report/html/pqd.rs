@@ -1,0 +1,222 @@
+//! The PQD-style disclosure table (CPMI-IOSCO public quantitative
+//! disclosures, CPMI paper 125): one row per field the run can fill, read
+//! from its outputs, and a "not computed" row, with the reason, for each field
+//! it cannot. A letter after a field id (4.4a, 4.4b) splits one PQD field
+//! into the parts the run reports. The mapping is in docs/methodology.md,
+//! "13a. Report: the PQD table".
+
+use std::fmt::Write as _;
+
+use super::run_folder::RunFolder;
+use super::{count, escape, percent};
+use crate::report::money;
+
+/// A PQD field's value: filled from the run's outputs, or not computed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PqdValue {
+    Filled { value: String, unit: &'static str },
+    NotComputed { reason: &'static str },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PqdRow {
+    pub id: &'static str,
+    pub description: String,
+    pub value: PqdValue,
+}
+
+impl PqdRow {
+    /// The value and unit columns as written (a "not computed" row gives its
+    /// reason as the unit column's text).
+    pub fn cells(&self) -> (String, String) {
+        match &self.value {
+            PqdValue::Filled { value, unit } => (value.clone(), (*unit).to_string()),
+            PqdValue::NotComputed { reason } => ("not computed".into(), (*reason).to_string()),
+        }
+    }
+}
+
+fn filled(id: &'static str, description: &str, value: String, unit: &'static str) -> PqdRow {
+    PqdRow {
+        id,
+        description: description.to_string(),
+        value: PqdValue::Filled { value, unit },
+    }
+}
+
+fn not_computed(id: &'static str, description: &str, reason: &'static str) -> PqdRow {
+    PqdRow {
+        id,
+        description: description.to_string(),
+        value: PqdValue::NotComputed { reason },
+    }
+}
+
+/// Every PQD row of a run, in field order.
+pub fn rows(run: &RunFolder) -> Vec<PqdRow> {
+    let s = &run.summary;
+    let df = &s.default_fund;
+    let risk = &run.manifest.config["risk"];
+    let mpor = risk["margin_period_days"].as_f64();
+    let lookback = run.manifest.config["scenario"]["historical"]["lookback_days"].as_f64();
+    let mut rows = vec![
+        filled(
+            "4.1a",
+            "Prefunded default resources: members' default fund contributions held",
+            money(df.current_total),
+            "USD",
+        ),
+        filled(
+            "4.1b",
+            "Prefunded default resources: the CCP's own resources in the waterfall (skin in the game)",
+            money(df.skin_in_the_game),
+            "USD",
+        ),
+        filled(
+            "4.4a",
+            &format!(
+                "Cover-1 stress loss: largest uncovered loss of one member group (scenario: {})",
+                df.cover1.scenario
+            ),
+            money(df.cover1.amount),
+            "USD",
+        ),
+        filled(
+            "4.4b",
+            &format!(
+                "Cover-2 stress loss: uncovered loss of the two largest member groups (scenario: {})",
+                df.cover2.scenario
+            ),
+            money(df.cover2.amount),
+            "USD",
+        ),
+        filled(
+            "6.1",
+            "Initial margin required, all members",
+            money(s.margin.total_initial_margin),
+            "USD",
+        ),
+        filled(
+            "6.2",
+            "Initial margin held: collateral after haircuts, all members",
+            money(s.margin.total_collateral),
+            "USD",
+        ),
+        filled(
+            "6.4a",
+            "Initial margin model",
+            format!("{} ({})", s.scenario_model, s.margin.measure),
+            "",
+        ),
+        filled(
+            "6.4b",
+            "Confidence level",
+            percent(s.margin.confidence),
+            "%",
+        ),
+    ];
+    rows.push(match mpor {
+        Some(days) => filled("6.4c", "Margin period of risk", format!("{days}"), "days"),
+        None => not_computed(
+            "6.4c",
+            "Margin period of risk",
+            "manifest.json records no risk.margin_period_days",
+        ),
+    });
+    rows.push(match lookback {
+        Some(days) => filled(
+            "6.4d",
+            "Look-back period (filtered historical simulation)",
+            count(days as u64),
+            "days",
+        ),
+        None => not_computed(
+            "6.4d",
+            "Look-back period",
+            "the run's model is parametric (no --fhs): it read no price history",
+        ),
+    });
+    rows.extend([
+        filled(
+            "6.4e",
+            "Monte Carlo scenarios",
+            count(s.scenarios),
+            "scenarios",
+        ),
+        not_computed(
+            "6.5",
+            "Backtesting results",
+            "no backtest given (clearstress backtest measures it)",
+        ),
+        not_computed("6.6", "Variation margin", "not modelled by clearstress"),
+        not_computed(
+            "6.7",
+            "Variation margin calls",
+            "not modelled by clearstress",
+        ),
+        not_computed(
+            "6.8",
+            "Intraday margin calls",
+            "not modelled by clearstress",
+        ),
+        not_computed(
+            "7.x",
+            "Liquidity risk: resources and stress",
+            "not modelled by clearstress",
+        ),
+    ]);
+    rows
+}
+
+/// The rows as CSV: `field_id,description,value,unit`, fields quoted where
+/// they hold a comma or a quote.
+pub fn csv(rows: &[PqdRow]) -> String {
+    let quote = |field: &str| {
+        if field.contains([',', '"', '\n']) {
+            format!("\"{}\"", field.replace('"', "\"\""))
+        } else {
+            field.to_string()
+        }
+    };
+    let mut out = String::from("field_id,description,value,unit\n");
+    for row in rows {
+        let (value, unit) = row.cells();
+        let _ = writeln!(
+            out,
+            "{},{},{},{}",
+            quote(row.id),
+            quote(&row.description),
+            quote(&value),
+            quote(&unit)
+        );
+    }
+    out
+}
+
+/// The rows as an HTML section.
+pub fn section(rows: &[PqdRow]) -> String {
+    let mut out = String::from(
+        "<section id=\"pqd\"><h2>Public quantitative disclosures (PQD-style)</h2>\
+         <p>Fields of the CPMI-IOSCO public quantitative disclosures this run fills, read from its \
+         outputs; the fields it cannot fill are listed as <em>not computed</em> with the reason.</p>\
+         <table class=\"pqd\"><thead><tr><th>field id</th><th>description</th><th>value</th>\
+         <th>unit</th></tr></thead><tbody>",
+    );
+    for row in rows {
+        let (value, unit) = row.cells();
+        let class = match row.value {
+            PqdValue::Filled { .. } => "",
+            PqdValue::NotComputed { .. } => " class=\"not-computed\"",
+        };
+        let _ = write!(
+            out,
+            "<tr{class}><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+            escape(row.id),
+            escape(&row.description),
+            escape(&value),
+            escape(&unit)
+        );
+    }
+    out.push_str("</tbody></table></section>");
+    out
+}

@@ -1,0 +1,267 @@
+//! A run folder read back for the report: `manifest.json` and `summary.json`,
+//! checked against the manifest (the tool, the kind, the version, and the
+//! SHA-256 it records for every output) before anything is rendered.
+//!
+//! Only the fields the report shows are read, as typed values: a field that
+//! is missing or of the wrong type is an error naming the file and the field,
+//! never a blank in the report.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::input::sha256_hex;
+
+const MANIFEST: &str = "manifest.json";
+const SUMMARY: &str = "summary.json";
+
+/// Why a run folder cannot be reported on; each names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum RunFolderError {
+    #[error("run folder {dir}: `{file}` is missing; give a folder `clearstress run --out` wrote")]
+    Missing { dir: String, file: &'static str },
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: not the JSON clearstress writes: {source}")]
+    Json {
+        path: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error(
+        "{path}: written by {tool} {kind}, not by `clearstress run`; give a run's output folder"
+    )]
+    NotARun {
+        path: String,
+        tool: String,
+        kind: String,
+    },
+    #[error("{path}: written by clearstress {found}; this is clearstress {ours}: run it again with this version")]
+    OtherVersion {
+        path: String,
+        found: String,
+        ours: &'static str,
+    },
+    #[error(
+        "{path}: not listed in {manifest}, so it cannot be checked against the run; run it again"
+    )]
+    Unlisted { path: String, manifest: String },
+    #[error("{path}: its SHA-256 is not the one {manifest} records; it changed since the run wrote it: run it again")]
+    Changed { path: String, manifest: String },
+}
+
+/// `manifest.json`: what was run and how to reproduce it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Manifest {
+    pub tool: String,
+    #[serde(default = "run_kind")]
+    pub kind: String,
+    pub version: String,
+    pub command_line: Vec<String>,
+    pub backend: String,
+    pub threads: u64,
+    pub inputs: Vec<Hashed>,
+    pub outputs: Vec<OutputEntry>,
+    pub seed: u64,
+    pub paths: u64,
+    pub rng: String,
+    /// The full configuration; the report reads the margin period and the
+    /// FHS look-back from it.
+    pub config: Value,
+}
+
+fn run_kind() -> String {
+    "run".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Hashed {
+    pub name: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct OutputEntry {
+    pub file: String,
+    pub sha256: String,
+}
+
+/// `summary.json`: the headline numbers.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Summary {
+    pub clearstress_version: String,
+    pub currency: String,
+    pub valuation_date: String,
+    pub scenario_model: String,
+    pub scenarios: u64,
+    pub members: u64,
+    pub positions: u64,
+    pub margin: MarginSummary,
+    pub largest_members: Vec<MemberMargin>,
+    pub stress_scenarios: Vec<StressScenario>,
+    pub default_fund: DefaultFund,
+    pub timings_seconds: Timings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct StressScenario {
+    pub name: String,
+    pub origin: String,
+    pub cover1: f64,
+    pub cover2: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MarginSummary {
+    pub confidence: f64,
+    pub measure: String,
+    pub members_with_margin_call: u64,
+    pub total_collateral: f64,
+    pub total_initial_margin: f64,
+    pub total_margin_call: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MemberMargin {
+    pub member_id: String,
+    pub name: String,
+    pub group: String,
+    pub initial_margin: f64,
+    pub collateral: f64,
+    pub excess: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DefaultFund {
+    pub cover: u64,
+    pub cover1: Cover,
+    pub cover2: Cover,
+    pub current_total: f64,
+    pub requirement: f64,
+    pub shortfall: f64,
+    pub skin_in_the_game: f64,
+    pub unfunded: f64,
+    pub waterfall: Vec<Layer>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Cover {
+    pub amount: f64,
+    pub scenario: String,
+    pub groups: Vec<CoverGroup>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CoverGroup {
+    pub group: String,
+    pub members: Vec<String>,
+    pub uncovered_loss: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Layer {
+    pub layer: String,
+    pub available: f64,
+    pub used: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Timings {
+    pub total: f64,
+    pub monte_carlo: f64,
+    pub scenarios_per_second: f64,
+}
+
+/// A run folder whose manifest and summary were read and checked.
+#[derive(Debug, Clone)]
+pub struct RunFolder {
+    pub dir: PathBuf,
+    pub manifest: Manifest,
+    /// The SHA-256 of `manifest.json`, which pins every output it lists.
+    pub manifest_sha256: String,
+    pub summary: Summary,
+}
+
+impl RunFolder {
+    /// Reads `dir`'s manifest, checks every output it lists against its
+    /// SHA-256, and reads the summary.
+    pub fn open(dir: &Path) -> Result<Self, RunFolderError> {
+        let manifest_path = dir.join(MANIFEST);
+        let manifest_bytes = read(dir, &manifest_path, MANIFEST)?;
+        let shown = manifest_path.display().to_string();
+        let raw: Value = parse(&manifest_path, &manifest_bytes)?;
+        let (tool, kind) = (
+            raw["tool"].as_str().unwrap_or("an unknown tool"),
+            raw["kind"].as_str().unwrap_or("run"),
+        );
+        if tool != "clearstress" || kind != "run" {
+            return Err(RunFolderError::NotARun {
+                path: shown,
+                tool: tool.to_string(),
+                kind: kind.to_string(),
+            });
+        }
+        let manifest: Manifest = parse(&manifest_path, &manifest_bytes)?;
+        let ours = env!("CARGO_PKG_VERSION");
+        if manifest.version != ours {
+            return Err(RunFolderError::OtherVersion {
+                path: shown,
+                found: manifest.version,
+                ours,
+            });
+        }
+        let summary_path = dir.join(SUMMARY);
+        let summary_bytes = read(dir, &summary_path, SUMMARY)?;
+        if !manifest.outputs.iter().any(|o| o.file == SUMMARY) {
+            return Err(RunFolderError::Unlisted {
+                path: summary_path.display().to_string(),
+                manifest: shown,
+            });
+        }
+        for output in &manifest.outputs {
+            let path = dir.join(&output.file);
+            let bytes = std::fs::read(&path).map_err(|source| RunFolderError::Io {
+                path: path.display().to_string(),
+                source,
+            })?;
+            if sha256_hex(&bytes) != output.sha256 {
+                return Err(RunFolderError::Changed {
+                    path: path.display().to_string(),
+                    manifest: shown,
+                });
+            }
+        }
+        let summary: Summary = parse(&summary_path, &summary_bytes)?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            manifest,
+            manifest_sha256: sha256_hex(&manifest_bytes),
+            summary,
+        })
+    }
+}
+
+fn read(dir: &Path, path: &Path, file: &'static str) -> Result<Vec<u8>, RunFolderError> {
+    std::fs::read(path).map_err(|source| match source.kind() {
+        std::io::ErrorKind::NotFound => RunFolderError::Missing {
+            dir: dir.display().to_string(),
+            file,
+        },
+        _ => RunFolderError::Io {
+            path: path.display().to_string(),
+            source,
+        },
+    })
+}
+
+fn parse<T: serde::de::DeserializeOwned>(path: &Path, bytes: &[u8]) -> Result<T, RunFolderError> {
+    serde_json::from_slice(bytes).map_err(|source| RunFolderError::Json {
+        path: path.display().to_string(),
+        source,
+    })
+}

@@ -1,0 +1,290 @@
+//! `clearstress report`: a run folder rendered as one self-contained HTML
+//! file and the PQD table as `pqd.csv`, every number read from the run's
+//! outputs; a run folder that is incomplete or changed since the run is
+//! refused naming the file (as is another version's or another command's
+//! output), and nothing is written.
+//!
+//! Not here: rendering in a real browser (headless chromium, the page count
+//! of the printed PDF); these tests read the HTML as text.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use clearstress::report::money;
+use serde_json::Value;
+
+fn clearstress(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_clearstress"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A quiet 2,000-path CPU run of the embedded sample into `dir/run`.
+fn sample_run(dir: &Path) -> std::path::PathBuf {
+    let out = dir.join("run");
+    let o = clearstress(&[
+        "run",
+        "--backend",
+        "cpu",
+        "--paths",
+        "2000",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    out
+}
+
+fn report(run: &Path, out: &Path) -> Output {
+    clearstress(&[
+        "report",
+        run.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ])
+}
+
+fn json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn unescape(cell: &str) -> String {
+    cell.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// The rows of the HTML's PQD table, each as its cells' text.
+fn html_pqd_rows(html: &str) -> Vec<Vec<String>> {
+    let start = html.find("<table class=\"pqd\">").expect("a PQD table");
+    let table = &html[start..start + html[start..].find("</table>").unwrap()];
+    let body = &table[table.find("<tbody>").unwrap()..];
+    body.split("<tr")
+        .skip(1)
+        .map(|row| {
+            row.split("<td")
+                .skip(1)
+                .map(|cell| {
+                    let inner = &cell[cell.find('>').unwrap() + 1..cell.find("</td>").unwrap()];
+                    unescape(inner)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// A CSV line's fields, quotes undone.
+fn csv_fields(line: &str) -> Vec<String> {
+    let mut fields = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                fields.last_mut().unwrap().push('"');
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => fields.push(String::new()),
+            _ => fields.last_mut().unwrap().push(c),
+        }
+    }
+    fields
+}
+
+/// Every field the run fills, with the summary.json value it must show, and
+/// every field it must list as not computed.
+const FILLED_USD: [(&str, &str); 6] = [
+    ("4.1a", "/default_fund/current_total"),
+    ("4.1b", "/default_fund/skin_in_the_game"),
+    ("4.4a", "/default_fund/cover1/amount"),
+    ("4.4b", "/default_fund/cover2/amount"),
+    ("6.1", "/margin/total_initial_margin"),
+    ("6.2", "/margin/total_collateral"),
+];
+const NOT_COMPUTED: [&str; 6] = ["6.4d", "6.5", "6.6", "6.7", "6.8", "7.x"];
+
+#[test]
+fn the_report_shows_every_pqd_field_from_the_runs_outputs_offline_with_charts() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = sample_run(dir.path());
+    let out = dir.path().join("report");
+    let o = report(&run, &out);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout).trim(), out.to_str().unwrap());
+
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let summary = json(&run.join("summary.json"));
+    let rows = html_pqd_rows(&html);
+    let row = |id: &str| {
+        rows.iter()
+            .find(|r| r[0] == id)
+            .unwrap_or_else(|| panic!("no PQD row {id}: {rows:?}"))
+    };
+    for (id, pointer) in FILLED_USD {
+        let value = summary.pointer(pointer).and_then(Value::as_f64).unwrap();
+        assert_eq!(
+            row(id)[2],
+            money(value),
+            "{id} against summary.json {pointer}"
+        );
+        assert_eq!(row(id)[3], "USD", "{id}");
+    }
+    let confidence = summary["margin"]["confidence"].as_f64().unwrap();
+    assert_eq!(
+        row("6.4b")[2..],
+        [format!("{}", confidence * 100.0), "%".into()]
+    );
+    assert_eq!(row("6.4c")[2..], ["2".to_string(), "days".into()]);
+    assert_eq!(row("6.4e")[2], "2,000");
+    assert!(row("6.4a")[2].contains(summary["scenario_model"].as_str().unwrap()));
+    for id in NOT_COMPUTED {
+        assert_eq!(row(id)[2], "not computed", "{id}");
+        assert!(!row(id)[3].is_empty(), "{id} gives no reason");
+    }
+    assert_eq!(rows.len(), 16, "{rows:?}");
+
+    // Self-contained: no script, no link or resource outside the file.
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(!html.to_lowercase().contains("<script"));
+    assert!(!html.contains("http://") && !html.contains("https://"));
+    assert!(html.contains("@media print") && html.contains("size: A4"));
+    // Three charts: margin against collateral, the stress scenarios' covers,
+    // the waterfall.
+    assert_eq!(html.matches("<svg").count(), 3);
+    assert_eq!(html.matches("</svg>").count(), 3);
+    for scenario in summary["stress_scenarios"].as_array().unwrap() {
+        let name = scenario["name"].as_str().unwrap();
+        let cover2 = money(scenario["cover2"].as_f64().unwrap());
+        let escaped = name
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
+        let row = format!(
+            "<td>{escaped}</td><td class=\"num\">{}</td><td class=\"num\">{cover2}</td>",
+            money(scenario["cover1"].as_f64().unwrap())
+        );
+        assert!(html.contains(&row), "no stress row {row}");
+    }
+    // Provenance: the run's seed and every input's hash.
+    let manifest = json(&run.join("manifest.json"));
+    assert!(html.contains(&manifest["seed"].to_string()));
+    for input in manifest["inputs"].as_array().unwrap() {
+        assert!(html.contains(input["sha256"].as_str().unwrap()));
+    }
+    assert!(html.contains("<td>risk.margin_period_days</td><td>2.0</td>"));
+    assert!(html.contains("<td>scenario.nig_shape</td><td>0.7</td>"));
+    for member in summary["largest_members"].as_array().unwrap() {
+        assert!(html.contains(&money(member["initial_margin"].as_f64().unwrap())));
+    }
+
+    // pqd.csv holds the same rows.
+    let csv = std::fs::read_to_string(out.join("pqd.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("field_id,description,value,unit"));
+    let csv_rows: Vec<Vec<String>> = lines.map(csv_fields).collect();
+    assert_eq!(csv_rows, rows);
+
+    // The output is clearstress's: a second report replaces it.
+    let again = report(&run, &out);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert_eq!(json(&out.join("manifest.json"))["kind"], "report");
+}
+
+#[test]
+fn an_incomplete_changed_or_foreign_run_folder_is_refused_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = sample_run(dir.path());
+    let out = dir.path().join("report");
+
+    std::fs::rename(run.join("summary.json"), dir.path().join("aside.json")).unwrap();
+    let o = report(&run, &out);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o.stderr).contains("`summary.json` is missing"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(!out.exists());
+    std::fs::rename(dir.path().join("aside.json"), run.join("summary.json")).unwrap();
+
+    let margins = run.join("margins.parquet");
+    let mut bytes = std::fs::read(&margins).unwrap();
+    bytes.push(0);
+    std::fs::write(&margins, &bytes).unwrap();
+    let o = report(&run, &out);
+    assert_eq!(o.status.code(), Some(1));
+    let stderr = text(&o.stderr);
+    assert!(
+        stderr.contains("margins.parquet") && stderr.contains("SHA-256"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+
+    std::fs::write(&margins, &bytes[..bytes.len() - 1]).unwrap();
+    let manifest_path = run.join("manifest.json");
+    let original = std::fs::read_to_string(&manifest_path).unwrap();
+    for (field, value, expected) in [
+        ("version", "0.0.1", "written by clearstress 0.0.1"),
+        ("kind", "compare", "not by `clearstress run`"),
+    ] {
+        let mut manifest: Value = serde_json::from_str(&original).unwrap();
+        manifest[field] = value.into();
+        std::fs::write(&manifest_path, manifest.to_string()).unwrap();
+        let o = report(&run, &out);
+        assert_eq!(o.status.code(), Some(1));
+        let stderr = text(&o.stderr);
+        assert!(
+            stderr.contains("manifest.json") && stderr.contains(expected),
+            "{stderr}"
+        );
+        assert!(!out.exists());
+    }
+
+    std::fs::remove_file(run.join("manifest.json")).unwrap();
+    let o = report(&run, &out);
+    assert!(
+        text(&o.stderr).contains("`manifest.json` is missing"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(!out.exists());
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(leftovers, ["run"], "nothing but the run folder is left");
+}
+
+#[test]
+fn an_occupied_destination_or_the_run_folder_itself_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = sample_run(dir.path());
+    let occupied = dir.path().join("mine");
+    std::fs::create_dir(&occupied).unwrap();
+    std::fs::write(occupied.join("notes.txt"), "the user's").unwrap();
+    let o = report(&run, &occupied);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("notes.txt"), "{}", text(&o.stderr));
+    assert_eq!(std::fs::read_dir(&occupied).unwrap().count(), 1);
+
+    let before = std::fs::read(run.join("manifest.json")).unwrap();
+    let o = report(&run, &run);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o.stderr).contains("holds a clearstress run output, not a report output"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert_eq!(std::fs::read(run.join("manifest.json")).unwrap(), before);
+    assert!(!run.join("report.html").exists());
+}
