@@ -7,8 +7,8 @@
 //! on the terminal, unless the machine is promised to have it, when it fails:
 //!
 //! - `CI=true` promises a wgpu adapter (CI installs lavapipe), libnvrtc (CI
-//!   installs the `nvidia-cuda-nvrtc-cu12` wheel) and a C++ compiler; no CUDA
-//!   device.
+//!   installs the `nvidia-cuda-nvrtc-cu12` wheel), a C++ compiler and a
+//!   browser (CI installs Debian's `chromium`); no CUDA device.
 //! - `CLEARSTRESS_REQUIRE=cuda`, `=wgpu` or `=cuda,wgpu` promises that device
 //!   (cuda also promises libnvrtc): set it on a GPU machine, so that a driver
 //!   that fails to load fails the parity suite instead of skipping it. Any
@@ -32,6 +32,8 @@ pub enum Need {
     Nvrtc,
     /// A C++ compiler, to compile the CUDA kernels for the host.
     HostCompiler,
+    /// A headless browser (chromium), to render the HTML report.
+    Browser,
 }
 
 /// The devices `CLEARSTRESS_REQUIRE` may name.
@@ -44,6 +46,7 @@ impl Need {
             Need::WgpuAdapter => "a wgpu adapter",
             Need::Nvrtc => "libnvrtc",
             Need::HostCompiler => "a C++ compiler",
+            Need::Browser => "a browser (chromium)",
         }
     }
 }
@@ -71,7 +74,7 @@ pub fn promised(need: Need) -> Option<String> {
         Need::CudaDevice | Need::Nvrtc if device("cuda") => by_require(),
         Need::WgpuAdapter if device("wgpu") => by_require(),
         Need::CudaDevice => None,
-        Need::WgpuAdapter | Need::Nvrtc | Need::HostCompiler => by_ci,
+        Need::WgpuAdapter | Need::Nvrtc | Need::HostCompiler | Need::Browser => by_ci,
     }
 }
 
