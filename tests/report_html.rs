@@ -10,6 +10,9 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+#[path = "common/machine.rs"]
+mod machine;
+
 use clearstress::report::money;
 use serde_json::Value;
 
@@ -39,6 +42,44 @@ fn sample_run(dir: &Path) -> std::path::PathBuf {
     ]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     out
+}
+
+/// `clearstress` with `line` split at spaces ({dir} and {history} filled in).
+fn clearstress_line(dir: &Path, line: &str) -> Output {
+    let history = machine::daily_closes();
+    let args: Vec<String> = line
+        .split_whitespace()
+        .map(|a| {
+            a.replace("{dir}", dir.to_str().unwrap())
+                .replace("{history}", history.to_str().unwrap())
+        })
+        .collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    clearstress(&args)
+}
+
+/// A quiet backtest of an `init --assets 10` book (six members) over eight
+/// days of the shipped history at 2,000 paths, into `dir/bt`.
+fn small_backtest(dir: &Path) -> std::path::PathBuf {
+    for line in [
+        "init --out {dir}/book --assets 10 --members 6 --options 20",
+        "backtest --history {history} --book {dir}/book --from 2022-06-01 --to 2022-06-08 \
+         --paths 2000 --z2-simulations 0 --quiet --out {dir}/bt",
+    ] {
+        let o = clearstress_line(dir, line);
+        assert!(o.status.success(), "{line}: {}", text(&o.stderr));
+    }
+    dir.join("bt")
+}
+
+fn report_with_backtest(run: &Path, backtest: &Path, out: &Path) -> Output {
+    let line = format!(
+        "report {} --backtest {} --out {} --quiet",
+        run.display(),
+        backtest.display(),
+        out.display()
+    );
+    clearstress_line(out, &line)
 }
 
 fn report(run: &Path, out: &Path) -> Output {
@@ -287,4 +328,109 @@ fn an_occupied_destination_or_the_run_folder_itself_is_refused_untouched() {
     );
     assert_eq!(std::fs::read(run.join("manifest.json")).unwrap(), before);
     assert!(!run.join("report.html").exists());
+}
+
+#[test]
+fn a_backtest_fills_pqd_6_5_and_adds_its_section_and_a_changed_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = sample_run(dir.path());
+    let bt = small_backtest(dir.path());
+    let out = dir.path().join("report");
+    let o = report_with_backtest(&run, &bt, &out);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let summary = json(&bt.join("backtest.json"));
+    let pooled = summary["portfolios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "all" && p["kind"] == "member_with_collateral")
+        .expect("a pooled member_with_collateral row");
+    let all_days = &pooled["all_days"];
+    let rows = html_pqd_rows(&html);
+    let row = |id: &str| {
+        rows.iter()
+            .find(|r| r[0] == id)
+            .unwrap_or_else(|| panic!("no PQD row {id}: {rows:?}"))
+            .clone()
+    };
+    let observations = all_days["observations"].as_u64().unwrap();
+    assert!(observations > 0);
+    assert_eq!(
+        row("6.5a")[2..],
+        [money(observations as f64), "days".into()]
+    );
+    assert_eq!(
+        row("6.5b")[2..],
+        [
+            money(all_days["exceptions"].as_f64().unwrap()),
+            "exceptions".into()
+        ]
+    );
+    let coverage = all_days["coverage"].as_f64().unwrap();
+    assert_eq!(
+        row("6.5c")[2..],
+        [format!("{}", (coverage * 1e6).round() / 1e4), "%".into()]
+    );
+    let period = format!(
+        "{}..{}",
+        summary["first_day"].as_str().unwrap(),
+        summary["last_day"].as_str().unwrap()
+    );
+    assert!(row("6.5a")[1].contains(&period), "{:?}", row("6.5a"));
+    assert!(rows.iter().all(|r| r[0] != "6.5"), "{rows:?}");
+    assert_eq!(rows.len(), 18, "{rows:?}");
+    let csv = std::fs::read_to_string(out.join("pqd.csv")).unwrap();
+    let csv_rows: Vec<Vec<String>> = csv.lines().skip(1).map(csv_fields).collect();
+    assert_eq!(csv_rows, rows);
+
+    // The section: the period, each kind's pooled row, the zones, a fourth chart.
+    let start = html
+        .find("<section id=\"backtesting\"><h2>Backtesting</h2>")
+        .expect("a backtesting section");
+    let section = &html[start..start + html[start..].find("</section>").unwrap()];
+    assert!(section.contains(&period));
+    for kind in ["member", "member_with_collateral", "group"] {
+        assert!(section.contains(&format!("<tr><td>{kind}</td>")), "{kind}");
+    }
+    assert!(section.contains("red or yellow zone"));
+    assert_eq!(section.matches("<svg").count(), 1);
+    assert_eq!(html.matches("<svg").count(), 4);
+    assert_eq!(
+        json(&out.join("manifest.json"))["backtest"],
+        bt.to_str().unwrap()
+    );
+
+    // Without --backtest: no section, 6.5 not computed.
+    let plain = dir.path().join("plain");
+    assert!(report(&run, &plain).status.success());
+    let html = std::fs::read_to_string(plain.join("report.html")).unwrap();
+    assert!(!html.contains("id=\"backtesting\""));
+    let rows = html_pqd_rows(&html);
+    assert!(rows.iter().any(|r| r[0] == "6.5" && r[2] == "not computed"));
+
+    // A changed backtest.json, a run folder given as a backtest: refused
+    // naming the file, nothing written.
+    let changed = dir.path().join("changed");
+    let file = bt.join("backtest.json");
+    let mut bytes = std::fs::read(&file).unwrap();
+    bytes.push(b' ');
+    std::fs::write(&file, &bytes).unwrap();
+    let o = report_with_backtest(&run, &bt, &changed);
+    assert_eq!(o.status.code(), Some(1));
+    let stderr = text(&o.stderr);
+    assert!(
+        stderr.contains("backtest.json") && stderr.contains("SHA-256"),
+        "{stderr}"
+    );
+    assert!(!changed.exists());
+    let o = report_with_backtest(&run, &run, &changed);
+    assert_eq!(o.status.code(), Some(1));
+    let stderr = text(&o.stderr);
+    assert!(
+        stderr.contains("manifest.json") && stderr.contains("not by `clearstress backtest`"),
+        "{stderr}"
+    );
+    assert!(!changed.exists());
 }

@@ -14,6 +14,10 @@ pub struct ReportArgs {
     /// its manifest.json before anything is read.
     #[arg(value_name = "RUN_DIR")]
     pub run_dir: PathBuf,
+    /// A folder `clearstress backtest --out` wrote: fills PQD 6.5 and adds a
+    /// backtesting section; checked against its manifest.json first.
+    #[arg(long, value_name = "BACKTEST_DIR")]
+    pub backtest: Option<PathBuf>,
     /// Output folder (report.html, pqd.csv): new, empty, or an earlier
     /// unchanged `report` output.
     #[arg(long, default_value = "clearstress-report")]
@@ -26,7 +30,13 @@ pub struct ReportArgs {
 pub fn report(args: &ReportArgs, command_line: Vec<String>) -> Result<(), CliError> {
     let out = report::OutputDir::prepare(&args.out, report::OutputKind::Report)?;
     let run = html::RunFolder::open(&args.run_dir).map_err(report::ReportError::from)?;
-    let out = html::write_report(out, &run, &command_line)?;
+    let backtest = args
+        .backtest
+        .as_deref()
+        .map(html::BacktestFolder::open)
+        .transpose()
+        .map_err(report::ReportError::from)?;
+    let out = html::write_report(out, &run, backtest.as_ref(), &command_line)?;
     if args.quiet {
         println!("{}", out.display());
     } else {

@@ -7,8 +7,11 @@
 //! Inline CSS (with an A4 print stylesheet, a page per section), charts as
 //! inline SVG ([`svg`]), no script and no external resource. One file per
 //! section: [`provenance`] (what was run and how to reproduce it), [`margin`],
-//! [`stress`], [`default_fund`], [`pqd`].
+//! [`stress`], [`default_fund`], [`backtesting`] (with `--backtest`, from a
+//! backtest folder checked as the run folder is: [`backtest_folder`]), [`pqd`].
 
+mod backtest_folder;
+mod backtesting;
 mod default_fund;
 mod margin;
 pub mod pqd;
@@ -21,6 +24,7 @@ use std::path::PathBuf;
 
 use serde_json::{json, Map, Value};
 
+pub use backtest_folder::BacktestFolder;
 pub use run_folder::{RunFolder, RunFolderError};
 
 use super::{money, write_text, OutputDir, ReportError};
@@ -108,10 +112,11 @@ figcaption { font-size: 9pt; color: #333; }
 }
 ";
 
-/// The whole report as one HTML document.
-pub fn render(run: &RunFolder) -> String {
+/// The whole report as one HTML document (with a backtesting section when
+/// `backtest` is given).
+pub fn render(run: &RunFolder, backtest: Option<&BacktestFolder>) -> String {
     let s = &run.summary;
-    let rows = pqd::rows(run);
+    let rows = pqd::rows(run, backtest);
     let mut out = String::from("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
     out.push_str(&format!(
         "<title>clearstress report: {} margin and default fund, {}</title><style>{STYLE}</style></head><body>",
@@ -131,25 +136,31 @@ pub fn render(run: &RunFolder) -> String {
     out.push_str(&margin::section(run));
     out.push_str(&stress::section(run));
     out.push_str(&default_fund::section(run));
+    if let Some(bt) = backtest {
+        out.push_str(&backtesting::section(bt));
+    }
     out.push_str(&pqd::section(&rows));
     out.push_str("</body></html>\n");
     out
 }
 
-/// Writes `report.html` and `pqd.csv` for `run` into `out` and puts the
-/// folder in place; returns the destination.
+/// Writes `report.html` and `pqd.csv` for `run` (and `backtest`) into `out`
+/// and puts the folder in place; returns the destination.
 pub fn write_report(
     out: OutputDir,
     run: &RunFolder,
+    backtest: Option<&BacktestFolder>,
     command_line: &[String],
 ) -> Result<PathBuf, ReportError> {
     let dir = out.path();
-    write_text(&dir.join(HTML_FILE), &render(run))?;
-    write_text(&dir.join(PQD_FILE), &pqd::csv(&pqd::rows(run)))?;
+    write_text(&dir.join(HTML_FILE), &render(run, backtest))?;
+    write_text(&dir.join(PQD_FILE), &pqd::csv(&pqd::rows(run, backtest)))?;
     let fields = json!({
         "command_line": command_line,
         "run": run.dir.display().to_string(),
         "run_manifest_sha256": run.manifest_sha256,
+        "backtest": backtest.map(|b| b.dir.display().to_string()),
+        "backtest_manifest_sha256": backtest.map(|b| b.manifest_sha256.clone()),
     });
     let fields: Map<String, Value> = super::object(fields);
     Ok(out.commit(fields)?)

@@ -7,6 +7,7 @@
 
 use std::fmt::Write as _;
 
+use super::backtest_folder::{BacktestFolder, MARGIN_BASIS};
 use super::run_folder::RunFolder;
 use super::{count, escape, percent};
 use crate::report::money;
@@ -52,8 +53,42 @@ fn not_computed(id: &'static str, description: &str, reason: &'static str) -> Pq
     }
 }
 
-/// Every PQD row of a run, in field order.
-pub fn rows(run: &RunFolder) -> Vec<PqdRow> {
+/// PQD 6.5 from a backtest's pooled row of the kind the margin is sized on:
+/// observations, exceptions and achieved coverage over the period (6.5a-c).
+fn backtesting(backtest: Option<&BacktestFolder>) -> Vec<PqdRow> {
+    let Some(bt) = backtest else {
+        return vec![not_computed(
+            "6.5",
+            "Backtesting results",
+            "no backtest given (clearstress backtest measures it; report --backtest reads it)",
+        )];
+    };
+    let Some(row) = bt.margin_basis() else {
+        return vec![not_computed(
+            "6.5",
+            "Backtesting results",
+            "the backtest has no pooled member_with_collateral row",
+        )];
+    };
+    let of = |what: &str| {
+        format!(
+            "Backtesting, {MARGIN_BASIS} pooled, {}: {what}",
+            bt.period()
+        )
+    };
+    let a = &row.all_days;
+    vec![
+        filled("6.5a", &of("observations"), count(a.observations), "days"),
+        filled("6.5b", &of("exceptions"), count(a.exceptions), "exceptions"),
+        match a.coverage {
+            Some(c) => filled("6.5c", &of("achieved coverage"), percent(c), "%"),
+            None => not_computed("6.5c", &of("achieved coverage"), "no day observed"),
+        },
+    ]
+}
+
+/// Every PQD row of a run (6.5 from `backtest` when given), in field order.
+pub fn rows(run: &RunFolder, backtest: Option<&BacktestFolder>) -> Vec<PqdRow> {
     let s = &run.summary;
     let df = &s.default_fund;
     let risk = &run.manifest.config["risk"];
@@ -136,18 +171,14 @@ pub fn rows(run: &RunFolder) -> Vec<PqdRow> {
             "the run's model is parametric (no --fhs): it read no price history",
         ),
     });
+    rows.extend([filled(
+        "6.4e",
+        "Monte Carlo scenarios",
+        count(s.scenarios),
+        "scenarios",
+    )]);
+    rows.extend(backtesting(backtest));
     rows.extend([
-        filled(
-            "6.4e",
-            "Monte Carlo scenarios",
-            count(s.scenarios),
-            "scenarios",
-        ),
-        not_computed(
-            "6.5",
-            "Backtesting results",
-            "no backtest given (clearstress backtest measures it)",
-        ),
         not_computed("6.6", "Variation margin", "not modelled by clearstress"),
         not_computed(
             "6.7",

@@ -19,8 +19,14 @@ const SUMMARY: &str = "summary.json";
 /// Why a run folder cannot be reported on; each names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum RunFolderError {
-    #[error("run folder {dir}: `{file}` is missing; give a folder `clearstress run --out` wrote")]
-    Missing { dir: String, file: &'static str },
+    #[error(
+        "{kind} folder {dir}: `{file}` is missing; give a folder `clearstress {kind} --out` wrote"
+    )]
+    Missing {
+        kind: &'static str,
+        dir: String,
+        file: &'static str,
+    },
     #[error("{path}: {source}")]
     Io {
         path: String,
@@ -34,12 +40,13 @@ pub enum RunFolderError {
         source: serde_json::Error,
     },
     #[error(
-        "{path}: written by {tool} {kind}, not by `clearstress run`; give a run's output folder"
+        "{path}: written by {tool} {kind}, not by `clearstress {expected}`; give a {expected} output folder"
     )]
     NotARun {
         path: String,
         tool: String,
         kind: String,
+        expected: &'static str,
     },
     #[error("{path}: written by clearstress {found}; this is clearstress {ours}: run it again with this version")]
     OtherVersion {
@@ -47,11 +54,9 @@ pub enum RunFolderError {
         found: String,
         ours: &'static str,
     },
-    #[error(
-        "{path}: not listed in {manifest}, so it cannot be checked against the run; run it again"
-    )]
+    #[error("{path}: not listed in {manifest}, so it cannot be checked against it; run it again")]
     Unlisted { path: String, manifest: String },
-    #[error("{path}: its SHA-256 is not the one {manifest} records; it changed since the run wrote it: run it again")]
+    #[error("{path}: its SHA-256 is not the one {manifest} records; it changed since clearstress wrote it: run it again")]
     Changed { path: String, manifest: String },
 }
 
@@ -191,22 +196,56 @@ impl RunFolder {
     /// Reads `dir`'s manifest, checks every output it lists against its
     /// SHA-256, and reads the summary.
     pub fn open(dir: &Path) -> Result<Self, RunFolderError> {
+        let checked = CheckedFolder::open(dir, "run", SUMMARY)?;
+        let manifest: Manifest = parse(&dir.join(MANIFEST), &checked.manifest_bytes)?;
+        let summary: Summary = parse(&dir.join(SUMMARY), &checked.main_bytes)?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            manifest,
+            manifest_sha256: sha256_hex(&checked.manifest_bytes),
+            summary,
+        })
+    }
+}
+
+/// An output folder of one clearstress command, checked: its manifest names
+/// clearstress, the command and this version, lists `main`, and every output
+/// it lists has the SHA-256 it records.
+pub(super) struct CheckedFolder {
+    pub manifest_bytes: Vec<u8>,
+    pub main_bytes: Vec<u8>,
+}
+
+/// The part of a manifest every command writes.
+#[derive(Deserialize)]
+struct Outputs {
+    version: String,
+    outputs: Vec<OutputEntry>,
+}
+
+impl CheckedFolder {
+    pub fn open(
+        dir: &Path,
+        kind: &'static str,
+        main: &'static str,
+    ) -> Result<Self, RunFolderError> {
         let manifest_path = dir.join(MANIFEST);
-        let manifest_bytes = read(dir, &manifest_path, MANIFEST)?;
+        let manifest_bytes = read(dir, kind, &manifest_path, MANIFEST)?;
         let shown = manifest_path.display().to_string();
         let raw: Value = parse(&manifest_path, &manifest_bytes)?;
-        let (tool, kind) = (
+        let (tool, found) = (
             raw["tool"].as_str().unwrap_or("an unknown tool"),
             raw["kind"].as_str().unwrap_or("run"),
         );
-        if tool != "clearstress" || kind != "run" {
+        if tool != "clearstress" || found != kind {
             return Err(RunFolderError::NotARun {
                 path: shown,
                 tool: tool.to_string(),
-                kind: kind.to_string(),
+                kind: found.to_string(),
+                expected: kind,
             });
         }
-        let manifest: Manifest = parse(&manifest_path, &manifest_bytes)?;
+        let manifest: Outputs = parse(&manifest_path, &manifest_bytes)?;
         let ours = env!("CARGO_PKG_VERSION");
         if manifest.version != ours {
             return Err(RunFolderError::OtherVersion {
@@ -215,11 +254,11 @@ impl RunFolder {
                 ours,
             });
         }
-        let summary_path = dir.join(SUMMARY);
-        let summary_bytes = read(dir, &summary_path, SUMMARY)?;
-        if !manifest.outputs.iter().any(|o| o.file == SUMMARY) {
+        let main_path = dir.join(main);
+        let main_bytes = read(dir, kind, &main_path, main)?;
+        if !manifest.outputs.iter().any(|o| o.file == main) {
             return Err(RunFolderError::Unlisted {
-                path: summary_path.display().to_string(),
+                path: main_path.display().to_string(),
                 manifest: shown,
             });
         }
@@ -236,19 +275,22 @@ impl RunFolder {
                 });
             }
         }
-        let summary: Summary = parse(&summary_path, &summary_bytes)?;
         Ok(Self {
-            dir: dir.to_path_buf(),
-            manifest,
-            manifest_sha256: sha256_hex(&manifest_bytes),
-            summary,
+            manifest_bytes,
+            main_bytes,
         })
     }
 }
 
-fn read(dir: &Path, path: &Path, file: &'static str) -> Result<Vec<u8>, RunFolderError> {
+fn read(
+    dir: &Path,
+    kind: &'static str,
+    path: &Path,
+    file: &'static str,
+) -> Result<Vec<u8>, RunFolderError> {
     std::fs::read(path).map_err(|source| match source.kind() {
         std::io::ErrorKind::NotFound => RunFolderError::Missing {
+            kind,
             dir: dir.display().to_string(),
             file,
         },
@@ -259,7 +301,10 @@ fn read(dir: &Path, path: &Path, file: &'static str) -> Result<Vec<u8>, RunFolde
     })
 }
 
-fn parse<T: serde::de::DeserializeOwned>(path: &Path, bytes: &[u8]) -> Result<T, RunFolderError> {
+pub(super) fn parse<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    bytes: &[u8],
+) -> Result<T, RunFolderError> {
     serde_json::from_slice(bytes).map_err(|source| RunFolderError::Json {
         path: path.display().to_string(),
         source,

@@ -1,0 +1,134 @@
+//! Backtesting (`--backtest`): the period, the margin period of risk and the
+//! confidence, each kind's pooled row on all days and on the non-overlapping
+//! subsample, the portfolios in the red or yellow zone, and a chart of
+//! exceptions by kind, from the backtest's `backtest.json`.
+
+use super::backtest_folder::{BacktestFolder, Sample, MARGIN_BASIS};
+use super::svg::{BarChart, Series};
+use super::{count, escape, percent, table};
+
+/// A sample's cells: observations, exceptions, coverage, Kupiec p, zone.
+fn sample_cells(s: &Sample) -> Vec<String> {
+    vec![
+        count(s.observations),
+        count(s.exceptions),
+        s.coverage
+            .map_or("-".into(), |c| format!("{}%", percent(c))),
+        s.kupiec.p.map_or("-".into(), |p| format!("{p:.3}")),
+        escape(&s.traffic_light),
+    ]
+}
+
+fn flagged(s: &Sample) -> bool {
+    s.traffic_light == "red" || s.traffic_light == "yellow"
+}
+
+pub fn section(bt: &BacktestFolder) -> String {
+    let s = &bt.summary;
+    let pooled: Vec<_> = bt.pooled().collect();
+    let rows: Vec<Vec<String>> = pooled
+        .iter()
+        .map(|p| {
+            let mut row = vec![escape(&p.kind)];
+            row.extend(sample_cells(&p.all_days));
+            row.extend(sample_cells(&p.non_overlapping));
+            row
+        })
+        .collect();
+    let headers = [
+        "kind",
+        "observations",
+        "exceptions",
+        "coverage",
+        "Kupiec p",
+        "zone",
+        "observations (non-overlapping)",
+        "exceptions (non-overlapping)",
+        "coverage (non-overlapping)",
+        "Kupiec p (non-overlapping)",
+        "zone (non-overlapping)",
+    ];
+    let numeric: Vec<&str> = headers[1..]
+        .iter()
+        .copied()
+        .filter(|h| !h.starts_with("zone"))
+        .collect();
+    let pooled_table = table(&headers, &numeric, &rows);
+    let zoned: Vec<Vec<String>> = s
+        .portfolios
+        .iter()
+        .filter(|p| !p.aggregate && (flagged(&p.all_days) || flagged(&p.non_overlapping)))
+        .map(|p| {
+            vec![
+                escape(&p.id),
+                escape(&p.kind),
+                format!(
+                    "{} / {}",
+                    count(p.all_days.exceptions),
+                    count(p.all_days.observations)
+                ),
+                escape(&p.all_days.traffic_light),
+                escape(&p.non_overlapping.traffic_light),
+            ]
+        })
+        .collect();
+    let zoned = if zoned.is_empty() {
+        "<p>Portfolios in the red or yellow zone: none.</p>".to_string()
+    } else {
+        format!(
+            "<p>Portfolios in the red or yellow zone (on all days or non-overlapping):</p>{}",
+            table(
+                &[
+                    "portfolio",
+                    "kind",
+                    "exceptions / observations",
+                    "zone",
+                    "zone (non-overlapping)"
+                ],
+                &["exceptions / observations"],
+                &zoned
+            )
+        )
+    };
+    let chart = BarChart {
+        title: "Exceptions by kind (pooled)".into(),
+        axis_label: "exceptions".into(),
+        scale: 1.0,
+        categories: pooled.iter().map(|p| p.kind.clone()).collect(),
+        series: vec![
+            Series {
+                name: "all days".into(),
+                values: pooled
+                    .iter()
+                    .map(|p| p.all_days.exceptions as f64)
+                    .collect(),
+            },
+            Series {
+                name: "non-overlapping".into(),
+                values: pooled
+                    .iter()
+                    .map(|p| p.non_overlapping.exceptions as f64)
+                    .collect(),
+            },
+        ],
+    };
+    format!(
+        "<section id=\"backtesting\"><h2>Backtesting</h2>\
+         <p>Each day's margin ({} at {}%) against the loss over the next {} days (the margin \
+         period of risk), on {} observed days, {} ({} days not tested); the non-overlapping \
+         subsample keeps one observed day in {}. Read from <code>{}</code>. Pooled rows put every \
+         portfolio's days of a kind together; PQD 6.5 reports the <code>{}</code> row, the loss \
+         the margin is sized on (methodology, 12b and 13a).</p>{pooled_table}{zoned}\
+         <figure>{}<figcaption>Dark: all days; light: non-overlapping.</figcaption></figure></section>",
+        escape(&s.margin_measure.to_uppercase()),
+        percent(s.confidence),
+        s.mpor_days,
+        count(s.observed_days),
+        escape(&bt.period()),
+        count(s.gaps.len() as u64),
+        s.non_overlapping_every_days,
+        escape(&bt.dir.join("backtest.json").display().to_string()),
+        MARGIN_BASIS,
+        chart.to_svg(),
+    )
+}
