@@ -149,26 +149,18 @@ impl ChunkDevice for CudaBackend {
             unsafe { launch.launch(config) }.map_err(driver_error)?;
         }
         let buffers = &mut work.slots[slot];
-        // The gaps the plan's buffers hold (more come back as candidates).
-        let gaps = if plan.chunks.sums_gaps() {
-            gaps.min(MAX_GAPS)
-        } else {
-            0
-        };
-        let stride = 1 + 2 * gaps;
-        let per_member = thresholds.len() / (members as usize).max(1);
-        let bounds: Vec<f32>;
-        let thresholds = if per_member == stride {
-            thresholds
-        } else {
-            // Fewer gaps than asked: each member's floor and its first gaps.
-            bounds = thresholds
-                .chunks_exact(per_member)
-                .flat_map(|t| &t[..stride])
-                .copied()
-                .collect();
-            &bounds
-        };
+        // ChunkState::thresholds lays them out: each member's floor, then
+        // its first `gaps` gaps' bounds, at most the MAX_GAPS the buffers hold.
+        let most = if plan.chunks.sums_gaps() { MAX_GAPS } else { 0 };
+        if gaps > most || thresholds.len() != members as usize * (1 + 2 * gaps) {
+            return Err(BackendError::Device {
+                backend: NAME,
+                message: format!(
+                    "{} thresholds for {members} members with {gaps} gaps each (at most {most})",
+                    thresholds.len()
+                ),
+            });
+        }
         params.gaps = gaps as u32;
         let gap_counters = members as usize * gaps * GAP_WORDS;
         s.memcpy_htod(thresholds, &mut buffers.thresholds)

@@ -52,8 +52,12 @@ pub fn bounds(tail: &MemberTail, constant: f64, gaps: usize) -> Vec<[f32; 2]> {
     (0..gaps)
         .map(|g| match tail.gap_bounds(g) {
             Some((above, below)) => [
-                least_f32(|v| f64::from(v) + constant > above),
-                least_f32(|v| f64::from(v) + constant >= below),
+                least_f32((above - constant) as f32, |v| {
+                    f64::from(v) + constant > above
+                }),
+                least_f32((below - constant) as f32, |v| {
+                    f64::from(v) + constant >= below
+                }),
             ],
             None => [f32::INFINITY; 2],
         })
@@ -62,8 +66,16 @@ pub fn bounds(tail: &MemberTail, constant: f64, gaps: usize) -> Vec<[f32; 2]> {
 
 /// The least finite f32 `v` for which `holds(v)` (the host's loss
 /// `f64::from(v) + constant`, one rounding, against a window's end), which
-/// must be monotone in `v`; +inf when no finite f32 holds.
-pub fn least_f32(holds: impl Fn(f32) -> bool) -> f32 {
+/// must be monotone in `v`; +inf when no finite f32 holds. `guess` (the end
+/// less the constant, rounded to f32) is the answer or one step below it
+/// unless the constant dwarfs the loss: those two are tried first, since the
+/// bounds are found anew for every member, gap and chunk.
+pub fn least_f32(guess: f32, holds: impl Fn(f32) -> bool) -> f32 {
+    for v in [guess, guess.next_up()] {
+        if v.is_finite() && v > f32::MIN && holds(v) && !holds(v.next_down()) {
+            return v;
+        }
+    }
     if !holds(f32::MAX) {
         return f32::INFINITY;
     }
@@ -119,20 +131,30 @@ mod tests {
         ];
         for (end, constant) in cases {
             let loss = |v: f32| f64::from(v) + constant;
-            let above = least_f32(|v| loss(v) > end);
+            let guess = (end - constant) as f32;
+            let above = least_f32(guess, |v| loss(v) > end);
+            // The same from a guess far off, found by bisection.
+            assert_eq!(least_f32(-guess - 1.0, |v| loss(v) > end), above);
             assert!(
                 loss(above) > end && loss(above.next_down()) <= end,
                 "{end}, {constant}"
             );
-            let reaching = least_f32(|v| loss(v) >= end);
+            let reaching = least_f32(guess, |v| loss(v) >= end);
+            assert_eq!(least_f32(-guess - 1.0, |v| loss(v) >= end), reaching);
             assert!(
                 loss(reaching) >= end && loss(reaching.next_down()) < end,
                 "{end}, {constant}"
             );
         }
         // Past every finite f32: +inf (nothing summed); below them all: f32::MIN.
-        assert_eq!(least_f32(|v| f64::from(v) > 1e300), f32::INFINITY);
-        assert_eq!(least_f32(|v| f64::from(v) > f64::NEG_INFINITY), f32::MIN);
+        assert_eq!(
+            least_f32(f32::INFINITY, |v| f64::from(v) > 1e300),
+            f32::INFINITY
+        );
+        assert_eq!(
+            least_f32(f32::NEG_INFINITY, |v| f64::from(v) > f64::NEG_INFINITY),
+            f32::MIN
+        );
     }
 
     #[test]

@@ -76,9 +76,20 @@ impl ChunkDevice for WgpuBackend {
         moves: Moves,
         range: Range<u64>,
         thresholds: &[f32],
-        _gaps: usize,
+        gaps: usize,
         copied: u32,
     ) -> Result<InFlight<gpu::SubmissionIndex>, BackendError> {
+        // WGSL sums no gap (no f64): its thresholds are the floors alone.
+        let members = plan.chunks.geometry.members;
+        if gaps != 0 || thresholds.len() != members {
+            return Err(BackendError::Device {
+                backend: "wgpu",
+                message: format!(
+                    "{} thresholds with {gaps} gaps for {members} members: wgpu takes the floors alone",
+                    thresholds.len()
+                ),
+            });
+        }
         let count = (range.end - range.start) as u32;
         let mut scenario = plan.scenario_params;
         if let Moves::Draw { first } = moves {
