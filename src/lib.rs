@@ -18,6 +18,7 @@ pub mod engine;
 pub mod estimate;
 pub mod history;
 pub mod input;
+pub mod lanes;
 pub mod linalg;
 pub mod margin;
 pub mod pricing;

@@ -90,19 +90,19 @@ fn the_embedded_samples_result_tables_are_pinned() {
         pinned(&[
             (
                 "default_fund.parquet",
-                "e2016faaff7a6223b8aeaa9ea015ed4d4712a57c2f9db9f4de04efc2e30e540a"
+                "92ea292385ec8a91e7ff3c8cded6dedf1692bd73ba04fec769b9034dc2e3b706"
             ),
             (
                 "default_fund_scenarios.parquet",
-                "e6f54363031b0ae4680f89b238ec09d6cbef008d0cfc0bf6d1fc1ef5efa833ff"
+                "b44cc51ce60883ebfe65188957c87cbcf5b959760035fa857af79ee5ec83e09a"
             ),
             (
                 "margins.parquet",
-                "4e8c9b5e95a9f1467cf0a880448a9a26c10e7d7ba916fe6fd370ff3cfbb2e5d6"
+                "197cbf32c3f66b7423c14f107881b0fe39ed77a5509f4c0e16a60c1c35fdf873"
             ),
             (
                 "stress_losses.parquet",
-                "e4ff42ddf053772d1caf6a6b37d9d4007f51cec20fbdc6c5049bc4549e8b9e32"
+                "e36c859d1f868e4d60182b4cd30cbe9a8cdf4264b0425b2b876138c1869a349b"
             ),
         ])
     );
@@ -142,19 +142,19 @@ fn a_thousand_member_books_files_and_result_tables_are_pinned() {
         pinned(&[
             (
                 "default_fund.parquet",
-                "7406fbd6168c10943c98eaf246dc3a83f38fa3dcd224fba08237252da1d66dcc"
+                "0af76c8f235dbf3e3dad2fac2069119e8a3dee4e29b2ac4adc46b80278f9317d"
             ),
             (
                 "default_fund_scenarios.parquet",
-                "1c5b974d50f0da557757ff0ce1e38c7a9a563706a82a57fd4777d07ebcecf73a"
+                "516c9eec4e1103c1a93921dd3dabaf455d7df6614a43b8a6a40e1e3787ae0a18"
             ),
             (
                 "margins.parquet",
-                "986c590d08bdbcad914e7da1e2866ceed167e9595fb40f0d7d4443e086e97f0e"
+                "b7f7c7eb3106b817d91cca2e26696cb67c595828198a2d9025d4a068d465731a"
             ),
             (
                 "stress_losses.parquet",
-                "5dc67350c6ee88658263089501068143bed11d01fec2fd56d3391c715abace4a"
+                "4bf3a2190f68786e6775d01f2ab372688ea70cefd233871458ecbd1f22bafd1c"
             ),
         ])
     );

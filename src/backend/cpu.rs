@@ -55,6 +55,64 @@ impl CpuBackend {
 pub struct CpuPlan {
     book: CompiledBook,
     model: ScenarioModel,
+    width: Width,
+}
+
+/// How many option series the revaluation prices at once: as many doubles as
+/// the widest vector registers this CPU has, found at run time (the binary
+/// is built for the baseline instruction set). Every width gives the same
+/// bits ([`CompiledBook::features`]), so the choice changes only the speed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Width {
+    /// AVX-512: 8 doubles.
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+    /// AVX2: 4 doubles.
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    /// The baseline's 128-bit registers (SSE2, NEON): 2 doubles.
+    Baseline,
+}
+
+impl Width {
+    fn detect() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                return Self::Avx512;
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                return Self::Avx2;
+            }
+        }
+        Self::Baseline
+    }
+
+    /// `book.features` of a batch of scenarios at this width.
+    #[inline]
+    fn features(self, book: &CompiledBook, returns: &[f64], vol_factors: &[f64], out: &mut [f64]) {
+        match self {
+            // SAFETY: `detect` chose this width only on a CPU with AVX-512F.
+            #[cfg(target_arch = "x86_64")]
+            Self::Avx512 => unsafe { features_avx512(book, returns, vol_factors, out) },
+            // SAFETY: `detect` chose this width only on a CPU with AVX2.
+            #[cfg(target_arch = "x86_64")]
+            Self::Avx2 => unsafe { features_avx2(book, returns, vol_factors, out) },
+            Self::Baseline => book.features::<2>(returns, vol_factors, out),
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn features_avx512(book: &CompiledBook, returns: &[f64], vol_factors: &[f64], out: &mut [f64]) {
+    book.features::<8>(returns, vol_factors, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn features_avx2(book: &CompiledBook, returns: &[f64], vol_factors: &[f64], out: &mut [f64]) {
+    book.features::<4>(returns, vol_factors, out)
 }
 
 /// Members per revaluation task, within `rayon`'s current pool.
@@ -66,7 +124,7 @@ fn member_group(members: usize) -> usize {
 impl CpuPlan {
     /// Features of scenarios `range`, scenario-major (`scenarios x F`).
     fn draw_features(&self, range: Range<u64>) -> Vec<f64> {
-        let (book, model) = (&self.book, &self.model);
+        let (book, model, width) = (&self.book, &self.model, self.width);
         let f = book.feature_count();
         let a = model.assets();
         let mut features = vec![0.0; (range.end - range.start) as usize * f];
@@ -75,23 +133,36 @@ impl CpuPlan {
             .enumerate()
             .for_each(|(chunk, out)| {
                 let mut scratch = Scratch::default();
-                let (mut returns, mut vols) = (vec![0.0; a], vec![1.0; a]);
-                for (i, row) in out.chunks_mut(f).enumerate() {
+                let count = out.len() / f;
+                let (mut returns, mut vols) = (vec![0.0; count * a], vec![1.0; count * a]);
+                for (i, (r, v)) in returns
+                    .chunks_exact_mut(a)
+                    .zip(vols.chunks_exact_mut(a))
+                    .enumerate()
+                {
                     let n = range.start + (chunk * DRAW_CHUNK + i) as u64;
-                    model.draw(n, &mut scratch, &mut returns, &mut vols);
-                    book.features(&returns, &vols, row);
+                    model.draw(n, &mut scratch, r, v);
                 }
+                width.features(book, &returns, &vols, out);
             });
         features
     }
 
     fn block_features(&self, block: &ScenarioBlock) -> Vec<f64> {
-        let f = self.book.feature_count();
+        let (f, a) = (self.book.feature_count(), block.assets);
         let mut features = vec![0.0; block.len() * f];
-        features.par_chunks_mut(f).enumerate().for_each(|(s, row)| {
-            self.book
-                .features(block.returns_of(s), block.vol_factors_of(s), row);
-        });
+        features
+            .par_chunks_mut(DRAW_CHUNK * f)
+            .enumerate()
+            .for_each(|(chunk, out)| {
+                let rows = chunk * DRAW_CHUNK * a..(chunk * DRAW_CHUNK + out.len() / f) * a;
+                self.width.features(
+                    &self.book,
+                    &block.returns[rows.clone()],
+                    &block.vol_factors[rows],
+                    out,
+                );
+            });
         features
     }
 
@@ -195,6 +266,7 @@ impl Backend for CpuBackend {
         Ok(CpuPlan {
             book: book.clone(),
             model: model.clone(),
+            width: Width::detect(),
         })
     }
 
@@ -280,5 +352,62 @@ impl Backend for CpuBackend {
                 });
         });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sample::{generate, SampleSpec};
+
+    /// Every lane width this CPU offers prices each option series in each
+    /// scenario to the bits of the one-lane reference, for batches shorter
+    /// than a width, of whole widths and with a remainder.
+    #[test]
+    fn every_width_this_cpu_has_gives_the_one_lane_bits() {
+        let spec = SampleSpec {
+            members: 16,
+            assets: 6,
+            options: 400,
+            seed: 7,
+        };
+        let snapshot = generate(&spec).and_then(|f| f.load("widths")).unwrap();
+        let book = CompiledBook::compile(&snapshot).unwrap();
+        assert!(book.options.len() > 20, "the sample has option series");
+        let mut widths = vec![Width::Baseline];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                widths.push(Width::Avx2);
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                widths.push(Width::Avx512);
+            }
+        }
+        eprintln!("widths on this CPU: {widths:?}");
+        let (a, f) = (book.assets, book.feature_count());
+        for scenarios in [1, 3, 8, 13, 64] {
+            // Moves from -60% to +150% and vol factors from 0 (expired-like)
+            // to 3, so that every branch of N(x) is taken.
+            let returns: Vec<f64> = (0..scenarios * a)
+                .map(|i| -0.6 + 2.1 * ((i * 7919) % 997) as f64 / 996.0)
+                .collect();
+            let vols: Vec<f64> = (0..scenarios * a)
+                .map(|i| 3.0 * ((i * 104_729) % 991) as f64 / 990.0)
+                .collect();
+            let mut reference = vec![0.0; scenarios * f];
+            book.features::<1>(&returns, &vols, &mut reference);
+            for &width in &widths {
+                let mut out = vec![f64::NAN; scenarios * f];
+                width.features(&book, &returns, &vols, &mut out);
+                for (k, (x, y)) in out.iter().zip(&reference).enumerate() {
+                    assert_eq!(
+                        x.to_bits(),
+                        y.to_bits(),
+                        "{width:?}, {scenarios} scenarios, feature {k}"
+                    );
+                }
+            }
+        }
     }
 }

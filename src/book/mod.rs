@@ -19,7 +19,9 @@
 
 use std::collections::HashMap;
 
-use crate::pricing::{black76, black76_total_vol, discount, Horizon, FUNDING_PERIODS_PER_DAY};
+use crate::lanes::{Lanes, Mask};
+use crate::pricing::black76::black76_lanes;
+use crate::pricing::{black76, discount, Horizon, FUNDING_PERIODS_PER_DAY};
 use crate::snapshot::{CollateralAsset, InstrumentKind, OptionRight, Settlement, Snapshot};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -71,20 +73,56 @@ impl OptionSeries {
     /// USD P&L per unit of series `j` given its underlying's return and vol factor.
     #[inline]
     pub fn pnl(&self, j: usize, ret: f64, vol_factor: f64) -> f64 {
-        let relative = 1.0 + ret;
-        let forward = self.spot[j] * relative * self.carry1[j];
-        // The product's order is black76's: (vol x factor) x sqrt(tau1).
-        let v1 = black76_total_vol(
-            self.right[j],
-            forward,
-            self.strike[j],
-            self.vol[j] * vol_factor * self.root_tau1[j],
-            self.discount1[j],
-        );
-        match self.settlement[j] {
-            Settlement::Linear => v1 - self.value0[j],
-            Settlement::Inverse => v1 - self.value0[j] * relative,
+        self.lanes::<1>(j).pnl(Lanes([ret]), Lanes([vol_factor])).0[0]
+    }
+
+    /// Series `j`'s parameters in each of `N` lanes.
+    #[inline(always)]
+    fn lanes<const N: usize>(&self, j: usize) -> SeriesLanes<N> {
+        SeriesLanes {
+            call: Mask::splat(self.right[j] == OptionRight::Call),
+            inverse: Mask::splat(self.settlement[j] == Settlement::Inverse),
+            spot: Lanes::splat(self.spot[j]),
+            carry1: Lanes::splat(self.carry1[j]),
+            strike: Lanes::splat(self.strike[j]),
+            vol: Lanes::splat(self.vol[j]),
+            root_tau1: Lanes::splat(self.root_tau1[j]),
+            discount1: Lanes::splat(self.discount1[j]),
+            value0: Lanes::splat(self.value0[j]),
         }
+    }
+}
+
+/// One option series' parameters, for its P&L in `N` scenarios at once.
+struct SeriesLanes<const N: usize> {
+    call: Mask<N>,
+    inverse: Mask<N>,
+    spot: Lanes<N>,
+    carry1: Lanes<N>,
+    strike: Lanes<N>,
+    vol: Lanes<N>,
+    root_tau1: Lanes<N>,
+    discount1: Lanes<N>,
+    value0: Lanes<N>,
+}
+
+impl<const N: usize> SeriesLanes<N> {
+    /// The P&L per unit given the underlying's return and vol factor in each
+    /// lane, each lane bit for bit what [`OptionSeries::pnl`] gives.
+    #[inline(always)]
+    fn pnl(&self, ret: Lanes<N>, vol_factor: Lanes<N>) -> Lanes<N> {
+        let relative = 1.0 + ret;
+        let forward = self.spot * relative * self.carry1;
+        // The product's order is black76's: (vol x factor) x sqrt(tau1).
+        let v1 = black76_lanes(
+            self.call,
+            forward,
+            self.strike,
+            self.vol * vol_factor * self.root_tau1,
+            self.discount1,
+        );
+        self.inverse
+            .select(v1 - self.value0 * relative, v1 - self.value0)
     }
 }
 
@@ -325,13 +363,44 @@ impl CompiledBook {
         self.assets + self.options.len()
     }
 
-    /// Writes one scenario's features into `out` (length `feature_count()`).
-    #[inline]
-    pub fn features(&self, returns: &[f64], vol_factors: &[f64], out: &mut [f64]) {
-        out[..self.assets].copy_from_slice(returns);
-        for (j, dst) in out[self.assets..].iter_mut().enumerate() {
-            let a = self.options.underlying[j];
-            *dst = self.options.pnl(j, returns[a], vol_factors[a]);
+    /// Writes the features of a batch of scenarios into `out`, scenario-major
+    /// (`scenarios x feature_count()`), from their returns and vol factors
+    /// (`scenarios x assets` each).
+    ///
+    /// Each option series is revalued in `N` scenarios at once: the CPU
+    /// backend picks `N` for the machine's vector registers, and every `N`
+    /// gives the same bits. Scenarios rather than series share the lanes
+    /// because one series' moneyness varies little from scenario to
+    /// scenario, so its lanes mostly take the same branch of N(x).
+    #[inline(always)]
+    pub fn features<const N: usize>(&self, returns: &[f64], vol_factors: &[f64], out: &mut [f64]) {
+        let (assets, f) = (self.assets, self.feature_count());
+        let scenarios = out.len() / f;
+        for (row, r) in out.chunks_exact_mut(f).zip(returns.chunks_exact(assets)) {
+            row[..assets].copy_from_slice(r);
+        }
+        let options = &self.options;
+        if scenarios < N {
+            for s in 0..scenarios {
+                for (j, &a) in options.underlying.iter().enumerate() {
+                    let (ret, vol) = (returns[s * assets + a], vol_factors[s * assets + a]);
+                    out[s * f + assets + j] = options.pnl(j, ret, vol);
+                }
+            }
+            return;
+        }
+        for (j, &a) in options.underlying.iter().enumerate() {
+            let series = options.lanes::<N>(j);
+            // The last group of lanes ends at the last scenario, overlapping
+            // the one before: a few scenarios priced twice, to the same bits.
+            for start in (0..scenarios).step_by(N) {
+                let first = start.min(scenarios - N);
+                let at = |values: &[f64]| Lanes::from_fn(|i| values[(first + i) * assets + a]);
+                let pnl = series.pnl(at(returns), at(vol_factors));
+                for (i, &value) in pnl.0.iter().enumerate() {
+                    out[(first + i) * f + assets + j] = value;
+                }
+            }
         }
     }
 }
@@ -339,6 +408,62 @@ impl CompiledBook {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each scenario's row of `out` holds its returns, then each series' P&L
+    /// exactly as the one-series `OptionSeries::pnl` gives it.
+    fn assert_rows_are_the_series_pnls(
+        book: &CompiledBook,
+        returns: &[f64],
+        vols: &[f64],
+        out: &[f64],
+    ) {
+        let (a, f) = (book.assets, book.feature_count());
+        for s in 0..out.len() / f {
+            assert_eq!(&out[s * f..s * f + a], &returns[s * a..(s + 1) * a]);
+            for (j, &u) in book.options.underlying.iter().enumerate() {
+                let pnl = book.options.pnl(j, returns[s * a + u], vols[s * a + u]);
+                assert_eq!(
+                    out[s * f + a + j].to_bits(),
+                    pnl.to_bits(),
+                    "scenario {s}, series {j}"
+                );
+            }
+        }
+    }
+
+    /// `features` gives the same bits at every lane count, with more
+    /// scenarios than lanes (a remainder included) and fewer.
+    #[test]
+    fn features_at_every_lane_count_are_the_series_pnls() {
+        let spec = crate::sample::SampleSpec {
+            members: 8,
+            assets: 4,
+            options: 200,
+            seed: 3,
+        };
+        let snapshot = crate::sample::generate(&spec)
+            .and_then(|f| f.load("lanes"))
+            .unwrap();
+        let book = CompiledBook::compile(&snapshot).unwrap();
+        assert!(!book.options.is_empty());
+        let (a, f) = (book.assets, book.feature_count());
+        let returns: Vec<f64> = (0..11 * a).map(|i| (i as f64 * 0.37).sin() * 0.5).collect();
+        let vols: Vec<f64> = (0..11 * a)
+            .map(|i| 1.0 + (i as f64 * 0.11).cos() * 0.9)
+            .collect();
+        for scenarios in [11, 3] {
+            let (r, v) = (&returns[..scenarios * a], &vols[..scenarios * a]);
+            let mut out = vec![f64::NAN; scenarios * f];
+            book.features::<1>(r, v, &mut out);
+            assert_rows_are_the_series_pnls(&book, r, v, &out);
+            book.features::<2>(r, v, &mut out);
+            assert_rows_are_the_series_pnls(&book, r, v, &out);
+            book.features::<4>(r, v, &mut out);
+            assert_rows_are_the_series_pnls(&book, r, v, &out);
+            book.features::<8>(r, v, &mut out);
+            assert_rows_are_the_series_pnls(&book, r, v, &out);
+        }
+    }
 
     #[test]
     fn member_options_merge_repeated_series_and_skip_empty_members() {

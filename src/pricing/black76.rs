@@ -10,6 +10,8 @@
 //!
 //! At expiry (tau = 0) or zero vol the price is the discounted intrinsic value.
 
+use crate::lanes::elementary::{exp, ln};
+use crate::lanes::{Lanes, Mask};
 use crate::snapshot::OptionRight;
 
 /// Standard normal cumulative distribution N(x), to about 1e-16 relative in
@@ -23,8 +25,14 @@ use crate::snapshot::OptionRight;
 /// One of the cheapest double-precision forms, and branch-shaped so that the GPU
 /// kernels can mirror it.
 #[inline]
-#[allow(clippy::excessive_precision)] // Cody's coefficients, as published
 pub fn norm_cdf(x: f64) -> f64 {
+    norm_cdf_lanes(Lanes([x])).0[0]
+}
+
+/// [`norm_cdf`] in `N` lanes at once, each lane bit for bit the scalar's.
+#[inline(always)]
+#[allow(clippy::excessive_precision)] // Cody's coefficients, as published
+pub fn norm_cdf_lanes<const N: usize>(x: Lanes<N>) -> Lanes<N> {
     const A: [f64; 5] = [
         2.2352520354606839287,
         161.02823106855587881,
@@ -78,7 +86,9 @@ pub fn norm_cdf(x: f64) -> f64 {
     const SQRT_32: f64 = 5.656_854_249_492_380_195_2;
 
     let y = x.abs();
-    if y <= 0.674_489_75 {
+    let central = y.le(Lanes::splat(0.674_489_75));
+    let mut result = Lanes::splat(0.0);
+    if central.any() {
         let xsq = x * x;
         let mut num = A[4] * xsq;
         let mut den = xsq;
@@ -86,18 +96,24 @@ pub fn norm_cdf(x: f64) -> f64 {
             num = (num + A[i]) * xsq;
             den = (den + B[i]) * xsq;
         }
-        return 0.5 + x * (num + A[3]) / (den + B[3]);
+        result = 0.5 + x * (num + A[3]) / (den + B[3]);
+        if central.all() {
+            return result;
+        }
     }
     // The upper tail Q(y) = 1 - N(y) = exp(-y^2 / 2) R(y).
-    let ratio = if y <= SQRT_32 {
+    let near = y.le(Lanes::splat(SQRT_32));
+    let mut ratio = Lanes::splat(0.0);
+    if near.and(!central).any() {
         let mut num = C[8] * y;
         let mut den = y;
         for i in 0..7 {
             num = (num + C[i]) * y;
             den = (den + D[i]) * y;
         }
-        (num + C[7]) / (den + D[7])
-    } else {
+        ratio = (num + C[7]) / (den + D[7]);
+    }
+    if (!near).any() {
         let xsq = 1.0 / (x * x);
         let mut num = P[5] * xsq;
         let mut den = xsq;
@@ -105,50 +121,16 @@ pub fn norm_cdf(x: f64) -> f64 {
             num = (num + P[i]) * xsq;
             den = (den + Q[i]) * xsq;
         }
-        (FRAC_1_SQRT_2PI - xsq * (num + P[4]) / (den + Q[4])) / y
-    };
-    let (ysq, head) = split_square_exp(y);
+        let far = (FRAC_1_SQRT_2PI - xsq * (num + P[4]) / (den + Q[4])) / y;
+        ratio = near.select(ratio, far);
+    }
+    // exp(-y^2 / 2) split at ysq, y truncated to a multiple of 1/16, so that
+    // ysq^2 / 2 is exact.
+    let ysq = (y * 16.0).map(f64::trunc) / 16.0;
     let del = (y - ysq) * (y + ysq);
-    let upper = head * (-del * 0.5).exp() * ratio;
-    if x > 0.0 {
-        1.0 - upper
-    } else {
-        upper
-    }
-}
-
-/// Sixteenths of y below which [`split_square_exp`] reads its table: exp(-y^2 / 2)
-/// is 0 in doubles from y = 38.6, so the table covers every y that matters.
-const SQUARE_EXP_SIXTEENTHS: usize = 40 * 16;
-
-/// exp(-(k/16)^2 / 2) for k below [`SQUARE_EXP_SIXTEENTHS`], each computed by the
-/// very expression [`split_square_exp`] would evaluate: reading the table
-/// gives the same bits as calling `exp`, at a load instead of a call.
-static SQUARE_EXP: std::sync::LazyLock<[f64; SQUARE_EXP_SIXTEENTHS]> =
-    std::sync::LazyLock::new(|| {
-        std::array::from_fn(|k| {
-            let ysq = k as f64 / 16.0;
-            (-ysq * ysq * 0.5).exp()
-        })
-    });
-
-/// Cody's split of y >= 0.67: ysq = y truncated to a multiple of 1/16, and
-/// exp(-ysq^2 / 2). The option revaluation calls N twice per option and
-/// scenario, which made this `exp` and the `trunc` call a tenth of a
-/// backtest's time; below 40 the truncation is an integer conversion (exact
-/// for a positive value) and the exponential a table entry, both bit for bit
-/// what `trunc` and `exp` return.
-#[inline]
-fn split_square_exp(y: f64) -> (f64, f64) {
-    let sixteenths = y * 16.0;
-    // NaN and y >= 40 fail the comparison and take the calls.
-    if sixteenths < SQUARE_EXP_SIXTEENTHS as f64 {
-        let k = sixteenths as usize;
-        (k as f64 / 16.0, SQUARE_EXP[k])
-    } else {
-        let ysq = sixteenths.trunc() / 16.0;
-        (ysq, (-ysq * ysq * 0.5).exp())
-    }
+    let upper = exp(-ysq * ysq * 0.5) * exp(-del * 0.5) * ratio;
+    let tail = x.gt(Lanes::splat(0.0)).select(1.0 - upper, upper);
+    central.select(result, tail)
 }
 
 /// Black-76 price of one option on one unit of the underlying forward.
@@ -178,19 +160,41 @@ pub fn black76_total_vol(
     total_vol: f64,
     discount: f64,
 ) -> f64 {
-    if total_vol <= 1e-12 {
-        let intrinsic = match right {
-            OptionRight::Call => (forward - strike).max(0.0),
-            OptionRight::Put => (strike - forward).max(0.0),
-        };
-        return discount * intrinsic;
+    black76_lanes(
+        Mask::splat(right == OptionRight::Call),
+        Lanes([forward]),
+        Lanes([strike]),
+        Lanes([total_vol]),
+        Lanes([discount]),
+    )
+    .0[0]
+}
+
+/// [`black76_total_vol`] of `N` options at once (calls where `call` holds),
+/// each lane bit for bit the scalar's: a put's `K N(-d2) - F N(-d1)` takes
+/// N at the negated arguments (negation is exact), so both rights share the
+/// two evaluations of N.
+#[inline(always)]
+pub fn black76_lanes<const N: usize>(
+    call: Mask<N>,
+    forward: Lanes<N>,
+    strike: Lanes<N>,
+    total_vol: Lanes<N>,
+    discount: Lanes<N>,
+) -> Lanes<N> {
+    let zero = Lanes::splat(0.0);
+    let expired = total_vol.le(Lanes::splat(1e-12));
+    let intrinsic = discount * call.select(forward - strike, strike - forward).max(zero);
+    if expired.all() {
+        return intrinsic;
     }
-    let d1 = ((forward / strike).ln() + 0.5 * total_vol * total_vol) / total_vol;
+    let ratio = forward / strike;
+    let d1 = (ln(ratio) + 0.5 * total_vol * total_vol) / total_vol;
     let d2 = d1 - total_vol;
-    match right {
-        OptionRight::Call => discount * (forward * norm_cdf(d1) - strike * norm_cdf(d2)),
-        OptionRight::Put => discount * (strike * norm_cdf(-d2) - forward * norm_cdf(-d1)),
-    }
+    let n1 = norm_cdf_lanes(call.select(d1, -d1));
+    let n2 = norm_cdf_lanes(call.select(d2, -d2));
+    let value = discount * call.select(forward * n1 - strike * n2, strike * n2 - forward * n1);
+    expired.select(intrinsic, value)
 }
 
 #[cfg(test)]
@@ -208,29 +212,6 @@ mod tests {
             assert!(norm_cdf(x) >= previous, "{x}");
             previous = norm_cdf(x);
         }
-    }
-
-    /// The table split gives what `trunc` and `exp` do, bit for bit, on a grid
-    /// over the tail branches, at every table entry's edges and past the table.
-    #[test]
-    fn tabulated_split_matches_the_direct_form_bit_for_bit() {
-        let check = |y: f64| {
-            let ysq = (y * 16.0).trunc() / 16.0;
-            let (split, head) = split_square_exp(y);
-            assert_eq!(split.to_bits(), ysq.to_bits(), "{y}");
-            assert_eq!(head.to_bits(), (-ysq * ysq * 0.5).exp().to_bits(), "{y}");
-        };
-        for i in 67_000..=4_400_000 {
-            check(i as f64 * 1e-5);
-        }
-        for k in 11..=SQUARE_EXP_SIXTEENTHS + 16 {
-            let edge = k as f64 / 16.0;
-            for y in [edge, edge.next_down(), edge.next_up()] {
-                check(y);
-            }
-        }
-        check(1e300);
-        assert!(split_square_exp(f64::NAN).1.is_nan());
     }
 
     /// Reference values to 16 digits from mpmath's `ncdf` at 40 digits, in each

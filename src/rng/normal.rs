@@ -3,7 +3,8 @@
 //! arithmetic that the GPU kernels reproduce operation for operation.
 //!
 //! - `ln u` by fdlibm's `e_log.c` reduction and minimax polynomial (error below
-//!   one ulp): u = 2^k m with m in [sqrt(2)/2, sqrt(2)), f = m - 1,
+//!   one ulp), shared with the option revaluation ([`crate::lanes::elementary`]):
+//!   u = 2^k m with m in [sqrt(2)/2, sqrt(2)), f = m - 1,
 //!   s = f / (2 + f), ln(1 + f) = f - f^2/2 + s (f^2/2 + R(s^2)).
 //! - `sin(2 pi u)`, `cos(2 pi u)` for u in (0, 1): the angle is reduced exactly in
 //!   turns (q = round(4u), r = u - q/4 in [-1/8, 1/8], exact because u has 33
@@ -13,15 +14,7 @@
 // The polynomial coefficients are fdlibm's, digit for digit as published.
 #![allow(clippy::excessive_precision)]
 
-const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-01;
-const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
-const LG1: f64 = 6.666_666_666_666_735_130e-01;
-const LG2: f64 = 3.999_999_999_940_941_908e-01;
-const LG3: f64 = 2.857_142_874_366_239_149e-01;
-const LG4: f64 = 2.222_219_843_214_978_396e-01;
-const LG5: f64 = 1.818_357_216_161_805_012e-01;
-const LG6: f64 = 1.531_383_769_920_937_332e-01;
-const LG7: f64 = 1.479_819_860_511_658_591e-01;
+use crate::lanes::{elementary, Lanes};
 
 const S1: f64 = -1.666_666_666_666_663_243_48e-01;
 const S2: f64 = 8.333_333_333_322_489_461_24e-03;
@@ -36,26 +29,10 @@ const C4: f64 = -2.755_731_435_139_066_330_35e-07;
 const C5: f64 = 2.087_572_321_298_174_827_90e-09;
 const C6: f64 = -1.135_964_755_778_819_482_65e-11;
 
-/// Natural logarithm of a positive, normal, finite `x`.
+/// Natural logarithm, fdlibm's ([`crate::lanes::elementary::ln`]).
 #[inline(always)]
 pub fn ln(x: f64) -> f64 {
-    let bits = x.to_bits();
-    let mut k = ((bits >> 52) & 0x7ff) as i64 - 1023;
-    let mut m = f64::from_bits((bits & 0x000f_ffff_ffff_ffff) | 0x3ff0_0000_0000_0000);
-    // Move m into [sqrt(2)/2, sqrt(2)) so that |s| <= 0.1716.
-    let high = m > std::f64::consts::SQRT_2;
-    m = if high { m * 0.5 } else { m };
-    k += i64::from(high);
-    let f = m - 1.0;
-    let s = f / (2.0 + f);
-    let z = s * s;
-    let w = z * z;
-    let t1 = w * (LG2 + w * (LG4 + w * LG6));
-    let t2 = z * (LG1 + w * (LG3 + w * (LG5 + w * LG7)));
-    let r = t2 + t1;
-    let hfsq = 0.5 * f * f;
-    let kf = k as f64;
-    kf * LN2_HI - ((hfsq - (s * (hfsq + r) + kf * LN2_LO)) - f)
+    elementary::ln(Lanes([x])).0[0]
 }
 
 /// (sin 2 pi u, cos 2 pi u) for u in [0, 1].
@@ -90,8 +67,9 @@ pub fn box_muller_lanes<const N: usize>(
     cos_out: &mut [f64; N],
     sin_out: &mut [f64; N],
 ) {
+    let ln_radius = elementary::ln(Lanes(*radius));
     for i in 0..N {
-        let r = (-2.0 * ln(radius[i])).sqrt();
+        let r = (-2.0 * ln_radius.0[i]).sqrt();
         let (s, c) = sin_cos_turns(angle[i]);
         cos_out[i] = r * c;
         sin_out[i] = r * s;
