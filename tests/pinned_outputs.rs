@@ -90,19 +90,19 @@ fn the_embedded_samples_result_tables_are_pinned() {
         pinned(&[
             (
                 "default_fund.parquet",
-                "92ea292385ec8a91e7ff3c8cded6dedf1692bd73ba04fec769b9034dc2e3b706"
+                "007860bb1d00bb541f9f59422ed28e72fb4275dd1f2179b3e75373381b3b8b8f"
             ),
             (
                 "default_fund_scenarios.parquet",
-                "b44cc51ce60883ebfe65188957c87cbcf5b959760035fa857af79ee5ec83e09a"
+                "59026ed6d3714e86700324ee4ed98edc4cd9c38ed80512568fd8811ea2403d6c"
             ),
             (
                 "margins.parquet",
-                "197cbf32c3f66b7423c14f107881b0fe39ed77a5509f4c0e16a60c1c35fdf873"
+                "6edf84a4a49577fef1f1a5d11a3ea3d16057e1dfbaf1fbeb98febe70ba933d26"
             ),
             (
                 "stress_losses.parquet",
-                "e36c859d1f868e4d60182b4cd30cbe9a8cdf4264b0425b2b876138c1869a349b"
+                "b6dd2f99ce49cb2712d0f35e2433248d48d144c0b6c7590a0707dab3d2e69244"
             ),
         ])
     );
@@ -142,19 +142,19 @@ fn a_thousand_member_books_files_and_result_tables_are_pinned() {
         pinned(&[
             (
                 "default_fund.parquet",
-                "0af76c8f235dbf3e3dad2fac2069119e8a3dee4e29b2ac4adc46b80278f9317d"
+                "65f814ff3426e68618c7576fb1b7acf25d6bb7e2b913226ad999b80c46c58aab"
             ),
             (
                 "default_fund_scenarios.parquet",
-                "516c9eec4e1103c1a93921dd3dabaf455d7df6614a43b8a6a40e1e3787ae0a18"
+                "34a111ce48d5939d7042a32b716488715246665206f7000e6a07a5d1da3dbe19"
             ),
             (
                 "margins.parquet",
-                "b7f7c7eb3106b817d91cca2e26696cb67c595828198a2d9025d4a068d465731a"
+                "48f2269547f7405eb580e1084553a3b646168ffb29d1f52c1cbe0405cac69e1f"
             ),
             (
                 "stress_losses.parquet",
-                "4bf3a2190f68786e6775d01f2ab372688ea70cefd233871458ecbd1f22bafd1c"
+                "dc10d032c70120e6114bd98dd36be5257b860fc461c489bea48ee7e483bc2e68"
             ),
         ])
     );

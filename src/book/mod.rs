@@ -19,8 +19,9 @@
 
 use std::collections::HashMap;
 
-use crate::lanes::{Lanes, Mask};
-use crate::pricing::black76::black76_lanes;
+use crate::lanes::elementary::ln;
+use crate::lanes::{overlapping_starts, Lanes, Mask};
+use crate::pricing::black76::black76_given_log_moneyness;
 use crate::pricing::{black76, discount, Horizon, FUNDING_PERIODS_PER_DAY};
 use crate::snapshot::{CollateralAsset, InstrumentKind, OptionRight, Settlement, Snapshot};
 
@@ -55,6 +56,8 @@ pub struct OptionSeries {
     pub root_tau1: Vec<f64>,
     /// Implied vol from the surface (sticky strike).
     pub vol: Vec<f64>,
+    /// ln(S0 carry1 / K): ln(F1/K) in a scenario is this plus ln R.
+    pub log_moneyness1: Vec<f64>,
     /// exp(-r tau1).
     pub discount1: Vec<f64>,
     /// Black-76 value per unit at the valuation date.
@@ -73,7 +76,10 @@ impl OptionSeries {
     /// USD P&L per unit of series `j` given its underlying's return and vol factor.
     #[inline]
     pub fn pnl(&self, j: usize, ret: f64, vol_factor: f64) -> f64 {
-        self.lanes::<1>(j).pnl(Lanes([ret]), Lanes([vol_factor])).0[0]
+        let ret = Lanes([ret]);
+        self.lanes::<1>(j)
+            .pnl(ret, ln_relative(ret), Lanes([vol_factor]))
+            .0[0]
     }
 
     /// Series `j`'s parameters in each of `N` lanes.
@@ -86,11 +92,18 @@ impl OptionSeries {
             carry1: Lanes::splat(self.carry1[j]),
             strike: Lanes::splat(self.strike[j]),
             vol: Lanes::splat(self.vol[j]),
+            log_moneyness1: Lanes::splat(self.log_moneyness1[j]),
             root_tau1: Lanes::splat(self.root_tau1[j]),
             discount1: Lanes::splat(self.discount1[j]),
             value0: Lanes::splat(self.value0[j]),
         }
     }
+}
+
+/// ln R = ln(1 + return), which every option on the asset shares.
+#[inline(always)]
+fn ln_relative<const N: usize>(ret: Lanes<N>) -> Lanes<N> {
+    ln(1.0 + ret)
 }
 
 /// One option series' parameters, for its P&L in `N` scenarios at once.
@@ -101,23 +114,26 @@ struct SeriesLanes<const N: usize> {
     carry1: Lanes<N>,
     strike: Lanes<N>,
     vol: Lanes<N>,
+    log_moneyness1: Lanes<N>,
     root_tau1: Lanes<N>,
     discount1: Lanes<N>,
     value0: Lanes<N>,
 }
 
 impl<const N: usize> SeriesLanes<N> {
-    /// The P&L per unit given the underlying's return and vol factor in each
-    /// lane, each lane bit for bit what [`OptionSeries::pnl`] gives.
+    /// The P&L per unit given the underlying's return, its [`ln_relative`]
+    /// and vol factor in each lane, each lane bit for bit what
+    /// [`OptionSeries::pnl`] gives.
     #[inline(always)]
-    fn pnl(&self, ret: Lanes<N>, vol_factor: Lanes<N>) -> Lanes<N> {
+    fn pnl(&self, ret: Lanes<N>, ln_relative: Lanes<N>, vol_factor: Lanes<N>) -> Lanes<N> {
         let relative = 1.0 + ret;
         let forward = self.spot * relative * self.carry1;
         // The product's order is black76's: (vol x factor) x sqrt(tau1).
-        let v1 = black76_lanes(
+        let v1 = black76_given_log_moneyness(
             self.call,
             forward,
             self.strike,
+            self.log_moneyness1 + ln_relative,
             self.vol * vol_factor * self.root_tau1,
             self.discount1,
         );
@@ -286,6 +302,9 @@ impl CompiledBook {
                         options.tau1.push(tau1);
                         options.root_tau1.push(tau1.sqrt());
                         options.vol.push(vol);
+                        options
+                            .log_moneyness1
+                            .push(ln(Lanes([s0 * carry1 / strike])).0[0]);
                         options.discount1.push(discount(market, tau1));
                         options.value0.push(black76(
                             right,
@@ -389,14 +408,17 @@ impl CompiledBook {
             }
             return;
         }
+        let mut ln_relatives = vec![0.0; returns.len()];
+        for first in overlapping_starts(returns.len(), N) {
+            let lanes = first..first + N;
+            let ret = Lanes::<N>(returns[lanes.clone()].try_into().expect("N lanes"));
+            ln_relatives[lanes].copy_from_slice(&ln_relative(ret).0);
+        }
         for (j, &a) in options.underlying.iter().enumerate() {
             let series = options.lanes::<N>(j);
-            // The last group of lanes ends at the last scenario, overlapping
-            // the one before: a few scenarios priced twice, to the same bits.
-            for start in (0..scenarios).step_by(N) {
-                let first = start.min(scenarios - N);
+            for first in overlapping_starts(scenarios, N) {
                 let at = |values: &[f64]| Lanes::from_fn(|i| values[(first + i) * assets + a]);
-                let pnl = series.pnl(at(returns), at(vol_factors));
+                let pnl = series.pnl(at(returns), at(&ln_relatives), at(vol_factors));
                 for (i, &value) in pnl.0.iter().enumerate() {
                     out[(first + i) * f + assets + j] = value;
                 }

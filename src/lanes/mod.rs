@@ -115,6 +115,14 @@ impl<const N: usize> Mask<N> {
     }
 }
 
+/// The first index of each group of `n` lanes covering `0..len` (`len >= n`):
+/// every `n`-th index, the last group ending at `len - 1` and so overlapping
+/// the one before, whose overlapped values it recomputes to the same bits.
+pub fn overlapping_starts(len: usize, n: usize) -> impl Iterator<Item = usize> {
+    debug_assert!(len >= n && n > 0);
+    (0..len).step_by(n).map(move |start| start.min(len - n))
+}
+
 macro_rules! lane_op {
     ($trait:ident, $method:ident, $op:tt) => {
         impl<const N: usize> $trait for Lanes<N> {
@@ -173,6 +181,14 @@ mod tests {
         let picked = mask.select(Lanes([10.0; 4]), Lanes([20.0; 4]));
         assert_eq!(picked, Lanes([10.0, 20.0, 20.0, 10.0]));
         assert!(mask.any() && !mask.all() && (!mask).any());
+    }
+
+    #[test]
+    fn overlapping_starts_cover_every_index_with_whole_groups() {
+        assert_eq!(overlapping_starts(8, 4).collect::<Vec<_>>(), [0, 4]);
+        assert_eq!(overlapping_starts(10, 4).collect::<Vec<_>>(), [0, 4, 6]);
+        assert_eq!(overlapping_starts(4, 4).collect::<Vec<_>>(), [0]);
+        assert_eq!(overlapping_starts(5, 1).count(), 5);
     }
 
     #[test]

@@ -125,13 +125,37 @@ pub fn norm_cdf_lanes<const N: usize>(x: Lanes<N>) -> Lanes<N> {
         ratio = near.select(ratio, far);
     }
     // exp(-y^2 / 2) split at ysq, y truncated to a multiple of 1/16, so that
-    // ysq^2 / 2 is exact.
-    let ysq = (y * 16.0).map(f64::trunc) / 16.0;
+    // ysq^2 / 2 is exact; exp(-ysq^2 / 2) read from its table.
+    let sixteenths = y * 16.0;
+    let ysq = sixteenths.map(f64::trunc) / 16.0;
     let del = (y - ysq) * (y + ysq);
-    let upper = exp(-ysq * ysq * 0.5) * exp(-del * 0.5) * ratio;
+    let table = &*SQUARE_EXP;
+    // `as usize` saturates (NaN to 0), `min` keeps the index in the table:
+    // lanes beyond it are replaced below.
+    let head = Lanes::from_fn(|i| table[(sixteenths.0[i] as usize).min(SQUARE_EXP_SIXTEENTHS - 1)]);
+    let upper = head * exp(-del * 0.5) * ratio;
+    // From y = 40 (infinity included) exp(-y^2 / 2) is 0 in doubles.
+    let beyond = Lanes::splat(SQUARE_EXP_SIXTEENTHS as f64).le(sixteenths);
+    let upper = beyond.select(Lanes::splat(0.0), upper);
     let tail = x.gt(Lanes::splat(0.0)).select(1.0 - upper, upper);
     central.select(result, tail)
 }
+
+/// Sixteenths of y covered by [`SQUARE_EXP`]: exp(-y^2 / 2) is 0 in doubles
+/// from y = 38.6, so the table covers every y that matters.
+const SQUARE_EXP_SIXTEENTHS: usize = 40 * 16;
+
+/// exp(-(k/16)^2 / 2) for k below [`SQUARE_EXP_SIXTEENTHS`], computed by the
+/// very expression N(x) would otherwise evaluate (Cody's split point squared
+/// and halved, exactly, then [`exp`]): a load in place of an exponential,
+/// to the same bits.
+static SQUARE_EXP: std::sync::LazyLock<[f64; SQUARE_EXP_SIXTEENTHS]> =
+    std::sync::LazyLock::new(|| {
+        std::array::from_fn(|k| {
+            let ysq = k as f64 / 16.0;
+            exp(Lanes([-ysq * ysq * 0.5])).0[0]
+        })
+    });
 
 /// Black-76 price of one option on one unit of the underlying forward.
 ///
@@ -171,14 +195,31 @@ pub fn black76_total_vol(
 }
 
 /// [`black76_total_vol`] of `N` options at once (calls where `call` holds),
-/// each lane bit for bit the scalar's: a put's `K N(-d2) - F N(-d1)` takes
-/// N at the negated arguments (negation is exact), so both rights share the
-/// two evaluations of N.
+/// each lane bit for bit the scalar's.
 #[inline(always)]
 pub fn black76_lanes<const N: usize>(
     call: Mask<N>,
     forward: Lanes<N>,
     strike: Lanes<N>,
+    total_vol: Lanes<N>,
+    discount: Lanes<N>,
+) -> Lanes<N> {
+    let log_moneyness = ln(forward / strike);
+    black76_given_log_moneyness(call, forward, strike, log_moneyness, total_vol, discount)
+}
+
+/// [`black76_lanes`] given ln(F/K): the revaluation forms it as the series'
+/// ln(F1/K) at an unchanged price plus the scenario's ln R, one logarithm
+/// per asset and scenario rather than one per series and scenario
+/// ([`crate::book::OptionSeries::pnl`]). A put's `K N(-d2) - F N(-d1)` takes
+/// N at the negated arguments (negation is exact), so both rights share the
+/// two evaluations of N.
+#[inline(always)]
+pub fn black76_given_log_moneyness<const N: usize>(
+    call: Mask<N>,
+    forward: Lanes<N>,
+    strike: Lanes<N>,
+    log_moneyness: Lanes<N>,
     total_vol: Lanes<N>,
     discount: Lanes<N>,
 ) -> Lanes<N> {
@@ -188,8 +229,7 @@ pub fn black76_lanes<const N: usize>(
     if expired.all() {
         return intrinsic;
     }
-    let ratio = forward / strike;
-    let d1 = (ln(ratio) + 0.5 * total_vol * total_vol) / total_vol;
+    let d1 = (log_moneyness + 0.5 * total_vol * total_vol) / total_vol;
     let d2 = d1 - total_vol;
     let n1 = norm_cdf_lanes(call.select(d1, -d1));
     let n2 = norm_cdf_lanes(call.select(d2, -d2));
@@ -212,6 +252,38 @@ mod tests {
             assert!(norm_cdf(x) >= previous, "{x}");
             previous = norm_cdf(x);
         }
+    }
+
+    /// The table holds exp(-ysq^2 / 2) at the split point N(x) computes for
+    /// every y below 40 (the index is the truncation of y x 16, exactly), so
+    /// reading it gives the bits of the exponential; beyond, and at the
+    /// infinities, the tail is 0.
+    #[test]
+    fn tabulated_split_is_the_direct_exponential_bit_for_bit() {
+        let check = |y: f64| {
+            let sixteenths = y * 16.0;
+            let ysq = sixteenths.trunc() / 16.0;
+            let k = (sixteenths as usize).min(SQUARE_EXP_SIXTEENTHS - 1);
+            assert_eq!((k as f64 / 16.0).to_bits(), ysq.to_bits(), "{y}");
+            let direct = exp(Lanes([-ysq * ysq * 0.5])).0[0];
+            assert_eq!(SQUARE_EXP[k].to_bits(), direct.to_bits(), "{y}");
+        };
+        for i in 67_000..4_000_000 {
+            check(i as f64 * 1e-5);
+        }
+        for k in 11..SQUARE_EXP_SIXTEENTHS {
+            let edge = k as f64 / 16.0;
+            for y in [edge, edge.next_down(), edge.next_up()] {
+                if y < 40.0 {
+                    check(y);
+                }
+            }
+        }
+        assert_eq!(norm_cdf(f64::INFINITY), 1.0);
+        assert_eq!(norm_cdf(f64::NEG_INFINITY), 0.0);
+        assert_eq!(norm_cdf(-40.0), 0.0);
+        assert_eq!(norm_cdf(1e300), 1.0);
+        assert!(norm_cdf(f64::NAN).is_nan());
     }
 
     /// Reference values to 16 digits from mpmath's `ncdf` at 40 digits, in each
