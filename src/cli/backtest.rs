@@ -9,7 +9,7 @@ use clap::Args;
 use super::args::{date, whole, BookArg, ComputeArgs, LOOKBACK_DAYS, PATHS};
 use super::backend::{with_runner, Selected};
 use super::CliError;
-use crate::analysis::backtest::{backtest, summarise, BacktestParams, Portfolios};
+use crate::analysis::backtest::{backtest, summarise, tested_book, BacktestParams, Portfolios};
 use crate::calibrate::CalibrationSpec;
 use crate::history::PriceHistory;
 use crate::input::Date;
@@ -21,15 +21,15 @@ const MAX_DAYS: i64 = 5_000;
 /// Z2's simulated paths a day: each day keeps a member x paths block of losses.
 const Z2_SIMULATIONS: (u64, u64) = (0, 100_000);
 
-/// `--portfolios`: only the members' current positions for now.
+/// `--portfolios`.
 fn portfolios(text: &str) -> Result<Portfolios, String> {
     match text {
         "current" => Ok(Portfolios::Current),
-        "test" | "both" => Err(format!(
-            "`{text}`: the generated test portfolios are not yet available; use `current` \
-             (the members' positions in the snapshot)"
+        "test" => Ok(Portfolios::Test),
+        "both" => Ok(Portfolios::Both),
+        _ => Err(format!(
+            "expected `current`, `test` or `both`, got `{text}`"
         )),
-        _ => Err(format!("expected `current`, got `{text}`")),
     }
 }
 
@@ -47,7 +47,10 @@ pub struct BacktestArgs {
     #[arg(long, value_parser = date)]
     pub to: Date,
     /// The portfolios tested: `current`, the members' positions in the
-    /// snapshot held constant (generated test portfolios are not yet available).
+    /// snapshot held constant (by member and affiliate group, with and without
+    /// collateral); `test`, portfolios generated from the book's instruments
+    /// (long and short each asset, calendar and cross-asset spreads, straddle,
+    /// risk reversal, short wings, 1,000,000 USD notional a leg); `both`.
     #[arg(long, default_value = "current", value_parser = portfolios)]
     pub portfolios: Portfolios,
     /// Monte Carlo paths per margin date, 1000..=100000000000 (the book's by default).
@@ -100,9 +103,14 @@ pub fn run(args: &BacktestArgs) -> Result<(), CliError> {
     snapshot.config.validate()?;
     let history = PriceHistory::load(&args.history)?;
     let backend = Selected::choose(&args.compute)?;
-    // At most one engine run per calendar day of the period.
+    // At most one engine run per calendar day of the period, on the book
+    // holding the generated portfolios too.
     let runs = span as u64 + 1;
-    backend.check_workload(&snapshot, runs, &args.compute)?;
+    backend.check_workload(
+        &tested_book(&snapshot, args.portfolios).0,
+        runs,
+        &args.compute,
+    )?;
     let paths = snapshot.config.scenario.paths;
     let result = with_runner!(
         &backend,
@@ -118,7 +126,7 @@ pub fn run(args: &BacktestArgs) -> Result<(), CliError> {
         "book": args.book.describe(),
         "from": args.from.to_string(),
         "to": args.to.to_string(),
-        "portfolios": "current",
+        "portfolios": args.portfolios.id(),
         "paths": paths,
         "lookback_days": args.lookback_days,
         "z2_simulations": args.z2_simulations,

@@ -1,8 +1,10 @@
 //! The backtest's day loop on the members' current positions (EMIR's
-//! "current positions" test): on every day t of the history from `from` to
-//! `to`, each member's margin is sized with the data up to t only, and set
-//! against the loss its book realised from the close of t to the close of
-//! t + MPOR (methodology, section 12b).
+//! "current positions" test) and on the generated test portfolios
+//! ([`TestSet`]): on every day t of the history from `from` to `to`, each
+//! portfolio's margin is sized with the data up to t only, and set against
+//! the loss it realised from the close of t to the close of t + MPOR
+//! (methodology, section 12b). The generated portfolios are synthetic
+//! members of the same book, so one engine run a day margins everything.
 //!
 //! - **Margin at t.** The history is cut at t ([`AsOf`]): the market's
 //!   volatilities and correlation are calibrated over the look-back ending
@@ -20,6 +22,7 @@
 //!   for some asset the book depends on is not bridged to a neighbouring close:
 //!   it is listed in [`Backtest::gaps`] with the reason and left out.
 
+use super::test_portfolios::TestSet;
 use super::{BacktestError, EsDay};
 use crate::analysis::as_of::AsOf;
 use crate::analysis::{AnalysisError, Runner};
@@ -37,6 +40,29 @@ use crate::snapshot::{MarginMeasure, Snapshot};
 pub enum Portfolios {
     /// The members' positions in the snapshot, held constant.
     Current,
+    /// The generated test portfolios ([`TestSet`]).
+    Test,
+    /// Both.
+    Both,
+}
+
+impl Portfolios {
+    /// Its name on the command line and in the manifest.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Current => "current",
+            Self::Test => "test",
+            Self::Both => "both",
+        }
+    }
+
+    fn members(self) -> bool {
+        self != Self::Test
+    }
+
+    fn generated(self) -> bool {
+        self != Self::Current
+    }
 }
 
 /// What the backtest is asked.
@@ -64,10 +90,20 @@ pub enum PortfolioKind {
     /// An affiliate group: the sum of its members' losses with collateral
     /// against the sum of their margins.
     Group,
+    /// A generated portfolio of one position ([`TestSet`]).
+    TestUnit,
+    /// A generated portfolio of several legs: a spread or an option strategy.
+    TestPortfolio,
 }
 
 impl PortfolioKind {
-    pub const ALL: [Self; 3] = [Self::Member, Self::MemberWithCollateral, Self::Group];
+    pub const ALL: [Self; 5] = [
+        Self::Member,
+        Self::MemberWithCollateral,
+        Self::Group,
+        Self::TestUnit,
+        Self::TestPortfolio,
+    ];
 
     /// Its name in the tables and the JSON.
     pub fn id(self) -> &'static str {
@@ -75,6 +111,8 @@ impl PortfolioKind {
             Self::Member => "member",
             Self::MemberWithCollateral => "member_with_collateral",
             Self::Group => "group",
+            Self::TestUnit => "test_unit",
+            Self::TestPortfolio => "test_portfolio",
         }
     }
 }
@@ -83,17 +121,18 @@ impl PortfolioKind {
 /// ([`Backtest::dates`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Portfolio {
-    /// The member's or the group's id.
+    /// The member's, the group's or the generated portfolio's id.
     pub id: String,
     pub kind: PortfolioKind,
     pub margins: Vec<f64>,
     pub losses: Vec<f64>,
-    /// The VaR at the margin confidence on each day, members only: with
-    /// the margin as ES it is what Acerbi and Székely's Z2 needs.
+    /// The VaR at the margin confidence on each day, members and generated
+    /// portfolios only: with the margin as ES it is what Acerbi and
+    /// Székely's Z2 needs.
     pub var: Option<Vec<f64>>,
     /// Losses drawn from each day's model, `[day][path]`, for Z2's p-value:
-    /// members with collateral (the loss the margin is sized on), ES margins
-    /// and `z2_simulations > 0` only.
+    /// members with collateral and generated portfolios (the loss the margin
+    /// is sized on), ES margins and `z2_simulations > 0` only.
     pub simulated: Option<Vec<Vec<f64>>>,
 }
 
@@ -129,9 +168,13 @@ pub struct Backtest {
     pub mpor_days: u32,
     pub measure: MarginMeasure,
     pub confidence: f64,
-    /// Members (positions alone), then members with collateral, then groups.
+    /// Members (positions alone), then members with collateral, then groups
+    /// (none with [`Portfolios::Test`]), then the generated portfolios (with
+    /// [`Portfolios::Test`] or [`Portfolios::Both`]).
     pub portfolios: Vec<Portfolio>,
     pub gaps: Vec<Gap>,
+    /// The generated set, with what it skipped and why.
+    pub test_set: Option<TestSet>,
 }
 
 /// The MPOR of `snapshot` in whole days (rounded, at least 1), as FHS
@@ -140,17 +183,47 @@ pub fn mpor_days(snapshot: &Snapshot) -> u32 {
     snapshot.config.risk.margin_period_days.round().max(1.0) as u32
 }
 
-/// Backtests the margins of `snapshot`'s members on every day of `history`
-/// from `params.from` to `params.to`. `runner.progress` counts the scenarios
-/// of one engine run per observed day.
+/// The book one engine run a day margins for `portfolios`: `snapshot`'s
+/// members, then (unless [`Portfolios::Current`]) one synthetic member per
+/// generated portfolio ([`TestSet::book`]); and the generated set.
+pub fn tested_book(snapshot: &Snapshot, portfolios: Portfolios) -> (Snapshot, Option<TestSet>) {
+    if !portfolios.generated() {
+        return (snapshot.clone(), None);
+    }
+    let set = TestSet::generate(snapshot, mpor_days(snapshot));
+    (set.book(snapshot, portfolios.members()), Some(set))
+}
+
+/// Backtests the margins of `snapshot`'s members and/or its generated test
+/// portfolios (`params.portfolios`) on every day of `history` from
+/// `params.from` to `params.to`. `runner.progress` counts the scenarios of
+/// one engine run per observed day.
 pub fn backtest<B: Backend>(
     runner: &Runner<B>,
     snapshot: &Snapshot,
     history: &PriceHistory,
     params: &BacktestParams,
 ) -> Result<Backtest, AnalysisError> {
-    let Portfolios::Current = params.portfolios;
     let mpor = mpor_days(snapshot);
+    // The engine sizes each member on its own book: the synthetic members
+    // leave the real ones' margins and losses as they are, bit for bit
+    // (tests/backtest_portfolios.rs).
+    let (tested, test_set) = tested_book(snapshot, params.portfolios);
+    let real = if params.portfolios.members() {
+        snapshot.members.len()
+    } else {
+        0
+    };
+    if tested.members.is_empty() {
+        let why = test_set.iter().flat_map(|t| &t.skipped);
+        return Err(BacktestError::NoPortfolios(
+            why.map(|s| format!("{}: {}", s.strategy, s.reason))
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+        .into());
+    }
+    let snapshot = &tested;
     let with_collateral = RealisedLosses::new(runner.backend, snapshot)?;
     let mut positions_only = snapshot.clone();
     positions_only.collateral.clear();
@@ -216,7 +289,7 @@ pub fn backtest<B: Backend>(
         (PortfolioKind::Member, &loss_without),
         (PortfolioKind::MemberWithCollateral, &loss_with),
     ] {
-        for (m, member) in snapshot.members.iter().enumerate() {
+        for (m, member) in snapshot.members[..real].iter().enumerate() {
             portfolios.push(Portfolio {
                 id: member.id.clone(),
                 kind,
@@ -229,12 +302,13 @@ pub fn backtest<B: Backend>(
             });
         }
     }
-    let groups = Groups::of(&snapshot.members);
+    // The real members' groups only: a synthetic member is in none.
+    let groups = Groups::of(&snapshot.members[..real]);
     for (g, name) in groups.names.iter().enumerate() {
         let sum = |rows: &[Vec<f64>]| -> Vec<f64> {
             (0..dates.len())
                 .map(|t| {
-                    (0..members)
+                    (0..real)
                         .filter(|&m| groups.of[m] == g)
                         .map(|m| rows[m][t])
                         .sum()
@@ -250,6 +324,19 @@ pub fn backtest<B: Backend>(
             simulated: None,
         });
     }
+    // A generated portfolio has no collateral: its loss is the one its
+    // margin is sized on, and Z2's draws are its own.
+    for (k, p) in test_set.iter().flat_map(|t| &t.portfolios).enumerate() {
+        let m = real + k;
+        portfolios.push(Portfolio {
+            id: p.id.clone(),
+            kind: p.kind(),
+            margins: std::mem::take(&mut margins[m]),
+            losses: loss_with[m].clone(),
+            var: Some(std::mem::take(&mut var[m])),
+            simulated: simulate.then(|| std::mem::take(&mut simulated[m])),
+        });
+    }
     Ok(Backtest {
         dates,
         mpor_days: mpor,
@@ -257,6 +344,7 @@ pub fn backtest<B: Backend>(
         confidence: rule.margin_confidence,
         portfolios,
         gaps,
+        test_set,
     })
 }
 

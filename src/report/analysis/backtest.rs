@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | `backtest.parquet` | (observed day, portfolio) | date, portfolio_id, kind, margin, realised_loss, exception |
 //! | `backtest_summary.parquet` | portfolio, then each kind's pooled `all` | portfolio_id, kind, aggregate, z2, z2_p, then for `all_days_` and `non_overlapping_`: observations, exceptions, expected_exceptions, coverage, largest_exception, average_exception, kupiec_lr, kupiec_p, christoffersen_ind_lr, christoffersen_ind_p, christoffersen_cc_lr, christoffersen_cc_p, traffic_light |
-//! | `backtest.json` | | the same statistics, the MPOR, the measure, and the gaps with their reasons |
+//! | `backtest.json` | | the same statistics, the MPOR, the measure, the gaps with their reasons, and the generated test portfolios' legs and what was skipped |
 
 use std::fmt::Write;
 use std::path::Path;
@@ -12,15 +12,15 @@ use std::path::Path;
 use serde_json::{json, Value};
 
 use crate::analysis::backtest::{
-    Backtest, PortfolioSummary, SampleStatistics, Zone, AGGREGATE_ID, Z2,
+    Backtest, PortfolioSummary, SampleStatistics, Zone, AGGREGATE_ID, LEG_NOTIONAL_USD, Z2,
 };
 use crate::report::{money, write_json, OutputTable, ReportError};
 use crate::snapshot::MarginMeasure;
 
 /// What the summary says of Z2 and its p-value.
-const Z2_NOTE: &str = "Z2 on all days for every member; its p-value for members with collateral \
-                       only, from Z2 recomputed on losses drawn from each day's model \
-                       (methodology, 12b)";
+const Z2_NOTE: &str = "Z2 on all days for every member and generated portfolio; its p-value for \
+                       members with collateral and generated portfolios only, from Z2 recomputed \
+                       on losses drawn from each day's model (methodology, 12b)";
 
 /// The two samples, by column prefix.
 fn samples(s: &PortfolioSummary) -> [(&'static str, &SampleStatistics); 2] {
@@ -215,6 +215,23 @@ fn json_of(backtest: &Backtest, summary: &[PortfolioSummary]) -> Value {
         .iter()
         .map(|g| json!({ "date": g.date.to_string(), "reason": g.reason }))
         .collect();
+    let test_portfolios = backtest.test_set.as_ref().map(|set| {
+        json!({
+            "leg_notional_usd": LEG_NOTIONAL_USD,
+            "portfolios": set.portfolios.iter().map(|p| json!({
+                "id": p.id,
+                "kind": p.kind().id(),
+                "legs": p.legs.iter().map(|l| json!({
+                    "instrument": l.instrument_id,
+                    "quantity": l.quantity,
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "skipped": set.skipped.iter().map(|s| json!({
+                "strategy": s.strategy,
+                "reason": s.reason,
+            })).collect::<Vec<_>>(),
+        })
+    });
     json!({
         "mpor_days": backtest.mpor_days,
         "margin_measure": measure(backtest.measure),
@@ -225,6 +242,7 @@ fn json_of(backtest: &Backtest, summary: &[PortfolioSummary]) -> Value {
         "non_overlapping_every_days": backtest.mpor_days,
         "z2_note": (backtest.measure == MarginMeasure::ExpectedShortfall).then_some(Z2_NOTE),
         "gaps": gaps,
+        "test_portfolios": test_portfolios,
         "portfolios": portfolios,
     })
 }
@@ -245,9 +263,16 @@ pub fn terminal(backtest: &Backtest, summary: &[PortfolioSummary]) -> String {
         backtest.dates.len(),
         backtest.mpor_days,
     );
+    // Generated portfolios' ids name their legs: the column fits the longest.
+    let width = summary
+        .iter()
+        .map(|s| s.id.len())
+        .max()
+        .unwrap_or(0)
+        .max(24);
     let _ = writeln!(
         out,
-        "{:<24} {:<23} {:>11} {:>9} {:>9} {:>7} {:>14}   {:>11} {:>7}",
+        "{:<width$} {:<23} {:>11} {:>9} {:>9} {:>7} {:>14}   {:>11} {:>7}",
         "portfolio",
         "kind",
         "exceptions",
@@ -269,7 +294,7 @@ pub fn terminal(backtest: &Backtest, summary: &[PortfolioSummary]) -> String {
         };
         let _ = writeln!(
             out,
-            "{:<24} {:<23} {:>11} {:>8.2}% {:>9.3} {:>7} {:>14}   {:>11} {:>7}",
+            "{:<width$} {:<23} {:>11} {:>8.2}% {:>9.3} {:>7} {:>14}   {:>11} {:>7}",
             id,
             s.kind.id(),
             format!("{}/{}", a.coverage.exceptions, a.coverage.observations),
@@ -286,12 +311,24 @@ pub fn terminal(backtest: &Backtest, summary: &[PortfolioSummary]) -> String {
         if !tested.is_empty() {
             let _ = writeln!(
                 out,
-                "\nZ2 (ES, members with collateral): {} of {} with a p-value below 5%",
+                "\nZ2 (ES, members with collateral and generated portfolios): {} of {} with a \
+                 p-value below 5%",
                 tested.iter().filter(|&&p| p < 0.05).count(),
                 tested.len()
             );
         }
         let _ = writeln!(out, "{Z2_NOTE}: see backtest.json");
+    }
+    if let Some(set) = &backtest.test_set {
+        let _ = writeln!(
+            out,
+            "\n{} generated test portfolios ({} USD notional a leg); not generated:",
+            set.portfolios.len(),
+            money(LEG_NOTIONAL_USD)
+        );
+        for s in &set.skipped {
+            let _ = writeln!(out, "  {}: {}", s.strategy, s.reason);
+        }
     }
     if !backtest.gaps.is_empty() {
         let _ = writeln!(
