@@ -736,6 +736,29 @@ fn backtest_sets_each_days_margin_against_the_loss_that_followed() {
             files: &["bt-both/backtest.json"],
             ..OK
         },
+        // Several models on the same days and portfolios, in one table.
+        Case {
+            args: "backtest --history {history} --book {dir}/book --from 2022-06-01 --to 2022-06-04 --paths 2000 --model configured --model gaussian+corr_ledoit_wolf+apc_floor --out {dir}/bt-models",
+            stdout: &["gaussian+corr_ledoit_wolf+apc_floor", "average margin", "peak-trough", "under `configured`"],
+            files: &["bt-models/backtest_summary.parquet"],
+            ..OK
+        },
+        // An unknown model, a model given twice: refused, naming the flag,
+        // the value and what is accepted.
+        Case {
+            args: "backtest --history {history} --book {dir}/book --from 2022-06-01 --to 2022-06-02 --model garch --out {dir}/garch",
+            status: 2,
+            stderr: &["--model", "garch", "unknown model `garch`", "configured|gaussian|student_t|student_t_jumps|nig|nig_jumps|fhs", "corr_sample|corr_ewma|corr_ledoit_wolf|corr_stressed"],
+            absent: &["garch"],
+            ..OK
+        },
+        Case {
+            args: "backtest --history {history} --book {dir}/book --from 2022-06-01 --to 2022-06-02 --model gaussian --model gaussian --out {dir}/twice",
+            status: 1,
+            stderr: &["--model gaussian is given twice"],
+            absent: &["twice"],
+            ..OK
+        },
         Case {
             args: "backtest --history {history} --book {dir}/book --from 2022-06-01 --to 2022-06-02 --portfolios all",
             status: 2,
@@ -789,6 +812,34 @@ fn backtest_sets_each_days_margin_against_the_loss_that_followed() {
                 .filter(|p| p["kind"] == "group" && p["aggregate"] == false)
                 .count()
         }
+    );
+    // Two models: every row twice, with its model; the first is the one the
+    // report reads.
+    let models = dir.path().join("bt-models");
+    let m = json(&models.join("backtest.json"));
+    assert_eq!(
+        m["models"],
+        serde_json::json!(["configured", "gaussian+corr_ledoit_wolf+apc_floor"])
+    );
+    let per_model = |name: &str| {
+        m["portfolios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["model"] == name)
+            .count() as i64
+    };
+    assert_eq!(
+        per_model("configured"),
+        per_model("gaussian+corr_ledoit_wolf+apc_floor")
+    );
+    assert_eq!(
+        parquet_rows(&models.join("backtest_summary.parquet")),
+        2 * per_model("configured")
+    );
+    assert_eq!(
+        parquet_rows(&models.join("backtest.parquet")),
+        2 * 4 * (per_model("configured") - 3)
     );
     let out = dir.path().join("bt");
     // Six members twice, plus their groups, on the 2 days of the second run.

@@ -22,14 +22,14 @@
 //!   for some asset the book depends on is not bridged to a neighbouring close:
 //!   it is listed in [`Backtest::gaps`] with the reason and left out.
 
+use super::models::{margins_under, ModelMargins, ModelSet};
 use super::test_portfolios::TestSet;
 use super::{BacktestError, EsDay};
-use crate::analysis::as_of::AsOf;
 use crate::analysis::{AnalysisError, Runner};
 use crate::backend::Backend;
 use crate::book::CompiledBook;
 use crate::default_fund::Groups;
-use crate::engine::{scenario_model, scenario_model_as_of, RunError};
+use crate::engine::{scenario_model, RunError};
 use crate::history::PriceHistory;
 use crate::input::Date;
 use crate::scenario::{historical_windows, stress_block};
@@ -159,9 +159,12 @@ pub struct Gap {
     pub reason: String,
 }
 
-/// The backtest's days and portfolios.
+/// The backtest's days and portfolios under one model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Backtest {
+    /// The model's name ([`super::BacktestModel::name`]): `configured` by
+    /// default.
+    pub model: String,
     /// The observed days t, ascending.
     pub dates: Vec<Date>,
     /// The MPOR in whole days: the loss of day t runs to the close of t + this.
@@ -195,15 +198,29 @@ pub fn tested_book(snapshot: &Snapshot, portfolios: Portfolios) -> (Snapshot, Op
 }
 
 /// Backtests the margins of `snapshot`'s members and/or its generated test
-/// portfolios (`params.portfolios`) on every day of `history` from
-/// `params.from` to `params.to`. `runner.progress` counts the scenarios of
-/// one engine run per observed day.
+/// portfolios (`params.portfolios`) under the configured model on every day
+/// of `history` from `params.from` to `params.to`. `runner.progress` counts
+/// the scenarios of one engine run per observed day.
 pub fn backtest<B: Backend>(
     runner: &Runner<B>,
     snapshot: &Snapshot,
     history: &PriceHistory,
     params: &BacktestParams,
 ) -> Result<Backtest, AnalysisError> {
+    let mut one = backtest_models(runner, snapshot, history, params, &ModelSet::configured())?;
+    Ok(one.remove(0))
+}
+
+/// [`backtest`] under each model of `set`, in its order, on the same days,
+/// portfolios and realised losses: each model's result is the one it has
+/// backtested alone.
+pub fn backtest_models<B: Backend>(
+    runner: &Runner<B>,
+    snapshot: &Snapshot,
+    history: &PriceHistory,
+    params: &BacktestParams,
+    set: &ModelSet,
+) -> Result<Vec<Backtest>, AnalysisError> {
     let mpor = mpor_days(snapshot);
     // The engine sizes each member on its own book: the synthetic members
     // leave the real ones' margins and losses as they are, bit for bit
@@ -255,58 +272,73 @@ pub fn backtest<B: Backend>(
     if dates.is_empty() {
         return Err(BacktestError::NoObservations.into());
     }
-    let loss_with = with_collateral.of(runner.backend, &scenarios)?;
-    let loss_without = without_collateral.of(runner.backend, &scenarios)?;
-
-    let members = snapshot.members.len();
-    let rule = &snapshot.config.risk;
-    let mut margins = vec![Vec::with_capacity(dates.len()); members];
-    let mut var = vec![Vec::with_capacity(dates.len()); members];
-    let simulate =
-        rule.margin_measure == MarginMeasure::ExpectedShortfall && params.z2_simulations > 0;
-    let mut simulated = vec![Vec::with_capacity(dates.len()); if simulate { members } else { 0 }];
-    for (k, &date) in dates.iter().enumerate() {
-        let seen = AsOf::new(snapshot, history, date, params.lookback_days)?;
-        let result = seen.run(runner, snapshot, &seen.market)?;
-        if simulate {
-            let paths = model_draws(runner.backend, &seen, snapshot, k, params.z2_simulations)?;
-            for (m, drawn) in paths.into_iter().enumerate() {
-                simulated[m].push(drawn);
-            }
-        }
-        for (m, member) in result.margin.members.iter().enumerate() {
-            margins[m].push(member.initial_margin);
-            var[m].push(
-                member
-                    .at(rule.margin_confidence)
-                    .map_or(f64::NAN, |x| x.var),
-            );
-        }
+    let realised = Realised {
+        with_collateral: with_collateral.of(runner.backend, &scenarios)?,
+        without_collateral: without_collateral.of(runner.backend, &scenarios)?,
+    };
+    let mut out = Vec::with_capacity(set.models.len());
+    for &model in &set.models {
+        let under = margins_under(runner, snapshot, history, &dates, params, set, model)?;
+        out.push(Backtest {
+            model: model.name(),
+            portfolios: portfolios(snapshot, real, test_set.as_ref(), &realised, under),
+            dates: dates.clone(),
+            mpor_days: mpor,
+            measure: snapshot.config.risk.margin_measure,
+            confidence: snapshot.config.risk.margin_confidence,
+            gaps: gaps.clone(),
+            test_set: test_set.clone(),
+        });
     }
+    Ok(out)
+}
 
-    let mut portfolios = Vec::with_capacity(2 * members);
+/// Every tested member's realised losses, member-major `[m][day]`.
+struct Realised {
+    with_collateral: Vec<Vec<f64>>,
+    without_collateral: Vec<Vec<f64>>,
+}
+
+/// The portfolios of one model: the `real` first members of `tested` alone
+/// and with collateral, their groups, then the generated portfolios.
+fn portfolios(
+    tested: &Snapshot,
+    real: usize,
+    test_set: Option<&TestSet>,
+    realised: &Realised,
+    mut under: ModelMargins,
+) -> Vec<Portfolio> {
+    let days = realised.with_collateral.first().map_or(0, Vec::len);
+    let var = |m: usize| under.var.as_ref().map(|v| v[m].clone());
+    let mut portfolios = Vec::with_capacity(2 * tested.members.len());
     for (kind, losses) in [
-        (PortfolioKind::Member, &loss_without),
-        (PortfolioKind::MemberWithCollateral, &loss_with),
+        (PortfolioKind::Member, &realised.without_collateral),
+        (
+            PortfolioKind::MemberWithCollateral,
+            &realised.with_collateral,
+        ),
     ] {
-        for (m, member) in snapshot.members[..real].iter().enumerate() {
+        for (m, member) in tested.members[..real].iter().enumerate() {
+            // Moved, not copied: members x days x paths losses.
+            let simulated = match (kind, under.simulated.as_mut()) {
+                (PortfolioKind::MemberWithCollateral, Some(s)) => Some(std::mem::take(&mut s[m])),
+                _ => None,
+            };
             portfolios.push(Portfolio {
                 id: member.id.clone(),
                 kind,
-                margins: margins[m].clone(),
+                margins: under.margins[m].clone(),
                 losses: losses[m].clone(),
-                var: Some(var[m].clone()),
-                // Moved, not copied: members x days x paths losses.
-                simulated: (kind == PortfolioKind::MemberWithCollateral && simulate)
-                    .then(|| std::mem::take(&mut simulated[m])),
+                var: var(m),
+                simulated,
             });
         }
     }
     // The real members' groups only: a synthetic member is in none.
-    let groups = Groups::of(&snapshot.members[..real]);
+    let groups = Groups::of(&tested.members[..real]);
     for (g, name) in groups.names.iter().enumerate() {
         let sum = |rows: &[Vec<f64>]| -> Vec<f64> {
-            (0..dates.len())
+            (0..days)
                 .map(|t| {
                     (0..real)
                         .filter(|&m| groups.of[m] == g)
@@ -318,8 +350,8 @@ pub fn backtest<B: Backend>(
         portfolios.push(Portfolio {
             id: name.clone(),
             kind: PortfolioKind::Group,
-            margins: sum(&margins),
-            losses: sum(&loss_with),
+            margins: sum(&under.margins),
+            losses: sum(&realised.with_collateral),
             var: None,
             simulated: None,
         });
@@ -331,21 +363,13 @@ pub fn backtest<B: Backend>(
         portfolios.push(Portfolio {
             id: p.id.clone(),
             kind: p.kind(),
-            margins: std::mem::take(&mut margins[m]),
-            losses: loss_with[m].clone(),
-            var: Some(std::mem::take(&mut var[m])),
-            simulated: simulate.then(|| std::mem::take(&mut simulated[m])),
+            margins: std::mem::take(&mut under.margins[m]),
+            losses: realised.with_collateral[m].clone(),
+            var: var(m),
+            simulated: under.simulated.as_mut().map(|s| std::mem::take(&mut s[m])),
         });
     }
-    Ok(Backtest {
-        dates,
-        mpor_days: mpor,
-        measure: rule.margin_measure,
-        confidence: rule.margin_confidence,
-        portfolios,
-        gaps,
-        test_set,
-    })
+    portfolios
 }
 
 /// A book compiled once for revaluing realised moves.
@@ -379,31 +403,6 @@ impl<B: Backend> RealisedLosses<B> {
             .map(|m| (0..scenarios.len()).map(|s| losses.loss(m, s)).collect())
             .collect())
     }
-}
-
-/// Each member's losses in `count` scenarios drawn from the model of
-/// `seen`'s date, `[member][path]`: day `k` draws scenarios `k count ..
-/// (k + 1) count`, so that no two days share a draw (Z2's reference
-/// distribution takes the days as independent).
-fn model_draws<B: Backend>(
-    backend: &B,
-    seen: &AsOf,
-    snapshot: &Snapshot,
-    k: usize,
-    count: usize,
-) -> Result<Vec<Vec<f64>>, AnalysisError> {
-    let s = seen.snapshot(snapshot, &seen.market);
-    let book = CompiledBook::compile(&s).map_err(RunError::from)?;
-    let model = scenario_model_as_of(&s, &book, seen.date)?;
-    let plan = backend.prepare(&book, &model).map_err(RunError::from)?;
-    let first = (k * count) as u64;
-    let block = backend
-        .scenarios(&plan, first..first + count as u64)
-        .map_err(RunError::from)?;
-    let losses = backend.revalue(&plan, &block).map_err(RunError::from)?;
-    Ok((0..book.members)
-        .map(|m| (0..count).map(|i| losses.loss(m, i)).collect())
-        .collect())
 }
 
 /// Why day `d` has no realised loss: the first missing close.
