@@ -21,6 +21,8 @@ pub const MARGIN_BASIS: &str = "member_with_collateral";
 #[derive(Debug, Clone, Deserialize)]
 pub struct BacktestSummary {
     /// The models backtested, in order; the report shows the first.
+    /// Absent from a folder written before `--model`: one model, every row.
+    #[serde(default)]
     pub models: Vec<String>,
     pub mpor_days: f64,
     pub margin_measure: String,
@@ -35,6 +37,7 @@ pub struct BacktestSummary {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct BacktestPortfolio {
+    #[serde(default)]
     pub model: String,
     pub id: String,
     pub kind: String,
