@@ -723,11 +723,46 @@ fn backtest_sets_each_days_margin_against_the_loss_that_followed() {
             absent: &["none"],
             ..OK
         },
-        // Generated test portfolios are not there yet: said, not ignored.
+        // The generated test portfolios, alone or beside the members'.
         Case {
-            args: "backtest --history {history} --book {dir}/book --from 2022-06-01 --to 2022-06-02 --portfolios test",
+            args: "backtest --history {history} --book {dir}/book --from 2022-06-01 --to 2022-06-02 --paths 2000 --portfolios test --out {dir}/bt-test",
+            stdout: &["test:long:BTC-PERP", "test_portfolio", "generated test portfolios", "options:SOL"],
+            files: &["bt-test/backtest.json"],
+            ..OK
+        },
+        Case {
+            args: "backtest --history {history} --book {dir}/book --from 2022-06-01 --to 2022-06-02 --paths 2000 --portfolios both --out {dir}/bt-both",
+            stdout: &["member_with_collateral", "test:cross_asset:"],
+            files: &["bt-both/backtest.json"],
+            ..OK
+        },
+        // Several models on the same days and portfolios, in one table.
+        Case {
+            args: "backtest --history {history} --book {dir}/book --from 2022-06-01 --to 2022-06-04 --paths 2000 --model configured --model gaussian+corr_ledoit_wolf+apc_floor --out {dir}/bt-models",
+            stdout: &["gaussian+corr_ledoit_wolf+apc_floor", "average margin", "peak-trough", "under `configured`"],
+            files: &["bt-models/backtest_summary.parquet"],
+            ..OK
+        },
+        // An unknown model, a model given twice: refused, naming the flag,
+        // the value and what is accepted.
+        Case {
+            args: "backtest --history {history} --book {dir}/book --from 2022-06-01 --to 2022-06-02 --model garch --out {dir}/garch",
             status: 2,
-            stderr: &["not yet available"],
+            stderr: &["--model", "garch", "unknown model `garch`", "configured|gaussian|student_t|student_t_jumps|nig|nig_jumps|fhs", "corr_sample|corr_ewma|corr_ledoit_wolf|corr_stressed"],
+            absent: &["garch"],
+            ..OK
+        },
+        Case {
+            args: "backtest --history {history} --book {dir}/book --from 2022-06-01 --to 2022-06-02 --model gaussian --model gaussian --out {dir}/twice",
+            status: 1,
+            stderr: &["--model gaussian is given twice"],
+            absent: &["twice"],
+            ..OK
+        },
+        Case {
+            args: "backtest --history {history} --book {dir}/book --from 2022-06-01 --to 2022-06-02 --portfolios all",
+            status: 2,
+            stderr: &["--portfolios", "expected `current`, `test` or `both`, got `all`"],
             ..OK
         },
         // A folder holding something else is refused, and left as it was:
@@ -748,6 +783,64 @@ fn backtest_sets_each_days_margin_against_the_loss_that_followed() {
         },
     ]);
     let _ = o;
+    // The generated set: only its kinds with `test`, its legs and what it
+    // skipped in the JSON; `both` holds the members' rows and the same set.
+    let test = json(&dir.path().join("bt-test/backtest.json"));
+    let both = json(&dir.path().join("bt-both/backtest.json"));
+    let generated = test["test_portfolios"]["portfolios"].as_array().unwrap();
+    assert!(generated.len() > 10, "{test}");
+    assert_eq!(test["test_portfolios"], both["test_portfolios"]);
+    assert!(!test["test_portfolios"]["skipped"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    for p in test["portfolios"].as_array().unwrap() {
+        assert!(
+            ["test_unit", "test_portfolio"].contains(&p["kind"].as_str().unwrap()),
+            "{p}"
+        );
+    }
+    let rows = |j: &serde_json::Value| j["portfolios"].as_array().unwrap().len();
+    // Both: the members' 12, their groups, 3 pooled member kinds, and the
+    // generated rows with their 2 pooled kinds.
+    assert_eq!(
+        rows(&both),
+        rows(&test) + 12 + 3 + {
+            let groups = both["portfolios"].as_array().unwrap();
+            groups
+                .iter()
+                .filter(|p| p["kind"] == "group" && p["aggregate"] == false)
+                .count()
+        }
+    );
+    // Two models: every row twice, with its model; the first is the one the
+    // report reads.
+    let models = dir.path().join("bt-models");
+    let m = json(&models.join("backtest.json"));
+    assert_eq!(
+        m["models"],
+        serde_json::json!(["configured", "gaussian+corr_ledoit_wolf+apc_floor"])
+    );
+    let per_model = |name: &str| {
+        m["portfolios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["model"] == name)
+            .count() as i64
+    };
+    assert_eq!(
+        per_model("configured"),
+        per_model("gaussian+corr_ledoit_wolf+apc_floor")
+    );
+    assert_eq!(
+        parquet_rows(&models.join("backtest_summary.parquet")),
+        2 * per_model("configured")
+    );
+    assert_eq!(
+        parquet_rows(&models.join("backtest.parquet")),
+        2 * 4 * (per_model("configured") - 3)
+    );
     let out = dir.path().join("bt");
     // Six members twice, plus their groups, on the 2 days of the second run.
     let summary = json(&out.join("backtest.json"));

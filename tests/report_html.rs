@@ -64,7 +64,8 @@ fn small_backtest(dir: &Path) -> std::path::PathBuf {
     for line in [
         "init --out {dir}/book --assets 10 --members 6 --options 20",
         "backtest --history {history} --book {dir}/book --from 2022-06-01 --to 2022-06-08 \
-         --paths 2000 --z2-simulations 0 --quiet --out {dir}/bt",
+         --paths 2000 --z2-simulations 0 --model configured --model gaussian+apc_buffer \
+         --quiet --out {dir}/bt",
     ] {
         let o = clearstress_line(dir, line);
         assert!(o.status.success(), "{line}: {}", text(&o.stderr));
@@ -391,8 +392,16 @@ fn a_backtest_fills_pqd_6_5_and_adds_its_section_and_a_changed_one_is_refused() 
         .expect("a backtesting section");
     let section = &html[start..start + html[start..].find("</section>").unwrap()];
     assert!(section.contains(&period));
+    // Two models backtested: the report shows the first, each kind once.
+    assert_eq!(summary["models"][0], "configured");
+    assert_eq!(pooled["model"], "configured");
+    assert!(section.contains("model <code>configured</code>, the first of the 2 models"));
     for kind in ["member", "member_with_collateral", "group"] {
-        assert!(section.contains(&format!("<tr><td>{kind}</td>")), "{kind}");
+        assert_eq!(
+            section.matches(&format!("<tr><td>{kind}</td>")).count(),
+            1,
+            "{kind}"
+        );
     }
     assert!(section.contains("red or yellow zone"));
     assert_eq!(section.matches("<svg").count(), 1);

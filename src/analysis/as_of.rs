@@ -1,13 +1,15 @@
 //! What a margin model knew at the close of a past date t: the history up to
 //! t and nothing after it, the market's volatilities and correlation
-//! calibrated (EWMA, sample correlation) over the look-back ending at t, and,
+//! calibrated (EWMA, sample correlation unless another estimator is asked)
+//! over the look-back ending at t, and,
 //! under filtered historical simulation, FHS's look-back ending at t too.
 //! Shared by the analyses that re-size the margin through history
 //! ([`super::margin_history`], [`super::backtest`]).
 
+use super::apc::StressPeriod;
 use super::{AnalysisError, Runner};
 use crate::backend::Backend;
-use crate::calibrate::{calibrate_market, CalibrationSpec};
+use crate::calibrate::{calibrate_market, CalibrationSpec, CorrelationModel};
 use crate::engine::RunResult;
 use crate::history::PriceHistory;
 use crate::input::Date;
@@ -22,10 +24,27 @@ pub fn market_as_of(
     date: Date,
     lookback_days: u32,
 ) -> Result<MarketData, AnalysisError> {
+    let sample = (CorrelationModel::Sample, StressPeriod::default());
+    market_as_of_correlated(base, history, date, lookback_days, sample)
+}
+
+/// [`market_as_of`] with the correlation estimated by `correlation.0`
+/// (methodology, 11.4); the stressed estimator reads the days of the stress
+/// period `correlation.1` up to `date` only, as `history` should end there.
+pub fn market_as_of_correlated(
+    base: &MarketData,
+    history: &PriceHistory,
+    date: Date,
+    lookback_days: u32,
+    correlation: (CorrelationModel, StressPeriod),
+) -> Result<MarketData, AnalysisError> {
     let mut market = base.clone();
+    let (model, stress) = correlation;
     let spec = CalibrationSpec {
         as_of: Some(date),
         lookback_days,
+        correlation: model,
+        stress_window: (model == CorrelationModel::Stressed).then_some((stress.from, stress.to)),
         fit_garch: false,
         fit_tails: false,
         ..CalibrationSpec::default()
@@ -52,8 +71,21 @@ impl AsOf {
         date: Date,
         lookback_days: u32,
     ) -> Result<Self, AnalysisError> {
+        let sample = (CorrelationModel::Sample, StressPeriod::default());
+        Self::correlated(snapshot, history, date, lookback_days, sample)
+    }
+
+    /// [`Self::new`] with the correlation of [`market_as_of_correlated`].
+    pub fn correlated(
+        snapshot: &Snapshot,
+        history: &PriceHistory,
+        date: Date,
+        lookback_days: u32,
+        correlation: (CorrelationModel, StressPeriod),
+    ) -> Result<Self, AnalysisError> {
         let history = history.up_to(date);
-        let market = market_as_of(&snapshot.market, &history, date, lookback_days)?;
+        let market =
+            market_as_of_correlated(&snapshot.market, &history, date, lookback_days, correlation)?;
         Ok(Self {
             date,
             history,

@@ -38,48 +38,107 @@ pub struct Comparison {
     pub not_computed: Vec<(String, String)>,
 }
 
+/// A scenario model the comparison and the backtest (`--model`) run in
+/// place of the configured one: one source of their names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelVariant {
+    Gaussian,
+    StudentT,
+    StudentTJumps,
+    Nig,
+    NigJumps,
+    /// Filtered historical simulation on the given history.
+    Fhs,
+}
+
+impl ModelVariant {
+    pub const ALL: [Self; 6] = [
+        Self::Gaussian,
+        Self::StudentT,
+        Self::StudentTJumps,
+        Self::Nig,
+        Self::NigJumps,
+        Self::Fhs,
+    ];
+
+    /// Its short name (`backtest --model`): the comparison's column without
+    /// the parameters.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Gaussian => "gaussian",
+            Self::StudentT => "student_t",
+            Self::StudentTJumps => "student_t_jumps",
+            Self::Nig => "nig",
+            Self::NigJumps => "nig_jumps",
+            Self::Fhs => "fhs",
+        }
+    }
+
+    /// Its column in `margins_by_model.parquet`, with `base`'s parameters to
+    /// four significant digits, e.g. `student_t_4_jumps_3_per_year`.
+    pub fn column(self, base: &Snapshot) -> String {
+        let dof = base.config.scenario.dof;
+        let shape = Significant(base.config.scenario.nig_shape);
+        let per_year = Significant(jumps_of(base).intensity_per_year);
+        match self {
+            Self::Gaussian | Self::Fhs => self.key().to_string(),
+            Self::StudentT => format!("student_t_{dof}"),
+            Self::StudentTJumps => format!("student_t_{dof}_jumps_{per_year}_per_year"),
+            Self::Nig => format!("nig_{shape}"),
+            Self::NigJumps => format!("nig_{shape}_jumps_{per_year}_per_year"),
+        }
+    }
+
+    /// `base` under this model: the innovations and jumps replaced (the
+    /// book's jumps, or [`DEFAULT_JUMPS`] where it configures none), or FHS
+    /// on `history` (`None` without one).
+    pub fn snapshot(
+        self,
+        base: &Snapshot,
+        history: Option<(&str, &PriceHistory)>,
+    ) -> Option<Snapshot> {
+        let variant = |innovations, jumps: bool| {
+            let mut s = base.clone();
+            s.config.scenario.innovations = innovations;
+            s.config.scenario.jumps = jumps.then(|| jumps_of(base));
+            s.config.scenario.historical = None;
+            Some(s)
+        };
+        match self {
+            Self::Gaussian => variant(Innovations::Gaussian, false),
+            Self::StudentT => variant(Innovations::StudentT, false),
+            Self::StudentTJumps => variant(Innovations::StudentT, true),
+            Self::Nig => variant(Innovations::Nig, false),
+            Self::NigJumps => variant(Innovations::Nig, true),
+            Self::Fhs => {
+                let (path, history) = history?;
+                let mut s = base.clone();
+                let mut historical = base.config.scenario.historical.clone().unwrap_or_default();
+                historical.history = path.to_string();
+                s.config.scenario.historical = Some(historical);
+                s.history = Some(history.clone());
+                Some(s)
+            }
+        }
+    }
+}
+
+/// The jumps a jump model uses on `base`.
+fn jumps_of(base: &Snapshot) -> JumpConfig {
+    base.config.scenario.jumps.clone().unwrap_or(DEFAULT_JUMPS)
+}
+
 /// The snapshots the comparison runs, by column name (the configured model
-/// and the APC columns aside).
+/// and the APC columns aside): every [`ModelVariant`], FHS with a history
+/// only.
 pub fn model_variants(
     base: &Snapshot,
     history: Option<(&str, &PriceHistory)>,
 ) -> Vec<(String, Snapshot)> {
-    let jumps = base.config.scenario.jumps.clone().unwrap_or(DEFAULT_JUMPS);
-    let dof = base.config.scenario.dof;
-    let shape = Significant(base.config.scenario.nig_shape);
-    let per_year = Significant(jumps.intensity_per_year);
-    let variant = |innovations, jumps: Option<JumpConfig>| {
-        let mut s = base.clone();
-        s.config.scenario.innovations = innovations;
-        s.config.scenario.jumps = jumps;
-        s.config.scenario.historical = None;
-        s
-    };
-    let mut models = vec![
-        ("gaussian".to_string(), variant(Innovations::Gaussian, None)),
-        (
-            format!("student_t_{dof}"),
-            variant(Innovations::StudentT, None),
-        ),
-        (
-            format!("student_t_{dof}_jumps_{per_year}_per_year"),
-            variant(Innovations::StudentT, Some(jumps.clone())),
-        ),
-        (format!("nig_{shape}"), variant(Innovations::Nig, None)),
-        (
-            format!("nig_{shape}_jumps_{per_year}_per_year"),
-            variant(Innovations::Nig, Some(jumps)),
-        ),
-    ];
-    if let Some((path, history)) = history {
-        let mut s = base.clone();
-        let mut historical = base.config.scenario.historical.clone().unwrap_or_default();
-        historical.history = path.to_string();
-        s.config.scenario.historical = Some(historical);
-        s.history = Some(history.clone());
-        models.push(("fhs".into(), s));
-    }
-    models
+    ModelVariant::ALL
+        .into_iter()
+        .filter_map(|v| Some((v.column(base), v.snapshot(base, history)?)))
+        .collect()
 }
 
 /// Engine runs the comparison takes: one per model, and with a history the

@@ -6,10 +6,12 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::args::{date, whole, BookArg, ComputeArgs, LOOKBACK_DAYS, PATHS};
+use super::args::{date, whole, BookArg, ComputeArgs, StressPeriodArg, LOOKBACK_DAYS, PATHS};
 use super::backend::{with_runner, Selected};
 use super::CliError;
-use crate::analysis::backtest::{backtest, summarise, BacktestParams, Portfolios};
+use crate::analysis::backtest::{
+    backtest_models, summarise, tested_book, BacktestModel, BacktestParams, ModelSet, Portfolios,
+};
 use crate::calibrate::CalibrationSpec;
 use crate::history::PriceHistory;
 use crate::input::Date;
@@ -21,15 +23,15 @@ const MAX_DAYS: i64 = 5_000;
 /// Z2's simulated paths a day: each day keeps a member x paths block of losses.
 const Z2_SIMULATIONS: (u64, u64) = (0, 100_000);
 
-/// `--portfolios`: only the members' current positions for now.
+/// `--portfolios`.
 fn portfolios(text: &str) -> Result<Portfolios, String> {
     match text {
         "current" => Ok(Portfolios::Current),
-        "test" | "both" => Err(format!(
-            "`{text}`: the generated test portfolios are not yet available; use `current` \
-             (the members' positions in the snapshot)"
+        "test" => Ok(Portfolios::Test),
+        "both" => Ok(Portfolios::Both),
+        _ => Err(format!(
+            "expected `current`, `test` or `both`, got `{text}`"
         )),
-        _ => Err(format!("expected `current`, got `{text}`")),
     }
 }
 
@@ -47,9 +49,24 @@ pub struct BacktestArgs {
     #[arg(long, value_parser = date)]
     pub to: Date,
     /// The portfolios tested: `current`, the members' positions in the
-    /// snapshot held constant (generated test portfolios are not yet available).
+    /// snapshot held constant (by member and affiliate group, with and without
+    /// collateral); `test`, portfolios generated from the book's instruments
+    /// (long and short each asset, calendar and cross-asset spreads, straddle,
+    /// risk reversal, short wings, 1,000,000 USD notional a leg); `both`.
     #[arg(long, default_value = "current", value_parser = portfolios)]
     pub portfolios: Portfolios,
+    /// A margin model to backtest, repeatable (all on the same days and
+    /// portfolios, compared in one table): SCENARIOS[+CORRELATION][+APC], with
+    /// SCENARIOS configured (the book's own, the default), gaussian,
+    /// student_t, student_t_jumps, nig, nig_jumps or fhs (compare's columns);
+    /// CORRELATION corr_sample (the default), corr_ewma, corr_ledoit_wolf or
+    /// corr_stressed (over --stress-period); APC apc_buffer,
+    /// apc_stressed_weight or apc_floor. E.g. --model configured --model
+    /// student_t+corr_ledoit_wolf+apc_floor.
+    #[arg(long = "model", value_name = "MODEL", value_parser = BacktestModel::parse)]
+    pub models: Vec<BacktestModel>,
+    #[command(flatten)]
+    pub stress_period: StressPeriodArg,
     /// Monte Carlo paths per margin date, 1000..=100000000000 (the book's by default).
     #[arg(long, allow_negative_numbers = true, value_parser = whole::<u64>(PATHS))]
     pub paths: Option<u64>,
@@ -85,6 +102,25 @@ pub fn run(args: &BacktestArgs) -> Result<(), CliError> {
             span + 1
         )));
     }
+    let mut models = args.models.clone();
+    if models.is_empty() {
+        models.push(BacktestModel::CONFIGURED);
+    }
+    if let Some(twice) = models
+        .iter()
+        .enumerate()
+        .find(|(i, m)| models[..*i].contains(m))
+    {
+        return Err(CliError::Usage(format!(
+            "--model {} is given twice: each model is backtested once",
+            twice.1.name()
+        )));
+    }
+    let set = ModelSet {
+        models,
+        stress: args.stress_period.period(),
+        history_path: args.history.display().to_string(),
+    };
     let params = BacktestParams {
         from: args.from,
         to: args.to,
@@ -100,25 +136,37 @@ pub fn run(args: &BacktestArgs) -> Result<(), CliError> {
     snapshot.config.validate()?;
     let history = PriceHistory::load(&args.history)?;
     let backend = Selected::choose(&args.compute)?;
-    // At most one engine run per calendar day of the period.
-    let runs = span as u64 + 1;
-    backend.check_workload(&snapshot, runs, &args.compute)?;
+    // At most one engine run per calendar day of the period and model (two
+    // with the stressed-weight or floor tool), on the book holding the
+    // generated portfolios too.
+    let runs = (span as u64 + 1) * set.runs_per_day();
+    backend.check_workload(
+        &tested_book(&snapshot, args.portfolios).0,
+        runs,
+        &args.compute,
+    )?;
     let paths = snapshot.config.scenario.paths;
     let result = with_runner!(
         &backend,
         args.compute,
         runs * paths,
-        &format!("up to {runs} margin dates"),
-        |runner| backtest(&runner, &snapshot, &history, &params)?
+        &format!("up to {runs} engine runs"),
+        |runner| backtest_models(&runner, &snapshot, &history, &params, &set)?
     );
-    let summary = summarise(&result).map_err(crate::analysis::AnalysisError::from)?;
-    report::backtest::write(&out.path(), &result, &summary)?;
+    let mut results = Vec::with_capacity(result.len());
+    for b in result {
+        let summary = summarise(&b).map_err(crate::analysis::AnalysisError::from)?;
+        results.push((b, summary));
+    }
+    report::backtest::write(&out.path(), &results)?;
     let out = out.commit(report::object(serde_json::json!({
         "history": args.history.display().to_string(),
         "book": args.book.describe(),
         "from": args.from.to_string(),
         "to": args.to.to_string(),
-        "portfolios": "current",
+        "portfolios": args.portfolios.id(),
+        "models": set.models.iter().map(BacktestModel::name).collect::<Vec<_>>(),
+        "stress_period": set.stress,
         "paths": paths,
         "lookback_days": args.lookback_days,
         "z2_simulations": args.z2_simulations,
@@ -126,7 +174,7 @@ pub fn run(args: &BacktestArgs) -> Result<(), CliError> {
     if args.compute.quiet {
         println!("{}", out.display());
     } else {
-        print!("{}", report::backtest::terminal(&result, &summary));
+        print!("{}", report::backtest::terminal(&results));
         println!("\nresults: {}", out.display());
     }
     Ok(())

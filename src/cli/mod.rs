@@ -53,9 +53,10 @@ pub enum Command {
     /// The book's margin through history, with and without EMIR's
     /// anti-procyclicality tools, and how procyclical each series is.
     Procyclicality(procyclicality::ProcyclicalityArgs),
-    /// Every member's margin, sized on each day with the data up to that day,
-    /// against the loss its current positions realised over the margin period
-    /// of risk: exceptions, Kupiec, Christoffersen, the traffic light.
+    /// Every member's margin (and generated test portfolios'), sized on each
+    /// day with the data up to that day, against the loss its positions
+    /// realised over the margin period of risk: exceptions, Kupiec,
+    /// Christoffersen, the traffic light, under one or several models.
     Backtest(backtest::BacktestArgs),
     /// Every member's margin under each scenario model side by side:
     /// Gaussian, Student-t, NIG, with and without jumps, and, with a history,

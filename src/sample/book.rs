@@ -236,15 +236,6 @@ pub(super) fn positions(
         .collect()
 }
 
-/// USD notional of one contract of a perpetual or future: an inverse
-/// contract's face, a linear one's coins at spot.
-fn usd_per_contract(instrument: &Instrument, market: &MarketData) -> f64 {
-    match instrument.settlement {
-        Settlement::Inverse => instrument.contract_size,
-        Settlement::Linear => instrument.contract_size * market.assets[instrument.underlying].spot,
-    }
-}
-
 /// Each member's trades in `linear` (perpetuals and futures, drawn by the
 /// underlying's weight: BTC 6, ETH 3.5, synthetic 0.4, others 1), splitting
 /// its size over a number of trades set by its type; a dealer hedges each trade
@@ -295,7 +286,7 @@ fn linear_flow(
             } else {
                 -1.0
             };
-            let per_contract = usd_per_contract(inst, market);
+            let per_contract = inst.usd_per_contract(market);
             let contracts = (notional / per_contract).round().max(1.0);
             *book.entry((r, pick)).or_insert(0.0) += sign * contracts;
             let hedges: Vec<usize> = (0..linear.len())
@@ -303,8 +294,8 @@ fn linear_flow(
                 .collect();
             if kind == MemberType::Dealer && !hedges.is_empty() {
                 let h = hedges[rng.random_range(0..hedges.len())];
-                let ratio = per_contract / usd_per_contract(&linear[h], market)
-                    * rng.random_range(0.9..1.1);
+                let ratio =
+                    per_contract / linear[h].usd_per_contract(market) * rng.random_range(0.9..1.1);
                 let hedge_contracts = (contracts * ratio).round().max(1.0);
                 *book.entry((r, h)).or_insert(0.0) -= sign * hedge_contracts;
             }

@@ -81,6 +81,19 @@ pub struct Instrument {
     pub kind: InstrumentKind,
 }
 
+impl Instrument {
+    /// USD notional of one contract at `market`'s spot: an inverse perpetual's
+    /// or future's USD face value; otherwise (linear contracts, and options of
+    /// either settlement, whose size is in coins) its coins at spot.
+    pub fn usd_per_contract(&self, market: &MarketData) -> f64 {
+        let coins = self.contract_size * market.assets[self.underlying].spot;
+        match (self.settlement, self.kind) {
+            (_, InstrumentKind::Option { .. }) | (Settlement::Linear, _) => coins,
+            (Settlement::Inverse, _) => self.contract_size,
+        }
+    }
+}
+
 /// A member's net holding of one instrument, in contracts (negative = short).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Position {

@@ -1,8 +1,10 @@
 //! The backtest's day loop on the members' current positions (EMIR's
-//! "current positions" test): on every day t of the history from `from` to
-//! `to`, each member's margin is sized with the data up to t only, and set
-//! against the loss its book realised from the close of t to the close of
-//! t + MPOR (methodology, section 12b).
+//! "current positions" test) and on the generated test portfolios
+//! ([`TestSet`]): on every day t of the history from `from` to `to`, each
+//! portfolio's margin is sized with the data up to t only, and set against
+//! the loss it realised from the close of t to the close of t + MPOR
+//! (methodology, section 12b). The generated portfolios are synthetic
+//! members of the same book, so one engine run a day margins everything.
 //!
 //! - **Margin at t.** The history is cut at t ([`AsOf`]): the market's
 //!   volatilities and correlation are calibrated over the look-back ending
@@ -20,13 +22,14 @@
 //!   for some asset the book depends on is not bridged to a neighbouring close:
 //!   it is listed in [`Backtest::gaps`] with the reason and left out.
 
+use super::models::{margins_under, ModelMargins, ModelSet};
+use super::test_portfolios::TestSet;
 use super::{BacktestError, EsDay};
-use crate::analysis::as_of::AsOf;
 use crate::analysis::{AnalysisError, Runner};
 use crate::backend::Backend;
 use crate::book::CompiledBook;
 use crate::default_fund::Groups;
-use crate::engine::{scenario_model, scenario_model_as_of, RunError};
+use crate::engine::{scenario_model, RunError};
 use crate::history::PriceHistory;
 use crate::input::Date;
 use crate::scenario::{historical_windows, stress_block};
@@ -37,6 +40,29 @@ use crate::snapshot::{MarginMeasure, Snapshot};
 pub enum Portfolios {
     /// The members' positions in the snapshot, held constant.
     Current,
+    /// The generated test portfolios ([`TestSet`]).
+    Test,
+    /// Both.
+    Both,
+}
+
+impl Portfolios {
+    /// Its name on the command line and in the manifest.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Current => "current",
+            Self::Test => "test",
+            Self::Both => "both",
+        }
+    }
+
+    fn members(self) -> bool {
+        self != Self::Test
+    }
+
+    fn generated(self) -> bool {
+        self != Self::Current
+    }
 }
 
 /// What the backtest is asked.
@@ -64,10 +90,20 @@ pub enum PortfolioKind {
     /// An affiliate group: the sum of its members' losses with collateral
     /// against the sum of their margins.
     Group,
+    /// A generated portfolio of one position ([`TestSet`]).
+    TestUnit,
+    /// A generated portfolio of several legs: a spread or an option strategy.
+    TestPortfolio,
 }
 
 impl PortfolioKind {
-    pub const ALL: [Self; 3] = [Self::Member, Self::MemberWithCollateral, Self::Group];
+    pub const ALL: [Self; 5] = [
+        Self::Member,
+        Self::MemberWithCollateral,
+        Self::Group,
+        Self::TestUnit,
+        Self::TestPortfolio,
+    ];
 
     /// Its name in the tables and the JSON.
     pub fn id(self) -> &'static str {
@@ -75,6 +111,8 @@ impl PortfolioKind {
             Self::Member => "member",
             Self::MemberWithCollateral => "member_with_collateral",
             Self::Group => "group",
+            Self::TestUnit => "test_unit",
+            Self::TestPortfolio => "test_portfolio",
         }
     }
 }
@@ -83,17 +121,18 @@ impl PortfolioKind {
 /// ([`Backtest::dates`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Portfolio {
-    /// The member's or the group's id.
+    /// The member's, the group's or the generated portfolio's id.
     pub id: String,
     pub kind: PortfolioKind,
     pub margins: Vec<f64>,
     pub losses: Vec<f64>,
-    /// The VaR at the margin confidence on each day, members only: with
-    /// the margin as ES it is what Acerbi and Székely's Z2 needs.
+    /// The VaR at the margin confidence on each day, members and generated
+    /// portfolios only: with the margin as ES it is what Acerbi and
+    /// Székely's Z2 needs.
     pub var: Option<Vec<f64>>,
     /// Losses drawn from each day's model, `[day][path]`, for Z2's p-value:
-    /// members with collateral (the loss the margin is sized on), ES margins
-    /// and `z2_simulations > 0` only.
+    /// members with collateral and generated portfolios (the loss the margin
+    /// is sized on), ES margins and `z2_simulations > 0` only.
     pub simulated: Option<Vec<Vec<f64>>>,
 }
 
@@ -120,18 +159,25 @@ pub struct Gap {
     pub reason: String,
 }
 
-/// The backtest's days and portfolios.
+/// The backtest's days and portfolios under one model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Backtest {
+    /// The model's name ([`super::BacktestModel::name`]): `configured` by
+    /// default.
+    pub model: String,
     /// The observed days t, ascending.
     pub dates: Vec<Date>,
     /// The MPOR in whole days: the loss of day t runs to the close of t + this.
     pub mpor_days: u32,
     pub measure: MarginMeasure,
     pub confidence: f64,
-    /// Members (positions alone), then members with collateral, then groups.
+    /// Members (positions alone), then members with collateral, then groups
+    /// (none with [`Portfolios::Test`]), then the generated portfolios (with
+    /// [`Portfolios::Test`] or [`Portfolios::Both`]).
     pub portfolios: Vec<Portfolio>,
     pub gaps: Vec<Gap>,
+    /// The generated set, with what it skipped and why.
+    pub test_set: Option<TestSet>,
 }
 
 /// The MPOR of `snapshot` in whole days (rounded, at least 1), as FHS
@@ -140,17 +186,61 @@ pub fn mpor_days(snapshot: &Snapshot) -> u32 {
     snapshot.config.risk.margin_period_days.round().max(1.0) as u32
 }
 
-/// Backtests the margins of `snapshot`'s members on every day of `history`
-/// from `params.from` to `params.to`. `runner.progress` counts the scenarios
-/// of one engine run per observed day.
+/// The book one engine run a day margins for `portfolios`: `snapshot`'s
+/// members, then (unless [`Portfolios::Current`]) one synthetic member per
+/// generated portfolio ([`TestSet::book`]); and the generated set.
+pub fn tested_book(snapshot: &Snapshot, portfolios: Portfolios) -> (Snapshot, Option<TestSet>) {
+    if !portfolios.generated() {
+        return (snapshot.clone(), None);
+    }
+    let set = TestSet::generate(snapshot, mpor_days(snapshot));
+    (set.book(snapshot, portfolios.members()), Some(set))
+}
+
+/// Backtests the margins of `snapshot`'s members and/or its generated test
+/// portfolios (`params.portfolios`) under the configured model on every day
+/// of `history` from `params.from` to `params.to`. `runner.progress` counts
+/// the scenarios of one engine run per observed day.
 pub fn backtest<B: Backend>(
     runner: &Runner<B>,
     snapshot: &Snapshot,
     history: &PriceHistory,
     params: &BacktestParams,
 ) -> Result<Backtest, AnalysisError> {
-    let Portfolios::Current = params.portfolios;
+    let mut one = backtest_models(runner, snapshot, history, params, &ModelSet::configured())?;
+    Ok(one.remove(0))
+}
+
+/// [`backtest`] under each model of `set`, in its order, on the same days,
+/// portfolios and realised losses: each model's result is the one it has
+/// backtested alone.
+pub fn backtest_models<B: Backend>(
+    runner: &Runner<B>,
+    snapshot: &Snapshot,
+    history: &PriceHistory,
+    params: &BacktestParams,
+    set: &ModelSet,
+) -> Result<Vec<Backtest>, AnalysisError> {
     let mpor = mpor_days(snapshot);
+    // The engine sizes each member on its own book: the synthetic members
+    // leave the real ones' margins and losses as they are, bit for bit
+    // (tests/backtest_portfolios.rs).
+    let (tested, test_set) = tested_book(snapshot, params.portfolios);
+    let real = if params.portfolios.members() {
+        snapshot.members.len()
+    } else {
+        0
+    };
+    if tested.members.is_empty() {
+        let why = test_set.iter().flat_map(|t| &t.skipped);
+        return Err(BacktestError::NoPortfolios(
+            why.map(|s| format!("{}: {}", s.strategy, s.reason))
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+        .into());
+    }
+    let snapshot = &tested;
     let with_collateral = RealisedLosses::new(runner.backend, snapshot)?;
     let mut positions_only = snapshot.clone();
     positions_only.collateral.clear();
@@ -182,59 +272,75 @@ pub fn backtest<B: Backend>(
     if dates.is_empty() {
         return Err(BacktestError::NoObservations.into());
     }
-    let loss_with = with_collateral.of(runner.backend, &scenarios)?;
-    let loss_without = without_collateral.of(runner.backend, &scenarios)?;
-
-    let members = snapshot.members.len();
-    let rule = &snapshot.config.risk;
-    let mut margins = vec![Vec::with_capacity(dates.len()); members];
-    let mut var = vec![Vec::with_capacity(dates.len()); members];
-    let simulate =
-        rule.margin_measure == MarginMeasure::ExpectedShortfall && params.z2_simulations > 0;
-    let mut simulated = vec![Vec::with_capacity(dates.len()); if simulate { members } else { 0 }];
-    for (k, &date) in dates.iter().enumerate() {
-        let seen = AsOf::new(snapshot, history, date, params.lookback_days)?;
-        let result = seen.run(runner, snapshot, &seen.market)?;
-        if simulate {
-            let paths = model_draws(runner.backend, &seen, snapshot, k, params.z2_simulations)?;
-            for (m, drawn) in paths.into_iter().enumerate() {
-                simulated[m].push(drawn);
-            }
-        }
-        for (m, member) in result.margin.members.iter().enumerate() {
-            margins[m].push(member.initial_margin);
-            var[m].push(
-                member
-                    .at(rule.margin_confidence)
-                    .map_or(f64::NAN, |x| x.var),
-            );
-        }
+    let realised = Realised {
+        with_collateral: with_collateral.of(runner.backend, &scenarios)?,
+        without_collateral: without_collateral.of(runner.backend, &scenarios)?,
+    };
+    let mut out = Vec::with_capacity(set.models.len());
+    for &model in &set.models {
+        let under = margins_under(runner, snapshot, history, &dates, params, set, model)?;
+        out.push(Backtest {
+            model: model.name(),
+            portfolios: portfolios(snapshot, real, test_set.as_ref(), &realised, under),
+            dates: dates.clone(),
+            mpor_days: mpor,
+            measure: snapshot.config.risk.margin_measure,
+            confidence: snapshot.config.risk.margin_confidence,
+            gaps: gaps.clone(),
+            test_set: test_set.clone(),
+        });
     }
+    Ok(out)
+}
 
-    let mut portfolios = Vec::with_capacity(2 * members);
+/// Every tested member's realised losses, member-major `[m][day]`.
+struct Realised {
+    with_collateral: Vec<Vec<f64>>,
+    without_collateral: Vec<Vec<f64>>,
+}
+
+/// The portfolios of one model: the `real` first members of `tested` alone
+/// and with collateral, their groups, then the generated portfolios.
+fn portfolios(
+    tested: &Snapshot,
+    real: usize,
+    test_set: Option<&TestSet>,
+    realised: &Realised,
+    mut under: ModelMargins,
+) -> Vec<Portfolio> {
+    let days = realised.with_collateral.first().map_or(0, Vec::len);
+    let var = |m: usize| under.var.as_ref().map(|v| v[m].clone());
+    let mut portfolios = Vec::with_capacity(2 * tested.members.len());
     for (kind, losses) in [
-        (PortfolioKind::Member, &loss_without),
-        (PortfolioKind::MemberWithCollateral, &loss_with),
+        (PortfolioKind::Member, &realised.without_collateral),
+        (
+            PortfolioKind::MemberWithCollateral,
+            &realised.with_collateral,
+        ),
     ] {
-        for (m, member) in snapshot.members.iter().enumerate() {
+        for (m, member) in tested.members[..real].iter().enumerate() {
+            // Moved, not copied: members x days x paths losses.
+            let simulated = match (kind, under.simulated.as_mut()) {
+                (PortfolioKind::MemberWithCollateral, Some(s)) => Some(std::mem::take(&mut s[m])),
+                _ => None,
+            };
             portfolios.push(Portfolio {
                 id: member.id.clone(),
                 kind,
-                margins: margins[m].clone(),
+                margins: under.margins[m].clone(),
                 losses: losses[m].clone(),
-                var: Some(var[m].clone()),
-                // Moved, not copied: members x days x paths losses.
-                simulated: (kind == PortfolioKind::MemberWithCollateral && simulate)
-                    .then(|| std::mem::take(&mut simulated[m])),
+                var: var(m),
+                simulated,
             });
         }
     }
-    let groups = Groups::of(&snapshot.members);
+    // The real members' groups only: a synthetic member is in none.
+    let groups = Groups::of(&tested.members[..real]);
     for (g, name) in groups.names.iter().enumerate() {
         let sum = |rows: &[Vec<f64>]| -> Vec<f64> {
-            (0..dates.len())
+            (0..days)
                 .map(|t| {
-                    (0..members)
+                    (0..real)
                         .filter(|&m| groups.of[m] == g)
                         .map(|m| rows[m][t])
                         .sum()
@@ -244,20 +350,26 @@ pub fn backtest<B: Backend>(
         portfolios.push(Portfolio {
             id: name.clone(),
             kind: PortfolioKind::Group,
-            margins: sum(&margins),
-            losses: sum(&loss_with),
+            margins: sum(&under.margins),
+            losses: sum(&realised.with_collateral),
             var: None,
             simulated: None,
         });
     }
-    Ok(Backtest {
-        dates,
-        mpor_days: mpor,
-        measure: rule.margin_measure,
-        confidence: rule.margin_confidence,
-        portfolios,
-        gaps,
-    })
+    // A generated portfolio has no collateral: its loss is the one its
+    // margin is sized on, and Z2's draws are its own.
+    for (k, p) in test_set.iter().flat_map(|t| &t.portfolios).enumerate() {
+        let m = real + k;
+        portfolios.push(Portfolio {
+            id: p.id.clone(),
+            kind: p.kind(),
+            margins: std::mem::take(&mut under.margins[m]),
+            losses: realised.with_collateral[m].clone(),
+            var: var(m),
+            simulated: under.simulated.as_mut().map(|s| std::mem::take(&mut s[m])),
+        });
+    }
+    portfolios
 }
 
 /// A book compiled once for revaluing realised moves.
@@ -291,31 +403,6 @@ impl<B: Backend> RealisedLosses<B> {
             .map(|m| (0..scenarios.len()).map(|s| losses.loss(m, s)).collect())
             .collect())
     }
-}
-
-/// Each member's losses in `count` scenarios drawn from the model of
-/// `seen`'s date, `[member][path]`: day `k` draws scenarios `k count ..
-/// (k + 1) count`, so that no two days share a draw (Z2's reference
-/// distribution takes the days as independent).
-fn model_draws<B: Backend>(
-    backend: &B,
-    seen: &AsOf,
-    snapshot: &Snapshot,
-    k: usize,
-    count: usize,
-) -> Result<Vec<Vec<f64>>, AnalysisError> {
-    let s = seen.snapshot(snapshot, &seen.market);
-    let book = CompiledBook::compile(&s).map_err(RunError::from)?;
-    let model = scenario_model_as_of(&s, &book, seen.date)?;
-    let plan = backend.prepare(&book, &model).map_err(RunError::from)?;
-    let first = (k * count) as u64;
-    let block = backend
-        .scenarios(&plan, first..first + count as u64)
-        .map_err(RunError::from)?;
-    let losses = backend.revalue(&plan, &block).map_err(RunError::from)?;
-    Ok((0..book.members)
-        .map(|m| (0..count).map(|i| losses.loss(m, i)).collect())
-        .collect())
 }
 
 /// Why day `d` has no realised loss: the first missing close.

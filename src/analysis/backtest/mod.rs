@@ -22,13 +22,20 @@
 
 pub mod day_loop;
 pub mod expected_shortfall;
+pub mod models;
 pub mod statistics;
 pub mod summary;
+pub mod test_portfolios;
 
 pub use day_loop::{
-    backtest, mpor_days, Backtest, BacktestParams, Gap, Portfolio, PortfolioKind, Portfolios,
+    backtest, backtest_models, mpor_days, tested_book, Backtest, BacktestParams, Gap, Portfolio,
+    PortfolioKind, Portfolios,
 };
-pub use summary::{summarise, PortfolioSummary, SampleStatistics, AGGREGATE_ID, Z2};
+pub use models::{BacktestModel, ModelSet, Scenarios};
+pub use summary::{
+    peak_to_trough, summarise, PortfolioSummary, SampleStatistics, AGGREGATE_ID, Z2,
+};
+pub use test_portfolios::{Leg, Skipped, TestPortfolio, TestSet, CROSS_ASSETS, LEG_NOTIONAL_USD};
 
 pub use expected_shortfall::{acerbi_szekely_z2, EsBacktest, EsDay, Z2Distribution};
 pub use statistics::{
@@ -59,6 +66,10 @@ pub enum BacktestError {
     ZeroMpor,
     #[error("offset {offset} is not below the MPOR of {mpor_days} days: the subsample starts within the first window")]
     Offset { offset: usize, mpor_days: usize },
+    #[error("--model {0}: filtered historical simulation resamples the history's joint moves and reads no correlation; drop the correlation or choose a Monte Carlo model")]
+    CorrelationUnderFhs(String),
+    #[error("no portfolio to test: the book gives no generated test portfolio ({0})")]
+    NoPortfolios(String),
     #[error("no simulated Z2 values: the p-value needs at least one")]
     NoSimulations,
     #[error("simulated Z2 number {index} is {value}, not a finite number")]

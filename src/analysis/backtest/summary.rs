@@ -49,6 +49,12 @@ pub struct PortfolioSummary {
     pub all_days: SampleStatistics,
     pub non_overlapping: SampleStatistics,
     pub z2: Z2,
+    /// The mean margin over the days, USD; a pooled row's is the mean over
+    /// its portfolios' days.
+    pub average_margin: f64,
+    /// The margin's largest fall from a running peak ([`peak_to_trough`]); a
+    /// pooled row's is that of its portfolios' summed margin.
+    pub margin_peak_to_trough: f64,
 }
 
 /// The id of a kind's pooled row.
@@ -77,6 +83,8 @@ pub fn summarise(backtest: &Backtest) -> Result<Vec<PortfolioSummary>, BacktestE
             all_days: statistics(&days, confidence, true)?,
             non_overlapping: statistics(&non_overlapping(&days, mpor, 0)?, confidence, true)?,
             z2,
+            average_margin: mean(&p.margins),
+            margin_peak_to_trough: peak_to_trough(&p.margins),
         });
     }
     for kind in PortfolioKind::ALL {
@@ -90,7 +98,12 @@ pub fn summarise(backtest: &Backtest) -> Result<Vec<PortfolioSummary>, BacktestE
         }
         let mut all = Vec::new();
         let mut sub = Vec::new();
+        let mut total = vec![0.0; backtest.dates.len()];
+        let count = of_kind.len() as f64;
         for p in of_kind {
+            for (sum, margin) in total.iter_mut().zip(&p.margins) {
+                *sum += margin;
+            }
             let days = outcomes(p);
             sub.extend(non_overlapping(&days, mpor, 0)?);
             all.extend(days);
@@ -102,9 +115,32 @@ pub fn summarise(backtest: &Backtest) -> Result<Vec<PortfolioSummary>, BacktestE
             all_days: statistics(&all, confidence, false)?,
             non_overlapping: statistics(&sub, confidence, false)?,
             z2: Z2::NotApplicable,
+            average_margin: mean(&total) / count,
+            margin_peak_to_trough: peak_to_trough(&total),
         });
     }
     Ok(rows)
+}
+
+/// The largest fall of `margins` from its running peak, as a fraction of the
+/// peak: `max_t (1 - M_t / max_{s <= t} M_s)`, over the days whose running
+/// peak is above 0 (0 when there is none). In `[0, 1]` for margins at or
+/// above 0; a drawdown, not `procyclicality`'s ratio of the largest margin
+/// to the smallest (methodology, 12b).
+pub fn peak_to_trough(margins: &[f64]) -> f64 {
+    let mut peak = 0.0_f64;
+    let mut fall = 0.0_f64;
+    for &m in margins {
+        peak = peak.max(m);
+        if peak > 0.0 {
+            fall = fall.max(1.0 - m / peak);
+        }
+    }
+    fall
+}
+
+fn mean(x: &[f64]) -> f64 {
+    x.iter().sum::<f64>() / x.len() as f64
 }
 
 /// Z2 on `days`, with its p-value when the model's draws are there.

@@ -2,9 +2,12 @@
 //!
 //! | file | one row per | columns |
 //! |---|---|---|
-//! | `backtest.parquet` | (observed day, portfolio) | date, portfolio_id, kind, margin, realised_loss, exception |
-//! | `backtest_summary.parquet` | portfolio, then each kind's pooled `all` | portfolio_id, kind, aggregate, z2, z2_p, then for `all_days_` and `non_overlapping_`: observations, exceptions, expected_exceptions, coverage, largest_exception, average_exception, kupiec_lr, kupiec_p, christoffersen_ind_lr, christoffersen_ind_p, christoffersen_cc_lr, christoffersen_cc_p, traffic_light |
-//! | `backtest.json` | | the same statistics, the MPOR, the measure, and the gaps with their reasons |
+//! | `backtest.parquet` | (model, portfolio, observed day) | model, date, portfolio_id, kind, margin, realised_loss, exception |
+//! | `backtest_summary.parquet` | (model, portfolio), then each kind's pooled `all` | model, portfolio_id, kind, aggregate, z2, z2_p, average_margin, margin_peak_to_trough, then for `all_days_` and `non_overlapping_`: observations, exceptions, expected_exceptions, coverage, largest_exception, average_exception, kupiec_lr, kupiec_p, christoffersen_ind_lr, christoffersen_ind_p, christoffersen_cc_lr, christoffersen_cc_p, traffic_light |
+//! | `backtest.json` | | the models, the same statistics, the MPOR, the measure, the gaps with their reasons, and the generated test portfolios' legs and what was skipped |
+//!
+//! The models share the days, the portfolios and the realised losses; each
+//! model is a [`Backtest`] with its summary, in the order `--model` gave.
 
 use std::fmt::Write;
 use std::path::Path;
@@ -12,15 +15,16 @@ use std::path::Path;
 use serde_json::{json, Value};
 
 use crate::analysis::backtest::{
-    Backtest, PortfolioSummary, SampleStatistics, Zone, AGGREGATE_ID, Z2,
+    Backtest, PortfolioSummary, SampleStatistics, Zone, AGGREGATE_ID, LEG_NOTIONAL_USD, Z2,
 };
 use crate::report::{money, write_json, OutputTable, ReportError};
 use crate::snapshot::MarginMeasure;
 
 /// What the summary says of Z2 and its p-value.
-const Z2_NOTE: &str = "Z2 on all days for every member; its p-value for members with collateral \
-                       only, from Z2 recomputed on losses drawn from each day's model \
-                       (methodology, 12b)";
+const Z2_NOTE: &str = "Z2 on all days for every member and generated portfolio; its p-value for \
+                       members with collateral and generated portfolios only, from Z2 recomputed \
+                       on losses drawn from each day's model; none under an APC tool, whose \
+                       margin is no longer the model's ES (methodology, 12b)";
 
 /// The two samples, by column prefix.
 fn samples(s: &PortfolioSummary) -> [(&'static str, &SampleStatistics); 2] {
@@ -52,41 +56,54 @@ fn z2_value(z: &Z2) -> (Option<f64>, Option<f64>) {
     }
 }
 
-/// Writes the day table, the summary table and the JSON into `dir`.
-pub fn write(
-    dir: &Path,
-    backtest: &Backtest,
-    summary: &[PortfolioSummary],
-) -> Result<(), ReportError> {
-    let days = backtest.dates.len();
-    let rows = |f: &dyn Fn(usize, usize) -> String| -> Vec<String> {
-        (0..backtest.portfolios.len())
-            .flat_map(|p| (0..days).map(move |t| (p, t)))
-            .map(|(p, t)| f(p, t))
-            .collect()
+/// One model's backtest and its statistics.
+pub type ModelResult = (Backtest, Vec<PortfolioSummary>);
+
+/// Writes the day table, the summary table and the JSON of every model of
+/// `results` (at least one) into `dir`.
+pub fn write(dir: &Path, results: &[ModelResult]) -> Result<(), ReportError> {
+    // (model, portfolio, day), model-major then portfolio-major.
+    let cells: Vec<(&Backtest, usize, usize)> = results
+        .iter()
+        .flat_map(|(b, _)| {
+            (0..b.portfolios.len()).flat_map(move |p| (0..b.dates.len()).map(move |t| (b, p, t)))
+        })
+        .collect();
+    let texts = |f: &dyn Fn(&Backtest, usize, usize) -> String| -> Vec<String> {
+        cells.iter().map(|&(b, p, t)| f(b, p, t)).collect()
     };
-    let ps = &backtest.portfolios;
-    let numbers = |f: &dyn Fn(usize, usize) -> f64| -> Vec<f64> {
-        (0..ps.len())
-            .flat_map(|p| (0..days).map(move |t| (p, t)))
-            .map(|(p, t)| f(p, t))
-            .collect()
+    let numbers = |f: &dyn Fn(&Backtest, usize, usize) -> f64| -> Vec<f64> {
+        cells.iter().map(|&(b, p, t)| f(b, p, t)).collect()
     };
     OutputTable::default()
-        .text("date", rows(&|_, t| backtest.dates[t].to_string()))
-        .text("portfolio_id", rows(&|p, _| ps[p].id.clone()))
-        .text("kind", rows(&|p, _| ps[p].kind.id().to_string()))
-        .number("margin", numbers(&|p, t| ps[p].margins[t]))
-        .number("realised_loss", numbers(&|p, t| ps[p].losses[t]))
+        .text("model", texts(&|b, _, _| b.model.clone()))
+        .text("date", texts(&|b, _, t| b.dates[t].to_string()))
+        .text("portfolio_id", texts(&|b, p, _| b.portfolios[p].id.clone()))
+        .text(
+            "kind",
+            texts(&|b, p, _| b.portfolios[p].kind.id().to_string()),
+        )
+        .number("margin", numbers(&|b, p, t| b.portfolios[p].margins[t]))
+        .number(
+            "realised_loss",
+            numbers(&|b, p, t| b.portfolios[p].losses[t]),
+        )
         .flag(
             "exception",
-            (0..ps.len())
-                .flat_map(|p| (0..days).map(move |t| ps[p].losses[t] > ps[p].margins[t]))
+            cells
+                .iter()
+                .map(|&(b, p, t)| b.portfolios[p].losses[t] > b.portfolios[p].margins[t])
                 .collect(),
         )
         .write_parquet(&dir.join("backtest.parquet"))?;
 
+    let rows: Vec<(&str, &PortfolioSummary)> = results
+        .iter()
+        .flat_map(|(b, summary)| summary.iter().map(move |s| (b.model.as_str(), s)))
+        .collect();
+    let summary: Vec<&PortfolioSummary> = rows.iter().map(|r| r.1).collect();
     let mut table = OutputTable::default()
+        .text("model", rows.iter().map(|r| r.0.to_string()).collect())
         .text(
             "portfolio_id",
             summary.iter().map(|s| s.id.clone()).collect(),
@@ -97,10 +114,18 @@ pub fn write(
         )
         .flag("aggregate", summary.iter().map(|s| s.aggregate).collect())
         .optional_number("z2", summary.iter().map(|s| z2_value(&s.z2).0).collect())
-        .optional_number("z2_p", summary.iter().map(|s| z2_value(&s.z2).1).collect());
+        .optional_number("z2_p", summary.iter().map(|s| z2_value(&s.z2).1).collect())
+        .number(
+            "average_margin",
+            summary.iter().map(|s| s.average_margin).collect(),
+        )
+        .number(
+            "margin_peak_to_trough",
+            summary.iter().map(|s| s.margin_peak_to_trough).collect(),
+        );
     for k in 0..2 {
-        let prefix = samples(&summary[0])[k].0;
-        let of = |s: &PortfolioSummary| samples(s)[k].1.clone();
+        let prefix = samples(summary[0])[k].0;
+        let of = |s: &&PortfolioSummary| samples(s)[k].1.clone();
         let col = |name: &str| format!("{prefix}_{name}");
         let stats: Vec<SampleStatistics> = summary.iter().map(of).collect();
         let num = |f: &dyn Fn(&SampleStatistics) -> f64| stats.iter().map(f).collect::<Vec<_>>();
@@ -163,7 +188,7 @@ pub fn write(
             );
     }
     table.write_parquet(&dir.join("backtest_summary.parquet"))?;
-    write_json(&dir.join("backtest.json"), &json_of(backtest, summary))
+    write_json(&dir.join("backtest.json"), &json_of(results))
 }
 
 fn sample_json(s: &SampleStatistics) -> Value {
@@ -187,10 +212,12 @@ fn sample_json(s: &SampleStatistics) -> Value {
     })
 }
 
-fn json_of(backtest: &Backtest, summary: &[PortfolioSummary]) -> Value {
-    let portfolios: Vec<Value> = summary
+fn json_of(results: &[ModelResult]) -> Value {
+    let backtest = &results[0].0;
+    let portfolios: Vec<Value> = results
         .iter()
-        .map(|s| {
+        .flat_map(|(b, summary)| summary.iter().map(move |s| (b.model.as_str(), s)))
+        .map(|(model, s)| {
             let z2 = match &s.z2 {
                 Z2::NotApplicable => Value::Null,
                 Z2::Statistic {
@@ -201,12 +228,15 @@ fn json_of(backtest: &Backtest, summary: &[PortfolioSummary]) -> Value {
                 Z2::NotComputed(why) => json!({ "not_computed": why.to_string() }),
             };
             json!({
+                "model": model,
                 "id": s.id,
                 "kind": s.kind.id(),
                 "aggregate": s.aggregate,
                 "all_days": sample_json(&s.all_days),
                 "non_overlapping": sample_json(&s.non_overlapping),
                 "z2": z2,
+                "average_margin": s.average_margin,
+                "margin_peak_to_trough": s.margin_peak_to_trough,
             })
         })
         .collect();
@@ -215,7 +245,25 @@ fn json_of(backtest: &Backtest, summary: &[PortfolioSummary]) -> Value {
         .iter()
         .map(|g| json!({ "date": g.date.to_string(), "reason": g.reason }))
         .collect();
+    let test_portfolios = backtest.test_set.as_ref().map(|set| {
+        json!({
+            "leg_notional_usd": LEG_NOTIONAL_USD,
+            "portfolios": set.portfolios.iter().map(|p| json!({
+                "id": p.id,
+                "kind": p.kind().id(),
+                "legs": p.legs.iter().map(|l| json!({
+                    "instrument": l.instrument_id,
+                    "quantity": l.quantity,
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "skipped": set.skipped.iter().map(|s| json!({
+                "strategy": s.strategy,
+                "reason": s.reason,
+            })).collect::<Vec<_>>(),
+        })
+    });
     json!({
+        "models": results.iter().map(|r| r.0.model.clone()).collect::<Vec<_>>(),
         "mpor_days": backtest.mpor_days,
         "margin_measure": measure(backtest.measure),
         "confidence": backtest.confidence,
@@ -225,12 +273,79 @@ fn json_of(backtest: &Backtest, summary: &[PortfolioSummary]) -> Value {
         "non_overlapping_every_days": backtest.mpor_days,
         "z2_note": (backtest.measure == MarginMeasure::ExpectedShortfall).then_some(Z2_NOTE),
         "gaps": gaps,
+        "test_portfolios": test_portfolios,
         "portfolios": portfolios,
     })
 }
 
-/// The terminal view: each kind's pooled row, then each portfolio, then the gaps.
-pub fn terminal(backtest: &Backtest, summary: &[PortfolioSummary]) -> String {
+/// `rejected/tested`: how many of `p_values` are below 5%, "-" for none.
+fn below_5_percent(p_values: impl Iterator<Item = f64>) -> String {
+    let p: Vec<f64> = p_values.collect();
+    if p.is_empty() {
+        return "-".into();
+    }
+    format!("{}/{}", p.iter().filter(|&&x| x < 0.05).count(), p.len())
+}
+
+/// The models side by side: per model, each kind's pooled row on all days,
+/// how many of the kind's portfolios Christoffersen's conditional coverage
+/// and Z2 reject at 5%, and the pooled margin's average and peak-to-trough.
+fn comparison(out: &mut String, results: &[ModelResult]) {
+    let width = results
+        .iter()
+        .map(|r| r.0.model.len())
+        .max()
+        .unwrap_or(0)
+        .max(10);
+    let _ = writeln!(
+        out,
+        "{:<width$} {:<23} {:>11} {:>9} {:>7} {:>9} {:>9} {:>9} {:>16} {:>11}",
+        "model",
+        "kind",
+        "exceptions",
+        "coverage",
+        "zone",
+        "Kupiec p",
+        "cc p<5%",
+        "Z2 p<5%",
+        "average margin",
+        "peak-trough"
+    );
+    for (b, summary) in results {
+        for pooled in summary.iter().filter(|s| s.aggregate) {
+            let of_kind = || {
+                summary
+                    .iter()
+                    .filter(|s| !s.aggregate && s.kind == pooled.kind)
+            };
+            let a = &pooled.all_days;
+            let _ = writeln!(
+                out,
+                "{:<width$} {:<23} {:>11} {:>8.2}% {:>7} {:>9.3} {:>9} {:>9} {:>16} {:>10.1}%",
+                b.model,
+                pooled.kind.id(),
+                format!("{}/{}", a.coverage.exceptions, a.coverage.observations),
+                100.0 * a.coverage.achieved_coverage,
+                zone(a.traffic_light.zone),
+                a.kupiec.p_value,
+                below_5_percent(of_kind().filter_map(|s| {
+                    s.all_days
+                        .christoffersen
+                        .as_ref()
+                        .map(|c| c.conditional_coverage.p_value)
+                })),
+                below_5_percent(of_kind().filter_map(|s| z2_value(&s.z2).1)),
+                money(pooled.average_margin),
+                100.0 * pooled.margin_peak_to_trough,
+            );
+        }
+    }
+}
+
+/// The terminal view: the models compared (each kind's pooled row), then
+/// the first model's pooled rows and portfolios, then the gaps.
+pub fn terminal(results: &[ModelResult]) -> String {
+    let (backtest, summary) = (&results[0].0, &results[0].1);
     let mut out = String::new();
     let (Some(first), Some(last)) = (backtest.dates.first(), backtest.dates.last()) else {
         return out;
@@ -245,9 +360,27 @@ pub fn terminal(backtest: &Backtest, summary: &[PortfolioSummary]) -> String {
         backtest.dates.len(),
         backtest.mpor_days,
     );
+    comparison(&mut out, results);
     let _ = writeln!(
         out,
-        "{:<24} {:<23} {:>11} {:>9} {:>9} {:>7} {:>14}   {:>11} {:>7}",
+        "\nunder `{}`{}:",
+        backtest.model,
+        if results.len() > 1 {
+            " (every model's portfolios: backtest_summary.parquet)"
+        } else {
+            ""
+        }
+    );
+    // Generated portfolios' ids name their legs: the column fits the longest.
+    let width = summary
+        .iter()
+        .map(|s| s.id.len())
+        .max()
+        .unwrap_or(0)
+        .max(24);
+    let _ = writeln!(
+        out,
+        "{:<width$} {:<23} {:>11} {:>9} {:>9} {:>7} {:>14}   {:>11} {:>7}",
         "portfolio",
         "kind",
         "exceptions",
@@ -269,7 +402,7 @@ pub fn terminal(backtest: &Backtest, summary: &[PortfolioSummary]) -> String {
         };
         let _ = writeln!(
             out,
-            "{:<24} {:<23} {:>11} {:>8.2}% {:>9.3} {:>7} {:>14}   {:>11} {:>7}",
+            "{:<width$} {:<23} {:>11} {:>8.2}% {:>9.3} {:>7} {:>14}   {:>11} {:>7}",
             id,
             s.kind.id(),
             format!("{}/{}", a.coverage.exceptions, a.coverage.observations),
@@ -286,12 +419,24 @@ pub fn terminal(backtest: &Backtest, summary: &[PortfolioSummary]) -> String {
         if !tested.is_empty() {
             let _ = writeln!(
                 out,
-                "\nZ2 (ES, members with collateral): {} of {} with a p-value below 5%",
+                "\nZ2 (ES, members with collateral and generated portfolios): {} of {} with a \
+                 p-value below 5%",
                 tested.iter().filter(|&&p| p < 0.05).count(),
                 tested.len()
             );
         }
         let _ = writeln!(out, "{Z2_NOTE}: see backtest.json");
+    }
+    if let Some(set) = &backtest.test_set {
+        let _ = writeln!(
+            out,
+            "\n{} generated test portfolios ({} USD notional a leg); not generated:",
+            set.portfolios.len(),
+            money(LEG_NOTIONAL_USD)
+        );
+        for s in &set.skipped {
+            let _ = writeln!(out, "  {}: {}", s.strategy, s.reason);
+        }
     }
     if !backtest.gaps.is_empty() {
         let _ = writeln!(

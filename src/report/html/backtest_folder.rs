@@ -20,6 +20,10 @@ pub const MARGIN_BASIS: &str = "member_with_collateral";
 /// `backtest.json`: the statistics the report shows.
 #[derive(Debug, Clone, Deserialize)]
 pub struct BacktestSummary {
+    /// The models backtested, in order; the report shows the first.
+    /// Absent from a folder written before `--model`: one model, every row.
+    #[serde(default)]
+    pub models: Vec<String>,
     pub mpor_days: f64,
     pub margin_measure: String,
     pub confidence: f64,
@@ -33,6 +37,8 @@ pub struct BacktestSummary {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct BacktestPortfolio {
+    #[serde(default)]
+    pub model: String,
     pub id: String,
     pub kind: String,
     pub aggregate: bool,
@@ -79,12 +85,23 @@ impl BacktestFolder {
         })
     }
 
-    /// Each kind's pooled row, in the order `backtest.json` lists them.
-    pub fn pooled(&self) -> impl Iterator<Item = &BacktestPortfolio> {
+    /// The model the report shows: the first backtested.
+    pub fn model(&self) -> &str {
+        self.summary.models.first().map_or("", String::as_str)
+    }
+
+    /// The rows of [`Self::model`], in the order `backtest.json` lists them.
+    pub fn rows(&self) -> impl Iterator<Item = &BacktestPortfolio> {
+        let model = self.model();
         self.summary
             .portfolios
             .iter()
-            .filter(|p| p.aggregate && p.id == AGGREGATE_ID)
+            .filter(move |p| p.model == model)
+    }
+
+    /// Each kind's pooled row of [`Self::model`].
+    pub fn pooled(&self) -> impl Iterator<Item = &BacktestPortfolio> {
+        self.rows().filter(|p| p.aggregate && p.id == AGGREGATE_ID)
     }
 
     /// The pooled row of the kind the margin is sized on.

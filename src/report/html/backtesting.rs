@@ -54,9 +54,8 @@ pub fn section(bt: &BacktestFolder) -> String {
         .filter(|h| !h.starts_with("zone"))
         .collect();
     let pooled_table = table(&headers, &numeric, &rows);
-    let zoned: Vec<Vec<String>> = s
-        .portfolios
-        .iter()
+    let zoned: Vec<Vec<String>> = bt
+        .rows()
         .filter(|p| !p.aggregate && (flagged(&p.all_days) || flagged(&p.non_overlapping)))
         .map(|p| {
             vec![
@@ -114,12 +113,18 @@ pub fn section(bt: &BacktestFolder) -> String {
     };
     format!(
         "<section id=\"backtesting\"><h2>Backtesting</h2>\
-         <p>Each day's margin ({} at {}%) against the loss over the next {} days (the margin \
+         <p>Each day's margin (model <code>{}</code>{}; {} at {}%) against the loss over the next {} days (the margin \
          period of risk), on {} observed days, {} ({} days not tested); the non-overlapping \
          subsample keeps one observed day in {}. Read from <code>{}</code>. Pooled rows put every \
          portfolio's days of a kind together; PQD 6.5 reports the <code>{}</code> row, the loss \
          the margin is sized on (methodology, 12b and 13a).</p>{pooled_table}{zoned}\
          <figure>{}<figcaption>Dark: all days; light: non-overlapping.</figcaption></figure></section>",
+        escape(bt.model()),
+        if s.models.len() > 1 {
+            format!(", the first of the {} models backtested", s.models.len())
+        } else {
+            String::new()
+        },
         escape(&s.margin_measure.to_uppercase()),
         percent(s.confidence),
         s.mpor_days,
