@@ -13,19 +13,41 @@ use crate::history::PriceHistory;
 use crate::input::Date;
 use crate::snapshot::{MarketData, Snapshot};
 
+/// How each past date's market is calibrated: the EWMA volatilities
+/// (methodology 11.2) and sample correlation over a look-back ending at the
+/// date.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Recalibration {
+    /// Calendar days of the window.
+    pub lookback_days: u32,
+    /// The EWMA decay (RiskMetrics: 0.94, [`Recalibration::riskmetrics`]).
+    pub lambda: f64,
+}
+
+impl Recalibration {
+    /// RiskMetrics' decay over `lookback_days`.
+    pub fn riskmetrics(lookback_days: u32) -> Self {
+        Self {
+            lookback_days,
+            lambda: CalibrationSpec::default().lambda,
+        }
+    }
+}
+
 /// `base` with its volatilities and correlation calibrated to `history` as
-/// of `date` over `lookback_days` calendar days; prices, surface and rates
-/// stay `base`'s (methodology, sections 11 and 12.3).
+/// of `date` as `calibration` says; prices, surface and rates stay `base`'s
+/// (methodology, sections 11 and 12.3).
 pub fn market_as_of(
     base: &MarketData,
     history: &PriceHistory,
     date: Date,
-    lookback_days: u32,
+    calibration: Recalibration,
 ) -> Result<MarketData, AnalysisError> {
     let mut market = base.clone();
     let spec = CalibrationSpec {
         as_of: Some(date),
-        lookback_days,
+        lookback_days: calibration.lookback_days,
+        lambda: calibration.lambda,
         fit_garch: false,
         fit_tails: false,
         ..CalibrationSpec::default()
@@ -50,10 +72,10 @@ impl AsOf {
         snapshot: &Snapshot,
         history: &PriceHistory,
         date: Date,
-        lookback_days: u32,
+        calibration: Recalibration,
     ) -> Result<Self, AnalysisError> {
         let history = history.up_to(date);
-        let market = market_as_of(&snapshot.market, &history, date, lookback_days)?;
+        let market = market_as_of(&snapshot.market, &history, date, calibration)?;
         Ok(Self {
             date,
             history,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::args::{date, whole, BookArg, ComputeArgs, LOOKBACK_DAYS, PATHS};
+use super::args::{date, real, whole, BookArg, ComputeArgs, LAMBDA, LOOKBACK_DAYS, PATHS};
 use super::backend::{with_runner, Selected};
 use super::CliError;
 use crate::analysis::backtest::{backtest, summarise, BacktestParams, Portfolios};
@@ -60,6 +60,10 @@ pub struct BacktestArgs {
     /// Calendar days of the EWMA calibration window, 60..=36500.
     #[arg(long, default_value_t = CalibrationSpec::default().lookback_days, allow_negative_numbers = true, value_parser = whole::<u32>(LOOKBACK_DAYS))]
     pub lookback_days: u32,
+    /// EWMA decay of each day's calibration, in (0, 1) (RiskMetrics: 0.94):
+    /// the one the margin model is calibrated with.
+    #[arg(long, default_value_t = CalibrationSpec::default().lambda, allow_negative_numbers = true, value_parser = real(LAMBDA))]
+    pub lambda: f64,
     /// Output folder (backtest.parquet, backtest_summary.parquet,
     /// backtest.json): new, empty, or an earlier unchanged `backtest` output.
     #[arg(long, default_value = "clearstress-backtest")]
@@ -89,6 +93,7 @@ pub fn run(args: &BacktestArgs) -> Result<(), CliError> {
         from: args.from,
         to: args.to,
         lookback_days: args.lookback_days,
+        lambda: args.lambda,
         portfolios: args.portfolios,
         z2_simulations: args.z2_simulations,
     };
@@ -121,6 +126,7 @@ pub fn run(args: &BacktestArgs) -> Result<(), CliError> {
         "portfolios": "current",
         "paths": paths,
         "lookback_days": args.lookback_days,
+        "lambda": args.lambda,
         "z2_simulations": args.z2_simulations,
     })))?;
     if args.compute.quiet {

@@ -21,7 +21,7 @@
 //!   it is listed in [`Backtest::gaps`] with the reason and left out.
 
 use super::{BacktestError, EsDay};
-use crate::analysis::as_of::AsOf;
+use crate::analysis::as_of::{AsOf, Recalibration};
 use crate::analysis::{AnalysisError, Runner};
 use crate::backend::Backend;
 use crate::book::CompiledBook;
@@ -47,6 +47,9 @@ pub struct BacktestParams {
     pub to: Date,
     /// Calendar days of each date's EWMA calibration window.
     pub lookback_days: u32,
+    /// The EWMA decay of each date's calibration (methodology 11.2;
+    /// RiskMetrics: 0.94).
+    pub lambda: f64,
     pub portfolios: Portfolios,
     /// With ES margins: loss paths drawn from each day's model for Z2's
     /// p-value (0: Z2 without a p-value).
@@ -193,7 +196,15 @@ pub fn backtest<B: Backend>(
         rule.margin_measure == MarginMeasure::ExpectedShortfall && params.z2_simulations > 0;
     let mut simulated = vec![Vec::with_capacity(dates.len()); if simulate { members } else { 0 }];
     for (k, &date) in dates.iter().enumerate() {
-        let seen = AsOf::new(snapshot, history, date, params.lookback_days)?;
+        let seen = AsOf::new(
+            snapshot,
+            history,
+            date,
+            Recalibration {
+                lookback_days: params.lookback_days,
+                lambda: params.lambda,
+            },
+        )?;
         let result = seen.run(runner, snapshot, &seen.market)?;
         if simulate {
             let paths = model_draws(runner.backend, &seen, snapshot, k, params.z2_simulations)?;
