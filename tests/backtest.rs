@@ -98,6 +98,7 @@ fn params(from: i32, to: i32) -> BacktestParams {
         lambda: 0.94,
         portfolios: Portfolios::Current,
         z2_simulations: 2_000,
+        implied_vol: None,
     }
 }
 

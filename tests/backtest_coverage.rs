@@ -204,6 +204,7 @@ fn run(
         lambda,
         portfolios: Portfolios::Current,
         z2_simulations,
+        implied_vol: None,
     };
     let b = backtest(&runner, snapshot, history, &params).unwrap();
     assert!(b.gaps.is_empty(), "{:?}", b.gaps);

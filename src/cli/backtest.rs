@@ -11,6 +11,7 @@ use super::backend::{with_runner, Selected};
 use super::CliError;
 use crate::analysis::backtest::{backtest, summarise, BacktestParams, Portfolios};
 use crate::calibrate::CalibrationSpec;
+use crate::history::implied_vol::ImpliedVolIndex;
 use crate::history::PriceHistory;
 use crate::input::Date;
 use crate::report;
@@ -64,6 +65,12 @@ pub struct BacktestArgs {
     /// the one the margin model is calibrated with.
     #[arg(long, default_value_t = CalibrationSpec::default().lambda, allow_negative_numbers = true, value_parser = real(LAMBDA))]
     pub lambda: f64,
+    /// Implied-vol index levels (`date` and a column per asset id, in vol
+    /// points, in (0, 1000]; data/implied_vol_index.csv is BTC's DVOL): each
+    /// option underlying with a column has its vols multiplied by the index's
+    /// ratio over the MPOR in the realised loss; others keep them.
+    #[arg(long, value_name = "FILE")]
+    pub implied_vol: Option<PathBuf>,
     /// Output folder (backtest.parquet, backtest_summary.parquet,
     /// backtest.json): new, empty, or an earlier unchanged `backtest` output.
     #[arg(long, default_value = "clearstress-backtest")]
@@ -89,6 +96,11 @@ pub fn run(args: &BacktestArgs) -> Result<(), CliError> {
             span + 1
         )));
     }
+    let implied_vol = args
+        .implied_vol
+        .as_deref()
+        .map(ImpliedVolIndex::load)
+        .transpose()?;
     let params = BacktestParams {
         from: args.from,
         to: args.to,
@@ -96,6 +108,7 @@ pub fn run(args: &BacktestArgs) -> Result<(), CliError> {
         lambda: args.lambda,
         portfolios: args.portfolios,
         z2_simulations: args.z2_simulations,
+        implied_vol,
     };
     let out = report::OutputDir::prepare(&args.out, report::OutputKind::Backtest)?;
     let mut snapshot = args.book.load()?;
@@ -128,6 +141,7 @@ pub fn run(args: &BacktestArgs) -> Result<(), CliError> {
         "lookback_days": args.lookback_days,
         "lambda": args.lambda,
         "z2_simulations": args.z2_simulations,
+        "implied_vol": args.implied_vol.as_ref().map(|p| p.display().to_string()),
     })))?;
     if args.compute.quiet {
         println!("{}", out.display());

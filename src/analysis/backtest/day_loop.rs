@@ -15,11 +15,15 @@
 //!   is applied to the snapshot's market as a scenario and the book is revalued
 //!   by the engine's own revaluation ([`historical_windows`], as the
 //!   worst-window search does): the same P&L convention, horizon and
-//!   collateral treatment as the margin's scenarios; implied vols unchanged.
+//!   collateral treatment as the margin's scenarios; implied vols moved by
+//!   the ratio of an implied-vol index where one is given, held otherwise
+//!   ([`super::implied_vol`]).
 //! - **Gaps.** A day without a close at t, or at exactly t + MPOR calendar days,
-//!   for some asset the book depends on is not bridged to a neighbouring close:
-//!   it is listed in [`Backtest::gaps`] with the reason and left out.
+//!   for some asset the book depends on (or, with an index, without its level
+//!   for an option underlying) is not bridged to a neighbouring value: it is
+//!   listed in [`Backtest::gaps`] with the reason and left out.
 
+use super::implied_vol::{ImpliedVols, VolMoves};
 use super::{BacktestError, EsDay};
 use crate::analysis::as_of::{AsOf, Recalibration};
 use crate::analysis::{AnalysisError, Runner};
@@ -27,6 +31,7 @@ use crate::backend::Backend;
 use crate::book::CompiledBook;
 use crate::default_fund::Groups;
 use crate::engine::{scenario_model, scenario_model_as_of, RunError};
+use crate::history::implied_vol::ImpliedVolIndex;
 use crate::history::PriceHistory;
 use crate::input::Date;
 use crate::scenario::{historical_windows, stress_block};
@@ -54,6 +59,9 @@ pub struct BacktestParams {
     /// With ES margins: loss paths drawn from each day's model for Z2's
     /// p-value (0: Z2 without a p-value).
     pub z2_simulations: usize,
+    /// Implied-vol index levels that move the options' vols in the realised
+    /// move (`None`: vols held).
+    pub implied_vol: Option<ImpliedVolIndex>,
 }
 
 /// What a portfolio is.
@@ -135,6 +143,8 @@ pub struct Backtest {
     /// Members (positions alone), then members with collateral, then groups.
     pub portfolios: Vec<Portfolio>,
     pub gaps: Vec<Gap>,
+    /// The option underlyings whose vols the index moved, and those held.
+    pub implied_vols: ImpliedVols,
 }
 
 /// The MPOR of `snapshot` in whole days (rounded, at least 1), as FHS
@@ -161,6 +171,11 @@ pub fn backtest<B: Backend>(
     // The assets whose moves change a loss: positions' and coin collateral's.
     let assets = with_collateral.book.assets_depended_on();
     let windows = historical_windows(history, &snapshot.market, &assets, mpor)?;
+    let vols = VolMoves::new(
+        params.implied_vol.as_ref(),
+        &snapshot.market,
+        &with_collateral.book.vol_assets,
+    )?;
 
     let mut dates = Vec::new();
     let mut scenarios = Vec::new();
@@ -172,9 +187,14 @@ pub fn backtest<B: Backend>(
         // The windows are in date order; the one from t's close starts on t + 1.
         match windows.binary_search_by_key(&date.add_days(1), |w| w.first) {
             Ok(w) => {
-                let w = &windows[w];
-                dates.push(date);
-                scenarios.push(w.scenario.clone());
+                let mut scenario = windows[w].scenario.clone();
+                match vols.apply(date, windows[w].last, &mut scenario) {
+                    Ok(()) => {
+                        dates.push(date);
+                        scenarios.push(scenario);
+                    }
+                    Err(gap) => gaps.push(gap),
+                }
             }
             Err(_) => gaps.push(Gap {
                 date,
@@ -268,6 +288,7 @@ pub fn backtest<B: Backend>(
         confidence: rule.margin_confidence,
         portfolios,
         gaps,
+        implied_vols: vols.report,
     })
 }
 

@@ -14,7 +14,9 @@
 //!   each day's margin sized with the data up to that day, against the loss
 //!   realised over the following MPOR (methodology, section 12b);
 //! - [`summary`]: the statistics above per portfolio and pooled per kind, on
-//!   all days and on the non-overlapping subsample.
+//!   all days and on the non-overlapping subsample;
+//! - [`implied_vol`]: options' vols in the realised move, moved by an
+//!   implied-vol index where one is given.
 //!
 //! The statistics are pure functions of numbers the caller supplies, with
 //! inputs checked once where a value is built ([`Confidence`],
@@ -22,12 +24,14 @@
 
 pub mod day_loop;
 pub mod expected_shortfall;
+pub mod implied_vol;
 pub mod statistics;
 pub mod summary;
 
 pub use day_loop::{
     backtest, mpor_days, Backtest, BacktestParams, Gap, Portfolio, PortfolioKind, Portfolios,
 };
+pub use implied_vol::ImpliedVols;
 pub use summary::{summarise, PortfolioSummary, SampleStatistics, AGGREGATE_ID, Z2};
 
 pub use expected_shortfall::{acerbi_szekely_z2, EsBacktest, EsDay, Z2Distribution};

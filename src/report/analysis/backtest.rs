@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | `backtest.parquet` | (observed day, portfolio) | date, portfolio_id, kind, margin, realised_loss, exception |
 //! | `backtest_summary.parquet` | portfolio, then each kind's pooled `all` | portfolio_id, kind, aggregate, z2, z2_p, then for `all_days_` and `non_overlapping_`: observations, exceptions, expected_exceptions, coverage, largest_exception, average_exception, kupiec_lr, kupiec_p, christoffersen_ind_lr, christoffersen_ind_p, christoffersen_cc_lr, christoffersen_cc_p, traffic_light |
-//! | `backtest.json` | | the same statistics, the MPOR, the measure, and the gaps with their reasons |
+//! | `backtest.json` | | the same statistics, the MPOR, the measure, the gaps with their reasons, and the option underlyings whose implied vols an index moved (`implied_vols.moved`) or that kept them (`held`) |
 
 use std::fmt::Write;
 use std::path::Path;
@@ -225,6 +225,10 @@ fn json_of(backtest: &Backtest, summary: &[PortfolioSummary]) -> Value {
         "non_overlapping_every_days": backtest.mpor_days,
         "z2_note": (backtest.measure == MarginMeasure::ExpectedShortfall).then_some(Z2_NOTE),
         "gaps": gaps,
+        "implied_vols": {
+            "moved": backtest.implied_vols.moved,
+            "held": backtest.implied_vols.held,
+        },
         "portfolios": portfolios,
     })
 }
@@ -245,6 +249,15 @@ pub fn terminal(backtest: &Backtest, summary: &[PortfolioSummary]) -> String {
         backtest.dates.len(),
         backtest.mpor_days,
     );
+    let vols = &backtest.implied_vols;
+    for (ids, how) in [
+        (&vols.moved, "moved by the implied-vol index"),
+        (&vols.held, "held (no implied-vol index)"),
+    ] {
+        if !ids.is_empty() {
+            let _ = writeln!(out, "implied vols of {}: {how}", ids.join(", "));
+        }
+    }
     let _ = writeln!(
         out,
         "{:<24} {:<23} {:>11} {:>9} {:>9} {:>7} {:>14}   {:>11} {:>7}",
