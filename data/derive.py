@@ -10,6 +10,7 @@ Reads only data/ (provenance in data/SOURCES.md) and writes
   scenarios/historical/*.toml         eight historical stress episodes
   scenarios/hypothetical/*.toml       seven hypothetical stress scenarios
   scenarios/README.md                 the format, the method and a table of every scenario
+  data/implied_vol_index.csv          BTC DVOL under the asset id, for `backtest --implied-vol`
 
 Python 3.11 standard library only. Deterministic: the same data gives the same
 bytes (every number is written with a fixed format, files with '\\n' endings).
@@ -239,6 +240,15 @@ def read_ohlcv(asset):
 def read_series(name, column):
     with open(os.path.join(DATA, name), newline="") as f:
         return {r["date"]: float(r[column]) for r in csv.DictReader(f)}
+
+
+def derive_implied_vol_index():
+    """btc_dvol_daily.csv under the header `date,BTC` (the asset id
+    `backtest --implied-vol` matches columns by), each level copied as text."""
+    with open(os.path.join(DATA, "btc_dvol_daily.csv"), newline="") as f:
+        rows = [[r["date"], r["btc_dvol"]] for r in csv.DictReader(f)]
+    write_csv(os.path.join(DATA, "implied_vol_index.csv"), ["date", "BTC"], rows)
+    return len(rows)
 
 
 def read_episodes():
@@ -803,6 +813,7 @@ def main():
     assets, btc_funding, fdates = derive_assets(m)
     corr, c0, c1, min_pivot = derive_correlation(m)
     iv = derive_implied_vol(m)
+    index_days = derive_implied_vol_index()
     elasticity, n_el = implied_elasticity(m)
     hist = [derive_episode(m, elasticity, *e) for e in EPISODES]
     facts = reference_facts(m, hist)
@@ -823,6 +834,7 @@ def main():
         print(f"{a:6s} " + " ".join(f"{corr[i][j]:6.3f}" for j in range(len(ASSETS))))
     print(f"ATM vols: BTC {iv['btc']:.4f} (DVOL {iv['dvol_day']}), ETH {iv['eth']:.4f} "
           f"(30d realised ETH {iv['rv_eth']:.3f} / BTC {iv['rv_btc']:.3f})")
+    print(f"implied-vol index: {index_days} days of BTC DVOL in data/implied_vol_index.csv")
     print(f"implied/realised vol elasticity {elasticity:.4f} (mean over {n_el} DVOL-era episodes)")
     print(f"{'scenario':34s} {'BTC':>8s} {'ETH':>8s} {'USDT':>8s} {'USDC':>8s} {'BTCvol':>8s} {'ETHvol':>8s} checks")
     for s in hist + hyp:

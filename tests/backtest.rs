@@ -5,7 +5,7 @@
 
 mod common;
 
-use clearstress::analysis::as_of::market_as_of;
+use clearstress::analysis::as_of::{market_as_of, Recalibration};
 use clearstress::analysis::backtest::{
     backtest, summarise, Backtest, BacktestParams, PortfolioKind, Portfolios, Transitions,
     AGGREGATE_ID, Z2,
@@ -95,8 +95,10 @@ fn params(from: i32, to: i32) -> BacktestParams {
         from: day(from),
         to: day(to),
         lookback_days: 90,
+        lambda: 0.94,
         portfolios: Portfolios::Current,
         z2_simulations: 2_000,
+        implied_vol: None,
     }
 }
 
@@ -156,9 +158,14 @@ fn a_crash_is_an_exception_on_the_days_whose_window_holds_it() {
     // A's margin before the crash: the closed form of a Gaussian ES on the
     // EWMA volatility calibrated at t, within the Monte Carlo and
     // log-normal error.
-    let vol = market_as_of(&snapshot.market, &history, day(from), 90)
-        .unwrap()
-        .assets[0]
+    let vol = market_as_of(
+        &snapshot.market,
+        &history,
+        day(from),
+        Recalibration::riskmetrics(90),
+    )
+    .unwrap()
+    .assets[0]
         .volatility;
     let phi_z99 = (-(2.326_347_874_f64).powi(2) / 2.0).exp() / (2.0 * std::f64::consts::PI).sqrt();
     let closed_form = 1100.0 * vol * (2.0 / DAYS_PER_YEAR).sqrt() * phi_z99 / 0.01;

@@ -94,8 +94,10 @@ fn run(models: &[&str]) -> Result<Vec<Backtest>, AnalysisError> {
         from: day(100),
         to: day(115),
         lookback_days: 90,
+        lambda: 0.94,
         portfolios: Portfolios::Both,
         z2_simulations: 100,
+        implied_vol: None,
     };
     let set = ModelSet {
         models: models
@@ -285,6 +287,7 @@ fn average_margin_and_peak_to_trough_by_hand() {
         ],
         gaps: Vec::new(),
         test_set: None,
+        implied_vols: Default::default(),
     };
     let s = summarise(&b).unwrap();
     let row = |id: &str| s.iter().find(|r| r.id == id).unwrap();

@@ -307,8 +307,10 @@ fn run(snapshot: &Snapshot, portfolios: Portfolios) -> Backtest {
         from: day(95),
         to: day(104),
         lookback_days: 90,
+        lambda: 0.94,
         portfolios,
         z2_simulations: 200,
+        implied_vol: None,
     };
     backtest(&runner(&backend), snapshot, &history(), &params).unwrap()
 }

@@ -6,7 +6,8 @@
 //! and stderr must contain and what files it must (or must not) leave; [`check`]
 //! runs one and asserts all of it. The arguments are one string split at
 //! whitespace, with placeholders filled in each argument: `{dir}` is the test's
-//! temporary folder, `{history}` the shipped daily-close history.
+//! temporary folder, `{history}` the shipped daily-close history, `{vol_index}`
+//! the shipped implied-vol index.
 
 #[path = "common/machine.rs"]
 mod machine;
@@ -55,8 +56,16 @@ fn expand(dir: &Path, args: &str) -> Vec<String> {
     let history = shipped_history();
     args.split_whitespace()
         .map(|a| {
-            a.replace("{dir}", dir.to_str().unwrap())
-                .replace("{history}", history.to_str().unwrap())
+            let a = a
+                .replace("{dir}", dir.to_str().unwrap())
+                .replace("{history}", history.to_str().unwrap());
+            match a.contains("{vol_index}") {
+                true => {
+                    let index = machine::data_file("implied_vol_index.csv");
+                    a.replace("{vol_index}", index.to_str().unwrap())
+                }
+                false => a,
+            }
         })
         .collect()
 }
@@ -723,6 +732,29 @@ fn backtest_sets_each_days_margin_against_the_loss_that_followed() {
             absent: &["none"],
             ..OK
         },
+        // Options' vols moved by the shipped index (BTC's DVOL, from
+        // 2022-11-06): said in the terminal and in backtest.json. Before the
+        // index starts every day is a gap; a missing file is named.
+        Case {
+            args: "backtest --history {history} --book {dir}/book --from 2023-06-01 --to 2023-06-03 --paths 2000 --z2-simulations 0 --implied-vol {vol_index} --out {dir}/bt_iv",
+            stdout: &["implied vols of BTC: moved by the implied-vol index"],
+            files: &["bt_iv/backtest.json"],
+            ..OK
+        },
+        Case {
+            args: "backtest --history {history} --book {dir}/book --from 2022-06-01 --to 2022-06-02 --paths 2000 --implied-vol {vol_index} --out {dir}/bt_early",
+            status: 1,
+            stderr: &["no observations"],
+            absent: &["bt_early"],
+            ..OK
+        },
+        Case {
+            args: "backtest --history {history} --book {dir}/book --from 2023-06-01 --to 2023-06-02 --implied-vol {dir}/no_index.csv --out {dir}/bt_none",
+            status: 1,
+            stderr: &["no_index.csv"],
+            absent: &["bt_none"],
+            ..OK
+        },
         // The generated test portfolios, alone or beside the members'.
         Case {
             args: "backtest --history {history} --book {dir}/book --from 2022-06-01 --to 2022-06-02 --paths 2000 --portfolios test --out {dir}/bt-test",
@@ -841,6 +873,12 @@ fn backtest_sets_each_days_margin_against_the_loss_that_followed() {
         parquet_rows(&models.join("backtest.parquet")),
         2 * 4 * (per_model("configured") - 3)
     );
+    let with_index = json(&dir.path().join("bt_iv/backtest.json"));
+    assert_eq!(
+        with_index["implied_vols"]["moved"],
+        serde_json::json!(["BTC"])
+    );
+    assert_eq!(with_index["observed_days"], 3);
     let out = dir.path().join("bt");
     // Six members twice, plus their groups, on the 2 days of the second run.
     let summary = json(&out.join("backtest.json"));

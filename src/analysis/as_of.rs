@@ -15,36 +15,50 @@ use crate::history::PriceHistory;
 use crate::input::Date;
 use crate::snapshot::{MarketData, Snapshot};
 
+/// How each past date's market is calibrated: the EWMA volatilities
+/// (methodology 11.2) and the correlation (11.4) over a look-back ending at
+/// the date.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Recalibration {
+    /// Calendar days of the window.
+    pub lookback_days: u32,
+    /// The EWMA decay (RiskMetrics: 0.94, [`Recalibration::riskmetrics`]).
+    pub lambda: f64,
+    /// The correlation estimator; the stressed one reads the days of
+    /// `stress` up to the date only.
+    pub correlation: CorrelationModel,
+    pub stress: StressPeriod,
+}
+
+impl Recalibration {
+    /// RiskMetrics' decay and the sample correlation over `lookback_days`.
+    pub fn riskmetrics(lookback_days: u32) -> Self {
+        Self {
+            lookback_days,
+            lambda: CalibrationSpec::default().lambda,
+            correlation: CorrelationModel::Sample,
+            stress: StressPeriod::default(),
+        }
+    }
+}
+
 /// `base` with its volatilities and correlation calibrated to `history` as
-/// of `date` over `lookback_days` calendar days; prices, surface and rates
-/// stay `base`'s (methodology, sections 11 and 12.3).
+/// of `date` as `calibration` says; prices, surface and rates stay `base`'s
+/// (methodology, sections 11 and 12.3).
 pub fn market_as_of(
     base: &MarketData,
     history: &PriceHistory,
     date: Date,
-    lookback_days: u32,
-) -> Result<MarketData, AnalysisError> {
-    let sample = (CorrelationModel::Sample, StressPeriod::default());
-    market_as_of_correlated(base, history, date, lookback_days, sample)
-}
-
-/// [`market_as_of`] with the correlation estimated by `correlation.0`
-/// (methodology, 11.4); the stressed estimator reads the days of the stress
-/// period `correlation.1` up to `date` only, as `history` should end there.
-pub fn market_as_of_correlated(
-    base: &MarketData,
-    history: &PriceHistory,
-    date: Date,
-    lookback_days: u32,
-    correlation: (CorrelationModel, StressPeriod),
+    calibration: Recalibration,
 ) -> Result<MarketData, AnalysisError> {
     let mut market = base.clone();
-    let (model, stress) = correlation;
+    let stressed = calibration.correlation == CorrelationModel::Stressed;
     let spec = CalibrationSpec {
         as_of: Some(date),
-        lookback_days,
-        correlation: model,
-        stress_window: (model == CorrelationModel::Stressed).then_some((stress.from, stress.to)),
+        lookback_days: calibration.lookback_days,
+        lambda: calibration.lambda,
+        correlation: calibration.correlation,
+        stress_window: stressed.then_some((calibration.stress.from, calibration.stress.to)),
         fit_garch: false,
         fit_tails: false,
         ..CalibrationSpec::default()
@@ -69,23 +83,10 @@ impl AsOf {
         snapshot: &Snapshot,
         history: &PriceHistory,
         date: Date,
-        lookback_days: u32,
-    ) -> Result<Self, AnalysisError> {
-        let sample = (CorrelationModel::Sample, StressPeriod::default());
-        Self::correlated(snapshot, history, date, lookback_days, sample)
-    }
-
-    /// [`Self::new`] with the correlation of [`market_as_of_correlated`].
-    pub fn correlated(
-        snapshot: &Snapshot,
-        history: &PriceHistory,
-        date: Date,
-        lookback_days: u32,
-        correlation: (CorrelationModel, StressPeriod),
+        calibration: Recalibration,
     ) -> Result<Self, AnalysisError> {
         let history = history.up_to(date);
-        let market =
-            market_as_of_correlated(&snapshot.market, &history, date, lookback_days, correlation)?;
+        let market = market_as_of(&snapshot.market, &history, date, calibration)?;
         Ok(Self {
             date,
             history,

@@ -11,7 +11,7 @@
 //! [`crate::margin::procyclicality`].
 
 use super::apc::{apc_markets, StressPeriod};
-use super::as_of::AsOf;
+use super::as_of::{AsOf, Recalibration};
 use super::{AnalysisError, Runner};
 use crate::backend::Backend;
 use crate::history::PriceHistory;
@@ -87,7 +87,12 @@ pub fn margin_history<B: Backend>(
     };
     let mut not_stressed: Vec<String> = Vec::new();
     for &date in &params.dates {
-        let seen = AsOf::new(snapshot, history, date, params.lookback_days)?;
+        let seen = AsOf::new(
+            snapshot,
+            history,
+            date,
+            Recalibration::riskmetrics(params.lookback_days),
+        )?;
         let margins = |market: &MarketData| -> Result<Vec<f64>, AnalysisError> {
             Ok(seen.run(runner, snapshot, market)?.margin.initial_margins())
         };

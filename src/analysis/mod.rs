@@ -41,6 +41,15 @@ pub enum AnalysisError {
     ApcUnderFhs { tool: ApcTool },
     #[error("backtest: {0}")]
     Backtest(#[from] backtest::BacktestError),
+    #[error(
+        "{file}: column `{column}` is not an asset of the market: an implied-vol index file \
+         has `date` and one column per asset id ({assets})"
+    )]
+    ImpliedVolColumn {
+        file: String,
+        column: String,
+        assets: String,
+    },
     #[error("{history}: no {days}-day window has a close at both ends for every asset the book depends on")]
     NoWindow { history: String, days: u32 },
 }

@@ -6,13 +6,16 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::args::{date, whole, BookArg, ComputeArgs, StressPeriodArg, LOOKBACK_DAYS, PATHS};
+use super::args::{
+    date, real, whole, BookArg, ComputeArgs, StressPeriodArg, LAMBDA, LOOKBACK_DAYS, PATHS,
+};
 use super::backend::{with_runner, Selected};
 use super::CliError;
 use crate::analysis::backtest::{
     backtest_models, summarise, tested_book, BacktestModel, BacktestParams, ModelSet, Portfolios,
 };
 use crate::calibrate::CalibrationSpec;
+use crate::history::implied_vol::ImpliedVolIndex;
 use crate::history::PriceHistory;
 use crate::input::Date;
 use crate::report;
@@ -77,6 +80,16 @@ pub struct BacktestArgs {
     /// Calendar days of the EWMA calibration window, 60..=36500.
     #[arg(long, default_value_t = CalibrationSpec::default().lookback_days, allow_negative_numbers = true, value_parser = whole::<u32>(LOOKBACK_DAYS))]
     pub lookback_days: u32,
+    /// EWMA decay of each day's calibration, in (0, 1) (RiskMetrics: 0.94):
+    /// the one the margin model is calibrated with.
+    #[arg(long, default_value_t = CalibrationSpec::default().lambda, allow_negative_numbers = true, value_parser = real(LAMBDA))]
+    pub lambda: f64,
+    /// Implied-vol index levels (`date` and a column per asset id, in vol
+    /// points, in (0, 1000]; data/implied_vol_index.csv is BTC's DVOL): each
+    /// option underlying with a column has its vols multiplied by the index's
+    /// ratio over the MPOR in the realised loss; others keep them.
+    #[arg(long, value_name = "FILE")]
+    pub implied_vol: Option<PathBuf>,
     /// Output folder (backtest.parquet, backtest_summary.parquet,
     /// backtest.json): new, empty, or an earlier unchanged `backtest` output.
     #[arg(long, default_value = "clearstress-backtest")]
@@ -121,12 +134,19 @@ pub fn run(args: &BacktestArgs) -> Result<(), CliError> {
         stress: args.stress_period.period(),
         history_path: args.history.display().to_string(),
     };
+    let implied_vol = args
+        .implied_vol
+        .as_deref()
+        .map(ImpliedVolIndex::load)
+        .transpose()?;
     let params = BacktestParams {
         from: args.from,
         to: args.to,
         lookback_days: args.lookback_days,
+        lambda: args.lambda,
         portfolios: args.portfolios,
         z2_simulations: args.z2_simulations,
+        implied_vol,
     };
     let out = report::OutputDir::prepare(&args.out, report::OutputKind::Backtest)?;
     let mut snapshot = args.book.load()?;
@@ -169,7 +189,9 @@ pub fn run(args: &BacktestArgs) -> Result<(), CliError> {
         "stress_period": set.stress,
         "paths": paths,
         "lookback_days": args.lookback_days,
+        "lambda": args.lambda,
         "z2_simulations": args.z2_simulations,
+        "implied_vol": args.implied_vol.as_ref().map(|p| p.display().to_string()),
     })))?;
     if args.compute.quiet {
         println!("{}", out.display());

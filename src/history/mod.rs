@@ -15,6 +15,8 @@
 //! repeated or out-of-order date, a price that is not a number, not finite or
 //! not positive.
 
+pub mod implied_vol;
+
 use std::path::Path;
 
 use crate::input::{bounds, Date, InputError, Location, Table};
@@ -56,13 +58,29 @@ pub struct Gap {
     pub to: Date,
 }
 
-impl PriceHistory {
-    /// Reads a history file (CSV or Parquet, by extension).
-    pub fn load(path: &Path) -> Result<Self, InputError> {
-        Self::from_table(&Table::read(path)?)
-    }
+/// What a wide table's cells hold, for its checks and their messages.
+pub(crate) struct Quantity {
+    /// What each asset's column holds, plural ("closes").
+    pub columns: &'static str,
+    /// What one cell must be ("a positive close in USD").
+    pub value: &'static str,
+    pub valid: fn(f64) -> bool,
+}
 
-    pub fn from_table(table: &Table) -> Result<Self, InputError> {
+/// A wide daily table as read: a `date` column (strictly increasing, at
+/// least two rows) and one column per asset, NaN for an empty cell.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Wide {
+    /// Where it was read from, for reports and errors.
+    pub source: String,
+    pub dates: Vec<Date>,
+    pub assets: Vec<String>,
+    /// Date-major: `values[d * assets + a]`.
+    pub values: Vec<f64>,
+}
+
+impl Wide {
+    pub fn read(table: &Table, quantity: &Quantity) -> Result<Self, InputError> {
         table.require_columns(&["date"])?;
         let assets: Vec<String> = table
             .column_names()
@@ -73,11 +91,14 @@ impl PriceHistory {
         if assets.is_empty() {
             return Err(InputError::invalid(
                 Location::file(table.name()),
-                "no asset columns: expected `date` and one column of closes per asset",
+                format!(
+                    "no asset columns: expected `date` and one column of {} per asset",
+                    quantity.columns
+                ),
             ));
         }
         let mut dates: Vec<Date> = Vec::with_capacity(table.len());
-        let mut closes = Vec::with_capacity(table.len() * assets.len());
+        let mut values = Vec::with_capacity(table.len() * assets.len());
         for row in table.rows() {
             let date = row.date("date")?;
             if let Some(&last) = dates.last() {
@@ -93,17 +114,16 @@ impl PriceHistory {
             }
             dates.push(date);
             for asset in &assets {
-                let price = match row.opt_f64(asset)? {
+                let value = match row.opt_f64(asset)? {
                     None => f64::NAN,
-                    Some(p) if p.is_finite() && p > 0.0 => p,
-                    Some(p) => {
-                        return Err(row.error(
-                            asset,
-                            format!("expected a positive close in USD, found {p}"),
-                        ))
+                    Some(x) if (quantity.valid)(x) => x,
+                    Some(x) => {
+                        return Err(
+                            row.error(asset, format!("expected {}, found {x}", quantity.value))
+                        )
                     }
                 };
-                closes.push(price);
+                values.push(value);
             }
         }
         if dates.len() < 2 {
@@ -116,7 +136,37 @@ impl PriceHistory {
             source: table.name().to_string(),
             dates,
             assets,
-            closes,
+            values,
+        })
+    }
+
+    /// Column `a`'s value on day `d`, `None` for an empty cell.
+    pub fn value(&self, d: usize, a: usize) -> Option<f64> {
+        let x = self.values[d * self.assets.len() + a];
+        (!x.is_nan()).then_some(x)
+    }
+}
+
+impl PriceHistory {
+    /// Reads a history file (CSV or Parquet, by extension).
+    pub fn load(path: &Path) -> Result<Self, InputError> {
+        Self::from_table(&Table::read(path)?)
+    }
+
+    pub fn from_table(table: &Table) -> Result<Self, InputError> {
+        let wide = Wide::read(
+            table,
+            &Quantity {
+                columns: "closes",
+                value: "a positive close in USD",
+                valid: |p| p.is_finite() && p > 0.0,
+            },
+        )?;
+        Ok(Self {
+            source: wide.source,
+            dates: wide.dates,
+            assets: wide.assets,
+            closes: wide.values,
         })
     }
 

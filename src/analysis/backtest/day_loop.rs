@@ -17,11 +17,15 @@
 //!   is applied to the snapshot's market as a scenario and the book is revalued
 //!   by the engine's own revaluation ([`historical_windows`], as the
 //!   worst-window search does): the same P&L convention, horizon and
-//!   collateral treatment as the margin's scenarios; implied vols unchanged.
+//!   collateral treatment as the margin's scenarios; implied vols moved by
+//!   the ratio of an implied-vol index where one is given, held otherwise
+//!   ([`super::implied_vol`]).
 //! - **Gaps.** A day without a close at t, or at exactly t + MPOR calendar days,
-//!   for some asset the book depends on is not bridged to a neighbouring close:
-//!   it is listed in [`Backtest::gaps`] with the reason and left out.
+//!   for some asset the book depends on (or, with an index, without its level
+//!   for an option underlying) is not bridged to a neighbouring value: it is
+//!   listed in [`Backtest::gaps`] with the reason and left out.
 
+use super::implied_vol::{ImpliedVols, VolMoves};
 use super::models::{margins_under, ModelMargins, ModelSet};
 use super::test_portfolios::TestSet;
 use super::{BacktestError, EsDay};
@@ -30,6 +34,7 @@ use crate::backend::Backend;
 use crate::book::CompiledBook;
 use crate::default_fund::Groups;
 use crate::engine::{scenario_model, RunError};
+use crate::history::implied_vol::ImpliedVolIndex;
 use crate::history::PriceHistory;
 use crate::input::Date;
 use crate::scenario::{historical_windows, stress_block};
@@ -73,10 +78,16 @@ pub struct BacktestParams {
     pub to: Date,
     /// Calendar days of each date's EWMA calibration window.
     pub lookback_days: u32,
+    /// The EWMA decay of each date's calibration (methodology 11.2;
+    /// RiskMetrics: 0.94).
+    pub lambda: f64,
     pub portfolios: Portfolios,
     /// With ES margins: loss paths drawn from each day's model for Z2's
     /// p-value (0: Z2 without a p-value).
     pub z2_simulations: usize,
+    /// Implied-vol index levels that move the options' vols in the realised
+    /// move (`None`: vols held).
+    pub implied_vol: Option<ImpliedVolIndex>,
 }
 
 /// What a portfolio is.
@@ -178,6 +189,8 @@ pub struct Backtest {
     pub gaps: Vec<Gap>,
     /// The generated set, with what it skipped and why.
     pub test_set: Option<TestSet>,
+    /// The option underlyings whose vols the index moved, and those held.
+    pub implied_vols: ImpliedVols,
 }
 
 /// The MPOR of `snapshot` in whole days (rounded, at least 1), as FHS
@@ -248,6 +261,11 @@ pub fn backtest_models<B: Backend>(
     // The assets whose moves change a loss: positions' and coin collateral's.
     let assets = with_collateral.book.assets_depended_on();
     let windows = historical_windows(history, &snapshot.market, &assets, mpor)?;
+    let vols = VolMoves::new(
+        params.implied_vol.as_ref(),
+        &snapshot.market,
+        &with_collateral.book.vol_assets,
+    )?;
 
     let mut dates = Vec::new();
     let mut scenarios = Vec::new();
@@ -259,9 +277,14 @@ pub fn backtest_models<B: Backend>(
         // The windows are in date order; the one from t's close starts on t + 1.
         match windows.binary_search_by_key(&date.add_days(1), |w| w.first) {
             Ok(w) => {
-                let w = &windows[w];
-                dates.push(date);
-                scenarios.push(w.scenario.clone());
+                let mut scenario = windows[w].scenario.clone();
+                match vols.apply(date, windows[w].last, &mut scenario) {
+                    Ok(()) => {
+                        dates.push(date);
+                        scenarios.push(scenario);
+                    }
+                    Err(gap) => gaps.push(gap),
+                }
             }
             Err(_) => gaps.push(Gap {
                 date,
@@ -288,6 +311,7 @@ pub fn backtest_models<B: Backend>(
             confidence: snapshot.config.risk.margin_confidence,
             gaps: gaps.clone(),
             test_set: test_set.clone(),
+            implied_vols: vols.report.clone(),
         });
     }
     Ok(out)

@@ -14,7 +14,9 @@
 //!   each day's margin sized with the data up to that day, against the loss
 //!   realised over the following MPOR (methodology, section 12b);
 //! - [`summary`]: the statistics above per portfolio and pooled per kind, on
-//!   all days and on the non-overlapping subsample.
+//!   all days and on the non-overlapping subsample;
+//! - [`implied_vol`]: options' vols in the realised move, moved by an
+//!   implied-vol index where one is given.
 //!
 //! The statistics are pure functions of numbers the caller supplies, with
 //! inputs checked once where a value is built ([`Confidence`],
@@ -22,6 +24,7 @@
 
 pub mod day_loop;
 pub mod expected_shortfall;
+pub mod implied_vol;
 pub mod models;
 pub mod statistics;
 pub mod summary;
@@ -31,6 +34,7 @@ pub use day_loop::{
     backtest, backtest_models, mpor_days, tested_book, Backtest, BacktestParams, Gap, Portfolio,
     PortfolioKind, Portfolios,
 };
+pub use implied_vol::ImpliedVols;
 pub use models::{BacktestModel, ModelSet, Scenarios};
 pub use summary::{
     peak_to_trough, summarise, PortfolioSummary, SampleStatistics, AGGREGATE_ID, Z2,

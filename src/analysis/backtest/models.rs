@@ -21,7 +21,7 @@
 use super::day_loop::BacktestParams;
 use super::BacktestError;
 use crate::analysis::apc::{apc_markets, StressPeriod};
-use crate::analysis::as_of::AsOf;
+use crate::analysis::as_of::{AsOf, Recalibration};
 use crate::analysis::compare::ModelVariant;
 use crate::analysis::{AnalysisError, Runner};
 use crate::backend::Backend;
@@ -211,10 +211,12 @@ pub(super) fn margins_under<B: Backend>(
     }
     let members = s.members.len();
     let rule = &s.config.risk;
-    let correlation = (
-        model.correlation.unwrap_or(CorrelationModel::Sample),
-        set.stress,
-    );
+    let calibration = Recalibration {
+        lookback_days: params.lookback_days,
+        lambda: params.lambda,
+        correlation: model.correlation.unwrap_or(CorrelationModel::Sample),
+        stress: set.stress,
+    };
     let simulate = model.apc.is_none()
         && rule.margin_measure == MarginMeasure::ExpectedShortfall
         && params.z2_simulations > 0;
@@ -223,7 +225,7 @@ pub(super) fn margins_under<B: Backend>(
     let mut var = vec![Vec::with_capacity(dates.len()); members];
     let mut simulated = vec![Vec::with_capacity(dates.len()); if simulate { members } else { 0 }];
     for (k, &date) in dates.iter().enumerate() {
-        let seen = AsOf::correlated(&s, history, date, params.lookback_days, correlation)?;
+        let seen = AsOf::new(&s, history, date, calibration)?;
         let result = seen.run(runner, &s, &seen.market)?;
         for (m, member) in result.margin.members.iter().enumerate() {
             base[m].push(member.initial_margin);

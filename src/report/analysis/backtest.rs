@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | `backtest.parquet` | (model, portfolio, observed day) | model, date, portfolio_id, kind, margin, realised_loss, exception |
 //! | `backtest_summary.parquet` | (model, portfolio), then each kind's pooled `all` | model, portfolio_id, kind, aggregate, z2, z2_p, average_margin, margin_peak_to_trough, then for `all_days_` and `non_overlapping_`: observations, exceptions, expected_exceptions, coverage, largest_exception, average_exception, kupiec_lr, kupiec_p, christoffersen_ind_lr, christoffersen_ind_p, christoffersen_cc_lr, christoffersen_cc_p, traffic_light |
-//! | `backtest.json` | | the models, the same statistics, the MPOR, the measure, the gaps with their reasons, and the generated test portfolios' legs and what was skipped |
+//! | `backtest.json` | | the models, the same statistics, the MPOR, the measure, the gaps with their reasons, the generated test portfolios' legs and what was skipped, and the option underlyings whose implied vols an index moved (`implied_vols.moved`) or that kept them (`held`) |
 //!
 //! The models share the days, the portfolios and the realised losses; each
 //! model is a [`Backtest`] with its summary, in the order `--model` gave.
@@ -274,6 +274,10 @@ fn json_of(results: &[ModelResult]) -> Value {
         "z2_note": (backtest.measure == MarginMeasure::ExpectedShortfall).then_some(Z2_NOTE),
         "gaps": gaps,
         "test_portfolios": test_portfolios,
+        "implied_vols": {
+            "moved": backtest.implied_vols.moved,
+            "held": backtest.implied_vols.held,
+        },
         "portfolios": portfolios,
     })
 }
@@ -360,6 +364,15 @@ pub fn terminal(results: &[ModelResult]) -> String {
         backtest.dates.len(),
         backtest.mpor_days,
     );
+    let vols = &backtest.implied_vols;
+    for (ids, how) in [
+        (&vols.moved, "moved by the implied-vol index"),
+        (&vols.held, "held (no implied-vol index)"),
+    ] {
+        if !ids.is_empty() {
+            let _ = writeln!(out, "implied vols of {}: {how}", ids.join(", "));
+        }
+    }
     comparison(&mut out, results);
     let _ = writeln!(
         out,
