@@ -196,8 +196,17 @@ pub fn run(args: &BacktestArgs) -> Result<(), CliError> {
     if args.compute.quiet {
         println!("{}", out.display());
     } else {
-        print!("{}", report::backtest::terminal(&results));
+        print!("{}", report::backtest::terminal(&results, colour()));
         println!("\nresults: {}", out.display());
     }
     Ok(())
+}
+
+/// Whether the terminal table may colour the traffic light: stdout is a
+/// terminal that is not `dumb`, and `NO_COLOR` (no-color.org) is not set.
+fn colour() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::env::var("TERM").map_or(true, |t| t != "dumb")
 }

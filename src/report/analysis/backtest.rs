@@ -42,6 +42,22 @@ fn zone(z: Zone) -> &'static str {
     }
 }
 
+/// A zone right-aligned in `width` columns, in its colour (ANSI SGR: green,
+/// yellow, bold red) when `colour`; padded before the escape codes, so that
+/// coloured and plain tables line up alike.
+fn zone_cell(z: Zone, width: usize, colour: bool) -> String {
+    let cell = format!("{:>width$}", zone(z));
+    if !colour {
+        return cell;
+    }
+    let sgr = match z {
+        Zone::Green => "32",
+        Zone::Yellow => "33",
+        Zone::Red => "1;31",
+    };
+    format!("\x1b[{sgr}m{cell}\x1b[0m")
+}
+
 fn measure(m: MarginMeasure) -> &'static str {
     match m {
         MarginMeasure::ValueAtRisk => "var",
@@ -294,7 +310,7 @@ fn below_5_percent(p_values: impl Iterator<Item = f64>) -> String {
 /// The models side by side: per model, each kind's pooled row on all days,
 /// how many of the kind's portfolios Christoffersen's conditional coverage
 /// and Z2 reject at 5%, and the pooled margin's average and peak-to-trough.
-fn comparison(out: &mut String, results: &[ModelResult]) {
+fn comparison(out: &mut String, results: &[ModelResult], colour: bool) {
     let width = results
         .iter()
         .map(|r| r.0.model.len())
@@ -325,12 +341,12 @@ fn comparison(out: &mut String, results: &[ModelResult]) {
             let a = &pooled.all_days;
             let _ = writeln!(
                 out,
-                "{:<width$} {:<23} {:>11} {:>8.2}% {:>7} {:>9.3} {:>9} {:>9} {:>16} {:>10.1}%",
+                "{:<width$} {:<23} {:>11} {:>8.2}% {} {:>9.3} {:>9} {:>9} {:>16} {:>10.1}%",
                 b.model,
                 pooled.kind.id(),
                 format!("{}/{}", a.coverage.exceptions, a.coverage.observations),
                 100.0 * a.coverage.achieved_coverage,
-                zone(a.traffic_light.zone),
+                zone_cell(a.traffic_light.zone, 7, colour),
                 a.kupiec.p_value,
                 below_5_percent(of_kind().filter_map(|s| {
                     s.all_days
@@ -347,8 +363,9 @@ fn comparison(out: &mut String, results: &[ModelResult]) {
 }
 
 /// The terminal view: the models compared (each kind's pooled row), then
-/// the first model's pooled rows and portfolios, then the gaps.
-pub fn terminal(results: &[ModelResult]) -> String {
+/// the first model's pooled rows and portfolios, then the gaps; the traffic
+/// light's zones coloured when `colour`.
+pub fn terminal(results: &[ModelResult], colour: bool) -> String {
     let (backtest, summary) = (&results[0].0, &results[0].1);
     let mut out = String::new();
     let (Some(first), Some(last)) = (backtest.dates.first(), backtest.dates.last()) else {
@@ -373,7 +390,7 @@ pub fn terminal(results: &[ModelResult]) -> String {
             let _ = writeln!(out, "implied vols of {}: {how}", ids.join(", "));
         }
     }
-    comparison(&mut out, results);
+    comparison(&mut out, results, colour);
     let _ = writeln!(
         out,
         "\nunder `{}`{}:",
@@ -415,16 +432,16 @@ pub fn terminal(results: &[ModelResult]) -> String {
         };
         let _ = writeln!(
             out,
-            "{:<width$} {:<23} {:>11} {:>8.2}% {:>9.3} {:>7} {:>14}   {:>11} {:>7}",
+            "{:<width$} {:<23} {:>11} {:>8.2}% {:>9.3} {} {:>14}   {:>11} {}",
             id,
             s.kind.id(),
             format!("{}/{}", a.coverage.exceptions, a.coverage.observations),
             100.0 * a.coverage.achieved_coverage,
             a.kupiec.p_value,
-            zone(a.traffic_light.zone),
+            zone_cell(a.traffic_light.zone, 7, colour),
             a.coverage.largest_exception.map_or("-".into(), money),
             format!("{}/{}", n.coverage.exceptions, n.coverage.observations),
-            zone(n.traffic_light.zone),
+            zone_cell(n.traffic_light.zone, 7, colour),
         );
     }
     if backtest.measure == MarginMeasure::ExpectedShortfall {
@@ -465,4 +482,17 @@ pub fn terminal(results: &[ModelResult]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zones_are_coloured_only_when_asked_and_pad_alike() {
+        assert_eq!(zone_cell(Zone::Green, 7, false), "  green");
+        assert_eq!(zone_cell(Zone::Green, 7, true), "\x1b[32m  green\x1b[0m");
+        assert_eq!(zone_cell(Zone::Yellow, 7, true), "\x1b[33m yellow\x1b[0m");
+        assert_eq!(zone_cell(Zone::Red, 7, true), "\x1b[1;31m    red\x1b[0m");
+    }
 }
