@@ -7,38 +7,25 @@ mod common;
 
 use clearstress::analysis::as_of::{market_as_of, Recalibration};
 use clearstress::analysis::backtest::{
-    backtest, summarise, Backtest, BacktestParams, PortfolioKind, Portfolios, Transitions,
-    AGGREGATE_ID, Z2,
+    backtest, summarise, Backtest, BacktestParams, PortfolioKind, Transitions, AGGREGATE_ID, Z2,
 };
-use clearstress::analysis::Runner;
 use clearstress::backend::CpuBackend;
-use clearstress::engine::RunLimits;
 use clearstress::history::PriceHistory;
-use clearstress::input::{Date, Table};
-use clearstress::snapshot::{
-    HistoricalConfig, InstrumentKind, MarginMeasure, Settlement, Snapshot, DAYS_PER_YEAR,
-};
+use clearstress::input::Date;
+use clearstress::snapshot::{HistoricalConfig, MarginMeasure, Snapshot, DAYS_PER_YEAR};
 
-use common::{add_instrument, asset, date, hold, market_snapshot, member, post};
+use common::backtest::{btc_perpetual_book, day, price_history, runner};
+use common::post;
 
-fn runner(backend: &CpuBackend) -> Runner<'_, CpuBackend> {
-    Runner {
-        backend,
-        limits: RunLimits::default(),
-        progress: &|_| {},
-    }
-}
-
-const FIRST: &str = "2024-01-01";
 /// Day index of the crash: BTC closes 30% down on it.
 const CRASH: i32 = 140;
 const DAYS: i32 = CRASH + 5;
 
-/// BTC's closes: from 100, log moves of +1% and -1% in turn (a daily
-/// volatility of 1%), a 30% fall on day [`CRASH`], then +-1% again; the last
-/// day is `CRASH + 4`. `edit(day, close)` may change or blank a close.
+/// BTC's closes from day 0 ([`day`]): from 100, log moves of +1% and -1% in
+/// turn (a daily volatility of 1%), a 30% fall on day [`CRASH`], then +-1%
+/// again; the last day is `CRASH + 4`. `edit(day, close)` may change or blank a close.
 fn btc_history(edit: impl Fn(i32, f64) -> Option<f64>) -> PriceHistory {
-    let mut csv = String::from("date,BTC\n");
+    let mut rows = Vec::new();
     let mut price: f64 = 100.0;
     for d in 0..DAYS {
         if d > 0 {
@@ -52,13 +39,9 @@ fn btc_history(edit: impl Fn(i32, f64) -> Option<f64>) -> PriceHistory {
             price *= step.exp();
         }
         let cell = edit(d, price).map_or(String::new(), |p| format!("{p}"));
-        csv.push_str(&format!("{},{cell}\n", day(d)));
+        rows.push((day(d), cell));
     }
-    PriceHistory::from_table(&Table::from_csv_bytes("btc.csv", csv.as_bytes()).unwrap()).unwrap()
-}
-
-fn day(d: i32) -> Date {
-    date(FIRST).add_days(d)
+    price_history("btc.csv", "BTC", rows)
 }
 
 /// One asset (BTC at 100 in the snapshot), a 2-day MPOR, ES 99% on 20,000
@@ -66,39 +49,22 @@ fn day(d: i32) -> Date {
 /// posts 2 BTC at a 50% haircut (worth 100 after it); member B holds 5 BTC
 /// short. Both are in affiliate group G.
 fn tiny_book() -> Snapshot {
-    let mut s = market_snapshot(
-        vec![asset("BTC", 100.0, 0.5)],
-        vec![1.0],
-        vec![member("A", "G"), member("B", "G")],
-    );
+    let mut s = btc_perpetual_book(["G", "G"], 10.0, -5.0);
     s.config.scenario.paths = 20_000;
     s.config.risk.margin_period_days = 2.0;
     s.config.risk.margin_measure = MarginMeasure::ExpectedShortfall;
     s.config.risk.margin_confidence = 0.99;
     s.config.collateral.haircuts.insert("BTC".into(), 0.5);
-    let perp = add_instrument(
-        &mut s,
-        "BTC-PERP",
-        0,
-        Settlement::Linear,
-        1.0,
-        InstrumentKind::Perpetual,
-    );
-    hold(&mut s, 0, perp, 10.0);
-    hold(&mut s, 1, perp, -5.0);
     post(&mut s, 0, Some(0), 2.0);
     s
 }
 
+/// The members' current positions from day `from` to day `to`, on 90-day
+/// windows at the EWMA decay 0.94, with 2,000 Z2 simulations.
 fn params(from: i32, to: i32) -> BacktestParams {
     BacktestParams {
-        from: day(from),
-        to: day(to),
-        lookback_days: 90,
-        lambda: 0.94,
-        portfolios: Portfolios::Current,
         z2_simulations: 2_000,
-        implied_vol: None,
+        ..common::backtest::params(day(from), day(to))
     }
 }
 

@@ -33,17 +33,15 @@ mod common;
 
 use clearstress::analysis::backtest::{
     backtest, kupiec_pof, summarise, traffic_light, Backtest, BacktestParams, Confidence,
-    ExceptionCount, PortfolioKind, PortfolioSummary, Portfolios, Zone, Z2,
+    ExceptionCount, PortfolioKind, PortfolioSummary, Zone, Z2,
 };
-use clearstress::analysis::Runner;
 use clearstress::backend::CpuBackend;
-use clearstress::engine::RunLimits;
 use clearstress::history::PriceHistory;
-use clearstress::input::{Date, Table};
-use clearstress::snapshot::{InstrumentKind, MarginMeasure, Settlement, Snapshot};
+use clearstress::input::Date;
+use clearstress::snapshot::{MarginMeasure, Snapshot};
 use statrs::distribution::{Binomial, ContinuousCDF, DiscreteCDF, Normal};
 
-use common::{add_instrument, asset, date, hold, market_snapshot, member};
+use common::backtest::{btc_perpetual_book, day_from, params, price_history, runner};
 
 /// Sebastiano Vigna's splitmix64: a small, well-mixed generator, enough for
 /// a test's simulated history (the engine's own draws are Philox).
@@ -85,8 +83,9 @@ const CONFIDENCE: f64 = 0.99;
 const UNITS: f64 = 10.0;
 const SPOT: f64 = 100.0;
 
+/// Day `d` of a simulated history: they start on [`FIRST`], 2020-01-01.
 fn day(d: usize) -> Date {
-    date(FIRST).add_days(d as i32)
+    day_from(FIRST, d)
 }
 
 /// How the true daily variance of the return ending on day `d` is set.
@@ -131,13 +130,12 @@ fn simulate(days: usize, truth: TrueVariance) -> Simulated {
     }
     // `{}` writes the shortest text that reads back as the same f64, so the
     // backtest sees exactly these closes.
-    let mut csv = String::from("date,BTC\n");
-    for (d, p) in closes.iter().enumerate() {
-        csv.push_str(&format!("{},{p}\n", day(d)));
-    }
-    let table = Table::from_csv_bytes("simulated.csv", csv.as_bytes()).unwrap();
+    let rows = closes
+        .iter()
+        .enumerate()
+        .map(|(d, p)| (day(d), format!("{p}")));
     Simulated {
-        history: PriceHistory::from_table(&table).unwrap(),
+        history: price_history("simulated.csv", "BTC", rows),
         closes,
         variances,
     }
@@ -162,25 +160,12 @@ impl Simulated {
 /// funding, each its own group; VaR 99% over a 1-day MPOR on `PATHS`
 /// Gaussian paths.
 fn book(measure: MarginMeasure) -> Snapshot {
-    let mut s = market_snapshot(
-        vec![asset("BTC", SPOT, 0.5)],
-        vec![1.0],
-        vec![member("A", "A"), member("B", "B")],
-    );
+    let mut s = btc_perpetual_book(["A", "B"], UNITS, -UNITS);
+    assert_eq!(s.market.assets[0].spot, SPOT);
     s.config.scenario.paths = PATHS;
     s.config.risk.margin_period_days = 1.0;
     s.config.risk.margin_measure = measure;
     s.config.risk.margin_confidence = CONFIDENCE;
-    let perp = add_instrument(
-        &mut s,
-        "BTC-PERP",
-        0,
-        Settlement::Linear,
-        1.0,
-        InstrumentKind::Perpetual,
-    );
-    hold(&mut s, 0, perp, UNITS);
-    hold(&mut s, 1, perp, -UNITS);
     s
 }
 
@@ -192,21 +177,13 @@ fn run(
     z2_simulations: usize,
 ) -> Backtest {
     let backend = CpuBackend::new(None).unwrap();
-    let runner = Runner {
-        backend: &backend,
-        limits: RunLimits::default(),
-        progress: &|_| {},
-    };
     let params = BacktestParams {
-        from: day(from),
-        to: day(to),
         lookback_days: LOOKBACK,
         lambda,
-        portfolios: Portfolios::Current,
         z2_simulations,
-        implied_vol: None,
+        ..params(day(from), day(to))
     };
-    let b = backtest(&runner, snapshot, history, &params).unwrap();
+    let b = backtest(&runner(&backend), snapshot, history, &params).unwrap();
     assert!(b.gaps.is_empty(), "{:?}", b.gaps);
     assert_eq!(b.dates.len(), to + 1 - from);
     b

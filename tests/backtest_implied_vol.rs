@@ -5,57 +5,48 @@
 
 mod common;
 
-use clearstress::analysis::backtest::{
-    backtest, Backtest, BacktestParams, ImpliedVols, Portfolios,
-};
-use clearstress::analysis::{AnalysisError, Runner};
+use clearstress::analysis::backtest::{backtest, Backtest, BacktestParams, ImpliedVols};
+use clearstress::analysis::AnalysisError;
 use clearstress::backend::CpuBackend;
-use clearstress::engine::RunLimits;
 use clearstress::history::implied_vol::ImpliedVolIndex;
 use clearstress::history::PriceHistory;
 use clearstress::input::{Date, Table};
 use clearstress::pricing::{black76, discount, DAYS_PER_YEAR};
 use clearstress::snapshot::{InstrumentKind, OptionRight, Settlement, Snapshot};
 
-use common::{add_instrument, asset, date, hold, market_snapshot, member};
+use common::backtest::{dated_table, day, params, price_history, runner};
+use common::{add_instrument, asset, hold, market_snapshot, member};
 
-const FIRST: &str = "2024-01-01";
+/// Days of the history, from day 0 ([`day`]).
 const DAYS: usize = 120;
 /// Tested from this day: 90 days of calibration window before it.
 const FROM: usize = 95;
 const MPOR: usize = 2;
 
-fn day(d: usize) -> Date {
-    date(FIRST).add_days(d as i32)
-}
-
 /// BTC and ETH closes, log moves of +-1% and +-2% in turn.
 fn history() -> PriceHistory {
-    let mut csv = String::from("date,BTC,ETH\n");
-    for d in 0..DAYS {
+    let rows = (0..DAYS).map(|d| {
         let sign = if d % 2 == 0 { 1.0 } else { -1.0 };
         let btc = 100.0 * (0.01 * sign * (d % 3) as f64).exp();
         let eth = 10.0 * (0.02 * sign * (d % 4) as f64).exp();
-        csv.push_str(&format!("{},{btc},{eth}\n", day(d)));
-    }
-    PriceHistory::from_table(&Table::from_csv_bytes("h.csv", csv.as_bytes()).unwrap()).unwrap()
+        (day(d), format!("{btc},{eth}"))
+    });
+    price_history("h.csv", "BTC,ETH", rows)
 }
 
 /// BTC's index level on day `d`: 50 vol points moving by up to +-30%, with
 /// a blank on the days in `blank`.
 fn index(blank: &[usize]) -> ImpliedVolIndex {
-    let mut csv = String::from("date,BTC\n");
-    for d in 0..DAYS {
+    let rows = (0..DAYS).map(|d| {
         let level = 50.0 * (0.7 + 0.1 * ((d * 3) % 7) as f64);
         let cell = if blank.contains(&d) {
             String::new()
         } else {
             format!("{level}")
         };
-        csv.push_str(&format!("{},{cell}\n", day(d)));
-    }
-    ImpliedVolIndex::from_table(&Table::from_csv_bytes("vols.csv", csv.as_bytes()).unwrap())
-        .unwrap()
+        (day(d), cell)
+    });
+    ImpliedVolIndex::from_table(&dated_table("vols.csv", "BTC", rows)).unwrap()
 }
 
 /// Member A holds 10 BTC calls struck at 110 and is short 5 ETH puts struck
@@ -101,21 +92,11 @@ fn run(
     implied_vol: Option<ImpliedVolIndex>,
 ) -> Result<Backtest, AnalysisError> {
     let backend = CpuBackend::new(None).unwrap();
-    let runner = Runner {
-        backend: &backend,
-        limits: RunLimits::default(),
-        progress: &|_| {},
-    };
     let params = BacktestParams {
-        from: day(FROM),
-        to: day(DAYS - 1 - MPOR),
-        lookback_days: 90,
-        lambda: 0.94,
-        portfolios: Portfolios::Current,
-        z2_simulations: 0,
         implied_vol,
+        ..params(day(FROM), day(DAYS - 1 - MPOR))
     };
-    backtest(&runner, snapshot, &history(), &params)
+    backtest(&runner(&backend), snapshot, &history(), &params)
 }
 
 /// Black-76 by hand: member A's loss when BTC and ETH move by `r` and the
@@ -209,13 +190,8 @@ fn a_missing_level_is_a_gap_and_a_flat_index_changes_nothing() {
     );
     assert!(!b.dates.contains(&day(blank)) && !b.dates.contains(&day(blank - MPOR)));
 
-    let mut csv = String::from("date,BTC\n");
-    for d in 0..DAYS {
-        csv.push_str(&format!("{},45.5\n", day(d)));
-    }
-    let flat =
-        ImpliedVolIndex::from_table(&Table::from_csv_bytes("flat.csv", csv.as_bytes()).unwrap())
-            .unwrap();
+    let level = (0..DAYS).map(|d| (day(d), "45.5".to_string()));
+    let flat = ImpliedVolIndex::from_table(&dated_table("flat.csv", "BTC", level)).unwrap();
     let (with, without) = (
         run(&snapshot, Some(flat)).unwrap(),
         run(&snapshot, None).unwrap(),

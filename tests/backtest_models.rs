@@ -12,25 +12,20 @@ use clearstress::analysis::backtest::{
     BacktestParams, ModelSet, Portfolio, PortfolioKind, Portfolios, Scenarios, AGGREGATE_ID,
 };
 use clearstress::analysis::compare::ModelVariant;
-use clearstress::analysis::{AnalysisError, Runner};
+use clearstress::analysis::AnalysisError;
 use clearstress::backend::CpuBackend;
 use clearstress::calibrate::CorrelationModel;
-use clearstress::engine::RunLimits;
 use clearstress::history::PriceHistory;
-use clearstress::input::{Date, Table};
 use clearstress::margin::procyclicality::{buffered, ApcTool};
-use clearstress::snapshot::{InstrumentKind, MarginMeasure, Settlement, Snapshot};
+use clearstress::snapshot::{MarginMeasure, Snapshot};
 
-use common::{add_instrument, asset, date, hold, market_snapshot, member};
+use common::backtest::{day, linear_perpetual, params, price_history, runner};
+use common::{asset, hold, market_snapshot, member};
 
-fn day(d: i32) -> Date {
-    date("2024-01-01").add_days(d)
-}
-
-/// BTC and ETH closes over 120 days: moves of 1-3% that change sign on
-/// different days, and a 15% fall of both on day 110.
+/// BTC and ETH closes over 120 days from day 0 ([`day`]): moves of 1-3% that
+/// change sign on different days, and a 15% fall of both on day 110.
 fn history() -> PriceHistory {
-    let mut csv = String::from("date,BTC,ETH\n");
+    let mut rows = Vec::new();
     let mut prices = [100.0_f64, 10.0];
     for d in 0..120 {
         if d > 0 {
@@ -43,9 +38,9 @@ fn history() -> PriceHistory {
                 *p *= step.exp();
             }
         }
-        csv.push_str(&format!("{},{},{}\n", day(d), prices[0], prices[1]));
+        rows.push((day(d), format!("{},{}", prices[0], prices[1])));
     }
-    PriceHistory::from_table(&Table::from_csv_bytes("h.csv", csv.as_bytes()).unwrap()).unwrap()
+    price_history("h.csv", "BTC,ETH", rows)
 }
 
 /// Member A long 10 BTC, B short 50 ETH and long 2 BTC, in one group; a
@@ -61,22 +56,8 @@ fn book() -> Snapshot {
     s.config.risk.margin_period_days = 2.0;
     s.config.risk.margin_measure = MarginMeasure::ExpectedShortfall;
     s.config.risk.margin_confidence = 0.99;
-    let btc = add_instrument(
-        &mut s,
-        "BTC-PERP",
-        0,
-        Settlement::Linear,
-        1.0,
-        InstrumentKind::Perpetual,
-    );
-    let eth = add_instrument(
-        &mut s,
-        "ETH-PERP",
-        1,
-        Settlement::Linear,
-        1.0,
-        InstrumentKind::Perpetual,
-    );
+    let btc = linear_perpetual(&mut s, "BTC-PERP", 0);
+    let eth = linear_perpetual(&mut s, "ETH-PERP", 1);
     hold(&mut s, 0, btc, 10.0);
     hold(&mut s, 1, eth, -50.0);
     hold(&mut s, 1, btc, 2.0);
@@ -85,19 +66,10 @@ fn book() -> Snapshot {
 
 fn run(models: &[&str]) -> Result<Vec<Backtest>, AnalysisError> {
     let backend = CpuBackend::new(None).unwrap();
-    let runner = Runner {
-        backend: &backend,
-        limits: RunLimits::default(),
-        progress: &|_| {},
-    };
     let params = BacktestParams {
-        from: day(100),
-        to: day(115),
-        lookback_days: 90,
-        lambda: 0.94,
         portfolios: Portfolios::Both,
         z2_simulations: 100,
-        implied_vol: None,
+        ..params(day(100), day(115))
     };
     let set = ModelSet {
         models: models
@@ -106,7 +78,7 @@ fn run(models: &[&str]) -> Result<Vec<Backtest>, AnalysisError> {
             .collect(),
         ..ModelSet::configured()
     };
-    backtest_models(&runner, &book(), &history(), &params, &set)
+    backtest_models(&runner(&backend), &book(), &history(), &params, &set)
 }
 
 fn bits(v: &[f64]) -> Vec<u64> {

@@ -12,22 +12,12 @@ use clearstress::analysis::backtest::{
     backtest, summarise, Backtest, BacktestParams, Portfolio, PortfolioKind, Portfolios, TestSet,
     AGGREGATE_ID, LEG_NOTIONAL_USD, Z2,
 };
-use clearstress::analysis::Runner;
 use clearstress::backend::CpuBackend;
-use clearstress::engine::RunLimits;
 use clearstress::history::PriceHistory;
-use clearstress::input::{Date, Table};
 use clearstress::snapshot::{InstrumentKind, MarginMeasure, OptionRight, Settlement, Snapshot};
 
-use common::{add_instrument, asset, date, hold, market_snapshot, member, post};
-
-fn runner(backend: &CpuBackend) -> Runner<'_, CpuBackend> {
-    Runner {
-        backend,
-        limits: RunLimits::default(),
-        progress: &|_| {},
-    }
-}
+use common::backtest::{day, linear_perpetual, params, price_history, runner};
+use common::{add_instrument, asset, hold, market_snapshot, member, post};
 
 /// Four assets: BTC (spot 100, funding and basis), ETH (10), SOL (20) and
 /// USDT. BTC lists a USD-margined perpetual and two futures, and USD-settled
@@ -73,14 +63,7 @@ fn hand_made_book() -> Snapshot {
     };
     let (call, put) = (OptionRight::Call, OptionRight::Put);
     let linear = Settlement::Linear;
-    let perp = add_instrument(
-        &mut s,
-        "BTC-PERP",
-        0,
-        linear,
-        1.0,
-        InstrumentKind::Perpetual,
-    );
+    let perp = linear_perpetual(&mut s, "BTC-PERP", 0);
     // Listed out of expiry order: the terms sort by expiry.
     add_instrument(&mut s, "BTC-JUN", 0, linear, 1.0, future(120));
     add_instrument(&mut s, "BTC-MAR", 0, linear, 1.0, future(30));
@@ -267,17 +250,13 @@ fn a_book_on_one_asset_has_no_cross_asset_spread() {
         && k.reason == "fewer than two assets have a perpetual or future"));
 }
 
-const FIRST: &str = "2024-01-01";
+/// Days of the history, from day 0 ([`day`]).
 const DAYS: i32 = 110;
-
-fn day(d: i32) -> Date {
-    date(FIRST).add_days(d)
-}
 
 /// BTC, ETH and SOL closes: log moves of a few percent that change sign on
 /// different days, with a 20% fall of all three on day 100.
 fn history() -> PriceHistory {
-    let mut csv = String::from("date,BTC,ETH,SOL\n");
+    let mut rows = Vec::new();
     let mut prices = [100.0_f64, 10.0, 20.0];
     for d in 0..DAYS {
         if d > 0 {
@@ -290,27 +269,18 @@ fn history() -> PriceHistory {
                 *p *= step.exp();
             }
         }
-        csv.push_str(&format!(
-            "{},{},{},{}\n",
-            day(d),
-            prices[0],
-            prices[1],
-            prices[2]
-        ));
+        let [btc, eth, sol] = prices;
+        rows.push((day(d), format!("{btc},{eth},{sol}")));
     }
-    PriceHistory::from_table(&Table::from_csv_bytes("h.csv", csv.as_bytes()).unwrap()).unwrap()
+    price_history("h.csv", "BTC,ETH,SOL", rows)
 }
 
 fn run(snapshot: &Snapshot, portfolios: Portfolios) -> Backtest {
     let backend = CpuBackend::new(None).unwrap();
     let params = BacktestParams {
-        from: day(95),
-        to: day(104),
-        lookback_days: 90,
-        lambda: 0.94,
         portfolios,
         z2_simulations: 200,
-        implied_vol: None,
+        ..params(day(95), day(104))
     };
     backtest(&runner(&backend), snapshot, &history(), &params).unwrap()
 }

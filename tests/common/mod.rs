@@ -1,6 +1,7 @@
 //! Small in-memory snapshots for the specification tests.
 #![allow(dead_code)]
 
+pub mod backtest;
 pub mod machine;
 pub mod parity;
 
