@@ -200,10 +200,32 @@ fn the_report_shows_every_pqd_field_from_the_runs_outputs_offline_with_charts() 
     assert!(!html.to_lowercase().contains("<script"));
     assert!(!html.contains("http://") && !html.contains("https://"));
     assert!(html.contains("@media print") && html.contains("size: A4"));
-    // Three charts: margin against collateral, the stress scenarios' covers,
-    // the waterfall.
-    assert_eq!(html.matches("<svg").count(), 3);
-    assert_eq!(html.matches("</svg>").count(), 3);
+    // Four charts: margin against collateral, the largest margin's loss
+    // distribution, the stress scenarios' covers, the waterfall.
+    assert_eq!(html.matches("<svg").count(), 4);
+    assert_eq!(html.matches("</svg>").count(), 4);
+    // The distribution: the largest margin's member, every bin a bar whose
+    // counts add up to the sample, its VaR and ES the margin's own.
+    let d = &summary["loss_distribution"];
+    let largest = &summary["largest_members"][0];
+    assert_eq!(d["member_id"], largest["member_id"]);
+    assert_eq!(d["es"], largest["es_99"]);
+    assert_eq!(d["var"], largest["var_99"]);
+    let bins = d["bins"].as_array().unwrap();
+    assert_eq!(bins.len(), 50);
+    let counted: u64 = bins.iter().map(|b| b["scenarios"].as_u64().unwrap()).sum();
+    assert_eq!(counted, d["sample_scenarios"].as_u64().unwrap());
+    assert_eq!(counted, 2_000, "the sample run's 2,000 paths, all of them");
+    let chart = &html[html.find("Loss distribution of ").unwrap()..];
+    let chart = &chart[..chart.find("</svg>").unwrap()];
+    assert_eq!(chart.matches("<rect").count(), 50);
+    for (name, key) in [("VaR 99%", "var"), ("ES 99%", "es")] {
+        let value = money(d[key].as_f64().unwrap());
+        assert!(
+            chart.contains(&format!("<title>{name}: {value}</title>")),
+            "{name} {value}"
+        );
+    }
     for scenario in summary["stress_scenarios"].as_array().unwrap() {
         let name = scenario["name"].as_str().unwrap();
         let cover2 = money(scenario["cover2"].as_f64().unwrap());
@@ -405,7 +427,7 @@ fn a_backtest_fills_pqd_6_5_and_adds_its_section_and_a_changed_one_is_refused() 
     }
     assert!(section.contains("red or yellow zone"));
     assert_eq!(section.matches("<svg").count(), 1);
-    assert_eq!(html.matches("<svg").count(), 4);
+    assert_eq!(html.matches("<svg").count(), 5);
     assert_eq!(
         json(&out.join("manifest.json"))["backtest"],
         bt.to_str().unwrap()

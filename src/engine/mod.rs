@@ -13,6 +13,7 @@ use crate::backend::{Backend, LossBlock, PipelineStats};
 use crate::book::CompiledBook;
 use crate::default_fund::{self, DefaultFund, DefaultFundInput, Groups};
 use crate::input::Date;
+use crate::margin::distribution::{self, LossDistribution};
 use crate::margin::{margins, MarginResult, MarginRule, MemberMargin};
 use crate::scenario::{stress_block, FilteredHistory, ScenarioModel};
 use crate::snapshot::Snapshot;
@@ -25,6 +26,8 @@ pub struct Timings {
     pub monte_carlo: Duration,
     pub statistics: Duration,
     pub stress: Duration,
+    /// Drawing the largest margin's loss distribution (0 without one).
+    pub distribution: Duration,
     pub total: Duration,
 }
 
@@ -37,6 +40,10 @@ pub struct RunResult {
     pub margin: MarginResult,
     pub stress: StressResult,
     pub default_fund: DefaultFund,
+    /// The largest margin's loss distribution, for the report's chart: the
+    /// run's own ([`run`]); `None` for a margin at a past date
+    /// ([`run_as_of`], which analyses repeat day after day) or without members.
+    pub distribution: Option<LossDistribution>,
 }
 
 /// How the run was carried out.
@@ -106,24 +113,44 @@ impl<B: Backend> Runner<'_, B> {
     }
 }
 
-/// Runs the Monte Carlo margin and the stress default fund on `backend`.
-/// `progress` is told how many scenarios each finished block held.
+/// Runs the Monte Carlo margin and the stress default fund on `backend`, with
+/// the largest margin's loss distribution. `progress` is told how many
+/// scenarios each finished block held.
 pub fn run<B: Backend>(
     backend: &B,
     snapshot: &Snapshot,
     limits: RunLimits,
     progress: &dyn Fn(u64),
 ) -> Result<RunResult, RunError> {
-    run_as_of(backend, snapshot, snapshot.valuation_date, limits, progress)
+    run_with(
+        backend,
+        snapshot,
+        snapshot.valuation_date,
+        limits,
+        progress,
+        true,
+    )
 }
 
-/// [`run`], FHS's look-back ending at `as_of` ([`scenario_model_as_of`]).
+/// [`run`] without the loss distribution, FHS's look-back ending at `as_of`
+/// ([`scenario_model_as_of`]).
 pub fn run_as_of<B: Backend>(
     backend: &B,
     snapshot: &Snapshot,
     as_of: Date,
     limits: RunLimits,
     progress: &dyn Fn(u64),
+) -> Result<RunResult, RunError> {
+    run_with(backend, snapshot, as_of, limits, progress, false)
+}
+
+fn run_with<B: Backend>(
+    backend: &B,
+    snapshot: &Snapshot,
+    as_of: Date,
+    limits: RunLimits,
+    progress: &dyn Fn(u64),
+    with_distribution: bool,
 ) -> Result<RunResult, RunError> {
     let started = Instant::now();
     let config = &snapshot.config;
@@ -182,6 +209,12 @@ pub fn run_as_of<B: Backend>(
         groups: Groups::of(&snapshot.members),
     };
     let default_fund = size_default_fund(snapshot, &stress, &margin.members);
+    let stressed = Instant::now();
+    let distribution = if with_distribution {
+        loss_distribution(backend, &plan, &margin, paths)?
+    } else {
+        None
+    };
     let finished = Instant::now();
 
     Ok(RunResult {
@@ -195,7 +228,8 @@ pub fn run_as_of<B: Backend>(
                 compile: compiled - started,
                 monte_carlo: simulated - compiled,
                 statistics: measured - simulated,
-                stress: finished - measured,
+                stress: stressed - measured,
+                distribution: finished - stressed,
                 total: finished - started,
             },
             pipeline,
@@ -203,7 +237,38 @@ pub fn run_as_of<B: Backend>(
         margin,
         stress,
         default_fund,
+        distribution,
     })
+}
+
+/// The histogram of the largest margin's losses in scenarios
+/// `0..min(paths, SAMPLE_SCENARIOS)` ([`distribution`]), revalued in
+/// chunks that keep every member's losses of a chunk within 64 MiB.
+fn loss_distribution<B: Backend>(
+    backend: &B,
+    plan: &B::Plan,
+    margin: &MarginResult,
+    paths: u64,
+) -> Result<Option<LossDistribution>, RunError> {
+    let margins: Vec<f64> = margin.members.iter().map(|m| m.initial_margin).collect();
+    let Some(member) = distribution::largest_margin(&margins) else {
+        return Ok(None);
+    };
+    let scenarios = paths.min(distribution::SAMPLE_SCENARIOS);
+    let chunk = ((64 << 20) / (8 * margins.len() as u64)).clamp(1, scenarios.max(1));
+    let mut losses = Vec::with_capacity(scenarios as usize);
+    let mut first = 0;
+    while first < scenarios {
+        let end = (first + chunk).min(scenarios);
+        let block = backend.revalue(plan, &backend.scenarios(plan, first..end)?)?;
+        losses.extend((0..(end - first) as usize).map(|s| block.loss(member, s)));
+        first = end;
+    }
+    Ok(Some(LossDistribution {
+        member,
+        scenarios,
+        bins: distribution::histogram(&losses, distribution::BINS),
+    }))
 }
 
 /// The default fund `snapshot` configures, sized on the run's stress losses

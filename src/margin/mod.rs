@@ -1,6 +1,7 @@
 //! Initial margin per member from its tail statistics, and the margin shortfall
 //! or excess against the collateral it has posted.
 
+pub mod distribution;
 pub mod procyclicality;
 
 use rayon::prelude::*;

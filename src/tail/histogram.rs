@@ -57,6 +57,11 @@ impl Histogram {
         }
     }
 
+    /// Each bin's count, lowest bin first.
+    pub fn counts(&self) -> &[u64] {
+        &self.count
+    }
+
     pub fn total(&self) -> u64 {
         self.count.iter().sum()
     }

@@ -1,8 +1,10 @@
 //! Initial margin: the totals, the largest members with their collateral
-//! and excess or shortfall, and a chart of margin against collateral, from
+//! and excess or shortfall, a chart of margin against collateral, and the
+//! largest margin's loss distribution with its VaR and ES, from
 //! `summary.json`.
 
-use super::run_folder::RunFolder;
+use super::histogram::{Bar, Histogram, Marker};
+use super::run_folder::{LossDistribution, RunFolder};
 use super::svg::{BarChart, Series};
 use super::{amount_row, count, escape, percent, table};
 use crate::report::money;
@@ -75,7 +77,7 @@ pub fn section(run: &RunFolder) -> String {
          <p>{} at {}% confidence over the margin period of risk, by member; collateral after haircuts \
          (methodology, \"Initial margin, excess and margin call\").</p>{}\
          <h3>The largest margins</h3>{}<figure>{}<figcaption>Dark: initial margin; light: collateral \
-         after haircuts; {unit} millions.</figcaption></figure></section>",
+         after haircuts; {unit} millions.</figcaption></figure>{}</section>",
         escape(&m.measure),
         percent(m.confidence),
         table(&["total", "value"], &["value"], &totals),
@@ -91,6 +93,51 @@ pub fn section(run: &RunFolder) -> String {
             &money_headers,
             &members
         ),
-        chart.to_svg()
+        chart.to_svg(),
+        distribution(s.loss_distribution.as_ref(), s.scenarios, &s.currency)
+    )
+}
+
+/// The largest margin's loss histogram, its VaR and ES marked.
+fn distribution(d: Option<&LossDistribution>, scenarios: u64, currency: &str) -> String {
+    let Some(d) = d else {
+        return "<p>The run recorded no loss distribution (a book without members).</p>".into();
+    };
+    let level = percent(d.confidence);
+    let markers = [("VaR", d.var, "6 4"), ("ES", d.es, "")]
+        .into_iter()
+        .filter_map(|(name, at, dash)| {
+            Some(Marker {
+                name: format!("{name} {level}%"),
+                at: at?,
+                dash,
+            })
+        })
+        .collect();
+    let chart = Histogram {
+        title: format!("Loss distribution of {}", d.member_id),
+        axis_label: format!("loss over the margin period, {currency} millions"),
+        scale: 1e6,
+        bars: d
+            .bins
+            .iter()
+            .map(|b| Bar {
+                from: b.from,
+                to: b.to,
+                count: b.scenarios,
+            })
+            .collect(),
+        markers,
+    };
+    format!(
+        "<h3>Loss distribution of the largest margin</h3><figure>{}<figcaption>{}'s losses \
+         (positive: the member loses) in the run's first {} scenarios, in {} bins; the VaR \
+         (dashed) and ES (solid) at {level}% are the margin's own, from all {} scenarios \
+         (methodology, \"The report\").</figcaption></figure>",
+        chart.to_svg(),
+        escape(&d.member_id),
+        count(d.sample_scenarios),
+        d.bins.len(),
+        count(scenarios),
     )
 }

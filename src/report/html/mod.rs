@@ -13,6 +13,7 @@
 mod backtest_folder;
 mod backtesting;
 mod default_fund;
+mod histogram;
 mod margin;
 pub mod pqd;
 mod provenance;

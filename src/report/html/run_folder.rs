@@ -111,6 +111,27 @@ pub struct Summary {
     pub stress_scenarios: Vec<StressScenario>,
     pub default_fund: DefaultFund,
     pub timings_seconds: Timings,
+    /// Absent for a book without members.
+    #[serde(default)]
+    pub loss_distribution: Option<LossDistribution>,
+}
+
+/// The largest margin's loss histogram with its VaR and ES.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LossDistribution {
+    pub member_id: String,
+    pub sample_scenarios: u64,
+    pub confidence: f64,
+    pub var: Option<f64>,
+    pub es: Option<f64>,
+    pub bins: Vec<LossBin>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LossBin {
+    pub from: f64,
+    pub to: f64,
+    pub scenarios: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

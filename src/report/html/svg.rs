@@ -70,7 +70,7 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 
 /// A tick label: the value with thousands separators and at most the
 /// decimals the step needs.
-fn tick_label(value: f64, step: f64) -> String {
+pub(super) fn tick_label(value: f64, step: f64) -> String {
     let decimals = if step >= 1.0 {
         0
     } else {

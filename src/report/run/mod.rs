@@ -8,8 +8,10 @@
 //! | `stress_losses.parquet` | (stress scenario, member) | scenario, member_id, group, loss, collateral, uncovered |
 //! | `default_fund.parquet` | member | member_id, group, share, required_contribution, current_contribution, top_up |
 //! | `default_fund_scenarios.parquet` | stress scenario | scenario, cover1, cover2, cover_n, largest_group, largest_group_loss, second_group, second_group_loss |
+//! | `loss_distribution.parquet` | bin of the largest margin's loss histogram | member_id, loss_from, loss_to, scenarios |
 
 mod default_fund;
+mod distribution;
 mod info;
 mod margin;
 mod stress;
@@ -43,12 +45,13 @@ trait Section {
     fn terminal(&self, run: RunView, out: &mut String);
 }
 
-fn sections(result: &RunResult) -> [&dyn Section; 4] {
+fn sections(result: &RunResult) -> [&dyn Section; 5] {
     [
         &result.run,
         &result.margin,
         &result.stress,
         &result.default_fund,
+        &result.distribution,
     ]
 }
 
