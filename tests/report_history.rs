@@ -142,6 +142,16 @@ fn a_history_run_adds_margin_through_history_read_from_its_outputs() {
         );
         assert!(s.contains(&row), "no row {row} in {s}");
     }
+    // What the study was run on, from its manifest.
+    let study = json(&apc.join("manifest.json"));
+    assert!(s.contains(&format!(
+        "the book <code>{}</code>",
+        study["book"].as_str().unwrap()
+    )));
+    assert!(s.contains(&format!(
+        "the history <code>{}</code>, 1,000 Monte Carlo paths a date, every 14 days",
+        study["history"].as_str().unwrap()
+    )));
     let stress = &measures["stress_period"];
     assert!(s.contains(&format!(
         "stress period {}..{}",

@@ -55,6 +55,19 @@ struct MeasuresFile {
     policies: Map<String, Value>,
 }
 
+/// What the study was run on, from its `manifest.json`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Study {
+    /// The book as given to `procyclicality` (a snapshot folder, or the
+    /// embedded sample).
+    pub book: String,
+    /// The daily-close file.
+    pub history: String,
+    /// Monte Carlo paths per margin date.
+    pub paths: u64,
+    pub every_days: u64,
+}
+
 /// One policy: its id and name, its measures and the book's total margin
 /// on each date.
 #[derive(Debug, Clone)]
@@ -79,6 +92,7 @@ pub struct HistoryFolder {
     pub dir: PathBuf,
     /// The SHA-256 of `manifest.json`, which pins every output it lists.
     pub manifest_sha256: String,
+    pub study: Study,
     /// The margin dates, as `margin_history.parquet` lists them.
     pub dates: Vec<String>,
     /// Every policy, in [`POLICIES`] order.
@@ -95,6 +109,7 @@ impl HistoryFolder {
     /// SHA-256, and reads the measures and both tables.
     pub fn open(dir: &Path) -> Result<Self, RunFolderError> {
         let checked = CheckedFolder::open(dir, "procyclicality", MEASURES)?;
+        let study: Study = parse(&dir.join("manifest.json"), &checked.manifest_bytes)?;
         let path = dir.join(MEASURES);
         let file: MeasuresFile = parse(&path, &checked.main_bytes)?;
         let totals = checked.table(dir, TOTALS)?;
@@ -137,6 +152,7 @@ impl HistoryFolder {
         Ok(Self {
             dir: dir.to_path_buf(),
             manifest_sha256: sha256_hex(&checked.manifest_bytes),
+            study,
             dates,
             policies,
             stress_period: file.stress_period,

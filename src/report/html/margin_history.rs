@@ -154,6 +154,9 @@ pub fn section(h: &HistoryFolder) -> String {
         .collect();
     format!(
         "{HEADING}><h2>Margin through history</h2>\
+         <p>A study of the book <code>{}</code> (as given to <code>clearstress procyclicality</code>; \
+         the report does not check that it is the run's) on the history <code>{}</code>, {} Monte \
+         Carlo paths a date, every {} days.</p>\
          <p>The book's total initial margin on {} dates, {}, as calculated and under EMIR's \
          anti-procyclicality tools (RTS 153/2013 Art. 28: a buffer released in stress, a weight \
          on stressed observations, a floor at the 10-year volatility), each applied to every \
@@ -164,6 +167,10 @@ pub fn section(h: &HistoryFolder) -> String {
          largest rise from one date to a later one within the window. Read from <code>{}</code> and \
          <code>{}</code>.</p>{measures}<figure>{}<figcaption>One line per policy ({}); one point per \
          date.</figcaption></figure>{}</section>",
+        escape(&h.study.book),
+        escape(&h.study.history),
+        count(h.study.paths),
+        count(h.study.every_days),
         count(h.dates.len() as u64),
         escape(&period),
         escape(&h.stress_period.from),
