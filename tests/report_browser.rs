@@ -1,6 +1,7 @@
 //! The HTML report in a real browser: Debian's chromium renders the report of
-//! a run of the embedded sample headless, as a screenshot and as a printed
-//! PDF. The render must succeed, the PDF must hold a page per section or
+//! a run of the embedded sample, with margin through history from a small
+//! `procyclicality` study (its line chart), headless, as a screenshot and as
+//! a printed PDF. The render must succeed, the PDF must hold a page per section or
 //! more (the print stylesheet breaks the page before each), and the
 //! screenshot must show a page of text and tables, not a blank one. Without
 //! chromium the test skips, saying so, unless CI=true promises it
@@ -15,8 +16,9 @@ use std::process::{Command, Output};
 use machine::Need;
 
 /// Sections of the report, each on its own printed page at least:
-/// provenance, initial margin, stress scenarios, default fund, PQD table.
-const SECTIONS: usize = 5;
+/// provenance, initial margin, stress scenarios, default fund, margin
+/// through history, PQD table.
+const SECTIONS: usize = 6;
 
 fn clearstress(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_clearstress"))
@@ -112,9 +114,40 @@ fn the_report_renders_in_a_real_browser_as_pages_of_text_and_tables() {
         "{}",
         String::from_utf8_lossy(&ran.stderr)
     );
+    // Seven margin dates of an `init --assets 10` book at 1,000 paths.
+    let (book, apc) = (dir.path().join("book"), dir.path().join("apc"));
+    let history = machine::daily_closes();
+    for args in [
+        vec!["init", "--out", book.to_str().unwrap(), "--assets", "10"],
+        vec![
+            "procyclicality",
+            "--history",
+            history.to_str().unwrap(),
+            "--book",
+            book.to_str().unwrap(),
+            "--from",
+            "2022-04-01",
+            "--to",
+            "2022-07-01",
+            "--every",
+            "14",
+            "--paths",
+            "1000",
+            "--backend",
+            "cpu",
+            "--quiet",
+            "--out",
+            apc.to_str().unwrap(),
+        ],
+    ] {
+        let o = clearstress(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
     let reported = clearstress(&[
         "report",
         run.to_str().unwrap(),
+        "--history-run",
+        apc.to_str().unwrap(),
         "--quiet",
         "--out",
         report.to_str().unwrap(),

@@ -114,8 +114,15 @@ pub fn margin_history<B: Backend>(
     })
 }
 
-/// A policy's id, name and margins of member m.
-type Policy<'a> = (&'static str, &'static str, &'a dyn Fn(usize) -> Vec<f64>);
+/// Each policy's id (its column in the tables, its key in the JSON) and its
+/// name for a reader, in the order the study writes them; `report
+/// --history-run` reads them back by these ids.
+pub const POLICIES: [(&str, &str); 4] = [
+    ("calculated", "calculated"),
+    ("buffer", "buffer"),
+    ("stressed_weight", "stressed weight"),
+    ("floor_10y", "10-year floor"),
+];
 
 /// Each policy's margins, member by member: the buffer runs along each
 /// member's own series.
@@ -138,15 +145,11 @@ fn policies(h: &MarginHistory, params: &MarginHistoryParams) -> Vec<PolicySeries
         )
     };
     let floor = |m| floored(&column(&h.base, m), &column(&h.floor, m));
-    let named: [Policy; 4] = [
-        ("calculated", "calculated", &base),
-        ("buffer", "buffer", &buffer),
-        ("stressed_weight", "stressed weight", &weighted),
-        ("floor_10y", "10-year floor", &floor),
-    ];
-    named
+    let margins: [&dyn Fn(usize) -> Vec<f64>; 4] = [&base, &buffer, &weighted, &floor];
+    POLICIES
         .into_iter()
-        .map(|(id, name, f)| {
+        .zip(margins)
+        .map(|((id, name), f)| {
             let members = by_member(f);
             let total: Vec<f64> = members.iter().map(|row| row.iter().sum()).collect();
             PolicySeries {

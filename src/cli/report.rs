@@ -1,7 +1,7 @@
 //! `clearstress report`: a run folder's outputs as one self-contained HTML
 //! report and the PQD-style table as CSV.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 
@@ -18,6 +18,10 @@ pub struct ReportArgs {
     /// backtesting section; checked against its manifest.json first.
     #[arg(long, value_name = "BACKTEST_DIR")]
     pub backtest: Option<PathBuf>,
+    /// A folder `clearstress procyclicality --out` wrote: adds the margin
+    /// through history section; checked against its manifest.json first.
+    #[arg(long, value_name = "HISTORY_DIR")]
+    pub history_run: Option<PathBuf>,
     /// Output folder (report.html, pqd.csv): new, empty, or an earlier
     /// unchanged `report` output.
     #[arg(long, default_value = "clearstress-report")]
@@ -30,13 +34,15 @@ pub struct ReportArgs {
 pub fn report(args: &ReportArgs, command_line: Vec<String>) -> Result<(), CliError> {
     let out = report::OutputDir::prepare(&args.out, report::OutputKind::Report)?;
     let run = html::RunFolder::open(&args.run_dir).map_err(report::ReportError::from)?;
-    let backtest = args
-        .backtest
-        .as_deref()
-        .map(html::BacktestFolder::open)
-        .transpose()
-        .map_err(report::ReportError::from)?;
-    let out = html::write_report(out, &run, backtest.as_ref(), &command_line)?;
+    let backtest = open(args.backtest.as_deref(), html::BacktestFolder::open)?;
+    let history = open(args.history_run.as_deref(), html::HistoryFolder::open)?;
+    let out = html::write_report(
+        out,
+        &run,
+        backtest.as_ref(),
+        history.as_ref(),
+        &command_line,
+    )?;
     if args.quiet {
         println!("{}", out.display());
     } else {
@@ -44,4 +50,12 @@ pub fn report(args: &ReportArgs, command_line: Vec<String>) -> Result<(), CliErr
         println!("PQD table: {}", out.join(html::PQD_FILE).display());
     }
     Ok(())
+}
+
+/// The folder at `dir`, if given, opened (and checked) by `open`.
+fn open<T>(
+    dir: Option<&Path>,
+    open: fn(&Path) -> Result<T, html::RunFolderError>,
+) -> Result<Option<T>, report::ReportError> {
+    Ok(dir.map(open).transpose()?)
 }

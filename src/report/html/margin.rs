@@ -3,9 +3,8 @@
 //! largest margin's loss distribution with its VaR and ES, from
 //! `summary.json`.
 
-use super::histogram::{Bar, Histogram, Marker};
 use super::run_folder::{LossDistribution, RunFolder};
-use super::svg::{BarChart, Series};
+use super::svg::{Bar, BarChart, Histogram, Marker, Series};
 use super::{amount_row, count, escape, percent, table};
 use crate::report::money;
 
@@ -104,7 +103,7 @@ fn distribution(d: Option<&LossDistribution>, scenarios: u64, currency: &str) ->
         return "<p>The run recorded no loss distribution (a book without members).</p>".into();
     };
     let level = percent(d.confidence);
-    let markers = [("VaR", d.var, "6 4"), ("ES", d.es, "")]
+    let markers = [("VaR", d.var, "6 4"), ("ES", d.es, "none")]
         .into_iter()
         .filter_map(|(name, at, dash)| {
             Some(Marker {

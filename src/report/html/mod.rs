@@ -8,13 +8,16 @@
 //! inline SVG ([`svg`]), no script and no external resource. One file per
 //! section: [`provenance`] (what was run and how to reproduce it), [`margin`],
 //! [`stress`], [`default_fund`], [`backtesting`] (with `--backtest`, from a
-//! backtest folder checked as the run folder is: [`backtest_folder`]), [`pqd`].
+//! backtest folder checked as the run folder is: [`backtest_folder`]),
+//! [`margin_history`] (with `--history-run`, from a procyclicality folder
+//! checked the same way: [`history_folder`]), [`pqd`].
 
 mod backtest_folder;
 mod backtesting;
 mod default_fund;
-mod histogram;
+mod history_folder;
 mod margin;
+mod margin_history;
 pub mod pqd;
 mod provenance;
 mod run_folder;
@@ -26,6 +29,7 @@ use std::path::PathBuf;
 use serde_json::{json, Map, Value};
 
 pub use backtest_folder::BacktestFolder;
+pub use history_folder::HistoryFolder;
 pub use run_folder::{RunFolder, RunFolderError};
 
 use super::{money, write_text, OutputDir, ReportError};
@@ -108,14 +112,18 @@ figcaption { font-size: 9pt; color: #333; }
   @page { size: A4; margin: 15mm; }
   body { max-width: none; margin: 0; padding: 0; font-size: 9.5pt; }
   section { break-before: page; page-break-before: always; }
-  section:first-of-type { break-before: auto; page-break-before: auto; }
+  section:first-of-type, section.not-given { break-before: auto; page-break-before: auto; }
   tr, figure { break-inside: avoid; page-break-inside: avoid; }
 }
 ";
 
 /// The whole report as one HTML document (with a backtesting section when
-/// `backtest` is given).
-pub fn render(run: &RunFolder, backtest: Option<&BacktestFolder>) -> String {
+/// `backtest` is given, and margin through history when `history` is).
+pub fn render(
+    run: &RunFolder,
+    backtest: Option<&BacktestFolder>,
+    history: Option<&HistoryFolder>,
+) -> String {
     let s = &run.summary;
     let rows = pqd::rows(run, backtest);
     let mut out = String::from("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
@@ -140,21 +148,23 @@ pub fn render(run: &RunFolder, backtest: Option<&BacktestFolder>) -> String {
     if let Some(bt) = backtest {
         out.push_str(&backtesting::section(bt));
     }
+    out.push_str(&history.map_or_else(margin_history::not_given, margin_history::section));
     out.push_str(&pqd::section(&rows));
     out.push_str("</body></html>\n");
     out
 }
 
-/// Writes `report.html` and `pqd.csv` for `run` (and `backtest`) into `out`
-/// and puts the folder in place; returns the destination.
+/// Writes `report.html` and `pqd.csv` for `run` (and `backtest`, `history`)
+/// into `out` and puts the folder in place; returns the destination.
 pub fn write_report(
     out: OutputDir,
     run: &RunFolder,
     backtest: Option<&BacktestFolder>,
+    history: Option<&HistoryFolder>,
     command_line: &[String],
 ) -> Result<PathBuf, ReportError> {
     let dir = out.path();
-    write_text(&dir.join(HTML_FILE), &render(run, backtest))?;
+    write_text(&dir.join(HTML_FILE), &render(run, backtest, history))?;
     write_text(&dir.join(PQD_FILE), &pqd::csv(&pqd::rows(run, backtest)))?;
     let fields = json!({
         "command_line": command_line,
@@ -162,6 +172,8 @@ pub fn write_report(
         "run_manifest_sha256": run.manifest_sha256,
         "backtest": backtest.map(|b| b.dir.display().to_string()),
         "backtest_manifest_sha256": backtest.map(|b| b.manifest_sha256.clone()),
+        "history_run": history.map(|h| h.dir.display().to_string()),
+        "history_run_manifest_sha256": history.map(|h| h.manifest_sha256.clone()),
     });
     let fields: Map<String, Value> = super::object(fields);
     Ok(out.commit(fields)?)

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::input::sha256_hex;
+use crate::input::{sha256_hex, Table};
 
 const MANIFEST: &str = "manifest.json";
 const SUMMARY: &str = "summary.json";
@@ -58,6 +58,9 @@ pub enum RunFolderError {
     Unlisted { path: String, manifest: String },
     #[error("{path}: its SHA-256 is not the one {manifest} records; it changed since clearstress wrote it: run it again")]
     Changed { path: String, manifest: String },
+    /// A table the folder lists, unreadable or without a column it needs.
+    #[error(transparent)]
+    Table(#[from] crate::input::InputError),
 }
 
 /// `manifest.json`: what was run and how to reproduce it.
@@ -235,6 +238,8 @@ impl RunFolder {
 pub(super) struct CheckedFolder {
     pub manifest_bytes: Vec<u8>,
     pub main_bytes: Vec<u8>,
+    /// Every output the manifest lists, with the SHA-256 it records.
+    pub outputs: Vec<OutputEntry>,
 }
 
 /// The part of a manifest every command writes.
@@ -299,7 +304,32 @@ impl CheckedFolder {
         Ok(Self {
             manifest_bytes,
             main_bytes,
+            outputs: manifest.outputs,
         })
+    }
+}
+
+impl CheckedFolder {
+    /// The table `file` in `dir`, which the manifest must list, decoded from
+    /// the bytes whose SHA-256 is checked against the manifest's (again: the
+    /// file may have changed since [`Self::open`]).
+    pub fn table(&self, dir: &Path, file: &str) -> Result<Table, RunFolderError> {
+        let path = dir.join(file);
+        let manifest = dir.join(MANIFEST).display().to_string();
+        let Some(entry) = self.outputs.iter().find(|o| o.file == file) else {
+            return Err(RunFolderError::Unlisted {
+                path: path.display().to_string(),
+                manifest,
+            });
+        };
+        let table = Table::read(&path)?;
+        if table.sha256() != entry.sha256 {
+            return Err(RunFolderError::Changed {
+                path: path.display().to_string(),
+                manifest,
+            });
+        }
+        Ok(table)
     }
 }
 

@@ -1,9 +1,16 @@
-//! A small SVG bar chart writer: grouped vertical bars with a value axis
-//! (ticks at 1, 2 or 5 times a power of ten, labelled in the unit given),
-//! category labels, a title and a legend. Series are told apart by grey
-//! level and outline, so the chart reads in greyscale and in print.
+//! A small SVG chart writer: grouped vertical bars ([`BarChart`]) and lines
+//! over dates ([`LineChart`]), each with a value axis (ticks at 1, 2 or 5
+//! times a power of ten, labelled in the unit given), a title and a legend.
+//! Bar series are told apart by grey level and outline, line series by dash
+//! pattern and marker, so a chart reads in greyscale and in print.
+
+mod histogram;
+mod line;
 
 use std::fmt::Write as _;
+
+pub use histogram::{Bar, Histogram, Marker};
+pub use line::LineChart;
 
 use super::escape;
 
@@ -88,54 +95,100 @@ pub(super) fn tick_label(value: f64, step: f64) -> String {
     out
 }
 
-impl BarChart {
-    /// The chart as an inline `<svg>` element.
-    pub fn to_svg(&self) -> String {
-        let scaled = |v: f64| v / self.scale;
-        let values = self.series.iter().flat_map(|s| s.values.iter().copied());
-        let (low, high) = values.fold((0.0f64, 0.0f64), |(lo, hi), v| {
-            (lo.min(scaled(v)), hi.max(scaled(v)))
-        });
+/// A value axis from 0 (or the lowest value, if below) to the highest,
+/// widened to whole ticks, drawn on the plot box's height.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct ValueAxis {
+    low: f64,
+    high: f64,
+    step: f64,
+}
+
+impl ValueAxis {
+    /// The axis holding 0 and every finite value of `values`.
+    fn spanning(values: impl Iterator<Item = f64>) -> Self {
+        let (low, high) = values
+            .filter(|v| v.is_finite())
+            .fold((0.0f64, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
         let step = tick_step(high - low);
-        let (low, high) = (
-            (low / step).floor() * step,
-            ((high / step).ceil() * step).max(step),
-        );
-        let plot_h = HEIGHT - TOP - BOTTOM;
-        let plot_w = WIDTH - LEFT - RIGHT;
-        let y = |v: f64| TOP + plot_h * (high - v) / (high - low);
-        let mut svg = String::new();
-        let _ = write!(
-            svg,
-            r#"<svg viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" aria-label="{title}" font-family="sans-serif" font-size="11">"#,
-            title = escape(&self.title)
-        );
-        let _ = write!(
-            svg,
-            r#"<text x="{x}" y="18" text-anchor="middle" font-size="14" font-weight="bold">{}</text>"#,
-            escape(&self.title),
-            x = WIDTH / 2.0
-        );
-        // Value axis: grid lines and labels.
-        let ticks = ((high - low) / step).round() as usize;
+        Self {
+            low: (low / step).floor() * step,
+            high: ((high / step).ceil() * step).max(step),
+            step,
+        }
+    }
+
+    /// The y coordinate of `v`: `TOP` at the axis's high end, the plot box's
+    /// bottom at its low end.
+    fn y(&self, v: f64) -> f64 {
+        TOP + (HEIGHT - TOP - BOTTOM) * (self.high - v) / (self.high - self.low)
+    }
+
+    /// Grid lines, tick labels and the axis label, rotated, at the left.
+    fn write(&self, svg: &mut String, label: &str) {
+        let ticks = ((self.high - self.low) / self.step).round() as usize;
         for i in 0..=ticks {
-            let v = low + step * i as f64;
+            let v = self.low + self.step * i as f64;
             let _ = write!(
                 svg,
                 r##"<line x1="{LEFT}" x2="{x2}" y1="{y:.1}" y2="{y:.1}" stroke="#dddddd"/><text x="{tx}" y="{ty:.1}" text-anchor="end">{label}</text>"##,
                 x2 = WIDTH - RIGHT,
-                y = y(v),
+                y = self.y(v),
                 tx = LEFT - 6.0,
-                ty = y(v) + 4.0,
-                label = tick_label(v, step)
+                ty = self.y(v) + 4.0,
+                label = tick_label(v, self.step)
             );
         }
         let _ = write!(
             svg,
             r#"<text transform="translate(16 {cy}) rotate(-90)" text-anchor="middle">{}</text>"#,
-            escape(&self.axis_label),
-            cy = TOP + plot_h / 2.0
+            escape(label),
+            cy = TOP + (HEIGHT - TOP - BOTTOM) / 2.0
         );
+    }
+}
+
+/// The `<svg>` element's opening, the chart's title and the value axis
+/// spanning every series' values divided by `scale`, labelled `label`.
+fn open(title: &str, label: &str, series: &[Series], scale: f64) -> (String, ValueAxis) {
+    let axis = ValueAxis::spanning(
+        series
+            .iter()
+            .flat_map(|s| s.values.iter().map(move |&v| v / scale)),
+    );
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" aria-label="{title}" font-family="sans-serif" font-size="11">"#,
+        title = escape(title)
+    );
+    let _ = write!(
+        svg,
+        r#"<text x="{x}" y="18" text-anchor="middle" font-size="14" font-weight="bold">{}</text>"#,
+        escape(title),
+        x = WIDTH / 2.0
+    );
+    axis.write(&mut svg, label);
+    (svg, axis)
+}
+
+/// The x axis at `y0` (the zero line) and the value axis at the left.
+fn axes(svg: &mut String, y0: f64) {
+    let _ = write!(
+        svg,
+        r##"<line x1="{LEFT}" x2="{x2}" y1="{y0:.1}" y2="{y0:.1}" stroke="#000000"/><line x1="{LEFT}" x2="{LEFT}" y1="{TOP}" y2="{yb}" stroke="#000000"/>"##,
+        x2 = WIDTH - RIGHT,
+        yb = HEIGHT - BOTTOM
+    );
+}
+
+impl BarChart {
+    /// The chart as an inline `<svg>` element.
+    pub fn to_svg(&self) -> String {
+        let scaled = |v: f64| v / self.scale;
+        let (mut svg, axis) = open(&self.title, &self.axis_label, &self.series, self.scale);
+        let y = |v: f64| axis.y(v);
+        let plot_w = WIDTH - LEFT - RIGHT;
         // Bars.
         let groups = self.categories.len().max(1) as f64;
         let group_w = plot_w / groups;
@@ -175,13 +228,7 @@ impl BarChart {
             svg.push_str("</text>");
         }
         // Zero line and axes.
-        let _ = write!(
-            svg,
-            r##"<line x1="{LEFT}" x2="{x2}" y1="{y0:.1}" y2="{y0:.1}" stroke="#000000"/><line x1="{LEFT}" x2="{LEFT}" y1="{TOP}" y2="{yb}" stroke="#000000"/>"##,
-            x2 = WIDTH - RIGHT,
-            y0 = y(0.0),
-            yb = TOP + plot_h
-        );
+        axes(&mut svg, y(0.0));
         // Legend, top left under the title.
         let mut lx = LEFT;
         for (s, series) in self.series.iter().enumerate() {
