@@ -33,9 +33,12 @@ pub fn report(args: &ReportArgs, command_line: Vec<String>) -> Result<(), CliErr
     let backtest = args
         .backtest
         .as_deref()
-        .map(html::BacktestFolder::open)
+        .map(|dir| html::BacktestFolder::open(dir, &run))
         .transpose()
         .map_err(report::ReportError::from)?;
+    if let Some(warning) = backtest.as_ref().and_then(|b| b.same_book.warning()) {
+        eprintln!("warning: {warning}");
+    }
     let out = html::write_report(out, &run, backtest.as_ref(), &command_line)?;
     if args.quiet {
         println!("{}", out.display());
