@@ -635,6 +635,9 @@ fn run_report_writes_into_the_runs_folder_what_report_renders_from_it() {
             jumps["intensity_per_year"], jumps["mean_sigmas"], jumps["stdev_sigmas"]
         )
     );
+    let nig_shape = &manifest["config"]["scenario"]["nig_shape"];
+    assert_eq!(manifest["config"]["scenario"]["innovations"], "nig");
+    assert_eq!(value("innovations"), format!("NIG, shape {nig_shape}"));
     assert!(value("calibration summary").starts_with("not recorded in the run"));
     // Moved, not copied: provenance no longer lists the model's rows.
     let provenance = table_rows(&html, "<section id=\"provenance\">");

@@ -148,6 +148,9 @@ pub fn run(args: RunArgs, command_line: Vec<String>) -> Result<(), CliError> {
     } else {
         print!("{}", report::terminal_summary(&snapshot, &result));
         println!("\nresults: {}", out.display());
+        if args.report {
+            println!("report: {}", out.join(report::html::HTML_FILE).display());
+        }
     }
     Ok(())
 }

@@ -76,15 +76,7 @@ pub fn rows(run: &RunFolder) -> Vec<(&'static str, String)> {
     let historical = &scenario["historical"];
     if historical.is_null() {
         rows.extend([
-            (
-                "innovations",
-                format!(
-                    "{} (Student-t degrees of freedom {}, NIG shape {}; only the named family's parameter applies)",
-                    shown(&scenario["innovations"]),
-                    shown(&scenario["dof"]),
-                    shown(&scenario["nig_shape"])
-                ),
-            ),
+            ("innovations", innovations(scenario)),
             ("jumps", jumps(&scenario["jumps"])),
             (
                 "look-back",
@@ -130,6 +122,18 @@ pub fn rows(run: &RunFolder) -> Vec<(&'static str, String)> {
         ),
     ]);
     rows
+}
+
+/// The innovations' family with the one parameter that applies to it
+/// (`dof` for Student-t, `nig_shape` for NIG; methodology, section 4).
+fn innovations(scenario: &Value) -> String {
+    let family = &scenario["innovations"];
+    match family.as_str() {
+        Some("gaussian") => "Gaussian".into(),
+        Some("student-t") => format!("Student-t, {} degrees of freedom", shown(&scenario["dof"])),
+        Some("nig") => format!("NIG, shape {}", shown(&scenario["nig_shape"])),
+        _ => shown(family),
+    }
 }
 
 fn jumps(jumps: &Value) -> String {

@@ -326,3 +326,14 @@ pub fn section(rows: &[PqdRow]) -> String {
     out.push_str("</tbody></table></section>");
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::part;
+
+    #[test]
+    fn split_fields_are_lettered_a_to_z_then_aa() {
+        let letters: Vec<String> = [0, 1, 25, 26, 27, 51, 52].map(part).into();
+        assert_eq!(letters, ["a", "b", "z", "aa", "ab", "az", "ba"]);
+    }
+}
