@@ -1023,13 +1023,30 @@ fn a_student_t_run_warns_that_its_es_does_not_converge() {
 }
 
 /// `report` on a run's folder writes the HTML report and the PQD table into
-/// its own folder, and never into the run's.
+/// its own folder, and never into the run's; `run --report` writes them into
+/// the run's own, which `report` then accepts.
 #[test]
 fn report_renders_a_runs_folder_into_its_own() {
     steps(&[
         Case {
             args: "run --backend cpu --paths 1000 --quiet --out {dir}/out",
             files: &RUN_OUTPUTS,
+            absent: &["out/report.html", "out/pqd.csv"],
+            ..OK
+        },
+        Case {
+            args: "run --backend cpu --paths 1000 --report --out {dir}/with-report",
+            stdout: &["report: ", "with-report/report.html"],
+            files: &[
+                "with-report/report.html",
+                "with-report/pqd.csv",
+                "with-report/summary.json",
+            ],
+            ..OK
+        },
+        Case {
+            args: "report {dir}/with-report --out {dir}/rep-of-run --quiet",
+            files: &["rep-of-run/report.html"],
             ..OK
         },
         Case {

@@ -16,9 +16,9 @@ use std::process::{Command, Output};
 use machine::Need;
 
 /// Sections of the report, each on its own printed page at least:
-/// provenance, initial margin, stress scenarios, default fund, margin
-/// through history, PQD table.
-const SECTIONS: usize = 6;
+/// provenance, the model, initial margin, stress scenarios, default fund,
+/// margin through history, PQD table.
+const SECTIONS: usize = 7;
 
 fn clearstress(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_clearstress"))

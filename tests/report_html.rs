@@ -29,19 +29,17 @@ fn text(bytes: &[u8]) -> String {
 
 /// A quiet 2,000-path CPU run of the embedded sample into `dir/run`.
 fn sample_run(dir: &Path) -> std::path::PathBuf {
-    let out = dir.join("run");
-    let o = clearstress(&[
-        "run",
-        "--backend",
-        "cpu",
-        "--paths",
-        "2000",
-        "--quiet",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    sample_run_into(&dir.join("run"), &[])
+}
+
+/// [`sample_run`] into `out`, with `extra` flags.
+fn sample_run_into(out: &Path, extra: &[&str]) -> std::path::PathBuf {
+    let mut args = vec!["run", "--backend", "cpu", "--paths", "2000", "--quiet"];
+    args.extend(extra);
+    args.extend(["--out", out.to_str().unwrap()]);
+    let o = clearstress(&args);
     assert!(o.status.success(), "{}", text(&o.stderr));
-    out
+    out.to_path_buf()
 }
 
 /// `clearstress` with `line` split at spaces ({dir} and {history} filled in).
@@ -73,6 +71,30 @@ fn small_backtest(dir: &Path) -> std::path::PathBuf {
     dir.join("bt")
 }
 
+/// A quiet 2,000-path CPU run of `small_backtest`'s book into `dir/book-run`.
+fn book_run(dir: &Path) -> std::path::PathBuf {
+    let line = "run --backend cpu --paths 2000 --book {dir}/book --quiet --out {dir}/book-run";
+    let o = clearstress_line(dir, line);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    dir.join("book-run")
+}
+
+/// The PQD rows a run's collateral adds: 5.1 per eligible asset, 5.2, 5.3,
+/// and 6.2's split per asset held.
+fn collateral_rows(run: &Path) -> usize {
+    let manifest = json(&run.join("manifest.json"));
+    let summary = json(&run.join("summary.json"));
+    manifest["config"]["collateral"]["haircuts"]
+        .as_object()
+        .unwrap()
+        .len()
+        + 2
+        + summary["margin"]["collateral_by_asset"]
+            .as_array()
+            .unwrap()
+            .len()
+}
+
 fn report_with_backtest(run: &Path, backtest: &Path, out: &Path) -> Output {
     let line = format!(
         "report {} --backtest {} --out {} --quiet",
@@ -91,6 +113,17 @@ fn report(run: &Path, out: &Path) -> Output {
         out.to_str().unwrap(),
         "--quiet",
     ])
+}
+
+/// `o` failed (status 1) naming each of `named` on stderr, and wrote nothing
+/// at `out`.
+fn assert_refused(o: &Output, out: &Path, named: &[&str]) {
+    let stderr = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    for name in named {
+        assert!(stderr.contains(name), "{name}: {stderr}");
+    }
+    assert!(!out.exists(), "{} was written", out.display());
 }
 
 fn json(path: &Path) -> Value {
@@ -122,6 +155,14 @@ fn html_pqd_rows(html: &str) -> Vec<Vec<String>> {
                 .collect()
         })
         .collect()
+}
+
+/// The PQD row `id` of `rows`.
+fn pqd_row(rows: &[Vec<String>], id: &str) -> Vec<String> {
+    rows.iter()
+        .find(|r| r[0] == id)
+        .unwrap_or_else(|| panic!("no PQD row {id}: {rows:?}"))
+        .clone()
 }
 
 /// A CSV line's fields, quotes undone.
@@ -193,7 +234,7 @@ fn the_report_shows_every_pqd_field_from_the_runs_outputs_offline_with_charts() 
         assert_eq!(row(id)[2], "not computed", "{id}");
         assert!(!row(id)[3].is_empty(), "{id} gives no reason");
     }
-    assert_eq!(rows.len(), 16, "{rows:?}");
+    assert_eq!(rows.len(), 16 + collateral_rows(&run), "{rows:?}");
 
     // Self-contained: no script, no link or resource outside the file.
     assert!(html.starts_with("<!DOCTYPE html>"));
@@ -356,8 +397,8 @@ fn an_occupied_destination_or_the_run_folder_itself_is_refused_untouched() {
 #[test]
 fn a_backtest_fills_pqd_6_5_and_adds_its_section_and_a_changed_one_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let run = sample_run(dir.path());
     let bt = small_backtest(dir.path());
+    let run = book_run(dir.path());
     let out = dir.path().join("report");
     let o = report_with_backtest(&run, &bt, &out);
     assert!(o.status.success(), "{}", text(&o.stderr));
@@ -403,7 +444,7 @@ fn a_backtest_fills_pqd_6_5_and_adds_its_section_and_a_changed_one_is_refused() 
     );
     assert!(row("6.5a")[1].contains(&period), "{:?}", row("6.5a"));
     assert!(rows.iter().all(|r| r[0] != "6.5"), "{rows:?}");
-    assert_eq!(rows.len(), 18, "{rows:?}");
+    assert_eq!(rows.len(), 18 + collateral_rows(&run), "{rows:?}");
     let csv = std::fs::read_to_string(out.join("pqd.csv")).unwrap();
     let csv_rows: Vec<Vec<String>> = csv.lines().skip(1).map(csv_fields).collect();
     assert_eq!(csv_rows, rows);
@@ -441,6 +482,44 @@ fn a_backtest_fills_pqd_6_5_and_adds_its_section_and_a_changed_one_is_refused() 
     let rows = html_pqd_rows(&html);
     assert!(rows.iter().any(|r| r[0] == "6.5" && r[2] == "not computed"));
 
+    // A backtest of another book (the embedded sample's run against the
+    // init book's backtest): refused naming both folders and the file.
+    let sample = sample_run(dir.path());
+    let other = dir.path().join("other");
+    let named = [
+        bt.join("manifest.json"),
+        sample.join("manifest.json"),
+        dir.path().join("book/ccp.toml"),
+    ];
+    let mut named: Vec<&str> = named.iter().map(|p| p.to_str().unwrap()).collect();
+    named.push("another book");
+    assert_refused(&report_with_backtest(&sample, &bt, &other), &other, &named);
+
+    // A backtest whose manifest records no input hashes (written before they
+    // were): reported with a warning in its section and on stderr.
+    let manifest_path = bt.join("manifest.json");
+    let original = std::fs::read_to_string(&manifest_path).unwrap();
+    let mut manifest: Value = serde_json::from_str(&original).unwrap();
+    assert!(manifest["inputs"].as_array().is_some_and(|i| !i.is_empty()));
+    manifest.as_object_mut().unwrap().remove("inputs");
+    std::fs::write(&manifest_path, manifest.to_string()).unwrap();
+    let unchecked = dir.path().join("unchecked");
+    let o = report_with_backtest(&sample, &bt, &unchecked);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("warning: the backtest's manifest.json records no input hashes"),
+        "{}",
+        text(&o.stderr)
+    );
+    let html = std::fs::read_to_string(unchecked.join("report.html")).unwrap();
+    let start = html.find("<section id=\"backtesting\">").unwrap();
+    let section = &html[start..start + html[start..].find("</section>").unwrap()];
+    assert!(
+        section.contains("<p class=\"warning\"><strong>Warning:</strong> the backtest&#39;s manifest.json records no input hashes"),
+        "{section}"
+    );
+    std::fs::write(&manifest_path, original).unwrap();
+
     // A changed backtest.json, a run folder given as a backtest: refused
     // naming the file, nothing written.
     let changed = dir.path().join("changed");
@@ -464,4 +543,201 @@ fn a_backtest_fills_pqd_6_5_and_adds_its_section_and_a_changed_one_is_refused() 
         "{stderr}"
     );
     assert!(!changed.exists());
+}
+
+/// A report table's rows (after `marker`, the first table), each as its
+/// cells' text.
+fn table_rows(html: &str, marker: &str) -> Vec<Vec<String>> {
+    let start = html.find(marker).unwrap_or_else(|| panic!("no {marker}"));
+    let from = start + html[start..].find("<tbody>").unwrap();
+    let body = &html[from..from + html[from..].find("</tbody>").unwrap()];
+    body.split("<tr>")
+        .skip(1)
+        .map(|row| {
+            row.split("<td>")
+                .skip(1)
+                .map(|cell| unescape(&cell[..cell.find("</td>").unwrap()]))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn run_report_writes_into_the_runs_folder_what_report_renders_from_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = sample_run_into(&dir.path().join("run"), &["--apc", "buffer", "--report"]);
+
+    // Listed in the one manifest with their SHA-256: the folder checks out.
+    let manifest = json(&run.join("manifest.json"));
+    for file in ["report.html", "pqd.csv"] {
+        let listed = manifest["outputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["file"] == file)
+            .unwrap_or_else(|| panic!("{file} not in the manifest"));
+        let bytes = std::fs::read(run.join(file)).unwrap();
+        assert_eq!(
+            listed["sha256"],
+            clearstress::input::sha256_hex(&bytes),
+            "{file}"
+        );
+    }
+
+    // `report` accepts the folder and renders the same bytes (nothing in the
+    // report depends on when it was rendered).
+    let out = dir.path().join("rep");
+    let o = report(&run, &out);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    for file in ["report.html", "pqd.csv"] {
+        assert!(
+            std::fs::read(run.join(file)).unwrap() == std::fs::read(out.join(file)).unwrap(),
+            "{file} differs from report's"
+        );
+    }
+    let html = std::fs::read_to_string(run.join("report.html")).unwrap();
+    let summary = json(&run.join("summary.json"));
+    let outputs = table_rows(&html, "<h3>Outputs read</h3>");
+    let summary_sha =
+        clearstress::input::sha256_hex(&std::fs::read(run.join("summary.json")).unwrap());
+    assert!(outputs.contains(&vec![
+        "summary.json".to_string(),
+        format!("<code>{summary_sha}</code>")
+    ]));
+    assert!(outputs
+        .iter()
+        .all(|r| r[0] != "report.html" && r[0] != "pqd.csv"));
+
+    // The model section: each value as summary.json and manifest.json hold it.
+    let model: Vec<(String, String)> = table_rows(&html, "<section id=\"model\">")
+        .into_iter()
+        .map(|r| (r[0].clone(), r[1].clone()))
+        .collect();
+    let value = |item: &str| {
+        model
+            .iter()
+            .find(|(k, _)| k == item)
+            .unwrap_or_else(|| panic!("no model row {item}: {model:?}"))
+            .1
+            .clone()
+    };
+    let margin = &summary["margin"];
+    assert_eq!(
+        value("scenario model"),
+        summary["scenario_model"].as_str().unwrap()
+    );
+    assert_eq!(
+        value("margin measure and confidence"),
+        format!(
+            "{} at {}%",
+            margin["measure"].as_str().unwrap(),
+            margin["confidence"].as_f64().unwrap() * 100.0
+        )
+    );
+    let risk = &manifest["config"]["risk"];
+    assert_eq!(
+        value("margin period of risk"),
+        format!(
+            "{} days in {} time steps",
+            risk["margin_period_days"], risk["steps"]
+        )
+    );
+    assert_eq!(
+        value("Monte Carlo scenarios (paths)"),
+        money(summary["scenarios"].as_f64().unwrap())
+    );
+    assert_eq!(value("seed"), manifest["seed"].to_string());
+    assert_eq!(margin["anti_procyclicality"]["tool"], "buffer");
+    assert_eq!(value("anti-procyclicality tool"), "buffer");
+    let jumps = &manifest["config"]["scenario"]["jumps"];
+    assert_eq!(
+        value("jumps"),
+        format!(
+            "{} a year, mean {} and standard deviation {} daily sigmas",
+            jumps["intensity_per_year"], jumps["mean_sigmas"], jumps["stdev_sigmas"]
+        )
+    );
+    let nig_shape = &manifest["config"]["scenario"]["nig_shape"];
+    assert_eq!(manifest["config"]["scenario"]["innovations"], "nig");
+    assert_eq!(value("innovations"), format!("NIG, shape {nig_shape}"));
+    assert!(value("calibration summary").starts_with("not recorded in the run"));
+    // Moved, not copied: provenance no longer lists the model's rows.
+    let provenance = table_rows(&html, "<section id=\"provenance\">");
+    assert!(provenance
+        .iter()
+        .all(|r| r[0] != "seed" && r[0] != "scenario model"));
+
+    // PQD 5.1: every haircut of the configuration; 6.2's split: the
+    // collateral held by asset, summing to 6.2's total.
+    let rows = html_pqd_rows(&html);
+    let row = |id: &str| pqd_row(&rows, id);
+    let percent = |p: f64| format!("{}", (p * 1e6).round() / 1e4);
+    let haircuts = manifest["config"]["collateral"]["haircuts"]
+        .as_object()
+        .unwrap();
+    assert!(haircuts.len() >= 2);
+    for (i, (asset, haircut)) in haircuts.iter().enumerate() {
+        let r = row(&format!("5.1{}", (b'a' + i as u8) as char));
+        assert!(r[1].ends_with(&format!(": {asset}")), "{r:?}");
+        assert_eq!(
+            r[2..],
+            [percent(haircut.as_f64().unwrap()), "% haircut".into()]
+        );
+    }
+    for id in ["5.2", "5.3"] {
+        assert_eq!(row(id)[2], "not computed", "{id}");
+    }
+    let held = margin["collateral_by_asset"].as_array().unwrap();
+    assert!(held.len() >= 2);
+    let mut total = 0.0;
+    for (i, c) in held.iter().enumerate() {
+        let r = row(&format!("6.2{}", (b'a' + i as u8) as char));
+        let (asset, after) = (
+            c["asset"].as_str().unwrap(),
+            c["after_haircut"].as_f64().unwrap(),
+        );
+        let (market, haircut) = (
+            c["market_value"].as_f64().unwrap(),
+            c["haircut"].as_f64().unwrap(),
+        );
+        assert!(
+            r[1].contains(&format!(
+                "by type: {asset}, after its {}% haircut",
+                percent(haircut)
+            )),
+            "{r:?}"
+        );
+        assert_eq!(r[2..], [money(after), "USD".into()]);
+        assert_eq!(haircut, haircuts[asset].as_f64().unwrap(), "{asset}");
+        assert!(
+            (after - market * (1.0 - haircut)).abs() <= 1e-9 * market,
+            "{asset}"
+        );
+        total += after;
+    }
+    let held_total = margin["total_collateral"].as_f64().unwrap();
+    assert!(
+        (total - held_total).abs() <= 1e-12 * held_total,
+        "{total} vs {held_total}"
+    );
+
+    // A file the manifest does not list is refused, naming it; nothing written.
+    std::fs::write(run.join("notes.txt"), "mine").unwrap();
+    let refused = dir.path().join("refused");
+    assert_refused(
+        &report(&run, &refused),
+        &refused,
+        &["notes.txt", "not listed"],
+    );
+    std::fs::remove_file(run.join("notes.txt")).unwrap();
+
+    // A report.html put by hand into a run written without --report: the
+    // same refusal (it is not the run's).
+    let plain = sample_run_into(&dir.path().join("plain"), &[]);
+    std::fs::copy(run.join("report.html"), plain.join("report.html")).unwrap();
+    assert_refused(
+        &report(&plain, &refused),
+        &refused,
+        &["report.html", "not listed"],
+    );
 }

@@ -17,6 +17,8 @@
 //! change in the member's collateral value after haircuts, so a member posting BTC
 //! against a long BTC book loses on both.
 
+pub mod collateral;
+
 use std::collections::HashMap;
 
 use crate::lanes::elementary::ln;
@@ -328,23 +330,10 @@ impl CompiledBook {
 
         let mut collateral_value = vec![0.0; members];
         for c in &snapshot.collateral {
-            let id = match c.asset {
-                CollateralAsset::Usd => "USD",
-                CollateralAsset::Asset(a) => market.assets[a].id.as_str(),
-            };
-            let haircut = *snapshot.config.collateral.haircuts.get(id).ok_or_else(|| {
-                BookError::NoHaircut {
-                    member: snapshot.members[c.member].id.clone(),
-                    asset: id.to_string(),
-                }
-            })?;
-            match c.asset {
-                CollateralAsset::Usd => collateral_value[c.member] += c.amount * (1.0 - haircut),
-                CollateralAsset::Asset(a) => {
-                    let value = c.amount * market.assets[a].spot * (1.0 - haircut);
-                    collateral_value[c.member] += value;
-                    asset_weights[a * members + c.member] -= value;
-                }
+            let value = collateral::value(snapshot, c)?.after_haircut();
+            collateral_value[c.member] += value;
+            if let CollateralAsset::Asset(a) = c.asset {
+                asset_weights[a * members + c.member] -= value;
             }
         }
 

@@ -182,6 +182,7 @@ pub fn run(args: &BacktestArgs) -> Result<(), CliError> {
     let out = out.commit(report::object(serde_json::json!({
         "history": args.history.display().to_string(),
         "book": args.book.describe(),
+        "inputs": report::inputs_json(&snapshot),
         "from": args.from.to_string(),
         "to": args.to.to_string(),
         "portfolios": args.portfolios.id(),

@@ -34,7 +34,15 @@ pub struct ReportArgs {
 pub fn report(args: &ReportArgs, command_line: Vec<String>) -> Result<(), CliError> {
     let out = report::OutputDir::prepare(&args.out, report::OutputKind::Report)?;
     let run = html::RunFolder::open(&args.run_dir).map_err(report::ReportError::from)?;
-    let backtest = open(args.backtest.as_deref(), html::BacktestFolder::open)?;
+    let backtest = args
+        .backtest
+        .as_deref()
+        .map(|dir| html::BacktestFolder::open(dir, &run))
+        .transpose()
+        .map_err(report::ReportError::from)?;
+    if let Some(warning) = backtest.as_ref().and_then(|b| b.same_book.warning()) {
+        eprintln!("warning: {warning}");
+    }
     let history = open(args.history_run.as_deref(), html::HistoryFolder::open)?;
     let out = html::write_report(
         out,

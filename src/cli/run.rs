@@ -11,7 +11,7 @@ use super::args::{
 use super::backend::{with_backend, Selected};
 use super::{progress, CliError};
 use crate::analysis::{apc, Runner};
-use crate::report::{self, RunContext};
+use crate::report::{self, RunContext, RunReport};
 use crate::snapshot::{self, Innovations, Snapshot};
 
 #[derive(Debug, Args)]
@@ -57,6 +57,10 @@ pub struct RunArgs {
     /// (the --fhs history by default).
     #[arg(long, requires = "apc", value_name = "HISTORY")]
     pub apc_history: Option<PathBuf>,
+    /// Also write report.html and pqd.csv into the output folder, rendered
+    /// from the run's own outputs as `clearstress report` renders them.
+    #[arg(long)]
+    pub report: bool,
     #[command(flatten)]
     pub stress_period: StressPeriodArg,
     #[command(flatten)]
@@ -132,6 +136,11 @@ pub fn run(args: RunArgs, command_line: Vec<String>) -> Result<(), CliError> {
         &RunContext {
             command_line,
             threads,
+            report: if args.report {
+                RunReport::HtmlAndPqd
+            } else {
+                RunReport::None
+            },
         },
     )?;
     if args.compute.quiet {
@@ -139,6 +148,9 @@ pub fn run(args: RunArgs, command_line: Vec<String>) -> Result<(), CliError> {
     } else {
         print!("{}", report::terminal_summary(&snapshot, &result));
         println!("\nresults: {}", out.display());
+        if args.report {
+            println!("report: {}", out.join(report::html::HTML_FILE).display());
+        }
     }
     Ok(())
 }

@@ -17,7 +17,8 @@ pub use analysis::{backtest, calibration, compare, margin_history, worst_window}
 pub use output::{OutputDir, OutputError, OutputFile, OutputKind, Step};
 pub use parquet::{Column, OutputTable};
 pub use run::{
-    scenario_model_name, summary_json, tables, terminal_summary, write_outputs, RunContext,
+    inputs_json, scenario_model_name, summary_json, tables, terminal_summary, write_outputs,
+    RunContext, RunReport,
 };
 
 #[derive(Debug, thiserror::Error)]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::run_folder::{parse, CheckedFolder, RunFolderError};
+use super::run_folder::{parse, CheckedFolder, Hashed, RunFolder, RunFolderError, MANIFEST};
 use crate::analysis::backtest::AGGREGATE_ID;
 use crate::input::sha256_hex;
 
@@ -63,6 +63,37 @@ pub struct Kupiec {
     pub p: Option<f64>,
 }
 
+/// The part of a backtest's `manifest.json` the book check reads: the book's
+/// input files with their SHA-256 (absent from a backtest written before
+/// they were recorded).
+#[derive(Deserialize)]
+struct BacktestManifest {
+    inputs: Option<Vec<Hashed>>,
+}
+
+/// Whether the backtest ran on the run's book.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SameBook {
+    /// Every book file the backtest read is among the run's inputs, with the
+    /// same SHA-256.
+    Checked,
+    /// The backtest's manifest records no input hashes (written before they
+    /// were recorded): not checked, and the report says so.
+    NotRecorded,
+}
+
+impl SameBook {
+    /// The warning the report (and the terminal) shows, if any.
+    pub fn warning(self) -> Option<&'static str> {
+        match self {
+            Self::Checked => None,
+            Self::NotRecorded => Some(
+                "the backtest's manifest.json records no input hashes (a backtest written before                  they were recorded): it is not checked to have run on this run's book; run the                  backtest again to check it",
+            ),
+        }
+    }
+}
+
 /// A backtest folder whose manifest and `backtest.json` were read and checked.
 #[derive(Debug, Clone)]
 pub struct BacktestFolder {
@@ -70,18 +101,33 @@ pub struct BacktestFolder {
     /// The SHA-256 of `manifest.json`, which pins every output it lists.
     pub manifest_sha256: String,
     pub summary: BacktestSummary,
+    pub same_book: SameBook,
 }
 
 impl BacktestFolder {
     /// Reads `dir`'s manifest, checks every output it lists against its
-    /// SHA-256, and reads `backtest.json`.
-    pub fn open(dir: &Path) -> Result<Self, RunFolderError> {
+    /// SHA-256, reads `backtest.json`, and checks that the backtest ran on
+    /// `run`'s book: every input file its manifest records must be among
+    /// the run's inputs (matched by file name, the folders' spellings aside)
+    /// with the same SHA-256; the run may have read more (an `--fhs`
+    /// history). A backtest of another book is refused naming both folders
+    /// and the file.
+    pub fn open(dir: &Path, run: &RunFolder) -> Result<Self, RunFolderError> {
         let checked = CheckedFolder::open(dir, "backtest", BACKTEST)?;
         let summary: BacktestSummary = parse(&dir.join(BACKTEST), &checked.main_bytes)?;
+        let manifest: BacktestManifest = parse(&dir.join(MANIFEST), &checked.manifest_bytes)?;
+        let same_book = match manifest.inputs {
+            None => SameBook::NotRecorded,
+            Some(inputs) => {
+                check_book(dir, &inputs, run)?;
+                SameBook::Checked
+            }
+        };
         Ok(Self {
             dir: dir.to_path_buf(),
             manifest_sha256: sha256_hex(&checked.manifest_bytes),
             summary,
+            same_book,
         })
     }
 
@@ -116,4 +162,38 @@ impl BacktestFolder {
             _ => "no day".into(),
         }
     }
+}
+
+/// A recorded input's file name: `/tmp/a/book/members.csv` and
+/// `book/members.csv` (or `embedded:sample/members.csv`) are the same file
+/// of a book given two ways.
+fn file_name(name: &str) -> &str {
+    name.rsplit(['/', '\\']).next().unwrap_or(name)
+}
+
+fn check_book(dir: &Path, inputs: &[Hashed], run: &RunFolder) -> Result<(), RunFolderError> {
+    for input in inputs {
+        let file = file_name(&input.name);
+        let same_name: Vec<&Hashed> = run
+            .manifest
+            .inputs
+            .iter()
+            .filter(|i| file_name(&i.name) == file)
+            .collect();
+        if same_name.iter().any(|i| i.sha256 == input.sha256) {
+            continue;
+        }
+        let run_has = match same_name.first() {
+            Some(i) => format!("{} with SHA-256 {}", i.name, i.sha256),
+            None => "no such file".into(),
+        };
+        return Err(RunFolderError::OtherBook {
+            backtest: dir.join(MANIFEST).display().to_string(),
+            run: run.dir.join(MANIFEST).display().to_string(),
+            file: input.name.clone(),
+            sha256: input.sha256.clone(),
+            run_has,
+        });
+    }
+    Ok(())
 }

@@ -111,13 +111,21 @@ pub fn section(bt: &BacktestFolder) -> String {
             },
         ],
     };
+    // The book check (backtest_folder.rs): silent when it passed, a warning
+    // line when the backtest recorded nothing to check.
+    let book = bt.same_book.warning().map_or(String::new(), |w| {
+        format!(
+            "<p class=\"warning\"><strong>Warning:</strong> {}</p>",
+            escape(w)
+        )
+    });
     format!(
         "<section id=\"backtesting\"><h2>Backtesting</h2>\
          <p>Each day's margin (model <code>{}</code>{}; {} at {}%) against the loss over the next {} days (the margin \
          period of risk), on {} observed days, {} ({} days not tested); the non-overlapping \
          subsample keeps one observed day in {}. Read from <code>{}</code>. Pooled rows put every \
          portfolio's days of a kind together; PQD 6.5 reports the <code>{}</code> row, the loss \
-         the margin is sized on (methodology, 12b and 13a).</p>{pooled_table}{zoned}\
+         the margin is sized on (methodology, 12b and 13a).</p>{book}{pooled_table}{zoned}\
          <figure>{}<figcaption>Dark: all days; light: non-overlapping.</figcaption></figure></section>",
         escape(bt.model()),
         if s.models.len() > 1 {

@@ -6,7 +6,7 @@
 //!
 //! Inline CSS (with an A4 print stylesheet, a page per section), charts as
 //! inline SVG ([`svg`]), no script and no external resource. One file per
-//! section: [`provenance`] (what was run and how to reproduce it), [`margin`],
+//! section: [`provenance`] (what was run and how to reproduce it), [`model`], [`margin`],
 //! [`stress`], [`default_fund`], [`backtesting`] (with `--backtest`, from a
 //! backtest folder checked as the run folder is: [`backtest_folder`]),
 //! [`margin_history`] (with `--history-run`, from a procyclicality folder
@@ -18,13 +18,14 @@ mod default_fund;
 mod history_folder;
 mod margin;
 mod margin_history;
+pub mod model;
 pub mod pqd;
 mod provenance;
 mod run_folder;
 mod stress;
 pub mod svg;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::{json, Map, Value};
 
@@ -105,6 +106,7 @@ th, td { border: 1px solid #999; padding: 0.25em 0.5em; text-align: left; vertic
 th { background: #eee; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.not-computed td { color: #555; font-style: italic; }
+p.warning { border-left: 4px solid #b00; padding-left: 0.6em; }
 code { font-size: 9pt; word-break: break-all; }
 figure { margin: 1em 0; page-break-inside: avoid; break-inside: avoid; }
 figcaption { font-size: 9pt; color: #333; }
@@ -142,6 +144,7 @@ pub fn render(
         escape(&run.dir.display().to_string())
     ));
     out.push_str(&provenance::section(run));
+    out.push_str(&model::section(run));
     out.push_str(&margin::section(run));
     out.push_str(&stress::section(run));
     out.push_str(&default_fund::section(run));
@@ -155,6 +158,19 @@ pub fn render(
 }
 
 /// Writes `report.html` and `pqd.csv` for `run` (and `backtest`, `history`)
+/// into `dir`: the one rendering both `clearstress report` and `run --report`
+/// use.
+pub fn write_files(
+    dir: &Path,
+    run: &RunFolder,
+    backtest: Option<&BacktestFolder>,
+    history: Option<&HistoryFolder>,
+) -> Result<(), ReportError> {
+    write_text(&dir.join(HTML_FILE), &render(run, backtest, history))?;
+    write_text(&dir.join(PQD_FILE), &pqd::csv(&pqd::rows(run, backtest)))
+}
+
+/// Writes `report.html` and `pqd.csv` for `run` (and `backtest`, `history`)
 /// into `out` and puts the folder in place; returns the destination.
 pub fn write_report(
     out: OutputDir,
@@ -163,9 +179,7 @@ pub fn write_report(
     history: Option<&HistoryFolder>,
     command_line: &[String],
 ) -> Result<PathBuf, ReportError> {
-    let dir = out.path();
-    write_text(&dir.join(HTML_FILE), &render(run, backtest, history))?;
-    write_text(&dir.join(PQD_FILE), &pqd::csv(&pqd::rows(run, backtest)))?;
+    write_files(&out.path(), run, backtest, history)?;
     let fields = json!({
         "command_line": command_line,
         "run": run.dir.display().to_string(),

@@ -21,7 +21,7 @@ pub enum PqdValue {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PqdRow {
-    pub id: &'static str,
+    pub id: String,
     pub description: String,
     pub value: PqdValue,
 }
@@ -37,17 +37,17 @@ impl PqdRow {
     }
 }
 
-fn filled(id: &'static str, description: &str, value: String, unit: &'static str) -> PqdRow {
+fn filled(id: &str, description: &str, value: String, unit: &'static str) -> PqdRow {
     PqdRow {
-        id,
+        id: id.to_string(),
         description: description.to_string(),
         value: PqdValue::Filled { value, unit },
     }
 }
 
-fn not_computed(id: &'static str, description: &str, reason: &'static str) -> PqdRow {
+fn not_computed(id: &str, description: &str, reason: &'static str) -> PqdRow {
     PqdRow {
-        id,
+        id: id.to_string(),
         description: description.to_string(),
         value: PqdValue::NotComputed { reason },
     }
@@ -85,6 +85,77 @@ fn backtesting(backtest: Option<&BacktestFolder>) -> Vec<PqdRow> {
             None => not_computed("6.5c", &of("achieved coverage"), "no day observed"),
         },
     ]
+}
+
+/// A letter for the `i`th part of a split field: a, b, ..., z, then aa, ab, ...
+fn part(i: usize) -> String {
+    let letter = |k: usize| char::from(b'a' + (k % 26) as u8);
+    if i < 26 {
+        letter(i).to_string()
+    } else {
+        format!("{}{}", letter(i / 26 - 1), letter(i))
+    }
+}
+
+/// PQD 5.1 from `manifest.json`'s `config.collateral.haircuts`: each asset
+/// eligible as initial margin with its haircut, in id order (5.1a, 5.1b,
+/// ...); 5.2 and 5.3 are not computed.
+fn collateral(run: &RunFolder) -> Vec<PqdRow> {
+    let mut rows = Vec::new();
+    let haircuts = run.manifest.config["collateral"]["haircuts"].as_object();
+    for (i, (asset, haircut)) in haircuts.into_iter().flatten().enumerate() {
+        let id = &format!("5.1{}", part(i));
+        let description = format!("Asset eligible as initial margin, and its haircut: {asset}");
+        rows.push(match haircut.as_f64() {
+            Some(h) => filled(id, &description, percent(h), "% haircut"),
+            None => not_computed(id, &description, "manifest.json records no number"),
+        });
+    }
+    if rows.is_empty() {
+        rows.push(not_computed(
+            "5.1",
+            "Assets eligible as initial margin, and their haircuts",
+            "manifest.json records no config.collateral.haircuts",
+        ));
+    }
+    rows.extend([
+        not_computed(
+            "5.2",
+            "Assets eligible for default fund contributions, and their haircuts",
+            "not modelled: contributions are USD amounts in the book",
+        ),
+        not_computed(
+            "5.3",
+            "Results of testing of haircuts",
+            "not modelled: haircuts are inputs (ccp.toml), not tested by clearstress",
+        ),
+    ]);
+    rows
+}
+
+/// PQD 6.2 split by type, from `summary.json`'s `margin.collateral_by_asset`:
+/// each asset's collateral held after haircuts, summed over members (6.2a,
+/// 6.2b, ... after the total 6.2).
+fn collateral_held(run: &RunFolder) -> Vec<PqdRow> {
+    run.summary
+        .margin
+        .collateral_by_asset
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            filled(
+                &format!("6.2{}", part(i)),
+                &format!(
+                    "Initial margin held by type: {}, after its {}% haircut (market value {} USD)",
+                    c.asset,
+                    percent(c.haircut),
+                    money(c.market_value)
+                ),
+                money(c.after_haircut),
+                "USD",
+            )
+        })
+        .collect()
 }
 
 /// Every PQD row of a run (6.5 from `backtest` when given), in field order.
@@ -125,6 +196,9 @@ pub fn rows(run: &RunFolder, backtest: Option<&BacktestFolder>) -> Vec<PqdRow> {
             money(df.cover2.amount),
             "USD",
         ),
+    ];
+    rows.extend(collateral(run));
+    rows.extend([
         filled(
             "6.1",
             "Initial margin required, all members",
@@ -137,19 +211,20 @@ pub fn rows(run: &RunFolder, backtest: Option<&BacktestFolder>) -> Vec<PqdRow> {
             money(s.margin.total_collateral),
             "USD",
         ),
-        filled(
-            "6.4a",
-            "Initial margin model",
-            format!("{} ({})", s.scenario_model, s.margin.measure),
-            "",
-        ),
-        filled(
-            "6.4b",
-            "Confidence level",
-            percent(s.margin.confidence),
-            "%",
-        ),
-    ];
+    ]);
+    rows.extend(collateral_held(run));
+    rows.push(filled(
+        "6.4a",
+        "Initial margin model",
+        format!("{} ({})", s.scenario_model, s.margin.measure),
+        "",
+    ));
+    rows.push(filled(
+        "6.4b",
+        "Confidence level",
+        percent(s.margin.confidence),
+        "%",
+    ));
     rows.push(match mpor {
         Some(days) => filled("6.4c", "Margin period of risk", format!("{days}"), "days"),
         None => not_computed(
@@ -215,7 +290,7 @@ pub fn csv(rows: &[PqdRow]) -> String {
         let _ = writeln!(
             out,
             "{},{},{},{}",
-            quote(row.id),
+            quote(&row.id),
             quote(&row.description),
             quote(&value),
             quote(&unit)
@@ -242,7 +317,7 @@ pub fn section(rows: &[PqdRow]) -> String {
         let _ = write!(
             out,
             "<tr{class}><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
-            escape(row.id),
+            escape(&row.id),
             escape(&row.description),
             escape(&value),
             escape(&unit)
@@ -250,4 +325,15 @@ pub fn section(rows: &[PqdRow]) -> String {
     }
     out.push_str("</tbody></table></section>");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::part;
+
+    #[test]
+    fn split_fields_are_lettered_a_to_z_then_aa() {
+        let letters: Vec<String> = [0, 1, 25, 26, 27, 51, 52].map(part).into();
+        assert_eq!(letters, ["a", "b", "z", "aa", "ab", "az", "ba"]);
+    }
 }

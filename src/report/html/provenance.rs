@@ -1,28 +1,14 @@
-//! What was run and how to reproduce it: version, command line, the SHA-256
-//! of every input, seed, paths, model, backend and timings, from the run's
-//! `manifest.json` and `summary.json`.
-
-use serde_json::Value;
+//! What was run and how to reproduce it: version, command line, backend,
+//! timings, the SHA-256 of every input and of every output read, from the
+//! run's `manifest.json` and `summary.json` (the model, seed and paths are
+//! the model section's).
 
 use super::run_folder::RunFolder;
-use super::{count, escape, table};
+use super::{count, escape, table, HTML_FILE, PQD_FILE};
 
-/// `value`'s leaves as (dotted path, JSON text) rows, in key order.
-fn leaves(prefix: &str, value: &Value, out: &mut Vec<Vec<String>>) {
-    match value {
-        Value::Object(map) => {
-            for (key, v) in map {
-                let path = if prefix.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{prefix}.{key}")
-                };
-                leaves(&path, v, out);
-            }
-        }
-        Value::String(text) => out.push(vec![escape(prefix), escape(text)]),
-        other => out.push(vec![escape(prefix), escape(&other.to_string())]),
-    }
+/// A file's row: its name and SHA-256.
+fn hashed(name: &str, sha256: &str) -> Vec<String> {
+    vec![escape(name), format!("<code>{}</code>", escape(sha256))]
 }
 
 pub fn section(run: &RunFolder) -> String {
@@ -37,9 +23,6 @@ pub fn section(run: &RunFolder) -> String {
         ("clearstress version", escape(&s.clearstress_version)),
         ("command line", format!("<code>{command}</code>")),
         ("valuation date", escape(&s.valuation_date)),
-        ("scenario model", escape(&s.scenario_model)),
-        ("Monte Carlo scenarios (paths)", count(m.paths)),
-        ("seed", m.seed.to_string()),
         ("random numbers", escape(&m.rng)),
         ("backend", escape(&m.backend)),
         ("threads", count(m.threads)),
@@ -52,33 +35,31 @@ pub fn section(run: &RunFolder) -> String {
                 count(s.timings_seconds.scenarios_per_second.round() as u64)
             ),
         ),
-        (
-            "run manifest SHA-256",
-            format!("<code>{}</code>", escape(&run.manifest_sha256)),
-        ),
     ];
     let facts: Vec<Vec<String>> = facts.into_iter().map(|(k, v)| vec![escape(k), v]).collect();
     let inputs: Vec<Vec<String>> = m
         .inputs
         .iter()
-        .map(|i| {
-            vec![
-                escape(&i.name),
-                format!("<code>{}</code>", escape(&i.sha256)),
-            ]
-        })
+        .map(|i| hashed(&i.name, &i.sha256))
         .collect();
-    let mut config = Vec::new();
-    leaves("", &m.config, &mut config);
+    // The outputs the numbers are read from, not the report's own files: a
+    // report written by `run --report` is listed in the manifest it cannot
+    // hash itself into, so it shows these rather than the manifest's SHA-256.
+    let outputs: Vec<Vec<String>> = m
+        .outputs
+        .iter()
+        .filter(|o| o.file != HTML_FILE && o.file != PQD_FILE)
+        .map(|o| hashed(&o.file, &o.sha256))
+        .collect();
     format!(
         "<section id=\"provenance\"><h2>What was run and how to reproduce it</h2>\
          <p>The same command on the same inputs (identified by their SHA-256) with the same seed and \
-         paths reproduces these numbers on any backend (methodology, \"Numerical reproducibility\").</p>\
-         {}<h3>Inputs</h3>{}<h3>The model and its parameters</h3>\
-         <p>The run's configuration as <code>manifest.json</code> records it (methodology, sections 4 \
-         to 9).</p>{}</section>",
+         paths (under The model) reproduces these numbers on any backend (methodology, \
+         \"Numerical reproducibility\").</p>\
+         {}<h3>Inputs</h3>{}<h3>Outputs read</h3><p>The run's outputs with the SHA-256 \
+         <code>manifest.json</code> records, each checked before this report was rendered.</p>{}</section>",
         table(&["item", "value"], &[], &facts),
         table(&["input", "SHA-256"], &[], &inputs),
-        table(&["parameter", "value"], &[], &config)
+        table(&["output", "SHA-256"], &[], &outputs)
     )
 }

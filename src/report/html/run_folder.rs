@@ -12,8 +12,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::input::{sha256_hex, Table};
+use crate::report::output::files_below;
 
-const MANIFEST: &str = "manifest.json";
+pub(super) const MANIFEST: &str = "manifest.json";
 const SUMMARY: &str = "summary.json";
 
 /// Why a run folder cannot be reported on; each names the file.
@@ -61,6 +62,18 @@ pub enum RunFolderError {
     /// A table the folder lists, unreadable or without a column it needs.
     #[error(transparent)]
     Table(#[from] crate::input::InputError),
+    #[error("{path}: not listed in {manifest}, so clearstress did not write it there; remove it, or run again into a new folder")]
+    Extra { path: String, manifest: String },
+    #[error("{backtest}: the backtest read another book than the run of {run}: its input `{file}` (SHA-256 {sha256}) is not among the run's inputs, which list {run_has}; give a backtest of the run's book")]
+    OtherBook {
+        backtest: String,
+        run: String,
+        file: String,
+        sha256: String,
+        run_has: String,
+    },
+    #[error(transparent)]
+    Listing(#[from] crate::report::OutputError),
 }
 
 /// `manifest.json`: what was run and how to reproduce it.
@@ -153,6 +166,34 @@ pub struct MarginSummary {
     pub total_collateral: f64,
     pub total_initial_margin: f64,
     pub total_margin_call: f64,
+    /// The EMIR anti-procyclicality tool applied, if any.
+    pub anti_procyclicality: Option<AppliedApc>,
+    /// The collateral held by asset (PQD 6.2's split by type).
+    pub collateral_by_asset: Vec<CollateralByAsset>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AppliedApc {
+    /// `buffer`, `stressed-weight` or `floor`.
+    pub tool: String,
+    pub stress_period: Option<Period>,
+    #[serde(default)]
+    pub not_stressed: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Period {
+    pub from: String,
+    pub to: String,
+}
+
+/// One collateral asset's holdings summed over members, USD.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CollateralByAsset {
+    pub asset: String,
+    pub market_value: f64,
+    pub haircut: f64,
+    pub after_haircut: f64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -220,11 +261,17 @@ impl RunFolder {
     /// Reads `dir`'s manifest, checks every output it lists against its
     /// SHA-256, and reads the summary.
     pub fn open(dir: &Path) -> Result<Self, RunFolderError> {
+        Self::open_as(dir, dir)
+    }
+
+    /// [`Self::open`], the report naming the folder `shown` (`run --report`
+    /// reads the staged outputs and names the destination the user gave).
+    pub fn open_as(dir: &Path, shown: &Path) -> Result<Self, RunFolderError> {
         let checked = CheckedFolder::open(dir, "run", SUMMARY)?;
         let manifest: Manifest = parse(&dir.join(MANIFEST), &checked.manifest_bytes)?;
         let summary: Summary = parse(&dir.join(SUMMARY), &checked.main_bytes)?;
         Ok(Self {
-            dir: dir.to_path_buf(),
+            dir: shown.to_path_buf(),
             manifest,
             manifest_sha256: sha256_hex(&checked.manifest_bytes),
             summary,
@@ -300,6 +347,16 @@ impl CheckedFolder {
                     manifest: shown,
                 });
             }
+        }
+        // Every file is listed: a file clearstress did not write (a report.html
+        // put there by hand) is refused, not shown as the run's.
+        let listed =
+            |file: &String| file == MANIFEST || manifest.outputs.iter().any(|o| &o.file == file);
+        if let Some(extra) = files_below(dir)?.into_iter().find(|f| !listed(f)) {
+            return Err(RunFolderError::Extra {
+                path: dir.join(extra).display().to_string(),
+                manifest: shown,
+            });
         }
         Ok(Self {
             manifest_bytes,

@@ -205,7 +205,7 @@ fn check_destination(target: &Path, kind: OutputKind) -> Result<Destination, Out
 
 /// Every entry below `dir` that is not a folder, as `/`-separated relative
 /// paths, sorted. Links and special files count as files: they are not ours.
-pub(super) fn files_below(dir: &Path) -> Result<Vec<String>, OutputError> {
+pub(crate) fn files_below(dir: &Path) -> Result<Vec<String>, OutputError> {
     fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) -> Result<(), OutputError> {
         for entry in std::fs::read_dir(dir).map_err(io_error(dir))? {
             let entry = entry.map_err(io_error(dir))?;

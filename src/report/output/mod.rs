@@ -39,7 +39,8 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Map, Value};
 
 use crate::input::sha256_hex;
-use destination::{files_below, Claim, Destination, DestinationLock};
+pub(crate) use destination::files_below;
+use destination::{Claim, Destination, DestinationLock};
 pub use staging::Step;
 use staging::{exchange, fault_requested, reach, sync_parent, sync_tree, Staging, Swap};
 
@@ -204,7 +205,18 @@ impl OutputDir {
         self.commit_with(fields, swap)
     }
 
-    fn commit_with(self, fields: Map<String, Value>, swap: Swap) -> Result<PathBuf, OutputError> {
+    /// The destination as the user gave it: how the output names itself
+    /// (a report rendered inside the staging folder names this, not the
+    /// staging path).
+    pub fn shown(&self) -> &Path {
+        &self.shown
+    }
+
+    /// Writes `manifest.json` for the files staged so far, as
+    /// [`OutputDir::commit`] will (which writes it again over every file):
+    /// lets a reader check the staged output before more is added to it
+    /// (`run --report` renders the report from the staged run outputs).
+    pub fn write_manifest(&self, fields: Map<String, Value>) -> Result<(), OutputError> {
         let new = self.path();
         let files = files_below(&new)?;
         let mut outputs = Vec::with_capacity(files.len());
@@ -221,7 +233,12 @@ impl OutputDir {
         manifest.insert("outputs".into(), Value::Array(outputs));
         let path = new.join(MANIFEST);
         let text = serde_json::to_string_pretty(&Value::Object(manifest)).unwrap_or_default();
-        std::fs::write(&path, text + "\n").map_err(io_error(&path))?;
+        std::fs::write(&path, text + "\n").map_err(io_error(&path))
+    }
+
+    fn commit_with(self, fields: Map<String, Value>, swap: Swap) -> Result<PathBuf, OutputError> {
+        self.write_manifest(fields)?;
+        let new = self.path();
         sync_tree(&new)?;
         reach(Step::Synced);
         self.swap_into_place(swap)?;

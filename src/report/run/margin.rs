@@ -1,11 +1,13 @@
 //! The margin stage: every member's VaR, ES and initial margin against its
 //! collateral after haircuts.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde_json::{json, Map, Value};
 
 use super::{RunView, Section};
+use crate::book::collateral;
 use crate::margin::MarginResult;
 use crate::report::{confidence_label, money, plural, OutputTable};
 use crate::snapshot::MarginMeasure;
@@ -60,6 +62,32 @@ impl MarginResult {
     }
 }
 
+/// The collateral held, by asset (`USD` for cash) in id order: its market
+/// value, haircut and value after the haircut, summed over members (PQD 6.2's
+/// split by type). The book was compiled from the same snapshot, which
+/// refused any holding without a haircut, so none is left out here.
+fn collateral_by_asset(run: RunView) -> Value {
+    let mut by_asset: BTreeMap<&str, (f64, f64, f64)> = BTreeMap::new();
+    for c in &run.snapshot.collateral {
+        if let Ok(v) = collateral::value(run.snapshot, c) {
+            let entry = by_asset.entry(v.asset_id).or_insert((0.0, v.haircut, 0.0));
+            entry.0 += v.market_value;
+            entry.2 += v.after_haircut();
+        }
+    }
+    by_asset
+        .into_iter()
+        .map(|(asset, (market_value, haircut, after_haircut))| {
+            json!({
+                "asset": asset,
+                "market_value": market_value,
+                "haircut": haircut,
+                "after_haircut": after_haircut,
+            })
+        })
+        .collect()
+}
+
 impl Section for MarginResult {
     fn tables(&self, run: RunView) -> Vec<(&'static str, OutputTable)> {
         vec![("margins.parquet", self.table(run))]
@@ -79,6 +107,7 @@ impl Section for MarginResult {
                 "total_collateral": margins.iter().map(|m| m.collateral).sum::<f64>(),
                 "members_with_margin_call": margins.iter().filter(|m| m.excess < 0.0).count(),
                 "total_margin_call": margins.iter().map(|m| (-m.excess).max(0.0)).sum::<f64>(),
+                "collateral_by_asset": collateral_by_asset(run),
             }),
         );
         into.insert(

@@ -22,7 +22,7 @@ use std::path::PathBuf;
 
 use serde_json::{json, Map, Value};
 
-use super::{object, write_json, OutputDir, OutputTable, ReportError};
+use super::{html, object, write_json, OutputDir, OutputTable, ReportError};
 use crate::engine::RunResult;
 use crate::snapshot::Snapshot;
 
@@ -55,11 +55,23 @@ fn sections(result: &RunResult) -> [&dyn Section; 5] {
     ]
 }
 
-/// What the manifest records beyond the run's result.
+/// What the manifest records beyond the run's result, and what else the
+/// run writes.
 #[derive(Debug, Clone)]
 pub struct RunContext {
     pub command_line: Vec<String>,
     pub threads: usize,
+    pub report: RunReport,
+}
+
+/// Whether a run also writes the report of its own outputs (`run --report`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunReport {
+    /// The tables, `summary.json` and the manifest only.
+    None,
+    /// Also `report.html` and `pqd.csv`, rendered from the staged outputs as
+    /// `clearstress report` renders the folder, and listed in its manifest.
+    HtmlAndPqd,
 }
 
 /// The headline numbers, as written to `summary.json`.
@@ -91,8 +103,23 @@ pub fn tables(snapshot: &Snapshot, result: &RunResult) -> Vec<(&'static str, Out
         .collect()
 }
 
+/// Every input file the snapshot was read from, with its SHA-256, as a
+/// manifest's `inputs` (a run's, and a backtest's: `report --backtest` checks
+/// that both read the same book).
+pub fn inputs_json(snapshot: &Snapshot) -> Value {
+    snapshot
+        .sources
+        .iter()
+        .map(|s| json!({"name": s.name, "sha256": s.sha256}))
+        .collect()
+}
+
 /// Writes every output of a run into `out` and puts it in place; returns the
-/// destination.
+/// destination. With [`RunReport::HtmlAndPqd`] the staged outputs get a
+/// manifest first, are read back and checked as `clearstress report` reads a
+/// run folder (one source of truth: the files, not the values in memory), and
+/// the report rendered from them is staged beside them; the commit then lists
+/// every file, the report's too, in the one manifest.
 pub fn write_outputs(
     out: OutputDir,
     snapshot: &Snapshot,
@@ -108,7 +135,7 @@ pub fn write_outputs(
         "command_line": context.command_line,
         "backend": result.run.backend,
         "threads": context.threads,
-        "inputs": snapshot.sources.iter().map(|s| json!({"name": s.name, "sha256": s.sha256})).collect::<Vec<_>>(),
+        "inputs": inputs_json(snapshot),
         "stress_scenarios": snapshot.stress.iter().map(|s| json!({"name": s.name, "origin": s.origin})).collect::<Vec<_>>(),
         "seed": snapshot.config.scenario.seed,
         "paths": result.run.scenarios,
@@ -116,5 +143,11 @@ pub fn write_outputs(
         "rng": "Philox4x32-10; key = (seed mod 2^32, seed div 2^32); counter = (n mod 2^32, n div 2^32, step, stream << 24 | block); Box-Muller normals",
         "timings_seconds": info::timings_json(&result.run),
     });
-    Ok(out.commit(object(manifest))?)
+    let manifest = object(manifest);
+    if context.report == RunReport::HtmlAndPqd {
+        out.write_manifest(manifest.clone())?;
+        let run = html::RunFolder::open_as(&dir, out.shown())?;
+        html::write_files(&dir, &run, None, None)?;
+    }
+    Ok(out.commit(manifest)?)
 }
