@@ -140,7 +140,13 @@ fn unescape(cell: &str) -> String {
 
 /// The rows of the HTML's PQD table, each as its cells' text.
 fn html_pqd_rows(html: &str) -> Vec<Vec<String>> {
-    let start = html.find("<table class=\"pqd\">").expect("a PQD table");
+    html_rows(html, "<table class=\"pqd\">")
+}
+
+/// The rows of the first table from `marker` on, each as its cells' text
+/// (numeric cells included).
+fn html_rows(html: &str, marker: &str) -> Vec<Vec<String>> {
+    let start = html.find(marker).unwrap_or_else(|| panic!("no {marker}"));
     let table = &html[start..start + html[start..].find("</table>").unwrap()];
     let body = &table[table.find("<tbody>").unwrap()..];
     body.split("<tr")
@@ -303,6 +309,113 @@ fn the_report_shows_every_pqd_field_from_the_runs_outputs_offline_with_charts() 
     let again = report(&run, &out);
     assert!(again.status.success(), "{}", text(&again.stderr));
     assert_eq!(json(&out.join("manifest.json"))["kind"], "report");
+}
+
+/// A run table's rows, each as (text columns, number columns) in `texts`'
+/// and `numbers`' order.
+fn parquet_rows(path: &Path, texts: &[&str], numbers: &[&str]) -> Vec<(Vec<String>, Vec<f64>)> {
+    let table = clearstress::input::Table::read(path).unwrap();
+    table
+        .rows()
+        .map(|row| {
+            (
+                texts
+                    .iter()
+                    .map(|c| row.str(c).unwrap().to_string())
+                    .collect(),
+                numbers.iter().map(|c| row.f64(c).unwrap()).collect(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_stress_groups_are_the_runs_and_sum_its_members_losses() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = sample_run(dir.path());
+    let out = dir.path().join("report");
+    let o = report(&run, &out);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+
+    let numbers = ["loss", "collateral", "uncovered"];
+    let groups = parquet_rows(
+        &run.join("stress_groups.parquet"),
+        &["scenario", "group"],
+        &numbers,
+    );
+    let members = parquet_rows(
+        &run.join("stress_losses.parquet"),
+        &["scenario", "group"],
+        &numbers,
+    );
+    let summary = json(&run.join("summary.json"));
+    let scenarios: Vec<&str> = summary["stress_scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    let group_names: std::collections::BTreeSet<&String> =
+        members.iter().map(|(t, _)| &t[1]).collect();
+    assert_eq!(groups.len(), scenarios.len() * group_names.len());
+    // Each group row is the sum of its members' rows in that scenario.
+    for (key, values) in &groups {
+        let mut sum = [0.0; 3];
+        for (_, v) in members.iter().filter(|(t, _)| t == key) {
+            for (s, x) in sum.iter_mut().zip(v) {
+                *s += x;
+            }
+        }
+        for ((name, x), s) in numbers.iter().zip(values).zip(sum) {
+            assert!(
+                (x - s).abs() <= 1e-9 * s.abs().max(1.0),
+                "{key:?} {name}: {x} against the members' {s}"
+            );
+        }
+    }
+    assert!(groups.iter().any(|(_, v)| v[2] > 0.0), "no uncovered loss");
+
+    // The report: per scenario, its groups with an uncovered loss, the five
+    // largest, with the file's values.
+    let mut expected = Vec::new();
+    for scenario in &scenarios {
+        let mut rows: Vec<&(Vec<String>, Vec<f64>)> = groups
+            .iter()
+            .filter(|(t, v)| t[0] == *scenario && v[2] > 0.0)
+            .collect();
+        rows.sort_by(|a, b| b.1[2].total_cmp(&a.1[2]));
+        if rows.is_empty() {
+            expected.push(vec![
+                scenario.to_string(),
+                "none".into(),
+                "".into(),
+                "".into(),
+                "".into(),
+            ]);
+        }
+        for (t, v) in rows.iter().take(5) {
+            let mut row = t.clone();
+            row.extend(v.iter().map(|x| money(*x)));
+            expected.push(row);
+        }
+        if rows.len() > 5 {
+            expected.push(vec![
+                scenario.to_string(),
+                format!(
+                    "and {} more (<code>stress_groups.parquet</code>)",
+                    rows.len() - 5
+                ),
+                "".into(),
+                "".into(),
+                "".into(),
+            ]);
+        }
+    }
+    assert_eq!(
+        html_rows(&html, "<h3>Uncovered loss by affiliate group</h3>"),
+        expected
+    );
 }
 
 #[test]

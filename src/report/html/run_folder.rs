@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::run_tables::{self, StressGroup};
 use crate::input::{sha256_hex, Table};
 use crate::report::output::files_below;
 
@@ -255,6 +256,8 @@ pub struct RunFolder {
     /// The SHA-256 of `manifest.json`, which pins every output it lists.
     pub manifest_sha256: String,
     pub summary: Summary,
+    /// `stress_groups.parquet`'s rows.
+    pub stress_groups: Vec<StressGroup>,
 }
 
 impl RunFolder {
@@ -275,6 +278,7 @@ impl RunFolder {
             manifest,
             manifest_sha256: sha256_hex(&checked.manifest_bytes),
             summary,
+            stress_groups: run_tables::stress_groups(&checked, dir)?,
         })
     }
 }
