@@ -311,6 +311,18 @@ fn the_report_shows_every_pqd_field_from_the_runs_outputs_offline_with_charts() 
     assert_eq!(json(&out.join("manifest.json"))["kind"], "report");
 }
 
+/// [`sample_run`] reported into `dir/report`: the run folder and the HTML.
+fn sample_report(dir: &Path) -> (std::path::PathBuf, String) {
+    let run = sample_run(dir);
+    let out = dir.join("report");
+    let o = report(&run, &out);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    (
+        run,
+        std::fs::read_to_string(out.join("report.html")).unwrap(),
+    )
+}
+
 /// A run table's rows, each as (text columns, number columns) in `texts`'
 /// and `numbers`' order.
 fn parquet_rows(path: &Path, texts: &[&str], numbers: &[&str]) -> Vec<(Vec<String>, Vec<f64>)> {
@@ -332,11 +344,7 @@ fn parquet_rows(path: &Path, texts: &[&str], numbers: &[&str]) -> Vec<(Vec<Strin
 #[test]
 fn the_stress_groups_are_the_runs_and_sum_its_members_losses() {
     let dir = tempfile::tempdir().unwrap();
-    let run = sample_run(dir.path());
-    let out = dir.path().join("report");
-    let o = report(&run, &out);
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let (run, html) = sample_report(dir.path());
 
     let numbers = ["loss", "collateral", "uncovered"];
     let groups = parquet_rows(
@@ -416,6 +424,53 @@ fn the_stress_groups_are_the_runs_and_sum_its_members_losses() {
         html_rows(&html, "<h3>Uncovered loss by affiliate group</h3>"),
         expected
     );
+}
+
+#[test]
+fn the_default_funds_allocation_is_the_runs_largest_required_contributions() {
+    let dir = tempfile::tempdir().unwrap();
+    let (run, html) = sample_report(dir.path());
+
+    let mut members = parquet_rows(
+        &run.join("default_fund.parquet"),
+        &["member_id", "group"],
+        &[
+            "share",
+            "required_contribution",
+            "current_contribution",
+            "top_up",
+        ],
+    );
+    let df = &json(&run.join("summary.json"))["default_fund"];
+    let (requirement, held) = (
+        df["requirement"].as_f64().unwrap(),
+        df["current_total"].as_f64().unwrap(),
+    );
+    let required: f64 = members.iter().map(|(_, v)| v[1]).sum();
+    assert!((required - requirement).abs() <= 1e-6 * requirement.max(1.0));
+    let count = members.len();
+    assert!(count > 10, "{count} members");
+    members.sort_by(|a, b| b.1[1].total_cmp(&a.1[1]));
+    let mut expected: Vec<Vec<String>> = members
+        .iter()
+        .take(10)
+        .map(|(t, v)| {
+            let mut row = t.clone();
+            row.push(format!("{}", (v[0] * 1e6).round() / 1e4));
+            row.extend(v[1..].iter().map(|x| money(*x)));
+            row
+        })
+        .collect();
+    assert!(expected[0][3] != money(0.0), "{expected:?}");
+    expected.push(vec![
+        format!("all {count} members"),
+        String::new(),
+        String::new(),
+        money(requirement),
+        money(held),
+        String::new(),
+    ]);
+    assert_eq!(html_rows(&html, "<h3>Allocation</h3>"), expected);
 }
 
 #[test]

@@ -7,6 +7,7 @@ use std::path::Path;
 use super::run_folder::{CheckedFolder, RunFolderError};
 
 pub const STRESS_GROUPS: &str = "stress_groups.parquet";
+pub const ALLOCATION: &str = "default_fund.parquet";
 
 /// A row of `stress_groups.parquet`: an affiliate group in a stress scenario.
 #[derive(Debug, Clone)]
@@ -32,6 +33,41 @@ pub fn stress_groups(
             loss: row.f64("loss")?,
             collateral: row.f64("collateral")?,
             uncovered: row.f64("uncovered")?,
+        })
+    });
+    rows.collect()
+}
+
+/// A row of `default_fund.parquet`: a member's share of the requirement.
+#[derive(Debug, Clone)]
+pub struct Allocation {
+    pub member_id: String,
+    pub group: String,
+    pub share: f64,
+    pub required: f64,
+    pub current: f64,
+    pub top_up: f64,
+}
+
+/// Every row of `default_fund.parquet`, in the file's (the members') order.
+pub fn allocation(checked: &CheckedFolder, dir: &Path) -> Result<Vec<Allocation>, RunFolderError> {
+    let table = checked.table(dir, ALLOCATION)?;
+    table.require_columns(&[
+        "member_id",
+        "group",
+        "share",
+        "required_contribution",
+        "current_contribution",
+        "top_up",
+    ])?;
+    let rows = table.rows().map(|row| -> Result<_, RunFolderError> {
+        Ok(Allocation {
+            member_id: row.str("member_id")?.to_string(),
+            group: row.str("group")?.to_string(),
+            share: row.f64("share")?,
+            required: row.f64("required_contribution")?,
+            current: row.f64("current_contribution")?,
+            top_up: row.f64("top_up")?,
         })
     });
     rows.collect()
