@@ -56,12 +56,14 @@ fn clearstress_line(dir: &Path, line: &str) -> Output {
     clearstress(&args)
 }
 
-/// A quiet backtest of an `init --assets 10` book (six members) over eight
-/// days of the shipped history at 2,000 paths, into `dir/bt`.
+/// A quiet backtest of an `init --assets 10` book (six members) over eleven
+/// days of the shipped history at 2,000 paths, into `dir/bt`: June 2022's
+/// fall, so that the margin basis has exceptions on some days (and fewer
+/// under the first model than under the second).
 fn small_backtest(dir: &Path) -> std::path::PathBuf {
     for line in [
         "init --out {dir}/book --assets 10 --members 6 --options 20",
-        "backtest --history {history} --book {dir}/book --from 2022-06-01 --to 2022-06-08 \
+        "backtest --history {history} --book {dir}/book --from 2022-06-06 --to 2022-06-16 \
          --paths 2000 --z2-simulations 0 --model configured --model gaussian+apc_buffer \
          --quiet --out {dir}/bt",
     ] {
@@ -635,8 +637,9 @@ fn a_backtest_fills_pqd_6_5_and_adds_its_section_and_a_changed_one_is_refused() 
         );
     }
     assert!(section.contains("red or yellow zone"));
-    assert_eq!(section.matches("<svg").count(), 1);
-    assert_eq!(html.matches("<svg").count(), 5);
+    assert_eq!(section.matches("<svg").count(), 2);
+    assert_eq!(html.matches("<svg").count(), 6);
+    exceptions_by_day_drawn(section, &summary, pooled);
     assert_eq!(
         json(&out.join("manifest.json"))["backtest"],
         bt.to_str().unwrap()
@@ -711,6 +714,73 @@ fn a_backtest_fills_pqd_6_5_and_adds_its_section_and_a_changed_one_is_refused() 
         "{stderr}"
     );
     assert!(!changed.exists());
+}
+
+/// The pooled `member_with_collateral` row's exceptions per day: in
+/// `backtest.json` (the first model's), adding up to the pooled row, and
+/// drawn in `section`'s chart, a point per observed day at its value.
+fn exceptions_by_day_drawn(section: &str, summary: &Value, pooled: &Value) {
+    let series = summary["exceptions_by_day"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["model"] == summary["models"][0] && s["kind"] == "member_with_collateral")
+        .expect("the margin basis's exceptions by day");
+    let days = series["days"].as_array().unwrap();
+    assert_eq!(
+        days.len() as u64,
+        summary["observed_days"].as_u64().unwrap()
+    );
+    let field = |d: &Value, k: &str| d[k].as_u64().unwrap();
+    let sum = |k: &str| days.iter().map(|d| field(d, k)).sum::<u64>();
+    assert_eq!(
+        sum("exceptions"),
+        pooled["all_days"]["exceptions"].as_u64().unwrap()
+    );
+    assert_eq!(
+        sum("portfolios"),
+        pooled["all_days"]["observations"].as_u64().unwrap()
+    );
+    let dates: Vec<&str> = days.iter().map(|d| d["date"].as_str().unwrap()).collect();
+    assert_eq!(dates.first().copied(), summary["first_day"].as_str());
+    assert_eq!(dates.last().copied(), summary["last_day"].as_str());
+
+    let start = section
+        .find("Exceptions per day, member_with_collateral (pooled)")
+        .expect("the exceptions-per-day chart");
+    let chart = &section[start..start + section[start..].find("</svg>").unwrap()];
+    let number = |s: &str| s.parse::<f64>().unwrap();
+    let from = chart.find("<polyline points=\"").unwrap() + "<polyline points=\"".len();
+    let points: Vec<(f64, f64)> = chart[from..from + chart[from..].find('"').unwrap()]
+        .split(' ')
+        .map(|p| {
+            let (x, y) = p.split_once(',').unwrap();
+            (number(x), number(y))
+        })
+        .collect();
+    assert_eq!(points.len(), days.len());
+    assert!(points.windows(2).all(|w| w[0].0 < w[1].0), "{points:?}");
+    // The zero line: the x axis, the first line after the polyline.
+    let after = &chart[chart.find("</polyline>").unwrap()..];
+    let from = after.find("<line ").unwrap();
+    let y1 = &after[from + after[from..].find("y1=\"").unwrap() + 4..];
+    let zero = number(&y1[..y1.find('"').unwrap()]);
+    // Heights above the zero line are proportional to the values.
+    let values: Vec<f64> = days.iter().map(|d| field(d, "exceptions") as f64).collect();
+    let (top, highest) = values
+        .iter()
+        .zip(&points)
+        .max_by(|a, b| a.0.total_cmp(b.0))
+        .map(|(v, p)| (*v, p.1))
+        .unwrap();
+    assert!(top > 0.0, "no exception to draw: {values:?}");
+    let per = (zero - highest) / top;
+    for (v, (_, y)) in values.iter().zip(&points) {
+        assert!(
+            ((zero - y) - per * v).abs() <= 0.15,
+            "{v} at y {y}: {points:?}"
+        );
+    }
 }
 
 /// A report table's rows (after `marker`, the first table), each as its
