@@ -50,10 +50,11 @@ fn hashes(dir: &Path) -> Vec<(String, String)> {
     out
 }
 
-const TABLES: [&str; 4] = [
+const TABLES: [&str; 5] = [
     "default_fund.parquet",
     "default_fund_scenarios.parquet",
     "margins.parquet",
+    "stress_groups.parquet",
     "stress_losses.parquet",
 ];
 
@@ -99,6 +100,10 @@ fn the_embedded_samples_result_tables_are_pinned() {
             (
                 "margins.parquet",
                 "6edf84a4a49577fef1f1a5d11a3ea3d16057e1dfbaf1fbeb98febe70ba933d26"
+            ),
+            (
+                "stress_groups.parquet",
+                "45963ebf6e6a76cabf11a52fbd8bde3a8ba0826b10d528fab751c3bae9ef7fba"
             ),
             (
                 "stress_losses.parquet",
@@ -151,6 +156,10 @@ fn a_thousand_member_books_files_and_result_tables_are_pinned() {
             (
                 "margins.parquet",
                 "48f2269547f7405eb580e1084553a3b646168ffb29d1f52c1cbe0405cac69e1f"
+            ),
+            (
+                "stress_groups.parquet",
+                "95686e7c4c6e59e7ebd556ffe0907a352d2d13c11be84ab7051f60a03d679402"
             ),
             (
                 "stress_losses.parquet",

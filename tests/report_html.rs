@@ -56,12 +56,14 @@ fn clearstress_line(dir: &Path, line: &str) -> Output {
     clearstress(&args)
 }
 
-/// A quiet backtest of an `init --assets 10` book (six members) over eight
-/// days of the shipped history at 2,000 paths, into `dir/bt`.
+/// A quiet backtest of an `init --assets 10` book (six members) over eleven
+/// days of the shipped history at 2,000 paths, into `dir/bt`: June 2022's
+/// fall, so that the margin basis has exceptions on some days (and fewer
+/// under the first model than under the second).
 fn small_backtest(dir: &Path) -> std::path::PathBuf {
     for line in [
         "init --out {dir}/book --assets 10 --members 6 --options 20",
-        "backtest --history {history} --book {dir}/book --from 2022-06-01 --to 2022-06-08 \
+        "backtest --history {history} --book {dir}/book --from 2022-06-06 --to 2022-06-16 \
          --paths 2000 --z2-simulations 0 --model configured --model gaussian+apc_buffer \
          --quiet --out {dir}/bt",
     ] {
@@ -140,7 +142,13 @@ fn unescape(cell: &str) -> String {
 
 /// The rows of the HTML's PQD table, each as its cells' text.
 fn html_pqd_rows(html: &str) -> Vec<Vec<String>> {
-    let start = html.find("<table class=\"pqd\">").expect("a PQD table");
+    html_rows(html, "<table class=\"pqd\">")
+}
+
+/// The rows of the first table from `marker` on, each as its cells' text
+/// (numeric cells included).
+fn html_rows(html: &str, marker: &str) -> Vec<Vec<String>> {
+    let start = html.find(marker).unwrap_or_else(|| panic!("no {marker}"));
     let table = &html[start..start + html[start..].find("</table>").unwrap()];
     let body = &table[table.find("<tbody>").unwrap()..];
     body.split("<tr")
@@ -305,6 +313,168 @@ fn the_report_shows_every_pqd_field_from_the_runs_outputs_offline_with_charts() 
     assert_eq!(json(&out.join("manifest.json"))["kind"], "report");
 }
 
+/// [`sample_run`] reported into `dir/report`: the run folder and the HTML.
+fn sample_report(dir: &Path) -> (std::path::PathBuf, String) {
+    let run = sample_run(dir);
+    let out = dir.join("report");
+    let o = report(&run, &out);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    (
+        run,
+        std::fs::read_to_string(out.join("report.html")).unwrap(),
+    )
+}
+
+/// A run table's rows, each as (text columns, number columns) in `texts`'
+/// and `numbers`' order.
+fn parquet_rows(path: &Path, texts: &[&str], numbers: &[&str]) -> Vec<(Vec<String>, Vec<f64>)> {
+    let table = clearstress::input::Table::read(path).unwrap();
+    table
+        .rows()
+        .map(|row| {
+            (
+                texts
+                    .iter()
+                    .map(|c| row.str(c).unwrap().to_string())
+                    .collect(),
+                numbers.iter().map(|c| row.f64(c).unwrap()).collect(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_stress_groups_are_the_runs_and_sum_its_members_losses() {
+    let dir = tempfile::tempdir().unwrap();
+    let (run, html) = sample_report(dir.path());
+
+    let numbers = ["loss", "collateral", "uncovered"];
+    let groups = parquet_rows(
+        &run.join("stress_groups.parquet"),
+        &["scenario", "group"],
+        &numbers,
+    );
+    let members = parquet_rows(
+        &run.join("stress_losses.parquet"),
+        &["scenario", "group"],
+        &numbers,
+    );
+    let summary = json(&run.join("summary.json"));
+    let scenarios: Vec<&str> = summary["stress_scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    let group_names: std::collections::BTreeSet<&String> =
+        members.iter().map(|(t, _)| &t[1]).collect();
+    assert_eq!(groups.len(), scenarios.len() * group_names.len());
+    // Each group row is the sum of its members' rows in that scenario.
+    for (key, values) in &groups {
+        let mut sum = [0.0; 3];
+        for (_, v) in members.iter().filter(|(t, _)| t == key) {
+            for (s, x) in sum.iter_mut().zip(v) {
+                *s += x;
+            }
+        }
+        for ((name, x), s) in numbers.iter().zip(values).zip(sum) {
+            assert!(
+                (x - s).abs() <= 1e-9 * s.abs().max(1.0),
+                "{key:?} {name}: {x} against the members' {s}"
+            );
+        }
+    }
+    assert!(groups.iter().any(|(_, v)| v[2] > 0.0), "no uncovered loss");
+
+    // The report: per scenario, its groups with an uncovered loss, the five
+    // largest, with the file's values.
+    let mut expected = Vec::new();
+    for scenario in &scenarios {
+        let mut rows: Vec<&(Vec<String>, Vec<f64>)> = groups
+            .iter()
+            .filter(|(t, v)| t[0] == *scenario && v[2] > 0.0)
+            .collect();
+        rows.sort_by(|a, b| b.1[2].total_cmp(&a.1[2]));
+        if rows.is_empty() {
+            expected.push(vec![
+                scenario.to_string(),
+                "none".into(),
+                "".into(),
+                "".into(),
+                "".into(),
+            ]);
+        }
+        for (t, v) in rows.iter().take(5) {
+            let mut row = t.clone();
+            row.extend(v.iter().map(|x| money(*x)));
+            expected.push(row);
+        }
+        if rows.len() > 5 {
+            expected.push(vec![
+                scenario.to_string(),
+                format!(
+                    "and {} more (<code>stress_groups.parquet</code>)",
+                    rows.len() - 5
+                ),
+                "".into(),
+                "".into(),
+                "".into(),
+            ]);
+        }
+    }
+    assert_eq!(
+        html_rows(&html, "<h3>Uncovered loss by affiliate group</h3>"),
+        expected
+    );
+}
+
+#[test]
+fn the_default_funds_allocation_is_the_runs_largest_required_contributions() {
+    let dir = tempfile::tempdir().unwrap();
+    let (run, html) = sample_report(dir.path());
+
+    let mut members = parquet_rows(
+        &run.join("default_fund.parquet"),
+        &["member_id", "group"],
+        &[
+            "share",
+            "required_contribution",
+            "current_contribution",
+            "top_up",
+        ],
+    );
+    let df = &json(&run.join("summary.json"))["default_fund"];
+    let (requirement, held) = (
+        df["requirement"].as_f64().unwrap(),
+        df["current_total"].as_f64().unwrap(),
+    );
+    let required: f64 = members.iter().map(|(_, v)| v[1]).sum();
+    assert!((required - requirement).abs() <= 1e-6 * requirement.max(1.0));
+    let count = members.len();
+    assert!(count > 10, "{count} members");
+    members.sort_by(|a, b| b.1[1].total_cmp(&a.1[1]));
+    let mut expected: Vec<Vec<String>> = members
+        .iter()
+        .take(10)
+        .map(|(t, v)| {
+            let mut row = t.clone();
+            row.push(format!("{}", (v[0] * 1e6).round() / 1e4));
+            row.extend(v[1..].iter().map(|x| money(*x)));
+            row
+        })
+        .collect();
+    assert!(expected[0][3] != money(0.0), "{expected:?}");
+    expected.push(vec![
+        format!("all {count} members"),
+        String::new(),
+        String::new(),
+        money(requirement),
+        money(held),
+        String::new(),
+    ]);
+    assert_eq!(html_rows(&html, "<h3>Allocation</h3>"), expected);
+}
+
 #[test]
 fn an_incomplete_changed_or_foreign_run_folder_is_refused_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
@@ -467,8 +637,9 @@ fn a_backtest_fills_pqd_6_5_and_adds_its_section_and_a_changed_one_is_refused() 
         );
     }
     assert!(section.contains("red or yellow zone"));
-    assert_eq!(section.matches("<svg").count(), 1);
-    assert_eq!(html.matches("<svg").count(), 5);
+    assert_eq!(section.matches("<svg").count(), 2);
+    assert_eq!(html.matches("<svg").count(), 6);
+    exceptions_by_day_drawn(section, &summary, pooled);
     assert_eq!(
         json(&out.join("manifest.json"))["backtest"],
         bt.to_str().unwrap()
@@ -543,6 +714,73 @@ fn a_backtest_fills_pqd_6_5_and_adds_its_section_and_a_changed_one_is_refused() 
         "{stderr}"
     );
     assert!(!changed.exists());
+}
+
+/// The pooled `member_with_collateral` row's exceptions per day: in
+/// `backtest.json` (the first model's), adding up to the pooled row, and
+/// drawn in `section`'s chart, a point per observed day at its value.
+fn exceptions_by_day_drawn(section: &str, summary: &Value, pooled: &Value) {
+    let series = summary["exceptions_by_day"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["model"] == summary["models"][0] && s["kind"] == "member_with_collateral")
+        .expect("the margin basis's exceptions by day");
+    let days = series["days"].as_array().unwrap();
+    assert_eq!(
+        days.len() as u64,
+        summary["observed_days"].as_u64().unwrap()
+    );
+    let field = |d: &Value, k: &str| d[k].as_u64().unwrap();
+    let sum = |k: &str| days.iter().map(|d| field(d, k)).sum::<u64>();
+    assert_eq!(
+        sum("exceptions"),
+        pooled["all_days"]["exceptions"].as_u64().unwrap()
+    );
+    assert_eq!(
+        sum("portfolios"),
+        pooled["all_days"]["observations"].as_u64().unwrap()
+    );
+    let dates: Vec<&str> = days.iter().map(|d| d["date"].as_str().unwrap()).collect();
+    assert_eq!(dates.first().copied(), summary["first_day"].as_str());
+    assert_eq!(dates.last().copied(), summary["last_day"].as_str());
+
+    let start = section
+        .find("Exceptions per day, member_with_collateral (pooled)")
+        .expect("the exceptions-per-day chart");
+    let chart = &section[start..start + section[start..].find("</svg>").unwrap()];
+    let number = |s: &str| s.parse::<f64>().unwrap();
+    let from = chart.find("<polyline points=\"").unwrap() + "<polyline points=\"".len();
+    let points: Vec<(f64, f64)> = chart[from..from + chart[from..].find('"').unwrap()]
+        .split(' ')
+        .map(|p| {
+            let (x, y) = p.split_once(',').unwrap();
+            (number(x), number(y))
+        })
+        .collect();
+    assert_eq!(points.len(), days.len());
+    assert!(points.windows(2).all(|w| w[0].0 < w[1].0), "{points:?}");
+    // The zero line: the x axis, the first line after the polyline.
+    let after = &chart[chart.find("</polyline>").unwrap()..];
+    let from = after.find("<line ").unwrap();
+    let y1 = &after[from + after[from..].find("y1=\"").unwrap() + 4..];
+    let zero = number(&y1[..y1.find('"').unwrap()]);
+    // Heights above the zero line are proportional to the values.
+    let values: Vec<f64> = days.iter().map(|d| field(d, "exceptions") as f64).collect();
+    let (top, highest) = values
+        .iter()
+        .zip(&points)
+        .max_by(|a, b| a.0.total_cmp(b.0))
+        .map(|(v, p)| (*v, p.1))
+        .unwrap();
+    assert!(top > 0.0, "no exception to draw: {values:?}");
+    let per = (zero - highest) / top;
+    for (v, (_, y)) in values.iter().zip(&points) {
+        assert!(
+            ((zero - y) - per * v).abs() <= 0.15,
+            "{v} at y {y}: {points:?}"
+        );
+    }
 }
 
 /// A report table's rows (after `marker`, the first table), each as its

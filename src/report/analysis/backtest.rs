@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | `backtest.parquet` | (model, portfolio, observed day) | model, date, portfolio_id, kind, margin, realised_loss, exception |
 //! | `backtest_summary.parquet` | (model, portfolio), then each kind's pooled `all` | model, portfolio_id, kind, aggregate, z2, z2_p, average_margin, margin_peak_to_trough, then for `all_days_` and `non_overlapping_`: observations, exceptions, expected_exceptions, coverage, largest_exception, average_exception, kupiec_lr, kupiec_p, christoffersen_ind_lr, christoffersen_ind_p, christoffersen_cc_lr, christoffersen_cc_p, traffic_light |
-//! | `backtest.json` | | the models, the same statistics, the MPOR, the measure, the gaps with their reasons, the generated test portfolios' legs and what was skipped, and the option underlyings whose implied vols an index moved (`implied_vols.moved`) or that kept them (`held`) |
+//! | `backtest.json` | | the models, the same statistics, the MPOR, the measure, the gaps with their reasons, the generated test portfolios' legs and what was skipped, the option underlyings whose implied vols an index moved (`implied_vols.moved`) or that kept them (`held`), and per (model, kind) each observed day's portfolios tested and exceptions (`exceptions_by_day`) |
 //!
 //! The models share the days, the portfolios and the realised losses; each
 //! model is a [`Backtest`] with its summary, in the order `--model` gave.
@@ -15,7 +15,8 @@ use std::path::Path;
 use serde_json::{json, Value};
 
 use crate::analysis::backtest::{
-    Backtest, PortfolioSummary, SampleStatistics, Zone, AGGREGATE_ID, LEG_NOTIONAL_USD, Z2,
+    Backtest, PortfolioKind, PortfolioSummary, SampleStatistics, Zone, AGGREGATE_ID,
+    LEG_NOTIONAL_USD, Z2,
 };
 use crate::report::{money, write_json, OutputTable, ReportError};
 use crate::snapshot::MarginMeasure;
@@ -228,6 +229,36 @@ fn sample_json(s: &SampleStatistics) -> Value {
     })
 }
 
+/// Per model and kind (kinds in [`PortfolioKind::ALL`]'s order, those
+/// backtested): each observed day's portfolios tested and exceptions (loss
+/// above margin, as `backtest.parquet`'s `exception`), the kind's pooled row
+/// day by day.
+fn exceptions_by_day(results: &[ModelResult]) -> Vec<Value> {
+    let mut out = Vec::new();
+    for (b, _) in results {
+        for kind in PortfolioKind::ALL {
+            let of_kind: Vec<_> = b.portfolios.iter().filter(|p| p.kind == kind).collect();
+            if of_kind.is_empty() {
+                continue;
+            }
+            let days: Vec<Value> = b
+                .dates
+                .iter()
+                .enumerate()
+                .map(|(t, date)| {
+                    let exceptions = of_kind
+                        .iter()
+                        .filter(|p| p.losses[t] > p.margins[t])
+                        .count();
+                    json!({"date": date.to_string(), "portfolios": of_kind.len(), "exceptions": exceptions})
+                })
+                .collect();
+            out.push(json!({"model": b.model, "kind": kind.id(), "days": days}));
+        }
+    }
+    out
+}
+
 fn json_of(results: &[ModelResult]) -> Value {
     let backtest = &results[0].0;
     let portfolios: Vec<Value> = results
@@ -295,6 +326,7 @@ fn json_of(results: &[ModelResult]) -> Value {
             "held": backtest.implied_vols.held,
         },
         "portfolios": portfolios,
+        "exceptions_by_day": exceptions_by_day(results),
     })
 }
 

@@ -33,6 +33,22 @@ pub struct BacktestSummary {
     pub non_overlapping_every_days: f64,
     pub gaps: Vec<serde_json::Value>,
     pub portfolios: Vec<BacktestPortfolio>,
+    pub exceptions_by_day: Vec<ExceptionSeries>,
+}
+
+/// A (model, kind)'s pooled row day by day.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ExceptionSeries {
+    pub model: String,
+    pub kind: String,
+    pub days: Vec<ExceptionDay>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ExceptionDay {
+    pub date: String,
+    pub portfolios: u64,
+    pub exceptions: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -153,6 +169,15 @@ impl BacktestFolder {
     /// The pooled row of the kind the margin is sized on.
     pub fn margin_basis(&self) -> Option<&BacktestPortfolio> {
         self.pooled().find(|p| p.kind == MARGIN_BASIS)
+    }
+
+    /// [`Self::margin_basis`]'s kind day by day, for [`Self::model`].
+    pub fn margin_basis_by_day(&self) -> Option<&ExceptionSeries> {
+        let model = self.model();
+        self.summary
+            .exceptions_by_day
+            .iter()
+            .find(|s| s.model == model && s.kind == MARGIN_BASIS)
     }
 
     /// The period tested, `first..last`, or "no day" when none was observed.

@@ -1,10 +1,11 @@
 //! Backtesting (`--backtest`): the period, the margin period of risk and the
 //! confidence, each kind's pooled row on all days and on the non-overlapping
 //! subsample, the portfolios in the red or yellow zone, and a chart of
-//! exceptions by kind, from the backtest's `backtest.json`.
+//! exceptions by kind and one of the margin basis's exceptions per day, from
+//! the backtest's `backtest.json`.
 
-use super::backtest_folder::{BacktestFolder, Sample, MARGIN_BASIS};
-use super::svg::{BarChart, Series};
+use super::backtest_folder::{BacktestFolder, ExceptionSeries, Sample, MARGIN_BASIS};
+use super::svg::{BarChart, LineChart, Series};
 use super::{count, escape, percent, table};
 
 /// A sample's cells: observations, exceptions, coverage, Kupiec p, zone.
@@ -21,6 +22,37 @@ fn sample_cells(s: &Sample) -> Vec<String> {
 
 fn flagged(s: &Sample) -> bool {
     s.traffic_light == "red" || s.traffic_light == "yellow"
+}
+
+/// The margin basis's exceptions on each observed day, as a line over the
+/// dates (`exceptions_by_day`).
+fn by_day(series: &ExceptionSeries) -> String {
+    let chart = LineChart {
+        title: format!("Exceptions per day, {} (pooled)", series.kind),
+        axis_label: "exceptions".into(),
+        scale: 1.0,
+        dates: series.days.iter().map(|d| d.date.clone()).collect(),
+        series: vec![Series {
+            name: "exceptions".into(),
+            values: series.days.iter().map(|d| d.exceptions as f64).collect(),
+        }],
+    };
+    let tested: Vec<u64> = series.days.iter().map(|d| d.portfolios).collect();
+    let (low, high) = (
+        tested.iter().copied().min().unwrap_or(0),
+        tested.iter().copied().max().unwrap_or(0),
+    );
+    let tested = if low == high {
+        count(low)
+    } else {
+        format!("{}-{}", count(low), count(high))
+    };
+    format!(
+        "<figure>{}<figcaption>Each observed day's exceptions among the {tested} <code>{}</code> \
+         portfolios tested (<code>exceptions_by_day</code>).</figcaption></figure>",
+        chart.to_svg(),
+        escape(&series.kind)
+    )
 }
 
 pub fn section(bt: &BacktestFolder) -> String {
@@ -126,7 +158,7 @@ pub fn section(bt: &BacktestFolder) -> String {
          subsample keeps one observed day in {}. Read from <code>{}</code>. Pooled rows put every \
          portfolio's days of a kind together; PQD 6.5 reports the <code>{}</code> row, the loss \
          the margin is sized on (methodology, 12b and 13a).</p>{book}{pooled_table}{zoned}\
-         <figure>{}<figcaption>Dark: all days; light: non-overlapping.</figcaption></figure></section>",
+         <figure>{}<figcaption>Dark: all days; light: non-overlapping.</figcaption></figure>{}</section>",
         escape(bt.model()),
         if s.models.len() > 1 {
             format!(", the first of the {} models backtested", s.models.len())
@@ -143,5 +175,6 @@ pub fn section(bt: &BacktestFolder) -> String {
         escape(&bt.dir.join("backtest.json").display().to_string()),
         MARGIN_BASIS,
         chart.to_svg(),
+        bt.margin_basis_by_day().map_or(String::new(), by_day),
     )
 }

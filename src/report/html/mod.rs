@@ -22,6 +22,7 @@ pub mod model;
 pub mod pqd;
 mod provenance;
 mod run_folder;
+mod run_tables;
 mod stress;
 pub mod svg;
 

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::run_tables::{self, Allocation, StressGroup};
 use crate::input::{sha256_hex, Table};
 use crate::report::output::files_below;
 
@@ -209,6 +210,7 @@ pub struct MemberMargin {
 #[derive(Debug, Clone, Deserialize)]
 pub struct DefaultFund {
     pub cover: u64,
+    pub allocation_rule: crate::snapshot::AllocationRule,
     pub cover1: Cover,
     pub cover2: Cover,
     pub current_total: f64,
@@ -255,6 +257,10 @@ pub struct RunFolder {
     /// The SHA-256 of `manifest.json`, which pins every output it lists.
     pub manifest_sha256: String,
     pub summary: Summary,
+    /// `stress_groups.parquet`'s rows.
+    pub stress_groups: Vec<StressGroup>,
+    /// `default_fund.parquet`'s rows.
+    pub allocation: Vec<Allocation>,
 }
 
 impl RunFolder {
@@ -275,6 +281,8 @@ impl RunFolder {
             manifest,
             manifest_sha256: sha256_hex(&checked.manifest_bytes),
             summary,
+            stress_groups: run_tables::stress_groups(&checked, dir)?,
+            allocation: run_tables::allocation(&checked, dir)?,
         })
     }
 }

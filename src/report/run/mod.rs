@@ -6,6 +6,7 @@
 //! |---|---|---|
 //! | `margins.parquet` | member | member_id, name, group, gross_notional, collateral, initial_margin, excess, margin_call, then per confidence c (e.g. `99`, `99_5`): `var_c`, `var_c_scenario`, `es_c`, `es_c_stderr` |
 //! | `stress_losses.parquet` | (stress scenario, member) | scenario, member_id, group, loss, collateral, uncovered |
+//! | `stress_groups.parquet` | (stress scenario, affiliate group) | scenario, group, loss, collateral, uncovered |
 //! | `default_fund.parquet` | member | member_id, group, share, required_contribution, current_contribution, top_up |
 //! | `default_fund_scenarios.parquet` | stress scenario | scenario, cover1, cover2, cover_n, largest_group, largest_group_loss, second_group, second_group_loss |
 //! | `loss_distribution.parquet` | bin of the largest margin's loss histogram | member_id, loss_from, loss_to, scenarios |
