@@ -38,6 +38,22 @@ fn shown(value: &Value) -> String {
     }
 }
 
+/// "2 days, one time step", "10 days in 5 time steps": whole days without a
+/// decimal point, a day count as configured otherwise.
+fn horizon(days: &Value, steps: &Value) -> String {
+    if days.is_null() {
+        return shown(days);
+    }
+    let days = match days.as_f64() {
+        Some(d) if d.fract() == 0.0 && d.abs() < 1e15 => format!("{d:.0}"),
+        _ => shown(days),
+    };
+    match steps.as_u64() {
+        Some(1) => format!("{days} days, one time step"),
+        _ => format!("{days} days in {} time steps", shown(steps)),
+    }
+}
+
 /// Confidence levels as percentages: [0.99, 0.995] -> "99%, 99.5%".
 fn percents(levels: &Value) -> String {
     match levels.as_array() {
@@ -64,11 +80,7 @@ pub fn rows(run: &RunFolder) -> Vec<(&'static str, String)> {
         ),
         (
             "margin period of risk",
-            format!(
-                "{} days in {} time steps",
-                shown(&risk["margin_period_days"]),
-                shown(&risk["steps"])
-            ),
+            horizon(&risk["margin_period_days"], &risk["steps"]),
         ),
         ("VaR reported at", percents(&risk["var_confidence"])),
         ("ES reported at", percents(&risk["es_confidence"])),
@@ -182,4 +194,18 @@ pub fn section(run: &RunFolder) -> String {
         table(&["item", "value"], &[], &curated),
         table(&["parameter", "value"], &[], &config)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_horizon_reads_as_days_and_steps() {
+        assert_eq!(horizon(&json!(2.0), &json!(1)), "2 days, one time step");
+        assert_eq!(horizon(&json!(10.0), &json!(5)), "10 days in 5 time steps");
+        assert_eq!(horizon(&json!(2.5), &json!(2)), "2.5 days in 2 time steps");
+        assert_eq!(horizon(&Value::Null, &json!(1)), "not recorded");
+    }
 }
