@@ -976,3 +976,45 @@ fn run_report_writes_into_the_runs_folder_what_report_renders_from_it() {
         &["report.html", "not listed"],
     );
 }
+
+/// Under filtered historical simulation the model section names the history
+/// resampled, its look-back and the volatility filter's decay, as the run's
+/// manifest records them, and no parametric innovations.
+#[test]
+fn the_model_section_of_an_fhs_run_names_its_history_look_back_and_decay() {
+    let dir = tempfile::tempdir().unwrap();
+    for line in [
+        "init --out {dir}/book --assets 3 --members 6",
+        "run --book {dir}/book --backend cpu --paths 2000 --quiet --fhs {history} --report --out {dir}/run",
+    ] {
+        let o = clearstress_line(dir.path(), line);
+        assert!(o.status.success(), "{line}: {}", text(&o.stderr));
+    }
+    let run = dir.path().join("run");
+    let html = std::fs::read_to_string(run.join("report.html")).unwrap();
+    let model: Vec<(String, String)> = table_rows(&html, "<section id=\"model\">")
+        .into_iter()
+        .map(|r| (r[0].clone(), r[1].clone()))
+        .collect();
+    let value = |item: &str| {
+        model
+            .iter()
+            .find(|(k, _)| k == item)
+            .map(|(_, v)| v.clone())
+    };
+    let historical = &json(&run.join("manifest.json"))["config"]["scenario"]["historical"];
+    assert_eq!(
+        value("history resampled").as_deref(),
+        historical["history"].as_str()
+    );
+    assert_eq!(
+        value("look-back"),
+        Some(format!("{} calendar days", historical["lookback_days"]))
+    );
+    assert_eq!(
+        value("EWMA decay (volatility filter)"),
+        Some(historical["lambda"].to_string())
+    );
+    assert_eq!(value("innovations"), None, "{model:?}");
+    assert_eq!(value("jumps"), None, "{model:?}");
+}
