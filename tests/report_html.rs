@@ -800,6 +800,14 @@ fn table_rows(html: &str, marker: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// The model section's rows: item -> value.
+fn model_rows(html: &str) -> std::collections::BTreeMap<String, String> {
+    table_rows(html, "<section id=\"model\">")
+        .into_iter()
+        .map(|r| (r[0].clone(), r[1].clone()))
+        .collect()
+}
+
 #[test]
 fn run_report_writes_into_the_runs_folder_what_report_renders_from_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -847,16 +855,11 @@ fn run_report_writes_into_the_runs_folder_what_report_renders_from_it() {
         .all(|r| r[0] != "report.html" && r[0] != "pqd.csv"));
 
     // The model section: each value as summary.json and manifest.json hold it.
-    let model: Vec<(String, String)> = table_rows(&html, "<section id=\"model\">")
-        .into_iter()
-        .map(|r| (r[0].clone(), r[1].clone()))
-        .collect();
+    let model = model_rows(&html);
     let value = |item: &str| {
         model
-            .iter()
-            .find(|(k, _)| k == item)
+            .get(item)
             .unwrap_or_else(|| panic!("no model row {item}: {model:?}"))
-            .1
             .clone()
     };
     let margin = &summary["margin"];
@@ -992,16 +995,8 @@ fn the_model_section_of_an_fhs_run_names_its_history_look_back_and_decay() {
     }
     let run = dir.path().join("run");
     let html = std::fs::read_to_string(run.join("report.html")).unwrap();
-    let model: Vec<(String, String)> = table_rows(&html, "<section id=\"model\">")
-        .into_iter()
-        .map(|r| (r[0].clone(), r[1].clone()))
-        .collect();
-    let value = |item: &str| {
-        model
-            .iter()
-            .find(|(k, _)| k == item)
-            .map(|(_, v)| v.clone())
-    };
+    let model = model_rows(&html);
+    let value = |item: &str| model.get(item).cloned();
     let historical = &json(&run.join("manifest.json"))["config"]["scenario"]["historical"];
     assert_eq!(
         value("history resampled").as_deref(),
