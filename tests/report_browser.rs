@@ -7,25 +7,21 @@
 //! chromium the test skips, saying so, unless CI=true promises it
 //! (tests/common/machine.rs; `.ci/run` installs it).
 
+#[path = "common/binary.rs"]
+mod binary;
 #[path = "common/machine.rs"]
 mod machine;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use binary::clearstress;
 use machine::Need;
 
 /// Sections of the report, each on its own printed page at least:
 /// provenance, the model, initial margin, stress scenarios, default fund,
 /// margin through history, PQD table.
 const SECTIONS: usize = 7;
-
-fn clearstress(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_clearstress"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
 
 /// chromium, or why not.
 fn chromium() -> Result<PathBuf, String> {

@@ -7,10 +7,14 @@
 //! says no history run was given.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
+#[path = "common/binary.rs"]
+mod binary;
 #[path = "common/machine.rs"]
 mod machine;
+
+use binary::clearstress_line as line;
 
 use clearstress::input::{sha256_hex, Table};
 use clearstress::report::money;
@@ -23,26 +27,6 @@ const POLICIES: [(&str, &str); 4] = [
     ("stressed_weight", "stressed weight"),
     ("floor_10y", "10-year floor"),
 ];
-
-fn clearstress(args: &[String]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_clearstress"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-/// `clearstress` with `line` split at spaces ({dir} and {history} filled in).
-fn line(dir: &Path, line: &str) -> Output {
-    let history = machine::daily_closes();
-    let args: Vec<String> = line
-        .split_whitespace()
-        .map(|a| {
-            a.replace("{dir}", dir.to_str().unwrap())
-                .replace("{history}", history.to_str().unwrap())
-        })
-        .collect();
-    clearstress(&args)
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

@@ -8,20 +8,17 @@
 //! of the printed PDF); these tests read the HTML as text.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
+#[path = "common/binary.rs"]
+mod binary;
 #[path = "common/machine.rs"]
 mod machine;
 
+use binary::{clearstress, clearstress_line};
+
 use clearstress::report::money;
 use serde_json::Value;
-
-fn clearstress(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_clearstress"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -40,20 +37,6 @@ fn sample_run_into(out: &Path, extra: &[&str]) -> std::path::PathBuf {
     let o = clearstress(&args);
     assert!(o.status.success(), "{}", text(&o.stderr));
     out.to_path_buf()
-}
-
-/// `clearstress` with `line` split at spaces ({dir} and {history} filled in).
-fn clearstress_line(dir: &Path, line: &str) -> Output {
-    let history = machine::daily_closes();
-    let args: Vec<String> = line
-        .split_whitespace()
-        .map(|a| {
-            a.replace("{dir}", dir.to_str().unwrap())
-                .replace("{history}", history.to_str().unwrap())
-        })
-        .collect();
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    clearstress(&args)
 }
 
 /// A quiet backtest of an `init --assets 10` book (six members) over eleven
