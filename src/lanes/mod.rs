@@ -1,6 +1,6 @@
 //! `N` doubles evaluated together, lane by lane, with the very IEEE operation
 //! the scalar code performs on each: the option revaluation prices a series
-//! in `N` scenarios at once this way ([`crate::pricing::black76::black76_lanes`]),
+//! in `N` scenarios at once this way ([`crate::pricing::black76::black76_given_log_moneyness`]),
 //! and with `N = 1` the same code is the scalar reference. Nothing here fuses, reorders or
 //! approximates, so lane `i` of any width is bit for bit what one lane gives;
 //! the compiler is left to map the element-wise loops onto vector registers

@@ -169,46 +169,21 @@ pub fn black76(
     tau: f64,
     discount: f64,
 ) -> f64 {
-    black76_total_vol(right, forward, strike, vol * tau.sqrt(), discount)
-}
-
-/// [`black76`] given the total volatility sigma sqrt(tau): the revaluation
-/// prices each option series in every scenario with its own sqrt(tau), so the
-/// book keeps the root ([`crate::book::OptionSeries::root_tau1`]) rather than
-/// taking it again each time.
-#[inline]
-pub fn black76_total_vol(
-    right: OptionRight,
-    forward: f64,
-    strike: f64,
-    total_vol: f64,
-    discount: f64,
-) -> f64 {
-    black76_lanes(
+    black76_given_log_moneyness(
         Mask::splat(right == OptionRight::Call),
         Lanes([forward]),
         Lanes([strike]),
-        Lanes([total_vol]),
+        ln(Lanes([forward / strike])),
+        Lanes([vol * tau.sqrt()]),
         Lanes([discount]),
     )
     .0[0]
 }
 
-/// [`black76_total_vol`] of `N` options at once (calls where `call` holds),
-/// each lane bit for bit the scalar's.
-#[inline(always)]
-pub fn black76_lanes<const N: usize>(
-    call: Mask<N>,
-    forward: Lanes<N>,
-    strike: Lanes<N>,
-    total_vol: Lanes<N>,
-    discount: Lanes<N>,
-) -> Lanes<N> {
-    let log_moneyness = ln(forward / strike);
-    black76_given_log_moneyness(call, forward, strike, log_moneyness, total_vol, discount)
-}
-
-/// [`black76_lanes`] given ln(F/K): the revaluation forms it as the series'
+/// [`black76`] of `N` options at once (calls where `call` holds), given the
+/// total volatility sigma sqrt(tau) and ln(F/K), each lane bit for bit one
+/// lane's: the revaluation keeps each series' sqrt(tau1)
+/// ([`crate::book::OptionSeries::root_tau1`]) and forms ln(F/K) as the series'
 /// ln(F1/K) at an unchanged price plus the scenario's ln R, one logarithm
 /// per asset and scenario rather than one per series and scenario
 /// ([`crate::book::OptionSeries::pnl`]). A put's `K N(-d2) - F N(-d1)` takes

@@ -27,7 +27,7 @@ pub mod black76;
 
 use crate::snapshot::{Instrument, InstrumentKind, MarketData, Settlement};
 
-pub use black76::{black76, black76_total_vol, norm_cdf};
+pub use black76::{black76, norm_cdf};
 
 /// Funding periods per calendar day (perpetual funding every 8 hours).
 pub const FUNDING_PERIODS_PER_DAY: f64 = 3.0;
