@@ -6,7 +6,7 @@ mod common;
 use clearstress::backend::{Backend, CpuBackend};
 use clearstress::book::CompiledBook;
 use clearstress::engine::{self, RunLimits};
-use clearstress::scenario::{ScenarioModel, Scratch};
+use clearstress::scenario::{DrawMemo, ScenarioModel, Scratch};
 use clearstress::snapshot::{Innovations, JumpConfig, Snapshot};
 use clearstress::tail::{var_rank, MemberTail, TailLayout, TailPlan};
 
@@ -242,4 +242,119 @@ fn a_tight_memory_budget_narrows_over_passes_to_the_same_statistics() {
     for (m, e) in r.margin.members.iter().zip(&exact) {
         assert_eq!(&m.measures, e);
     }
+}
+
+/// `book()` on another day: the same seed, assets, steps and innovations, so
+/// the same random numbers, but other volatilities, correlation, NIG shape and
+/// jump intensity, which change everything drawn from them.
+fn another_day(s: &Snapshot) -> Snapshot {
+    let mut t = s.clone();
+    for (a, asset) in t.market.assets.iter_mut().enumerate() {
+        asset.volatility *= 1.0 + 0.3 * a as f64;
+    }
+    t.market.correlation = vec![1.0, 0.5, -0.2, 0.5, 1.0, 0.3, -0.2, 0.3, 1.0];
+    t.config.scenario.nig_shape *= 2.0;
+    if let Some(j) = &mut t.config.scenario.jumps {
+        j.intensity_per_year *= 3.0;
+    }
+    t
+}
+
+/// Every parametric model draws, from a record of its random numbers made
+/// under another day's parameters, exactly the bits it draws afresh: the
+/// record holds the generator's numbers, not what a day made of them.
+#[test]
+fn replayed_draws_are_the_fresh_draws_of_any_model_of_the_same_layout() {
+    let innovations = [
+        Innovations::Gaussian,
+        Innovations::StudentT,
+        Innovations::Nig,
+    ];
+    for (innovation, jumps) in innovations
+        .into_iter()
+        .flat_map(|i| [(i, false), (i, true)])
+    {
+        let mut recorded = book();
+        recorded.config.scenario.innovations = innovation;
+        if !jumps {
+            recorded.config.scenario.jumps = None;
+        }
+        let replayed = another_day(&recorded);
+        let model = |s: &Snapshot| {
+            let book = CompiledBook::compile(s).unwrap();
+            ScenarioModel::new(
+                &s.market,
+                &s.config.risk,
+                &s.config.scenario,
+                book.vol_assets,
+            )
+            .unwrap()
+        };
+        let (recorder, model) = (model(&recorded), model(&replayed));
+        let layout = model.layout().unwrap();
+        assert_eq!(recorder.layout(), Some(layout), "{innovation:?}");
+        assert!(layout.vol_shocks > 0, "the book's options draw vol shocks");
+        let range = (1u64 << 33)..(1u64 << 33) + 300;
+        let memo = DrawMemo::record(layout, range.clone(), |n, r| recorder.record(n, r));
+        let mut scratch = Scratch::default();
+        let [mut r, mut v, mut r2, mut v2] = [(); 4].map(|_| vec![0.0; 3]);
+        for n in range {
+            model.draw(n, &mut scratch, &mut r, &mut v);
+            model.draw_recorded(&memo, n, &mut scratch, &mut r2, &mut v2);
+            let bits = |x: &[f64]| x.iter().map(|y| y.to_bits()).collect::<Vec<_>>();
+            assert_eq!(
+                bits(&r),
+                bits(&r2),
+                "{innovation:?}, jumps {jumps}, scenario {n}"
+            );
+            assert_eq!(
+                bits(&v),
+                bits(&v2),
+                "{innovation:?}, jumps {jumps}, scenario {n}"
+            );
+        }
+    }
+}
+
+/// A CPU backend that keeps draws for reuse gives the runs of one that does
+/// not, bit for bit, over several days' markets; it records a range the
+/// second time it is drawn, and never beyond its budget.
+#[test]
+fn a_backend_reusing_draws_gives_the_same_runs_day_after_day() {
+    let first = book();
+    let days = [
+        first.clone(),
+        another_day(&first),
+        another_day(&another_day(&first)),
+    ];
+    let bits = |backend: &CpuBackend, s: &Snapshot| {
+        let r = engine::run(backend, s, RunLimits::default(), &|_| {}).unwrap();
+        r.margin
+            .members
+            .iter()
+            .flat_map(|m| {
+                m.measures
+                    .iter()
+                    .flat_map(|x| [x.var.to_bits(), x.es.to_bits()])
+            })
+            .collect::<Vec<_>>()
+    };
+    let fresh = CpuBackend::new(Some(2)).unwrap();
+    let reusing = CpuBackend::new(Some(2)).unwrap().reusing_draws(1 << 30);
+    let starved = CpuBackend::new(Some(2)).unwrap().reusing_draws(1);
+    for (d, day) in days.iter().enumerate() {
+        let expected = bits(&fresh, day);
+        assert_eq!(bits(&reusing, day), expected, "day {d}");
+        assert_eq!(bits(&starved, day), expected, "day {d}, nothing held");
+        if d == 0 {
+            assert_eq!(
+                reusing.draws_held_bytes(),
+                0,
+                "nothing is recorded on a first draw"
+            );
+        }
+    }
+    assert!(reusing.draws_held_bytes() > 0);
+    assert_eq!(starved.draws_held_bytes(), 0);
+    assert_eq!(fresh.draws_held_bytes(), 0);
 }

@@ -7,13 +7,15 @@
 //! in cache while their losses are pushed into the members' tails, so the
 //! block's full loss matrix is never written to memory.
 
+use std::collections::HashSet;
 use std::ops::Range;
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
 use super::{Backend, BackendError, LossBlock};
 use crate::book::CompiledBook;
-use crate::scenario::{ScenarioBlock, ScenarioModel, Scratch};
+use crate::scenario::{DrawMemo, Layout, ScenarioBlock, ScenarioModel, Scratch};
 use crate::tail::MemberTail;
 
 /// The most members revalued together by one task: their weights and a tile
@@ -32,6 +34,24 @@ const DRAW_CHUNK: usize = 64;
 #[derive(Debug)]
 pub struct CpuBackend {
     pool: rayon::ThreadPool,
+    /// Scenario draws kept for later plans of the same model layout (off
+    /// unless asked for: [`CpuBackend::reusing_draws`]).
+    memos: Option<DrawMemos>,
+}
+
+/// The draws of scenario ranges asked for more than once, within a budget.
+#[derive(Debug)]
+struct DrawMemos {
+    budget_bytes: u64,
+    held: Mutex<Held>,
+}
+
+#[derive(Debug, Default)]
+struct Held {
+    /// Ranges drawn once: recorded if drawn again.
+    seen: HashSet<(Layout, u64, u64)>,
+    memos: Vec<Arc<DrawMemo>>,
+    bytes: u64,
 }
 
 impl CpuBackend {
@@ -44,11 +64,64 @@ impl CpuBackend {
                 backend: "cpu",
                 reason: e.to_string(),
             })?;
-        Ok(Self { pool })
+        Ok(Self { pool, memos: None })
+    }
+
+    /// The same backend keeping up to `budget_bytes` of scenario draws for
+    /// reuse: an analysis running one model with one seed day after day (a
+    /// backtest, a margin history) draws the same random numbers each day and
+    /// differs only in what the day's volatilities and correlation make of
+    /// them. A range of scenarios is recorded the second time a plan of the
+    /// same [`Layout`] draws it (ranges drawn once, such as Z2's, are never
+    /// recorded) and replayed after that; the results are the same bits.
+    pub fn reusing_draws(self, budget_bytes: u64) -> Self {
+        Self {
+            memos: Some(DrawMemos {
+                budget_bytes,
+                held: Mutex::default(),
+            }),
+            ..self
+        }
     }
 
     pub fn threads(&self) -> usize {
         self.pool.current_num_threads()
+    }
+
+    /// Bytes of scenario draws held for reuse (0 unless [`Self::reusing_draws`]).
+    pub fn draws_held_bytes(&self) -> u64 {
+        self.memos
+            .as_ref()
+            .and_then(|m| m.held.lock().ok().map(|h| h.bytes))
+            .unwrap_or(0)
+    }
+
+    /// The record of `model`'s scenarios `range` if there is one to use, made
+    /// now if this is the range's second draw and the budget allows.
+    fn memo(&self, model: &ScenarioModel, range: &Range<u64>) -> Option<Arc<DrawMemo>> {
+        let memos = self.memos.as_ref()?;
+        let layout = model.layout()?;
+        // A poisoned lock only means a panic elsewhere: draw afresh.
+        let mut held = memos.held.lock().ok()?;
+        if let Some(memo) = held
+            .memos
+            .iter()
+            .find(|m| m.layout() == &layout && m.range() == range)
+        {
+            return Some(Arc::clone(memo));
+        }
+        let bytes = DrawMemo::bytes(&layout, range.end - range.start);
+        if held.seen.insert((layout, range.start, range.end))
+            || held.bytes + bytes > memos.budget_bytes
+        {
+            return None;
+        }
+        let memo = Arc::new(self.pool.install(|| {
+            DrawMemo::record(layout, range.clone(), |n, record| model.record(n, record))
+        }));
+        held.bytes += bytes;
+        held.memos.push(Arc::clone(&memo));
+        Some(memo)
     }
 }
 
@@ -121,9 +194,25 @@ fn member_group(members: usize) -> usize {
     members.div_ceil(tasks).clamp(1, MEMBER_GROUP)
 }
 
+/// Scenario `n` of `model`, from `memo` where given.
+#[inline]
+fn draw(
+    model: &ScenarioModel,
+    memo: Option<&DrawMemo>,
+    n: u64,
+    scratch: &mut Scratch,
+    returns: &mut [f64],
+    vols: &mut [f64],
+) {
+    match memo {
+        Some(memo) => model.draw_recorded(memo, n, scratch, returns, vols),
+        None => model.draw(n, scratch, returns, vols),
+    }
+}
+
 impl CpuPlan {
     /// Features of scenarios `range`, scenario-major (`scenarios x F`).
-    fn draw_features(&self, range: Range<u64>) -> Vec<f64> {
+    fn draw_features(&self, range: Range<u64>, memo: Option<&DrawMemo>) -> Vec<f64> {
         let (book, model, width) = (&self.book, &self.model, self.width);
         let f = book.feature_count();
         let a = model.assets();
@@ -141,7 +230,7 @@ impl CpuPlan {
                     .enumerate()
                 {
                     let n = range.start + (chunk * DRAW_CHUNK + i) as u64;
-                    model.draw(n, &mut scratch, r, v);
+                    draw(model, memo, n, &mut scratch, r, v);
                 }
                 width.features(book, &returns, &vols, out);
             });
@@ -273,6 +362,8 @@ impl Backend for CpuBackend {
     fn scenarios(&self, plan: &CpuPlan, range: Range<u64>) -> Result<ScenarioBlock, BackendError> {
         let model = &plan.model;
         let a = model.assets();
+        let memo = self.memo(model, &range);
+        let memo = memo.as_deref();
         let mut block =
             ScenarioBlock::with_capacity(range.start, (range.end - range.start) as usize, a);
         self.pool.install(|| {
@@ -282,7 +373,7 @@ impl Backend for CpuBackend {
                 .zip(block.vol_factors.par_chunks_mut(a))
                 .enumerate()
                 .for_each_init(Scratch::default, |scratch, (s, (returns, vols))| {
-                    model.draw(range.start + s as u64, scratch, returns, vols)
+                    draw(model, memo, range.start + s as u64, scratch, returns, vols)
                 });
         });
         Ok(block)
@@ -320,8 +411,9 @@ impl Backend for CpuBackend {
     ) -> Result<(), BackendError> {
         let scenarios = (range.end - range.start) as usize;
         let members = plan.book.members;
+        let memo = self.memo(&plan.model, &range);
         self.pool.install(|| {
-            let features = plan.draw_features(range.clone());
+            let features = plan.draw_features(range.clone(), memo.as_deref());
             let options = plan.option_columns(&features);
             let size = member_group(members);
             tails

@@ -164,7 +164,8 @@ pub struct ComputeArgs {
     pub threads: Option<usize>,
     /// Memory (MiB) the members' exact tails may use, 1..=1048576: a run
     /// picks the cheapest layout within it (a longer pilot, or more passes,
-    /// where memory is tight).
+    /// where memory is tight). An analysis over many days on the CPU may keep
+    /// as much again of scenario draws it reuses from day to day.
     #[arg(long, default_value_t = RunLimits::DEFAULT_TAIL_MEMORY_MIB, allow_negative_numbers = true, value_parser = whole::<u64>(MEMORY_LIMIT_MIB))]
     pub memory_limit_mib: u64,
     /// No progress bar; print only the output's location.

@@ -80,6 +80,17 @@ impl Selected {
         }
     }
 
+    /// For an analysis that runs one model on many days: the CPU backend
+    /// keeps the draws it would repeat, within `args`' memory limit
+    /// ([`CpuBackend::reusing_draws`]); a device's generator costs little
+    /// beside its revaluation, so the GPU backends draw afresh.
+    pub fn reusing_draws(self, args: &ComputeArgs) -> Self {
+        match self {
+            Self::Cpu(cpu) => Self::Cpu(cpu.reusing_draws(args.limits().tail_memory_bytes)),
+            other => other,
+        }
+    }
+
     /// What the workload estimate assumes of it. A wgpu adapter that is a
     /// CPU implementation such as lavapipe is estimated as the CPU backend on
     /// every core (it is no faster: on the development VM, 2026-11-29, the

@@ -155,7 +155,7 @@ pub fn run(args: &BacktestArgs) -> Result<(), CliError> {
     }
     snapshot.config.validate()?;
     let history = PriceHistory::load(&args.history)?;
-    let backend = Selected::choose(&args.compute)?;
+    let backend = Selected::choose(&args.compute)?.reusing_draws(&args.compute);
     // At most one engine run per calendar day of the period and model (two
     // with the stressed-weight or floor tool), on the book holding the
     // generated portfolios too.

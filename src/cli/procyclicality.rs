@@ -76,7 +76,7 @@ pub fn procyclicality(args: &ProcyclicalityArgs) -> Result<(), CliError> {
     snapshot.config.scenario.paths = args.paths;
     snapshot.config.validate()?;
     let history = PriceHistory::load(&args.history)?;
-    let backend = Selected::choose(&args.compute)?;
+    let backend = Selected::choose(&args.compute)?.reusing_draws(&args.compute);
     // Each date sizes the margin on its market, its stressed and its floor market.
     let runs = 3 * params.dates.len() as u64;
     backend.check_workload(&snapshot, runs, &args.compute)?;

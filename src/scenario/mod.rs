@@ -2,12 +2,14 @@
 //! or filtered historical simulation ([`ScenarioModel`], [`FilteredHistory`])
 //! or read from stress files ([`stress_block`]).
 
+mod draws;
 mod historical;
 mod model;
 mod windows;
 
 use std::ops::Range;
 
+pub use draws::{DrawMemo, Layout};
 pub use historical::FilteredHistory;
 pub use model::{inverse_gaussian, poisson_inverse_cdf, Jumps, ModelError, ScenarioModel, Scratch};
 pub use windows::{historical_windows, HistoricalWindow};

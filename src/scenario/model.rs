@@ -35,10 +35,11 @@
 //! `zbar_a = sum_t e_a,t / sqrt(T)` is the asset's standardised diffusion move and
 //! `u_a` an independent normal: crypto vol rises when prices fall (rho < 0).
 
+use super::draws::{self, DrawMemo, Fresh, Layout, Replay, Source};
 use super::historical::FilteredHistory;
 use crate::linalg::{cholesky_psd, NotPsd};
 use crate::pricing::DAYS_PER_YEAR;
-use crate::rng::{ScenarioRng, Stream, MAX_BLOCKS_PER_STREAM};
+use crate::rng::{ScenarioRng, MAX_BLOCKS_PER_STREAM};
 use crate::snapshot::{Innovations, MarketData, RiskConfig, ScenarioConfig};
 
 /// Why a scenario model cannot be built.
@@ -282,6 +283,74 @@ impl ScenarioModel {
         returns: &mut [f64],
         vol_factors: &mut [f64],
     ) {
+        let fresh = Fresh { rng: &self.rng, n };
+        self.draw_from(n, fresh, scratch, returns, vol_factors)
+    }
+
+    /// Which random numbers a scenario of this model draws, so that they can
+    /// be recorded once and replayed ([`DrawMemo`]); `None` for filtered
+    /// historical simulation, whose draws are uniforms picking days of a
+    /// history that changes from day to day (and cost little).
+    pub fn layout(&self) -> Option<Layout> {
+        if self.historical.is_some() {
+            return None;
+        }
+        Some(Layout {
+            key: self.rng.key(),
+            assets: self.assets,
+            steps: self.steps,
+            dof: self.dof,
+            nig: self.nig_shape.is_some(),
+            jumps: self.jumps.is_some(),
+            vol_shocks: self.vol_shock_normals(),
+        })
+    }
+
+    /// Writes scenario `n`'s random numbers into `record`, of length
+    /// `layout().len()` (a parametric model only).
+    pub fn record(&self, n: u64, record: &mut [f64]) {
+        if let Some(layout) = self.layout() {
+            draws::record_into(&layout, &mut Fresh { rng: &self.rng, n }, record);
+        }
+    }
+
+    /// [`Self::draw`] with scenario `n`'s random numbers read from `memo`,
+    /// which must hold `n` under this model's [`Self::layout`] (the caller
+    /// checks both); the same bits as drawing it afresh.
+    pub fn draw_recorded(
+        &self,
+        memo: &DrawMemo,
+        n: u64,
+        scratch: &mut Scratch,
+        returns: &mut [f64],
+        vol_factors: &mut [f64],
+    ) {
+        debug_assert_eq!(self.layout().as_ref(), Some(memo.layout()));
+        let replay = Replay {
+            layout: memo.layout(),
+            record: memo.of(n),
+        };
+        self.draw_from(n, replay, scratch, returns, vol_factors)
+    }
+
+    /// Normals the vol shock draws: one per asset up to the highest option
+    /// underlying, none without a shock.
+    fn vol_shock_normals(&self) -> usize {
+        if self.vol_shock_scale > 0.0 {
+            self.vol_assets.iter().max().map_or(0, |&a| a + 1)
+        } else {
+            0
+        }
+    }
+
+    fn draw_from(
+        &self,
+        n: u64,
+        mut source: impl Source,
+        scratch: &mut Scratch,
+        returns: &mut [f64],
+        vol_factors: &mut [f64],
+    ) {
         let a_count = self.assets;
         scratch.resize(a_count, self.dof.unwrap_or(0) as usize);
         let Scratch {
@@ -300,7 +369,7 @@ impl ScenarioModel {
                 history.horizon_days
             }
             None => {
-                self.diffuse(n, z, e, chi, log_return, diffusion);
+                self.diffuse(&mut source, z, e, chi, log_return, diffusion);
                 self.steps
             }
         };
@@ -308,10 +377,10 @@ impl ScenarioModel {
             returns[a] = log_return[a].exp_m1();
         }
         vol_factors.fill(1.0);
-        if self.vol_shock_scale > 0.0 && !self.vol_assets.is_empty() {
-            let highest = self.vol_assets.iter().copied().max().unwrap_or(0);
-            let u = &mut z[..=highest];
-            self.rng.normals(n, 0, Stream::VolShock, u);
+        let shocked = self.vol_shock_normals();
+        if shocked > 0 {
+            let u = &mut z[..shocked];
+            source.vol_shock(u);
             let rho = self.spot_vol_correlation;
             let ortho = (1.0 - rho * rho).sqrt();
             let root_draws = f64::from(draws).sqrt();
@@ -326,7 +395,7 @@ impl ScenarioModel {
     /// its steps: correlated (Student-t) diffusion and market-wide jumps.
     fn diffuse(
         &self,
-        n: u64,
+        source: &mut impl Source,
         z: &mut [f64],
         e: &mut [f64],
         chi: &mut [f64],
@@ -335,19 +404,16 @@ impl ScenarioModel {
     ) {
         let a_count = self.assets;
         for step in 0..self.steps {
-            self.rng.normals(n, step, Stream::Diffusion, z);
+            source.diffusion(step, z);
             self.correlate(z, e);
             if let Some(nu) = self.dof {
-                self.rng.normals(n, step, Stream::ChiSquare, chi);
-                let w: f64 = chi.iter().map(|g| g * g).sum();
+                let w = source.chi_square(step, chi);
                 let scale = (f64::from(nu - 2) / w).sqrt();
                 e.iter_mut().for_each(|x| *x *= scale);
             }
             if let Some(lambda) = self.nig_shape {
-                let mut g = [0.0];
-                self.rng.normals(n, step, Stream::InverseGaussian, &mut g);
-                let u = self.rng.uniforms(n, step, Stream::InverseGaussian, 1)[0];
-                let scale = inverse_gaussian(lambda, g[0], u).sqrt();
+                let (g, u) = source.inverse_gaussian(step);
+                let scale = inverse_gaussian(lambda, g, u).sqrt();
                 e.iter_mut().for_each(|x| *x *= scale);
             }
             for a in 0..a_count {
@@ -355,10 +421,9 @@ impl ScenarioModel {
                 log_return[a] += self.step_drift[a] + self.step_vol[a] * e[a];
             }
             if let Some(jumps) = &self.jumps {
-                let u = self.rng.uniforms(n, step, Stream::JumpCount, 0)[0];
-                let count = poisson_inverse_cdf(jumps.per_step, u);
+                let count = poisson_inverse_cdf(jumps.per_step, source.jump_count(step));
                 if count > 0 {
-                    self.rng.normals(n, step, Stream::JumpSize, z);
+                    source.jump_sizes(step, z);
                     self.correlate(z, e);
                     let (k, root_k) = (f64::from(count), f64::from(count).sqrt());
                     for a in 0..a_count {
