@@ -11,15 +11,7 @@ use clearstress::snapshot::{Snapshot, StressScenario};
 use common::mixed_book;
 
 fn stress(name: &str, shock: f64, assets: usize) -> StressScenario {
-    StressScenario {
-        name: name.into(),
-        kind: "hypothetical".into(),
-        description: String::new(),
-        source: String::new(),
-        origin: format!("{name}.toml"),
-        price_shocks: vec![shock; assets],
-        vol_shocks: vec![0.0; assets],
-    }
+    common::stress_scenario(name, vec![shock; assets], vec![0.0; assets])
 }
 
 /// A book, how it is broken, and what the error must say.

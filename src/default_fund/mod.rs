@@ -89,7 +89,8 @@ impl ScenarioCover {
     }
 }
 
-fn ranked(group_uncovered: &[f64]) -> Vec<(usize, f64)> {
+/// (group, uncovered loss), largest first; ties by group index.
+pub fn ranked(group_uncovered: &[f64]) -> Vec<(usize, f64)> {
     let mut ranked: Vec<(usize, f64)> = group_uncovered.iter().copied().enumerate().collect();
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     ranked
@@ -134,6 +135,23 @@ pub fn uncovered(input: &DefaultFundInput, s: usize, m: usize) -> f64 {
     (input.losses.loss(m, s) - input.collateral[m]).max(0.0)
 }
 
+/// `U(s, g)` of every group in scenario `s` of `losses`: its members' losses
+/// beyond their `collateral`, each floored at zero, summed (`group_of[m] <
+/// groups`).
+pub fn group_uncovered(
+    losses: &LossBlock,
+    s: usize,
+    collateral: &[f64],
+    group_of: &[usize],
+    groups: usize,
+) -> Vec<f64> {
+    let mut group_uncovered = vec![0.0; groups];
+    for (m, &g) in group_of.iter().enumerate() {
+        group_uncovered[g] += (losses.loss(m, s) - collateral[m]).max(0.0);
+    }
+    group_uncovered
+}
+
 /// Sizes, allocates and stress-tests the default fund.
 pub fn size(input: &DefaultFundInput) -> DefaultFund {
     let (scenarios, members) = (input.losses.scenarios, input.losses.members);
@@ -142,10 +160,8 @@ pub fn size(input: &DefaultFundInput) -> DefaultFund {
     let mut per_scenario = Vec::with_capacity(scenarios);
     let mut drivers = [empty_driver(), empty_driver(), empty_driver()];
     for s in 0..scenarios {
-        let mut group_uncovered = vec![0.0; groups];
-        for m in 0..members {
-            group_uncovered[input.group_of[m]] += uncovered(input, s, m);
-        }
+        let group_uncovered =
+            group_uncovered(input.losses, s, input.collateral, input.group_of, groups);
         let ranked = ranked(&group_uncovered);
         let top = |k: usize| ranked.iter().take(k).map(|g| g.1).sum::<f64>();
         let (cover1, cover2, cover_n) = (top(1), top(2), top(n));

@@ -38,6 +38,17 @@ pub enum RunError {
         loss: f64,
     },
     #[error(
+        "reverse stress: stress scenario `{scenario}` scaled by {k:.4} gives member `{member}` a \
+         loss of {loss:e}, not a finite number within 1.8e19 USD: check the scenario's shocks and \
+         the member's positions"
+    )]
+    ReverseStressOutOfRange {
+        scenario: String,
+        k: f64,
+        member: String,
+        loss: f64,
+    },
+    #[error(
         "an exact tail of {k} losses did not resolve every confidence: a bug, please report it"
     )]
     Unresolved { k: usize },

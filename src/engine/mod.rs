@@ -12,10 +12,11 @@ pub use stream::Streamer;
 use crate::backend::{Backend, LossBlock, PipelineStats};
 use crate::book::CompiledBook;
 use crate::default_fund::{self, DefaultFund, DefaultFundInput, Groups};
+use crate::default_management::{reverse_stress, ReverseStress, ReverseStressInput};
 use crate::input::Date;
 use crate::margin::distribution::{self, LossDistribution};
 use crate::margin::{margins, MarginResult, MarginRule, MemberMargin};
-use crate::scenario::{stress_block, FilteredHistory, ScenarioModel};
+use crate::scenario::{stress_block, FilteredHistory, ScenarioBlock, ScenarioModel};
 use crate::snapshot::Snapshot;
 use crate::tail::TailPlan;
 
@@ -28,6 +29,8 @@ pub struct Timings {
     pub stress: Duration,
     /// Drawing the largest margin's loss distribution (0 without one).
     pub distribution: Duration,
+    /// The reverse stress's revaluations (0 without it).
+    pub reverse_stress: Duration,
     pub total: Duration,
 }
 
@@ -44,6 +47,9 @@ pub struct RunResult {
     /// run's own ([`run`]); `None` for a margin at a past date
     /// ([`run_as_of`], which analyses repeat day after day) or without members.
     pub distribution: Option<LossDistribution>,
+    /// How far each stress scenario is from exhausting the prefunded
+    /// resources: the run's own, `None` for a margin at a past date.
+    pub reverse_stress: Option<ReverseStress>,
 }
 
 /// How the run was carried out.
@@ -114,8 +120,8 @@ impl<B: Backend> Runner<'_, B> {
 }
 
 /// Runs the Monte Carlo margin and the stress default fund on `backend`, with
-/// the largest margin's loss distribution. `progress` is told how many
-/// scenarios each finished block held.
+/// the largest margin's loss distribution and the reverse stress. `progress`
+/// is told how many scenarios each finished block held.
 pub fn run<B: Backend>(
     backend: &B,
     snapshot: &Snapshot,
@@ -132,8 +138,8 @@ pub fn run<B: Backend>(
     )
 }
 
-/// [`run`] without the loss distribution, FHS's look-back ending at `as_of`
-/// ([`scenario_model_as_of`]).
+/// [`run`] without the loss distribution and the reverse stress, FHS's
+/// look-back ending at `as_of` ([`scenario_model_as_of`]).
 pub fn run_as_of<B: Backend>(
     backend: &B,
     snapshot: &Snapshot,
@@ -150,7 +156,7 @@ fn run_with<B: Backend>(
     as_of: Date,
     limits: RunLimits,
     progress: &dyn Fn(u64),
-    with_distribution: bool,
+    own_analyses: bool,
 ) -> Result<RunResult, RunError> {
     let started = Instant::now();
     let config = &snapshot.config;
@@ -202,7 +208,8 @@ fn run_with<B: Backend>(
     };
     let measured = Instant::now();
 
-    let losses = backend.revalue(&plan, &stress_block(&snapshot.stress, book.assets))?;
+    let stress_scenarios = stress_block(&snapshot.stress, book.assets);
+    let losses = backend.revalue(&plan, &stress_scenarios)?;
     check_stress_losses(snapshot, &losses)?;
     let stress = StressResult {
         losses,
@@ -210,8 +217,21 @@ fn run_with<B: Backend>(
     };
     let default_fund = size_default_fund(snapshot, &stress, &margin.members);
     let stressed = Instant::now();
-    let distribution = if with_distribution {
+    let distribution = if own_analyses {
         loss_distribution(backend, &plan, &margin, paths)?
+    } else {
+        None
+    };
+    let distributed = Instant::now();
+    let reverse_stress = if own_analyses {
+        Some(reverse_stress_of(
+            backend,
+            &plan,
+            snapshot,
+            &stress_scenarios,
+            &margin.members,
+            &stress.groups,
+        )?)
     } else {
         None
     };
@@ -229,7 +249,8 @@ fn run_with<B: Backend>(
                 monte_carlo: simulated - compiled,
                 statistics: measured - simulated,
                 stress: stressed - measured,
-                distribution: finished - stressed,
+                distribution: distributed - stressed,
+                reverse_stress: finished - distributed,
                 total: finished - started,
             },
             pipeline,
@@ -238,6 +259,48 @@ fn run_with<B: Backend>(
         stress,
         default_fund,
         distribution,
+        reverse_stress,
+    })
+}
+
+/// The reverse stress of the run's stress scenarios against its prefunded
+/// resources (current contributions and skin in the game), revalued in full
+/// on the run's plan.
+fn reverse_stress_of<B: Backend>(
+    backend: &B,
+    plan: &B::Plan,
+    snapshot: &Snapshot,
+    stress: &ScenarioBlock,
+    margins: &[MemberMargin],
+    groups: &Groups,
+) -> Result<ReverseStress, RunError> {
+    let collateral: Vec<f64> = margins.iter().map(|m| m.collateral).collect();
+    let config = &snapshot.config.default_fund;
+    let contributions: f64 = snapshot.members.iter().map(|m| m.df_contribution).sum();
+    let input = ReverseStressInput {
+        stress,
+        collateral: &collateral,
+        group_of: &groups.of,
+        groups: groups.names.len(),
+        cover: config.cover,
+        resources: contributions + config.skin_in_the_game,
+    };
+    reverse_stress(&input, |block, points| {
+        let losses = backend.revalue(plan, block)?;
+        for (i, &(s, k)) in points.iter().enumerate() {
+            for (m, member) in snapshot.members.iter().enumerate() {
+                let loss = losses.loss(m, i);
+                if !crate::tail::within_range(loss) {
+                    return Err(RunError::ReverseStressOutOfRange {
+                        scenario: snapshot.stress[s].name.clone(),
+                        k,
+                        member: member.id.clone(),
+                        loss,
+                    });
+                }
+            }
+        }
+        Ok(losses)
     })
 }
 

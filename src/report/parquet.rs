@@ -20,6 +20,8 @@ pub enum Column {
     Flag(Vec<bool>),
     /// Nullable: `None` where the value does not apply (never a NaN).
     OptionalNumber(Vec<Option<f64>>),
+    /// Nullable: `None` where the count does not apply.
+    OptionalCount(Vec<Option<u64>>),
 }
 
 /// An output table: named columns of equal length.
@@ -56,6 +58,12 @@ impl OutputTable {
         self
     }
 
+    pub fn optional_count(mut self, name: &str, values: Vec<Option<u64>>) -> Self {
+        self.columns
+            .push((name.to_string(), Column::OptionalCount(values)));
+        self
+    }
+
     pub fn to_record_batch(&self) -> Result<RecordBatch, arrow_schema::ArrowError> {
         let fields: Vec<Field> = self
             .columns
@@ -67,6 +75,7 @@ impl OutputTable {
                     Column::Count(_) => (DataType::UInt64, false),
                     Column::Flag(_) => (DataType::Boolean, false),
                     Column::OptionalNumber(_) => (DataType::Float64, true),
+                    Column::OptionalCount(_) => (DataType::UInt64, true),
                 };
                 Field::new(name, ty, nullable)
             })
@@ -81,6 +90,7 @@ impl OutputTable {
                     Column::Count(v) => Arc::new(UInt64Array::from(v.clone())),
                     Column::Flag(v) => Arc::new(BooleanArray::from(v.clone())),
                     Column::OptionalNumber(v) => Arc::new(Float64Array::from(v.clone())),
+                    Column::OptionalCount(v) => Arc::new(UInt64Array::from(v.clone())),
                 }
             })
             .collect();

@@ -35,7 +35,7 @@ use clearstress::input::Date;
 use clearstress::snapshot::{
     Asset, AssetClass, CcpConfig, CollateralAsset, CollateralHolding, Innovations, Instrument,
     InstrumentKind, MarketData, Member, OptionRight, Position, RateCurve, Settlement, Snapshot,
-    VolQuote, VolSurface,
+    StressScenario, VolQuote, VolSurface,
 };
 
 pub fn date(s: &str) -> Date {
@@ -311,4 +311,18 @@ pub fn assert_same_book(a: &Snapshot, b: &Snapshot) {
     assert_eq!(a.positions, b.positions);
     assert_eq!(a.collateral, b.collateral);
     assert_eq!(a.market, b.market);
+}
+
+/// A hypothetical stress scenario moving each asset's price and implied vol
+/// by the given relative shocks.
+pub fn stress_scenario(name: &str, price_shocks: Vec<f64>, vol_shocks: Vec<f64>) -> StressScenario {
+    StressScenario {
+        name: name.into(),
+        kind: "hypothetical".into(),
+        description: String::new(),
+        source: String::new(),
+        origin: format!("{name}.toml"),
+        price_shocks,
+        vol_shocks,
+    }
 }

@@ -36,6 +36,7 @@ pub fn timings_json(info: &RunInfo) -> Value {
         "statistics": t.statistics.as_secs_f64(),
         "stress": t.stress.as_secs_f64(),
         "distribution": t.distribution.as_secs_f64(),
+        "reverse_stress": t.reverse_stress.as_secs_f64(),
         "total": t.total.as_secs_f64(),
         "scenarios_per_second": info.scenarios as f64 / t.monte_carlo.as_secs_f64().max(1e-9),
     })

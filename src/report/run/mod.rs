@@ -10,11 +10,13 @@
 //! | `default_fund.parquet` | member | member_id, group, share, required_contribution, current_contribution, top_up |
 //! | `default_fund_scenarios.parquet` | stress scenario | scenario, cover1, cover2, cover_n, largest_group, largest_group_loss, second_group, second_group_loss |
 //! | `loss_distribution.parquet` | bin of the largest margin's loss histogram | member_id, loss_from, loss_to, scenarios |
+//! | `reverse_stress.parquet` | stress scenario | scenario, resources, cover_n, k_searched, k_star, cover_n_at_k_star, groups_to_exhaust |
 
 mod default_fund;
 mod distribution;
 mod info;
 mod margin;
+mod reverse_stress;
 mod stress;
 
 pub use info::scenario_model_name;
@@ -46,13 +48,14 @@ trait Section {
     fn terminal(&self, run: RunView, out: &mut String);
 }
 
-fn sections(result: &RunResult) -> [&dyn Section; 5] {
+fn sections(result: &RunResult) -> [&dyn Section; 6] {
     [
         &result.run,
         &result.margin,
         &result.stress,
         &result.default_fund,
         &result.distribution,
+        &result.reverse_stress,
     ]
 }
 
