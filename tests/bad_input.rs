@@ -477,6 +477,10 @@ const EMPTY_NAN_AND_INFINITE_NUMBERS: &[Refused] = &[
         ccp_with!("[default_fund]\nskin_in_the_game = inf"),
         key("ccp.toml", "default_fund.skin_in_the_game"),
         &["expected an amount in USD in [0, 1e12], found inf"]),
+    refused("liquid resources in an unknown asset",
+        ccp_with!("[liquidity.resources]\nDOGE = 10"),
+        key("ccp.toml", "liquidity.resources.DOGE"),
+        &["unknown asset `DOGE`: expected `USD` or"]),
 ];
 
 /// 1e308 in every numeric column of every table.

@@ -138,7 +138,7 @@ fn a_thousand_member_books_files_and_result_tables_are_pinned() {
         .collect();
     assert_eq!(
         sha256_hex(listing.as_bytes()),
-        "bb9fec3b483d3fc96948b7e53fb08688d53e3e4442e7fa6694e1d14487d99e03",
+        "183ce90d19a88b4ee4f78d69c832c67d308188c293980e9e94bf3b81b80cfb5c",
         "init's files changed:\n{listing}"
     );
     clearstress(d, &[&RUN[..], &["out", "--book", "book"]].concat());
@@ -179,7 +179,7 @@ fn the_default_init_books_files_are_pinned() {
         .collect();
     assert_eq!(
         sha256_hex(listing.as_bytes()),
-        "8646bd48c0982cec0c7db03c9d79b25051f973346edb3e86ddac8e4673876251",
+        "2b5069cc69cccbb5814d395f548b3b2dbcf21537811675ea8a2490f67f337573",
         "init's files changed:\n{listing}"
     );
 }

@@ -12,11 +12,16 @@ pub use stream::Streamer;
 use crate::backend::{Backend, LossBlock, PipelineStats};
 use crate::book::CompiledBook;
 use crate::default_fund::{self, DefaultFund, DefaultFundInput, Groups};
-use crate::default_management::{reverse_stress, ReverseStress, ReverseStressInput};
+use crate::default_management::liquidity::settlement_books;
+use crate::default_management::{
+    liquidity_stress, reverse_stress, LiquidityInput, LiquidityStress, ReverseStress,
+    ReverseStressInput,
+};
 use crate::input::Date;
 use crate::margin::distribution::{self, LossDistribution};
 use crate::margin::{margins, MarginResult, MarginRule, MemberMargin};
 use crate::scenario::{stress_block, FilteredHistory, ScenarioBlock, ScenarioModel};
+use crate::snapshot::CollateralAsset;
 use crate::snapshot::Snapshot;
 use crate::tail::TailPlan;
 
@@ -29,7 +34,7 @@ pub struct Timings {
     pub stress: Duration,
     /// Drawing the largest margin's loss distribution (0 without one).
     pub distribution: Duration,
-    /// The reverse stress's revaluations (0 without it).
+    /// The reverse and liquidity stresses' revaluations (0 without them).
     pub reverse_stress: Duration,
     pub total: Duration,
 }
@@ -50,6 +55,9 @@ pub struct RunResult {
     /// How far each stress scenario is from exhausting the prefunded
     /// resources: the run's own, `None` for a margin at a past date.
     pub reverse_stress: Option<ReverseStress>,
+    /// The cash each settlement currency needs when each stress scenario's
+    /// Cover-n groups default: the run's own, `None` for a past date.
+    pub liquidity: Option<LiquidityStress>,
 }
 
 /// How the run was carried out.
@@ -223,17 +231,26 @@ fn run_with<B: Backend>(
         None
     };
     let distributed = Instant::now();
-    let reverse_stress = if own_analyses {
-        Some(reverse_stress_of(
+    let (reverse_stress, liquidity) = if own_analyses {
+        let reverse = reverse_stress_of(
             backend,
             &plan,
             snapshot,
             &stress_scenarios,
             &margin.members,
             &stress.groups,
-        )?)
+        )?;
+        let liquidity = liquidity_stress_of(
+            backend,
+            snapshot,
+            &model,
+            &stress_scenarios,
+            &stress,
+            &default_fund,
+        )?;
+        (Some(reverse), Some(liquidity))
     } else {
-        None
+        (None, None)
     };
     let finished = Instant::now();
 
@@ -260,7 +277,53 @@ fn run_with<B: Backend>(
         default_fund,
         distribution,
         reverse_stress,
+        liquidity,
     })
+}
+
+/// The liquidity stress: each settlement currency's positions revalued on
+/// their own in the stress scenarios, against the defaulters' collateral
+/// and the CCP's configured liquid resources.
+fn liquidity_stress_of<B: Backend>(
+    backend: &B,
+    snapshot: &Snapshot,
+    model: &ScenarioModel,
+    stress: &ScenarioBlock,
+    result: &StressResult,
+    fund: &DefaultFund,
+) -> Result<LiquidityStress, RunError> {
+    let mut losses = Vec::new();
+    for (currency, book) in settlement_books(snapshot) {
+        let compiled = CompiledBook::compile(&book)?;
+        let plan = backend.prepare(&compiled, model)?;
+        let block = backend.revalue(&plan, stress)?;
+        check_stress_losses(&book, &block)?;
+        losses.push((currency, block));
+    }
+    let resources: Vec<(CollateralAsset, f64)> = snapshot
+        .config
+        .liquidity
+        .resources
+        .iter()
+        // The loader refused any other key.
+        .filter_map(|(id, &units)| match id.as_str() {
+            "USD" => Some((CollateralAsset::Usd, units)),
+            _ => Some((
+                CollateralAsset::Asset(snapshot.market.asset_index(id)?),
+                units,
+            )),
+        })
+        .collect();
+    Ok(liquidity_stress(&LiquidityInput {
+        market: &snapshot.market,
+        stress,
+        losses: &losses,
+        collateral: &snapshot.collateral,
+        covers: &fund.per_scenario,
+        group_of: &result.groups.of,
+        cover: snapshot.config.default_fund.cover,
+        resources: &resources,
+    }))
 }
 
 /// The reverse stress of the run's stress scenarios against its prefunded

@@ -255,6 +255,10 @@ pub(super) fn default_fund(book: &mut Snapshot, collateral: &Collateral, units: 
         member.df_contribution = thousands * 1000.0;
     }
     book.config.default_fund.skin_in_the_game = skin;
+    // The fund and the skin in the game are held in cash: the CCP's liquid
+    // resources for the liquidity stress (methodology 9.7).
+    let cash = book.members.iter().map(|m| m.df_contribution).sum::<f64>() + skin;
+    book.config.liquidity.resources = BTreeMap::from([("USD".to_string(), cash)]);
 }
 
 /// `total` whole units split pro rata to `shares` (which sum to 1): each

@@ -25,6 +25,8 @@ pub struct CcpConfig {
     pub collateral: CollateralConfig,
     #[serde(default)]
     pub default_fund: DefaultFundConfig,
+    #[serde(default)]
+    pub liquidity: LiquidityConfig,
 }
 
 impl CcpConfig {
@@ -144,6 +146,13 @@ impl CcpConfig {
             fund.skin_in_the_game,
             &bounds::SKIN_IN_THE_GAME,
         )?;
+        for (asset, &units) in &self.liquidity.resources {
+            check(
+                &format!("liquidity.resources.{asset}"),
+                units,
+                &bounds::LIQUID_RESOURCES,
+            )?;
+        }
         Ok(())
     }
 }
@@ -353,6 +362,15 @@ impl Default for DefaultFundConfig {
     }
 }
 
+/// The CCP's qualifying liquid resources for the liquidity stress
+/// (methodology 9.7).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LiquidityConfig {
+    /// Units held per asset id (`USD` for cash), at hand on the day.
+    pub resources: BTreeMap<String, f64>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -364,6 +382,7 @@ mod tests {
             scenario: ScenarioConfig::default(),
             collateral: CollateralConfig::default(),
             default_fund: DefaultFundConfig::default(),
+            liquidity: LiquidityConfig::default(),
         }
     }
 

@@ -17,7 +17,7 @@ use crate::input::Date;
 
 pub use config::{
     AllocationRule, CcpConfig, CollateralConfig, DefaultFundConfig, HistoricalConfig, Innovations,
-    JumpConfig, MarginMeasure, RiskConfig, ScenarioConfig, VolShockConfig,
+    JumpConfig, LiquidityConfig, MarginMeasure, RiskConfig, ScenarioConfig, VolShockConfig,
 };
 pub use load::{
     assets_table, from_csv_texts, load, load_stress_scenarios, parse_stress_scenario, read_history,

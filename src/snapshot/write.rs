@@ -171,6 +171,11 @@ fn section_note(section: &str) -> Option<String> {
             bounds::HAIRCUT
         ),
         "default_fund" => "The default fund: cover, the CCP's skin in the game, allocation.".into(),
+        "liquidity" => "The liquidity stress (methodology 9.7).".into(),
+        "liquidity.resources" => format!(
+            "The CCP's qualifying liquid resources, units per asset id (USD for cash);\neach in {}.",
+            bounds::LIQUID_RESOURCES
+        ),
         _ => return None,
     };
     Some(note)
@@ -549,6 +554,7 @@ mod tests {
         });
         config.scenario.stress = vec!["scenarios".into()];
         config.collateral.haircuts.insert("BTC".into(), 0.15);
+        config.liquidity.resources.insert("USD".into(), 1e8);
         let text = config_text(&config).unwrap();
         assert!(text.ends_with("\n"), "{text}");
         assert_eq!(toml::from_str::<CcpConfig>(&text).unwrap(), config);
@@ -563,7 +569,9 @@ mod tests {
             }
             let explained = i > 0 && lines[i - 1].starts_with("# ");
             assert!(
-                explained || section == "[collateral.haircuts]" && !line.starts_with('['),
+                explained
+                    || ["[collateral.haircuts]", "[liquidity.resources]"].contains(&section)
+                        && !line.starts_with('['),
                 "no comment above `{line}`:\n{text}"
             );
         }

@@ -10,11 +10,13 @@
 //! | `default_fund.parquet` | member | member_id, group, share, required_contribution, current_contribution, top_up |
 //! | `default_fund_scenarios.parquet` | stress scenario | scenario, cover1, cover2, cover_n, largest_group, largest_group_loss, second_group, second_group_loss |
 //! | `loss_distribution.parquet` | bin of the largest margin's loss histogram | member_id, loss_from, loss_to, scenarios |
+//! | `liquidity_stress.parquet` | (stress scenario, settlement currency) | scenario, defaulting_groups, currency, need, defaulters_collateral, ccp_resources, shortfall |
 //! | `reverse_stress.parquet` | stress scenario | scenario, resources, cover_n, k_searched, k_star, cover_n_at_k_star, groups_to_exhaust |
 
 mod default_fund;
 mod distribution;
 mod info;
+mod liquidity;
 mod margin;
 mod reverse_stress;
 mod stress;
@@ -48,7 +50,7 @@ trait Section {
     fn terminal(&self, run: RunView, out: &mut String);
 }
 
-fn sections(result: &RunResult) -> [&dyn Section; 6] {
+fn sections(result: &RunResult) -> [&dyn Section; 7] {
     [
         &result.run,
         &result.margin,
@@ -56,6 +58,7 @@ fn sections(result: &RunResult) -> [&dyn Section; 6] {
         &result.default_fund,
         &result.distribution,
         &result.reverse_stress,
+        &result.liquidity,
     ]
 }
 

@@ -47,6 +47,10 @@ mod tests {
             ),
             ("[collateral.haircuts]\nBTC = 1.0\n", "field `collateral.haircuts.BTC`: expected a haircut in [0, 1)"),
             (
+                "[liquidity.resources]\nUSD = -1\n",
+                "field `liquidity.resources.USD`: expected an amount in units of the asset in [0, 1e15], found -1",
+            ),
+            (
                 "[default_fund]\ncover = 0\nskin_in_the_game = 0\nallocation = \"initial-margin\"\n",
                 "field `default_fund.cover`: expected a whole number of member groups in [1, 10], found 0",
             ),

@@ -276,6 +276,17 @@ fn build(
         vol_surface,
         rates,
     };
+    for asset in config.liquidity.resources.keys() {
+        if asset != "USD" && asset_ids.get(asset).is_none() {
+            return Err(InputError::invalid(
+                Location::file(config_name).field(format!("liquidity.resources.{asset}")),
+                format!(
+                    "unknown asset `{asset}`: expected `USD` or {}",
+                    asset_ids.expected()
+                ),
+            ));
+        }
+    }
     let (members, member_ids) = book::read_members(&tables.members)?;
     let (instruments, instrument_ids) =
         book::read_instruments(&tables, &asset_ids, &market, valuation_date)?;
