@@ -14,30 +14,16 @@ use std::process::Output;
 mod binary;
 #[path = "common/machine.rs"]
 mod machine;
+#[path = "common/report.rs"]
+mod report_files;
 
 use binary::{clearstress, clearstress_line};
+use report_files::{
+    html_pqd_rows, html_rows, json, pqd_csv_rows, sample_run, sample_run_into, text, unescape,
+};
 
 use clearstress::report::money;
 use serde_json::Value;
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A quiet 2,000-path CPU run of the embedded sample into `dir/run`.
-fn sample_run(dir: &Path) -> std::path::PathBuf {
-    sample_run_into(&dir.join("run"), &[])
-}
-
-/// [`sample_run`] into `out`, with `extra` flags.
-fn sample_run_into(out: &Path, extra: &[&str]) -> std::path::PathBuf {
-    let mut args = vec!["run", "--backend", "cpu", "--paths", "2000", "--quiet"];
-    args.extend(extra);
-    args.extend(["--out", out.to_str().unwrap()]);
-    let o = clearstress(&args);
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    out.to_path_buf()
-}
 
 /// A quiet backtest of an `init --assets 10` book (six members) over eleven
 /// days of the shipped history at 2,000 paths, into `dir/bt`: June 2022's
@@ -111,68 +97,12 @@ fn assert_refused(o: &Output, out: &Path, named: &[&str]) {
     assert!(!out.exists(), "{} was written", out.display());
 }
 
-fn json(path: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
-
-fn unescape(cell: &str) -> String {
-    cell.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
-}
-
-/// The rows of the HTML's PQD table, each as its cells' text.
-fn html_pqd_rows(html: &str) -> Vec<Vec<String>> {
-    html_rows(html, "<table class=\"pqd\">")
-}
-
-/// The rows of the first table from `marker` on, each as its cells' text
-/// (numeric cells included).
-fn html_rows(html: &str, marker: &str) -> Vec<Vec<String>> {
-    let start = html.find(marker).unwrap_or_else(|| panic!("no {marker}"));
-    let table = &html[start..start + html[start..].find("</table>").unwrap()];
-    let body = &table[table.find("<tbody>").unwrap()..];
-    body.split("<tr")
-        .skip(1)
-        .map(|row| {
-            row.split("<td")
-                .skip(1)
-                .map(|cell| {
-                    let inner = &cell[cell.find('>').unwrap() + 1..cell.find("</td>").unwrap()];
-                    unescape(inner)
-                })
-                .collect()
-        })
-        .collect()
-}
-
 /// The PQD row `id` of `rows`.
 fn pqd_row(rows: &[Vec<String>], id: &str) -> Vec<String> {
     rows.iter()
         .find(|r| r[0] == id)
         .unwrap_or_else(|| panic!("no PQD row {id}: {rows:?}"))
         .clone()
-}
-
-/// A CSV line's fields, quotes undone.
-fn csv_fields(line: &str) -> Vec<String> {
-    let mut fields = vec![String::new()];
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                chars.next();
-                fields.last_mut().unwrap().push('"');
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => fields.push(String::new()),
-            _ => fields.last_mut().unwrap().push(c),
-        }
-    }
-    fields
 }
 
 /// Every field the run fills, with the summary.json value it must show, and
@@ -284,11 +214,7 @@ fn the_report_shows_every_pqd_field_from_the_runs_outputs_offline_with_charts() 
     }
 
     // pqd.csv holds the same rows.
-    let csv = std::fs::read_to_string(out.join("pqd.csv")).unwrap();
-    let mut lines = csv.lines();
-    assert_eq!(lines.next(), Some("field_id,description,value,unit"));
-    let csv_rows: Vec<Vec<String>> = lines.map(csv_fields).collect();
-    assert_eq!(csv_rows, rows);
+    assert_eq!(pqd_csv_rows(&out.join("pqd.csv"), &html), rows);
 
     // The output is clearstress's: a second report replaces it.
     let again = report(&run, &out);
@@ -598,9 +524,7 @@ fn a_backtest_fills_pqd_6_5_and_adds_its_section_and_a_changed_one_is_refused() 
     assert!(row("6.5a")[1].contains(&period), "{:?}", row("6.5a"));
     assert!(rows.iter().all(|r| r[0] != "6.5"), "{rows:?}");
     assert_eq!(rows.len(), 18 + collateral_rows(&run), "{rows:?}");
-    let csv = std::fs::read_to_string(out.join("pqd.csv")).unwrap();
-    let csv_rows: Vec<Vec<String>> = csv.lines().skip(1).map(csv_fields).collect();
-    assert_eq!(csv_rows, rows);
+    assert_eq!(pqd_csv_rows(&out.join("pqd.csv"), &html), rows);
 
     // The section: the period, each kind's pooled row, the zones, a fourth chart.
     let start = html

@@ -10,7 +10,8 @@ use std::fmt::Write as _;
 use super::backtest_folder::{BacktestFolder, MARGIN_BASIS};
 use super::run_folder::RunFolder;
 use super::{count, escape, percent};
-use crate::report::money;
+use crate::report::output::file_marker;
+use crate::report::{money, OutputKind};
 
 /// A PQD field's value: filled from the run's outputs, or not computed.
 #[derive(Debug, Clone, PartialEq)]
@@ -274,8 +275,10 @@ pub fn rows(run: &RunFolder, backtest: Option<&BacktestFolder>) -> Vec<PqdRow> {
     rows
 }
 
-/// The rows as CSV: `field_id,description,value,unit`, fields quoted where
-/// they hold a comma or a quote.
+/// The rows as CSV: the marker line by which a later report knows the file
+/// as clearstress's (a `#` comment to CSV readers that take one), then
+/// `field_id,description,value,unit`, fields quoted where they hold a comma
+/// or a quote.
 pub fn csv(rows: &[PqdRow]) -> String {
     let quote = |field: &str| {
         if field.contains([',', '"', '\n']) {
@@ -284,7 +287,10 @@ pub fn csv(rows: &[PqdRow]) -> String {
             field.to_string()
         }
     };
-    let mut out = String::from("field_id,description,value,unit\n");
+    let mut out = format!(
+        "{}\nfield_id,description,value,unit\n",
+        file_marker(OutputKind::Report)
+    );
     for row in rows {
         let (value, unit) = row.cells();
         let _ = writeln!(
@@ -299,12 +305,16 @@ pub fn csv(rows: &[PqdRow]) -> String {
     out
 }
 
-/// The rows as an HTML section.
-pub fn section(rows: &[PqdRow]) -> String {
-    let mut out = String::from(
+/// The rows as an HTML section, naming the SHA-256 of the CSV written with
+/// them.
+pub fn section(rows: &[PqdRow], csv_sha256: &str) -> String {
+    let mut out = format!(
         "<section id=\"pqd\"><h2>Public quantitative disclosures (PQD-style)</h2>\
          <p>Fields of the CPMI-IOSCO public quantitative disclosures this run fills, read from its \
-         outputs; the fields it cannot fill are listed as <em>not computed</em> with the reason.</p>\
+         outputs; the fields it cannot fill are listed as <em>not computed</em> with the reason. \
+         The same rows are written as CSV beside this report (<code>pqd.csv</code>, or \
+         <code>NAME.pqd.csv</code> beside <code>NAME.html</code>), whose SHA-256 is \
+         <code class=\"pqd-sha256\">{csv_sha256}</code>.</p>\
          <table class=\"pqd\"><thead><tr><th>field id</th><th>description</th><th>value</th>\
          <th>unit</th></tr></thead><tbody>",
     );
