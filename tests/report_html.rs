@@ -28,12 +28,13 @@ use serde_json::Value;
 /// A quiet backtest of an `init --assets 10` book (six members) over eleven
 /// days of the shipped history at 2,000 paths, into `dir/bt`: June 2022's
 /// fall, so that the margin basis has exceptions on some days (and fewer
-/// under the first model than under the second).
+/// under the first model than under the second); Z2 with 50 simulations, so
+/// that members with collateral have its p-value under the first model.
 fn small_backtest(dir: &Path) -> std::path::PathBuf {
     for line in [
         "init --out {dir}/book --assets 10 --members 6 --options 20",
         "backtest --history {history} --book {dir}/book --from 2022-06-06 --to 2022-06-16 \
-         --paths 2000 --z2-simulations 0 --model configured --model gaussian+apc_buffer \
+         --paths 2000 --z2-simulations 50 --model configured --model gaussian+apc_buffer \
          --quiet --out {dir}/bt",
     ] {
         let o = clearstress_line(dir, line);
@@ -535,7 +536,20 @@ fn a_backtest_fills_pqd_6_5_and_adds_its_section_and_a_changed_one_is_refused() 
     // Two models backtested: the report shows the first, each kind once.
     assert_eq!(summary["models"][0], "configured");
     assert_eq!(pooled["model"], "configured");
-    assert!(section.contains("model <code>configured</code>, the first of the 2 models"));
+    assert!(section.contains(
+        "<h3>Model <code>configured</code> in detail</h3><p>The first of the 2 models \
+         backtested, the one PQD 6.5 reports.</p>"
+    ));
+    assert!(
+        row("6.5a")[1].contains("model configured"),
+        "{:?}",
+        row("6.5a")
+    );
+    // Every model compared, each number backtest.json's.
+    assert_eq!(
+        html_rows(section, "<h3>Models compared</h3>"),
+        models_compared(&summary)
+    );
     for kind in ["member", "member_with_collateral", "group"] {
         assert_eq!(
             section.matches(&format!("<tr><td>{kind}</td>")).count(),
@@ -621,6 +635,54 @@ fn a_backtest_fills_pqd_6_5_and_adds_its_section_and_a_changed_one_is_refused() 
         "{stderr}"
     );
     assert!(!changed.exists());
+}
+
+/// The comparison of the models as `backtest.json` gives it: per model (in
+/// `models`' order), each kind's pooled row on all days, the kind's
+/// portfolios whose Christoffersen conditional-coverage and Z2 p-values are
+/// below 5% of those with one, the pooled margin's average and
+/// peak-to-trough.
+fn models_compared(summary: &Value) -> Vec<Vec<String>> {
+    let portfolios = summary["portfolios"].as_array().unwrap();
+    let percent = |x: &Value| format!("{}%", (x.as_f64().unwrap() * 1e6).round() / 1e4);
+    let rejected = |p: Vec<f64>| match p.len() {
+        0 => "-".to_string(),
+        n => format!("{}/{n}", p.iter().filter(|&&p| p < 0.05).count()),
+    };
+    let mut rows = Vec::new();
+    for model in summary["models"].as_array().unwrap() {
+        let of_model = || portfolios.iter().filter(move |p| p["model"] == *model);
+        for pooled in of_model().filter(|p| p["aggregate"] == true && p["id"] == "all") {
+            let of_kind: Vec<&Value> = of_model()
+                .filter(|p| p["aggregate"] == false && p["kind"] == pooled["kind"])
+                .collect();
+            let p_values = |pointer: &str| -> Vec<f64> {
+                of_kind
+                    .iter()
+                    .filter_map(|p| p.pointer(pointer).and_then(Value::as_f64))
+                    .collect()
+            };
+            let a = &pooled["all_days"];
+            rows.push(vec![
+                format!("<code>{}</code>", model.as_str().unwrap()),
+                pooled["kind"].as_str().unwrap().to_string(),
+                format!("{} / {}", a["exceptions"], a["observations"]),
+                percent(&a["coverage"]),
+                a["traffic_light"].as_str().unwrap().to_string(),
+                format!("{:.3}", a["kupiec"]["p"].as_f64().unwrap()),
+                rejected(p_values("/all_days/christoffersen/conditional_coverage/p")),
+                rejected(p_values("/z2/p_value")),
+                money(pooled["average_margin"].as_f64().unwrap()),
+                percent(&pooled["margin_peak_to_trough"]),
+            ]);
+        }
+    }
+    assert_eq!(rows.len(), 6, "two models, three kinds: {rows:?}");
+    assert!(
+        rows.iter().any(|r| r[7] != "-"),
+        "no Z2 p-value to count: {rows:?}"
+    );
+    rows
 }
 
 /// The pooled `member_with_collateral` row's exceptions per day: in

@@ -73,7 +73,8 @@ fn backtesting(backtest: Option<&BacktestFolder>) -> Vec<PqdRow> {
     };
     let of = |what: &str| {
         format!(
-            "Backtesting, {MARGIN_BASIS} pooled, {}: {what}",
+            "Backtesting, model {}, {MARGIN_BASIS} pooled, {}: {what}",
+            bt.model(),
             bt.period()
         )
     };
