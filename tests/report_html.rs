@@ -109,14 +109,14 @@ fn pqd_row(rows: &[Vec<String>], id: &str) -> Vec<String> {
 /// Every field the run fills, with the summary.json value it must show, and
 /// every field it must list as not computed.
 const FILLED_USD: [(&str, &str); 6] = [
-    ("4.1a", "/default_fund/current_total"),
-    ("4.1b", "/default_fund/skin_in_the_game"),
-    ("4.4a", "/default_fund/cover1/amount"),
-    ("4.4b", "/default_fund/cover2/amount"),
+    ("4.3a", "/default_fund/current_total"),
+    ("4.3b", "/default_fund/skin_in_the_game"),
+    ("4.4.3", "/default_fund/cover1/amount"),
+    ("4.4.7", "/default_fund/cover2/amount"),
     ("6.1", "/margin/total_initial_margin"),
     ("6.2", "/margin/total_collateral"),
 ];
-const NOT_COMPUTED: [&str; 6] = ["6.4d", "6.5", "6.6", "6.7", "6.8", "7.x"];
+const NOT_COMPUTED: [&str; 7] = ["4.1", "6.4d", "6.5", "6.6", "6.7", "6.8", "7.x"];
 
 #[test]
 fn the_report_shows_every_pqd_field_from_the_runs_outputs_offline_with_charts() {
@@ -156,7 +156,7 @@ fn the_report_shows_every_pqd_field_from_the_runs_outputs_offline_with_charts() 
         assert_eq!(row(id)[2], "not computed", "{id}");
         assert!(!row(id)[3].is_empty(), "{id} gives no reason");
     }
-    assert_eq!(rows.len(), 16 + collateral_rows(&run), "{rows:?}");
+    assert_eq!(rows.len(), 17 + collateral_rows(&run), "{rows:?}");
 
     // Self-contained: no script, no link or resource outside the file.
     assert!(html.starts_with("<!DOCTYPE html>"));
@@ -517,6 +517,13 @@ fn a_backtest_fills_pqd_6_5_and_adds_its_section_and_a_changed_one_is_refused() 
         row("6.5c")[2..],
         [format!("{}", (coverage * 1e6).round() / 1e4), "%".into()]
     );
+    assert_eq!(
+        row("6.5.4")[2..],
+        [
+            money(all_days["largest_exception"].as_f64().unwrap()),
+            "USD".into()
+        ]
+    );
     let period = format!(
         "{}..{}",
         summary["first_day"].as_str().unwrap(),
@@ -524,7 +531,7 @@ fn a_backtest_fills_pqd_6_5_and_adds_its_section_and_a_changed_one_is_refused() 
     );
     assert!(row("6.5a")[1].contains(&period), "{:?}", row("6.5a"));
     assert!(rows.iter().all(|r| r[0] != "6.5"), "{rows:?}");
-    assert_eq!(rows.len(), 18 + collateral_rows(&run), "{rows:?}");
+    assert_eq!(rows.len(), 20 + collateral_rows(&run), "{rows:?}");
     assert_eq!(pqd_csv_rows(&out.join("pqd.csv"), &html), rows);
 
     // The section: the period, each kind's pooled row, the zones, a fourth chart.

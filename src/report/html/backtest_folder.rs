@@ -77,6 +77,8 @@ pub struct Sample {
     pub exceptions: u64,
     pub expected_exceptions: f64,
     pub coverage: Option<f64>,
+    /// The largest `loss - margin` over the exceptions; null without one.
+    pub largest_exception: Option<f64>,
     pub kupiec: PValue,
     pub christoffersen: Option<Christoffersen>,
     pub traffic_light: String,
