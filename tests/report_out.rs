@@ -10,12 +10,15 @@ use std::process::Output;
 
 #[path = "common/binary.rs"]
 mod binary;
+#[path = "common/listing.rs"]
+mod listing;
 #[path = "common/machine.rs"]
 mod machine;
 #[path = "common/report.rs"]
 mod report_files;
 
 use binary::clearstress;
+use listing::entries;
 use report_files::{html_pqd_rows, pqd_csv_rows, sample_run, sample_run_into, text};
 
 fn report_to(run: &Path, out: &Path, extra: &[&str]) -> Output {
@@ -27,16 +30,6 @@ fn report_to(run: &Path, out: &Path, extra: &[&str]) -> Output {
     ];
     args.extend(extra);
     clearstress(&args)
-}
-
-/// The names in `dir`, sorted.
-fn names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 /// `o` failed (status 1) naming `path` and saying `says` on stderr.
@@ -73,7 +66,7 @@ fn an_html_path_gets_the_report_there_and_its_pqd_table_beside_it() {
     );
     assert_report_pair(&html, &pqd, &run);
     // The two files and nothing else: no manifest, lock or staging left.
-    assert_eq!(names(dir.path()), ["q3.html", "q3.pqd.csv", "run"]);
+    assert_eq!(entries(dir.path()), ["q3.html", "q3.pqd.csv", "run"]);
 
     // --quiet prints the report's path; `.HTML` is an HTML path too.
     let upper = dir.path().join("Q4.HTML");
@@ -102,7 +95,7 @@ fn an_earlier_report_at_the_path_is_replaced_with_its_table() {
         "the table was not replaced"
     );
     assert_eq!(
-        names(dir.path()),
+        entries(dir.path()),
         ["q3.html", "q3.pqd.csv", "run", "second"]
     );
 }
@@ -117,7 +110,7 @@ fn a_file_at_the_path_that_is_not_a_report_is_refused_untouched() {
     let o = report_to(&run, &html, &[]);
     assert_refused(&o, &html, "is not a report written by clearstress report");
     assert_eq!(std::fs::read_to_string(&html).unwrap(), mine);
-    assert_eq!(names(dir.path()), ["notes.html", "run"]);
+    assert_eq!(entries(dir.path()), ["notes.html", "run"]);
 }
 
 #[test]
@@ -135,7 +128,7 @@ fn a_pqd_table_beside_it_that_is_not_ours_is_refused_untouched() {
     assert_refused(&o, &pqd, "is not a PQD table written by clearstress report");
     assert_eq!(std::fs::read_to_string(&pqd).unwrap(), mine);
     assert_eq!(std::fs::read(&html).unwrap(), report_before);
-    assert_eq!(names(dir.path()), ["q3.html", "q3.pqd.csv", "run"]);
+    assert_eq!(entries(dir.path()), ["q3.html", "q3.pqd.csv", "run"]);
 }
 
 #[test]
@@ -148,5 +141,5 @@ fn a_folder_that_does_not_exist_is_refused_and_not_made() {
     assert_refused(&o, &html, "does not exist");
     assert!(text(&o.stderr).contains(missing.to_str().unwrap()));
     assert!(!missing.exists());
-    assert_eq!(names(dir.path()), ["run"]);
+    assert_eq!(entries(dir.path()), ["run"]);
 }
