@@ -3,7 +3,8 @@
 //! place first and the HTML, which names the CSV's SHA-256, last. An earlier
 //! clearstress report there is replaced; a file that is not one (recognised
 //! by the HTML's generator `<meta>` and the CSV's marker line) is refused
-//! naming it, as is a folder that does not exist, and nothing is written.
+//! naming it, as is a folder that does not exist or is a clearstress output
+//! (whose manifest the files would break), and nothing is written.
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -142,4 +143,22 @@ fn a_folder_that_does_not_exist_is_refused_and_not_made() {
     assert!(text(&o.stderr).contains(missing.to_str().unwrap()));
     assert!(!missing.exists());
     assert_eq!(entries(dir.path()), ["run"]);
+}
+
+#[test]
+fn a_path_inside_a_clearstress_output_folder_is_refused_leaving_it_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = sample_run(dir.path());
+    let before = entries(&run);
+    let html = run.join("q3.html");
+    let o = report_to(&run, &html, &[]);
+    assert_refused(
+        &o,
+        &html,
+        "a clearstress run output, whose manifest.json would no longer match",
+    );
+    assert_eq!(entries(&run), before);
+    // The run folder still checks out: a report of it into a folder works.
+    let o = report_to(&run, &dir.path().join("report"), &["--quiet"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
 }

@@ -147,11 +147,7 @@ fn check_destination(target: &Path, expected: Expected) -> Result<Destination, O
             expected: "folder",
         });
     }
-    let manifest_path = target.join(MANIFEST);
-    let manifest: Option<Value> = std::fs::read(&manifest_path)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
-    let Some(manifest) = manifest.filter(|m| m["tool"] == TOOL) else {
+    let Some(manifest) = our_manifest(target) else {
         // Not ours unless empty: name one entry, without walking what may be
         // a large tree of the user's.
         let mut entries = std::fs::read_dir(target).map_err(io_error(target))?;
@@ -168,8 +164,7 @@ fn check_destination(target: &Path, expected: Expected) -> Result<Destination, O
         };
     };
     let files = files_below(target)?;
-    // Manifests before output kinds were recorded came from `run` alone.
-    let found = manifest["kind"].as_str().unwrap_or("run");
+    let found = manifest_kind(&manifest);
     if found != kind.name() {
         return Err(OutputError::OtherKind {
             path: shown(),
@@ -203,6 +198,19 @@ fn check_destination(target: &Path, expected: Expected) -> Result<Destination, O
         }
     }
     Ok(Destination::Replaceable)
+}
+
+/// The `manifest.json` of `dir` if `dir` is a clearstress output folder.
+pub(super) fn our_manifest(dir: &Path) -> Option<Value> {
+    let bytes = std::fs::read(dir.join(MANIFEST)).ok()?;
+    let manifest: Value = serde_json::from_slice(&bytes).ok()?;
+    (manifest["tool"] == TOOL).then_some(manifest)
+}
+
+/// The kind of output a clearstress manifest records.
+pub(super) fn manifest_kind(manifest: &Value) -> &str {
+    // Manifests before output kinds were recorded came from `run` alone.
+    manifest["kind"].as_str().unwrap_or("run")
 }
 
 /// Every entry below `dir` that is not a folder, as `/`-separated relative

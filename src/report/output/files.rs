@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::destination::Claim;
+use super::destination::{manifest_kind, our_manifest, Claim};
 use super::staging::{reach, sync_parent, Staging, Step};
 use super::{file_marker, io_error, Expected, OutputError, OutputKind};
 
@@ -81,20 +81,30 @@ pub struct OutputFiles {
 }
 
 impl OutputFiles {
-    /// Checks and locks each of `files`; a folder that does not exist is
-    /// refused rather than made, so that a mistyped path writes nothing.
+    /// Checks and locks each of `files`. A folder that does not exist is
+    /// refused rather than made, so that a mistyped path writes nothing; so
+    /// is a clearstress output folder, whose manifest a file added or
+    /// replaced in it would no longer match.
     pub fn prepare(files: &[(&Path, FileMarker)], kind: OutputKind) -> Result<Self, OutputError> {
         // The last file is the one the others go with (a report after its
-        // table), so a missing folder is named with it.
+        // table), so a refused folder is named with it.
         for &(target, _) in files.iter().rev() {
             let parent = target
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty())
                 .unwrap_or(Path::new("."));
+            let path = target.display().to_string();
             if !parent.is_dir() {
                 return Err(OutputError::NoParent {
-                    path: target.display().to_string(),
+                    path,
                     parent: parent.display().to_string(),
+                });
+            }
+            if let Some(manifest) = our_manifest(parent) {
+                return Err(OutputError::InsideOutput {
+                    path,
+                    folder: parent.display().to_string(),
+                    kind: manifest_kind(&manifest).to_string(),
                 });
             }
         }

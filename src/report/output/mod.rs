@@ -112,6 +112,12 @@ pub enum OutputError {
     Busy { path: String, lock: String },
     #[error("output {path}: its folder {parent} does not exist; create it first, or give a path in an existing folder")]
     NoParent { path: String, parent: String },
+    #[error("output {path}: is inside {folder}, a clearstress {kind} output, whose manifest.json would no longer match its files; give a path outside it")]
+    InsideOutput {
+        path: String,
+        folder: String,
+        kind: String,
+    },
     #[error("output {path}: {source}")]
     Io {
         path: String,
