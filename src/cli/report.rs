@@ -24,9 +24,10 @@ pub struct ReportArgs {
     pub history_run: Option<PathBuf>,
     /// Where to write: a path ending in `.html` is the report file itself,
     /// with its PQD table beside it as `NAME.pqd.csv` (each new or an
-    /// earlier clearstress report's, in an existing folder); any other path
-    /// is a folder for report.html, pqd.csv and manifest.json (new, empty, or
-    /// an earlier unchanged `report` output).
+    /// earlier clearstress report's, in an existing folder that is not a
+    /// clearstress output); any other path is a folder for report.html,
+    /// pqd.csv and manifest.json (new, empty, or an earlier unchanged
+    /// `report` output).
     #[arg(
         long,
         value_name = "FILE.html|DIR",

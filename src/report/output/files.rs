@@ -120,9 +120,11 @@ impl OutputFiles {
     }
 
     /// Writes `texts[i]`, which carries its marker, to the `i`th file: all
-    /// staged and fsynced beside the first, then renamed into place in
+    /// staged and fsynced beside the first (the files share its folder, so
+    /// that each rename stays on one file system), then renamed into place in
     /// order. Returns the destinations.
     pub fn write(self, texts: &[&str]) -> Result<Vec<PathBuf>, OutputError> {
+        debug_assert_eq!(texts.len(), self.files.len(), "a text per file");
         let Some(first) = self.files.first() else {
             return Ok(Vec::new());
         };
