@@ -3,12 +3,16 @@
 //! work, locks out a second writer, and a run killed between any two steps of
 //! the write leaves either the earlier output or the new one, whole.
 
+#[path = "common/listing.rs"]
+mod listing;
 #[path = "common/machine.rs"]
 mod machine;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+use listing::entries;
 
 fn clearstress_in(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_clearstress"))
@@ -56,16 +60,6 @@ fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     walk(dir, &mut out);
     out.sort();
     out
-}
-
-/// The names directly in `dir`, sorted.
-fn entries(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 /// Whether `dir` is a whole clearstress output: its manifest lists exactly

@@ -14,40 +14,27 @@ use std::process::Output;
 mod binary;
 #[path = "common/machine.rs"]
 mod machine;
+#[path = "common/report.rs"]
+mod report_files;
 
 use binary::{clearstress, clearstress_line};
+use report_files::{
+    html_pqd_rows, html_rows, json, pqd_csv_rows, sample_run, sample_run_into, text, unescape,
+};
 
 use clearstress::report::money;
 use serde_json::Value;
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// A quiet 2,000-path CPU run of the embedded sample into `dir/run`.
-fn sample_run(dir: &Path) -> std::path::PathBuf {
-    sample_run_into(&dir.join("run"), &[])
-}
-
-/// [`sample_run`] into `out`, with `extra` flags.
-fn sample_run_into(out: &Path, extra: &[&str]) -> std::path::PathBuf {
-    let mut args = vec!["run", "--backend", "cpu", "--paths", "2000", "--quiet"];
-    args.extend(extra);
-    args.extend(["--out", out.to_str().unwrap()]);
-    let o = clearstress(&args);
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    out.to_path_buf()
-}
-
 /// A quiet backtest of an `init --assets 10` book (six members) over eleven
 /// days of the shipped history at 2,000 paths, into `dir/bt`: June 2022's
 /// fall, so that the margin basis has exceptions on some days (and fewer
-/// under the first model than under the second).
+/// under the first model than under the second); Z2 with 50 simulations, so
+/// that members with collateral have its p-value under the first model.
 fn small_backtest(dir: &Path) -> std::path::PathBuf {
     for line in [
         "init --out {dir}/book --assets 10 --members 6 --options 20",
         "backtest --history {history} --book {dir}/book --from 2022-06-06 --to 2022-06-16 \
-         --paths 2000 --z2-simulations 0 --model configured --model gaussian+apc_buffer \
+         --paths 2000 --z2-simulations 50 --model configured --model gaussian+apc_buffer \
          --quiet --out {dir}/bt",
     ] {
         let o = clearstress_line(dir, line);
@@ -111,43 +98,6 @@ fn assert_refused(o: &Output, out: &Path, named: &[&str]) {
     assert!(!out.exists(), "{} was written", out.display());
 }
 
-fn json(path: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
-
-fn unescape(cell: &str) -> String {
-    cell.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
-}
-
-/// The rows of the HTML's PQD table, each as its cells' text.
-fn html_pqd_rows(html: &str) -> Vec<Vec<String>> {
-    html_rows(html, "<table class=\"pqd\">")
-}
-
-/// The rows of the first table from `marker` on, each as its cells' text
-/// (numeric cells included).
-fn html_rows(html: &str, marker: &str) -> Vec<Vec<String>> {
-    let start = html.find(marker).unwrap_or_else(|| panic!("no {marker}"));
-    let table = &html[start..start + html[start..].find("</table>").unwrap()];
-    let body = &table[table.find("<tbody>").unwrap()..];
-    body.split("<tr")
-        .skip(1)
-        .map(|row| {
-            row.split("<td")
-                .skip(1)
-                .map(|cell| {
-                    let inner = &cell[cell.find('>').unwrap() + 1..cell.find("</td>").unwrap()];
-                    unescape(inner)
-                })
-                .collect()
-        })
-        .collect()
-}
-
 /// The PQD row `id` of `rows`.
 fn pqd_row(rows: &[Vec<String>], id: &str) -> Vec<String> {
     rows.iter()
@@ -156,36 +106,17 @@ fn pqd_row(rows: &[Vec<String>], id: &str) -> Vec<String> {
         .clone()
 }
 
-/// A CSV line's fields, quotes undone.
-fn csv_fields(line: &str) -> Vec<String> {
-    let mut fields = vec![String::new()];
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                chars.next();
-                fields.last_mut().unwrap().push('"');
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => fields.push(String::new()),
-            _ => fields.last_mut().unwrap().push(c),
-        }
-    }
-    fields
-}
-
 /// Every field the run fills, with the summary.json value it must show, and
 /// every field it must list as not computed.
 const FILLED_USD: [(&str, &str); 6] = [
-    ("4.1a", "/default_fund/current_total"),
-    ("4.1b", "/default_fund/skin_in_the_game"),
-    ("4.4a", "/default_fund/cover1/amount"),
-    ("4.4b", "/default_fund/cover2/amount"),
+    ("4.3a", "/default_fund/current_total"),
+    ("4.3b", "/default_fund/skin_in_the_game"),
+    ("4.4.3", "/default_fund/cover1/amount"),
+    ("4.4.7", "/default_fund/cover2/amount"),
     ("6.1", "/margin/total_initial_margin"),
     ("6.2", "/margin/total_collateral"),
 ];
-const NOT_COMPUTED: [&str; 6] = ["6.4d", "6.5", "6.6", "6.7", "6.8", "7.x"];
+const NOT_COMPUTED: [&str; 7] = ["4.1", "6.4d", "6.5", "6.6", "6.7", "6.8", "7.x"];
 
 #[test]
 fn the_report_shows_every_pqd_field_from_the_runs_outputs_offline_with_charts() {
@@ -225,7 +156,7 @@ fn the_report_shows_every_pqd_field_from_the_runs_outputs_offline_with_charts() 
         assert_eq!(row(id)[2], "not computed", "{id}");
         assert!(!row(id)[3].is_empty(), "{id} gives no reason");
     }
-    assert_eq!(rows.len(), 16 + collateral_rows(&run), "{rows:?}");
+    assert_eq!(rows.len(), 17 + collateral_rows(&run), "{rows:?}");
 
     // Self-contained: no script, no link or resource outside the file.
     assert!(html.starts_with("<!DOCTYPE html>"));
@@ -284,11 +215,7 @@ fn the_report_shows_every_pqd_field_from_the_runs_outputs_offline_with_charts() 
     }
 
     // pqd.csv holds the same rows.
-    let csv = std::fs::read_to_string(out.join("pqd.csv")).unwrap();
-    let mut lines = csv.lines();
-    assert_eq!(lines.next(), Some("field_id,description,value,unit"));
-    let csv_rows: Vec<Vec<String>> = lines.map(csv_fields).collect();
-    assert_eq!(csv_rows, rows);
+    assert_eq!(pqd_csv_rows(&out.join("pqd.csv"), &html), rows);
 
     // The output is clearstress's: a second report replaces it.
     let again = report(&run, &out);
@@ -590,6 +517,13 @@ fn a_backtest_fills_pqd_6_5_and_adds_its_section_and_a_changed_one_is_refused() 
         row("6.5c")[2..],
         [format!("{}", (coverage * 1e6).round() / 1e4), "%".into()]
     );
+    assert_eq!(
+        row("6.5.4")[2..],
+        [
+            money(all_days["largest_exception"].as_f64().unwrap()),
+            "USD".into()
+        ]
+    );
     let period = format!(
         "{}..{}",
         summary["first_day"].as_str().unwrap(),
@@ -597,10 +531,8 @@ fn a_backtest_fills_pqd_6_5_and_adds_its_section_and_a_changed_one_is_refused() 
     );
     assert!(row("6.5a")[1].contains(&period), "{:?}", row("6.5a"));
     assert!(rows.iter().all(|r| r[0] != "6.5"), "{rows:?}");
-    assert_eq!(rows.len(), 18 + collateral_rows(&run), "{rows:?}");
-    let csv = std::fs::read_to_string(out.join("pqd.csv")).unwrap();
-    let csv_rows: Vec<Vec<String>> = csv.lines().skip(1).map(csv_fields).collect();
-    assert_eq!(csv_rows, rows);
+    assert_eq!(rows.len(), 20 + collateral_rows(&run), "{rows:?}");
+    assert_eq!(pqd_csv_rows(&out.join("pqd.csv"), &html), rows);
 
     // The section: the period, each kind's pooled row, the zones, a fourth chart.
     let start = html
@@ -611,7 +543,20 @@ fn a_backtest_fills_pqd_6_5_and_adds_its_section_and_a_changed_one_is_refused() 
     // Two models backtested: the report shows the first, each kind once.
     assert_eq!(summary["models"][0], "configured");
     assert_eq!(pooled["model"], "configured");
-    assert!(section.contains("model <code>configured</code>, the first of the 2 models"));
+    assert!(section.contains(
+        "<h3>Model <code>configured</code> in detail</h3><p>The first of the 2 models \
+         backtested, the one PQD 6.5 reports.</p>"
+    ));
+    assert!(
+        row("6.5a")[1].contains("model configured"),
+        "{:?}",
+        row("6.5a")
+    );
+    // Every model compared, each number backtest.json's.
+    assert_eq!(
+        html_rows(section, "<h3>Models compared</h3>"),
+        models_compared(&summary)
+    );
     for kind in ["member", "member_with_collateral", "group"] {
         assert_eq!(
             section.matches(&format!("<tr><td>{kind}</td>")).count(),
@@ -697,6 +642,54 @@ fn a_backtest_fills_pqd_6_5_and_adds_its_section_and_a_changed_one_is_refused() 
         "{stderr}"
     );
     assert!(!changed.exists());
+}
+
+/// The comparison of the models as `backtest.json` gives it: per model (in
+/// `models`' order), each kind's pooled row on all days, the kind's
+/// portfolios whose Christoffersen conditional-coverage and Z2 p-values are
+/// below 5% of those with one, the pooled margin's average and
+/// peak-to-trough.
+fn models_compared(summary: &Value) -> Vec<Vec<String>> {
+    let portfolios = summary["portfolios"].as_array().unwrap();
+    let percent = |x: &Value| format!("{}%", (x.as_f64().unwrap() * 1e6).round() / 1e4);
+    let rejected = |p: Vec<f64>| match p.len() {
+        0 => "-".to_string(),
+        n => format!("{}/{n}", p.iter().filter(|&&p| p < 0.05).count()),
+    };
+    let mut rows = Vec::new();
+    for model in summary["models"].as_array().unwrap() {
+        let of_model = || portfolios.iter().filter(move |p| p["model"] == *model);
+        for pooled in of_model().filter(|p| p["aggregate"] == true && p["id"] == "all") {
+            let of_kind: Vec<&Value> = of_model()
+                .filter(|p| p["aggregate"] == false && p["kind"] == pooled["kind"])
+                .collect();
+            let p_values = |pointer: &str| -> Vec<f64> {
+                of_kind
+                    .iter()
+                    .filter_map(|p| p.pointer(pointer).and_then(Value::as_f64))
+                    .collect()
+            };
+            let a = &pooled["all_days"];
+            rows.push(vec![
+                format!("<code>{}</code>", model.as_str().unwrap()),
+                pooled["kind"].as_str().unwrap().to_string(),
+                format!("{} / {}", a["exceptions"], a["observations"]),
+                percent(&a["coverage"]),
+                a["traffic_light"].as_str().unwrap().to_string(),
+                format!("{:.3}", a["kupiec"]["p"].as_f64().unwrap()),
+                rejected(p_values("/all_days/christoffersen/conditional_coverage/p")),
+                rejected(p_values("/z2/p_value")),
+                money(pooled["average_margin"].as_f64().unwrap()),
+                percent(&pooled["margin_peak_to_trough"]),
+            ]);
+        }
+    }
+    assert_eq!(rows.len(), 6, "two models, three kinds: {rows:?}");
+    assert!(
+        rows.iter().any(|r| r[7] != "-"),
+        "no Z2 p-value to count: {rows:?}"
+    );
+    rows
 }
 
 /// The pooled `member_with_collateral` row's exceptions per day: in

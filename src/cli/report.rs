@@ -22,9 +22,17 @@ pub struct ReportArgs {
     /// through history section; checked against its manifest.json first.
     #[arg(long, value_name = "HISTORY_DIR")]
     pub history_run: Option<PathBuf>,
-    /// Output folder (report.html, pqd.csv): new, empty, or an earlier
-    /// unchanged `report` output.
-    #[arg(long, default_value = "clearstress-report")]
+    /// Where to write: a path ending in `.html` is the report file itself,
+    /// with its PQD table beside it as `NAME.pqd.csv` (each new or an
+    /// earlier clearstress report's, in an existing folder that is not a
+    /// clearstress output); any other path is a folder for report.html,
+    /// pqd.csv and manifest.json (new, empty, or an earlier unchanged
+    /// `report` output).
+    #[arg(
+        long,
+        value_name = "FILE.html|DIR",
+        default_value = "clearstress-report"
+    )]
     pub out: PathBuf,
     /// Print only the output's location.
     #[arg(long)]
@@ -32,7 +40,7 @@ pub struct ReportArgs {
 }
 
 pub fn report(args: &ReportArgs, command_line: Vec<String>) -> Result<(), CliError> {
-    let out = report::OutputDir::prepare(&args.out, report::OutputKind::Report)?;
+    let out = html::ReportOutput::prepare(&args.out)?;
     let run = html::RunFolder::open(&args.run_dir).map_err(report::ReportError::from)?;
     let backtest = args
         .backtest
@@ -44,7 +52,7 @@ pub fn report(args: &ReportArgs, command_line: Vec<String>) -> Result<(), CliErr
         eprintln!("warning: {warning}");
     }
     let history = open(args.history_run.as_deref(), html::HistoryFolder::open)?;
-    let out = html::write_report(
+    let written = html::write_report(
         out,
         &run,
         backtest.as_ref(),
@@ -52,10 +60,10 @@ pub fn report(args: &ReportArgs, command_line: Vec<String>) -> Result<(), CliErr
         &command_line,
     )?;
     if args.quiet {
-        println!("{}", out.display());
+        println!("{}", written.location.display());
     } else {
-        println!("report: {}", out.join(html::HTML_FILE).display());
-        println!("PQD table: {}", out.join(html::PQD_FILE).display());
+        println!("report: {}", written.html.display());
+        println!("PQD table: {}", written.pqd.display());
     }
     Ok(())
 }

@@ -60,23 +60,47 @@ pub struct BacktestPortfolio {
     pub aggregate: bool,
     pub all_days: Sample,
     pub non_overlapping: Sample,
+    /// Null for pooled rows and where Z2 does not apply.
+    pub z2: Option<Z2>,
+    /// The margin's average and peak-to-trough over the days (null where
+    /// no day was observed).
+    pub average_margin: Option<f64>,
+    pub margin_peak_to_trough: Option<f64>,
 }
 
 /// One sample's statistics (coverage and Kupiec's p are null where there
-/// is no observation).
+/// is no observation; Christoffersen's tests where they cannot be run, as on
+/// pooled rows).
 #[derive(Debug, Clone, Deserialize)]
 pub struct Sample {
     pub observations: u64,
     pub exceptions: u64,
     pub expected_exceptions: f64,
     pub coverage: Option<f64>,
-    pub kupiec: Kupiec,
+    /// The largest `loss - margin` over the exceptions; null without one.
+    pub largest_exception: Option<f64>,
+    pub kupiec: PValue,
+    pub christoffersen: Option<Christoffersen>,
     pub traffic_light: String,
 }
 
+/// A test's p-value, null where it was not computed.
 #[derive(Debug, Clone, Deserialize)]
-pub struct Kupiec {
+pub struct PValue {
     pub p: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Christoffersen {
+    pub conditional_coverage: PValue,
+}
+
+/// Z2: its p-value is null without simulations (`--z2-simulations 0`), and
+/// the whole entry a reason (`not_computed`) where it could not be computed.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Z2 {
+    #[serde(default)]
+    pub p_value: Option<f64>,
 }
 
 /// The part of a backtest's `manifest.json` the book check reads: the book's
@@ -147,23 +171,43 @@ impl BacktestFolder {
         })
     }
 
-    /// The model the report shows: the first backtested.
+    /// The model the report shows in detail and PQD 6.5 reports: the first
+    /// backtested.
     pub fn model(&self) -> &str {
         self.summary.models.first().map_or("", String::as_str)
     }
 
-    /// The rows of [`Self::model`], in the order `backtest.json` lists them.
-    pub fn rows(&self) -> impl Iterator<Item = &BacktestPortfolio> {
-        let model = self.model();
+    /// Every model backtested, in `--model`'s order (one unnamed model for a
+    /// folder written before `--model`).
+    pub fn models(&self) -> Vec<&str> {
+        if self.summary.models.is_empty() {
+            return vec![""];
+        }
+        self.summary.models.iter().map(String::as_str).collect()
+    }
+
+    /// The rows of `model`, in the order `backtest.json` lists them.
+    pub fn rows_of<'a>(&'a self, model: &'a str) -> impl Iterator<Item = &'a BacktestPortfolio> {
         self.summary
             .portfolios
             .iter()
             .filter(move |p| p.model == model)
     }
 
+    /// The rows of [`Self::model`].
+    pub fn rows(&self) -> impl Iterator<Item = &BacktestPortfolio> {
+        self.rows_of(self.model())
+    }
+
+    /// Each kind's pooled row of `model`.
+    pub fn pooled_of<'a>(&'a self, model: &'a str) -> impl Iterator<Item = &'a BacktestPortfolio> {
+        self.rows_of(model)
+            .filter(|p| p.aggregate && p.id == AGGREGATE_ID)
+    }
+
     /// Each kind's pooled row of [`Self::model`].
     pub fn pooled(&self) -> impl Iterator<Item = &BacktestPortfolio> {
-        self.rows().filter(|p| p.aggregate && p.id == AGGREGATE_ID)
+        self.pooled_of(self.model())
     }
 
     /// The pooled row of the kind the margin is sized on.

@@ -7,6 +7,7 @@
 use super::backtest_folder::{BacktestFolder, ExceptionSeries, Sample, MARGIN_BASIS};
 use super::svg::{BarChart, LineChart, Series};
 use super::{count, escape, percent, table};
+use crate::report::money;
 
 /// A sample's cells: observations, exceptions, coverage, Kupiec p, zone.
 fn sample_cells(s: &Sample) -> Vec<String> {
@@ -18,6 +19,76 @@ fn sample_cells(s: &Sample) -> Vec<String> {
         s.kupiec.p.map_or("-".into(), |p| format!("{p:.3}")),
         escape(&s.traffic_light),
     ]
+}
+
+/// `rejected/tested`: how many of `p_values` are below 5%; "-" for none.
+fn below_5_percent(p_values: impl Iterator<Item = f64>) -> String {
+    let p: Vec<f64> = p_values.collect();
+    if p.is_empty() {
+        return "-".into();
+    }
+    format!("{}/{}", p.iter().filter(|&&x| x < 0.05).count(), p.len())
+}
+
+/// The models side by side, as `clearstress backtest` prints them: per
+/// model, each kind's pooled row on all days, how many of the kind's
+/// portfolios Christoffersen's conditional coverage and Z2 reject at 5% (of
+/// those with a p-value), and the pooled margin's average and
+/// peak-to-trough.
+fn comparison(bt: &BacktestFolder) -> String {
+    let mut rows = Vec::new();
+    for model in bt.models() {
+        for pooled in bt.pooled_of(model) {
+            let of_kind = || {
+                bt.rows_of(model)
+                    .filter(|p| !p.aggregate && p.kind == pooled.kind)
+            };
+            let a = &pooled.all_days;
+            rows.push(vec![
+                format!("<code>{}</code>", escape(model)),
+                escape(&pooled.kind),
+                format!("{} / {}", count(a.exceptions), count(a.observations)),
+                a.coverage
+                    .map_or("-".into(), |c| format!("{}%", percent(c))),
+                escape(&a.traffic_light),
+                a.kupiec.p.map_or("-".into(), |p| format!("{p:.3}")),
+                below_5_percent(of_kind().filter_map(|p| {
+                    p.all_days
+                        .christoffersen
+                        .as_ref()
+                        .and_then(|c| c.conditional_coverage.p)
+                })),
+                below_5_percent(of_kind().filter_map(|p| p.z2.as_ref().and_then(|z| z.p_value))),
+                pooled.average_margin.map_or("-".into(), money),
+                pooled
+                    .margin_peak_to_trough
+                    .map_or("-".into(), |r| format!("{}%", percent(r))),
+            ]);
+        }
+    }
+    let headers = [
+        "model",
+        "kind",
+        "exceptions / observations",
+        "coverage",
+        "zone",
+        "Kupiec p",
+        "Christoffersen cc p < 5%",
+        "Z2 p < 5%",
+        "average margin (USD)",
+        "margin peak-to-trough",
+    ];
+    let numeric: Vec<&str> = headers[2..]
+        .iter()
+        .copied()
+        .filter(|h| *h != "zone")
+        .collect();
+    format!(
+        "<h3>Models compared</h3><p>Each model's pooled rows on all days; the \
+         Christoffersen and Z2 columns count the kind's portfolios whose p-value is below 5%, of \
+         those with one (\"-\": none has one).</p>{}",
+        table(&headers, &numeric, &rows)
+    )
 }
 
 fn flagged(s: &Sample) -> bool {
@@ -153,18 +224,13 @@ pub fn section(bt: &BacktestFolder) -> String {
     });
     format!(
         "<section id=\"backtesting\"><h2>Backtesting</h2>\
-         <p>Each day's margin (model <code>{}</code>{}; {} at {}%) against the loss over the next {} days (the margin \
+         <p>Each day's margin ({} at {}%) against the loss over the next {} days (the margin \
          period of risk), on {} observed days, {} ({} days not tested); the non-overlapping \
          subsample keeps one observed day in {}. Read from <code>{}</code>. Pooled rows put every \
          portfolio's days of a kind together; PQD 6.5 reports the <code>{}</code> row, the loss \
-         the margin is sized on (methodology, 12b and 13a).</p>{book}{pooled_table}{zoned}\
+         the margin is sized on (methodology, 12b and 13a).</p>{book}{}\
+         <h3>Model <code>{}</code> in detail</h3><p>{}</p>{pooled_table}{zoned}\
          <figure>{}<figcaption>Dark: all days; light: non-overlapping.</figcaption></figure>{}</section>",
-        escape(bt.model()),
-        if s.models.len() > 1 {
-            format!(", the first of the {} models backtested", s.models.len())
-        } else {
-            String::new()
-        },
         escape(&s.margin_measure.to_uppercase()),
         percent(s.confidence),
         s.mpor_days,
@@ -174,6 +240,16 @@ pub fn section(bt: &BacktestFolder) -> String {
         s.non_overlapping_every_days,
         escape(&bt.dir.join("backtest.json").display().to_string()),
         MARGIN_BASIS,
+        comparison(bt),
+        escape(bt.model()),
+        if s.models.len() > 1 {
+            format!(
+                "The first of the {} models backtested, the one PQD 6.5 reports.",
+                s.models.len()
+            )
+        } else {
+            "The model PQD 6.5 reports.".to_string()
+        },
         chart.to_svg(),
         bt.margin_basis_by_day().map_or(String::new(), by_day),
     )

@@ -34,11 +34,17 @@ pub use backtest_folder::BacktestFolder;
 pub use history_folder::HistoryFolder;
 pub use run_folder::{RunFolder, RunFolderError};
 
-use super::{money, write_text, OutputDir, ReportError};
+use super::output::{html_generator, FileMarker, OutputFiles};
+use super::{money, write_text, OutputDir, OutputError, OutputKind, ReportError};
+use crate::input::sha256_hex;
 
 /// The report's file names inside its output folder.
 pub const HTML_FILE: &str = "report.html";
 pub const PQD_FILE: &str = "pqd.csv";
+
+/// What follows the stem of a report file for its PQD table beside it:
+/// `q3.html` has `q3.pqd.csv`.
+const PQD_SUFFIX: &str = ".pqd.csv";
 
 /// `text` with HTML's special characters escaped.
 pub fn escape(text: &str) -> String {
@@ -120,16 +126,31 @@ figcaption { font-size: 9pt; color: #333; }
 }
 ";
 
-/// The whole report as one HTML document (with a backtesting section when
-/// `backtest` is given, and margin through history when `history` is).
+/// A report rendered: the HTML document and the PQD table as CSV, written
+/// together. The HTML names the CSV's SHA-256, so that a pair of files that
+/// do not belong together can be told.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub html: String,
+    pub pqd_csv: String,
+}
+
+/// The whole report (with a backtesting section when `backtest` is given,
+/// and margin through history when `history` is) and its PQD table.
 pub fn render(
     run: &RunFolder,
     backtest: Option<&BacktestFolder>,
     history: Option<&HistoryFolder>,
-) -> String {
+) -> Rendered {
     let s = &run.summary;
     let rows = pqd::rows(run, backtest);
-    let mut out = String::from("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+    let pqd_csv = pqd::csv(&rows);
+    let pqd_sha256 = sha256_hex(pqd_csv.as_bytes());
+    let mut out = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">{}\
+         <meta name=\"clearstress-pqd-csv-sha256\" content=\"{pqd_sha256}\">",
+        html_generator()
+    );
     out.push_str(&format!(
         "<title>clearstress report: {} margin and default fund, {}</title><style>{STYLE}</style></head><body>",
         escape(&s.currency),
@@ -153,9 +174,9 @@ pub fn render(
         out.push_str(&backtesting::section(bt));
     }
     out.push_str(&history.map_or_else(margin_history::not_given, margin_history::section));
-    out.push_str(&pqd::section(&rows));
+    out.push_str(&pqd::section(&rows, &pqd_sha256));
     out.push_str("</body></html>\n");
-    out
+    Rendered { html: out, pqd_csv }
 }
 
 /// Writes `report.html` and `pqd.csv` for `run` (and `backtest`, `history`)
@@ -167,19 +188,88 @@ pub fn write_files(
     backtest: Option<&BacktestFolder>,
     history: Option<&HistoryFolder>,
 ) -> Result<(), ReportError> {
-    write_text(&dir.join(HTML_FILE), &render(run, backtest, history))?;
-    write_text(&dir.join(PQD_FILE), &pqd::csv(&pqd::rows(run, backtest)))
+    let rendered = render(run, backtest, history);
+    write_text(&dir.join(HTML_FILE), &rendered.html)?;
+    write_text(&dir.join(PQD_FILE), &rendered.pqd_csv)
 }
 
-/// Writes `report.html` and `pqd.csv` for `run` (and `backtest`, `history`)
-/// into `out` and puts the folder in place; returns the destination.
+/// Where `clearstress report` writes, checked and locked before the run
+/// folder is read.
+#[derive(Debug)]
+pub enum ReportOutput {
+    /// A folder: `report.html`, `pqd.csv` and a `manifest.json` naming the
+    /// folders read, swapped into place whole.
+    Folder(OutputDir),
+    /// A report file (`--out NAME.html`) and its PQD table beside it,
+    /// `NAME.pqd.csv`: the CSV is renamed into place first, the HTML last.
+    Files {
+        html: PathBuf,
+        pqd: PathBuf,
+        files: OutputFiles,
+    },
+}
+
+impl ReportOutput {
+    /// `out` as the user gave it: a path ending in `.html` names the report
+    /// file itself; anything else names a folder.
+    pub fn prepare(out: &Path) -> Result<Self, OutputError> {
+        let is_html = out
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("html"));
+        if !is_html {
+            return Ok(Self::Folder(OutputDir::prepare(out, OutputKind::Report)?));
+        }
+        let stem = out.file_stem().unwrap_or_default().to_string_lossy();
+        let pqd = out.with_file_name(format!("{stem}{PQD_SUFFIX}"));
+        // The HTML last: it names the CSV's SHA-256, so a crash between the
+        // two renames leaves the new CSV beside an HTML that names another,
+        // never a pair that looks complete (methodology, 13a).
+        let files = OutputFiles::prepare(
+            &[
+                (&pqd, FileMarker::FirstLine(OutputKind::Report)),
+                (out, FileMarker::HtmlGenerator),
+            ],
+            OutputKind::Report,
+        )?;
+        Ok(Self::Files {
+            html: out.to_path_buf(),
+            pqd,
+            files,
+        })
+    }
+}
+
+/// Where a report went: the folder or the HTML file as the user named it,
+/// and its two files.
+#[derive(Debug, Clone)]
+pub struct WrittenReport {
+    pub location: PathBuf,
+    pub html: PathBuf,
+    pub pqd: PathBuf,
+}
+
+/// Writes the report for `run` (and `backtest`, `history`) to `out` and puts
+/// it in place; a folder also gets a `manifest.json` naming the folders read
+/// with their manifests' SHA-256 (`command_line` among them).
 pub fn write_report(
-    out: OutputDir,
+    out: ReportOutput,
     run: &RunFolder,
     backtest: Option<&BacktestFolder>,
     history: Option<&HistoryFolder>,
     command_line: &[String],
-) -> Result<PathBuf, ReportError> {
+) -> Result<WrittenReport, ReportError> {
+    let out = match out {
+        ReportOutput::Folder(out) => out,
+        ReportOutput::Files { html, pqd, files } => {
+            let rendered = render(run, backtest, history);
+            files.write(&[&rendered.pqd_csv, &rendered.html])?;
+            return Ok(WrittenReport {
+                location: html.clone(),
+                html,
+                pqd,
+            });
+        }
+    };
     write_files(&out.path(), run, backtest, history)?;
     let fields = json!({
         "command_line": command_line,
@@ -191,7 +281,12 @@ pub fn write_report(
         "history_run_manifest_sha256": history.map(|h| h.manifest_sha256.clone()),
     });
     let fields: Map<String, Value> = super::object(fields);
-    Ok(out.commit(fields)?)
+    let folder = out.commit(fields)?;
+    Ok(WrittenReport {
+        html: folder.join(HTML_FILE),
+        pqd: folder.join(PQD_FILE),
+        location: folder,
+    })
 }
 
 #[cfg(test)]

@@ -1,8 +1,10 @@
 //! The PQD-style disclosure table (CPMI-IOSCO public quantitative
 //! disclosures, CPMI paper 125): one row per field the run can fill, read
 //! from its outputs, and a "not computed" row, with the reason, for each field
-//! it cannot. A letter after a field id (4.4a, 4.4b) splits one PQD field
-//! into the parts the run reports. The mapping is in docs/methodology.md,
+//! it cannot. Ids are the standard's where its numbering could be checked
+//! (4.4.3, 4.4.7); a letter after a disclosure's id (4.3a, 4.3b) splits it
+//! into the parts the run reports where the standard's sub-field numbers could
+//! not be. The mapping and its sources are in docs/methodology.md,
 //! "13a. Report: the PQD table".
 
 use std::fmt::Write as _;
@@ -10,7 +12,8 @@ use std::fmt::Write as _;
 use super::backtest_folder::{BacktestFolder, MARGIN_BASIS};
 use super::run_folder::RunFolder;
 use super::{count, escape, percent};
-use crate::report::money;
+use crate::report::output::file_marker;
+use crate::report::{money, OutputKind};
 
 /// A PQD field's value: filled from the run's outputs, or not computed.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,7 +57,8 @@ fn not_computed(id: &str, description: &str, reason: &'static str) -> PqdRow {
 }
 
 /// PQD 6.5 from a backtest's pooled row of the kind the margin is sized on:
-/// observations, exceptions and achieved coverage over the period (6.5a-c).
+/// observations, exceptions and achieved coverage over the period (6.5a-c)
+/// and the largest exception, the peak margin breach (6.5.4).
 fn backtesting(backtest: Option<&BacktestFolder>) -> Vec<PqdRow> {
     let Some(bt) = backtest else {
         return vec![not_computed(
@@ -72,7 +76,8 @@ fn backtesting(backtest: Option<&BacktestFolder>) -> Vec<PqdRow> {
     };
     let of = |what: &str| {
         format!(
-            "Backtesting, {MARGIN_BASIS} pooled, {}: {what}",
+            "Backtesting, model {}, {MARGIN_BASIS} pooled, {}: {what}",
+            bt.model(),
             bt.period()
         )
     };
@@ -83,6 +88,19 @@ fn backtesting(backtest: Option<&BacktestFolder>) -> Vec<PqdRow> {
         match a.coverage {
             Some(c) => filled("6.5c", &of("achieved coverage"), percent(c), "%"),
             None => not_computed("6.5c", &of("achieved coverage"), "no day observed"),
+        },
+        match a.largest_exception {
+            Some(x) => filled(
+                "6.5.4",
+                &of("peak margin breach, the largest loss above margin"),
+                money(x),
+                "USD",
+            ),
+            None => not_computed(
+                "6.5.4",
+                &of("peak margin breach, the largest loss above margin"),
+                "no exception over the period",
+            ),
         },
     ]
 }
@@ -166,31 +184,40 @@ pub fn rows(run: &RunFolder, backtest: Option<&BacktestFolder>) -> Vec<PqdRow> {
     let mpor = risk["margin_period_days"].as_f64();
     let lookback = run.manifest.config["scenario"]["historical"]["lookback_days"].as_f64();
     let mut rows = vec![
+        not_computed(
+            "4.1",
+            "Total value of default resources (prefunded and committed)",
+            "committed resources (assessments) are not modelled: the prefunded ones are 4.3a-b",
+        ),
         filled(
-            "4.1a",
+            "4.3a",
             "Prefunded default resources: members' default fund contributions held",
             money(df.current_total),
             "USD",
         ),
         filled(
-            "4.1b",
+            "4.3b",
             "Prefunded default resources: the CCP's own resources in the waterfall (skin in the game)",
             money(df.skin_in_the_game),
             "USD",
         ),
         filled(
-            "4.4a",
+            "4.4.3",
             &format!(
-                "Cover-1 stress loss: largest uncovered loss of one member group (scenario: {})",
+                "Stress loss in excess of initial margin from the default of one participant and \
+                 its affiliates (Cover-1), on the valuation date, not the peak day of twelve \
+                 months (scenario: {})",
                 df.cover1.scenario
             ),
             money(df.cover1.amount),
             "USD",
         ),
         filled(
-            "4.4b",
+            "4.4.7",
             &format!(
-                "Cover-2 stress loss: uncovered loss of the two largest member groups (scenario: {})",
+                "Stress loss in excess of initial margin from the default of two participants and \
+                 their affiliates (Cover-2), on the valuation date, not the peak day of twelve \
+                 months (scenario: {})",
                 df.cover2.scenario
             ),
             money(df.cover2.amount),
@@ -254,16 +281,20 @@ pub fn rows(run: &RunFolder, backtest: Option<&BacktestFolder>) -> Vec<PqdRow> {
     )]);
     rows.extend(backtesting(backtest));
     rows.extend([
-        not_computed("6.6", "Variation margin", "not modelled by clearstress"),
+        not_computed(
+            "6.6",
+            "Average total variation margin paid to the CCP by participants each business day",
+            "not modelled by clearstress",
+        ),
         not_computed(
             "6.7",
-            "Variation margin calls",
+            "Maximum total variation margin paid to the CCP on any given business day",
             "not modelled by clearstress",
         ),
         not_computed(
             "6.8",
-            "Intraday margin calls",
-            "not modelled by clearstress",
+            "Maximum aggregate initial margin call on any given business day",
+            "not modelled by clearstress: one valuation date, no margin calls over time",
         ),
         not_computed(
             "7.x",
@@ -274,8 +305,10 @@ pub fn rows(run: &RunFolder, backtest: Option<&BacktestFolder>) -> Vec<PqdRow> {
     rows
 }
 
-/// The rows as CSV: `field_id,description,value,unit`, fields quoted where
-/// they hold a comma or a quote.
+/// The rows as CSV: the marker line by which a later report knows the file
+/// as clearstress's (a `#` comment to CSV readers that take one), then
+/// `field_id,description,value,unit`, fields quoted where they hold a comma
+/// or a quote.
 pub fn csv(rows: &[PqdRow]) -> String {
     let quote = |field: &str| {
         if field.contains([',', '"', '\n']) {
@@ -284,7 +317,10 @@ pub fn csv(rows: &[PqdRow]) -> String {
             field.to_string()
         }
     };
-    let mut out = String::from("field_id,description,value,unit\n");
+    let mut out = format!(
+        "{}\nfield_id,description,value,unit\n",
+        file_marker(OutputKind::Report)
+    );
     for row in rows {
         let (value, unit) = row.cells();
         let _ = writeln!(
@@ -299,12 +335,16 @@ pub fn csv(rows: &[PqdRow]) -> String {
     out
 }
 
-/// The rows as an HTML section.
-pub fn section(rows: &[PqdRow]) -> String {
-    let mut out = String::from(
+/// The rows as an HTML section, naming the SHA-256 of the CSV written with
+/// them.
+pub fn section(rows: &[PqdRow], csv_sha256: &str) -> String {
+    let mut out = format!(
         "<section id=\"pqd\"><h2>Public quantitative disclosures (PQD-style)</h2>\
          <p>Fields of the CPMI-IOSCO public quantitative disclosures this run fills, read from its \
-         outputs; the fields it cannot fill are listed as <em>not computed</em> with the reason.</p>\
+         outputs; the fields it cannot fill are listed as <em>not computed</em> with the reason. \
+         The same rows are written as CSV beside this report (<code>pqd.csv</code>, or \
+         <code>NAME.pqd.csv</code> beside <code>NAME.html</code>), whose SHA-256 is \
+         <code class=\"pqd-sha256\">{csv_sha256}</code>.</p>\
          <table class=\"pqd\"><thead><tr><th>field id</th><th>description</th><th>value</th>\
          <th>unit</th></tr></thead><tbody>",
     );

@@ -9,7 +9,7 @@ use std::path::{Component, Path, PathBuf};
 use serde_json::Value;
 
 use super::staging::clean_stale;
-use super::{file_marker, io_error, OutputError, OutputKind, MANIFEST, TOOL};
+use super::{io_error, Expected, OutputError, MANIFEST, TOOL};
 use crate::input::sha256_hex;
 
 /// `target`'s parent folder and file name, refusing paths that name no
@@ -110,8 +110,8 @@ pub(super) enum Destination {
     Replaceable,
 }
 
-/// Decides whether `target` may be replaced by an output of `kind`.
-fn check_destination(target: &Path, kind: OutputKind) -> Result<Destination, OutputError> {
+/// Decides whether `target` may be replaced by the output `expected`.
+fn check_destination(target: &Path, expected: Expected) -> Result<Destination, OutputError> {
     let shown = || target.display().to_string();
     let metadata = match std::fs::symlink_metadata(target) {
         Ok(m) => m,
@@ -121,35 +121,33 @@ fn check_destination(target: &Path, kind: OutputKind) -> Result<Destination, Out
     if metadata.file_type().is_symlink() {
         return Err(OutputError::Symlink { path: shown() });
     }
-    let is_file_kind = kind == OutputKind::WorstWindow;
-    if is_file_kind {
-        if !metadata.is_file() {
-            return Err(OutputError::NotOurs {
-                path: shown(),
-                expected: "file",
-            });
+    let kind = match expected {
+        Expected::Folder(kind) => kind,
+        Expected::File(marker) => {
+            if !metadata.is_file() {
+                return Err(OutputError::NotOurs {
+                    path: shown(),
+                    expected: "file",
+                });
+            }
+            let bytes = std::fs::read(target).map_err(io_error(target))?;
+            return if marker.recognises(&bytes) {
+                Ok(Destination::Replaceable)
+            } else {
+                Err(OutputError::NotOurs {
+                    path: shown(),
+                    expected: marker.describe(),
+                })
+            };
         }
-        let text = std::fs::read(target).map_err(io_error(target))?;
-        return if text.starts_with(file_marker(kind).as_bytes()) {
-            Ok(Destination::Replaceable)
-        } else {
-            Err(OutputError::NotOurs {
-                path: shown(),
-                expected: "scenario file written by clearstress worst-window",
-            })
-        };
-    }
+    };
     if !metadata.is_dir() {
         return Err(OutputError::NotOurs {
             path: shown(),
             expected: "folder",
         });
     }
-    let manifest_path = target.join(MANIFEST);
-    let manifest: Option<Value> = std::fs::read(&manifest_path)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
-    let Some(manifest) = manifest.filter(|m| m["tool"] == TOOL) else {
+    let Some(manifest) = our_manifest(target) else {
         // Not ours unless empty: name one entry, without walking what may be
         // a large tree of the user's.
         let mut entries = std::fs::read_dir(target).map_err(io_error(target))?;
@@ -166,8 +164,7 @@ fn check_destination(target: &Path, kind: OutputKind) -> Result<Destination, Out
         };
     };
     let files = files_below(target)?;
-    // Manifests before output kinds were recorded came from `run` alone.
-    let found = manifest["kind"].as_str().unwrap_or("run");
+    let found = manifest_kind(&manifest);
     if found != kind.name() {
         return Err(OutputError::OtherKind {
             path: shown(),
@@ -201,6 +198,19 @@ fn check_destination(target: &Path, kind: OutputKind) -> Result<Destination, Out
         }
     }
     Ok(Destination::Replaceable)
+}
+
+/// The `manifest.json` of `dir` if `dir` is a clearstress output folder.
+pub(super) fn our_manifest(dir: &Path) -> Option<Value> {
+    let bytes = std::fs::read(dir.join(MANIFEST)).ok()?;
+    let manifest: Value = serde_json::from_slice(&bytes).ok()?;
+    (manifest["tool"] == TOOL).then_some(manifest)
+}
+
+/// The kind of output a clearstress manifest records.
+pub(super) fn manifest_kind(manifest: &Value) -> &str {
+    // Manifests before output kinds were recorded came from `run` alone.
+    manifest["kind"].as_str().unwrap_or("run")
 }
 
 /// Every entry below `dir` that is not a folder, as `/`-separated relative
@@ -241,14 +251,14 @@ pub(super) struct Claim {
 
 impl Claim {
     /// Locks `target`, clears the debris of dead writers, and checks that it
-    /// may receive an output of `kind`.
-    pub(super) fn take(target: &Path, kind: OutputKind) -> Result<Self, OutputError> {
+    /// may receive the output `expected`.
+    pub(super) fn take(target: &Path, expected: Expected) -> Result<Self, OutputError> {
         let (parent, name) = split_target(target)?;
         std::fs::create_dir_all(&parent).map_err(io_error(&parent))?;
         let lock = DestinationLock::acquire(&parent, &name, target)?;
         let resolved = parent.join(&name);
         clean_stale(&parent, &name, &resolved)?;
-        let destination = check_destination(&resolved, kind).map_err(|e| e.shown_as(target))?;
+        let destination = check_destination(&resolved, expected).map_err(|e| e.shown_as(target))?;
         Ok(Self {
             parent,
             name,

@@ -22,18 +22,18 @@
 //! runs between every two steps with it.
 //!
 //! This file is the public face: the kinds of output, the errors, and
-//! [`OutputDir`] and [`OutputFile`], which run the steps in order.
+//! [`OutputDir`], which runs the steps in order; `files` does the same for
+//! single files ([`OutputFile`]) and files written together ([`OutputFiles`]).
 //! `destination` checks and locks a destination (the first steps, shared by
 //! folders and files); `staging` holds the staging folder, the fsyncs, the
 //! swap into place, the clean-up of dead writers and the fault injection.
 
 mod destination;
+mod files;
 mod staging;
 #[cfg(test)]
 mod tests;
 
-use std::fs::File;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Map, Value};
@@ -41,6 +41,7 @@ use serde_json::{json, Map, Value};
 use crate::input::sha256_hex;
 pub(crate) use destination::files_below;
 use destination::{Claim, Destination, DestinationLock};
+pub use files::{html_generator, FileMarker, OutputFile, OutputFiles};
 pub use staging::Step;
 use staging::{exchange, fault_requested, reach, sync_parent, sync_tree, Staging, Swap};
 
@@ -109,6 +110,14 @@ pub enum OutputError {
     },
     #[error("output {path}: another clearstress process is writing it (it holds {lock}); wait for it to finish or give another path")]
     Busy { path: String, lock: String },
+    #[error("output {path}: its folder {parent} does not exist; create it first, or give a path in an existing folder")]
+    NoParent { path: String, parent: String },
+    #[error("output {path}: is inside {folder}, a clearstress {kind} output, whose manifest.json would no longer match its files; give a path outside it")]
+    InsideOutput {
+        path: String,
+        folder: String,
+        kind: String,
+    },
     #[error("output {path}: {source}")]
     Io {
         path: String,
@@ -154,6 +163,15 @@ pub fn file_marker(kind: OutputKind) -> String {
     format!("# Written by clearstress {}", kind.name())
 }
 
+/// What a destination must be, if it exists, to be replaced.
+#[derive(Debug, Clone, Copy)]
+enum Expected {
+    /// An output folder of this kind.
+    Folder(OutputKind),
+    /// A single file that this marker recognises as clearstress's.
+    File(FileMarker),
+}
+
 /// An output folder being written: created by [`OutputDir::prepare`] before
 /// any work, filled under [`OutputDir::path`], put in place by
 /// [`OutputDir::commit`]. Dropped uncommitted, it leaves the destination as it
@@ -175,7 +193,7 @@ impl OutputDir {
     /// Checks that `target` may receive an output of `kind`, locks it, clears
     /// the debris of dead writers and makes the staging folder.
     pub fn prepare(target: &Path, kind: OutputKind) -> Result<Self, OutputError> {
-        let claim = Claim::take(target, kind)?;
+        let claim = Claim::take(target, Expected::Folder(kind))?;
         let staging = Staging::create(&claim.parent, &claim.name, kind)?;
         reach(Step::Staged);
         Ok(Self {
@@ -265,47 +283,5 @@ impl OutputDir {
         sync_parent(target)?;
         reach(Step::Swapped);
         Ok(())
-    }
-}
-
-/// A single output file (a stress scenario) written the same way: a file
-/// that is not an earlier clearstress output of the same kind (which begins
-/// with [`file_marker`]) is refused at [`OutputFile::prepare`], before any
-/// work; the destination is locked until the file is renamed into place.
-#[derive(Debug)]
-pub struct OutputFile {
-    target: PathBuf,
-    kind: OutputKind,
-    parent: PathBuf,
-    name: String,
-    _lock: DestinationLock,
-}
-
-impl OutputFile {
-    pub fn prepare(target: &Path, kind: OutputKind) -> Result<Self, OutputError> {
-        let claim = Claim::take(target, kind)?;
-        Ok(Self {
-            target: claim.resolved,
-            kind,
-            parent: claim.parent,
-            name: claim.name,
-            _lock: claim.lock,
-        })
-    }
-
-    /// Writes `body` after the file's marker line, fsyncs it beside the
-    /// destination and renames it into place.
-    pub fn write(self, body: &str) -> Result<PathBuf, OutputError> {
-        let staging = Staging::create(&self.parent, &self.name, self.kind)?;
-        let path = staging.new_path().join(&self.name);
-        let mut file = File::create(&path).map_err(io_error(&path))?;
-        writeln!(file, "{}", file_marker(self.kind))
-            .and_then(|()| file.write_all(body.as_bytes()))
-            .and_then(|()| file.sync_all())
-            .map_err(io_error(&path))?;
-        reach(Step::Synced);
-        std::fs::rename(&path, &self.target).map_err(io_error(&self.target))?;
-        sync_parent(&self.target)?;
-        Ok(self.target.clone())
     }
 }

@@ -270,3 +270,48 @@ fn single_files_replace_only_their_own_kind() {
     left.sort();
     assert_eq!(left, ["mine.toml", "worst.toml"]);
 }
+
+#[test]
+fn an_html_file_is_ours_by_the_generator_meta_in_its_head_only() {
+    let ours = format!("<!DOCTYPE html><html><head>{}</head>", html_generator());
+    assert!(FileMarker::HtmlGenerator.recognises(ours.as_bytes()));
+    let foreign = "<!DOCTYPE html><html><head><meta name=\"generator\" content=\"hugo\">";
+    assert!(!FileMarker::HtmlGenerator.recognises(foreign.as_bytes()));
+    // Quoted deep in a page of the user's (a page about clearstress, say), it
+    // does not make the page ours.
+    let quoted = format!(
+        "<html><body>{}{}</body>",
+        " ".repeat(2048),
+        html_generator()
+    );
+    assert!(!FileMarker::HtmlGenerator.recognises(quoted.as_bytes()));
+}
+
+#[test]
+fn files_written_together_go_into_place_in_order_and_leave_nothing_beside() {
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, html) = (dir.path().join("q.pqd.csv"), dir.path().join("q.html"));
+    let files = [
+        (csv.as_path(), FileMarker::FirstLine(OutputKind::Report)),
+        (html.as_path(), FileMarker::HtmlGenerator),
+    ];
+    let marked_csv = format!("{}\na,b\n", file_marker(OutputKind::Report));
+    let marked_html = format!("<html><head>{}</head></html>", html_generator());
+    let written = OutputFiles::prepare(&files, OutputKind::Report)
+        .unwrap()
+        .write(&[&marked_csv, &marked_html])
+        .unwrap();
+    assert_eq!(written, [csv.clone(), html.clone()]);
+    assert_eq!(std::fs::read_to_string(&csv).unwrap(), marked_csv);
+    assert_eq!(std::fs::read_to_string(&html).unwrap(), marked_html);
+    // Nothing but the two remains beside them: no staging, no lock.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    // A second writer while the first holds them is refused at once.
+    let first = OutputFiles::prepare(&files, OutputKind::Report).unwrap();
+    let err = OutputFiles::prepare(&files, OutputKind::Report).unwrap_err();
+    assert!(
+        err.to_string().contains("another clearstress process"),
+        "{err}"
+    );
+    drop(first);
+}
