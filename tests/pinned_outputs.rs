@@ -138,7 +138,7 @@ fn a_thousand_member_books_files_and_result_tables_are_pinned() {
         .collect();
     assert_eq!(
         sha256_hex(listing.as_bytes()),
-        "bb9fec3b483d3fc96948b7e53fb08688d53e3e4442e7fa6694e1d14487d99e03",
+        "69c6fa643faaf3b48bc0364965b1f8ac550207d7d0a36a14eef717354f20cebc",
         "init's files changed:\n{listing}"
     );
     clearstress(d, &[&RUN[..], &["out", "--book", "book"]].concat());
@@ -179,7 +179,7 @@ fn the_default_init_books_files_are_pinned() {
         .collect();
     assert_eq!(
         sha256_hex(listing.as_bytes()),
-        "8646bd48c0982cec0c7db03c9d79b25051f973346edb3e86ddac8e4673876251",
+        "5e82b10f09badc64b68ec6df21d9abbaf593d7b1009c1e2edc161d13bac3544f",
         "init's files changed:\n{listing}"
     );
 }

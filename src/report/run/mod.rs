@@ -10,7 +10,9 @@
 //! | `default_fund.parquet` | member | member_id, group, share, required_contribution, current_contribution, top_up |
 //! | `default_fund_scenarios.parquet` | stress scenario | scenario, cover1, cover2, cover_n, largest_group, largest_group_loss, second_group, second_group_loss |
 //! | `loss_distribution.parquet` | bin of the largest margin's loss histogram | member_id, loss_from, loss_to, scenarios |
+//! | `close_out.parquet` | (member, asset) with a non-zero exposure | member, group, asset, exposure_usd, adv_usd, spread_cost, impact_cost, total |
 
+mod close_out;
 mod default_fund;
 mod distribution;
 mod info;
@@ -46,12 +48,13 @@ trait Section {
     fn terminal(&self, run: RunView, out: &mut String);
 }
 
-fn sections(result: &RunResult) -> [&dyn Section; 5] {
+fn sections(result: &RunResult) -> [&dyn Section; 6] {
     [
         &result.run,
         &result.margin,
         &result.stress,
         &result.default_fund,
+        &result.close_out,
         &result.distribution,
     ]
 }
