@@ -192,36 +192,17 @@ mod tests {
             strike,
             right,
         };
+        #[rustfmt::skip]
         let cases = [
             (InstrumentKind::Perpetual, Settlement::Linear, 37.0),
             (InstrumentKind::Perpetual, Settlement::Inverse, 37.0),
             (InstrumentKind::Future { expiry }, Settlement::Linear, 36.0),
             (InstrumentKind::Future { expiry }, Settlement::Inverse, 36.0),
-            (
-                option(100_000.0, OptionRight::Call),
-                Settlement::Linear,
-                36.0,
-            ),
-            (
-                option(100_000.0, OptionRight::Put),
-                Settlement::Linear,
-                36.0,
-            ),
-            (
-                option(80_000.0, OptionRight::Call),
-                Settlement::Inverse,
-                1.0,
-            ),
-            (
-                option(120_000.0, OptionRight::Put),
-                Settlement::Inverse,
-                365.0,
-            ),
-            (
-                option(60_000.0, OptionRight::Put),
-                Settlement::Linear,
-                365.0,
-            ),
+            (option(100_000.0, OptionRight::Call), Settlement::Linear, 36.0),
+            (option(100_000.0, OptionRight::Put), Settlement::Linear, 36.0),
+            (option(80_000.0, OptionRight::Call), Settlement::Inverse, 1.0),
+            (option(120_000.0, OptionRight::Put), Settlement::Inverse, 365.0),
+            (option(60_000.0, OptionRight::Put), Settlement::Linear, 365.0),
         ];
         let market = market();
         for (kind, settlement, days) in cases {
