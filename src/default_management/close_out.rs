@@ -79,6 +79,13 @@ impl CloseOut {
         }
         out
     }
+
+    /// Member `member`'s uncovered loss with its close-out cost added to its
+    /// stressed loss: max(loss + cost - collateral, 0), the default fund's
+    /// uncovered loss (methodology 9.2) once the portfolio is also sold.
+    pub fn uncovered_with_cost(&self, member: usize, loss: f64, collateral: f64) -> f64 {
+        (loss + self.member_cost[member] - collateral).max(0.0)
+    }
 }
 
 /// What liquidating one asset depends on besides the amount.
@@ -266,5 +273,22 @@ mod tests {
         assert!((out.member_cost[0] - 11_500.0).abs() < 1e-6, "{out:?}");
         assert_eq!(out.member_cost[1], 0.0);
         assert_eq!(out.group_costs(&[0, 0], 1), vec![out.member_cost[0]]);
+    }
+
+    /// The cost adds to the stressed loss before the collateral is set
+    /// against it: collateral that covered the loss may not cover both.
+    #[test]
+    fn the_cost_adds_to_the_stressed_loss_before_the_collateral() {
+        // 4e6 of ALT costs 2,000 + 8,000 = 10,000.
+        let out = liquidate(&[4e6], &model(0.0005, 1.0));
+        for (loss, collateral, uncovered) in [
+            (50_000.0, 100_000.0, 0.0),
+            (95_000.0, 100_000.0, 5_000.0),
+            (150_000.0, 100_000.0, 60_000.0),
+            (-20_000.0, 0.0, 0.0),
+        ] {
+            let with_cost = out.uncovered_with_cost(0, loss, collateral);
+            assert!((with_cost - uncovered).abs() < 1e-6, "{loss}: {with_cost}");
+        }
     }
 }

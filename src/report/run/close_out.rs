@@ -15,9 +15,8 @@ use crate::report::{money, OutputTable};
 const LISTED: usize = 5;
 
 /// Each group of the fund's requirement (the configured cover's groups in its
-/// scenario): its uncovered stress loss, its close-out cost, and the uncovered
-/// loss with that cost added to each member's stress loss,
-/// sum over its members of max(loss + cost - collateral, 0).
+/// scenario): its uncovered stress loss, its close-out cost, and its members'
+/// uncovered losses with their costs added ([`CloseOut::uncovered_with_cost`]).
 struct CoverGroup {
     group: usize,
     uncovered: f64,
@@ -47,8 +46,7 @@ impl CloseOut {
                     .filter(|&m| group_of[m] == group)
                     .map(|m| {
                         let loss = result.stress.losses.loss(m, requirement.scenario);
-                        let collateral = result.margin.members[m].collateral;
-                        (loss + self.member_cost[m] - collateral).max(0.0)
+                        self.uncovered_with_cost(m, loss, result.margin.members[m].collateral)
                     })
                     .sum(),
             })
