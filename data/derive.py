@@ -4,7 +4,7 @@
 Run from the repository root:  python3 data/derive.py
 
 Reads only data/ (provenance in data/SOURCES.md) and writes
-  src/sample/market/assets.csv        spots, EWMA vols, funding, basis on 2025-02-20
+  src/sample/market/assets.csv        spots, EWMA vols, funding, basis, ADV on 2025-02-20
   src/sample/market/correlation.csv   365-day Pearson correlation of daily log returns
   src/sample/market/implied_vol.csv   ATM implied vol level and smile parameters
   scenarios/historical/*.toml         eight historical stress episodes
@@ -41,6 +41,8 @@ EWMA_YEARS = 3
 ANNUALISE = 365                 # crypto trades every day
 STABLE_VOL_FLOOR = 0.01
 FUNDING_DAYS = 30
+ADV_DAYS = 90                   # average daily traded value: mean of the 90 daily volumes to the spot's date
+ADV_DIGITS = 3                  # significant digits: a depth, not a price
 RV_DAYS_ETH_ATM = 30
 SMILE = {"skew": -0.10, "curvature": 0.35, "term_slope": -0.05}
 # Pre-DVOL vol shocks: implied vol moves less than realised vol. The script measures
@@ -228,12 +230,15 @@ def read_closes():
 
 
 def read_ohlcv(asset):
-    """{date: {open, high, low, close}}; the stablecoin files use Date,Close,High,Low,Open."""
+    """{date: {open, high, low, close, volume}}; the stablecoin files use Date,Close,High,Low,Open,Volume.
+    Yahoo's volume for a -USD pair is the day's traded value in USD, not in coins (BTC's 2025-02-20
+    volume, 2.89e10, would be 1,460 times the 19.8 million coins in existence)."""
     with open(os.path.join(DATA, "ohlcv", f"{asset}-USD_1d.csv"), newline="") as f:
         out = {}
         for r in csv.DictReader(f):
             r = {k.lower(): v for k, v in r.items()}
-            out[r.get("datetime") or r["date"]] = {k: float(r[k]) for k in ("open", "high", "low", "close")}
+            out[r.get("datetime") or r["date"]] = {
+                k: float(r[k]) for k in ("open", "high", "low", "close", "volume")}
     return out
 
 
@@ -309,6 +314,16 @@ def three_years_before(date):
     return (d.replace(year=d.year - EWMA_YEARS) + dt.timedelta(days=1)).isoformat()
 
 
+def average_daily_value(m, a, last):
+    """Mean of the ADV_DAYS daily USD volumes ending on `last` (the asset's spot date), and the window."""
+    d1 = day(last)
+    days = [(d1 - dt.timedelta(days=k)).isoformat() for k in range(ADV_DAYS - 1, -1, -1)]
+    missing = [d for d in days if d not in m.ohlcv[a] or m.ohlcv[a][d]["volume"] <= 0]
+    if missing:
+        fail(f"{a}: no positive volume on {missing[0]} (ADV window {days[0]}..{days[-1]})")
+    return sum(m.ohlcv[a][d]["volume"] for d in days) / ADV_DAYS, f"{days[0]}..{days[-1]}"
+
+
 def derive_assets(m):
     vi = m.i(VALUATION)
     fdates = [d for d in sorted(m.funding) if d <= VALUATION][-FUNDING_DAYS:]
@@ -345,13 +360,17 @@ def derive_assets(m):
             proxy = "" if a == "BTC" else " (BTC proxy: no funding data for this asset ships)"
             src = (f"daily_close_usd.csv close {last}; {method}; funding: btc_perp_funding_daily.csv "
                    f"mean of funding_rate_8h_mean {fdates[0]}..{fdates[-1]}{proxy}; basis = funding x 3 x 365")
+        adv, adv_window = average_daily_value(m, a, last)
+        src += (f"; adv_usd: ohlcv/{a}-USD_1d.csv mean of {ADV_DAYS} daily USD volumes {adv_window} "
+                f"to {ADV_DIGITS} significant digits")
         cls = "stablecoin" if stable else "crypto"
         spot = m.closes[a][li]
-        rows.append([a, cls, fnum(spot), fnum(vol), fnum(funding), fnum(basis), "false", src])
+        rows.append([a, cls, fnum(spot), fnum(vol), fnum(funding), fnum(basis), fnum(float(f"{adv:.{ADV_DIGITS}g}")), "false", src])
         out[a] = dict(spot=spot, spot_date=last, vol=vol, raw_vol=raw_vol, funding=funding, basis=basis,
-                      window=f"{start}..{last}", n=len(rets))
+                      adv=adv, window=f"{start}..{last}", n=len(rets))
     write_csv(os.path.join(MARKET_DIR, "assets.csv"),
-              ["asset", "class", "spot", "volatility", "funding_rate_8h", "basis", "synthetic", "source"], rows)
+              ["asset", "class", "spot", "volatility", "funding_rate_8h", "basis", "adv_usd", "synthetic",
+               "source"], rows)
     return out, btc_funding, fdates
 
 
@@ -821,12 +840,12 @@ def main():
     write_readme(hist, hyp, facts, elasticity)
 
     print(f"valuation {VALUATION}; EWMA lambda {EWMA_LAMBDA}; vols annualised with sqrt({ANNUALISE})")
-    print(f"{'asset':6s} {'spot':>12s} {'date':>11s} {'vol':>8s} {'funding_8h':>12s} {'basis':>9s}")
+    print(f"{'asset':6s} {'spot':>12s} {'date':>11s} {'vol':>8s} {'funding_8h':>12s} {'basis':>9s} {'adv_usd':>10s}")
     for a in ASSETS:
         x = assets[a]
         floor = "  (EWMA %.4f, floored)" % x["raw_vol"] if x["vol"] != x["raw_vol"] else ""
         print(f"{a:6s} {fnum(x['spot']):>12s} {x['spot_date']:>11s} {x['vol']:8.4f} {x['funding']:12.4e} "
-              f"{x['basis']:9.4f}{floor}")
+              f"{x['basis']:9.4f} {x['adv']:10.3e}{floor}")
     print(f"BTC funding: mean of {len(fdates)} daily means {fdates[0]}..{fdates[-1]}")
     print(f"correlation: {CORR_RETURNS} returns {c0}..{c1}; Cholesky min pivot {min_pivot:.4f}")
     print("       " + " ".join(f"{a:>6s}" for a in ASSETS))

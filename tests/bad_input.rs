@@ -51,9 +51,9 @@ CM3,BTC,12.5
 ";
 
 const ASSETS: &str = "\
-asset,class,spot,volatility,funding_rate_8h,basis,synthetic,source
-BTC,crypto,96500,0.55,0.0001,0.08,false,\"exchange close, 2025-02-20\"
-USDT,stablecoin,1.0002,0.01,0,0,false,
+asset,class,spot,volatility,funding_rate_8h,basis,adv_usd,synthetic,source
+BTC,crypto,96500,0.55,0.0001,0.08,5.6e10,false,\"exchange close, 2025-02-20\"
+USDT,stablecoin,1.0002,0.01,0,0,1.4e11,false,
 ";
 
 const CORRELATION: &str = "\
@@ -353,7 +353,7 @@ const REFERENCES_AND_DUPLICATES: &[Refused] = &[
         cell("members.csv", 4, "member_id"),
         &["duplicate member_id `CM2`: already on row 2"]),
     refused("an asset twice",
-        append(ASSETS_CSV, "BTC,crypto,96000,0.5,0,0,false,\n"),
+        append(ASSETS_CSV, "BTC,crypto,96000,0.5,0,0,5e10,false,\n"),
         cell("assets.csv", 3, "asset"),
         &["duplicate asset `BTC`: already on row 1"]),
     refused("a member's position in one instrument on two rows",
@@ -408,6 +408,12 @@ const SHAPES_OF_FILES: &[Refused] = &[
         whole(RATES_CSV, "tenor,rate\n365,0.043\n"),
         key("rates.csv", "tenor_days"),
         &["missing column `tenor_days`", "found tenor, rate"]),
+    refused("an assets table without the average daily value (required: no silent zero close-out cost)",
+        whole(ASSETS_CSV, "asset,class,spot,volatility,funding_rate_8h,basis,synthetic,source\n\
+                           BTC,crypto,96500,0.55,0.0001,0.08,false,\n\
+                           USDT,stablecoin,1.0002,0.01,0,0,false,\n"),
+        key("assets.csv", "adv_usd"),
+        &["missing column `adv_usd`"]),
     refused("correlation columns in another order than the assets",
         whole(CORRELATION_CSV, "asset,USDT,BTC\nUSDT,1,0.05\nBTC,0.05,1\n"),
         file("correlation.csv"),
@@ -418,7 +424,7 @@ const SHAPES_OF_FILES: &[Refused] = &[
         &["expected a symmetric matrix"]),
     refused("a correlation matrix that is not positive semi-definite",
         Several(&[
-            append(ASSETS_CSV, "ETH,crypto,2700,0.7,0.0001,0.07,false,\n"),
+            append(ASSETS_CSV, "ETH,crypto,2700,0.7,0.0001,0.07,3e10,false,\n"),
             whole(CORRELATION_CSV, "asset,BTC,USDT,ETH\nBTC,1,0.9,-0.9\nUSDT,0.9,1,0.9\nETH,-0.9,0.9,1\n"),
         ]),
         row("correlation.csv", 3),
@@ -461,6 +467,14 @@ const EMPTY_NAN_AND_INFINITE_NUMBERS: &[Refused] = &[
         replace(ASSETS_CSV, "BTC,crypto,96500", "BTC,crypto,inf"),
         cell("assets.csv", 1, "spot"),
         &["found `inf`"]),
+    refused("an empty average daily value",
+        replace(ASSETS_CSV, "0.08,5.6e10,", "0.08,,"),
+        cell("assets.csv", 1, "adv_usd"),
+        &["expected an average daily traded value in USD in (0, 1e13], found an empty field"]),
+    refused("a NaN average daily value",
+        replace(ASSETS_CSV, "0,0,1.4e11,", "0,0,NaN,"),
+        cell("assets.csv", 2, "adv_usd"),
+        &["expected an average daily traded value in USD in (0, 1e13], found `NaN`"]),
     refused("a funding rate of minus infinity",
         replace(ASSETS_CSV, "0.55,0.0001,0.08", "0.55,-infinity,0.08"),
         cell("assets.csv", 1, "funding_rate_8h"),
@@ -519,7 +533,7 @@ const ABSURD_NUMBERS: &[Refused] = &[
         cell("assets.csv", 1, "funding_rate_8h"),
         &["expected a funding rate per 8 hours in [-0.1, 0.1], found `1e308`"]),
     refused("an absurd basis",
-        replace(ASSETS_CSV, "0.0001,0.08,false", "0.0001,1e308,false"),
+        replace(ASSETS_CSV, "0.0001,0.08,5.6e10", "0.0001,1e308,5.6e10"),
         cell("assets.csv", 1, "basis"),
         &["expected an annualised basis in [-2, 2], found `1e308`"]),
     refused("an absurd correlation",
@@ -553,6 +567,10 @@ const IMPLAUSIBLE_VALUES: &[Refused] = &[
         replace(ASSETS_CSV, "96500,0.55,", "96500,50,"),
         cell("assets.csv", 1, "volatility"),
         &["expected an annualised volatility in (0, 10], found `50`"]),
+    refused("a negative average daily value",
+        replace(ASSETS_CSV, "0.08,5.6e10,", "0.08,-5.6e10,"),
+        cell("assets.csv", 1, "adv_usd"),
+        &["expected an average daily traded value in USD in (0, 1e13], found `-5.6e10`"]),
     refused("a negative spot",
         replace(ASSETS_CSV, "BTC,crypto,96500", "BTC,crypto,-96500"),
         cell("assets.csv", 1, "spot"),
@@ -581,6 +599,26 @@ const IMPLAUSIBLE_VALUES: &[Refused] = &[
 
 #[rustfmt::skip]
 const CCP_TOML_RANGES: &[Refused] = &[
+    refused("a close-out horizon of 0 days",
+        ccp_with!("[close_out]\nhorizon_days = 0"),
+        key("ccp.toml", "close_out.horizon_days"),
+        &["expected a number of days in (0, 365], found 0"]),
+    refused("a negative impact coefficient",
+        ccp_with!("[close_out]\nimpact_coefficient = -1"),
+        key("ccp.toml", "close_out.impact_coefficient"),
+        &["expected an impact coefficient in [0, 10], found -1"]),
+    refused("a half spread of 60%",
+        ccp_with!("[close_out.half_spread]\ncrypto = 0.6"),
+        key("ccp.toml", "close_out.half_spread.crypto"),
+        &["expected a half spread in [0, 0.5], found 0.6"]),
+    refused("a NaN half spread of one asset",
+        ccp_with!("[close_out.half_spread_by_asset]\nBTC = nan"),
+        key("ccp.toml", "close_out.half_spread_by_asset.BTC"),
+        &["expected a half spread in [0, 0.5], found NaN"]),
+    refused("a half spread for an asset the market does not have",
+        ccp_with!("[close_out.half_spread_by_asset]\nETH = 0.001"),
+        key("ccp.toml", "close_out.half_spread_by_asset.ETH"),
+        &["no asset `ETH` in", "assets.csv: expected one of its asset ids"]),
     refused("a margin confidence above 1",
         ccp_with!("[risk]\nmargin_confidence = 1.5"),
         key("ccp.toml", "risk.margin_confidence"),
@@ -682,6 +720,10 @@ const OPEN_ENDS: &[Refused] = &[
         replace(ASSETS_CSV, "96500,0.55,", "96500,0,"),
         cell("assets.csv", 1, "volatility"),
         &["expected an annualised volatility in (0, 10], found `0`"]),
+    refused("an average daily value of 0",
+        replace(ASSETS_CSV, "0.08,5.6e10,", "0.08,0,"),
+        cell("assets.csv", 1, "adv_usd"),
+        &["expected an average daily traded value in USD in (0, 1e13], found `0`"]),
     refused("an implied vol of 0",
         replace(SURFACE_CSV, "80000,0.62", "80000,0"),
         cell("vol_surface.csv", 1, "implied_vol"),
@@ -1043,6 +1085,7 @@ fn parquet_dates_integers_and_booleans_read_like_their_csv_text() {
         ("volatility", numbers(&[0.55, 0.01])),
         ("funding_rate_8h", numbers(&[0.0001, 0.0])),
         ("basis", numbers(&[0.08, 0.0])),
+        ("adv_usd", numbers(&[5.6e10, 1.4e11])),
         (
             "synthetic",
             Arc::new(BooleanArray::from(vec![false, false])) as ArrayRef,

@@ -117,12 +117,13 @@ fn on_real_book(members: &str, options: &str, cases: &[Case]) -> (tempfile::Temp
 }
 
 /// What every run writes, under `out/`.
-const RUN_OUTPUTS: [&str; 7] = [
+const RUN_OUTPUTS: [&str; 8] = [
     "out/margins.parquet",
     "out/stress_losses.parquet",
     "out/stress_groups.parquet",
     "out/default_fund.parquet",
     "out/default_fund_scenarios.parquet",
+    "out/close_out.parquet",
     "out/summary.json",
     "out/manifest.json",
 ];

@@ -138,7 +138,7 @@ fn a_thousand_member_books_files_and_result_tables_are_pinned() {
         .collect();
     assert_eq!(
         sha256_hex(listing.as_bytes()),
-        "183ce90d19a88b4ee4f78d69c832c67d308188c293980e9e94bf3b81b80cfb5c",
+        "9e81c51d8b92605556a82fb23a1b26ed5f415081a5ba4313002d423406cde90d",
         "init's files changed:\n{listing}"
     );
     clearstress(d, &[&RUN[..], &["out", "--book", "book"]].concat());
@@ -179,7 +179,7 @@ fn the_default_init_books_files_are_pinned() {
         .collect();
     assert_eq!(
         sha256_hex(listing.as_bytes()),
-        "2b5069cc69cccbb5814d395f548b3b2dbcf21537811675ea8a2490f67f337573",
+        "9f6cda00760de9468b6441fc1002b49c51ae84e4ca4d2c6ed57df5badf081bfe",
         "init's files changed:\n{listing}"
     );
 }

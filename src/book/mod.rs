@@ -21,11 +21,14 @@ pub mod collateral;
 
 use std::collections::HashMap;
 
+use crate::input::Date;
 use crate::lanes::elementary::ln;
 use crate::lanes::{overlapping_starts, Lanes, Mask};
 use crate::pricing::black76::black76_given_log_moneyness;
 use crate::pricing::{black76, discount, Horizon, FUNDING_PERIODS_PER_DAY};
-use crate::snapshot::{CollateralAsset, InstrumentKind, OptionRight, Settlement, Snapshot};
+use crate::snapshot::{
+    CollateralAsset, Instrument, InstrumentKind, MarketData, OptionRight, Settlement, Snapshot,
+};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum BookError {
@@ -38,6 +41,27 @@ pub enum BookError {
         "collateral of member `{member}` in `{asset}`: no haircut configured (collateral.haircuts)"
     )]
     NoHaircut { member: String, asset: String },
+}
+
+/// The implied vol an option is valued at: the surface's at its strike and
+/// expiry, seen from `valuation_date` (0 for a future or perpetual, which
+/// have none).
+pub fn implied_vol(
+    market: &MarketData,
+    instrument: &Instrument,
+    valuation_date: Date,
+) -> Result<f64, BookError> {
+    let InstrumentKind::Option { strike, expiry, .. } = instrument.kind else {
+        return Ok(0.0);
+    };
+    let a = instrument.underlying;
+    market
+        .vol_surface
+        .vol(a, strike, expiry, valuation_date)
+        .ok_or_else(|| BookError::NoImpliedVol {
+            instrument: instrument.id.clone(),
+            underlying: market.assets[a].id.clone(),
+        })
 }
 
 /// Distinct option series, structure of arrays, all at the valuation date unless
@@ -236,14 +260,8 @@ impl CompiledBook {
                 instrument.contract_size,
                 p.quantity,
             );
-            let days_to_expiry = match instrument.kind {
-                InstrumentKind::Perpetual => 0.0,
-                InstrumentKind::Future { expiry } | InstrumentKind::Option { expiry, .. } => {
-                    f64::from(valuation_date.days_until(expiry))
-                }
-            };
             let h = Horizon {
-                days_to_expiry,
+                days_to_expiry: instrument.days_to_expiry(valuation_date),
                 days: horizon_days,
             };
             let (tau0, tau1) = (h.tau0(), h.tau1());
@@ -279,13 +297,7 @@ impl CompiledBook {
                     },
                     settlement,
                 ) => {
-                    let vol = market
-                        .vol_surface
-                        .vol(a, strike, expiry, valuation_date)
-                        .ok_or_else(|| BookError::NoImpliedVol {
-                            instrument: instrument.id.clone(),
-                            underlying: asset.id.clone(),
-                        })?;
+                    let vol = implied_vol(market, instrument, valuation_date)?;
                     let key = (
                         a,
                         strike.to_bits(),

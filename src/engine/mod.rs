@@ -12,6 +12,7 @@ pub use stream::Streamer;
 use crate::backend::{Backend, LossBlock, PipelineStats};
 use crate::book::CompiledBook;
 use crate::default_fund::{self, DefaultFund, DefaultFundInput, Groups};
+use crate::default_management::close_out::{close_out_costs, CloseOut};
 use crate::default_management::liquidity::settlement_books;
 use crate::default_management::{
     liquidity_stress, reverse_stress, LiquidityInput, LiquidityStress, ReverseStress,
@@ -48,6 +49,9 @@ pub struct RunResult {
     pub margin: MarginResult,
     pub stress: StressResult,
     pub default_fund: DefaultFund,
+    /// What liquidating each member's portfolio would cost were it to
+    /// default, reported beside its stressed loss.
+    pub close_out: CloseOut,
     /// The largest margin's loss distribution, for the report's chart: the
     /// run's own ([`run`]); `None` for a margin at a past date
     /// ([`run_as_of`], which analyses repeat day after day) or without members.
@@ -169,6 +173,7 @@ fn run_with<B: Backend>(
     let started = Instant::now();
     let config = &snapshot.config;
     let book = CompiledBook::compile(snapshot)?;
+    let close_out = close_out_costs(snapshot)?;
     let model = scenario_model_as_of(snapshot, &book, as_of)?;
     let plan = backend.prepare(&book, &model)?;
     let compiled = Instant::now();
@@ -275,6 +280,7 @@ fn run_with<B: Backend>(
         margin,
         stress,
         default_fund,
+        close_out,
         distribution,
         reverse_stress,
         liquidity,

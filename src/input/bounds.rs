@@ -160,6 +160,14 @@ pub const FUNDING_RATE_8H: Bounds =
     Bounds::new("a funding rate per 8 hours", Closed(-0.1), Closed(0.1));
 /// `market/assets.basis`: annualised carry, F = S exp(basis T).
 pub const BASIS: Bounds = Bounds::new("an annualised basis", Closed(-2.0), Closed(2.0));
+/// `market/assets.adv_usd`: average daily traded value in USD; above the
+/// largest any coin trades (USDT's 90-day mean to 2025-02-11 is 1.4e11), and
+/// positive so that the close-out's square-root impact stays finite.
+pub const ADV_USD: Bounds = Bounds::new(
+    "an average daily traded value in USD",
+    Open(0.0),
+    Closed(1e13),
+);
 /// `market/correlation`.
 pub const CORRELATION: Bounds = Bounds::new("a correlation", Closed(-1.0), Closed(1.0));
 /// `market/vol_surface.implied_vol`, annualised.
@@ -243,6 +251,14 @@ pub const SKIN_IN_THE_GAME: Bounds = Bounds::new("an amount in USD", Closed(0.0)
 /// `liquidity.resources.*`: units of USD or of an asset the CCP holds.
 pub const LIQUID_RESOURCES: Bounds =
     Bounds::new("an amount in units of the asset", Closed(0.0), Closed(1e15));
+
+/// `close_out.impact_coefficient`: Y of the square-root law, measured near 1
+/// (0.5 to 2 across markets); 0 switches impact off.
+pub const IMPACT_COEFFICIENT: Bounds =
+    Bounds::new("an impact coefficient", Closed(0.0), Closed(10.0));
+/// `close_out.half_spread.*`, `close_out.half_spread_by_asset.*`: half the
+/// bid-ask spread as a fraction of the price.
+pub const HALF_SPREAD: Bounds = Bounds::new("a half spread", Closed(0.0), Closed(0.5));
 
 // Stress scenario files.
 

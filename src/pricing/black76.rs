@@ -180,6 +180,39 @@ pub fn black76(
     .0[0]
 }
 
+/// Black-76 forward delta dV/dF of one option on one unit of the forward:
+/// D N(d1) for a call, D (N(d1) - 1) for a put (Hull, "Options, Futures, and
+/// Other Derivatives", the delta of futures options); at expiry or zero vol,
+/// the intrinsic value's slope, D or -D in the money and 0 out of it. The
+/// close-out's equivalent holding of the underlying
+/// ([`super::usd_delta`]).
+pub fn black76_delta(
+    right: OptionRight,
+    forward: f64,
+    strike: f64,
+    vol: f64,
+    tau: f64,
+    discount: f64,
+) -> f64 {
+    let total_vol = vol * tau.sqrt();
+    let call = right == OptionRight::Call;
+    if total_vol <= 1e-12 {
+        let in_the_money = if call {
+            forward > strike
+        } else {
+            forward < strike
+        };
+        return match (in_the_money, call) {
+            (false, _) => 0.0,
+            (true, true) => discount,
+            (true, false) => -discount,
+        };
+    }
+    let d1 = ((forward / strike).ln() + 0.5 * total_vol * total_vol) / total_vol;
+    let n1 = norm_cdf(d1);
+    discount * if call { n1 } else { n1 - 1.0 }
+}
+
 /// [`black76`] of `N` options at once (calls where `call` holds), given the
 /// total volatility sigma sqrt(tau) and ln(F/K), each lane bit for bit one
 /// lane's: the revaluation keeps each series' sqrt(tau1)

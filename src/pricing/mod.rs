@@ -27,7 +27,7 @@ pub mod black76;
 
 use crate::snapshot::{Instrument, InstrumentKind, MarketData, Settlement};
 
-pub use black76::{black76, norm_cdf};
+pub use black76::{black76, black76_delta, norm_cdf};
 
 /// Funding periods per calendar day (perpetual funding every 8 hours).
 pub const FUNDING_PERIODS_PER_DAY: f64 = 3.0;
@@ -109,4 +109,122 @@ pub fn position_pnl(
         }
     };
     quantity * per_contract
+}
+
+/// The USD value of the underlying that `quantity` contracts of `instrument`
+/// are equivalent to at the valuation date: dP&L/dR at R = 1 over a zero
+/// horizon, the amount a close-out must sell (positive) or buy (negative) to
+/// flatten the position (`default_management::close_out`). With F0 = S0
+/// exp(b tau0), per contract:
+///
+/// - linear perpetual m S0; inverse perpetual m (its USD face);
+/// - linear future m F0; inverse future m S0 / F0 (the coin P&L m (1/F0 - 1/F1)
+///   is worth m S1 (1/F0 - 1/F1) in USD);
+/// - option on m coins, forward delta Delta = dV/dF ([`black76_delta`]):
+///   linear m F0 Delta; inverse m (F0 Delta - V0), since its USD P&L is
+///   m (V1 - V0 R).
+///
+/// `implied_vol` is the option's vol from the surface (ignored otherwise).
+pub fn usd_delta(
+    instrument: &Instrument,
+    quantity: f64,
+    market: &MarketData,
+    days_to_expiry: f64,
+    implied_vol: f64,
+) -> f64 {
+    let asset = &market.assets[instrument.underlying];
+    let (s0, m) = (asset.spot, instrument.contract_size);
+    let tau0 = days_to_expiry / DAYS_PER_YEAR;
+    let f0 = s0 * (asset.basis * tau0).exp();
+    let per_contract = match (instrument.kind, instrument.settlement) {
+        (InstrumentKind::Perpetual, Settlement::Linear) => m * s0,
+        (InstrumentKind::Perpetual, Settlement::Inverse) => m,
+        (InstrumentKind::Future { .. }, Settlement::Linear) => m * f0,
+        (InstrumentKind::Future { .. }, Settlement::Inverse) => m * s0 / f0,
+        (InstrumentKind::Option { strike, right, .. }, settlement) => {
+            let d0 = discount(market, tau0);
+            let delta = black76_delta(right, f0, strike, implied_vol, tau0, d0);
+            match settlement {
+                Settlement::Linear => m * f0 * delta,
+                Settlement::Inverse => {
+                    m * (f0 * delta - black76(right, f0, strike, implied_vol, tau0, d0))
+                }
+            }
+        }
+    };
+    quantity * per_contract
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::Date;
+    use crate::snapshot::{Asset, AssetClass, OptionRight, RateCurve, VolSurface};
+
+    fn market() -> MarketData {
+        MarketData {
+            assets: vec![Asset {
+                id: "BTC".into(),
+                class: AssetClass::Crypto,
+                spot: 97_600.0,
+                volatility: 0.5,
+                funding_rate_8h: 0.0001,
+                basis: 0.08,
+                adv_usd: 5e10,
+                synthetic: false,
+                source: String::new(),
+            }],
+            correlation: vec![1.0],
+            vol_surface: VolSurface::default(),
+            rates: RateCurve::flat(0.043),
+        }
+    }
+
+    /// The USD delta of every kind of contract is the slope of its P&L over a
+    /// zero horizon (no funding accrues, no time passes), by a central
+    /// difference of [`position_pnl`] in R: options against their Black-76
+    /// price, in and out of the money, one day and a year from expiry.
+    #[test]
+    fn the_usd_delta_is_the_slope_of_the_revaluation() {
+        let expiry = Date::parse("2025-03-28").unwrap();
+        let option = |strike, right| InstrumentKind::Option {
+            expiry,
+            strike,
+            right,
+        };
+        #[rustfmt::skip]
+        let cases = [
+            (InstrumentKind::Perpetual, Settlement::Linear, 37.0),
+            (InstrumentKind::Perpetual, Settlement::Inverse, 37.0),
+            (InstrumentKind::Future { expiry }, Settlement::Linear, 36.0),
+            (InstrumentKind::Future { expiry }, Settlement::Inverse, 36.0),
+            (option(100_000.0, OptionRight::Call), Settlement::Linear, 36.0),
+            (option(100_000.0, OptionRight::Put), Settlement::Linear, 36.0),
+            (option(80_000.0, OptionRight::Call), Settlement::Inverse, 1.0),
+            (option(120_000.0, OptionRight::Put), Settlement::Inverse, 365.0),
+            (option(60_000.0, OptionRight::Put), Settlement::Linear, 365.0),
+        ];
+        let market = market();
+        for (kind, settlement, days) in cases {
+            let instrument = Instrument {
+                id: "X".into(),
+                underlying: 0,
+                settlement,
+                contract_size: 2.0,
+                kind,
+            };
+            let horizon = Horizon {
+                days_to_expiry: days,
+                days: 0.0,
+            };
+            let (q, vol, h) = (-3.0, 0.55, 1e-5);
+            let pnl = |r| position_pnl(&instrument, q, &market, horizon, r, 1.0, vol);
+            let slope = (pnl(1.0 + h) - pnl(1.0 - h)) / (2.0 * h);
+            let delta = usd_delta(&instrument, q, &market, days, vol);
+            assert!(
+                (delta - slope).abs() <= 1e-6 * slope.abs().max(1.0),
+                "{kind:?} {settlement:?} {days} days: delta {delta}, slope {slope}"
+            );
+        }
+    }
 }

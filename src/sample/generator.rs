@@ -166,6 +166,7 @@ fn config() -> CcpConfig {
         collateral: Default::default(),
         default_fund: Default::default(),
         liquidity: Default::default(),
+        close_out: Default::default(),
     };
     for (id, haircut) in [
         ("USD", 0.0),

@@ -29,6 +29,12 @@ pub(super) const OPTION_EXPIRIES: [&str; 4] =
 /// three largest real coins (those of them the book holds).
 const FACTOR_WEIGHTS: [(&str, f64); 3] = [("BTC", 0.5), ("ETH", 0.3), ("SOL", 0.2)];
 
+/// The average daily traded value of every synthetic altcoin, USD: a thin
+/// coin, 1/23 of the thinnest real one's (LTC, 1.1e9 over the 90 days to
+/// 2025-02-20), so that the sample's concentrated positions in them show a
+/// close-out cost the liquid coins do not. Stated, not measured.
+const SYNTHETIC_ADV_USD: f64 = 5e7;
+
 /// Correlations are written to six decimals, the precision of the embedded
 /// real matrix.
 const CORRELATION_DECIMALS: i32 = 6;
@@ -135,7 +141,8 @@ fn correlation(real: &[Asset], real_corr: &[f64], chosen: &[usize], loadings: &[
 /// Synthetic asset `k` (0-based, named SYN01, SYN02, ...): a spot drawn
 /// log-uniformly from 0.03 to 300 USD (four significant figures) and an
 /// altcoin-range volatility of 60% to 130% (three), with BTC's funding and
-/// basis.
+/// basis and [`SYNTHETIC_ADV_USD`] (drawn from no stream, so that adding it
+/// left every other draw where it was).
 fn synthetic_asset(
     k: usize,
     loading: f64,
@@ -152,9 +159,10 @@ fn synthetic_asset(
         volatility,
         funding_rate_8h: btc.map_or(0.0001, |b| b.funding_rate_8h),
         basis: btc.map_or(0.1, |b| b.basis),
+        adv_usd: SYNTHETIC_ADV_USD,
         synthetic: true,
         source: format!(
-            "synthetic (clearstress init seed {seed}): altcoin-range vol; factor loading {loading:.3} on BTC/ETH/SOL"
+            "synthetic (clearstress init seed {seed}): altcoin-range vol; factor loading {loading:.3} on BTC/ETH/SOL; adv_usd stated (a thin altcoin)"
         ),
     }
 }

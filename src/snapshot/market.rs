@@ -28,6 +28,10 @@ pub struct Asset {
     pub funding_rate_8h: f64,
     /// Annualised futures carry: F(T) = S exp(basis T).
     pub basis: f64,
+    /// Average daily traded value, USD: the market depth the close-out's
+    /// square-root impact is measured against
+    /// (`default_management::close_out`).
+    pub adv_usd: f64,
     /// True for assets invented by the generator rather than taken from history.
     pub synthetic: bool,
     /// Where the numbers come from.

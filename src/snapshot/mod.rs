@@ -7,6 +7,7 @@
 //! file, row and field it came from. Later stages can then rely on the invariants.
 
 mod config;
+mod config_notes;
 mod load;
 mod market;
 mod open_interest;
@@ -16,8 +17,9 @@ mod write;
 use crate::input::Date;
 
 pub use config::{
-    AllocationRule, CcpConfig, CollateralConfig, DefaultFundConfig, HistoricalConfig, Innovations,
-    JumpConfig, LiquidityConfig, MarginMeasure, RiskConfig, ScenarioConfig, VolShockConfig,
+    AllocationRule, CcpConfig, CloseOutConfig, CollateralConfig, DefaultFundConfig,
+    HalfSpreadConfig, HistoricalConfig, Innovations, JumpConfig, LiquidityConfig, MarginMeasure,
+    RiskConfig, ScenarioConfig, VolShockConfig,
 };
 pub use load::{
     assets_table, from_csv_texts, load, load_stress_scenarios, parse_stress_scenario, read_history,
@@ -90,6 +92,16 @@ impl Instrument {
         match (self.settlement, self.kind) {
             (_, InstrumentKind::Option { .. }) | (Settlement::Linear, _) => coins,
             (Settlement::Inverse, _) => self.contract_size,
+        }
+    }
+
+    /// Calendar days from `valuation_date` to the expiry (0 for a perpetual).
+    pub fn days_to_expiry(&self, valuation_date: Date) -> f64 {
+        match self.kind {
+            InstrumentKind::Perpetual => 0.0,
+            InstrumentKind::Future { expiry } | InstrumentKind::Option { expiry, .. } => {
+                f64::from(valuation_date.days_until(expiry))
+            }
         }
     }
 }

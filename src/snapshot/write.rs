@@ -7,11 +7,12 @@
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
+use super::config_notes::{config_note, section_note};
 use super::load::{columns, CONFIG_FILE};
 use super::{
     AssetClass, CcpConfig, CollateralAsset, InstrumentKind, OptionRight, Settlement, Snapshot,
 };
-use crate::input::{bounds, sha256_hex, InputError, Location};
+use crate::input::{sha256_hex, InputError, Location};
 
 /// Writes `snapshot` into `dir` (created if needed) as a complete snapshot:
 /// the CSV tables of [`SNAPSHOT_FILES`](super::SNAPSHOT_FILES), `ccp.toml`, and,
@@ -62,7 +63,7 @@ const CONFIG_HEADER: &str = "\
 
 /// `config` as the text of `ccp.toml`, a file a user edits: TOML whose every
 /// section and key has a comment above it saying what it means and, for a
-/// number, its range (from [`bounds`], the ranges the loader checks), ending
+/// number, its range (from [`crate::input::bounds`], the ranges the loader checks), ending
 /// with a newline. The TOML itself is serde's, so it reads back equal.
 fn config_text(config: &CcpConfig) -> Result<String, toml::ser::Error> {
     let plain = toml::to_string(config)?;
@@ -89,96 +90,6 @@ fn config_text(config: &CcpConfig) -> Result<String, toml::ser::Error> {
         out.push('\n');
     }
     Ok(out)
-}
-
-/// The comment on `key` of `section` (`""` before the first header). Haircut
-/// keys are asset ids, explained by their section's comment.
-fn config_note(section: &str, key: &str) -> Option<String> {
-    let note = match (section, key) {
-        ("", "valuation_date") => "The snapshot's date, YYYY-MM-DD: time to expiry counts from it.".into(),
-        ("risk", "margin_period_days") => format!(
-            "Margin period of risk in calendar days, the scenario horizon; in {}.",
-            bounds::MARGIN_PERIOD_DAYS
-        ),
-        ("risk", "steps") => format!("Time steps the horizon is split into; in {}.", bounds::STEPS),
-        ("risk", "var_confidence") => format!("Confidence levels VaR is reported at; each in {}.", bounds::CONFIDENCE),
-        ("risk", "es_confidence") => format!(
-            "Confidence levels Expected Shortfall is reported at; each in {}.",
-            bounds::CONFIDENCE
-        ),
-        ("risk", "margin_measure") => "The measure that sets initial margin: \"expected-shortfall\" or \"value-at-risk\".".into(),
-        ("risk", "margin_confidence") => format!("Confidence of the margin measure; in {}.", bounds::CONFIDENCE),
-        ("scenario", "paths") => format!("Monte Carlo scenarios per run; in {}.", bounds::PATHS),
-        ("scenario", "seed") => "Seed of the scenarios (Philox): the same seed gives the same scenarios; any\n64-bit unsigned number.".into(),
-        ("scenario", "innovations") => "Distribution of the daily shocks: \"nig\" (normal inverse Gaussian), \"student-t\"\nor \"gaussian\".".into(),
-        ("scenario", "dof") => format!("Degrees of freedom of the Student-t innovations; in {}.", bounds::DOF),
-        ("scenario", "nig_shape") => format!(
-            "Shape of the NIG innovations, smaller is heavier-tailed; in {}.",
-            bounds::NIG_SHAPE
-        ),
-        ("scenario", "block_size") => format!(
-            "Scenarios per streamed block: speed and memory only, results do not depend on\nit; in {}.",
-            bounds::BLOCK_SIZE
-        ),
-        ("scenario", "stress") => "Stress scenario files or folders, relative to this folder; [] means the\nscenarios shipped with clearstress.".into(),
-        ("scenario.jumps", "intensity_per_year") => format!("Jumps per year; in {}.", bounds::JUMP_INTENSITY),
-        ("scenario.jumps", "mean_sigmas") => format!(
-            "Mean jump of log price, in daily volatilities; in {}.",
-            bounds::JUMP_MEAN
-        ),
-        ("scenario.jumps", "stdev_sigmas") => format!(
-            "Standard deviation of a jump, in daily volatilities; in {}.",
-            bounds::JUMP_STDEV
-        ),
-        ("scenario.vol_shock", "vol_of_vol") => format!(
-            "Annualised volatility of log implied vol; in {}.",
-            bounds::VOL_OF_VOL
-        ),
-        ("scenario.vol_shock", "spot_vol_correlation") => format!(
-            "Correlation of the implied-vol move with the spot move; in {}.",
-            bounds::SPOT_VOL_CORRELATION
-        ),
-        ("scenario.historical", "history") => "Daily closes (wide CSV or Parquet), relative to this folder.".into(),
-        ("scenario.historical", "lookback_days") => format!(
-            "Calendar days of history, ending at the valuation date, resampled; in {}.",
-            bounds::LOOKBACK_DAYS
-        ),
-        ("scenario.historical", "lambda") => format!("EWMA decay of the volatility filter; in {}.", bounds::EWMA_LAMBDA),
-        ("default_fund", "cover") => format!(
-            "How many largest member groups' joint default the fund covers (2: Cover-2);\nin {}.",
-            bounds::COVER
-        ),
-        ("default_fund", "skin_in_the_game") => format!(
-            "The CCP's own capital ahead of the mutualised fund, USD; in {}.",
-            bounds::SKIN_IN_THE_GAME
-        ),
-        ("default_fund", "allocation") => "How contributions are split: \"initial-margin\" (pro rata to margin) or\n\"stress-loss\" (pro rata to the largest uncovered stress loss).".into(),
-        _ => return None,
-    };
-    Some(note)
-}
-
-/// The comment on a section header of `ccp.toml`.
-fn section_note(section: &str) -> Option<String> {
-    let note = match section {
-        "risk" => "Risk measures and the margin period of risk.".into(),
-        "scenario" => "The Monte Carlo scenario model.".into(),
-        "scenario.jumps" => "Market-wide Merton jumps, common to all assets; remove the section for none.".into(),
-        "scenario.vol_shock" => "The implied-volatility shock of each scenario.".into(),
-        "scenario.historical" => "Filtered historical simulation instead of the Monte Carlo model; remove the\nsection for Monte Carlo.".into(),
-        "collateral.haircuts" => format!(
-            "Haircut per collateral asset id (USD for cash): collateral counts at value x\n(1 - haircut); each in {}. An asset without one is refused as collateral.",
-            bounds::HAIRCUT
-        ),
-        "default_fund" => "The default fund: cover, the CCP's skin in the game, allocation.".into(),
-        "liquidity" => "The liquidity stress (methodology 9.7).".into(),
-        "liquidity.resources" => format!(
-            "The CCP's qualifying liquid resources, units per asset id (USD for cash);\neach in {}.",
-            bounds::LIQUID_RESOURCES
-        ),
-        _ => return None,
-    };
-    Some(note)
 }
 
 /// A file of a written snapshot: its `/`-separated path in the folder, and bytes.
@@ -328,6 +239,7 @@ pub fn snapshot_csv_tables(snapshot: &Snapshot) -> Result<Vec<(&'static str, Str
                 a.volatility.to_string(),
                 a.funding_rate_8h.to_string(),
                 a.basis.to_string(),
+                a.adv_usd.to_string(),
                 a.synthetic.to_string(),
                 a.source.clone(),
             ]
@@ -469,6 +381,7 @@ fn strike_text(strike: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input::bounds;
 
     #[test]
     fn fields_with_commas_quotes_or_line_breaks_are_quoted() {
@@ -510,8 +423,8 @@ mod tests {
             ("collateral", "member_id,asset,amount\n"),
             (
                 "market/assets",
-                "asset,class,spot,volatility,funding_rate_8h,basis,synthetic,source\n\
-                 BTC,crypto,97600.1,0.3,0.0001,0.1,false,x\n",
+                "asset,class,spot,volatility,funding_rate_8h,basis,adv_usd,synthetic,source\n\
+                 BTC,crypto,97600.1,0.3,0.0001,0.1,5e10,false,x\n",
             ),
             ("market/correlation", "asset,BTC\nBTC,1\n"),
             ("market/vol_surface", "underlying,expiry,strike,implied_vol\n"),
@@ -555,6 +468,11 @@ mod tests {
         config.scenario.stress = vec!["scenarios".into()];
         config.collateral.haircuts.insert("BTC".into(), 0.15);
         config.liquidity.resources.insert("USD".into(), 1e8);
+        config.close_out.horizon_days = Some(5.0);
+        config
+            .close_out
+            .half_spread_by_asset
+            .insert("BTC".into(), 0.0001);
         let text = config_text(&config).unwrap();
         assert!(text.ends_with("\n"), "{text}");
         assert_eq!(toml::from_str::<CcpConfig>(&text).unwrap(), config);
@@ -570,7 +488,12 @@ mod tests {
             let explained = i > 0 && lines[i - 1].starts_with("# ");
             assert!(
                 explained
-                    || ["[collateral.haircuts]", "[liquidity.resources]"].contains(&section)
+                    || [
+                        "[collateral.haircuts]",
+                        "[close_out.half_spread_by_asset]",
+                        "[liquidity.resources]",
+                    ]
+                    .contains(&section)
                         && !line.starts_with('['),
                 "no comment above `{line}`:\n{text}"
             );

@@ -54,6 +54,7 @@ pub fn asset(id: &str, spot: f64, volatility: f64) -> Asset {
         volatility,
         funding_rate_8h: 0.0,
         basis: 0.0,
+        adv_usd: 1e9,
         synthetic: false,
         source: "test".into(),
     }

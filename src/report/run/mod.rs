@@ -12,7 +12,9 @@
 //! | `loss_distribution.parquet` | bin of the largest margin's loss histogram | member_id, loss_from, loss_to, scenarios |
 //! | `liquidity_stress.parquet` | (stress scenario, settlement currency) | scenario, defaulting_groups, currency, need, defaulters_collateral, ccp_resources, shortfall |
 //! | `reverse_stress.parquet` | stress scenario | scenario, resources, cover_n, k_searched, k_star, cover_n_at_k_star, groups_to_exhaust |
+//! | `close_out.parquet` | (member, asset) with a non-zero exposure | member, group, asset, exposure_usd, adv_usd, spread_cost, impact_cost, total |
 
+mod close_out;
 mod default_fund;
 mod distribution;
 mod info;
@@ -50,12 +52,13 @@ trait Section {
     fn terminal(&self, run: RunView, out: &mut String);
 }
 
-fn sections(result: &RunResult) -> [&dyn Section; 7] {
+fn sections(result: &RunResult) -> [&dyn Section; 8] {
     [
         &result.run,
         &result.margin,
         &result.stress,
         &result.default_fund,
+        &result.close_out,
         &result.distribution,
         &result.reverse_stress,
         &result.liquidity,

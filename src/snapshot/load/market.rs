@@ -50,6 +50,7 @@ pub(super) fn read_assets(table: &Table) -> Result<(Vec<Asset>, IdIndex<'_>), In
             volatility: row.f64_in("volatility", &bounds::VOLATILITY)?,
             funding_rate_8h: row.f64_in("funding_rate_8h", &bounds::FUNDING_RATE_8H)?,
             basis: row.f64_in("basis", &bounds::BASIS)?,
+            adv_usd: row.f64_in("adv_usd", &bounds::ADV_USD)?,
             synthetic: row.bool("synthetic")?,
             source: row.opt_str("source")?.unwrap_or_default().to_string(),
         });

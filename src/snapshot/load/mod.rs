@@ -54,13 +54,14 @@ pub(super) mod columns {
     ];
     pub const POSITIONS: [&str; 3] = ["member_id", "instrument_id", "quantity"];
     pub const COLLATERAL: [&str; 3] = ["member_id", "asset", "amount"];
-    pub const ASSETS: [&str; 8] = [
+    pub const ASSETS: [&str; 9] = [
         "asset",
         "class",
         "spot",
         "volatility",
         "funding_rate_8h",
         "basis",
+        "adv_usd",
         "synthetic",
         "source",
     ];
@@ -286,6 +287,22 @@ fn build(
                 ),
             ));
         }
+    }
+    // A typo in an asset id would otherwise leave its class's half spread in
+    // force unseen.
+    if let Some(unknown) = config
+        .close_out
+        .half_spread_by_asset
+        .keys()
+        .find(|id| !market.assets.iter().any(|a| &a.id == *id))
+    {
+        return Err(InputError::invalid(
+            Location::file(config_name).field(format!("close_out.half_spread_by_asset.{unknown}")),
+            format!(
+                "no asset `{unknown}` in {}: expected one of its asset ids",
+                tables.assets.name()
+            ),
+        ));
     }
     let (members, member_ids) = book::read_members(&tables.members)?;
     let (instruments, instrument_ids) =

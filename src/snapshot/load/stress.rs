@@ -242,6 +242,7 @@ mod tests {
             volatility: 0.5,
             funding_rate_8h: 0.0,
             basis: 0.0,
+            adv_usd: 1e9,
             synthetic: false,
             source: String::new(),
         };
