@@ -14,6 +14,7 @@ pub mod book;
 pub mod calibrate;
 pub mod cli;
 pub mod default_fund;
+pub mod default_management;
 pub mod engine;
 pub mod estimate;
 pub mod history;

@@ -21,11 +21,14 @@ pub mod collateral;
 
 use std::collections::HashMap;
 
+use crate::input::Date;
 use crate::lanes::elementary::ln;
 use crate::lanes::{overlapping_starts, Lanes, Mask};
 use crate::pricing::black76::black76_given_log_moneyness;
-use crate::pricing::{black76, discount, Horizon, FUNDING_PERIODS_PER_DAY};
-use crate::snapshot::{CollateralAsset, InstrumentKind, OptionRight, Settlement, Snapshot};
+use crate::pricing::{self, black76, discount, Horizon, FUNDING_PERIODS_PER_DAY};
+use crate::snapshot::{
+    CollateralAsset, Instrument, InstrumentKind, OptionRight, Position, Settlement, Snapshot,
+};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum BookError {
@@ -189,6 +192,69 @@ impl MemberOptions {
     }
 }
 
+/// `instrument`'s time to expiry and the snapshot's margin period of risk.
+fn horizon(snapshot: &Snapshot, instrument: &Instrument) -> Horizon {
+    let days_to_expiry = match instrument.kind {
+        InstrumentKind::Perpetual => 0.0,
+        InstrumentKind::Future { expiry } | InstrumentKind::Option { expiry, .. } => {
+            f64::from(snapshot.valuation_date.days_until(expiry))
+        }
+    };
+    Horizon {
+        days_to_expiry,
+        days: snapshot.config.risk.margin_period_days,
+    }
+}
+
+/// The USD P&L of one position when each asset moves by `returns` and its
+/// implied vol by `vol_factors`: the contract-by-contract revaluation
+/// ([`pricing::position_pnl`]) the compiled book is tested against, for what
+/// needs a position's own P&L rather than its member's (auto-deleveraging
+/// ranks positions, methodology 9.4).
+pub fn position_pnl(
+    snapshot: &Snapshot,
+    position: &Position,
+    returns: &[f64],
+    vol_factors: &[f64],
+) -> Result<f64, BookError> {
+    let instrument = &snapshot.instruments[position.instrument];
+    let a = instrument.underlying;
+    let vol = match instrument.kind {
+        InstrumentKind::Option { strike, expiry, .. } => {
+            implied_vol(snapshot, instrument, strike, expiry)?
+        }
+        InstrumentKind::Perpetual | InstrumentKind::Future { .. } => 0.0,
+    };
+    Ok(pricing::position_pnl(
+        instrument,
+        position.quantity,
+        &snapshot.market,
+        horizon(snapshot, instrument),
+        1.0 + returns[a],
+        vol_factors[a],
+        vol,
+    ))
+}
+
+/// The surface's implied vol of an option on `instrument`'s underlying at the
+/// valuation date (sticky strike).
+fn implied_vol(
+    snapshot: &Snapshot,
+    instrument: &Instrument,
+    strike: f64,
+    expiry: Date,
+) -> Result<f64, BookError> {
+    let a = instrument.underlying;
+    snapshot
+        .market
+        .vol_surface
+        .vol(a, strike, expiry, snapshot.valuation_date)
+        .ok_or_else(|| BookError::NoImpliedVol {
+            instrument: instrument.id.clone(),
+            underlying: snapshot.market.assets[a].id.clone(),
+        })
+}
+
 /// A snapshot compiled for revaluation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompiledBook {
@@ -213,7 +279,6 @@ impl CompiledBook {
     /// Compiles `snapshot` for its configured margin period of risk.
     pub fn compile(snapshot: &Snapshot) -> Result<Self, BookError> {
         let horizon_days = snapshot.config.risk.margin_period_days;
-        let valuation_date = snapshot.valuation_date;
         let members = snapshot.members.len();
         let assets = snapshot.market.assets.len();
         let market = &snapshot.market;
@@ -236,16 +301,7 @@ impl CompiledBook {
                 instrument.contract_size,
                 p.quantity,
             );
-            let days_to_expiry = match instrument.kind {
-                InstrumentKind::Perpetual => 0.0,
-                InstrumentKind::Future { expiry } | InstrumentKind::Option { expiry, .. } => {
-                    f64::from(valuation_date.days_until(expiry))
-                }
-            };
-            let h = Horizon {
-                days_to_expiry,
-                days: horizon_days,
-            };
+            let h = horizon(snapshot, instrument);
             let (tau0, tau1) = (h.tau0(), h.tau1());
             let w = &mut asset_weights[a * members + p.member];
             // Exposure e and constant c with P&L = e (R - 1) + c; the loss is -P&L.
@@ -279,13 +335,7 @@ impl CompiledBook {
                     },
                     settlement,
                 ) => {
-                    let vol = market
-                        .vol_surface
-                        .vol(a, strike, expiry, valuation_date)
-                        .ok_or_else(|| BookError::NoImpliedVol {
-                            instrument: instrument.id.clone(),
-                            underlying: asset.id.clone(),
-                        })?;
+                    let vol = implied_vol(snapshot, instrument, strike, expiry)?;
                     let key = (
                         a,
                         strike.to_bits(),

@@ -1,5 +1,6 @@
 //! One run: snapshot -> compiled book -> streamed scenarios -> tails -> margins,
-//! and stress scenarios -> default fund. Generic over the compute backend.
+//! and stress scenarios -> default fund -> default waterfalls. Generic over the
+//! compute backend.
 
 mod error;
 mod stream;
@@ -12,6 +13,7 @@ pub use stream::Streamer;
 use crate::backend::{Backend, LossBlock, PipelineStats};
 use crate::book::CompiledBook;
 use crate::default_fund::{self, DefaultFund, DefaultFundInput, Groups};
+use crate::default_management::waterfall::{self, StressCases, StressWaterfalls};
 use crate::input::Date;
 use crate::margin::distribution::{self, LossDistribution};
 use crate::margin::{margins, MarginResult, MarginRule, MemberMargin};
@@ -40,6 +42,8 @@ pub struct RunResult {
     pub margin: MarginResult,
     pub stress: StressResult,
     pub default_fund: DefaultFund,
+    /// Every stress scenario's Cover-n default walked through the waterfall.
+    pub waterfall: StressWaterfalls,
     /// The largest margin's loss distribution, for the report's chart: the
     /// run's own ([`run`]); `None` for a margin at a past date
     /// ([`run_as_of`], which analyses repeat day after day) or without members.
@@ -209,6 +213,7 @@ fn run_with<B: Backend>(
         groups: Groups::of(&snapshot.members),
     };
     let default_fund = size_default_fund(snapshot, &stress, &margin.members);
+    let waterfall = walk_waterfalls(snapshot, &stress, &margin.members, &default_fund)?;
     let stressed = Instant::now();
     let distribution = if with_distribution {
         loss_distribution(backend, &plan, &margin, paths)?
@@ -237,6 +242,7 @@ fn run_with<B: Backend>(
         margin,
         stress,
         default_fund,
+        waterfall,
         distribution,
     })
 }
@@ -290,9 +296,31 @@ pub fn size_default_fund(
         initial_margin: &initial_margin,
         contributions: &contributions,
         cover: config.cover,
-        skin_in_the_game: config.skin_in_the_game,
         allocation: config.allocation,
     })
+}
+
+/// Every stress scenario's Cover-n default walked through the waterfall
+/// `snapshot` configures, against each member's collateral.
+pub fn walk_waterfalls(
+    snapshot: &Snapshot,
+    stress: &StressResult,
+    margins: &[MemberMargin],
+    fund: &DefaultFund,
+) -> Result<StressWaterfalls, RunError> {
+    let collateral: Vec<f64> = margins.iter().map(|m| m.collateral).collect();
+    // No close-out cost yet: the liquidation cost model (issue 15, "Close-out
+    // cost") will supply each member's; until then the defaulters' loss is
+    // their portfolio loss alone, as the default fund counts it.
+    let close_out = vec![0.0; snapshot.members.len()];
+    Ok(waterfall::walk_stress(&StressCases {
+        snapshot,
+        losses: &stress.losses,
+        collateral: &collateral,
+        group_of: &stress.groups.of,
+        fund,
+        close_out: &close_out,
+    })?)
 }
 
 /// Says what drove scenario `n`'s loss: its largest price move, redrawn (a

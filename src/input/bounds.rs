@@ -240,6 +240,15 @@ pub const HAIRCUT: Bounds = Bounds::new("a haircut", Closed(0.0), Open(1.0));
 pub const COVER: Bounds = Bounds::new("a whole number of member groups", Closed(1.0), Closed(10.0));
 /// `default_fund.skin_in_the_game`.
 pub const SKIN_IN_THE_GAME: Bounds = Bounds::new("an amount in USD", Closed(0.0), Closed(1e12));
+/// `waterfall.second_skin_in_the_game` and `waterfall.insurance_fund`: the
+/// CCP's (or venue's) own resources, as `default_fund.skin_in_the_game`.
+pub const CCP_RESOURCE: Bounds = SKIN_IN_THE_GAME;
+/// `waterfall.assessment_multiple`: each survivor's assessment cap as a
+/// multiple of its default fund contribution. Rulebooks cap assessments at
+/// about one to a few times the contribution; 10 leaves room for a stress
+/// test without admitting an unbounded call.
+pub const ASSESSMENT_MULTIPLE: Bounds =
+    Bounds::new("a multiple of the contribution", Open(0.0), Closed(10.0));
 
 // Stress scenario files.
 

@@ -165,6 +165,7 @@ fn config() -> CcpConfig {
         scenario: Default::default(),
         collateral: Default::default(),
         default_fund: Default::default(),
+        waterfall: Default::default(),
     };
     for (id, haircut) in [
         ("USD", 0.0),

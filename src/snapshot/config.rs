@@ -25,6 +25,11 @@ pub struct CcpConfig {
     pub collateral: CollateralConfig,
     #[serde(default)]
     pub default_fund: DefaultFundConfig,
+    /// Left out of a written `ccp.toml` while it is the default, so that the
+    /// files of a book written before the waterfall was configurable stay
+    /// byte for byte the same.
+    #[serde(default, skip_serializing_if = "WaterfallConfig::is_default")]
+    pub waterfall: WaterfallConfig,
 }
 
 impl CcpConfig {
@@ -144,7 +149,7 @@ impl CcpConfig {
             fund.skin_in_the_game,
             &bounds::SKIN_IN_THE_GAME,
         )?;
-        Ok(())
+        self.waterfall.validate(check)
     }
 }
 
@@ -353,6 +358,87 @@ impl Default for DefaultFundConfig {
     }
 }
 
+/// What the default waterfall has beyond the default fund
+/// (`crate::default_management::waterfall`; methodology 9.4): its optional
+/// layers after the survivors' contributions. The defaults add none, which is
+/// the three prefunded layers after the defaulters' margin.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WaterfallConfig {
+    /// The CCP's second skin in the game (EU CCPRRR 2021/23 Art. 9(14)), USD,
+    /// used after the survivors' contributions; absent: no such layer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub second_skin_in_the_game: Option<f64>,
+    /// Each survivor's assessment cap as a multiple of its contribution;
+    /// absent: no assessment powers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assessment_multiple: Option<f64>,
+    /// What absorbs a loss left after the assessments.
+    pub after_assessments: AfterAssessments,
+    /// The venue's insurance fund, USD: used before auto-deleveraging, so
+    /// only with `after_assessments = "insurance-fund-adl"`.
+    pub insurance_fund: f64,
+}
+
+impl WaterfallConfig {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Checks each amount against its range and refuses an insurance fund
+    /// that no layer would use: it would be silently ignored otherwise.
+    fn validate(
+        &self,
+        check: impl Fn(&str, f64, &Bounds) -> Result<(), InputError>,
+    ) -> Result<(), InputError> {
+        if let Some(second) = self.second_skin_in_the_game {
+            check(
+                "waterfall.second_skin_in_the_game",
+                second,
+                &bounds::CCP_RESOURCE,
+            )?;
+        }
+        if let Some(multiple) = self.assessment_multiple {
+            check(
+                "waterfall.assessment_multiple",
+                multiple,
+                &bounds::ASSESSMENT_MULTIPLE,
+            )?;
+        }
+        check(
+            "waterfall.insurance_fund",
+            self.insurance_fund,
+            &bounds::CCP_RESOURCE,
+        )?;
+        if self.insurance_fund > 0.0 && self.after_assessments != AfterAssessments::InsuranceFundAdl
+        {
+            return Err(InputError::invalid(
+                at("waterfall.insurance_fund"),
+                format!(
+                    "an insurance fund ({}) is used only with after_assessments = \"insurance-fund-adl\"",
+                    self.insurance_fund
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The last layer of the waterfall, for a loss the assessments leave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AfterAssessments {
+    /// Nothing: the rest is reported unfunded.
+    #[default]
+    None,
+    /// Variation margin gains haircutting: the survivors' gains in the
+    /// scenario, haircut pro rata.
+    Vmgh,
+    /// A venue's insurance fund, then auto-deleveraging of the most
+    /// profitable opposite positions.
+    InsuranceFundAdl,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -364,6 +450,7 @@ mod tests {
             scenario: ScenarioConfig::default(),
             collateral: CollateralConfig::default(),
             default_fund: DefaultFundConfig::default(),
+            waterfall: WaterfallConfig::default(),
         }
     }
 

@@ -16,8 +16,9 @@ mod write;
 use crate::input::Date;
 
 pub use config::{
-    AllocationRule, CcpConfig, CollateralConfig, DefaultFundConfig, HistoricalConfig, Innovations,
-    JumpConfig, MarginMeasure, RiskConfig, ScenarioConfig, VolShockConfig,
+    AfterAssessments, AllocationRule, CcpConfig, CollateralConfig, DefaultFundConfig,
+    HistoricalConfig, Innovations, JumpConfig, MarginMeasure, RiskConfig, ScenarioConfig,
+    VolShockConfig, WaterfallConfig,
 };
 pub use load::{
     assets_table, from_csv_texts, load, load_stress_scenarios, parse_stress_scenario, read_history,

@@ -152,6 +152,7 @@ fn config_note(section: &str, key: &str) -> Option<String> {
             "The CCP's own capital ahead of the mutualised fund, USD; in {}.",
             bounds::SKIN_IN_THE_GAME
         ),
+        ("waterfall", "after_assessments") => "What absorbs a loss left after assessments: \"none\", \"vmgh\" (variation\nmargin gains haircutting) or \"insurance-fund-adl\".".into(),
         ("default_fund", "allocation") => "How contributions are split: \"initial-margin\" (pro rata to margin) or\n\"stress-loss\" (pro rata to the largest uncovered stress loss).".into(),
         _ => return None,
     };
@@ -171,6 +172,7 @@ fn section_note(section: &str) -> Option<String> {
             bounds::HAIRCUT
         ),
         "default_fund" => "The default fund: cover, the CCP's skin in the game, allocation.".into(),
+        "waterfall" => "The default waterfall's layers after the survivors' contributions: a second skin\nin the game and an insurance fund in USD, assessments capped at assessment_multiple\ntimes each survivor's contribution (README, \"ccp.toml\").".into(),
         _ => return None,
     };
     Some(note)
