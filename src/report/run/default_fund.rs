@@ -81,7 +81,7 @@ fn driver_json(run: RunView, driver: &CoverDriver) -> Value {
 }
 
 /// The groups driving a cover, with their uncovered losses.
-pub(super) fn driving_groups(run: RunView, groups: &[(usize, f64)]) -> String {
+fn driving_groups(run: RunView, groups: &[(usize, f64)]) -> String {
     let names = &run.result.stress.groups.names;
     groups
         .iter()

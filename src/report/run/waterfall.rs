@@ -5,7 +5,6 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Map, Value};
 
-use super::default_fund::driving_groups;
 use super::{RunView, Section};
 use crate::default_management::waterfall::{StressWaterfall, StressWaterfalls, Waterfall};
 use crate::report::{money, OutputTable};
@@ -137,12 +136,9 @@ impl Section for StressWaterfalls {
         let Some(case) = self.requirement(fund) else {
             return;
         };
-        let uncovered = &fund.per_scenario[case.scenario].group_uncovered;
-        let groups: Vec<(usize, f64)> = case.groups.iter().map(|&g| (g, uncovered[g])).collect();
         let _ = writeln!(
             out,
-            "  waterfall in that scenario ({} default, loss {}):",
-            driving_groups(run, &groups),
+            "  waterfall in that scenario, its groups defaulting with a loss of {}:",
             money(case.waterfall.loss)
         );
         for layer in &case.waterfall.layers {
