@@ -4,54 +4,15 @@
 use std::path::Path;
 use std::process::Command;
 
-use arrow_array::{Array, Float64Array, RecordBatch, StringArray};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+#[path = "common/tables.rs"]
+mod tables;
+
+use arrow_array::RecordBatch;
+use tables::{floats, read_parquet, strings};
 
 fn read_json(path: &Path) -> serde_json::Value {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn read_parquet(path: &Path) -> Vec<RecordBatch> {
-    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    ParquetRecordBatchReaderBuilder::try_new(file)
-        .unwrap()
-        .build()
-        .unwrap()
-        .map(|batch| batch.unwrap())
-        .collect()
-}
-
-/// Every value of a column of array type `A`, as `value` reads it.
-fn column<A: Array + 'static, T>(
-    batches: &[RecordBatch],
-    name: &str,
-    value: impl Fn(&A, usize) -> T,
-) -> Vec<T> {
-    batches
-        .iter()
-        .flat_map(|batch| {
-            let array = batch
-                .column_by_name(name)
-                .unwrap_or_else(|| panic!("no column `{name}`"))
-                .as_any()
-                .downcast_ref::<A>()
-                .unwrap_or_else(|| {
-                    panic!("column `{name}` is not a {}", std::any::type_name::<A>())
-                });
-            (0..array.len())
-                .map(|i| value(array, i))
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
-
-fn strings(batches: &[RecordBatch], name: &str) -> Vec<String> {
-    column(batches, name, |a: &StringArray, i| a.value(i).to_string())
-}
-
-fn floats(batches: &[RecordBatch], name: &str) -> Vec<f64> {
-    column(batches, name, |a: &Float64Array, i| a.value(i))
 }
 
 fn positive(value: &serde_json::Value, what: &str) -> f64 {

@@ -6,55 +6,17 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use arrow_array::{Array, Float64Array, RecordBatch, StringArray};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use arrow_array::RecordBatch;
 use serde_json::Value;
 
 #[path = "common/binary.rs"]
 mod binary;
 #[path = "common/machine.rs"]
 mod machine;
+#[path = "common/tables.rs"]
+mod tables;
 
-fn read_parquet(path: &Path) -> Vec<RecordBatch> {
-    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    ParquetRecordBatchReaderBuilder::try_new(file)
-        .unwrap()
-        .build()
-        .unwrap()
-        .map(|batch| batch.unwrap())
-        .collect()
-}
-
-fn column_names(batches: &[RecordBatch]) -> Vec<String> {
-    batches[0]
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect()
-}
-
-fn strings(batches: &[RecordBatch], name: &str) -> Vec<String> {
-    batches
-        .iter()
-        .flat_map(|b| {
-            let a = b[name].as_any().downcast_ref::<StringArray>().unwrap();
-            (0..a.len())
-                .map(|i| a.value(i).to_string())
-                .collect::<Vec<_>>()
-        })
-        .collect()
-}
-
-fn floats(batches: &[RecordBatch], name: &str) -> Vec<f64> {
-    batches
-        .iter()
-        .flat_map(|b| {
-            let a = b[name].as_any().downcast_ref::<Float64Array>().unwrap();
-            (0..a.len()).map(|i| a.value(i)).collect::<Vec<_>>()
-        })
-        .collect()
-}
+use tables::{column_names, floats, read_parquet, strings};
 
 /// One row of `waterfall.parquet`.
 #[derive(Debug, Clone, PartialEq)]
