@@ -491,4 +491,23 @@ mod tests {
             .to_string()
             .contains("`scenario.nig_shape`"));
     }
+
+    /// The default waterfall is left out of a written file (books written
+    /// before it was configurable stay the same); a configured one is written
+    /// and reads back equal.
+    #[test]
+    fn the_waterfall_section_is_written_only_when_configured() {
+        let mut c = config();
+        assert!(!toml::to_string(&c).unwrap().contains("[waterfall]"));
+        c.waterfall = WaterfallConfig {
+            second_skin_in_the_game: Some(5e6),
+            assessment_multiple: Some(1.0),
+            after_assessments: AfterAssessments::InsuranceFundAdl,
+            insurance_fund: 1e7,
+        };
+        assert!(c.validate().is_ok());
+        let text = toml::to_string(&c).unwrap();
+        assert!(text.contains("after_assessments = \"insurance-fund-adl\""));
+        assert_eq!(toml::from_str::<CcpConfig>(&text).unwrap(), c);
+    }
 }
