@@ -79,6 +79,39 @@ fn compiled_losses_equal_contract_by_contract_revaluation() {
     );
 }
 
+/// What the waterfall splits a member's loss into (methodology 9.4): its
+/// positions' own P&L, which auto-deleveraging ranks, and the fall of its
+/// collateral revalued after haircuts. They add back up to the compiled loss:
+/// `L = -sum_p pnl_p + C - C_s`.
+#[test]
+fn positions_and_revalued_collateral_add_up_to_the_compiled_loss() {
+    let s = common::mixed_book();
+    let common::Prepared {
+        book,
+        model: _,
+        backend,
+        plan,
+    } = common::prepare(&s, Some(2));
+    let block = backend.scenarios(&plan, 0..100).unwrap();
+    let losses = backend.revalue(&plan, &block).unwrap();
+    for sc in 0..block.len() {
+        let (returns, vol_factors) = (block.returns_of(sc), block.vol_factors_of(sc));
+        let revalued = clearstress::book::collateral::revalued(&s, returns).unwrap();
+        let mut pnl = vec![0.0; book.members];
+        for p in &s.positions {
+            pnl[p.member] += clearstress::book::position_pnl(&s, p, returns, vol_factors).unwrap();
+        }
+        for m in 0..book.members {
+            let split = -pnl[m] + book.collateral_value[m] - revalued[m];
+            let compiled = losses.loss(m, sc);
+            assert!(
+                (compiled - split).abs() <= 1e-9 * compiled.abs().max(1.0),
+                "member {m} scenario {sc}: compiled {compiled}, positions and collateral {split}"
+            );
+        }
+    }
+}
+
 #[test]
 fn extreme_moves_including_a_total_loss_revalue_exactly() {
     let s = common::mixed_book();
