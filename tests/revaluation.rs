@@ -3,7 +3,8 @@
 
 mod common;
 
-use clearstress::backend::Backend;
+use clearstress::backend::{Backend, LossBlock};
+use clearstress::book::CompiledBook;
 use clearstress::pricing::{position_pnl, Horizon};
 use clearstress::scenario::ScenarioBlock;
 use clearstress::snapshot::{CollateralAsset, InstrumentKind, Snapshot};
@@ -50,8 +51,9 @@ fn direct_loss(s: &Snapshot, m: usize, returns: &[f64], vol_factors: &[f64]) -> 
     -pnl
 }
 
-#[test]
-fn compiled_losses_equal_contract_by_contract_revaluation() {
+/// The mixed book, compiled, its first `scenarios` Monte Carlo scenarios and
+/// every member's loss in them.
+fn mixed_book_losses(scenarios: u64) -> (Snapshot, CompiledBook, ScenarioBlock, LossBlock) {
     let s = common::mixed_book();
     let common::Prepared {
         book,
@@ -59,8 +61,14 @@ fn compiled_losses_equal_contract_by_contract_revaluation() {
         backend,
         plan,
     } = common::prepare(&s, Some(2));
-    let block = backend.scenarios(&plan, 0..300).unwrap();
+    let block = backend.scenarios(&plan, 0..scenarios).unwrap();
     let losses = backend.revalue(&plan, &block).unwrap();
+    (s, book, block, losses)
+}
+
+#[test]
+fn compiled_losses_equal_contract_by_contract_revaluation() {
+    let (s, book, block, losses) = mixed_book_losses(300);
     let mut largest = 0.0f64;
     for sc in 0..block.len() {
         for m in 0..book.members {
@@ -85,15 +93,7 @@ fn compiled_losses_equal_contract_by_contract_revaluation() {
 /// `L = -sum_p pnl_p + C - C_s`.
 #[test]
 fn positions_and_revalued_collateral_add_up_to_the_compiled_loss() {
-    let s = common::mixed_book();
-    let common::Prepared {
-        book,
-        model: _,
-        backend,
-        plan,
-    } = common::prepare(&s, Some(2));
-    let block = backend.scenarios(&plan, 0..100).unwrap();
-    let losses = backend.revalue(&plan, &block).unwrap();
+    let (s, book, block, losses) = mixed_book_losses(100);
     for sc in 0..block.len() {
         let (returns, vol_factors) = (block.returns_of(sc), block.vol_factors_of(sc));
         let revalued = clearstress::book::collateral::revalued(&s, returns).unwrap();
