@@ -44,7 +44,6 @@ fn input<'a>(
         initial_margin: &INITIAL_MARGIN,
         contributions: &CONTRIBUTIONS,
         cover: 2,
-        skin_in_the_game: 40.0,
         allocation,
     }
 }
@@ -92,18 +91,4 @@ fn stress_loss_allocation_uses_each_members_worst_uncovered_loss() {
     for (share, expected) in shares.iter().zip([100.0, 130.0, 200.0, 220.0]) {
         assert!((share - expected / 650.0).abs() < 1e-15);
     }
-}
-
-#[test]
-fn the_waterfall_spends_defaulters_then_skin_in_the_game_then_survivors() {
-    let (losses, names) = (input_losses(), names());
-    let fund = size(&input(&losses, &names, AllocationRule::InitialMargin));
-    // Defaulters C and D contributed 50, the CCP 40, survivors A and B 20.
-    let used: Vec<(f64, f64)> = fund
-        .waterfall
-        .iter()
-        .map(|l| (l.used, l.available))
-        .collect();
-    assert_eq!(used, vec![(50.0, 50.0), (40.0, 40.0), (20.0, 20.0)]);
-    assert_eq!(fund.unfunded, 310.0);
 }

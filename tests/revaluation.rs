@@ -3,7 +3,8 @@
 
 mod common;
 
-use clearstress::backend::Backend;
+use clearstress::backend::{Backend, LossBlock};
+use clearstress::book::CompiledBook;
 use clearstress::pricing::{position_pnl, Horizon};
 use clearstress::scenario::ScenarioBlock;
 use clearstress::snapshot::{CollateralAsset, InstrumentKind, Snapshot};
@@ -50,8 +51,9 @@ fn direct_loss(s: &Snapshot, m: usize, returns: &[f64], vol_factors: &[f64]) -> 
     -pnl
 }
 
-#[test]
-fn compiled_losses_equal_contract_by_contract_revaluation() {
+/// The mixed book, compiled, its first `scenarios` Monte Carlo scenarios and
+/// every member's loss in them.
+fn mixed_book_losses(scenarios: u64) -> (Snapshot, CompiledBook, ScenarioBlock, LossBlock) {
     let s = common::mixed_book();
     let common::Prepared {
         book,
@@ -59,8 +61,14 @@ fn compiled_losses_equal_contract_by_contract_revaluation() {
         backend,
         plan,
     } = common::prepare(&s, Some(2));
-    let block = backend.scenarios(&plan, 0..300).unwrap();
+    let block = backend.scenarios(&plan, 0..scenarios).unwrap();
     let losses = backend.revalue(&plan, &block).unwrap();
+    (s, book, block, losses)
+}
+
+#[test]
+fn compiled_losses_equal_contract_by_contract_revaluation() {
+    let (s, book, block, losses) = mixed_book_losses(300);
     let mut largest = 0.0f64;
     for sc in 0..block.len() {
         for m in 0..book.members {
@@ -77,6 +85,31 @@ fn compiled_losses_equal_contract_by_contract_revaluation() {
         largest > 1e4,
         "the book must actually move: largest loss {largest}"
     );
+}
+
+/// What the waterfall splits a member's loss into (methodology 9.4): its
+/// positions' own P&L, which auto-deleveraging ranks, and the fall of its
+/// collateral revalued after haircuts. They add back up to the compiled loss:
+/// `L = -sum_p pnl_p + C - C_s`.
+#[test]
+fn positions_and_revalued_collateral_add_up_to_the_compiled_loss() {
+    let (s, book, block, losses) = mixed_book_losses(100);
+    for sc in 0..block.len() {
+        let (returns, vol_factors) = (block.returns_of(sc), block.vol_factors_of(sc));
+        let revalued = clearstress::book::collateral::revalued(&s, returns).unwrap();
+        let mut pnl = vec![0.0; book.members];
+        for p in &s.positions {
+            pnl[p.member] += clearstress::book::position_pnl(&s, p, returns, vol_factors).unwrap();
+        }
+        for m in 0..book.members {
+            let split = -pnl[m] + book.collateral_value[m] - revalued[m];
+            let compiled = losses.loss(m, sc);
+            assert!(
+                (compiled - split).abs() <= 1e-9 * compiled.abs().max(1.0),
+                "member {m} scenario {sc}: compiled {compiled}, positions and collateral {split}"
+            );
+        }
+    }
 }
 
 #[test]

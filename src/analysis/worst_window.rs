@@ -78,7 +78,6 @@ pub fn worst_windows<B: Backend>(
         initial_margin: &zeros,
         contributions: &zeros,
         cover,
-        skin_in_the_game: 0.0,
         allocation: snapshot.config.default_fund.allocation,
     };
     let fund = default_fund::size(&input);

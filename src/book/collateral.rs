@@ -50,3 +50,18 @@ pub fn value<'a>(
         haircut,
     })
 }
+
+/// Each member's collateral after haircuts when each asset's price moves by
+/// `returns` (cash does not move): `C_s(m) = sum_c a_c S_c (1 + r_c) (1 - h_c)`,
+/// what the compiled book's loss already counts the fall of (methodology 6.5).
+pub fn revalued(snapshot: &Snapshot, returns: &[f64]) -> Result<Vec<f64>, BookError> {
+    let mut value = vec![0.0; snapshot.members.len()];
+    for c in &snapshot.collateral {
+        let moved = match c.asset {
+            CollateralAsset::Usd => 1.0,
+            CollateralAsset::Asset(a) => 1.0 + returns[a],
+        };
+        value[c.member] += self::value(snapshot, c)?.after_haircut() * moved;
+    }
+    Ok(value)
+}

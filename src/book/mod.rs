@@ -25,9 +25,10 @@ use crate::input::Date;
 use crate::lanes::elementary::ln;
 use crate::lanes::{overlapping_starts, Lanes, Mask};
 use crate::pricing::black76::black76_given_log_moneyness;
-use crate::pricing::{black76, discount, Horizon, FUNDING_PERIODS_PER_DAY};
+use crate::pricing::{self, black76, discount, Horizon, FUNDING_PERIODS_PER_DAY};
 use crate::snapshot::{
-    CollateralAsset, Instrument, InstrumentKind, MarketData, OptionRight, Settlement, Snapshot,
+    CollateralAsset, Instrument, InstrumentKind, MarketData, OptionRight, Position, Settlement,
+    Snapshot,
 };
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -213,6 +214,39 @@ impl MemberOptions {
     }
 }
 
+/// `instrument`'s time to expiry and the snapshot's margin period of risk.
+fn horizon(snapshot: &Snapshot, instrument: &Instrument) -> Horizon {
+    Horizon {
+        days_to_expiry: instrument.days_to_expiry(snapshot.valuation_date),
+        days: snapshot.config.risk.margin_period_days,
+    }
+}
+
+/// The USD P&L of one position when each asset moves by `returns` and its
+/// implied vol by `vol_factors`: the contract-by-contract revaluation
+/// ([`pricing::position_pnl`]) the compiled book is tested against, for what
+/// needs a position's own P&L rather than its member's (auto-deleveraging
+/// ranks positions, methodology 9.4).
+pub fn position_pnl(
+    snapshot: &Snapshot,
+    position: &Position,
+    returns: &[f64],
+    vol_factors: &[f64],
+) -> Result<f64, BookError> {
+    let instrument = &snapshot.instruments[position.instrument];
+    let a = instrument.underlying;
+    let vol = implied_vol(&snapshot.market, instrument, snapshot.valuation_date)?;
+    Ok(pricing::position_pnl(
+        instrument,
+        position.quantity,
+        &snapshot.market,
+        horizon(snapshot, instrument),
+        1.0 + returns[a],
+        vol_factors[a],
+        vol,
+    ))
+}
+
 /// A snapshot compiled for revaluation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompiledBook {
@@ -237,7 +271,6 @@ impl CompiledBook {
     /// Compiles `snapshot` for its configured margin period of risk.
     pub fn compile(snapshot: &Snapshot) -> Result<Self, BookError> {
         let horizon_days = snapshot.config.risk.margin_period_days;
-        let valuation_date = snapshot.valuation_date;
         let members = snapshot.members.len();
         let assets = snapshot.market.assets.len();
         let market = &snapshot.market;
@@ -260,10 +293,7 @@ impl CompiledBook {
                 instrument.contract_size,
                 p.quantity,
             );
-            let h = Horizon {
-                days_to_expiry: instrument.days_to_expiry(valuation_date),
-                days: horizon_days,
-            };
+            let h = horizon(snapshot, instrument);
             let (tau0, tau1) = (h.tau0(), h.tau1());
             let w = &mut asset_weights[a * members + p.member];
             // Exposure e and constant c with P&L = e (R - 1) + c; the loss is -P&L.
@@ -297,7 +327,7 @@ impl CompiledBook {
                     },
                     settlement,
                 ) => {
-                    let vol = implied_vol(market, instrument, valuation_date)?;
+                    let vol = implied_vol(market, instrument, snapshot.valuation_date)?;
                     let key = (
                         a,
                         strike.to_bits(),

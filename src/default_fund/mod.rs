@@ -1,5 +1,6 @@
-//! The default fund: Cover-1 / Cover-2 sizing on stress scenarios, its allocation
-//! among members and the default waterfall of the scenario that drives it.
+//! The default fund: Cover-1 / Cover-2 sizing on stress scenarios and its
+//! allocation among members. The default waterfall that spends it is
+//! [`crate::default_management::waterfall`].
 //!
 //! In stress scenario s, member m's loss (portfolio plus the fall in its
 //! collateral's haircut value) is L(s, m) and its collateral after haircuts at the
@@ -57,7 +58,6 @@ pub struct DefaultFundInput<'a> {
     pub contributions: &'a [f64],
     /// How many largest groups must be covered (2 for Cover-2).
     pub cover: usize,
-    pub skin_in_the_game: f64,
     pub allocation: AllocationRule,
 }
 
@@ -97,13 +97,6 @@ pub fn ranked(group_uncovered: &[f64]) -> Vec<(usize, f64)> {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct WaterfallLayer {
-    pub name: &'static str,
-    pub available: f64,
-    pub used: f64,
-}
-
-#[derive(Debug, Clone, PartialEq)]
 pub struct MemberAllocation {
     pub share: f64,
     pub required: f64,
@@ -122,12 +115,6 @@ pub struct DefaultFund {
     pub requirement: CoverDriver,
     pub allocation_rule: AllocationRule,
     pub allocation: Vec<MemberAllocation>,
-    /// The default of the requirement's groups in its scenario, against the
-    /// prefunded resources as they stand (current contributions). The defaulters'
-    /// collateral is already spent: the loss here is what exceeds it.
-    pub waterfall: Vec<WaterfallLayer>,
-    /// Loss left after every prefunded layer (to assessments).
-    pub unfunded: f64,
 }
 
 /// Uncovered loss of member `m` in scenario `s`.
@@ -152,7 +139,7 @@ pub fn group_uncovered(
     group_uncovered
 }
 
-/// Sizes, allocates and stress-tests the default fund.
+/// Sizes and allocates the default fund.
 pub fn size(input: &DefaultFundInput) -> DefaultFund {
     let (scenarios, members) = (input.losses.scenarios, input.losses.members);
     let groups = input.group_names.len();
@@ -216,41 +203,6 @@ pub fn size(input: &DefaultFundInput) -> DefaultFund {
         })
         .collect();
 
-    let defaulting: Vec<bool> = {
-        let groups_in: Vec<usize> = requirement.groups.iter().map(|g| g.0).collect();
-        (0..members)
-            .map(|m| groups_in.contains(&input.group_of[m]))
-            .collect()
-    };
-    let defaulters_fund: f64 = (0..members)
-        .filter(|&m| defaulting[m])
-        .map(|m| input.contributions[m])
-        .sum();
-    let survivors_fund: f64 = (0..members)
-        .filter(|&m| !defaulting[m])
-        .map(|m| input.contributions[m])
-        .sum();
-    let mut remaining = requirement.amount;
-    let waterfall: Vec<WaterfallLayer> = [
-        ("defaulters' default fund contributions", defaulters_fund),
-        ("CCP skin in the game", input.skin_in_the_game),
-        (
-            "surviving members' default fund contributions",
-            survivors_fund,
-        ),
-    ]
-    .into_iter()
-    .map(|(name, available)| {
-        let used = remaining.min(available);
-        remaining -= used;
-        WaterfallLayer {
-            name,
-            available,
-            used,
-        }
-    })
-    .collect();
-
     DefaultFund {
         cover: n,
         per_scenario,
@@ -259,8 +211,6 @@ pub fn size(input: &DefaultFundInput) -> DefaultFund {
         requirement,
         allocation_rule: input.allocation,
         allocation,
-        waterfall,
-        unfunded: remaining,
     }
 }
 

@@ -1,12 +1,16 @@
-//! Default management: what happens when members default, beyond the
-//! default fund's sizing: what closing out their portfolios costs
-//! (close-out), how far the stress scenarios are from exhausting the
-//! prefunded resources (reverse stress), and whether the CCP can pay,
-//! currency by currency, when the Cover-n groups default (liquidity stress).
+//! Default management: what happens when members default in a stress
+//! scenario, after the default fund is sized ([`crate::default_fund`]): the
+//! waterfall spends the defaulters' resources, the CCP's and the survivors'
+//! in the order the regulation sets (methodology 9.4); closing out the
+//! defaulters' portfolios costs spread and market impact (9.5); the reverse
+//! stress finds how far each scenario is from exhausting the prefunded
+//! resources (9.6), and the liquidity stress whether the CCP can pay,
+//! currency by currency, when the Cover-n groups default (9.7).
 
 pub mod close_out;
 pub mod liquidity;
 pub mod reverse_stress;
+pub mod waterfall;
 
 pub use liquidity::{liquidity_stress, Currency, LiquidityInput, LiquidityStress};
 pub use reverse_stress::{

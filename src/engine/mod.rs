@@ -1,5 +1,6 @@
 //! One run: snapshot -> compiled book -> streamed scenarios -> tails -> margins,
-//! and stress scenarios -> default fund. Generic over the compute backend.
+//! and stress scenarios -> default fund -> default waterfalls. Generic over the
+//! compute backend.
 
 mod error;
 mod stream;
@@ -14,6 +15,7 @@ use crate::book::CompiledBook;
 use crate::default_fund::{self, DefaultFund, DefaultFundInput, Groups};
 use crate::default_management::close_out::{close_out_costs, CloseOut};
 use crate::default_management::liquidity::settlement_books;
+use crate::default_management::waterfall::{self, StressCases, StressWaterfalls};
 use crate::default_management::{
     liquidity_stress, reverse_stress, LiquidityInput, LiquidityStress, ReverseStress,
     ReverseStressInput,
@@ -52,6 +54,8 @@ pub struct RunResult {
     /// What liquidating each member's portfolio would cost were it to
     /// default, reported beside its stressed loss.
     pub close_out: CloseOut,
+    /// Every stress scenario's Cover-n default walked through the waterfall.
+    pub waterfall: StressWaterfalls,
     /// The largest margin's loss distribution, for the report's chart: the
     /// run's own ([`run`]); `None` for a margin at a past date
     /// ([`run_as_of`], which analyses repeat day after day) or without members.
@@ -229,6 +233,13 @@ fn run_with<B: Backend>(
         groups: Groups::of(&snapshot.members),
     };
     let default_fund = size_default_fund(snapshot, &stress, &margin.members);
+    let waterfall = walk_waterfalls(
+        snapshot,
+        &stress,
+        &margin.members,
+        &default_fund,
+        &close_out,
+    )?;
     let stressed = Instant::now();
     let distribution = if own_analyses {
         loss_distribution(backend, &plan, &margin, paths)?
@@ -281,6 +292,7 @@ fn run_with<B: Backend>(
         stress,
         default_fund,
         close_out,
+        waterfall,
         distribution,
         reverse_stress,
         liquidity,
@@ -422,9 +434,29 @@ pub fn size_default_fund(
         initial_margin: &initial_margin,
         contributions: &contributions,
         cover: config.cover,
-        skin_in_the_game: config.skin_in_the_game,
         allocation: config.allocation,
     })
+}
+
+/// Every stress scenario's Cover-n default walked through the waterfall
+/// `snapshot` configures, against each member's collateral, the defaulters'
+/// portfolios closed out at `close_out`'s cost (methodology 9.4, 9.5).
+pub fn walk_waterfalls(
+    snapshot: &Snapshot,
+    stress: &StressResult,
+    margins: &[MemberMargin],
+    fund: &DefaultFund,
+    close_out: &CloseOut,
+) -> Result<StressWaterfalls, RunError> {
+    let collateral: Vec<f64> = margins.iter().map(|m| m.collateral).collect();
+    Ok(waterfall::walk_stress(&StressCases {
+        snapshot,
+        losses: &stress.losses,
+        collateral: &collateral,
+        group_of: &stress.groups.of,
+        fund,
+        close_out: &close_out.member_cost,
+    })?)
 }
 
 /// Says what drove scenario `n`'s loss: its largest price move, redrawn (a

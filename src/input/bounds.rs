@@ -259,6 +259,15 @@ pub const IMPACT_COEFFICIENT: Bounds =
 /// `close_out.half_spread.*`, `close_out.half_spread_by_asset.*`: half the
 /// bid-ask spread as a fraction of the price.
 pub const HALF_SPREAD: Bounds = Bounds::new("a half spread", Closed(0.0), Closed(0.5));
+/// `waterfall.second_skin_in_the_game` and `waterfall.insurance_fund`: the
+/// CCP's (or venue's) own resources, as `default_fund.skin_in_the_game`.
+pub const CCP_RESOURCE: Bounds = SKIN_IN_THE_GAME;
+/// `waterfall.assessment_multiple`: each survivor's assessment cap as a
+/// multiple of its default fund contribution. Rulebooks cap assessments at
+/// about one to a few times the contribution; 10 leaves room for a stress
+/// test without admitting an unbounded call.
+pub const ASSESSMENT_MULTIPLE: Bounds =
+    Bounds::new("a multiple of the contribution", Open(0.0), Closed(10.0));
 
 // Stress scenario files.
 

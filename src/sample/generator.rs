@@ -167,6 +167,7 @@ fn config() -> CcpConfig {
         default_fund: Default::default(),
         liquidity: Default::default(),
         close_out: Default::default(),
+        waterfall: Default::default(),
     };
     for (id, haircut) in [
         ("USD", 0.0),

@@ -244,7 +244,6 @@ pub(super) fn default_fund(book: &mut Snapshot, collateral: &Collateral, units: 
         initial_margin: &collateral.initial_margin,
         contributions: &vec![0.0; book.members.len()],
         cover: config.cover,
-        skin_in_the_game: 0.0,
         allocation: config.allocation,
     });
     let resources = fund.requirement.amount * (1.0 + FUND_MARGIN);

@@ -77,6 +77,7 @@ pub(super) fn config_note(section: &str, key: &str) -> Option<String> {
             "Half the bid-ask spread of the class's assets, a fraction of the price; in {}.",
             bounds::HALF_SPREAD
         ),
+        ("waterfall", "after_assessments") => "What absorbs a loss left after assessments: \"none\", \"vmgh\" (variation\nmargin gains haircutting) or \"insurance-fund-adl\".".into(),
         ("default_fund", "allocation") => "How contributions are split: \"initial-margin\" (pro rata to margin) or\n\"stress-loss\" (pro rata to the largest uncovered stress loss).".into(),
         _ => return None,
     };
@@ -102,6 +103,7 @@ pub(super) fn section_note(section: &str) -> Option<String> {
             "Half spreads of single assets (asset id = fraction of the price), in place of\ntheir class's; each in {}.",
             bounds::HALF_SPREAD
         ),
+        "waterfall" => "The default waterfall's layers after the survivors' contributions: a second skin\nin the game and an insurance fund in USD, assessments capped at assessment_multiple\ntimes each survivor's contribution (README, \"ccp.toml\").".into(),
         "liquidity" => "The liquidity stress (docs/methodology.md, 9.7).".into(),
         "liquidity.resources" => format!(
             "The CCP's qualifying liquid resources, units per asset id (USD for cash);\neach in {}.",

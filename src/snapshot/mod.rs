@@ -17,9 +17,9 @@ mod write;
 use crate::input::Date;
 
 pub use config::{
-    AllocationRule, CcpConfig, CloseOutConfig, CollateralConfig, DefaultFundConfig,
-    HalfSpreadConfig, HistoricalConfig, Innovations, JumpConfig, LiquidityConfig, MarginMeasure,
-    RiskConfig, ScenarioConfig, VolShockConfig,
+    AfterAssessments, AllocationRule, CcpConfig, CloseOutConfig, CollateralConfig,
+    DefaultFundConfig, HalfSpreadConfig, HistoricalConfig, Innovations, JumpConfig,
+    LiquidityConfig, MarginMeasure, RiskConfig, ScenarioConfig, VolShockConfig, WaterfallConfig,
 };
 pub use load::{
     assets_table, from_csv_texts, load, load_stress_scenarios, parse_stress_scenario, read_history,

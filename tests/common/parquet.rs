@@ -50,3 +50,13 @@ pub fn strings(batches: &[RecordBatch], name: &str) -> Vec<String> {
 pub fn floats(batches: &[RecordBatch], name: &str) -> Vec<f64> {
     column(batches, name, |a: &Float64Array, i| a.value(i))
 }
+
+/// The column names, in order.
+pub fn column_names(batches: &[RecordBatch]) -> Vec<String> {
+    batches[0]
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect()
+}

@@ -1,10 +1,13 @@
 //! The default fund stage: Cover-1/Cover-2 per stress scenario, the
-//! requirement and its driver, the allocation and the waterfall.
+//! requirement and its driver and the allocation; `summary.json` also gives
+//! the requirement's waterfall under `default_fund`, where the HTML report
+//! reads it (the waterfall section writes the rest).
 
 use std::fmt::Write as _;
 
 use serde_json::{json, Map, Value};
 
+use super::waterfall::layers_json;
 use super::{RunView, Section};
 use crate::default_fund::{CoverDriver, DefaultFund};
 use crate::report::{money, plural, OutputTable};
@@ -96,6 +99,7 @@ impl Section for DefaultFund {
     }
 
     fn summary(&self, run: RunView, into: &mut Map<String, Value>) {
+        let requirement = run.result.waterfall.requirement(self);
         let current_total: f64 = run.snapshot.members.iter().map(|m| m.df_contribution).sum();
         into.insert(
             "default_fund".into(),
@@ -108,8 +112,9 @@ impl Section for DefaultFund {
                 "current_total": current_total,
                 "shortfall": (self.requirement.amount - current_total).max(0.0),
                 "skin_in_the_game": run.snapshot.config.default_fund.skin_in_the_game,
-                "waterfall": self.waterfall.iter().map(|l| json!({"layer": l.name, "available": l.available, "used": l.used})).collect::<Vec<_>>(),
-                "unfunded": self.unfunded,
+                // Without stress scenarios nothing defaults: no layer, nothing unfunded.
+                "waterfall": requirement.map_or(json!([]), |w| layers_json(&w.waterfall)),
+                "unfunded": requirement.map_or(0.0, |w| w.waterfall.unfunded),
             }),
         );
     }
@@ -175,22 +180,6 @@ impl Section for DefaultFund {
                 AllocationRule::InitialMargin => "initial margin",
                 AllocationRule::StressLoss => "largest uncovered stress loss",
             }
-        );
-        let _ = writeln!(out, "  waterfall in that scenario:");
-        for layer in &self.waterfall {
-            let _ = writeln!(
-                out,
-                "    {:<48} {:>16} of {:>16}",
-                layer.name,
-                money(layer.used),
-                money(layer.available)
-            );
-        }
-        let _ = writeln!(
-            out,
-            "    {:<48} {:>16}",
-            "left unfunded (assessments)",
-            money(self.unfunded)
         );
     }
 }

@@ -1,0 +1,123 @@
+//! The waterfalls a run walks: in every stress scenario, the default of its
+//! own Cover-n groups (the n groups with the largest uncovered loss in it).
+//! The requirement's driving default is one of them, in its scenario.
+
+use super::{walk, PositionPnl, Waterfall, WaterfallInput};
+use crate::backend::LossBlock;
+use crate::book::{self, BookError};
+use crate::default_fund::DefaultFund;
+use crate::snapshot::{AfterAssessments, Snapshot};
+
+/// What the stress waterfalls read besides the snapshot, member-indexed.
+#[derive(Debug, Clone, Copy)]
+pub struct StressCases<'a> {
+    pub snapshot: &'a Snapshot,
+    /// Each member's loss in each stress scenario, collateral's fall included.
+    pub losses: &'a LossBlock,
+    /// Collateral after haircuts at the valuation date, `C(m)`.
+    pub collateral: &'a [f64],
+    pub group_of: &'a [usize],
+    /// The fund sized on the same losses: its per-scenario groups default.
+    pub fund: &'a DefaultFund,
+    /// Each member's close-out cost, USD.
+    pub close_out: &'a [f64],
+}
+
+/// One stress scenario's default walked through the waterfall.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StressWaterfall {
+    pub scenario: usize,
+    /// The defaulting groups, largest uncovered loss first.
+    pub groups: Vec<usize>,
+    pub waterfall: Waterfall,
+}
+
+/// Every stress scenario's waterfall, in scenario order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StressWaterfalls {
+    pub cases: Vec<StressWaterfall>,
+}
+
+impl StressWaterfalls {
+    /// The waterfall of the default that drives the fund's requirement
+    /// (`None` without stress scenarios).
+    pub fn requirement(&self, fund: &DefaultFund) -> Option<&StressWaterfall> {
+        self.cases.get(fund.requirement.scenario)
+    }
+}
+
+/// Walks every stress scenario's Cover-n default through the waterfall
+/// `snapshot` configures. The portfolio loss is the member's loss with its
+/// collateral's fall taken back out, `P(s, m) = L(s, m) - C(m) + C_s(m)`, so
+/// that the margin layer counts the collateral at its scenario value.
+pub fn walk_stress(cases: &StressCases) -> Result<StressWaterfalls, BookError> {
+    let snapshot = cases.snapshot;
+    let config = &snapshot.config;
+    let members = snapshot.members.len();
+    let contributions: Vec<f64> = snapshot.members.iter().map(|m| m.df_contribution).collect();
+    let mut out = Vec::with_capacity(snapshot.stress.len());
+    for (s, (stress, cover)) in snapshot
+        .stress
+        .iter()
+        .zip(&cases.fund.per_scenario)
+        .enumerate()
+    {
+        let groups: Vec<usize> = cover
+            .ranked()
+            .iter()
+            .take(cases.fund.cover)
+            .map(|g| g.0)
+            .collect();
+        let defaulting: Vec<bool> = cases.group_of.iter().map(|g| groups.contains(g)).collect();
+        let collateral = book::collateral::revalued(snapshot, &stress.price_shocks)?;
+        let portfolio_loss: Vec<f64> = (0..members)
+            .map(|m| cases.losses.loss(m, s) - cases.collateral[m] + collateral[m])
+            .collect();
+        let positions = match config.waterfall.after_assessments {
+            AfterAssessments::InsuranceFundAdl => {
+                positions(snapshot, &stress.price_shocks, &stress.vol_shocks)?
+            }
+            AfterAssessments::None | AfterAssessments::Vmgh => Vec::new(),
+        };
+        let waterfall = walk(
+            &WaterfallInput {
+                defaulting: &defaulting,
+                portfolio_loss: &portfolio_loss,
+                collateral: &collateral,
+                close_out: cases.close_out,
+                contributions: &contributions,
+                positions: &positions,
+            },
+            config.default_fund.skin_in_the_game,
+            &config.waterfall,
+        );
+        out.push(StressWaterfall {
+            scenario: s,
+            groups,
+            waterfall,
+        });
+    }
+    Ok(StressWaterfalls { cases: out })
+}
+
+/// Every position's P&L in a stress scenario (`vol_shocks`: new vol = old x
+/// (1 + shock)).
+fn positions(
+    snapshot: &Snapshot,
+    returns: &[f64],
+    vol_shocks: &[f64],
+) -> Result<Vec<PositionPnl>, BookError> {
+    let vol_factors: Vec<f64> = vol_shocks.iter().map(|v| 1.0 + v).collect();
+    snapshot
+        .positions
+        .iter()
+        .map(|p| {
+            Ok(PositionPnl {
+                member: p.member,
+                instrument: p.instrument,
+                quantity: p.quantity,
+                pnl: book::position_pnl(snapshot, p, returns, &vol_factors)?,
+            })
+        })
+        .collect()
+}

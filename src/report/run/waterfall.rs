@@ -1,0 +1,183 @@
+//! The waterfall stage: every stress scenario's Cover-n default, layer by
+//! layer, and what each survivor bears in it.
+
+use std::fmt::Write as _;
+
+use serde_json::{json, Map, Value};
+
+use super::{RunView, Section};
+use crate::default_management::waterfall::{StressWaterfall, StressWaterfalls, Waterfall};
+use crate::report::{money, OutputTable};
+
+/// A waterfall's layers as `summary.json` lists them.
+pub(super) fn layers_json(waterfall: &Waterfall) -> Value {
+    waterfall
+        .layers
+        .iter()
+        .map(|l| {
+            json!({
+                "layer": l.layer.name(),
+                "available": l.available,
+                "used": l.used,
+                "remaining": l.remaining,
+            })
+        })
+        .collect()
+}
+
+impl StressWaterfalls {
+    /// The defaulting groups' names, largest uncovered loss first, joined by
+    /// ` + ` as the terminal writes them.
+    fn group_names(run: RunView, case: &StressWaterfall) -> String {
+        let names = &run.result.stress.groups.names;
+        case.groups
+            .iter()
+            .map(|&g| names[g].as_str())
+            .collect::<Vec<_>>()
+            .join(" + ")
+    }
+
+    fn layers_table(&self, run: RunView) -> OutputTable {
+        let mut table = Rows::default();
+        for case in &self.cases {
+            let (scenario, groups) = (
+                run.snapshot.stress[case.scenario].name.clone(),
+                Self::group_names(run, case),
+            );
+            for l in &case.waterfall.layers {
+                table.scenario.push(scenario.clone());
+                table.groups.push(groups.clone());
+                table.layer.push(l.layer.name().to_string());
+                table.available.push(l.available);
+                table.used.push(l.used);
+                table.remaining.push(l.remaining);
+            }
+        }
+        OutputTable::default()
+            .text("scenario", table.scenario)
+            .text("defaulting_groups", table.groups)
+            .text("layer", table.layer)
+            .number("available", table.available)
+            .number("used", table.used)
+            .number("remaining", table.remaining)
+    }
+
+    /// One row per (stress scenario, surviving member).
+    fn members_table(&self, run: RunView) -> OutputTable {
+        let (members, group_of) = (&run.snapshot.members, &run.result.stress.groups.of);
+        let (mut scenario, mut member, mut group) = (Vec::new(), Vec::new(), Vec::new());
+        let [mut fund_loss, mut assessment, mut gains_haircut, mut deleveraged] =
+            [(); 4].map(|_| Vec::new());
+        for case in &self.cases {
+            let charges = &case.waterfall.survivors;
+            for (m, x) in members.iter().enumerate() {
+                if case.groups.contains(&group_of[m]) {
+                    continue;
+                }
+                scenario.push(run.snapshot.stress[case.scenario].name.clone());
+                member.push(x.id.clone());
+                group.push(x.group.clone());
+                fund_loss.push(charges.fund_loss[m]);
+                assessment.push(charges.assessment[m]);
+                gains_haircut.push(charges.gains_haircut[m]);
+                deleveraged.push(charges.deleveraged[m]);
+            }
+        }
+        OutputTable::default()
+            .text("scenario", scenario)
+            .text("member_id", member)
+            .text("group", group)
+            .number("default_fund_loss", fund_loss)
+            .number("assessment", assessment)
+            .number("gains_haircut", gains_haircut)
+            .number("deleveraged", deleveraged)
+    }
+}
+
+/// The columns of `waterfall.parquet`, filled row by row.
+#[derive(Default)]
+struct Rows {
+    scenario: Vec<String>,
+    groups: Vec<String>,
+    layer: Vec<String>,
+    available: Vec<f64>,
+    used: Vec<f64>,
+    remaining: Vec<f64>,
+}
+
+impl Section for StressWaterfalls {
+    fn tables(&self, run: RunView) -> Vec<(&'static str, OutputTable)> {
+        vec![
+            ("waterfall.parquet", self.layers_table(run)),
+            ("waterfall_members.parquet", self.members_table(run)),
+        ]
+    }
+
+    /// Per stress scenario, the loss and what was left unfunded; the
+    /// requirement's layers are under `default_fund` ([`layers_json`]).
+    fn summary(&self, run: RunView, into: &mut Map<String, Value>) {
+        let names = &run.result.stress.groups.names;
+        into.insert(
+            "waterfall".into(),
+            json!({
+                "scenarios": self.cases.iter().map(|case| json!({
+                    "scenario": run.snapshot.stress[case.scenario].name,
+                    "defaulting_groups": case.groups.iter().map(|&g| names[g].clone()).collect::<Vec<_>>(),
+                    "loss": case.waterfall.loss,
+                    "unfunded": case.waterfall.unfunded,
+                })).collect::<Vec<_>>(),
+                "scenarios_unfunded": self.cases.iter().filter(|c| c.waterfall.unfunded > 0.0).count(),
+            }),
+        );
+    }
+
+    fn terminal(&self, run: RunView, out: &mut String) {
+        let fund = &run.result.default_fund;
+        let Some(case) = self.requirement(fund) else {
+            return;
+        };
+        let _ = writeln!(
+            out,
+            "  waterfall in that scenario, its groups defaulting with a loss of {}:",
+            money(case.waterfall.loss)
+        );
+        for layer in &case.waterfall.layers {
+            let _ = writeln!(
+                out,
+                "    {:<48} {:>16} of {:>16}",
+                layer.layer.name(),
+                money(layer.used),
+                money(layer.available)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "    {:<48} {:>16}",
+            "left unfunded",
+            money(case.waterfall.unfunded)
+        );
+        let short: Vec<&StressWaterfall> = self
+            .cases
+            .iter()
+            .filter(|c| c.waterfall.unfunded > 0.0)
+            .collect();
+        let worst = short
+            .iter()
+            .max_by(|a, b| a.waterfall.unfunded.total_cmp(&b.waterfall.unfunded));
+        let _ = match worst {
+            None => writeln!(
+                out,
+                "  every stress scenario's Cover-{} default is absorbed (waterfall.parquet)",
+                fund.cover
+            ),
+            Some(worst) => writeln!(
+                out,
+                "  {} of {} stress scenarios leave a loss unfunded, most {} in {} (waterfall.parquet)",
+                short.len(),
+                self.cases.len(),
+                money(worst.waterfall.unfunded),
+                run.snapshot.stress[worst.scenario].name
+            ),
+        };
+    }
+}
