@@ -5,9 +5,12 @@
 //! defaulters' portfolios costs spread and market impact (9.5); the reverse
 //! stress finds how far each scenario is from exhausting the prefunded
 //! resources (9.6), and the liquidity stress whether the CCP can pay,
-//! currency by currency, when the Cover-n groups default (9.7).
+//! currency by currency, when the Cover-n groups default (9.7); and the
+//! survivors whose capital their share of the losses exhausts default in
+//! turn (contagion, 9.8).
 
 pub mod close_out;
+pub mod contagion;
 pub mod liquidity;
 pub mod reverse_stress;
 pub mod waterfall;

@@ -248,6 +248,9 @@ pub const HAIRCUT: Bounds = Bounds::new("a haircut", Closed(0.0), Open(1.0));
 pub const COVER: Bounds = Bounds::new("a whole number of member groups", Closed(1.0), Closed(10.0));
 /// `default_fund.skin_in_the_game`.
 pub const SKIN_IN_THE_GAME: Bounds = Bounds::new("an amount in USD", Closed(0.0), Closed(1e12));
+/// `members.capital`: what a member can lose to the default fund and
+/// assessments before it defaults itself.
+pub const CAPITAL: Bounds = Bounds::new("an amount in USD", Closed(0.0), Closed(1e13));
 /// `liquidity.resources.*`: units of USD or of an asset the CCP holds.
 pub const LIQUID_RESOURCES: Bounds =
     Bounds::new("an amount in units of the asset", Closed(0.0), Closed(1e15));

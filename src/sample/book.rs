@@ -88,6 +88,7 @@ pub(super) fn members(count: usize, rng: &mut PhiloxRng) -> Members {
             name,
             group,
             df_contribution: 0.0,
+            capital: None,
         });
         out.kinds.push(kind);
         out.size_usd.push(size);

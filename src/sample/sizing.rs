@@ -151,6 +151,7 @@ fn unit_book(book: &Snapshot, coins: &[usize]) -> Result<Snapshot, InputError> {
             name: format!("unit {u}"),
             group: format!("U{u}"),
             df_contribution: 0.0,
+            capital: None,
         })
         .collect();
     let positions = (0..instruments)

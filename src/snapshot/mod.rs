@@ -39,6 +39,9 @@ pub struct Member {
     pub group: String,
     /// Current prefunded default-fund contribution, USD.
     pub df_contribution: f64,
+    /// Capital that can bear default fund losses and assessments, USD
+    /// (`members.capital`, optional): the contagion stress (methodology 9.8).
+    pub capital: Option<f64>,
 }
 
 /// How a contract's profit and loss is settled.

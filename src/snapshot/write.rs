@@ -150,16 +150,28 @@ pub fn snapshot_csv_tables(snapshot: &Snapshot) -> Result<Vec<(&'static str, Str
             .ok_or_else(|| dangling("member", index))
     };
 
+    // `capital` is optional: written only when some member states one, so
+    // that a book without it is written as before.
+    let with_capital = snapshot.members.iter().any(|m| m.capital.is_some());
+    let member_columns: Vec<&str> = columns::MEMBERS
+        .iter()
+        .copied()
+        .chain(with_capital.then_some("capital"))
+        .collect();
     let members = snapshot
         .members
         .iter()
         .map(|m| {
-            vec![
+            let mut row = vec![
                 m.id.clone(),
                 m.name.clone(),
                 m.group.clone(),
                 m.df_contribution.to_string(),
-            ]
+            ];
+            if with_capital {
+                row.push(m.capital.map_or(String::new(), |c| c.to_string()));
+            }
+            row
         })
         .collect::<Vec<_>>();
 
@@ -293,7 +305,7 @@ pub fn snapshot_csv_tables(snapshot: &Snapshot) -> Result<Vec<(&'static str, Str
         .collect::<Vec<_>>();
 
     Ok(vec![
-        ("members", csv_text(&columns::MEMBERS, &members)),
+        ("members", csv_text(&member_columns, &members)),
         ("instruments", csv_text(&columns::INSTRUMENTS, &instruments)),
         ("positions", csv_text(&columns::POSITIONS, &positions)),
         ("collateral", csv_text(&columns::COLLATERAL, &collateral)),

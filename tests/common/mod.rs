@@ -66,6 +66,7 @@ pub fn member(id: &str, group: &str) -> Member {
         name: format!("member {id}"),
         group: group.into(),
         df_contribution: 0.0,
+        capital: None,
     }
 }
 

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use arrow_array::{Array, Float64Array, RecordBatch, StringArray};
+use arrow_array::{Array, Float64Array, RecordBatch, StringArray, UInt64Array};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 pub fn read_parquet(path: &Path) -> Vec<RecordBatch> {
@@ -49,6 +49,10 @@ pub fn strings(batches: &[RecordBatch], name: &str) -> Vec<String> {
 
 pub fn floats(batches: &[RecordBatch], name: &str) -> Vec<f64> {
     column(batches, name, |a: &Float64Array, i| a.value(i))
+}
+
+pub fn counts(batches: &[RecordBatch], name: &str) -> Vec<u64> {
+    column(batches, name, |a: &UInt64Array, i| a.value(i))
 }
 
 /// The column names, in order.

@@ -154,6 +154,7 @@ impl TestSet {
                 name: p.id.clone(),
                 group: p.id.clone(),
                 df_contribution: 0.0,
+                capital: None,
             });
             s.positions.extend(p.legs.iter().map(|leg| Position {
                 member,

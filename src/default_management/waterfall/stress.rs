@@ -6,6 +6,7 @@ use super::{walk, PositionPnl, Waterfall, WaterfallInput};
 use crate::backend::LossBlock;
 use crate::book::{self, BookError};
 use crate::default_fund::DefaultFund;
+use crate::default_management::contagion::{cascade, Contagion};
 use crate::snapshot::{AfterAssessments, Snapshot};
 
 /// What the stress waterfalls read besides the snapshot, member-indexed.
@@ -30,6 +31,8 @@ pub struct StressWaterfall {
     /// The defaulting groups, largest uncovered loss first.
     pub groups: Vec<usize>,
     pub waterfall: Waterfall,
+    /// The survivors who default in turn, when members state their capital.
+    pub contagion: Option<Contagion>,
 }
 
 /// Every stress scenario's waterfall, in scenario order.
@@ -55,6 +58,7 @@ pub fn walk_stress(cases: &StressCases) -> Result<StressWaterfalls, BookError> {
     let config = &snapshot.config;
     let members = snapshot.members.len();
     let contributions: Vec<f64> = snapshot.members.iter().map(|m| m.df_contribution).collect();
+    let capital: Vec<Option<f64>> = snapshot.members.iter().map(|m| m.capital).collect();
     let mut out = Vec::with_capacity(snapshot.stress.len());
     for (s, (stress, cover)) in snapshot
         .stress
@@ -79,22 +83,30 @@ pub fn walk_stress(cases: &StressCases) -> Result<StressWaterfalls, BookError> {
             }
             AfterAssessments::None | AfterAssessments::Vmgh => Vec::new(),
         };
-        let waterfall = walk(
-            &WaterfallInput {
-                defaulting: &defaulting,
-                portfolio_loss: &portfolio_loss,
-                collateral: &collateral,
-                close_out: cases.close_out,
-                contributions: &contributions,
-                positions: &positions,
-            },
-            config.default_fund.skin_in_the_game,
-            &config.waterfall,
-        );
+        let walk_with = |defaulting: &[bool]| {
+            walk(
+                &WaterfallInput {
+                    defaulting,
+                    portfolio_loss: &portfolio_loss,
+                    collateral: &collateral,
+                    close_out: cases.close_out,
+                    contributions: &contributions,
+                    positions: &positions,
+                },
+                config.default_fund.skin_in_the_game,
+                &config.waterfall,
+            )
+        };
+        let waterfall = walk_with(&defaulting);
+        let contagion = capital
+            .iter()
+            .any(Option::is_some)
+            .then(|| cascade(&groups, cases.group_of, &capital, walk_with));
         out.push(StressWaterfall {
             scenario: s,
             groups,
             waterfall,
+            contagion,
         });
     }
     Ok(StressWaterfalls { cases: out })

@@ -17,6 +17,7 @@
 //! | `close_out.parquet` | (member, asset) with a non-zero exposure | member, group, asset, exposure_usd, adv_usd, spread_cost, impact_cost, total |
 
 mod close_out;
+mod contagion;
 mod default_fund;
 mod distribution;
 mod info;

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Map, Value};
 
-use super::{RunView, Section};
+use super::{contagion, RunView, Section};
 use crate::default_management::waterfall::{StressWaterfall, StressWaterfalls, Waterfall};
 use crate::report::{money, OutputTable};
 
@@ -107,10 +107,12 @@ struct Rows {
 
 impl Section for StressWaterfalls {
     fn tables(&self, run: RunView) -> Vec<(&'static str, OutputTable)> {
-        vec![
+        let mut tables = vec![
             ("waterfall.parquet", self.layers_table(run)),
             ("waterfall_members.parquet", self.members_table(run)),
-        ]
+        ];
+        tables.extend(contagion::table(self, run).map(|t| ("contagion.parquet", t)));
+        tables
     }
 
     /// Per stress scenario, the loss and what was left unfunded; the
@@ -129,6 +131,9 @@ impl Section for StressWaterfalls {
                 "scenarios_unfunded": self.cases.iter().filter(|c| c.waterfall.unfunded > 0.0).count(),
             }),
         );
+        if let Some(contagion) = contagion::summary(self, run) {
+            into.insert("contagion".into(), contagion);
+        }
     }
 
     fn terminal(&self, run: RunView, out: &mut String) {
@@ -179,5 +184,6 @@ impl Section for StressWaterfalls {
                 run.snapshot.stress[worst.scenario].name
             ),
         };
+        contagion::terminal(self, run, out);
     }
 }

@@ -25,6 +25,14 @@ pub(super) fn read_members(table: &Table) -> Result<(Vec<Member>, IdIndex<'_>), 
             name: row.opt_str("name")?.unwrap_or_default().to_string(),
             group: row.opt_str("group")?.unwrap_or(id).to_string(),
             df_contribution: row.f64_in("df_contribution", &bounds::DF_CONTRIBUTION)?,
+            // An optional column, and an empty cell states no capital.
+            capital: match table.has_column("capital") {
+                true => row
+                    .opt_f64("capital")?
+                    .map(|_| row.f64_in("capital", &bounds::CAPITAL))
+                    .transpose()?,
+                false => None,
+            },
         });
     }
     if members.is_empty() {
