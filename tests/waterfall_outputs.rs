@@ -126,7 +126,8 @@ fn members_total(outputs: &Outputs, scenario: &str, column: &str) -> f64 {
 }
 
 #[test]
-fn the_samples_waterfalls_agree_across_files_and_start_from_the_requirement_and_its_close_out_cost() {
+fn the_samples_waterfalls_agree_across_files_and_start_from_the_requirement_and_its_close_out_cost()
+{
     let dir = tempfile::tempdir().unwrap();
     let outputs = run(dir.path(), None);
     assert_consistent(&outputs);
