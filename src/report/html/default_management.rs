@@ -17,7 +17,7 @@ pub const GROUPS_SHOWN: usize = 5;
 
 /// The requirement's driving scenario: Cover-1's or Cover-2's, as the
 /// requirement is sized on one or the other.
-pub fn requirement_scenario(s: &Summary) -> &str {
+fn requirement_scenario(s: &Summary) -> &str {
     let df = &s.default_fund;
     if df.cover == 1 {
         &df.cover1.scenario
@@ -27,7 +27,7 @@ pub fn requirement_scenario(s: &Summary) -> &str {
 }
 
 /// A multiple k* as the report writes it: three decimals.
-pub fn multiple(k: f64) -> String {
+fn multiple(k: f64) -> String {
     format!("{k:.3}")
 }
 
