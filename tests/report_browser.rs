@@ -20,8 +20,8 @@ use machine::Need;
 
 /// Sections of the report, each on its own printed page at least:
 /// provenance, the model, initial margin, stress scenarios, default fund,
-/// margin through history, PQD table.
-const SECTIONS: usize = 7;
+/// default management, margin through history, PQD table.
+const SECTIONS: usize = 8;
 
 /// chromium, or why not.
 fn chromium() -> Result<PathBuf, String> {

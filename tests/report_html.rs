@@ -14,6 +14,8 @@ use std::process::Output;
 mod binary;
 #[path = "common/machine.rs"]
 mod machine;
+#[path = "common/parquet.rs"]
+mod parquet_files;
 #[path = "common/report.rs"]
 mod report_files;
 
@@ -67,6 +69,20 @@ fn collateral_rows(run: &Path) -> usize {
             .len()
 }
 
+/// The PQD 7 rows a run fills: 7.1 one per liquid resource in its
+/// configuration, 7.3 two per settlement currency of its liquidity stress.
+fn liquidity_rows(run: &Path) -> usize {
+    let manifest = json(&run.join("manifest.json"));
+    let resources = manifest["config"]["liquidity"]["resources"]
+        .as_object()
+        .unwrap();
+    let summary = json(&run.join("summary.json"));
+    let currencies = summary["liquidity_stress"]["currencies"]
+        .as_array()
+        .unwrap();
+    resources.len() + 2 * currencies.len()
+}
+
 fn report_with_backtest(run: &Path, backtest: &Path, out: &Path) -> Output {
     let line = format!(
         "report {} --backtest {} --out {} --quiet",
@@ -108,11 +124,12 @@ fn pqd_row(rows: &[Vec<String>], id: &str) -> Vec<String> {
 
 /// Every field the run fills, with the summary.json value it must show, and
 /// every field it must list as not computed.
-const FILLED_USD: [(&str, &str); 6] = [
+const FILLED_USD: [(&str, &str); 7] = [
     ("4.3a", "/default_fund/current_total"),
     ("4.3b", "/default_fund/skin_in_the_game"),
     ("4.4.3", "/default_fund/cover1/amount"),
     ("4.4.7", "/default_fund/cover2/amount"),
+    ("4.4.7a", "/close_out/cover_groups/uncovered_with_close_out"),
     ("6.1", "/margin/total_initial_margin"),
     ("6.2", "/margin/total_collateral"),
 ];
@@ -156,17 +173,22 @@ fn the_report_shows_every_pqd_field_from_the_runs_outputs_offline_with_charts() 
         assert_eq!(row(id)[2], "not computed", "{id}");
         assert!(!row(id)[3].is_empty(), "{id} gives no reason");
     }
-    assert_eq!(rows.len(), 17 + collateral_rows(&run), "{rows:?}");
+    assert_eq!(
+        rows.len(),
+        18 + collateral_rows(&run) + liquidity_rows(&run),
+        "{rows:?}"
+    );
 
     // Self-contained: no script, no link or resource outside the file.
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert!(!html.to_lowercase().contains("<script"));
     assert!(!html.contains("http://") && !html.contains("https://"));
     assert!(html.contains("@media print") && html.contains("size: A4"));
-    // Four charts: margin against collateral, the largest margin's loss
-    // distribution, the stress scenarios' covers, the waterfall.
-    assert_eq!(html.matches("<svg").count(), 4);
-    assert_eq!(html.matches("</svg>").count(), 4);
+    // Five charts: margin against collateral, the largest margin's loss
+    // distribution, the stress scenarios' covers, the waterfall, reverse
+    // stress's k*.
+    assert_eq!(html.matches("<svg").count(), 5);
+    assert_eq!(html.matches("</svg>").count(), 5);
     // The distribution: the largest margin's member, every bin a bar whose
     // counts add up to the sample, its VaR and ES the margin's own.
     let d = &summary["loss_distribution"];
@@ -338,6 +360,217 @@ fn the_stress_groups_are_the_runs_and_sum_its_members_losses() {
     );
 }
 
+/// The amount cells of a table's row as numbers: each `money` of a value.
+fn amounts(values: &[&Value]) -> Vec<String> {
+    values.iter().map(|v| money(v.as_f64().unwrap())).collect()
+}
+
+#[test]
+fn the_default_management_section_is_the_runs_waterfall_close_out_and_stresses() {
+    let dir = tempfile::tempdir().unwrap();
+    let (run, html) = sample_report(dir.path());
+    let s = json(&run.join("summary.json"));
+    let section = &html[html.find("<section id=\"default-management\">").unwrap()..];
+    let section = &section[..section.find("</section>").unwrap()];
+
+    // The requirement's waterfall: waterfall.parquet's rows of its scenario,
+    // which summary.json's default_fund.waterfall repeats.
+    let scenario = s["default_fund"]["cover2"]["scenario"].as_str().unwrap();
+    assert_eq!(s["default_fund"]["cover"], 2);
+    let layers: Vec<Vec<String>> = parquet_rows(
+        &run.join("waterfall.parquet"),
+        &["scenario", "layer"],
+        &["available", "used", "remaining"],
+    )
+    .into_iter()
+    .filter(|(t, _)| t[0] == scenario)
+    .map(|(t, n)| {
+        let mut row = vec![t[1].clone()];
+        row.extend(n.iter().map(|&x| money(x)));
+        row
+    })
+    .collect();
+    let summary_layers: Vec<Vec<String>> = s["default_fund"]["waterfall"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            let mut row = vec![l["layer"].as_str().unwrap().to_string()];
+            row.extend(amounts(&[&l["available"], &l["used"], &l["remaining"]]));
+            row
+        })
+        .collect();
+    assert!(!layers.is_empty());
+    assert_eq!(html_rows(section, "<h3>Waterfall</h3>"), layers);
+    assert_eq!(layers, summary_layers);
+    // One place for it: the default fund section has no waterfall of its own.
+    let fund = &html[html.find("<section id=\"default-fund\">").unwrap()..];
+    let fund = &fund[..fund.find("</section>").unwrap()];
+    assert!(!fund.contains("Waterfall") && !fund.contains("assessments"));
+
+    // Every scenario's unfunded loss: the largest five, as summary.json has them.
+    let w = &s["waterfall"];
+    assert!(section.contains(&format!(
+        "{} of {} scenarios leave a loss unfunded",
+        w["scenarios_unfunded"],
+        w["scenarios"].as_array().unwrap().len()
+    )));
+    let unfunded = html_rows(section, "scenarios leave a loss unfunded");
+    assert_eq!(unfunded.len(), 5);
+    for row in &unfunded {
+        let x = w["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["scenario"] == row[0].as_str())
+            .unwrap();
+        let groups: Vec<&str> = x["defaulting_groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g.as_str().unwrap())
+            .collect();
+        assert_eq!(row[1], groups.join(" + "));
+        assert_eq!(row[2..], amounts(&[&x["loss"], &x["unfunded"]]));
+    }
+
+    // Close-out: the Cover-2 groups' uncovered loss, cost and sum, then the
+    // largest groups' costs and the total.
+    let c = &s["close_out"];
+    let cover = &c["cover_groups"];
+    let mut expected: Vec<Vec<String>> = cover["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            let mut row = vec![g["group"].as_str().unwrap().to_string()];
+            row.extend(amounts(&[
+                &g["uncovered_loss"],
+                &g["close_out_cost"],
+                &g["uncovered_with_close_out"],
+            ]));
+            row
+        })
+        .collect();
+    let mut total = vec!["Cover-2".to_string()];
+    total.extend(amounts(&[
+        &cover["uncovered_loss"],
+        &cover["close_out_cost"],
+        &cover["uncovered_with_close_out"],
+    ]));
+    expected.push(total);
+    assert_eq!(html_rows(section, "<h3>Close-out cost</h3>"), expected);
+    let mut costs: Vec<(String, f64)> = c["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["group"].as_str().unwrap().into(),
+                g["cost"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    costs.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let mut expected: Vec<Vec<String>> = costs[..5]
+        .iter()
+        .map(|(g, x)| vec![g.clone(), money(*x)])
+        .collect();
+    expected.push(vec![
+        format!("all {} groups", costs.len()),
+        money(c["total"].as_f64().unwrap()),
+    ]);
+    assert_eq!(html_rows(section, "largest close-out cost"), expected);
+
+    // Reverse stress: every scenario's k* (as reverse_stress.parquet holds
+    // it too) and groups to exhaust, the most severe in bold; a bar per
+    // scenario.
+    let r = &s["reverse_stress"];
+    let severe = r["most_severe"]["scenario"].as_str().unwrap();
+    let k_file = parquet_files::column(
+        &parquet_files::read_parquet(&run.join("reverse_stress.parquet")),
+        "k_star",
+        |a: &arrow_array::Float64Array, i| arrow_array::Array::is_valid(a, i).then(|| a.value(i)),
+    );
+    let reverse = html_rows(section, "<h3>Reverse stress</h3>");
+    let scenarios = r["scenarios"].as_array().unwrap();
+    assert_eq!(reverse.len(), scenarios.len());
+    for ((row, x), from_file) in reverse.iter().zip(scenarios).zip(&k_file) {
+        let name = x["name"].as_str().unwrap();
+        let shown =
+            |k: Option<f64>| k.map_or("not within k_searched".into(), |k| format!("{k:.3}"));
+        // JSON's decimal may be read back a unit in the last place off.
+        let k = shown(x["k_star"].as_f64());
+        assert_eq!(k, shown(*from_file), "{name}");
+        let groups = x["groups_to_exhaust"]
+            .as_u64()
+            .map_or("not exhausted".into(), |g| g.to_string());
+        let bold = |cell: String| {
+            if name == severe {
+                format!("<strong>{cell}</strong>")
+            } else {
+                cell
+            }
+        };
+        let shown = if name == severe {
+            format!("{name} (most severe)")
+        } else {
+            name.to_string()
+        };
+        assert_eq!(
+            row[1..],
+            [
+                bold(shown),
+                money(x["cover_n"].as_f64().unwrap()),
+                format!("{:.3}", x["k_searched"].as_f64().unwrap()),
+                bold(k),
+                groups
+            ],
+            "{name}"
+        );
+    }
+    let chart = &section[section.find("<h3>Reverse stress</h3>").unwrap()..];
+    let chart = &chart[chart.find("<svg").unwrap()..chart.find("</svg>").unwrap()];
+    assert_eq!(
+        chart.matches("<rect").count() - 1,
+        scenarios.len(),
+        "a bar each and the legend's box"
+    );
+
+    // Liquidity stress: per settlement currency.
+    let expected: Vec<Vec<String>> = s["liquidity_stress"]["currencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let mut row = vec![c["currency"].as_str().unwrap().to_string()];
+            row.extend(amounts(&[&c["largest_need"], &c["largest_shortfall"]]));
+            row.push(c["scenario"].as_str().unwrap_or("none").to_string());
+            row
+        })
+        .collect();
+    assert_eq!(html_rows(section, "<h3>Liquidity stress</h3>"), expected);
+
+    // PQD 7.1 and 7.3 from the same values, in report.html and pqd.csv.
+    let pqd = html_pqd_rows(&html);
+    assert_eq!(pqd_csv_rows(&dir.path().join("report/pqd.csv"), &html), pqd);
+    let manifest = json(&run.join("manifest.json"));
+    let usd = manifest["config"]["liquidity"]["resources"]["USD"]
+        .as_f64()
+        .unwrap();
+    assert_eq!(pqd_row(&pqd, "7.1a")[2..], [money(usd), "USD".into()]);
+    for (i, c) in expected.iter().enumerate() {
+        let letter = |k: usize| char::from(b'a' + k as u8);
+        let need = pqd_row(&pqd, &format!("7.3{}", letter(2 * i)));
+        let shortfall = pqd_row(&pqd, &format!("7.3{}", letter(2 * i + 1)));
+        assert!(need[1].contains(&format!("settlement currency {}", c[0])));
+        assert_eq!(
+            (need[2].as_str(), shortfall[2].as_str()),
+            (c[1].as_str(), c[2].as_str())
+        );
+    }
+}
+
 #[test]
 fn the_default_funds_allocation_is_the_runs_largest_required_contributions() {
     let dir = tempfile::tempdir().unwrap();
@@ -435,6 +668,24 @@ fn an_incomplete_changed_or_foreign_run_folder_is_refused_naming_the_file() {
         assert!(!out.exists());
     }
 
+    // A run folder from before default management: no waterfall.parquet.
+    let mut manifest: Value = serde_json::from_str(&original).unwrap();
+    manifest["outputs"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|o| o["file"] != "waterfall.parquet");
+    std::fs::write(&manifest_path, manifest.to_string()).unwrap();
+    std::fs::remove_file(run.join("waterfall.parquet")).unwrap();
+    let o = report(&run, &out);
+    assert_refused(
+        &o,
+        &out,
+        &[
+            "lists no `waterfall.parquet`",
+            "written before clearstress managed defaults",
+        ],
+    );
+
     std::fs::remove_file(run.join("manifest.json")).unwrap();
     let o = report(&run, &out);
     assert!(
@@ -531,7 +782,11 @@ fn a_backtest_fills_pqd_6_5_and_adds_its_section_and_a_changed_one_is_refused() 
     );
     assert!(row("6.5a")[1].contains(&period), "{:?}", row("6.5a"));
     assert!(rows.iter().all(|r| r[0] != "6.5"), "{rows:?}");
-    assert_eq!(rows.len(), 20 + collateral_rows(&run), "{rows:?}");
+    assert_eq!(
+        rows.len(),
+        21 + collateral_rows(&run) + liquidity_rows(&run),
+        "{rows:?}"
+    );
     assert_eq!(pqd_csv_rows(&out.join("pqd.csv"), &html), rows);
 
     // The section: the period, each kind's pooled row, the zones, a fourth chart.
@@ -566,7 +821,7 @@ fn a_backtest_fills_pqd_6_5_and_adds_its_section_and_a_changed_one_is_refused() 
     }
     assert!(section.contains("red or yellow zone"));
     assert_eq!(section.matches("<svg").count(), 2);
-    assert_eq!(html.matches("<svg").count(), 6);
+    assert_eq!(html.matches("<svg").count(), 7);
     exceptions_by_day_drawn(section, &summary, pooled);
     assert_eq!(
         json(&out.join("manifest.json"))["backtest"],

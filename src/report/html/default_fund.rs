@@ -1,11 +1,10 @@
 //! The default fund: Cover-1 and Cover-2 with their driving scenarios and
-//! groups, the requirement against the fund held, and the waterfall as a
-//! table and a chart, from `summary.json`; the [`ALLOCATION_SHOWN`] largest
+//! groups, the requirement against the fund held, from `summary.json` (the
+//! waterfall is Default management's); the [`ALLOCATION_SHOWN`] largest
 //! required contributions from `default_fund.parquet`.
 
 use super::run_folder::{Cover, RunFolder};
 use super::run_tables::ALLOCATION;
-use super::svg::{BarChart, Series};
 use super::{amount_row, escape, percent, table};
 
 /// The members shown in the allocation, largest required contribution first.
@@ -89,7 +88,6 @@ fn cover_rows(label: &str, cover: &Cover) -> Vec<Vec<String>> {
 pub fn section(run: &RunFolder) -> String {
     let s = &run.summary;
     let df = &s.default_fund;
-    let unit = escape(&s.currency);
     let mut covers = cover_rows("Cover-1", &df.cover1);
     covers.extend(cover_rows("Cover-2", &df.cover2));
     let fund = vec![
@@ -105,32 +103,12 @@ pub fn section(run: &RunFolder) -> String {
             &s.currency,
         ),
         amount_row("CCP skin in the game", df.skin_in_the_game, &s.currency),
-        amount_row("left unfunded (assessments)", df.unfunded, &s.currency),
-    ];
-    let layers: Vec<Vec<String>> = df
-        .waterfall
-        .iter()
-        .map(|l| vec![escape(&l.layer), money(l.available), money(l.used)])
-        .collect();
-    let chart = BarChart {
-        title: format!(
-            "Default waterfall under the Cover-{} requirement, by layer",
-            df.cover
+        amount_row(
+            "left unfunded after the waterfall (Default management)",
+            df.unfunded,
+            &s.currency,
         ),
-        axis_label: format!("{} millions", s.currency),
-        scale: 1e6,
-        categories: df.waterfall.iter().map(|l| l.layer.clone()).collect(),
-        series: vec![
-            Series {
-                name: "available".into(),
-                values: df.waterfall.iter().map(|l| l.available).collect(),
-            },
-            Series {
-                name: "used".into(),
-                values: df.waterfall.iter().map(|l| l.used).collect(),
-            },
-        ],
-    };
+    ];
     let amount = "amount (USD)";
     let loss = "group's uncovered loss (USD)";
     format!(
@@ -138,8 +116,7 @@ pub fn section(run: &RunFolder) -> String {
          <p>Uncovered loss: a member's stress loss beyond its collateral after haircuts, summed over its \
          affiliate group; Cover-n is the n largest groups' uncovered loss in the worst stress scenario \
          (methodology, \"Stress scenarios and the default fund\").</p>{}{}\
-         {}<h3>Waterfall</h3>{}<figure>{}<figcaption>Dark: available; light: used by the Cover-{} loss; \
-         {unit} millions.</figcaption></figure></section>",
+         {}</section>",
         table(&["", "value"], &["value"], &fund),
         table(
             &["cover", amount, "driving scenario", "group", "members", loss],
@@ -147,12 +124,5 @@ pub fn section(run: &RunFolder) -> String {
             &covers
         ),
         allocation_table(run),
-        table(
-            &["layer", "available (USD)", "used (USD)"],
-            &["available (USD)", "used (USD)"],
-            &layers
-        ),
-        chart.to_svg(),
-        df.cover
     )
 }

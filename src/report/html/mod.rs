@@ -7,7 +7,7 @@
 //! Inline CSS (with an A4 print stylesheet, a page per section), charts as
 //! inline SVG ([`svg`]), no script and no external resource. One file per
 //! section: [`provenance`] (what was run and how to reproduce it), [`model`], [`margin`],
-//! [`stress`], [`default_fund`], [`backtesting`] (with `--backtest`, from a
+//! [`stress`], [`default_fund`], [`default_management`], [`backtesting`] (with `--backtest`, from a
 //! backtest folder checked as the run folder is: [`backtest_folder`]),
 //! [`margin_history`] (with `--history-run`, from a procyclicality folder
 //! checked the same way: [`history_folder`]), [`pqd`].
@@ -15,6 +15,7 @@
 mod backtest_folder;
 mod backtesting;
 mod default_fund;
+mod default_management;
 mod history_folder;
 mod margin;
 mod margin_history;
@@ -170,6 +171,7 @@ pub fn render(
     out.push_str(&margin::section(run));
     out.push_str(&stress::section(run));
     out.push_str(&default_fund::section(run));
+    out.push_str(&default_management::section(run));
     if let Some(bt) = backtest {
         out.push_str(&backtesting::section(bt));
     }

@@ -176,6 +176,84 @@ fn collateral_held(run: &RunFolder) -> Vec<PqdRow> {
         .collect()
 }
 
+/// PQD 4.4's stress loss of the requirement's Cover-n default with the
+/// defaulters' close-out cost added (methodology 9.5), lettered after the
+/// sub-field of that cover (4.4.3 for Cover-1, 4.4.7 for Cover-2).
+fn with_close_out(run: &RunFolder) -> PqdRow {
+    let s = &run.summary;
+    let cover = &s.close_out.cover_groups;
+    let (id, who) = match s.default_fund.cover {
+        1 => ("4.4.3a", "one participant and its affiliates"),
+        _ => ("4.4.7a", "two participants and their affiliates"),
+    };
+    filled(
+        id,
+        &format!(
+            "Stress loss in excess of initial margin from the default of {who}, with the cost of \
+             closing out their positions, on the valuation date (scenario: {})",
+            cover.scenario
+        ),
+        money(cover.uncovered_with_close_out),
+        "USD",
+    )
+}
+
+/// PQD 7: the CCP's qualifying liquid resources by asset from
+/// `manifest.json`'s `config.liquidity.resources` (7.1a, 7.1b, ...), and per
+/// settlement currency the largest liquidity need and shortfall of the
+/// liquidity stress (7.3a, 7.3b, ..., two per currency); the rest of 7 is not
+/// modelled.
+fn liquidity(run: &RunFolder) -> Vec<PqdRow> {
+    let mut rows = Vec::new();
+    let resources = run.manifest.config["liquidity"]["resources"].as_object();
+    for (i, (asset, units)) in resources.into_iter().flatten().enumerate() {
+        let id = &format!("7.1{}", part(i));
+        let description = format!("Qualifying liquid resources held by the CCP: {asset}");
+        rows.push(match units.as_f64() {
+            Some(v) if asset == "USD" => filled(id, &description, money(v), "USD"),
+            Some(v) => filled(id, &description, format!("{v}"), "units of the asset"),
+            None => not_computed(id, &description, "manifest.json records no number"),
+        });
+    }
+    if rows.is_empty() {
+        rows.push(not_computed(
+            "7.1",
+            "Qualifying liquid resources held by the CCP",
+            "none configured: ccp.toml has no [liquidity.resources]",
+        ));
+    }
+    let stress = &run.summary.liquidity_stress.currencies;
+    for (i, c) in stress.iter().enumerate() {
+        let of = format!(
+            "Liquidity stress, settlement currency {}, the default of each stress scenario's \
+             Cover-{} groups",
+            c.currency, run.summary.default_fund.cover
+        );
+        let shortfall = match &c.scenario {
+            Some(scenario) => format!("{of}: largest shortfall (scenario: {scenario})"),
+            None => format!("{of}: largest shortfall"),
+        };
+        rows.push(filled(
+            &format!("7.3{}", part(2 * i)),
+            &format!("{of}: largest need"),
+            money(c.largest_need),
+            "USD",
+        ));
+        rows.push(filled(
+            &format!("7.3{}", part(2 * i + 1)),
+            &shortfall,
+            money(c.largest_shortfall),
+            "USD",
+        ));
+    }
+    rows.push(not_computed(
+        "7.x",
+        "Liquidity risk: the other fields (sources of liquidity by type, committed arrangements)",
+        "not modelled by clearstress",
+    ));
+    rows
+}
+
 /// Every PQD row of a run (6.5 from `backtest` when given), in field order.
 pub fn rows(run: &RunFolder, backtest: Option<&BacktestFolder>) -> Vec<PqdRow> {
     let s = &run.summary;
@@ -223,6 +301,7 @@ pub fn rows(run: &RunFolder, backtest: Option<&BacktestFolder>) -> Vec<PqdRow> {
             money(df.cover2.amount),
             "USD",
         ),
+        with_close_out(run),
     ];
     rows.extend(collateral(run));
     rows.extend([
@@ -296,12 +375,8 @@ pub fn rows(run: &RunFolder, backtest: Option<&BacktestFolder>) -> Vec<PqdRow> {
             "Maximum aggregate initial margin call on any given business day",
             "not modelled by clearstress: one valuation date, no margin calls over time",
         ),
-        not_computed(
-            "7.x",
-            "Liquidity risk: resources and stress",
-            "not modelled by clearstress",
-        ),
     ]);
+    rows.extend(liquidity(run));
     rows
 }
 

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::run_tables::{self, Allocation, StressGroup};
+use super::run_tables::{self, Allocation, StressGroup, WaterfallLayer};
 use crate::input::{sha256_hex, Table};
 use crate::report::output::files_below;
 
@@ -73,6 +73,11 @@ pub enum RunFolderError {
         sha256: String,
         run_has: String,
     },
+    #[error("{manifest} lists no `{file}`: the run folder was written before clearstress managed defaults (the waterfall, close-out cost, reverse and liquidity stress: waterfall.parquet, close_out.parquet, reverse_stress.parquet, liquidity_stress.parquet); run it again with this version")]
+    BeforeDefaultManagement {
+        manifest: String,
+        file: &'static str,
+    },
     #[error(transparent)]
     Listing(#[from] crate::report::OutputError),
 }
@@ -131,6 +136,99 @@ pub struct Summary {
     /// Absent for a book without members.
     #[serde(default)]
     pub loss_distribution: Option<LossDistribution>,
+    pub waterfall: Waterfalls,
+    pub close_out: CloseOut,
+    pub reverse_stress: ReverseStress,
+    pub liquidity_stress: LiquidityStress,
+}
+
+/// `summary.json`'s `waterfall`: every stress scenario's default walked.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Waterfalls {
+    pub scenarios: Vec<ScenarioWaterfall>,
+    pub scenarios_unfunded: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ScenarioWaterfall {
+    pub scenario: String,
+    pub defaulting_groups: Vec<String>,
+    pub loss: f64,
+    pub unfunded: f64,
+}
+
+/// `summary.json`'s `close_out`: each group's cost of closing out its
+/// positions, and the requirement's groups' cost beside their uncovered loss.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CloseOut {
+    pub horizon_days: f64,
+    pub total: f64,
+    pub groups: Vec<GroupCloseOut>,
+    pub cover_groups: CoverCloseOut,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct GroupCloseOut {
+    pub group: String,
+    pub cost: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CoverCloseOut {
+    pub scenario: String,
+    pub uncovered_loss: f64,
+    pub close_out_cost: f64,
+    pub uncovered_with_close_out: f64,
+    pub groups: Vec<CoverGroupCloseOut>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CoverGroupCloseOut {
+    pub group: String,
+    pub uncovered_loss: f64,
+    pub close_out_cost: f64,
+    pub uncovered_with_close_out: f64,
+}
+
+/// `summary.json`'s `reverse_stress`: per stress scenario the multiple k* of
+/// its shocks at which Cover-n exhausts the prefunded resources.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReverseStress {
+    pub cover: u64,
+    pub resources: f64,
+    pub scenarios: Vec<ReverseScenario>,
+    pub most_severe: Option<MostSevere>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReverseScenario {
+    pub name: String,
+    pub cover_n: f64,
+    pub k_searched: f64,
+    /// None: the resources last up to `k_searched`.
+    pub k_star: Option<f64>,
+    pub groups_to_exhaust: Option<u64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MostSevere {
+    pub scenario: String,
+    pub k_star: f64,
+}
+
+/// `summary.json`'s `liquidity_stress`: per settlement currency.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LiquidityStress {
+    pub currencies: Vec<CurrencyLiquidity>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CurrencyLiquidity {
+    pub currency: String,
+    pub largest_need: f64,
+    pub largest_shortfall: f64,
+    /// The scenario of the largest shortfall; None when there is none.
+    pub scenario: Option<String>,
 }
 
 /// The largest margin's loss histogram with its VaR and ES.
@@ -218,7 +316,6 @@ pub struct DefaultFund {
     pub shortfall: f64,
     pub skin_in_the_game: f64,
     pub unfunded: f64,
-    pub waterfall: Vec<Layer>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -233,13 +330,6 @@ pub struct CoverGroup {
     pub group: String,
     pub members: Vec<String>,
     pub uncovered_loss: f64,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct Layer {
-    pub layer: String,
-    pub available: f64,
-    pub used: f64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -261,6 +351,8 @@ pub struct RunFolder {
     pub stress_groups: Vec<StressGroup>,
     /// `default_fund.parquet`'s rows.
     pub allocation: Vec<Allocation>,
+    /// `waterfall.parquet`'s rows.
+    pub waterfall: Vec<WaterfallLayer>,
 }
 
 impl RunFolder {
@@ -274,6 +366,17 @@ impl RunFolder {
     /// reads the staged outputs and names the destination the user gave).
     pub fn open_as(dir: &Path, shown: &Path) -> Result<Self, RunFolderError> {
         let checked = CheckedFolder::open(dir, "run", SUMMARY)?;
+        // Before the summary: an older run's summary lacks these results too,
+        // and the missing file says why better than a missing JSON field.
+        if let Some(file) = run_tables::DEFAULT_MANAGEMENT
+            .into_iter()
+            .find(|f| !checked.outputs.iter().any(|o| o.file == *f))
+        {
+            return Err(RunFolderError::BeforeDefaultManagement {
+                manifest: dir.join(MANIFEST).display().to_string(),
+                file,
+            });
+        }
         let manifest: Manifest = parse(&dir.join(MANIFEST), &checked.manifest_bytes)?;
         let summary: Summary = parse(&dir.join(SUMMARY), &checked.main_bytes)?;
         Ok(Self {
@@ -283,6 +386,7 @@ impl RunFolder {
             summary,
             stress_groups: run_tables::stress_groups(&checked, dir)?,
             allocation: run_tables::allocation(&checked, dir)?,
+            waterfall: run_tables::waterfall(&checked, dir)?,
         })
     }
 }

@@ -8,6 +8,16 @@ use super::run_folder::{CheckedFolder, RunFolderError};
 
 pub const STRESS_GROUPS: &str = "stress_groups.parquet";
 pub const ALLOCATION: &str = "default_fund.parquet";
+pub const WATERFALL: &str = "waterfall.parquet";
+
+/// The tables a run writes since it manages defaults (methodology 9.4-9.7):
+/// a run folder without them is an older version's.
+pub const DEFAULT_MANAGEMENT: [&str; 4] = [
+    WATERFALL,
+    "close_out.parquet",
+    "reverse_stress.parquet",
+    "liquidity_stress.parquet",
+];
 
 /// A row of `stress_groups.parquet`: an affiliate group in a stress scenario.
 #[derive(Debug, Clone)]
@@ -68,6 +78,45 @@ pub fn allocation(checked: &CheckedFolder, dir: &Path) -> Result<Vec<Allocation>
             required: row.f64("required_contribution")?,
             current: row.f64("current_contribution")?,
             top_up: row.f64("top_up")?,
+        })
+    });
+    rows.collect()
+}
+
+/// A row of `waterfall.parquet`: a layer of one stress scenario's waterfall.
+#[derive(Debug, Clone)]
+pub struct WaterfallLayer {
+    pub scenario: String,
+    pub defaulting_groups: String,
+    pub layer: String,
+    pub available: f64,
+    pub used: f64,
+    pub remaining: f64,
+}
+
+/// Every row of `waterfall.parquet`, in the file's order (scenarios, then
+/// layers in the order used).
+pub fn waterfall(
+    checked: &CheckedFolder,
+    dir: &Path,
+) -> Result<Vec<WaterfallLayer>, RunFolderError> {
+    let table = checked.table(dir, WATERFALL)?;
+    table.require_columns(&[
+        "scenario",
+        "defaulting_groups",
+        "layer",
+        "available",
+        "used",
+        "remaining",
+    ])?;
+    let rows = table.rows().map(|row| -> Result<_, RunFolderError> {
+        Ok(WaterfallLayer {
+            scenario: row.str("scenario")?.to_string(),
+            defaulting_groups: row.str("defaulting_groups")?.to_string(),
+            layer: row.str("layer")?.to_string(),
+            available: row.f64("available")?,
+            used: row.f64("used")?,
+            remaining: row.f64("remaining")?,
         })
     });
     rows.collect()

@@ -200,6 +200,14 @@ impl BarChart {
                     continue;
                 };
                 let v = scaled(value);
+                // Amounts read to the dollar; a small fraction (a multiple
+                // such as reverse stress's k*) to three decimals, which
+                // rounding to a whole number would lose.
+                let precision = if value.abs() < 100.0 && value.fract() != 0.0 {
+                    0.001
+                } else {
+                    1.0
+                };
                 let (top, bottom) = (y(v.max(0.0)), y(v.min(0.0)));
                 let _ = write!(
                     svg,
@@ -210,7 +218,7 @@ impl BarChart {
                     fill = FILLS[s % FILLS.len()],
                     name = escape(&series.name),
                     category = escape(category),
-                    value = super::super::money(value),
+                    value = tick_label(value, precision),
                 );
             }
             // Category labels: horizontal, wrapped at words to the group's width.
