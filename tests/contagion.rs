@@ -10,8 +10,28 @@ mod machine;
 mod parquet_columns;
 
 use clearstress::default_management::contagion::cascade;
-use clearstress::default_management::waterfall::{walk, WaterfallInput};
+use clearstress::default_management::waterfall::{walk, Waterfall, WaterfallInput};
 use clearstress::snapshot::{AfterAssessments, WaterfallConfig};
+
+/// The waterfall of `defaulting` members of a book whose members each
+/// contribute 10, post no collateral, cost nothing to close out and lose
+/// `portfolio_loss`; no skin in the game.
+fn walk_book(portfolio_loss: &[f64], config: &WaterfallConfig, defaulting: &[bool]) -> Waterfall {
+    let zeros = vec![0.0; portfolio_loss.len()];
+    let contributions = vec![10.0; portfolio_loss.len()];
+    walk(
+        &WaterfallInput {
+            defaulting,
+            portfolio_loss,
+            collateral: &zeros,
+            close_out: &zeros,
+            contributions: &contributions,
+            positions: &[],
+        },
+        0.0,
+        config,
+    )
+}
 
 /// Four members, each its own group, each with a contribution of 10, no
 /// collateral, no skin in the game, assessments up to once the contribution.
@@ -27,29 +47,14 @@ use clearstress::snapshot::{AfterAssessments, WaterfallConfig};
 /// with nothing unfunded.
 #[test]
 fn a_three_round_cascade_worked_by_hand() {
-    let portfolio_loss = [25.0, 15.0, 10.0, -50.0];
-    let zeros = [0.0; 4];
-    let contributions = [10.0; 4];
     let config = WaterfallConfig {
         assessment_multiple: Some(1.0),
         after_assessments: AfterAssessments::None,
         ..WaterfallConfig::default()
     };
     let mut charges = Vec::new();
-    let walk_with = |defaulting: &[bool]| {
-        walk(
-            &WaterfallInput {
-                defaulting,
-                portfolio_loss: &portfolio_loss,
-                collateral: &zeros,
-                close_out: &zeros,
-                contributions: &contributions,
-                positions: &[],
-            },
-            0.0,
-            &config,
-        )
-    };
+    let walk_with =
+        |defaulting: &[bool]| walk_book(&[25.0, 15.0, 10.0, -50.0], &config, defaulting);
     let c = cascade(
         &[0],
         &[0, 1, 2, 3],
@@ -78,24 +83,8 @@ fn a_three_round_cascade_worked_by_hand() {
 /// leaves the default as it was: one round.
 #[test]
 fn capital_not_exhausted_stops_the_cascade_at_once() {
-    let portfolio_loss = [25.0, 0.0, 0.0];
-    let zeros = [0.0; 3];
-    let contributions = [10.0; 3];
     let config = WaterfallConfig::default();
-    let walk_with = |defaulting: &[bool]| {
-        walk(
-            &WaterfallInput {
-                defaulting,
-                portfolio_loss: &portfolio_loss,
-                collateral: &zeros,
-                close_out: &zeros,
-                contributions: &contributions,
-                positions: &[],
-            },
-            0.0,
-            &config,
-        )
-    };
+    let walk_with = |defaulting: &[bool]| walk_book(&[25.0, 0.0, 0.0], &config, defaulting);
     // Each survivor loses 7.5: capital 7.5 is exhausted, 7.6 is not.
     for (capital, rounds) in [
         ([None, Some(7.6), Some(100.0)], vec![vec![0]]),

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::RunView;
 use crate::default_management::waterfall::StressWaterfalls;
-use crate::report::{money, OutputTable};
+use crate::report::{money, plural, OutputTable};
 
 /// One row per (stress scenario, round, defaulting group).
 pub(super) fn table(waterfalls: &StressWaterfalls, run: RunView) -> Option<OutputTable> {
@@ -82,11 +82,11 @@ pub(super) fn terminal(waterfalls: &StressWaterfalls, run: RunView, out: &mut St
         ),
         Some((s, c)) => writeln!(
             out,
-            "  contagion: worst in {}: {} more groups default over {} rounds, {} left unfunded \
+            "  contagion: worst in {}: {} default in turn over {}, {} left unfunded \
              (contagion.parquet)",
             run.snapshot.stress[*s].name,
-            c.contagious(),
-            c.rounds.len() - 1,
+            plural(c.contagious(), "group", "groups"),
+            plural(c.rounds.len() - 1, "round", "rounds"),
             money(c.waterfall.unfunded)
         ),
     };
