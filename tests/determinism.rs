@@ -26,8 +26,12 @@ fn book() -> Snapshot {
 fn margins_bits(s: &Snapshot, threads: usize, block: usize) -> Vec<u64> {
     let mut s = s.clone();
     s.config.scenario.block_size = block;
-    let backend = CpuBackend::new(Some(threads)).unwrap();
-    let r = engine::run(&backend, &s, RunLimits::default(), &|_| {}).unwrap();
+    run_bits(&CpuBackend::new(Some(threads)).unwrap(), &s)
+}
+
+/// Every member's VaR, ES and VaR scenario of `s` run on `backend`, as bits.
+fn run_bits(backend: &CpuBackend, s: &Snapshot) -> Vec<u64> {
+    let r = engine::run(backend, s, RunLimits::default(), &|_| {}).unwrap();
     r.margin
         .members
         .iter()
@@ -327,25 +331,13 @@ fn a_backend_reusing_draws_gives_the_same_runs_day_after_day() {
         another_day(&first),
         another_day(&another_day(&first)),
     ];
-    let bits = |backend: &CpuBackend, s: &Snapshot| {
-        let r = engine::run(backend, s, RunLimits::default(), &|_| {}).unwrap();
-        r.margin
-            .members
-            .iter()
-            .flat_map(|m| {
-                m.measures
-                    .iter()
-                    .flat_map(|x| [x.var.to_bits(), x.es.to_bits()])
-            })
-            .collect::<Vec<_>>()
-    };
     let fresh = CpuBackend::new(Some(2)).unwrap();
     let reusing = CpuBackend::new(Some(2)).unwrap().reusing_draws(1 << 30);
     let starved = CpuBackend::new(Some(2)).unwrap().reusing_draws(1);
     for (d, day) in days.iter().enumerate() {
-        let expected = bits(&fresh, day);
-        assert_eq!(bits(&reusing, day), expected, "day {d}");
-        assert_eq!(bits(&starved, day), expected, "day {d}, nothing held");
+        let expected = run_bits(&fresh, day);
+        assert_eq!(run_bits(&reusing, day), expected, "day {d}");
+        assert_eq!(run_bits(&starved, day), expected, "day {d}, nothing held");
         if d == 0 {
             assert_eq!(
                 reusing.draws_held_bytes(),

@@ -196,6 +196,7 @@ pub fn section(bt: &BacktestFolder) -> String {
         title: "Exceptions by kind (pooled)".into(),
         axis_label: "exceptions".into(),
         scale: 1.0,
+        precision: 1.0,
         categories: pooled.iter().map(|p| p.kind.clone()).collect(),
         series: vec![
             Series {

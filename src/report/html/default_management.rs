@@ -54,6 +54,7 @@ fn waterfall(run: &RunFolder) -> String {
         title: format!("Default waterfall of the requirement's default ({scenario}), by layer"),
         axis_label: format!("{} millions", s.currency),
         scale: 1e6,
+        precision: 1.0,
         categories: layers.iter().map(|l| l.layer.clone()).collect(),
         series: vec![
             Series {
@@ -216,6 +217,7 @@ fn reverse_stress(s: &Summary) -> String {
         title: "Multiple k* of each stress scenario's shocks that exhausts the resources".into(),
         axis_label: "k*".into(),
         scale: 1.0,
+        precision: 0.001,
         categories: (1..=r.scenarios.len()).map(|i| i.to_string()).collect(),
         series: vec![Series {
             name: "k*".into(),

@@ -50,6 +50,7 @@ pub fn section(run: &RunFolder) -> String {
         ),
         axis_label: format!("{} millions", s.currency),
         scale: 1e6,
+        precision: 1.0,
         categories: s
             .largest_members
             .iter()

@@ -99,6 +99,7 @@ pub fn section(run: &RunFolder) -> String {
         title: "Uncovered loss of the largest member groups, by stress scenario".into(),
         axis_label: format!("{} millions", s.currency),
         scale: 1e6,
+        precision: 1.0,
         categories: (1..=scenarios.len()).map(|i| i.to_string()).collect(),
         series: vec![
             Series {

@@ -29,6 +29,10 @@ pub struct BarChart {
     pub axis_label: String,
     /// Values are divided by this before plotting (1e6 for millions).
     pub scale: f64,
+    /// What a bar's value is read to in its tooltip, unscaled: 1 for
+    /// amounts to the dollar or counts, 0.001 for a multiple such as
+    /// reverse stress's k*.
+    pub precision: f64,
     pub categories: Vec<String>,
     pub series: Vec<Series>,
 }
@@ -200,14 +204,6 @@ impl BarChart {
                     continue;
                 };
                 let v = scaled(value);
-                // Amounts read to the dollar; a small fraction (a multiple
-                // such as reverse stress's k*) to three decimals, which
-                // rounding to a whole number would lose.
-                let precision = if value.abs() < 100.0 && value.fract() != 0.0 {
-                    0.001
-                } else {
-                    1.0
-                };
                 let (top, bottom) = (y(v.max(0.0)), y(v.min(0.0)));
                 let _ = write!(
                     svg,
@@ -218,7 +214,7 @@ impl BarChart {
                     fill = FILLS[s % FILLS.len()],
                     name = escape(&series.name),
                     category = escape(category),
-                    value = tick_label(value, precision),
+                    value = tick_label(value, self.precision),
                 );
             }
             // Category labels: horizontal, wrapped at words to the group's width.
@@ -263,6 +259,7 @@ mod tests {
             title: "Margin & collateral".into(),
             axis_label: "USD millions".into(),
             scale: 1e6,
+            precision: 1.0,
             categories: vec!["CM1".into(), "CM<2>".into()],
             series: vec![
                 Series {

@@ -65,7 +65,10 @@ impl Section for Option<LiquidityStress> {
     }
 
     fn terminal(&self, run: RunView, out: &mut String) {
-        let Some(l) = self else {
+        let Some(l) = self
+            .as_ref()
+            .filter(|l| !l.currencies.is_empty() && !l.scenarios.is_empty())
+        else {
             return;
         };
         let short: Vec<String> = l
@@ -82,9 +85,6 @@ impl Section for Option<LiquidityStress> {
                 )
             })
             .collect();
-        if l.currencies.is_empty() || l.scenarios.is_empty() {
-            return;
-        }
         out.push_str(&if short.is_empty() {
             format!(
                 "Liquidity stress: the defaulters' collateral and the CCP's liquid resources pay \
