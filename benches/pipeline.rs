@@ -91,7 +91,7 @@ fn stages_on<B: Backend>(c: &mut Criterion, name: &str, backend: &B) {
                     .map(|_| MemberTail::exact(k))
                     .collect();
                 backend
-                    .accumulate(&plan, 0..BLOCK, &mut tails)
+                    .accumulate(&plan, 0..BLOCK, &mut tails, None)
                     .expect("accumulated");
                 tails
             })

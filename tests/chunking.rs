@@ -58,7 +58,7 @@ fn measures<B: Backend>(
         block: backend.block_size(plan, s.config.scenario.block_size as u64),
         limits,
     };
-    let (tails, _) = streamer.tails(&tail_plan, members, &|_| {}).unwrap();
+    let (tails, _) = streamer.tails(&tail_plan, members, None, &|_| {}).unwrap();
     streamer
         .measures(tails, &confidences, tail_plan.k())
         .unwrap()

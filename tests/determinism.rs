@@ -68,12 +68,16 @@ fn a_split_scenario_range_merges_to_the_one_shot_result() {
     let n = 10_000;
     let k = var_rank(n, 0.99) as usize;
     let mut whole: Vec<MemberTail> = (0..3).map(|_| MemberTail::exact(k)).collect();
-    backend.accumulate(&plan, 0..n, &mut whole).unwrap();
+    backend.accumulate(&plan, 0..n, &mut whole, None).unwrap();
     for split in [1, 4097, 7_777] {
         let mut first: Vec<MemberTail> = (0..3).map(|_| MemberTail::exact(k)).collect();
         let mut second = first.clone();
-        backend.accumulate(&plan, split..n, &mut second).unwrap();
-        backend.accumulate(&plan, 0..split, &mut first).unwrap();
+        backend
+            .accumulate(&plan, split..n, &mut second, None)
+            .unwrap();
+        backend
+            .accumulate(&plan, 0..split, &mut first, None)
+            .unwrap();
         for (a, b) in first.iter_mut().zip(&second) {
             a.merge(b);
         }
@@ -170,7 +174,7 @@ fn exact_measures(
         .map(|_| MemberTail::exact(k))
         .collect();
     streamer(prepared)
-        .pass(0..paths, &mut tails, &|_| {})
+        .pass(0..paths, &mut tails, None, &|_| {})
         .unwrap();
     tails
         .iter()
@@ -210,7 +214,9 @@ fn a_window_that_misses_its_rank_is_resolved_by_a_second_pass() {
     let mut pilot_tails: Vec<MemberTail> =
         (0..members).map(|_| MemberTail::exact(pilot_k)).collect();
     let streamer = streamer(&prepared);
-    streamer.pass(0..pilot, &mut pilot_tails, &|_| {}).unwrap();
+    streamer
+        .pass(0..pilot, &mut pilot_tails, None, &|_| {})
+        .unwrap();
     // Member 0's pilot is made to overstate its losses twofold: its windows lie
     // above the ranks they are meant to hold.
     let mut tails: Vec<MemberTail> = pilot_tails
@@ -222,7 +228,7 @@ fn a_window_that_misses_its_rank_is_resolved_by_a_second_pass() {
             tail_plan.windows_from_pilot(|r| factor * top[r as usize - 1].0.abs() + (factor - 1.0))
         })
         .collect();
-    streamer.pass(0..paths, &mut tails, &|_| {}).unwrap();
+    streamer.pass(0..paths, &mut tails, None, &|_| {}).unwrap();
     assert!(tails[0].measures(paths, &confidences).is_none());
     let (measures, passes) = streamer
         .measures(tails, &confidences, tail_plan.k())

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
-use super::{Backend, BackendError, LossBlock};
+use super::{Backend, BackendError, Exceedances, LossBlock};
 use crate::book::CompiledBook;
 use crate::scenario::{DrawMemo, Layout, ScenarioBlock, ScenarioModel, Scratch};
 use crate::tail::MemberTail;
@@ -408,21 +408,24 @@ impl Backend for CpuBackend {
         plan: &CpuPlan,
         range: Range<u64>,
         tails: &mut [MemberTail],
+        exceedances: Option<&mut Exceedances>,
     ) -> Result<(), BackendError> {
         let scenarios = (range.end - range.start) as usize;
         let members = plan.book.members;
         let memo = self.memo(&plan.model, &range);
-        self.pool.install(|| {
+        let bounds = exceedances.as_ref().map(|e| e.bounds());
+        let found: Vec<Vec<(u64, u32, f64)>> = self.pool.install(|| {
             let features = plan.draw_features(range.clone(), memo.as_deref());
             let options = plan.option_columns(&features);
             let size = member_group(members);
             tails
                 .par_chunks_mut(size)
                 .enumerate()
-                .for_each(|(g, group_tails)| {
+                .map(|(g, group_tails)| {
                     let first = g * size;
                     let group = first..(first + group_tails.len()).min(members);
                     let mut tile_losses = vec![0.0; SCENARIO_TILE * group_tails.len()];
+                    let mut found = Vec::new();
                     for start in (0..scenarios).step_by(SCENARIO_TILE) {
                         let tile = start..(start + SCENARIO_TILE).min(scenarios);
                         let rows = tile.end - tile.start;
@@ -434,15 +437,29 @@ impl Backend for CpuBackend {
                             &mut tile_losses,
                             SCENARIO_TILE,
                         );
+                        let tile_first = range.start + start as u64;
                         for (i, top) in group_tails.iter_mut().enumerate() {
-                            top.push_slice(
-                                &tile_losses[i * SCENARIO_TILE..i * SCENARIO_TILE + rows],
-                                range.start + start as u64,
-                            );
+                            let losses = &tile_losses[i * SCENARIO_TILE..i * SCENARIO_TILE + rows];
+                            top.push_slice(losses, tile_first);
+                            if let Some(bounds) = bounds {
+                                let (m, bound) = (first + i, bounds[first + i]);
+                                found.extend(losses.iter().enumerate().filter_map(|(s, &loss)| {
+                                    (loss > bound).then_some((
+                                        tile_first + s as u64,
+                                        m as u32,
+                                        loss,
+                                    ))
+                                }));
+                            }
                         }
                     }
-                });
+                    found
+                })
+                .collect()
         });
+        if let Some(exceedances) = exceedances {
+            exceedances.found.extend(found.into_iter().flatten());
+        }
         Ok(())
     }
 }

@@ -58,6 +58,32 @@ impl LossBlock {
     }
 }
 
+/// The losses a pass over scenarios found above each member's bound, for an
+/// analysis that needs more of a scenario than each member's tail: the Monte
+/// Carlo depletion of the default fund reads every loss beyond a member's
+/// collateral ([`crate::default_management::depletion`]). A backend reports
+/// every loss `> bounds[m]` and no other, in any order; the reader sorts them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exceedances {
+    bounds: Vec<f64>,
+    /// (scenario, member, loss), in no order.
+    pub found: Vec<(u64, u32, f64)>,
+}
+
+impl Exceedances {
+    /// Reports losses above `bounds[m]` for member m (one bound per member).
+    pub fn new(bounds: Vec<f64>) -> Self {
+        Self {
+            bounds,
+            found: Vec::new(),
+        }
+    }
+
+    pub fn bounds(&self) -> &[f64] {
+        &self.bounds
+    }
+}
+
 /// A place to run the hot path.
 pub trait Backend {
     /// The compiled book and scenario model, resident where the backend computes.
@@ -90,12 +116,14 @@ pub trait Backend {
     fn revalue(&self, plan: &Self::Plan, block: &ScenarioBlock) -> Result<LossBlock, BackendError>;
 
     /// Draws and revalues scenarios `range` and pushes each member's losses into
-    /// `tails[member]`, without materialising the block's moves on the host.
+    /// `tails[member]`, without materialising the block's moves on the host;
+    /// with `exceedances`, also adds to it every loss above its member's bound.
     fn accumulate(
         &self,
         plan: &Self::Plan,
         range: Range<u64>,
         tails: &mut [MemberTail],
+        exceedances: Option<&mut Exceedances>,
     ) -> Result<(), BackendError>;
 
     /// What a device backend's chunk pipeline has done for `plan` so far;

@@ -4,13 +4,15 @@
 //! in the order the regulation sets (methodology 9.4); closing out the
 //! defaulters' portfolios costs spread and market impact (9.5); the reverse
 //! stress finds how far each scenario is from exhausting the prefunded
-//! resources (9.6), and the liquidity stress whether the CCP can pay,
+//! resources (9.6) and how deep the Cover-n defaults of the Monte Carlo
+//! scenarios cut into them (9.9), and the liquidity stress whether the CCP can pay,
 //! currency by currency, when the Cover-n groups default (9.7); and the
 //! survivors whose capital their share of the losses exhausts default in
 //! turn (contagion, 9.8).
 
 pub mod close_out;
 pub mod contagion;
+pub mod depletion;
 pub mod liquidity;
 pub mod reverse_stress;
 pub mod waterfall;

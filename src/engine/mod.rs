@@ -2,6 +2,7 @@
 //! and stress scenarios -> default fund -> default waterfalls. Generic over the
 //! compute backend.
 
+mod default_management;
 mod error;
 mod stream;
 
@@ -14,19 +15,16 @@ use crate::backend::{Backend, LossBlock, PipelineStats};
 use crate::book::CompiledBook;
 use crate::default_fund::{self, DefaultFund, DefaultFundInput, Groups};
 use crate::default_management::close_out::{close_out_costs, CloseOut};
-use crate::default_management::liquidity::settlement_books;
+use crate::default_management::depletion::MonteCarloDepletion;
 use crate::default_management::waterfall::{self, StressCases, StressWaterfalls};
-use crate::default_management::{
-    liquidity_stress, reverse_stress, LiquidityInput, LiquidityStress, ReverseStress,
-    ReverseStressInput,
-};
+use crate::default_management::{LiquidityStress, ReverseStress};
 use crate::input::Date;
 use crate::margin::distribution::{self, LossDistribution};
 use crate::margin::{margins, MarginResult, MarginRule, MemberMargin};
-use crate::scenario::{stress_block, FilteredHistory, ScenarioBlock, ScenarioModel};
-use crate::snapshot::CollateralAsset;
+use crate::scenario::{stress_block, FilteredHistory, ScenarioModel};
 use crate::snapshot::Snapshot;
 use crate::tail::TailPlan;
+use default_management::{depletion_stream, liquidity_stress_of, reverse_stress_of};
 
 /// How long each stage took.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -66,6 +64,9 @@ pub struct RunResult {
     /// The cash each settlement currency needs when each stress scenario's
     /// Cover-n groups default: the run's own, `None` for a past date.
     pub liquidity: Option<LiquidityStress>,
+    /// How deep the Cover-n defaults of each Monte Carlo scenario cut into
+    /// the prefunded resources: the run's own, `None` for a past date.
+    pub fund_depletion: Option<MonteCarloDepletion>,
 }
 
 /// How the run was carried out.
@@ -185,15 +186,33 @@ fn run_with<B: Backend>(
     let confidences = confidences(snapshot);
     let paths = config.scenario.paths;
     let block = backend.block_size(&plan, config.scenario.block_size.max(1) as u64);
-    let tail_plan =
-        TailPlan::for_confidences(paths, &confidences, book.members, limits.tail_memory_bytes)?;
+    let groups = Groups::of(&snapshot.members);
+    let mut depletion = own_analyses.then(|| {
+        let collateral = &book.collateral_value;
+        depletion_stream(snapshot, collateral, &groups, &confidences, paths, limits)
+    });
+    let depletion_bytes = match &depletion {
+        Some(Ok(_)) => limits.tail_memory_bytes / 4,
+        _ => 0,
+    };
+    let tail_plan = TailPlan::for_confidences(
+        paths,
+        &confidences,
+        book.members,
+        limits.tail_memory_bytes - depletion_bytes,
+    )?;
     let streamer = Streamer {
         backend,
         plan: &plan,
         block,
         limits,
     };
-    let (tails, narrowing_passes) = streamer.tails(&tail_plan, book.members, progress)?;
+    let stream = depletion.as_mut().and_then(|d| d.as_mut().ok());
+    let (tails, narrowing_passes) = streamer.tails(&tail_plan, book.members, stream, progress)?;
+    let fund_depletion = depletion.map(|d| match d {
+        Ok(stream) => MonteCarloDepletion::Computed(stream.finish()),
+        Err(too_large) => MonteCarloDepletion::Skipped(too_large),
+    });
     let simulated = Instant::now();
     let pipeline = backend.pipeline(&plan);
 
@@ -228,10 +247,7 @@ fn run_with<B: Backend>(
     let stress_scenarios = stress_block(&snapshot.stress, book.assets);
     let losses = backend.revalue(&plan, &stress_scenarios)?;
     check_stress_losses(snapshot, &losses)?;
-    let stress = StressResult {
-        losses,
-        groups: Groups::of(&snapshot.members),
-    };
+    let stress = StressResult { losses, groups };
     let default_fund = size_default_fund(snapshot, &stress, &margin.members);
     let waterfall = walk_waterfalls(
         snapshot,
@@ -296,92 +312,7 @@ fn run_with<B: Backend>(
         distribution,
         reverse_stress,
         liquidity,
-    })
-}
-
-/// The liquidity stress: each settlement currency's positions revalued on
-/// their own in the stress scenarios, against the defaulters' collateral
-/// and the CCP's configured liquid resources.
-fn liquidity_stress_of<B: Backend>(
-    backend: &B,
-    snapshot: &Snapshot,
-    model: &ScenarioModel,
-    stress: &ScenarioBlock,
-    result: &StressResult,
-    fund: &DefaultFund,
-) -> Result<LiquidityStress, RunError> {
-    let mut losses = Vec::new();
-    for (currency, book) in settlement_books(snapshot) {
-        let compiled = CompiledBook::compile(&book)?;
-        let plan = backend.prepare(&compiled, model)?;
-        let block = backend.revalue(&plan, stress)?;
-        check_stress_losses(&book, &block)?;
-        losses.push((currency, block));
-    }
-    let resources: Vec<(CollateralAsset, f64)> = snapshot
-        .config
-        .liquidity
-        .resources
-        .iter()
-        // The loader refused any other key.
-        .filter_map(|(id, &units)| match id.as_str() {
-            "USD" => Some((CollateralAsset::Usd, units)),
-            _ => Some((
-                CollateralAsset::Asset(snapshot.market.asset_index(id)?),
-                units,
-            )),
-        })
-        .collect();
-    Ok(liquidity_stress(&LiquidityInput {
-        market: &snapshot.market,
-        stress,
-        losses: &losses,
-        collateral: &snapshot.collateral,
-        covers: &fund.per_scenario,
-        group_of: &result.groups.of,
-        cover: snapshot.config.default_fund.cover,
-        resources: &resources,
-    }))
-}
-
-/// The reverse stress of the run's stress scenarios against its prefunded
-/// resources (current contributions and skin in the game), revalued in full
-/// on the run's plan.
-fn reverse_stress_of<B: Backend>(
-    backend: &B,
-    plan: &B::Plan,
-    snapshot: &Snapshot,
-    stress: &ScenarioBlock,
-    margins: &[MemberMargin],
-    groups: &Groups,
-) -> Result<ReverseStress, RunError> {
-    let collateral: Vec<f64> = margins.iter().map(|m| m.collateral).collect();
-    let config = &snapshot.config.default_fund;
-    let contributions: f64 = snapshot.members.iter().map(|m| m.df_contribution).sum();
-    let input = ReverseStressInput {
-        stress,
-        collateral: &collateral,
-        group_of: &groups.of,
-        groups: groups.names.len(),
-        cover: config.cover,
-        resources: contributions + config.skin_in_the_game,
-    };
-    reverse_stress(&input, |block, points| {
-        let losses = backend.revalue(plan, block)?;
-        for (i, &(s, k)) in points.iter().enumerate() {
-            for (m, member) in snapshot.members.iter().enumerate() {
-                let loss = losses.loss(m, i);
-                if !crate::tail::within_range(loss) {
-                    return Err(RunError::ReverseStressOutOfRange {
-                        scenario: snapshot.stress[s].name.clone(),
-                        k,
-                        member: member.id.clone(),
-                        loss,
-                    });
-                }
-            }
-        }
-        Ok(losses)
+        fund_depletion,
     })
 }
 

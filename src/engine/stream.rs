@@ -9,6 +9,7 @@ use rayon::prelude::*;
 
 use super::{RunError, RunLimits};
 use crate::backend::Backend;
+use crate::default_management::depletion::DepletionStream;
 use crate::tail::{MemberTail, TailMeasure, TailMemoryError, TailPlan, TopK};
 
 /// Streams a run's scenarios through a backend, in blocks, into member tails.
@@ -21,17 +22,24 @@ pub struct Streamer<'a, B: Backend> {
 }
 
 impl<B: Backend> Streamer<'_, B> {
-    /// Streams scenarios `range` into `tails`, telling `progress` each block's size.
+    /// Streams scenarios `range` into `tails` (and the losses beyond
+    /// collateral into `depletion`), telling `progress` each block's size.
     pub fn pass(
         &self,
         range: Range<u64>,
         tails: &mut [MemberTail],
+        mut depletion: Option<&mut DepletionStream>,
         progress: &dyn Fn(u64),
     ) -> Result<(), RunError> {
         let mut start = range.start;
         while start < range.end {
             let end = (start + self.block).min(range.end);
-            self.backend.accumulate(self.plan, start..end, tails)?;
+            let exceedances = depletion.as_deref_mut().map(DepletionStream::exceedances);
+            self.backend
+                .accumulate(self.plan, start..end, tails, exceedances)?;
+            if let Some(depletion) = depletion.as_deref_mut() {
+                depletion.absorb(start..end);
+            }
             progress(end - start);
             start = end;
         }
@@ -83,7 +91,7 @@ impl<B: Backend> Streamer<'_, B> {
                     Some(_) => MemberTail::ignore(),
                 })
                 .collect();
-            self.pass(0..paths, &mut again, &|_| {})?;
+            self.pass(0..paths, &mut again, None, &|_| {})?;
             for (m, t) in answers.iter_mut().zip(&again) {
                 if m.is_none() {
                     *m = query(t);
@@ -101,16 +109,18 @@ impl<B: Backend> Streamer<'_, B> {
     /// Streams scenarios `0..tail_plan.scenarios` into member tails laid out by
     /// `tail_plan`, and runs them again while some window only counted its
     /// losses, narrowing each rank to the bin it fell in (see [`TailPlan`]).
-    /// Returns the tails and the passes taken.
+    /// The first pass over them also streams `depletion`. Returns the tails
+    /// and the passes taken.
     pub fn tails(
         &self,
         tail_plan: &TailPlan,
         members: usize,
+        depletion: Option<&mut DepletionStream>,
         progress: &dyn Fn(u64),
     ) -> Result<(Vec<MemberTail>, u32), RunError> {
         let n = tail_plan.scenarios;
         let mut tails = self.first_tails(tail_plan, members)?;
-        self.pass(0..n, &mut tails, progress)?;
+        self.pass(0..n, &mut tails, depletion, progress)?;
         let mut passes = 1;
         if let Some((capacity, bins)) = tail_plan.narrowing() {
             while tails.iter().any(MemberTail::is_counting) {
@@ -118,7 +128,7 @@ impl<B: Backend> Streamer<'_, B> {
                     .into_iter()
                     .map(|t| t.narrowed(&tail_plan.ranks, tail_plan.k(), capacity, bins))
                     .collect();
-                self.pass(0..n, &mut tails, &|_| {})?;
+                self.pass(0..n, &mut tails, None, &|_| {})?;
                 passes += 1;
             }
         }
@@ -140,7 +150,7 @@ impl<B: Backend> Streamer<'_, B> {
                 .collect());
         }
         let pilot_plan = tail_plan.pilot_plan(members, self.limits.tail_memory_bytes)?;
-        let (pilot_tails, _) = self.tails(&pilot_plan, members, &|_| {})?;
+        let (pilot_tails, _) = self.tails(&pilot_plan, members, None, &|_| {})?;
         let (pilot_losses, _) = self.resolve(pilot_tails, pilot, pilot_plan.k(), |t| {
             t.losses_at(&pilot_plan.ranks)
         })?;

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod backtest;
+pub mod depletion;
 pub mod machine;
 pub mod parity;
 

@@ -374,7 +374,7 @@ fn device_exact_measures<D: DeviceBackend>(gpu: &D, s: &Snapshot) -> Vec<Vec<Tai
         block: 1 << 16,
         limits: RunLimits::default(),
     };
-    streamer.pass(0..paths, &mut tails, &|_| {}).unwrap();
+    streamer.pass(0..paths, &mut tails, None, &|_| {}).unwrap();
     tails
         .iter()
         .map(|t| t.measures(paths, &confidences).unwrap())
@@ -496,6 +496,12 @@ pub fn members_without_positions_get_the_cpus_margins_bit_for_bit_whatever_the_t
 #[macro_export]
 macro_rules! parity_tests {
     ($device:expr) => {
+        #[test]
+        fn the_fund_depletion_is_the_brute_force_over_the_devices_losses() {
+            if let Some(device) = $device {
+                common::depletion::device_depletion_is_its_brute_force(device);
+            }
+        }
         #[test]
         fn device_philox_words_are_bit_identical_to_the_cpu_stream() {
             if let Some(device) = $device {

@@ -31,7 +31,7 @@ use cudarc::driver::{
 use super::device::layout::{BookLayout, ModelLayout, RevalueParams, ScenarioParams, WordsParams};
 use super::device::{self, ChunkState, Chunking, Geometry, GAP_WORDS, MAX_GAPS};
 use super::kernels::{Kernel, CUDA_REVALUE, CUDA_RNG_CHECK, CUDA_SCENARIO};
-use super::{Backend, BackendError, LossBlock, PipelineStats};
+use super::{Backend, BackendError, Exceedances, LossBlock, PipelineStats};
 use crate::book::CompiledBook;
 use crate::scenario::{ScenarioBlock, ScenarioModel};
 use crate::tail::MemberTail;
@@ -327,8 +327,9 @@ impl Backend for CudaBackend {
         plan: &CudaPlan,
         range: Range<u64>,
         tails: &mut [MemberTail],
+        exceedances: Option<&mut Exceedances>,
     ) -> Result<(), BackendError> {
-        device::accumulate(self, plan, range, tails)
+        device::accumulate(self, plan, range, tails, exceedances)
     }
 
     fn pipeline(&self, plan: &CudaPlan) -> Option<PipelineStats> {

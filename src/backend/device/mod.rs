@@ -20,20 +20,22 @@
 //! candidates than its region holds (early in a run, before the tails have
 //! floors) is drawn again in halves: scenario n is a pure function of (seed, n).
 
+mod exceed;
 mod fixed;
 pub mod gap;
 mod geometry;
 pub mod layout;
 mod readback;
+mod stats;
 
 use std::ops::Range;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use super::{BackendError, LossBlock};
+use super::{BackendError, Exceedances, LossBlock};
 use crate::book::CompiledBook;
 use crate::scenario::ScenarioBlock;
 use crate::tail::MemberTail;
@@ -43,6 +45,8 @@ pub use gap::{GAP_WORDS, MAX_GAPS};
 pub use geometry::{Chunking, Geometry, LaunchLimits, MAX_MEMBER_TILES};
 use layout::f32_at_or_below;
 pub use readback::candidates_in;
+pub use stats::PipelineStats;
+use stats::{Counters, Rates};
 
 /// Bytes of one packed candidate: scenario in the chunk, loss bits.
 pub const CANDIDATE_BYTES: u64 = 8;
@@ -161,67 +165,6 @@ pub trait ChunkDevice {
     ) -> Result<(), BackendError>;
 }
 
-#[derive(Debug, Clone, Copy, Default)]
-struct Rates {
-    widest: f64,
-    total: f64,
-}
-
-/// What a plan's chunk pipeline did: the chunks, the candidates read back and
-/// where the host's time went, so that a run on a device says whether the
-/// device or the host bounded it (`summary.json`'s `device_pipeline`).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct PipelineStats {
-    /// Chunks submitted to the device, re-drawn halves included.
-    pub submitted: u64,
-    /// Chunks whose candidates overflowed a member's region, so were drawn
-    /// again in halves.
-    pub overflowed: u64,
-    /// Tail candidates read back, over every chunk.
-    pub candidates: u64,
-    /// Losses in the gaps between the members' windows that the device
-    /// summed instead of reading them back ([`gap`]).
-    pub summed_in_gaps: u64,
-    /// Host time spent queueing chunks (thresholds, launches).
-    pub submitting: Duration,
-    /// Host time spent waiting for chunks and reading their candidates back.
-    pub collecting: Duration,
-    /// Host time spent pushing candidates into the member tails.
-    pub pushing: Duration,
-}
-
-/// [`PipelineStats`] kept by the threads of a run.
-#[derive(Debug, Default)]
-struct Counters {
-    submitted: AtomicU64,
-    overflowed: AtomicU64,
-    candidates: AtomicU64,
-    summed_in_gaps: AtomicU64,
-    submitting_ns: AtomicU64,
-    collecting_ns: AtomicU64,
-    pushing_ns: AtomicU64,
-}
-
-impl Counters {
-    fn add(counter: &AtomicU64, time: Duration) {
-        let ns = u64::try_from(time.as_nanos()).unwrap_or(u64::MAX);
-        counter.fetch_add(ns, Ordering::Relaxed);
-    }
-
-    fn stats(&self) -> PipelineStats {
-        let read = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        PipelineStats {
-            submitted: read(&self.submitted),
-            overflowed: read(&self.overflowed),
-            candidates: read(&self.candidates),
-            summed_in_gaps: read(&self.summed_in_gaps),
-            submitting: Duration::from_nanos(read(&self.submitting_ns)),
-            collecting: Duration::from_nanos(read(&self.collecting_ns)),
-            pushing: Duration::from_nanos(read(&self.pushing_ns)),
-        }
-    }
-}
-
 /// A plan's share of the pipeline: its geometry, the members' constants and
 /// the candidate rates that size the next chunk.
 #[derive(Debug)]
@@ -294,7 +237,10 @@ impl ChunkState {
     /// constant); then, when the device sums the gaps between windows, the
     /// (low, high) bounds of each of the first `gaps` gaps ([`gap::bounds`];
     /// +inf for a fixed member). `gaps` is 0 when the device sums none.
-    pub fn thresholds(&self, tails: &[MemberTail]) -> (Vec<f32>, usize) {
+    /// With `bounds` (each member's [`exceed::device_bounds`]) the floor is
+    /// lowered to the bound and every gap's top clipped to it, so that every
+    /// loss above the bound comes back.
+    pub fn thresholds(&self, tails: &[MemberTail], bounds: Option<&[f32]>) -> (Vec<f32>, usize) {
         let gaps = if self.sums_gaps {
             gap::gaps_for(tails)
         } else {
@@ -305,13 +251,19 @@ impl ChunkState {
             .par_iter()
             .zip(&self.constant)
             .zip(&self.fixed)
-            .flat_map_iter(|((t, &c), &fixed)| {
+            .enumerate()
+            .flat_map_iter(|(m, ((t, &c), &fixed))| {
                 let mut mine = Vec::with_capacity(1 + 2 * gaps);
                 if fixed {
                     mine.resize(1 + 2 * gaps, f32::INFINITY);
                 } else {
-                    mine.push(f32_at_or_below(t.floor() - c));
-                    mine.extend(gap::bounds(t, c, gaps).into_iter().flatten());
+                    let bound = bounds.map_or(f32::INFINITY, |b| b[m]);
+                    mine.push(f32_at_or_below(t.floor() - c).min(bound));
+                    mine.extend(
+                        gap::bounds(t, c, gaps)
+                            .into_iter()
+                            .flat_map(|[low, high]| [low, high.min(bound)]),
+                    );
                 }
                 mine
             })
@@ -383,20 +335,23 @@ impl ChunkState {
 
     /// Pushes a chunk's candidates into the member tails; every other loss of
     /// `range` lay below its member's floor. Fixed members get their constant
-    /// loss from the host ([`push_fixed`]).
+    /// loss from the host ([`push_fixed`]). With `exceedances`, adds the
+    /// losses above each member's bound (the thresholds were lowered to them).
     fn push(
         &self,
         found: &Candidates,
         range: Range<u64>,
         tails: &mut [MemberTail],
         ignoring: &mut [bool],
+        exceedances: Option<&mut Exceedances>,
     ) {
         let scenarios = range.end - range.start;
-        tails
+        let bounds = exceedances.as_ref().map(|e| e.bounds());
+        let exceeding: Vec<Vec<(u64, u32, f64)>> = tails
             .par_iter_mut()
             .zip(ignoring.par_iter_mut())
             .enumerate()
-            .for_each(|(m, (tail, ignoring))| {
+            .map(|(m, (tail, ignoring))| {
                 let mine = &found.items[found.offsets[m] as usize..found.offsets[m + 1] as usize];
                 let constant = self.constant[m];
                 // A fixed member's only device candidates are non-finite
@@ -419,22 +374,37 @@ impl ChunkState {
                 if self.fixed[m] {
                     push_fixed(tail, constant, range.clone(), ignoring);
                 }
-            });
+                match bounds {
+                    None => Vec::new(),
+                    Some(b) if self.fixed[m] => {
+                        exceed::fixed_exceedances(&range, m, constant, b[m])
+                    }
+                    Some(b) => exceed::candidate_exceedances(found, &range, m, constant, b[m]),
+                }
+            })
+            .collect();
+        if let Some(exceedances) = exceedances {
+            exceedances.found.extend(exceeding.into_iter().flatten());
+        }
     }
 }
 
 /// Draws and revalues scenarios `range` on `device` and pushes them into
-/// `tails`, two chunks in flight. `tails` are fresh ones or those the last
-/// call on this plan pushed into, continued from where it ended (as the
-/// engine's passes do): a fixed member's tail found ignoring its loss is not
-/// probed again.
+/// `tails`, two chunks in flight, and the losses above their bounds into
+/// `exceedances`. `tails` are fresh ones or those the last call on this plan
+/// pushed into, continued from where it ended (as the engine's passes do): a
+/// fixed member's tail found ignoring its loss is not probed again.
 pub fn accumulate<D: ChunkDevice>(
     device: &D,
     plan: &D::Plan,
     range: Range<u64>,
     tails: &mut [MemberTail],
+    mut exceedances: Option<&mut Exceedances>,
 ) -> Result<(), BackendError> {
     let state = device.chunks(plan);
+    let bounds = exceedances
+        .as_deref()
+        .map(|e| exceed::device_bounds(e, &state.constant, &state.fixed));
     let mut ignoring = state.ignoring_from(range.start, tails);
     let (mut start, mut slot) = (range.start, 0);
     let mut in_flight: Option<InFlight<D::Token>> = None;
@@ -443,7 +413,7 @@ pub fn accumulate<D: ChunkDevice>(
             let (count, expected) = state.next_chunk(tails);
             let end = (start + u64::from(count)).min(range.end);
             let submitting = Instant::now();
-            let (thresholds, gaps) = state.thresholds(tails);
+            let (thresholds, gaps) = state.thresholds(tails, bounds.as_deref());
             let moves = Moves::Draw { first: start };
             let chunk =
                 device.submit(plan, slot, moves, start..end, &thresholds, gaps, expected)?;
@@ -455,7 +425,15 @@ pub fn accumulate<D: ChunkDevice>(
             None
         };
         if let Some(previous) = in_flight.take() {
-            finish(device, plan, previous, tails, &mut ignoring)?;
+            let sink = exceedances.as_deref_mut();
+            finish(
+                device,
+                plan,
+                previous,
+                tails,
+                &mut ignoring,
+                (bounds.as_deref(), sink),
+            )?;
         }
         match next {
             Some(chunk) => in_flight = Some(chunk),
@@ -467,14 +445,18 @@ pub fn accumulate<D: ChunkDevice>(
     }
 }
 
-/// Pushes a submitted chunk into `tails`, or runs it again in halves if a
-/// member's candidates overflowed.
+/// The device bounds of a call's exceedances and where they go.
+type ExceedanceSink<'a> = (Option<&'a [f32]>, Option<&'a mut Exceedances>);
+
+/// Pushes a submitted chunk into `tails` (and `exceedances`), or runs it
+/// again in halves if a member's candidates overflowed.
 fn finish<D: ChunkDevice>(
     device: &D,
     plan: &D::Plan,
     chunk: InFlight<D::Token>,
     tails: &mut [MemberTail],
     ignoring: &mut [bool],
+    (bounds, mut exceedances): ExceedanceSink,
 ) -> Result<(), BackendError> {
     let state = device.chunks(plan);
     let range = chunk.range.clone();
@@ -483,7 +465,8 @@ fn finish<D: ChunkDevice>(
     let found = device.collect(plan, &chunk, |found| {
         let pushing = Instant::now();
         state.record(&found, range.end - range.start);
-        state.push(&found, range.clone(), tails, ignoring);
+        let sink = exceedances.as_deref_mut();
+        state.push(&found, range.clone(), tails, ignoring, sink);
         pushed = pushing.elapsed();
     })?;
     let collected = collecting.elapsed().saturating_sub(pushed);
@@ -495,13 +478,14 @@ fn finish<D: ChunkDevice>(
             state.counters.overflowed.fetch_add(1, Ordering::Relaxed);
             let middle = range.start + (range.end - range.start) / 2;
             for half in [range.start..middle, middle..range.end] {
-                let (thresholds, gaps) = state.thresholds(tails);
+                let (thresholds, gaps) = state.thresholds(tails, bounds);
                 let moves = Moves::Draw { first: half.start };
                 let capacity = state.geometry.capacity();
                 let again =
                     device.submit(plan, chunk.slot, moves, half, &thresholds, gaps, capacity)?;
                 state.counters.submitted.fetch_add(1, Ordering::Relaxed);
-                finish(device, plan, again, tails, ignoring)?;
+                let sink = (bounds, exceedances.as_deref_mut());
+                finish(device, plan, again, tails, ignoring, sink)?;
             }
             Ok(())
         }

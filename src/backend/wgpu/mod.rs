@@ -30,7 +30,7 @@ use gpu::util::DeviceExt;
 use super::device::layout::{BookLayout, ModelLayout, RevalueParams, ScenarioParams};
 use super::device::{self, ChunkState, Chunking, Geometry, LaunchLimits};
 use super::kernels::{Kernel, WGSL_REVALUE, WGSL_RNG_CHECK, WGSL_SCENARIO};
-use super::{Backend, BackendError, LossBlock, PipelineStats};
+use super::{Backend, BackendError, Exceedances, LossBlock, PipelineStats};
 use crate::book::CompiledBook;
 use crate::scenario::{ScenarioBlock, ScenarioModel};
 use crate::tail::MemberTail;
@@ -529,8 +529,9 @@ impl Backend for WgpuBackend {
         plan: &WgpuPlan,
         range: Range<u64>,
         tails: &mut [MemberTail],
+        exceedances: Option<&mut Exceedances>,
     ) -> Result<(), BackendError> {
-        device::accumulate(self, plan, range, tails)
+        device::accumulate(self, plan, range, tails, exceedances)
     }
 
     fn pipeline(&self, plan: &WgpuPlan) -> Option<PipelineStats> {

@@ -14,11 +14,13 @@
 //! | `loss_distribution.parquet` | bin of the largest margin's loss histogram | member_id, loss_from, loss_to, scenarios |
 //! | `liquidity_stress.parquet` | (stress scenario, settlement currency) | scenario, defaulting_groups, currency, need, defaulters_collateral, ccp_resources, shortfall |
 //! | `reverse_stress.parquet` | stress scenario | scenario, resources, cover_n, k_searched, k_star, cover_n_at_k_star, groups_to_exhaust |
+//! | `fund_depletion.parquet` | confidence | confidence, scenarios, cover, resources, exhausted, probability_of_exhaustion, probability_stderr, demand_var, demand_es, demand_es_stderr, depletion_var, depletion_es, depletion_es_stderr |
 //! | `close_out.parquet` | (member, asset) with a non-zero exposure | member, group, asset, exposure_usd, adv_usd, spread_cost, impact_cost, total |
 
 mod close_out;
 mod contagion;
 mod default_fund;
+mod depletion;
 mod distribution;
 mod info;
 mod liquidity;
@@ -56,7 +58,7 @@ trait Section {
     fn terminal(&self, run: RunView, out: &mut String);
 }
 
-fn sections(result: &RunResult) -> [&dyn Section; 9] {
+fn sections(result: &RunResult) -> [&dyn Section; 10] {
     [
         &result.run,
         &result.margin,
@@ -66,6 +68,7 @@ fn sections(result: &RunResult) -> [&dyn Section; 9] {
         &result.close_out,
         &result.distribution,
         &result.reverse_stress,
+        &result.fund_depletion,
         &result.liquidity,
     ]
 }
