@@ -3,7 +3,9 @@
 //! --assets 50`): a linear book, and the same book with 5,000 option positions.
 //! Every backend found runs: the CPU, and wgpu on its best adapter (its
 //! `generate` and `revalue` stages include copying the block back to the host;
-//! `fused` is the production path, where only tail candidates come back).
+//! `fused` is the production path, where only tail candidates come back;
+//! `fused_with_depletion` the same pass also streaming the Monte Carlo fund
+//! depletion, as a run's first pass does).
 //!
 //! Run: `cargo bench --bench pipeline`. Figures go to benches/RESULTS.md.
 
@@ -11,6 +13,8 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 
 use clearstress::backend::{Backend, CpuBackend, WgpuBackend};
 use clearstress::book::CompiledBook;
+use clearstress::default_fund::Groups;
+use clearstress::default_management::depletion::{DepletionInput, DepletionStream};
 use clearstress::engine::{self, RunLimits};
 use clearstress::sample::{generate, SampleSpec};
 use clearstress::scenario::ScenarioModel;
@@ -94,6 +98,36 @@ fn stages_on<B: Backend>(c: &mut Criterion, name: &str, backend: &B) {
                     .accumulate(&plan, 0..BLOCK, &mut tails, None)
                     .expect("accumulated");
                 tails
+            })
+        });
+        // The same pass streaming the Monte Carlo fund depletion (methodology
+        // 9.9): what it adds to the Monte Carlo stage.
+        let groups = Groups::of(&s.members);
+        let depletion = DepletionInput {
+            collateral: compiled.collateral_value.clone(),
+            group_of: groups.of.clone(),
+            groups: groups.names.len(),
+            cover: 2,
+            resources: s.members.iter().map(|m| m.df_contribution).sum(),
+            scenarios: BLOCK,
+            confidences: vec![0.99],
+        };
+        let streamer = engine::Streamer {
+            backend,
+            plan: &plan,
+            block: BLOCK,
+            limits: RunLimits::default(),
+        };
+        group.bench_function(BenchmarkId::new("fused_with_depletion", BLOCK), |b| {
+            b.iter(|| {
+                let mut tails: Vec<MemberTail> = (0..compiled.members)
+                    .map(|_| MemberTail::exact(k))
+                    .collect();
+                let mut stream = DepletionStream::new(depletion.clone());
+                streamer
+                    .pass(0..BLOCK, &mut tails, Some(&mut stream), &|_| {})
+                    .expect("accumulated");
+                (tails, stream.finish())
             })
         });
         let paths = 65_536;

@@ -537,6 +537,48 @@ fn the_default_management_section_is_the_runs_waterfall_close_out_and_stresses()
         "a bar each and the legend's box"
     );
 
+    // Fund depletion across the Monte Carlo scenarios: a row per
+    // confidence, as fund_depletion.parquet holds them.
+    let d = &s["fund_depletion"];
+    assert_eq!(d["computed"], true);
+    let batch = parquet_files::read_parquet(&run.join("fund_depletion.parquet"));
+    let column = |name: &str| {
+        parquet_files::column(&batch, name, |a: &arrow_array::Float64Array, i| a.value(i))
+    };
+    let columns: Vec<Vec<f64>> = [
+        "confidence",
+        "demand_var",
+        "demand_es",
+        "demand_es_stderr",
+        "depletion_var",
+        "depletion_es",
+        "depletion_es_stderr",
+    ]
+    .iter()
+    .map(|c| column(c))
+    .collect();
+    let expected: Vec<Vec<String>> = (0..columns[0].len())
+        .map(|i| columns.iter().map(|c| c[i]).collect::<Vec<f64>>())
+        .map(|x| {
+            vec![
+                format!("{}%", (x[0] * 1e6).round() / 1e4),
+                money(x[1]),
+                format!("{} ± {}", money(x[2]), money(x[3])),
+                money(x[4]),
+                format!("{} ± {}", money(x[5]), money(x[6])),
+            ]
+        })
+        .collect();
+    assert_eq!(expected.len(), d["measures"].as_array().unwrap().len());
+    let heading = "<h3>Fund depletion across the Monte Carlo scenarios</h3>";
+    assert_eq!(html_rows(section, heading), expected);
+    let text = &section[section.find(heading).unwrap()..];
+    for count in ["scenarios", "exhausted", "scenarios_with_uncovered_loss"] {
+        let shown = money(d[count].as_f64().unwrap());
+        assert!(text.contains(&format!("{shown} scenarios")), "{count}");
+    }
+    assert!(text.contains(&format!("{} USD", money(d["resources"].as_f64().unwrap()))));
+
     // Liquidity stress: per settlement currency.
     let expected: Vec<Vec<String>> = s["liquidity_stress"]["currencies"]
         .as_array()

@@ -1,8 +1,9 @@
-//! Default management (methodology 9.4-9.7): the waterfall of the
+//! Default management (methodology 9.4-9.9): the waterfall of the
 //! requirement's default from `waterfall.parquet` with every scenario's
 //! unfunded loss, the close-out cost beside the requirement's groups'
-//! uncovered loss, the reverse stress per scenario, and the liquidity stress
-//! per settlement currency, from `summary.json`. Values as written, the
+//! uncovered loss, the reverse stress per scenario, the fund's depletion
+//! across the Monte Carlo scenarios, and the liquidity stress per
+//! settlement currency, from `summary.json`. Values as written, the
 //! only derivation a sort to show the largest first.
 
 use super::run_folder::{RunFolder, Summary};
@@ -247,6 +248,62 @@ fn reverse_stress(s: &Summary) -> String {
     )
 }
 
+fn fund_depletion(s: &Summary) -> String {
+    let heading = "<h3>Fund depletion across the Monte Carlo scenarios</h3>";
+    let d = match &s.fund_depletion {
+        None => return String::new(),
+        Some(d) if !d.computed => {
+            return format!(
+                "{heading}<p>Not computed: its exact tails would need {} MiB, more than a quarter \
+                 of the run's --memory-limit-mib.</p>",
+                d.needed_mib
+            )
+        }
+        Some(d) => d,
+    };
+    let rows: Vec<Vec<String>> = d
+        .measures
+        .iter()
+        .map(|x| {
+            vec![
+                format!("{}%", super::percent(x.confidence)),
+                money(x.demand_var),
+                format!("{} ± {}", money(x.demand_es), money(x.demand_es_stderr)),
+                money(x.depletion_var),
+                format!(
+                    "{} ± {}",
+                    money(x.depletion_es),
+                    money(x.depletion_es_stderr)
+                ),
+            ]
+        })
+        .collect();
+    let columns = [
+        "confidence",
+        "VaR of the demand (USD)",
+        "ES of the demand (USD)",
+        "VaR of the depletion (USD)",
+        "ES of the depletion (USD)",
+    ];
+    format!(
+        "{heading}<p>In each of the run's {} scenarios, the losses beyond collateral of the \
+         Cover-{} groups of that scenario (the demand on the mutualised resources), and the \
+         depletion of the prefunded resources of {} USD (the demand capped at them). The demand \
+         exceeded the resources in {} scenarios: probability of exhaustion {}% ± {}% (standard \
+         error). Some member lost more than its collateral in {} scenarios; mean demand {} USD. \
+         ES ± its standard error.</p>{}",
+        super::count(d.scenarios),
+        d.cover,
+        money(d.resources),
+        super::count(d.exhausted),
+        super::percent(d.probability_of_exhaustion),
+        super::percent(d.probability_stderr),
+        super::count(d.scenarios_with_uncovered_loss),
+        money(d.mean_demand),
+        table(&columns, &columns[1..], &rows)
+    )
+}
+
 fn liquidity_stress(s: &Summary) -> String {
     let rows: Vec<Vec<String>> = s
         .liquidity_stress
@@ -281,10 +338,12 @@ pub fn section(run: &RunFolder) -> String {
     format!(
         "<section id=\"default-management\"><h2>Default management</h2>\
          <p>What the default of the largest groups costs and who pays for it (methodology, 9.4 \
-         waterfall, 9.5 close-out cost, 9.6 reverse stress, 9.7 liquidity stress).</p>{}{}{}{}</section>",
+         waterfall, 9.5 close-out cost, 9.6 reverse stress, 9.9 fund depletion, 9.7 liquidity \
+         stress).</p>{}{}{}{}{}</section>",
         waterfall(run),
         close_out(s),
         reverse_stress(s),
+        fund_depletion(s),
         liquidity_stress(s)
     )
 }

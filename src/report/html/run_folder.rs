@@ -140,6 +140,9 @@ pub struct Summary {
     pub close_out: CloseOut,
     pub reverse_stress: ReverseStress,
     pub liquidity_stress: LiquidityStress,
+    /// Absent from a run written before clearstress streamed it.
+    #[serde(default)]
+    pub fund_depletion: Option<FundDepletion>,
 }
 
 /// `summary.json`'s `waterfall`: every stress scenario's default walked.
@@ -214,6 +217,36 @@ pub struct ReverseScenario {
 pub struct MostSevere {
     pub scenario: String,
     pub k_star: f64,
+}
+
+/// `summary.json`'s `fund_depletion` (methodology 9.9): the fields past
+/// `computed` are absent (zero here) when it was not computed.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct FundDepletion {
+    pub computed: bool,
+    pub needed_mib: u64,
+    pub scenarios: u64,
+    pub cover: u64,
+    pub resources: f64,
+    pub exhausted: u64,
+    pub probability_of_exhaustion: f64,
+    pub probability_stderr: f64,
+    pub scenarios_with_uncovered_loss: u64,
+    pub mean_demand: f64,
+    pub measures: Vec<DepletionMeasure>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct DepletionMeasure {
+    pub confidence: f64,
+    pub demand_var: f64,
+    pub demand_es: f64,
+    pub demand_es_stderr: f64,
+    pub depletion_var: f64,
+    pub depletion_es: f64,
+    pub depletion_es_stderr: f64,
 }
 
 /// `summary.json`'s `liquidity_stress`: per settlement currency.
