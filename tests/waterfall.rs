@@ -61,7 +61,7 @@ fn config(second: Option<f64>, multiple: Option<f64>, after: AfterAssessments) -
         second_skin_in_the_game: second,
         assessment_multiple: multiple,
         after_assessments: after,
-        insurance_fund: 0.0,
+        ..WaterfallConfig::default()
     }
 }
 

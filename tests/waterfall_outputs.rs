@@ -27,10 +27,12 @@ struct Row {
     remaining: f64,
 }
 
-/// What a run left: each scenario's layers in file order, the members'
-/// charges table and `summary.json`.
+/// What a run left: each scenario's Cover-n layers in file order, each
+/// (scenario, configured set)'s, the members' charges table and
+/// `summary.json`.
 struct Outputs {
     layers: BTreeMap<String, Vec<Row>>,
+    configured: BTreeMap<(String, String), Vec<Row>>,
     members: Vec<RecordBatch>,
     summary: Value,
 }
@@ -48,6 +50,7 @@ fn run(dir: &Path, book: Option<&Path>) -> Outputs {
         column_names(&table),
         [
             "scenario",
+            "case",
             "defaulting_groups",
             "layer",
             "available",
@@ -56,24 +59,34 @@ fn run(dir: &Path, book: Option<&Path>) -> Outputs {
         ]
     );
     let mut layers: BTreeMap<String, Vec<Row>> = BTreeMap::new();
+    let mut configured: BTreeMap<(String, String), Vec<Row>> = BTreeMap::new();
     let (scenario, layer) = (strings(&table, "scenario"), strings(&table, "layer"));
+    let case = strings(&table, "case");
     let (available, used, remaining) = (
         floats(&table, "available"),
         floats(&table, "used"),
         floats(&table, "remaining"),
     );
     for i in 0..scenario.len() {
-        layers.entry(scenario[i].clone()).or_default().push(Row {
+        let row = Row {
             layer: layer[i].clone(),
             available: available[i],
             used: used[i],
             remaining: remaining[i],
-        });
+        };
+        match case[i].as_str() {
+            "cover-n" => layers.entry(scenario[i].clone()).or_default().push(row),
+            set => configured
+                .entry((scenario[i].clone(), set.to_string()))
+                .or_default()
+                .push(row),
+        }
     }
     let summary =
         serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     Outputs {
         layers,
+        configured,
         members: read_parquet(&out.join("waterfall_members.parquet")),
         summary,
     }
@@ -89,12 +102,17 @@ fn close(a: f64, b: f64, scale: f64) -> bool {
 /// only), and the summary's loss and unfunded amount are where the rows
 /// start and end.
 fn assert_consistent(outputs: &Outputs) {
-    let scenarios = outputs.summary["waterfall"]["scenarios"]
-        .as_array()
-        .unwrap();
+    let waterfall = &outputs.summary["waterfall"];
+    let scenarios = waterfall["scenarios"].as_array().unwrap();
     assert_eq!(scenarios.len(), outputs.layers.len());
-    for s in scenarios {
-        let rows = &outputs.layers[s["scenario"].as_str().unwrap()];
+    let configured = waterfall["configured"].as_array().unwrap();
+    assert_eq!(configured.len(), outputs.configured.len());
+    for s in scenarios.iter().chain(configured) {
+        let scenario = s["scenario"].as_str().unwrap().to_string();
+        let rows = match s["case"].as_str().unwrap() {
+            "cover-n" => &outputs.layers[&scenario],
+            set => &outputs.configured[&(scenario, set.to_string())],
+        };
         let loss = s["loss"].as_f64().unwrap();
         let mut left = loss;
         for row in rows {
@@ -193,6 +211,7 @@ fn the_samples_waterfalls_agree_across_files_and_start_from_the_requirement_and_
         column_names(&outputs.members),
         [
             "scenario",
+            "case",
             "member_id",
             "group",
             "default_fund_loss",
@@ -242,5 +261,104 @@ fn a_configured_waterfall_reaches_assessments_and_auto_deleveraging() {
             close(members_total(&outputs, &scenario, column), used, used),
             "{name}"
         );
+    }
+}
+
+/// `[waterfall] defaulting_groups`: each set is walked in every stress
+/// scenario beside the scenario's own Cover-2 groups; the set of the
+/// requirement's two groups gives, in its scenario, the requirement's very
+/// waterfall, and every configured default adds up layer by layer.
+#[test]
+fn configured_sets_of_defaulting_groups_are_walked_in_every_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("book");
+    let o = binary::clearstress(&["init", "--out", book.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let plain = run(&dir.path().join("plain"), Some(&book));
+    assert!(plain.configured.is_empty());
+    let cover2 = &plain.summary["default_fund"]["cover2"];
+    let requirement: Vec<String> = cover2["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["group"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(requirement.len(), 2);
+    let ccp = std::fs::read_to_string(book.join("ccp.toml")).unwrap()
+        + &format!(
+            "\n[waterfall]\ndefaulting_groups = [[\"{}\", \"{}\"], [\"{}\"]]\n",
+            requirement[0], requirement[1], requirement[1]
+        );
+    std::fs::write(book.join("ccp.toml"), ccp).unwrap();
+    let outputs = run(&dir.path().join("sets"), Some(&book));
+    assert_consistent(&outputs);
+    let scenarios = outputs.layers.len();
+    assert_eq!(outputs.configured.len(), 2 * scenarios);
+    let waterfall = &outputs.summary["waterfall"];
+    assert_eq!(
+        waterfall["configured"].as_array().unwrap().len(),
+        2 * scenarios
+    );
+    // The Cover-n cases are those of the run without sets.
+    assert_eq!(outputs.layers, plain.layers);
+    let scenario = cover2["scenario"].as_str().unwrap().to_string();
+    assert_eq!(
+        outputs.configured[&(scenario.clone(), "configured-1".to_string())],
+        outputs.layers[&scenario]
+    );
+    // One group alone loses less than the two together, in every scenario
+    // where both lose.
+    let loss = |entries: &Value, case: &str, scenario: &str| {
+        entries
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["case"] == case && e["scenario"] == scenario)
+            .map(|e| e["loss"].as_f64().unwrap())
+            .unwrap()
+    };
+    let both = loss(&waterfall["configured"], "configured-1", &scenario);
+    let one = loss(&waterfall["configured"], "configured-2", &scenario);
+    assert!(0.0 < one && one < both, "{one} {both}");
+    assert_eq!(both, loss(&waterfall["scenarios"], "cover-n", &scenario));
+}
+
+/// A set naming a group no member is in, an empty set or a group twice is
+/// refused, naming ccp.toml's field.
+#[test]
+fn a_bad_set_of_defaulting_groups_is_refused_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("book");
+    let o = binary::clearstress(&["init", "--out", book.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let original = std::fs::read_to_string(book.join("ccp.toml")).unwrap();
+    for (sets, expected) in [
+        (
+            "[[\"no-such-group\"]]",
+            "members.csv is in group `no-such-group`",
+        ),
+        ("[[]]", "an empty set"),
+        ("[[\"a\", \"a\"]]", "group `a` named twice"),
+    ] {
+        let ccp = format!("{original}\n[waterfall]\ndefaulting_groups = {sets}\n");
+        std::fs::write(book.join("ccp.toml"), ccp).unwrap();
+        let out = dir.path().join("out");
+        let o = binary::clearstress(&[
+            "run",
+            "--book",
+            book.to_str().unwrap(),
+            "--paths",
+            "1000",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success());
+        let field = "ccp.toml, field `waterfall.defaulting_groups[0]`: ";
+        assert!(
+            stderr.contains(field) && stderr.contains(expected),
+            "{stderr}"
+        );
+        assert!(!out.exists());
     }
 }

@@ -26,7 +26,7 @@ mod adl;
 mod stress;
 
 pub use adl::PositionPnl;
-pub use stress::{walk_stress, StressCases, StressWaterfall, StressWaterfalls};
+pub use stress::{walk_stress, DefaultCase, StressCases, StressWaterfall, StressWaterfalls};
 
 use crate::snapshot::{AfterAssessments, WaterfallConfig};
 

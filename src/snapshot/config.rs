@@ -12,6 +12,7 @@ mod default_management;
 
 pub use default_management::{
     AfterAssessments, CloseOutConfig, HalfSpreadConfig, LiquidityConfig, WaterfallConfig,
+    MAX_DEFAULTING_SETS,
 };
 
 use super::CONFIG_FILE;
@@ -469,6 +470,7 @@ mod tests {
             assessment_multiple: Some(1.0),
             after_assessments: AfterAssessments::InsuranceFundAdl,
             insurance_fund: 1e7,
+            defaulting_groups: vec![vec!["G1".into(), "G2".into()], vec!["G3".into()]],
         };
         assert!(c.validate().is_ok());
         let text = toml::to_string(&c).unwrap();

@@ -77,6 +77,10 @@ pub(super) fn config_note(section: &str, key: &str) -> Option<String> {
             "Half the bid-ask spread of the class's assets, a fraction of the price; in {}.",
             bounds::HALF_SPREAD
         ),
+        ("waterfall", "defaulting_groups") => format!(
+            "Sets of groups whose joint default is walked in every stress scenario besides\nits Cover-n groups, e.g. [[\"G1\", \"G2\"]]; at most {}.",
+            crate::snapshot::config::MAX_DEFAULTING_SETS
+        ),
         ("waterfall", "after_assessments") => "What absorbs a loss left after assessments: \"none\", \"vmgh\" (variation\nmargin gains haircutting) or \"insurance-fund-adl\".".into(),
         ("default_fund", "allocation") => "How contributions are split: \"initial-margin\" (pro rata to margin) or\n\"stress-loss\" (pro rata to the largest uncovered stress loss).".into(),
         _ => return None,

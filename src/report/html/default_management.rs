@@ -6,7 +6,7 @@
 //! settlement currency, from `summary.json`. Values as written, the
 //! only derivation a sort to show the largest first.
 
-use super::run_folder::{RunFolder, Summary};
+use super::run_folder::{RunFolder, ScenarioWaterfall, Summary};
 use super::run_tables::WATERFALL;
 use super::svg::{BarChart, Series};
 use super::{escape, table};
@@ -38,7 +38,7 @@ fn waterfall(run: &RunFolder) -> String {
     let layers: Vec<_> = run
         .waterfall
         .iter()
-        .filter(|l| l.scenario == scenario)
+        .filter(|l| l.scenario == scenario && l.case == "cover-n")
         .collect();
     let rows: Vec<Vec<String>> = layers
         .iter()
@@ -90,16 +90,42 @@ fn waterfall(run: &RunFolder) -> String {
 }
 
 /// Every scenario's default walked: how many leave a loss unfunded, and the
-/// [`SCENARIOS_SHOWN`] largest unfunded (then largest loss) of them.
+/// [`SCENARIOS_SHOWN`] largest unfunded (then largest loss) of them; the
+/// same for the configured sets of defaulting groups, when there are any.
 fn unfunded(s: &Summary) -> String {
     let w = &s.waterfall;
-    let mut scenarios: Vec<_> = w.scenarios.iter().collect();
-    scenarios.sort_by(|a, b| {
+    let cover_n = format!(
+        "<p>Every stress scenario's own Cover-{} groups defaulting: {} of {} scenarios leave a loss \
+         unfunded (<code>summary.json</code> <code>waterfall</code>); the {SCENARIOS_SHOWN} largest \
+         unfunded, then largest loss:</p>{}",
+        s.default_fund.cover,
+        w.scenarios_unfunded,
+        w.scenarios.len(),
+        largest_unfunded(&w.scenarios)
+    );
+    if w.configured.is_empty() {
+        return cover_n;
+    }
+    format!(
+        "{cover_n}<p>The sets of defaulting groups the configuration names \
+         (<code>[waterfall] defaulting_groups</code>), each walked in every stress scenario: {} of {} \
+         leave a loss unfunded; the {SCENARIOS_SHOWN} largest unfunded, then largest loss:</p>{}",
+        w.configured_unfunded,
+        w.configured.len(),
+        largest_unfunded(&w.configured)
+    )
+}
+
+/// The [`SCENARIOS_SHOWN`] defaults of `cases` with the largest unfunded
+/// loss, then the largest loss.
+fn largest_unfunded(cases: &[ScenarioWaterfall]) -> String {
+    let mut cases: Vec<_> = cases.iter().collect();
+    cases.sort_by(|a, b| {
         b.unfunded
             .total_cmp(&a.unfunded)
             .then(b.loss.total_cmp(&a.loss))
     });
-    let rows: Vec<Vec<String>> = scenarios
+    let rows: Vec<Vec<String>> = cases
         .iter()
         .take(SCENARIOS_SHOWN)
         .map(|x| {
@@ -112,18 +138,10 @@ fn unfunded(s: &Summary) -> String {
         })
         .collect();
     let (loss, unfunded) = ("defaulters' loss (USD)", "unfunded (USD)");
-    format!(
-        "<p>Every stress scenario's own Cover-{} groups defaulting: {} of {} scenarios leave a loss \
-         unfunded (<code>summary.json</code> <code>waterfall</code>); the {SCENARIOS_SHOWN} largest \
-         unfunded, then largest loss:</p>{}",
-        s.default_fund.cover,
-        w.scenarios_unfunded,
-        w.scenarios.len(),
-        table(
-            &["scenario", "defaulting groups", loss, unfunded],
-            &[loss, unfunded],
-            &rows
-        )
+    table(
+        &["scenario", "defaulting groups", loss, unfunded],
+        &[loss, unfunded],
+        &rows,
     )
 }
 

@@ -150,6 +150,12 @@ pub struct Summary {
 pub struct Waterfalls {
     pub scenarios: Vec<ScenarioWaterfall>,
     pub scenarios_unfunded: u64,
+    /// Each configured set of defaulting groups in each scenario (none in
+    /// a folder written before they existed).
+    #[serde(default)]
+    pub configured: Vec<ScenarioWaterfall>,
+    #[serde(default)]
+    pub configured_unfunded: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

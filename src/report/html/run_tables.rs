@@ -87,6 +87,9 @@ pub fn allocation(checked: &CheckedFolder, dir: &Path) -> Result<Vec<Allocation>
 #[derive(Debug, Clone)]
 pub struct WaterfallLayer {
     pub scenario: String,
+    /// `cover-n` or `configured-i`; `cover-n` in a folder written before
+    /// configured sets existed (every row was a Cover-n default then).
+    pub case: String,
     pub defaulting_groups: String,
     pub layer: String,
     pub available: f64,
@@ -109,9 +112,15 @@ pub fn waterfall(
         "used",
         "remaining",
     ])?;
+    let has_case = table.has_column("case");
     let rows = table.rows().map(|row| -> Result<_, RunFolderError> {
         Ok(WaterfallLayer {
             scenario: row.str("scenario")?.to_string(),
+            case: if has_case {
+                row.str("case")?.to_string()
+            } else {
+                "cover-n".into()
+            },
             defaulting_groups: row.str("defaulting_groups")?.to_string(),
             layer: row.str("layer")?.to_string(),
             available: row.f64("available")?,

@@ -11,16 +11,17 @@ use super::RunView;
 use crate::default_management::waterfall::StressWaterfalls;
 use crate::report::{money, plural, OutputTable};
 
-/// One row per (stress scenario, round, defaulting group).
+/// One row per (stress scenario, case, round, defaulting group).
 pub(super) fn table(waterfalls: &StressWaterfalls, run: RunView) -> Option<OutputTable> {
     let names = &run.result.stress.groups.names;
     let (mut scenario, mut round, mut group) = (Vec::new(), Vec::new(), Vec::new());
-    let mut unfunded = Vec::new();
+    let (mut cases, mut unfunded) = (Vec::new(), Vec::new());
     for case in &waterfalls.cases {
         let contagion = case.contagion.as_ref()?;
         for (k, groups) in contagion.rounds.iter().enumerate() {
             for &g in groups {
                 scenario.push(run.snapshot.stress[case.scenario].name.clone());
+                cases.push(super::waterfall::case_name(case.case));
                 round.push(k as u64);
                 group.push(names[g].clone());
                 unfunded.push(contagion.waterfall.unfunded);
@@ -30,6 +31,7 @@ pub(super) fn table(waterfalls: &StressWaterfalls, run: RunView) -> Option<Outpu
     Some(
         OutputTable::default()
             .text("scenario", scenario)
+            .text("case", cases)
             .count("round", round)
             .text("group", group)
             .number("unfunded_after_contagion", unfunded),
@@ -47,6 +49,7 @@ pub(super) fn summary(waterfalls: &StressWaterfalls, run: RunView) -> Option<Val
             let c = case.contagion.as_ref()?;
             Some(json!({
                 "scenario": run.snapshot.stress[case.scenario].name,
+                "case": super::waterfall::case_name(case.case),
                 "rounds": c.rounds.len(),
                 "contagious_defaults": c.rounds.iter().skip(1).flatten().map(|&g| names[g].clone()).collect::<Vec<_>>(),
                 "loss": c.waterfall.loss,

@@ -9,8 +9,8 @@
 //! | `stress_groups.parquet` | (stress scenario, affiliate group) | scenario, group, loss, collateral, uncovered |
 //! | `default_fund.parquet` | member | member_id, group, share, required_contribution, current_contribution, top_up |
 //! | `default_fund_scenarios.parquet` | stress scenario | scenario, cover1, cover2, cover_n, largest_group, largest_group_loss, second_group, second_group_loss |
-//! | `waterfall.parquet` | (stress scenario, layer used) | scenario, defaulting_groups (names joined by ` + `), layer, available, used, remaining |
-//! | `waterfall_members.parquet` | (stress scenario, surviving member) | scenario, member_id, group, default_fund_loss, assessment, gains_haircut, deleveraged |
+//! | `waterfall.parquet` | (stress scenario, case, layer used) | scenario, case (`cover-n`, `configured-i`), defaulting_groups (names joined by ` + `), layer, available, used, remaining |
+//! | `waterfall_members.parquet` | (stress scenario, case, surviving member) | scenario, case, member_id, group, default_fund_loss, assessment, gains_haircut, deleveraged |
 //! | `loss_distribution.parquet` | bin of the largest margin's loss histogram | member_id, loss_from, loss_to, scenarios |
 //! | `liquidity_stress.parquet` | (stress scenario, settlement currency) | scenario, defaulting_groups, currency, need, defaulters_collateral, ccp_resources, shortfall |
 //! | `reverse_stress.parquet` | stress scenario | scenario, resources, cover_n, k_searched, k_star, cover_n_at_k_star, groups_to_exhaust |

@@ -6,7 +6,9 @@ use std::fmt::Write as _;
 use serde_json::{json, Map, Value};
 
 use super::{contagion, RunView, Section};
-use crate::default_management::waterfall::{StressWaterfall, StressWaterfalls, Waterfall};
+use crate::default_management::waterfall::{
+    DefaultCase, StressWaterfall, StressWaterfalls, Waterfall,
+};
 use crate::report::{money, OutputTable};
 
 /// A waterfall's layers as `summary.json` lists them.
@@ -23,6 +25,14 @@ pub(super) fn layers_json(waterfall: &Waterfall) -> Value {
             })
         })
         .collect()
+}
+
+/// A case as `waterfall.parquet`'s `case` column writes it.
+pub(super) fn case_name(case: DefaultCase) -> String {
+    match case {
+        DefaultCase::CoverN => "cover-n".into(),
+        DefaultCase::Configured(i) => format!("configured-{}", i + 1),
+    }
 }
 
 impl StressWaterfalls {
@@ -45,6 +55,7 @@ impl StressWaterfalls {
                 Self::group_names(run, case),
             );
             for l in &case.waterfall.layers {
+                table.case.push(case_name(case.case));
                 table.scenario.push(scenario.clone());
                 table.groups.push(groups.clone());
                 table.layer.push(l.layer.name().to_string());
@@ -55,6 +66,7 @@ impl StressWaterfalls {
         }
         OutputTable::default()
             .text("scenario", table.scenario)
+            .text("case", table.case)
             .text("defaulting_groups", table.groups)
             .text("layer", table.layer)
             .number("available", table.available)
@@ -66,6 +78,7 @@ impl StressWaterfalls {
     fn members_table(&self, run: RunView) -> OutputTable {
         let (members, group_of) = (&run.snapshot.members, &run.result.stress.groups.of);
         let (mut scenario, mut member, mut group) = (Vec::new(), Vec::new(), Vec::new());
+        let mut cases = Vec::new();
         let [mut fund_loss, mut assessment, mut gains_haircut, mut deleveraged] =
             [(); 4].map(|_| Vec::new());
         for case in &self.cases {
@@ -75,6 +88,7 @@ impl StressWaterfalls {
                     continue;
                 }
                 scenario.push(run.snapshot.stress[case.scenario].name.clone());
+                cases.push(case_name(case.case));
                 member.push(x.id.clone());
                 group.push(x.group.clone());
                 fund_loss.push(charges.fund_loss[m]);
@@ -85,6 +99,7 @@ impl StressWaterfalls {
         }
         OutputTable::default()
             .text("scenario", scenario)
+            .text("case", cases)
             .text("member_id", member)
             .text("group", group)
             .number("default_fund_loss", fund_loss)
@@ -94,10 +109,51 @@ impl StressWaterfalls {
     }
 }
 
+impl StressWaterfalls {
+    /// The configured sets' defaults: how many (scenario, set) leave a loss
+    /// unfunded, and the largest.
+    fn configured_terminal(&self, run: RunView, out: &mut String) {
+        let walked = self.configured().count();
+        if walked == 0 {
+            return;
+        }
+        let (short, worst) = unfunded(self.configured());
+        let _ = match worst {
+            None => writeln!(
+                out,
+                "  every configured set of defaulting groups is absorbed in every stress scenario \
+                 ({walked} waterfalls, waterfall.parquet)"
+            ),
+            Some(worst) => writeln!(
+                out,
+                "  configured defaults: {} of {walked} (scenario, set) leave a loss unfunded, most {} \
+                 when {} default in {} (waterfall.parquet)",
+                short,
+                money(worst.waterfall.unfunded),
+                Self::group_names(run, worst),
+                run.snapshot.stress[worst.scenario].name
+            ),
+        };
+    }
+}
+
+/// How many of `cases` leave a loss unfunded, and the one leaving the most.
+fn unfunded<'a>(
+    cases: impl Iterator<Item = &'a StressWaterfall>,
+) -> (usize, Option<&'a StressWaterfall>) {
+    let short: Vec<&StressWaterfall> = cases.filter(|c| c.waterfall.unfunded > 0.0).collect();
+    let worst = short
+        .iter()
+        .copied()
+        .max_by(|a, b| a.waterfall.unfunded.total_cmp(&b.waterfall.unfunded));
+    (short.len(), worst)
+}
+
 /// The columns of `waterfall.parquet`, filled row by row.
 #[derive(Default)]
 struct Rows {
     scenario: Vec<String>,
+    case: Vec<String>,
     groups: Vec<String>,
     layer: Vec<String>,
     available: Vec<f64>,
@@ -115,20 +171,29 @@ impl Section for StressWaterfalls {
         tables
     }
 
-    /// Per stress scenario, the loss and what was left unfunded; the
-    /// requirement's layers are under `default_fund` ([`layers_json`]).
+    /// Per stress scenario, the loss and what was left unfunded, for its
+    /// Cover-n default (`scenarios`) and each configured set's
+    /// (`configured`); the requirement's layers are under `default_fund`
+    /// ([`layers_json`]).
     fn summary(&self, run: RunView, into: &mut Map<String, Value>) {
         let names = &run.result.stress.groups.names;
+        let case_json = |case: &StressWaterfall| {
+            json!({
+                "scenario": run.snapshot.stress[case.scenario].name,
+                "case": case_name(case.case),
+                "defaulting_groups": case.groups.iter().map(|&g| names[g].clone()).collect::<Vec<_>>(),
+                "loss": case.waterfall.loss,
+                "unfunded": case.waterfall.unfunded,
+            })
+        };
+        let unfunded = |c: &&StressWaterfall| c.waterfall.unfunded > 0.0;
         into.insert(
             "waterfall".into(),
             json!({
-                "scenarios": self.cases.iter().map(|case| json!({
-                    "scenario": run.snapshot.stress[case.scenario].name,
-                    "defaulting_groups": case.groups.iter().map(|&g| names[g].clone()).collect::<Vec<_>>(),
-                    "loss": case.waterfall.loss,
-                    "unfunded": case.waterfall.unfunded,
-                })).collect::<Vec<_>>(),
-                "scenarios_unfunded": self.cases.iter().filter(|c| c.waterfall.unfunded > 0.0).count(),
+                "scenarios": self.cover_n().map(case_json).collect::<Vec<_>>(),
+                "scenarios_unfunded": self.cover_n().filter(unfunded).count(),
+                "configured": self.configured().map(case_json).collect::<Vec<_>>(),
+                "configured_unfunded": self.configured().filter(unfunded).count(),
             }),
         );
         if let Some(contagion) = contagion::summary(self, run) {
@@ -161,14 +226,7 @@ impl Section for StressWaterfalls {
             "left unfunded",
             money(case.waterfall.unfunded)
         );
-        let short: Vec<&StressWaterfall> = self
-            .cases
-            .iter()
-            .filter(|c| c.waterfall.unfunded > 0.0)
-            .collect();
-        let worst = short
-            .iter()
-            .max_by(|a, b| a.waterfall.unfunded.total_cmp(&b.waterfall.unfunded));
+        let (short, worst) = unfunded(self.cover_n());
         let _ = match worst {
             None => writeln!(
                 out,
@@ -178,12 +236,13 @@ impl Section for StressWaterfalls {
             Some(worst) => writeln!(
                 out,
                 "  {} of {} stress scenarios leave a loss unfunded, most {} in {} (waterfall.parquet)",
-                short.len(),
-                self.cases.len(),
+                short,
+                self.cover_n().count(),
                 money(worst.waterfall.unfunded),
                 run.snapshot.stress[worst.scenario].name
             ),
         };
+        self.configured_terminal(run, out);
         contagion::terminal(self, run, out);
     }
 }

@@ -94,7 +94,16 @@ pub struct WaterfallConfig {
     /// The venue's insurance fund, USD: used before auto-deleveraging, so
     /// only with `after_assessments = "insurance-fund-adl"`.
     pub insurance_fund: f64,
+    /// Sets of affiliate groups (members.csv's `group`) whose joint default
+    /// is walked through the waterfall in every stress scenario, besides
+    /// the scenario's own Cover-n groups; at most [`MAX_DEFAULTING_SETS`].
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub defaulting_groups: Vec<Vec<String>>,
 }
+
+/// The most sets of defaulting groups a configuration may name: each is one
+/// more waterfall per stress scenario.
+pub const MAX_DEFAULTING_SETS: usize = 100;
 
 impl WaterfallConfig {
     pub(super) fn is_default(&self) -> bool {
@@ -126,6 +135,7 @@ impl WaterfallConfig {
             self.insurance_fund,
             &bounds::CCP_RESOURCE,
         )?;
+        self.validate_defaulting_groups()?;
         if self.insurance_fund > 0.0 && self.after_assessments != AfterAssessments::InsuranceFundAdl
         {
             return Err(InputError::invalid(
@@ -135,6 +145,43 @@ impl WaterfallConfig {
                     self.insurance_fund
                 ),
             ));
+        }
+        Ok(())
+    }
+}
+
+impl WaterfallConfig {
+    /// At most [`MAX_DEFAULTING_SETS`] sets, each naming at least one group
+    /// and none twice (whether the groups exist is the snapshot's check).
+    fn validate_defaulting_groups(&self) -> Result<(), InputError> {
+        let sets = &self.defaulting_groups;
+        if sets.len() > MAX_DEFAULTING_SETS {
+            return Err(InputError::invalid(
+                at("waterfall.defaulting_groups"),
+                format!(
+                    "{} sets of defaulting groups: expected at most {MAX_DEFAULTING_SETS}",
+                    sets.len()
+                ),
+            ));
+        }
+        for (i, set) in sets.iter().enumerate() {
+            let field = || at(&format!("waterfall.defaulting_groups[{i}]"));
+            if set.is_empty() {
+                return Err(InputError::invalid(
+                    field(),
+                    "an empty set: expected the names of one or more groups",
+                ));
+            }
+            if let Some(twice) = set
+                .iter()
+                .enumerate()
+                .find_map(|(j, g)| set[..j].contains(g).then_some(g))
+            {
+                return Err(InputError::invalid(
+                    field(),
+                    format!("group `{twice}` named twice: expected each group once"),
+                ));
+            }
         }
         Ok(())
     }

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 pub use self::market::assets_table;
 pub use self::stress::{load_stress_scenarios, parse_stress_scenario};
-use super::{InputSource, MarketData, Snapshot};
+use super::{CcpConfig, InputSource, MarketData, Member, Snapshot};
 use crate::input::bounds::MAX_EXPIRY_DAYS;
 use crate::input::TableFormat;
 use crate::input::{sha256_hex, Date, InputError, Location, Row, Table};
@@ -305,6 +305,7 @@ fn build(
         ));
     }
     let (members, member_ids) = book::read_members(&tables.members)?;
+    check_defaulting_groups(&config, config_name, &members, tables.members.name())?;
     let (instruments, instrument_ids) =
         book::read_instruments(&tables, &asset_ids, &market, valuation_date)?;
     let positions = book::read_positions(
@@ -333,6 +334,24 @@ fn build(
         history: None,
         sources,
     })
+}
+
+/// Every group `[waterfall] defaulting_groups` names is some member's.
+fn check_defaulting_groups(
+    config: &CcpConfig,
+    config_name: &str,
+    members: &[Member],
+    members_name: &str,
+) -> Result<(), InputError> {
+    for (i, set) in config.waterfall.defaulting_groups.iter().enumerate() {
+        if let Some(unknown) = set.iter().find(|g| !members.iter().any(|m| &m.group == *g)) {
+            return Err(InputError::invalid(
+                Location::file(config_name).field(format!("waterfall.defaulting_groups[{i}]")),
+                format!("no member of {members_name} is in group `{unknown}`: expected groups from its `group` column"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The UTF-8 text of the file at `path`, which errors name as displayed.
