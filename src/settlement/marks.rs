@@ -76,7 +76,13 @@ pub fn mark(instrument: &Instrument, market: &MarketData, date: Date) -> Result<
         (InstrumentKind::Perpetual, Settlement::Inverse) => -m / s,
         (InstrumentKind::Future { .. }, Settlement::Inverse) => -m / forward,
         (InstrumentKind::Option { strike, right, .. }, settlement) => {
-            let vol = implied_vol(market, instrument, date)?;
+            // At expiry the value is intrinsic whatever the vol, and the
+            // surface has no quotes left to interpolate between.
+            let vol = if tau > 0.0 {
+                implied_vol(market, instrument, date)?
+            } else {
+                0.0
+            };
             let value = black76(right, forward, strike, vol, tau, discount(market, tau));
             match settlement {
                 Settlement::Linear => m * value,

@@ -115,7 +115,10 @@ fn needed(book: &Snapshot) -> Vec<(usize, String)> {
             if !std::mem::replace(&mut seen[a], true) {
                 out.push((
                     a,
-                    format!("posted as collateral by member `{}`", book.members[c.member].id),
+                    format!(
+                        "posted as collateral by member `{}`",
+                        book.members[c.member].id
+                    ),
                 ));
             }
         }
@@ -202,7 +205,10 @@ fn from_history(
             (Some(None), Some(why)) => {
                 return Err(InputError::invalid(
                     Location::file(name).row(d + 1).field(&asset.id),
-                    format!("no price for `{}` on {date} ({why}): expected a close", asset.id),
+                    format!(
+                        "no price for `{}` on {date} ({why}): expected a close",
+                        asset.id
+                    ),
                 ))
             }
             (_, None) => {}

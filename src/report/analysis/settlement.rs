@@ -85,7 +85,9 @@ pub fn write(dir: &Path, v: &SettlementView<'_>) -> Result<(), ReportError> {
         )
         .text(
             "settlement_asset",
-            pay.iter().map(|x| x.asset.name(market).to_string()).collect(),
+            pay.iter()
+                .map(|x| x.asset.name(market).to_string())
+                .collect(),
         )
         .number("amount", pay.iter().map(|x| x.amount).collect())
         .number("amount_usd", pay.iter().map(|x| x.amount_usd).collect())
@@ -114,7 +116,10 @@ pub fn write(dir: &Path, v: &SettlementView<'_>) -> Result<(), ReportError> {
             .text("member_id", c.iter().map(|x| member(x.member)).collect())
             .number("vm_pays_usd", c.iter().map(|x| x.vm_pays).collect())
             .number("vm_receives_usd", c.iter().map(|x| x.vm_receives).collect())
-            .number("initial_margin", c.iter().map(|x| x.initial_margin).collect())
+            .number(
+                "initial_margin",
+                c.iter().map(|x| x.initial_margin).collect(),
+            )
             .number(
                 "collateral_after_haircut",
                 c.iter().map(|x| x.collateral).collect(),
@@ -127,9 +132,15 @@ pub fn write(dir: &Path, v: &SettlementView<'_>) -> Result<(), ReportError> {
             .text("member_id", h.iter().map(|x| member(x.member)).collect())
             .text("asset", h.iter().map(|x| x.asset.clone()).collect())
             .number("amount", h.iter().map(|x| x.amount).collect())
-            .number("market_value_usd", h.iter().map(|x| x.market_value).collect())
+            .number(
+                "market_value_usd",
+                h.iter().map(|x| x.market_value).collect(),
+            )
             .number("haircut", h.iter().map(|x| x.haircut).collect())
-            .number("after_haircut_usd", h.iter().map(|x| x.after_haircut).collect())
+            .number(
+                "after_haircut_usd",
+                h.iter().map(|x| x.after_haircut).collect(),
+            )
             .flag("covers_call", h.iter().map(|x| x.covers_call).collect())
             .write_parquet(&dir.join("margin_call_assets.parquet"))?;
     }
