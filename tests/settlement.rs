@@ -1,4 +1,4 @@
-//! The clearing day (`clearstress settle`, docs/methodology.md section 13):
+//! The clearing day (`clearstress settle`, docs/methodology.md section 17):
 //! variation margin and netting on a hand-worked three-member book, the
 //! marks against the engine's revaluation, funding against a period-by-period
 //! sum, the zero-sum invariant on every generated book, and what bad prices

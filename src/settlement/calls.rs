@@ -1,4 +1,4 @@
-//! Margin calls after the day's move (docs/methodology.md, 13.4): each
+//! Margin calls after the day's move (docs/methodology.md, 17.4): each
 //! member's variation margin to pay, plus its initial-margin shortfall when
 //! the engine sizes initial margin again on the book moved to the end of the
 //! day, and which of its posted holdings would meet the call on its own.

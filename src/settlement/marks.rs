@@ -1,5 +1,5 @@
 //! Each contract's mark and a perpetual's funding, in the asset the contract
-//! settles in (docs/methodology.md, 13.1 and 13.2).
+//! settles in (docs/methodology.md, 17.1 and 17.2).
 //!
 //! Per contract of size m on an underlying at spot S, forward F = S exp(b tau)
 //! with the market's basis b and tau = max(expiry - date, 0) / 365:

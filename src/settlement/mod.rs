@@ -2,7 +2,7 @@
 //! the end-of-day prices, the variation margin (VM) each member pays or
 //! receives, netted per member and settlement asset into one payment with the
 //! CCP, and the margin call once initial margin is sized again at the new
-//! prices (docs/methodology.md, section 13).
+//! prices (docs/methodology.md, section 17).
 //!
 //! VM is signed from the member's side: positive, the member receives it;
 //! negative, it pays. On a matched book (every long facing a short) the VM of

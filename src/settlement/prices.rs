@@ -3,15 +3,16 @@
 //! valuation date), or a daily-close history (the schema of
 //! `data/daily_close_usd.csv`) and a date in it.
 //!
-//! Every asset the book's positions settle on or its collateral is held in
-//! must have a price; each problem is an error naming the file, row and field.
+//! Every underlying of a held instrument must have a price; each problem is
+//! an error naming the file, row and field. Any other asset without one
+//! (collateral included) keeps the book's price, and the summary lists it.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use crate::history::PriceHistory;
 use crate::input::{Date, InputError, Location, Table};
-use crate::snapshot::{self, Asset, CollateralAsset, MarketData, Snapshot, VolSurface};
+use crate::snapshot::{self, Asset, MarketData, Snapshot, VolSurface};
 
 /// The market at the end of the settlement period.
 #[derive(Debug, Clone)]
@@ -94,7 +95,8 @@ pub fn read_end_of_day(
 }
 
 /// Every asset the book needs a price for, with what needs it (for errors):
-/// the underlyings of held instruments, then the collateral's assets.
+/// the underlyings of held instruments. Collateral in an asset without a new
+/// price keeps the book's price ([`EndOfDay::repriced`] says which).
 fn needed(book: &Snapshot) -> Vec<(usize, String)> {
     let mut out: Vec<(usize, String)> = Vec::new();
     let mut seen = vec![false; book.market.assets.len()];
@@ -108,19 +110,6 @@ fn needed(book: &Snapshot) -> Vec<(usize, String)> {
                     i.id, book.members[p.member].id
                 ),
             ));
-        }
-    }
-    for c in &book.collateral {
-        if let CollateralAsset::Asset(a) = c.asset {
-            if !std::mem::replace(&mut seen[a], true) {
-                out.push((
-                    a,
-                    format!(
-                        "posted as collateral by member `{}`",
-                        book.members[c.member].id
-                    ),
-                ));
-            }
         }
     }
     out

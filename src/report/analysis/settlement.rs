@@ -1,5 +1,5 @@
-//! What `clearstress settle` prints and writes (schemas in README, "settle's
-//! outputs"; conventions in docs/methodology.md, section 13).
+//! What `clearstress settle` prints and writes (schemas in README, "The clearing
+//! day"; conventions in docs/methodology.md, section 17).
 //!
 //! | file | one row per |
 //! |---|---|
@@ -230,6 +230,20 @@ pub fn terminal(v: &SettlementView<'_>) -> String {
         day.funding_periods,
         v.end.source
     );
+    let unpriced: Vec<&str> = market
+        .assets
+        .iter()
+        .zip(&v.end.repriced)
+        .filter(|(_, r)| !**r)
+        .map(|(a, _)| a.id.as_str())
+        .collect();
+    if !unpriced.is_empty() {
+        let _ = writeln!(
+            out,
+            "note: no new price for {}: held by no position, they keep the book's",
+            unpriced.join(", ")
+        );
+    }
     let _ = writeln!(
         out,
         "variation margin on {} of {}, {} between members and the CCP\n",
