@@ -12,10 +12,12 @@
 mod calls;
 mod marks;
 mod prices;
+mod replay;
 
 pub use calls::{margin_calls, moved_book, CallAsset, MarginCall, MarginCalls};
 pub use marks::{funding, funding_periods, mark, SettlementAsset};
 pub use prices::{read_end_of_day, EndOfDay};
+pub use replay::{replay_im_calls, replay_vm, Replay, ReplayDay};
 
 use crate::book::BookError;
 use crate::engine::RunError;
@@ -150,6 +152,17 @@ pub struct DaySettlement {
     pub total_usd: Netting,
 }
 
+impl DaySettlement {
+    /// USD members pay the CCP: the sum of their payments, all assets.
+    pub fn members_pay_usd(&self) -> f64 {
+        self.payments
+            .iter()
+            .filter(|p| p.direction == Direction::MemberPays)
+            .map(|p| p.amount_usd)
+            .sum()
+    }
+}
+
 /// Marks every position of `book` from its valuation date to `end` and nets
 /// the variation margin per member and settlement asset.
 pub fn settle(book: &Snapshot, end: &EndOfDay) -> Result<DaySettlement, SettlementError> {
@@ -235,7 +248,7 @@ fn net(positions: &[PositionVm], end: &crate::snapshot::MarketData) -> Vec<Membe
         .collect();
     // Stable: within a (member, asset) the book's position order is kept, so
     // the sums are the same whatever the platform.
-    keyed.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    keyed.sort_by_key(|a| (a.0, a.1));
     let mut nets: Vec<MemberNet> = Vec::new();
     for (member, asset, vm) in keyed {
         match nets.last_mut() {

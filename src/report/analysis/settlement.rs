@@ -9,6 +9,7 @@
 //! | `netting.parquet` | settlement asset |
 //! | `margin_calls.parquet` | member (absent with `--no-margin`) |
 //! | `margin_call_assets.parquet` | posted holding (absent with `--no-margin`) |
+//! | `vm_history.parquet` | replayed day (`--replay`, with `summary.json` only) |
 
 use std::fmt::Write;
 use std::path::Path;
@@ -16,7 +17,7 @@ use std::path::Path;
 use serde_json::{json, Value};
 
 use crate::report::{money, plural, write_json, OutputTable, ReportError};
-use crate::settlement::{DaySettlement, Direction, EndOfDay, MarginCalls, Netting};
+use crate::settlement::{DaySettlement, Direction, EndOfDay, MarginCalls, Netting, Replay};
 use crate::snapshot::Snapshot;
 
 /// Payers listed in the terminal.
@@ -306,6 +307,80 @@ pub fn terminal(v: &SettlementView<'_>) -> String {
             money(c.total()),
             money(c.total_im_shortfall())
         );
+    }
+    out
+}
+
+/// `settle --replay`'s outputs: `vm_history.parquet` (one row per replayed
+/// day) and `summary.json`.
+pub fn write_replay(dir: &Path, r: &Replay) -> Result<(), ReportError> {
+    let d = &r.days;
+    OutputTable::default()
+        .text("date", d.iter().map(|x| x.date.to_string()).collect())
+        .number("vm_paid_usd", d.iter().map(|x| x.vm_paid).collect())
+        .number("gross_usd", d.iter().map(|x| x.gross).collect())
+        .number("net_usd", d.iter().map(|x| x.net).collect())
+        .optional_number("im_call_usd", d.iter().map(|x| x.im_call).collect())
+        .write_parquet(&dir.join("vm_history.parquet"))?;
+    write_json(&dir.join("summary.json"), &replay_summary(r))
+}
+
+pub fn replay_summary(r: &Replay) -> Value {
+    let max_vm = r.max_vm_paid();
+    let max_im = r.max_im_call();
+    json!({
+        "clearstress_version": crate::VERSION,
+        "history": r.source,
+        "from": r.from.to_string(),
+        "to": r.to.to_string(),
+        "days_replayed": r.days.len(),
+        "average_vm_paid_usd": r.average_vm_paid(),
+        "max_vm_paid_usd": max_vm.map(|m| m.1),
+        "max_vm_paid_date": max_vm.map(|m| m.0.to_string()),
+        "max_im_call_usd": max_im.map(|m| m.1),
+        "max_im_call_date": max_im.map(|m| m.0.to_string()),
+        "paths": r.paths,
+        "skipped": r.skipped.iter().map(|(d, why)| json!({"date": d.to_string(), "reason": why})).collect::<Vec<_>>(),
+    })
+}
+
+pub fn replay_terminal(r: &Replay) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "variation margin of the current book over {} .. {} of {}: {} replayed, {} skipped",
+        r.from,
+        r.to,
+        r.source,
+        plural(r.days.len(), "day", "days"),
+        r.skipped.len()
+    );
+    let _ = writeln!(
+        out,
+        "average total VM paid per day (PQD 6.6): {} USD",
+        money(r.average_vm_paid())
+    );
+    if let Some((date, vm)) = r.max_vm_paid() {
+        let _ = writeln!(
+            out,
+            "maximum total VM paid on a day (PQD 6.7): {} USD on {date}",
+            money(vm)
+        );
+    }
+    match (r.max_im_call(), r.paths) {
+        (Some((date, call)), Some(paths)) => {
+            let _ = writeln!(
+                out,
+                "maximum aggregate initial-margin call (PQD 6.8): {} USD on {date} ({paths} paths a day)",
+                money(call)
+            );
+        }
+        _ => {
+            let _ = writeln!(
+                out,
+                "aggregate initial-margin call: not sized (--no-margin)"
+            );
+        }
     }
     out
 }
