@@ -522,3 +522,70 @@ fn bad_prices_are_refused_naming_file_row_and_field() {
     let e = settle(&book, &end).unwrap_err().to_string();
     assert!(e.contains("2025-02-19") && e.contains("2025-02-20"), "{e}");
 }
+
+/// A replayed day is the book settled over one day at that day's one-day
+/// returns; days without both closes of a held underlying are skipped with
+/// the reason.
+#[test]
+fn a_replayed_day_is_the_book_settled_over_that_days_moves() {
+    let book = mixed_book();
+    let csv = "date,BTC,ETH,USDT\n\
+               2025-01-01,90000,3000,1\n\
+               2025-01-02,93000,2900,1.001\n\
+               2025-01-04,95000,3100,1\n\
+               2025-01-05,94000,,1\n\
+               2025-01-06,92000,3050,1\n\
+               2025-01-07,91000,3000,0.999\n";
+    let table = clearstress::input::Table::from_csv_bytes("h.csv", csv.as_bytes()).unwrap();
+    let history = clearstress::history::PriceHistory::from_table(&table).unwrap();
+    let replay =
+        settlement::replay_vm(&book, &history, date("2025-01-02"), date("2025-01-07")).unwrap();
+    let dates: Vec<String> = replay.days.iter().map(|d| d.date.to_string()).collect();
+    assert_eq!(dates, ["2025-01-02", "2025-01-07"]);
+    let skipped: Vec<String> = replay
+        .skipped
+        .iter()
+        .map(|(d, why)| format!("{d}: {why}"))
+        .collect();
+    assert_eq!(skipped.len(), 3, "{skipped:?}");
+    assert!(
+        skipped[0].starts_with("2025-01-04: the day before"),
+        "{skipped:?}"
+    );
+    assert!(
+        skipped[1].starts_with("2025-01-05: no close for ETH"),
+        "{skipped:?}"
+    );
+    assert!(
+        skipped[2].starts_with("2025-01-06: no close for ETH"),
+        "{skipped:?}"
+    );
+    let moves = [
+        [93_000.0 / 90_000.0, 2_900.0 / 3_000.0, 1.001],
+        [91_000.0 / 92_000.0, 3_000.0 / 3_050.0, 0.999],
+    ];
+    for (day, m) in replay.days.iter().zip(moves) {
+        let settled = settle(&book, &moved(&book, 1, |a| m[a])).unwrap();
+        let paid = settled.members_pay_usd();
+        assert!(
+            paid > 0.0 && close(day.vm_paid, paid, 1e-12),
+            "{}: {} vs {paid}",
+            day.date,
+            day.vm_paid
+        );
+        assert!(close(day.gross, settled.total_usd.gross, 1e-12));
+    }
+    let (max_date, max) = replay.max_vm_paid().unwrap();
+    let largest = replay
+        .days
+        .iter()
+        .map(|d| d.vm_paid)
+        .fold(f64::MIN, f64::max);
+    assert_eq!(max, largest);
+    assert!(replay
+        .days
+        .iter()
+        .any(|d| d.date == max_date && d.vm_paid == max));
+    let average = replay.days.iter().map(|d| d.vm_paid).sum::<f64>() / 2.0;
+    assert!(close(replay.average_vm_paid(), average, 1e-15));
+}
