@@ -23,8 +23,8 @@ pub struct SettleArgs {
     /// --date).
     #[arg(long, value_name = "FILE_OR_DIR")]
     pub prices: PathBuf,
-    /// The date the prices are for, YYYY-MM-DD, on or after the book's
-    /// valuation date.
+    /// The date the prices are for, YYYY-MM-DD in 1900-01-01..=9999-12-31,
+    /// on or after the book's valuation date.
     #[arg(long, value_parser = date, conflicts_with = "replay")]
     pub date: Option<Date>,
     /// Replay the current book over the history's days FROM..TO
