@@ -155,9 +155,18 @@ pub struct DaySettlement {
 impl DaySettlement {
     /// USD members pay the CCP: the sum of their payments, all assets.
     pub fn members_pay_usd(&self) -> f64 {
+        self.payments_usd(Direction::MemberPays)
+    }
+
+    /// USD the CCP pays members.
+    pub fn members_receive_usd(&self) -> f64 {
+        self.payments_usd(Direction::MemberReceives)
+    }
+
+    fn payments_usd(&self, direction: Direction) -> f64 {
         self.payments
             .iter()
-            .filter(|p| p.direction == Direction::MemberPays)
+            .filter(|p| p.direction == direction)
             .map(|p| p.amount_usd)
             .sum()
     }

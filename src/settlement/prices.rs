@@ -55,7 +55,10 @@ pub fn read_end_of_day(
         let assets_file = next
             .sources
             .iter()
-            .find(|s| s.name.contains("assets."))
+            .find(|s| {
+                let name = s.name.replace('\\', "/");
+                name.ends_with("market/assets.csv") || name.ends_with("market/assets.parquet")
+            })
             .map_or(name.clone(), |s| s.name.clone());
         let mut end = from_assets(&assets_file, &next.market.assets, next.valuation_date, book)?;
         end.market.vol_surface = merged_surface(book, &next.market);

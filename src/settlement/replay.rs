@@ -98,6 +98,15 @@ fn day_move(
     })
 }
 
+/// Per asset of the book's market, its column in `history`.
+fn history_columns(book: &Snapshot, history: &PriceHistory) -> Vec<Option<usize>> {
+    book.market
+        .assets
+        .iter()
+        .map(|a| history.asset_index(&a.id))
+        .collect()
+}
+
 /// VM of the current book on each day of `history` from `from` to `to`.
 pub fn replay_vm(
     book: &Snapshot,
@@ -105,12 +114,7 @@ pub fn replay_vm(
     from: Date,
     to: Date,
 ) -> Result<Replay, SettlementError> {
-    let columns: Vec<Option<usize>> = book
-        .market
-        .assets
-        .iter()
-        .map(|a| history.asset_index(&a.id))
-        .collect();
+    let columns = history_columns(book, history);
     for p in &book.positions {
         let instrument = &book.instruments[p.instrument];
         let a = instrument.underlying;
@@ -176,12 +180,7 @@ pub fn replay_im_calls<B: Backend>(
     history: &PriceHistory,
     replay: &mut Replay,
 ) -> Result<(), SettlementError> {
-    let columns: Vec<Option<usize>> = book
-        .market
-        .assets
-        .iter()
-        .map(|a| history.asset_index(&a.id))
-        .collect();
+    let columns = history_columns(book, history);
     for day in &mut replay.days {
         let Ok(d) = history.dates.binary_search(&day.date) else {
             continue;

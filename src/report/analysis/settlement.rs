@@ -148,6 +148,17 @@ pub fn write(dir: &Path, v: &SettlementView<'_>) -> Result<(), ReportError> {
     write_json(&dir.join("summary.json"), &summary(v))
 }
 
+/// The assets the prices did not give a new price for.
+fn unpriced(end: &EndOfDay) -> Vec<&str> {
+    end.market
+        .assets
+        .iter()
+        .zip(&end.repriced)
+        .filter(|(_, r)| !**r)
+        .map(|(a, _)| a.id.as_str())
+        .collect()
+}
+
 fn netting_json(n: &Netting) -> Value {
     json!({
         "gross": n.gross,
@@ -161,25 +172,6 @@ fn netting_json(n: &Netting) -> Value {
 /// payments' totals and, if sized, the margin calls.
 pub fn summary(v: &SettlementView<'_>) -> Value {
     let (day, market) = (v.day, &v.end.market);
-    let paid: f64 = day
-        .payments
-        .iter()
-        .filter(|p| p.direction == Direction::MemberPays)
-        .map(|p| p.amount_usd)
-        .sum();
-    let received: f64 = day
-        .payments
-        .iter()
-        .filter(|p| p.direction == Direction::MemberReceives)
-        .map(|p| p.amount_usd)
-        .sum();
-    let unpriced: Vec<&str> = market
-        .assets
-        .iter()
-        .zip(&v.end.repriced)
-        .filter(|(_, r)| !**r)
-        .map(|(a, _)| a.id.as_str())
-        .collect();
     json!({
         "clearstress_version": crate::VERSION,
         "prices": v.end.source,
@@ -189,7 +181,7 @@ pub fn summary(v: &SettlementView<'_>) -> Value {
         "funding_periods": day.funding_periods,
         "positions": day.positions.len(),
         "members": v.book.members.len(),
-        "assets_without_new_price": unpriced,
+        "assets_without_new_price": unpriced(v.end),
         "by_settlement_asset": day.by_asset.iter().map(|(a, n)| {
             let mut entry = netting_json(n);
             entry["settlement_asset"] = json!(a.name(market));
@@ -199,8 +191,8 @@ pub fn summary(v: &SettlementView<'_>) -> Value {
         "total_usd": netting_json(&day.total_usd),
         "payments": {
             "count": day.payments.len(),
-            "members_pay_usd": paid,
-            "members_receive_usd": received,
+            "members_pay_usd": day.members_pay_usd(),
+            "members_receive_usd": day.members_receive_usd(),
         },
         "margin_calls": v.calls.map(|c| json!({
             "paths": c.paths,
@@ -231,13 +223,7 @@ pub fn terminal(v: &SettlementView<'_>) -> String {
         day.funding_periods,
         v.end.source
     );
-    let unpriced: Vec<&str> = market
-        .assets
-        .iter()
-        .zip(&v.end.repriced)
-        .filter(|(_, r)| !**r)
-        .map(|(a, _)| a.id.as_str())
-        .collect();
+    let unpriced = unpriced(v.end);
     if !unpriced.is_empty() {
         let _ = writeln!(
             out,
