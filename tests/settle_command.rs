@@ -247,7 +247,12 @@ fn bad_prices_are_refused_by_the_command() {
             "--out",
             o,
         ]),
-        &["missing.csv", "field `asset`", "`ETH`"],
+        &[
+            "missing.csv",
+            "field `asset`",
+            "`ETH`",
+            "positions.csv, row ",
+        ],
     );
 
     let negative = tmp.path().join("negative.csv");

@@ -101,15 +101,22 @@ pub fn read_end_of_day(
 /// the underlyings of held instruments. Collateral in an asset without a new
 /// price keeps the book's price ([`EndOfDay::repriced`] says which).
 fn needed(book: &Snapshot) -> Vec<(usize, String)> {
+    // The loader keeps the positions in their table's order, one per row.
+    let positions_file = book.sources.iter().map(|s| s.name.as_str()).find(|name| {
+        let name = name.replace('\\', "/");
+        name.ends_with("/positions.csv") || name.ends_with("/positions.parquet")
+    });
     let mut out: Vec<(usize, String)> = Vec::new();
     let mut seen = vec![false; book.market.assets.len()];
-    for p in &book.positions {
+    for (row, p) in book.positions.iter().enumerate() {
         let i = &book.instruments[p.instrument];
         if !std::mem::replace(&mut seen[i.underlying], true) {
+            let at =
+                positions_file.map_or(String::new(), |file| format!(" at {file}, row {}", row + 1));
             out.push((
                 i.underlying,
                 format!(
-                    "the underlying of instrument `{}`, held by member `{}`",
+                    "the underlying of instrument `{}`, held by member `{}`{at}",
                     i.id, book.members[p.member].id
                 ),
             ));
@@ -149,7 +156,7 @@ fn from_assets(
             return Err(InputError::invalid(
                 Location::file(name).field("asset"),
                 format!(
-                    "no row for asset `{}` ({why}): expected a price for every asset the book holds",
+                    "no row for asset `{}`, {why}: expected a price for every underlying of a held instrument",
                     market.assets[a].id
                 ),
             ));
@@ -191,14 +198,17 @@ fn from_history(
             (None, Some(why)) => {
                 return Err(InputError::invalid(
                     Location::file(name).field(&asset.id),
-                    format!("no column for asset `{}` ({why})", asset.id),
+                    format!(
+                        "no column for asset `{}`, {why}: expected its closes",
+                        asset.id
+                    ),
                 ))
             }
             (Some(None), Some(why)) => {
                 return Err(InputError::invalid(
                     Location::file(name).row(d + 1).field(&asset.id),
                     format!(
-                        "no price for `{}` on {date} ({why}): expected a close",
+                        "no price for `{}` on {date}, {why}: expected a close",
                         asset.id
                     ),
                 ))
