@@ -589,3 +589,33 @@ fn a_replayed_day_is_the_book_settled_over_that_days_moves() {
     let average = replay.days.iter().map(|d| d.vm_paid).sum::<f64>() / 2.0;
     assert!(close(replay.average_vm_paid(), average, 1e-15));
 }
+
+/// The invariant's converse: on a book that is not matched (one position
+/// dropped), the members' VM in that position's asset no longer sums to zero
+/// but to minus the dropped position's VM: what the CCP's own account would
+/// then pay or keep.
+#[test]
+fn an_unmatched_book_leaves_the_ccp_the_missing_side() {
+    let mut book = sample::embedded().unwrap();
+    let end = moved(&book, 1, |a| 1.0 + 0.05 * ((a as f64) * 0.9).cos());
+    let full = settle(&book, &end).unwrap();
+    let dropped = full
+        .positions
+        .iter()
+        .position(|p| p.vm.abs() > 1.0)
+        .expect("a position with VM");
+    let removed = full.positions[dropped].clone();
+    book.positions.remove(dropped);
+    let day = settle(&book, &end).unwrap();
+    let (_, netting) = day
+        .by_asset
+        .iter()
+        .find(|(a, _)| *a == removed.asset)
+        .unwrap();
+    assert!(
+        close(netting.imbalance, -removed.vm, 1e-9),
+        "imbalance {} against the dropped position's VM {}",
+        netting.imbalance,
+        removed.vm
+    );
+}
