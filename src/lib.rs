@@ -27,6 +27,7 @@ pub mod report;
 pub mod rng;
 pub mod sample;
 pub mod scenario;
+pub mod settlement;
 pub mod snapshot;
 pub mod tail;
 pub mod volatility_filter;

@@ -12,6 +12,7 @@ mod procyclicality;
 mod progress;
 mod report;
 mod run;
+mod settle;
 mod validate;
 mod worst_window;
 
@@ -66,6 +67,11 @@ pub enum Command {
     /// margin, default fund, the PQD-style table, charts) and the PQD table
     /// as pqd.csv.
     Report(report::ReportArgs),
+    /// Settle the clearing day: mark every position to the end-of-day
+    /// prices, each member's variation margin (funding included), netted per
+    /// settlement asset into one payment with the CCP, and the margin calls
+    /// once initial margin is sized at the new prices.
+    Settle(settle::SettleArgs),
     /// List the compute backends and the GPU adapters found, with their limits.
     Devices,
     /// Print a shell completion script (e.g. `clearstress completions bash >
@@ -96,6 +102,8 @@ pub enum CliError {
     Calibration(#[from] calibration::CalibrationError),
     #[error(transparent)]
     TooBig(#[from] estimate::TooBig),
+    #[error(transparent)]
+    Settlement(#[from] crate::settlement::SettlementError),
     #[error("{0}")]
     Usage(String),
 }
@@ -114,6 +122,7 @@ pub fn execute(cli: Cli, command_line: Vec<String>) -> Result<(), CliError> {
         Command::Backtest(args) => backtest::run(&args),
         Command::Compare(args) => compare::compare(&args),
         Command::Report(args) => report::report(&args, command_line),
+        Command::Settle(args) => settle::settle(&args),
         Command::Devices => {
             print!("{}", devices());
             Ok(())

@@ -5,4 +5,5 @@ pub mod backtest;
 pub mod calibration;
 pub mod compare;
 pub mod margin_history;
+pub mod settlement;
 pub mod worst_window;

@@ -68,6 +68,8 @@ pub enum OutputKind {
     Backtest,
     /// `clearstress report`: a run's HTML report and PQD table.
     Report,
+    /// `clearstress settle`: a day's variation margin, netting and calls.
+    Settle,
 }
 
 impl OutputKind {
@@ -81,6 +83,7 @@ impl OutputKind {
             Self::WorstWindow => "worst-window",
             Self::Backtest => "backtest",
             Self::Report => "report",
+            Self::Settle => "settle",
         }
     }
 }
