@@ -9,7 +9,7 @@ mod machine;
 #[path = "common/parquet.rs"]
 mod parquet_columns;
 
-use clearstress::default_management::contagion::cascade;
+use clearstress::default_management::contagion::{cascade, Capacity, Trigger};
 use clearstress::default_management::waterfall::{walk, Waterfall, WaterfallInput};
 use clearstress::snapshot::{AfterAssessments, WaterfallConfig};
 
@@ -58,7 +58,7 @@ fn a_three_round_cascade_worked_by_hand() {
     let c = cascade(
         &[0],
         &[0, 1, 2, 3],
-        &[None, Some(5.0), Some(10.0), None],
+        &capital(&[None, Some(5.0), Some(10.0), None]),
         |d| {
             let w = walk_with(d);
             charges.push((
@@ -69,6 +69,10 @@ fn a_three_round_cascade_worked_by_hand() {
         },
     );
     assert_eq!(c.rounds, vec![vec![0], vec![1], vec![2]]);
+    assert_eq!(
+        c.triggers,
+        vec![vec![Trigger::Capital], vec![Trigger::Capital]]
+    );
     assert_eq!(c.contagious(), 2);
     assert_eq!(charges[0].0, vec![0.0, 5.0, 5.0, 5.0]);
     assert_eq!(charges[1].0, vec![0.0, 0.0, 10.0, 10.0]);
@@ -77,6 +81,66 @@ fn a_three_round_cascade_worked_by_hand() {
         (vec![0.0, 0.0, 0.0, 10.0], vec![0.0, 0.0, 0.0, 10.0])
     );
     assert_eq!((c.waterfall.loss, c.waterfall.unfunded), (50.0, 0.0));
+}
+
+/// Members stating a capital (or none) and no liquid resources.
+fn capital(capital: &[Option<f64>]) -> Vec<Capacity> {
+    capital
+        .iter()
+        .map(|&capital| Capacity {
+            capital,
+            liquid_resources: None,
+        })
+        .collect()
+}
+
+/// Liquid resources below an assessment: the member cannot pay the cash
+/// call and defaults though its capital bears the charge. Four members each
+/// contributing 10, assessments up to once the contribution, A defaulting
+/// with a loss of 45: A's 10, then B's, C's and D's 30
+/// pay 30 of the 35, and the last 5 are assessed pro rata to the
+/// contributions, 5/3 each. B states ample capital and 1 of cash: illiquid
+/// (5/3 > 1). C states capital 11 against its charge of 10 + 5/3: insolvent
+/// and, with cash 1, illiquid too. D states neither and bears it.
+#[test]
+fn an_assessment_beyond_a_members_liquid_resources_is_a_default_by_liquidity() {
+    let config = WaterfallConfig {
+        assessment_multiple: Some(1.0),
+        after_assessments: AfterAssessments::None,
+        ..WaterfallConfig::default()
+    };
+    let walk_with = |defaulting: &[bool]| walk_book(&[45.0, 0.0, 0.0, 0.0], &config, defaulting);
+    let first = walk_with(&[true, false, false, false]);
+    assert_eq!(first.survivors.fund_loss, vec![0.0, 10.0, 10.0, 10.0]);
+    let third = 5.0 / 3.0;
+    for (m, &a) in first.survivors.assessment.iter().enumerate().skip(1) {
+        assert!((a - third).abs() < 1e-12, "member {m}: {a}");
+    }
+    let capacity = [
+        Capacity::default(),
+        Capacity {
+            capital: Some(1e6),
+            liquid_resources: Some(1.0),
+        },
+        Capacity {
+            capital: Some(11.0),
+            liquid_resources: Some(1.0),
+        },
+        Capacity::default(),
+    ];
+    let c = cascade(&[0], &[0, 1, 2, 3], &capacity, walk_with);
+    assert_eq!(c.rounds[..2], [vec![0], vec![1, 2]]);
+    assert_eq!(c.triggers[0], vec![Trigger::Liquidity, Trigger::Both]);
+    assert_eq!(c.trigger(1, 2), Some(Trigger::Both));
+    assert_eq!(c.trigger(0, 0), None);
+    // Cash enough for the assessment: B bears it all.
+    let mut ample = capacity;
+    ample[1].liquid_resources = Some(2.0);
+    ample[2] = Capacity::default();
+    assert_eq!(
+        cascade(&[0], &[0, 1, 2, 3], &ample, walk_with).rounds,
+        vec![vec![0]]
+    );
 }
 
 /// Capital a survivor's charges do not reach, or that no member states,
@@ -91,7 +155,7 @@ fn capital_not_exhausted_stops_the_cascade_at_once() {
         ([None, Some(7.5), Some(100.0)], vec![vec![0], vec![1]]),
         ([None, None, None], vec![vec![0]]),
     ] {
-        let c = cascade(&[0], &[0, 1, 2], &capital, walk_with);
+        let c = cascade(&[0], &[0, 1, 2], &self::capital(&capital), walk_with);
         assert_eq!(c.rounds, rounds, "{capital:?}");
     }
 }
@@ -139,6 +203,11 @@ fn a_run_writes_the_cascade_of_every_stress_scenario() {
     let scenario = parquet_columns::strings(&table, "scenario");
     let group = parquet_columns::strings(&table, "group");
     let round = parquet_columns::counts(&table, "round");
+    // Only capital is stated: every later round's groups defaulted on it.
+    let trigger = parquet_columns::strings(&table, "trigger");
+    for (r, t) in round.iter().zip(&trigger) {
+        assert_eq!(t, if *r == 0 { "initial" } else { "capital" });
+    }
     let waterfalls = summary["waterfall"]["scenarios"].as_array().unwrap();
     let cascades = summary["contagion"]["scenarios"].as_array().unwrap();
     assert_eq!(cascades.len(), waterfalls.len());

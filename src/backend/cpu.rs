@@ -440,16 +440,14 @@ impl Backend for CpuBackend {
                         let tile_first = range.start + start as u64;
                         for (i, top) in group_tails.iter_mut().enumerate() {
                             let losses = &tile_losses[i * SCENARIO_TILE..i * SCENARIO_TILE + rows];
-                            top.push_slice(losses, tile_first);
-                            if let Some(bounds) = bounds {
-                                let (m, bound) = (first + i, bounds[first + i]);
-                                found.extend(losses.iter().enumerate().filter_map(|(s, &loss)| {
-                                    (loss > bound).then_some((
-                                        tile_first + s as u64,
-                                        m as u32,
-                                        loss,
-                                    ))
-                                }));
+                            match bounds {
+                                None => top.push_slice(losses, tile_first),
+                                Some(bounds) => {
+                                    let m = first + i;
+                                    top.push_slice_above(losses, tile_first, bounds[m], |s, x| {
+                                        found.push((s, m as u32, x));
+                                    });
+                                }
                             }
                         }
                     }

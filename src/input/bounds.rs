@@ -249,7 +249,8 @@ pub const COVER: Bounds = Bounds::new("a whole number of member groups", Closed(
 /// `default_fund.skin_in_the_game`.
 pub const SKIN_IN_THE_GAME: Bounds = Bounds::new("an amount in USD", Closed(0.0), Closed(1e12));
 /// `members.capital`: what a member can lose to the default fund and
-/// assessments before it defaults itself.
+/// assessments before it defaults itself; `members.liquid_resources`: the
+/// cash it can pay an assessment with at once.
 pub const CAPITAL: Bounds = Bounds::new("an amount in USD", Closed(0.0), Closed(1e13));
 /// `liquidity.resources.*`: units of USD or of an asset the CCP holds.
 pub const LIQUID_RESOURCES: Bounds =

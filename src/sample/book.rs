@@ -89,6 +89,7 @@ pub(super) fn members(count: usize, rng: &mut PhiloxRng) -> Members {
             group,
             df_contribution: 0.0,
             capital: None,
+            liquid_resources: None,
         });
         out.kinds.push(kind);
         out.size_usd.push(size);

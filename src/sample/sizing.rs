@@ -152,6 +152,7 @@ fn unit_book(book: &Snapshot, coins: &[usize]) -> Result<Snapshot, InputError> {
             group: format!("U{u}"),
             df_contribution: 0.0,
             capital: None,
+            liquid_resources: None,
         })
         .collect();
     let positions = (0..instruments)

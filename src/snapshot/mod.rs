@@ -42,6 +42,9 @@ pub struct Member {
     /// Capital that can bear default fund losses and assessments, USD
     /// (`members.capital`, optional): the contagion stress (methodology 9.8).
     pub capital: Option<f64>,
+    /// Cash that can meet an assessment at once, USD
+    /// (`members.liquid_resources`, optional): the contagion stress.
+    pub liquid_resources: Option<f64>,
 }
 
 /// How a contract's profit and loss is settled.

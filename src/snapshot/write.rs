@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use super::config_notes::{config_note, section_note};
 use super::load::{columns, CONFIG_FILE};
 use super::{
-    AssetClass, CcpConfig, CollateralAsset, InstrumentKind, OptionRight, Settlement, Snapshot,
+    AssetClass, CcpConfig, CollateralAsset, InstrumentKind, Member, OptionRight, Settlement,
+    Snapshot,
 };
 use crate::input::{sha256_hex, InputError, Location};
 
@@ -150,13 +151,21 @@ pub fn snapshot_csv_tables(snapshot: &Snapshot) -> Result<Vec<(&'static str, Str
             .ok_or_else(|| dangling("member", index))
     };
 
-    // `capital` is optional: written only when some member states one, so
-    // that a book without it is written as before.
-    let with_capital = snapshot.members.iter().any(|m| m.capital.is_some());
+    // `capital` and `liquid_resources` are optional: each written only when
+    // some member states one, so that a book without them is written as
+    // before.
+    type Amount = fn(&Member) -> Option<f64>;
+    let optional: Vec<(&str, Amount)> = [
+        ("capital", (|m: &Member| m.capital) as Amount),
+        ("liquid_resources", |m: &Member| m.liquid_resources),
+    ]
+    .into_iter()
+    .filter(|(_, of)| snapshot.members.iter().any(|m| of(m).is_some()))
+    .collect();
     let member_columns: Vec<&str> = columns::MEMBERS
         .iter()
         .copied()
-        .chain(with_capital.then_some("capital"))
+        .chain(optional.iter().map(|(name, _)| *name))
         .collect();
     let members = snapshot
         .members
@@ -168,9 +177,11 @@ pub fn snapshot_csv_tables(snapshot: &Snapshot) -> Result<Vec<(&'static str, Str
                 m.group.clone(),
                 m.df_contribution.to_string(),
             ];
-            if with_capital {
-                row.push(m.capital.map_or(String::new(), |c| c.to_string()));
-            }
+            row.extend(
+                optional
+                    .iter()
+                    .map(|(_, of)| of(m).map_or(String::new(), |x| x.to_string())),
+            );
             row
         })
         .collect::<Vec<_>>();

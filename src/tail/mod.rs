@@ -230,13 +230,28 @@ impl MemberTail {
     /// Pushes the losses of consecutive scenarios `first, first + 1, ...`.
     #[inline]
     pub fn push_slice(&mut self, losses: &[f64], first: u64) {
+        self.push_slice_above(losses, first, f64::INFINITY, |_, _| {});
+    }
+
+    /// [`Self::push_slice`], telling `found(scenario, loss)` of every loss
+    /// above `bound` (the Monte Carlo fund depletion's losses beyond
+    /// collateral) from the same pass over the losses.
+    #[inline]
+    pub fn push_slice_above(
+        &mut self,
+        losses: &[f64],
+        first: u64,
+        bound: f64,
+        mut found: impl FnMut(u64, f64),
+    ) {
         const LANES: usize = 8;
         self.seen += losses.len() as u64;
         let floor = self.floor();
         let mut base = first;
         for chunk in losses.chunks(LANES) {
-            // Most chunks hold nothing above the floor: find out with a
-            // branch-free max (and a flag for NaN, infinities and absurd sizes).
+            // Most chunks hold nothing above the floor or the bound: find
+            // out with a branch-free max (and a flag for NaN, infinities and
+            // absurd sizes).
             let mut high = f64::NEG_INFINITY;
             let mut out_of_range = false;
             for &x in chunk {
@@ -246,6 +261,13 @@ impl MemberTail {
             if high >= floor || out_of_range {
                 for (i, &x) in chunk.iter().enumerate() {
                     self.admit(x, base + i as u64);
+                }
+            }
+            if high > bound {
+                for (i, &x) in chunk.iter().enumerate() {
+                    if x > bound {
+                        found(base + i as u64, x);
+                    }
                 }
             }
             base += chunk.len() as u64;

@@ -68,6 +68,7 @@ pub fn member(id: &str, group: &str) -> Member {
         group: group.into(),
         df_contribution: 0.0,
         capital: None,
+        liquid_resources: None,
     }
 }
 

@@ -155,6 +155,7 @@ impl TestSet {
                 group: p.id.clone(),
                 df_contribution: 0.0,
                 capital: None,
+                liquid_resources: None,
             });
             s.positions.extend(p.legs.iter().map(|leg| Position {
                 member,

@@ -8,7 +8,7 @@ use super::{walk, PositionPnl, Waterfall, WaterfallInput};
 use crate::backend::LossBlock;
 use crate::book::{self, BookError};
 use crate::default_fund::DefaultFund;
-use crate::default_management::contagion::{cascade, Contagion};
+use crate::default_management::contagion::{cascade, Capacity, Contagion};
 use crate::snapshot::{AfterAssessments, Snapshot};
 
 /// What the stress waterfalls read besides the snapshot, member-indexed.
@@ -83,7 +83,14 @@ pub fn walk_stress(cases: &StressCases) -> Result<StressWaterfalls, BookError> {
     let config = &snapshot.config;
     let members = snapshot.members.len();
     let contributions: Vec<f64> = snapshot.members.iter().map(|m| m.df_contribution).collect();
-    let capital: Vec<Option<f64>> = snapshot.members.iter().map(|m| m.capital).collect();
+    let capacity: Vec<Capacity> = snapshot
+        .members
+        .iter()
+        .map(|m| Capacity {
+            capital: m.capital,
+            liquid_resources: m.liquid_resources,
+        })
+        .collect();
     let configured = configured_sets(snapshot, cases.group_of);
     let mut out = Vec::with_capacity(snapshot.stress.len() * (1 + configured.len()));
     for (s, (stress, cover)) in snapshot
@@ -131,10 +138,10 @@ pub fn walk_stress(cases: &StressCases) -> Result<StressWaterfalls, BookError> {
         for (case, groups) in sets {
             let defaulting: Vec<bool> = cases.group_of.iter().map(|g| groups.contains(g)).collect();
             let waterfall = walk_with(&defaulting);
-            let contagion = capital
+            let contagion = capacity
                 .iter()
-                .any(Option::is_some)
-                .then(|| cascade(&groups, cases.group_of, &capital, walk_with));
+                .any(Capacity::is_stated)
+                .then(|| cascade(&groups, cases.group_of, &capacity, walk_with));
             out.push(StressWaterfall {
                 scenario: s,
                 case,

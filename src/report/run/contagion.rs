@@ -15,7 +15,7 @@ use crate::report::{money, plural, OutputTable};
 pub(super) fn table(waterfalls: &StressWaterfalls, run: RunView) -> Option<OutputTable> {
     let names = &run.result.stress.groups.names;
     let (mut scenario, mut round, mut group) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut cases, mut unfunded) = (Vec::new(), Vec::new());
+    let (mut cases, mut unfunded, mut trigger) = (Vec::new(), Vec::new(), Vec::new());
     for case in &waterfalls.cases {
         let contagion = case.contagion.as_ref()?;
         for (k, groups) in contagion.rounds.iter().enumerate() {
@@ -24,6 +24,12 @@ pub(super) fn table(waterfalls: &StressWaterfalls, run: RunView) -> Option<Outpu
                 cases.push(super::waterfall::case_name(case.case));
                 round.push(k as u64);
                 group.push(names[g].clone());
+                trigger.push(
+                    contagion
+                        .trigger(k, g)
+                        .map_or("initial", |t| t.name())
+                        .to_string(),
+                );
                 unfunded.push(contagion.waterfall.unfunded);
             }
         }
@@ -34,6 +40,7 @@ pub(super) fn table(waterfalls: &StressWaterfalls, run: RunView) -> Option<Outpu
             .text("case", cases)
             .count("round", round)
             .text("group", group)
+            .text("trigger", trigger)
             .number("unfunded_after_contagion", unfunded),
     )
 }
@@ -52,6 +59,7 @@ pub(super) fn summary(waterfalls: &StressWaterfalls, run: RunView) -> Option<Val
                 "case": super::waterfall::case_name(case.case),
                 "rounds": c.rounds.len(),
                 "contagious_defaults": c.rounds.iter().skip(1).flatten().map(|&g| names[g].clone()).collect::<Vec<_>>(),
+                "triggers": c.triggers.iter().flatten().map(|t| t.name()).collect::<Vec<_>>(),
                 "loss": c.waterfall.loss,
                 "unfunded": c.waterfall.unfunded,
             }))

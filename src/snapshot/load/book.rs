@@ -25,20 +25,25 @@ pub(super) fn read_members(table: &Table) -> Result<(Vec<Member>, IdIndex<'_>), 
             name: row.opt_str("name")?.unwrap_or_default().to_string(),
             group: row.opt_str("group")?.unwrap_or(id).to_string(),
             df_contribution: row.f64_in("df_contribution", &bounds::DF_CONTRIBUTION)?,
-            // An optional column, and an empty cell states no capital.
-            capital: match table.has_column("capital") {
-                true => row
-                    .opt_f64("capital")?
-                    .map(|_| row.f64_in("capital", &bounds::CAPITAL))
-                    .transpose()?,
-                false => None,
-            },
+            capital: optional_amount(table, &row, "capital")?,
+            liquid_resources: optional_amount(table, &row, "liquid_resources")?,
         });
     }
     if members.is_empty() {
         return Err(empty_table_error(table, "members"));
     }
     Ok((members, ids))
+}
+
+/// An optional column of USD amounts in [`bounds::CAPITAL`]: absent, or an
+/// empty cell, states none.
+fn optional_amount(table: &Table, row: &Row, column: &str) -> Result<Option<f64>, InputError> {
+    if !table.has_column(column) {
+        return Ok(None);
+    }
+    row.opt_f64(column)?
+        .map(|_| row.f64_in(column, &bounds::CAPITAL))
+        .transpose()
 }
 
 #[derive(Debug, Clone, Copy)]
