@@ -24,6 +24,7 @@ fn book(options: usize) -> Snapshot {
         members: 1000,
         assets: 50,
         options,
+        listing: Default::default(),
         seed: 1,
     };
     let mut s = generate(&spec)

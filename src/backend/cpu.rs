@@ -461,6 +461,7 @@ mod tests {
             members: 16,
             assets: 6,
             options: 400,
+            listing: Default::default(),
             seed: 7,
         };
         let snapshot = generate(&spec).and_then(|f| f.load("widths")).unwrap();

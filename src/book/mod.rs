@@ -492,6 +492,7 @@ mod tests {
             members: 8,
             assets: 4,
             options: 200,
+            listing: Default::default(),
             seed: 3,
         };
         let snapshot = crate::sample::generate(&spec)
