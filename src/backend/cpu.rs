@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 mod options;
 
-use options::{Losses, OptionColumns, Width};
+use options::{BufferPool, Losses, OptionColumns, Pooled, Width};
 
 use super::{Backend, BackendError, LossBlock};
 use crate::book::CompiledBook;
@@ -136,6 +136,8 @@ pub struct CpuPlan {
     book: CompiledBook,
     model: ScenarioModel,
     width: Width,
+    /// The blocks' features and option P&Ls, reused from block to block.
+    buffers: BufferPool,
 }
 
 /// Members per revaluation task, within `rayon`'s current pool.
@@ -163,12 +165,13 @@ fn draw(
 impl CpuPlan {
     /// The draws of scenarios `range`: their returns, then their vol factors
     /// (`scenarios x assets` each, scenario-major).
-    fn draw_features(&self, range: Range<u64>, memo: Option<&DrawMemo>) -> Vec<f64> {
+    fn draw_features(&self, range: Range<u64>, memo: Option<&DrawMemo>) -> Pooled<'_> {
         let model = &self.model;
         let a = model.assets();
         let n = (range.end - range.start) as usize;
-        let mut features = vec![0.0; 2 * n * a];
+        let mut features = self.buffers.take(2 * n * a);
         let (returns, vols) = features.split_at_mut(n * a);
+        returns.fill(0.0);
         vols.fill(1.0);
         returns
             .par_chunks_mut(DRAW_CHUNK * a)
@@ -189,17 +192,22 @@ impl CpuPlan {
     }
 
     /// `block`'s returns, then its vol factors, as [`Self::draw_features`] lays them out.
-    fn block_features(&self, block: &ScenarioBlock) -> Vec<f64> {
-        [block.returns.as_slice(), &block.vol_factors].concat()
+    fn block_features(&self, block: &ScenarioBlock) -> Pooled<'_> {
+        let mut features = self.buffers.take(2 * block.returns.len());
+        let (returns, vols) = features.split_at_mut(block.returns.len());
+        returns.copy_from_slice(&block.returns);
+        vols.copy_from_slice(&block.vol_factors);
+        features
     }
 
     /// The option-series P&Ls of the scenarios of `features`, in blocks of
     /// [`OPTION_CHUNK`] scenarios, each block series-major: a holding then
     /// adds a contiguous run of scenarios.
-    fn option_columns(&self, features: &[f64]) -> Vec<f64> {
+    fn option_columns(&self, features: &[f64]) -> Pooled<'_> {
         let (assets, series) = (self.book.assets, self.book.options.len());
         let scenarios = features.len() / (2 * assets).max(1);
-        let mut columns = vec![0.0; series * scenarios];
+        // Every entry is written below (each series in each scenario).
+        let mut columns = self.buffers.take(series * scenarios);
         if series == 0 {
             return columns;
         }
@@ -294,6 +302,7 @@ impl Backend for CpuBackend {
             book: book.clone(),
             model: model.clone(),
             width: Width::detect(),
+            buffers: BufferPool::default(),
         })
     }
 

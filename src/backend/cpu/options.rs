@@ -7,7 +7,8 @@
 //! `len` scenarios at `j * len`), so that Black-76 stores `N` scenarios of one
 //! series at once and a member's holding adds a contiguous run of them.
 
-use std::ops::Range;
+use std::ops::{Deref, DerefMut, Range};
+use std::sync::Mutex;
 
 use crate::book::{CompiledBook, PnlLayout};
 
@@ -187,4 +188,60 @@ fn add_holdings_avx512(columns: &OptionColumns, tile: Range<usize>, losses: Loss
 #[target_feature(enable = "avx2")]
 fn add_holdings_avx2(columns: &OptionColumns, tile: Range<usize>, losses: Losses) {
     add_holdings(columns, tile, losses)
+}
+
+/// Buffers reused from block to block. A block's option P&Ls run to tens of
+/// megabytes (4,096 scenarios x 1,300 series: 43 MB), and memory that size
+/// freshly allocated comes from the kernel, one page fault per 4 KiB at its
+/// first touch: measured at a tenth of a run's time before the reuse.
+#[derive(Debug, Default)]
+pub(super) struct BufferPool(Mutex<Vec<Vec<f64>>>);
+
+/// Buffers kept at most: one per block in flight is enough.
+const POOLED: usize = 4;
+
+impl BufferPool {
+    /// A buffer of `len` doubles whose values are unspecified (what an
+    /// earlier block left, or 0): the caller writes every one.
+    pub(super) fn take(&self, len: usize) -> Pooled<'_> {
+        // A poisoned lock only means a panic elsewhere: allocate afresh.
+        let mut buf = self
+            .0
+            .lock()
+            .ok()
+            .and_then(|mut held| held.pop())
+            .unwrap_or_default();
+        buf.truncate(len);
+        buf.resize(len, 0.0);
+        Pooled { buf, pool: self }
+    }
+}
+
+/// A buffer from a [`BufferPool`], given back when dropped.
+pub(super) struct Pooled<'a> {
+    buf: Vec<f64>,
+    pool: &'a BufferPool,
+}
+
+impl Deref for Pooled<'_> {
+    type Target = [f64];
+    fn deref(&self) -> &[f64] {
+        &self.buf
+    }
+}
+
+impl DerefMut for Pooled<'_> {
+    fn deref_mut(&mut self) -> &mut [f64] {
+        &mut self.buf
+    }
+}
+
+impl Drop for Pooled<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut held) = self.pool.0.lock() {
+            if held.len() < POOLED {
+                held.push(std::mem::take(&mut self.buf));
+            }
+        }
+    }
 }
