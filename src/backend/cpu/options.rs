@@ -245,3 +245,75 @@ impl Drop for Pooled<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sample::{generate, SampleSpec};
+
+    /// Each width adds the holdings to the bits of one `+=` per holding in
+    /// ascending series, for tiles that cross blocks, start and end inside
+    /// them and leave runs shorter than the registers hold.
+    #[test]
+    fn every_width_adds_the_holdings_as_one_sum_per_holding() {
+        let spec = SampleSpec {
+            members: 24,
+            assets: 4,
+            options: 600,
+            listing: Default::default(),
+            seed: 2,
+        };
+        let snapshot = generate(&spec).and_then(|f| f.load("holdings")).unwrap();
+        let book = CompiledBook::compile(&snapshot).unwrap();
+        let (series, scenarios, chunk) = (book.options.len(), 200, 64);
+        assert!(series > 20 && book.member_options.series.len() > 50);
+        let pnls: Vec<f64> = (0..series * scenarios)
+            .map(|i| ((i * 7919) % 1009) as f64 * 0.37 - 180.0)
+            .collect();
+        let columns = OptionColumns {
+            book: &book,
+            pnls: &pnls,
+            scenarios,
+            chunk,
+        };
+        // P&L of series j in scenario s: block s / chunk, series-major.
+        let pnl = |j: usize, s: usize| {
+            let start = s - s % chunk;
+            let len = chunk.min(scenarios - start);
+            pnls[start * series + j * len + (s - start)]
+        };
+        let mut widths = vec![Width::Baseline];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                widths.push(Width::Avx2);
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                widths.push(Width::Avx512);
+            }
+        }
+        for tile in [0..scenarios, 37..190, 64..128, 5..9] {
+            let (members, stride) = (3..21, tile.len() + 3);
+            let start: Vec<f64> = (0..members.len() * stride).map(|i| i as f64).collect();
+            let mut expected = start.clone();
+            for (g, m) in members.clone().enumerate() {
+                for (j, w) in book.member_options.of(m) {
+                    for s in tile.clone() {
+                        expected[g * stride + s - tile.start] += w * pnl(j, s);
+                    }
+                }
+            }
+            for &width in &widths {
+                let mut out = start.clone();
+                let losses = Losses {
+                    members: members.clone(),
+                    out: &mut out,
+                    stride,
+                };
+                width.add_holdings(&columns, tile.clone(), losses);
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&out), bits(&expected), "{width:?}, tile {tile:?}");
+            }
+        }
+    }
+}
