@@ -178,22 +178,52 @@ impl OptionSeries {
             }
             return;
         }
-        let mut ln_relatives = vec![0.0; returns.len()];
-        for start in overlapping_starts(returns.len(), N) {
-            let lanes = start..start + N;
-            let ret = Lanes::<N>(returns[lanes.clone()].try_into().expect("N lanes"));
-            ln_relatives[lanes].copy_from_slice(&ln_relative(ret).0);
+        // Each underlying's returns, ln R and vol factors, scenario after
+        // scenario, so that a group's lanes load adjacent values.
+        let mut underlyings = self.groups.underlying.clone();
+        underlyings.sort_unstable();
+        underlyings.dedup();
+        let mut slot = vec![0; assets];
+        let n = scenarios;
+        let mut by_underlying = vec![0.0; 3 * n * underlyings.len()];
+        for (k, (&a, columns)) in underlyings
+            .iter()
+            .zip(by_underlying.chunks_exact_mut(3 * n))
+            .enumerate()
+        {
+            slot[a] = k;
+            let (ret, rest) = columns.split_at_mut(n);
+            let (ln_r, vol) = rest.split_at_mut(n);
+            for s in 0..n {
+                ret[s] = returns[s * assets + a];
+                vol[s] = vol_factors[s * assets + a];
+            }
+            for start in overlapping_starts(n, N) {
+                let lanes = start..start + N;
+                let r = Lanes::<N>(ret[lanes.clone()].try_into().expect("N lanes"));
+                ln_r[lanes].copy_from_slice(&ln_relative(r).0);
+            }
         }
         let groups = &self.groups;
         for (g, &a) in groups.underlying.iter().enumerate() {
             let group = groups.lanes::<N>(g);
+            let columns = &by_underlying[3 * n * slot[a]..3 * n * (slot[a] + 1)];
             for start in overlapping_starts(scenarios, N) {
-                let at = |values: &[f64]| Lanes::from_fn(|i| values[(start + i) * assets + a]);
-                let strike = group.values(at(returns), at(&ln_relatives), at(vol_factors));
+                let at = |k: usize| {
+                    let first = k * n + start;
+                    Lanes::<N>(columns[first..first + N].try_into().expect("N lanes"))
+                };
+                let strike = group.values(at(0), at(1), at(2));
                 for &j in &groups.series[g] {
                     let pnl = self.lanes::<N>(j).pnl(&strike);
-                    for (i, &value) in pnl.0.iter().enumerate() {
-                        out[layout.at(start + i, j)] = value;
+                    if layout.scenario_stride == 1 {
+                        // Series-major: the N scenarios are adjacent, one vector store.
+                        let at = layout.at(start, j);
+                        out[at..at + N].copy_from_slice(&pnl.0);
+                    } else {
+                        for (i, &value) in pnl.0.iter().enumerate() {
+                            out[layout.at(start + i, j)] = value;
+                        }
                     }
                 }
             }
