@@ -27,6 +27,7 @@ fn main() {
             members: 1000,
             assets: 50,
             options,
+            listing: Default::default(),
             seed: 1,
         };
         let s = generate(&spec)

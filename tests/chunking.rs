@@ -28,6 +28,7 @@ fn wide_book() -> Snapshot {
         members: MEMBERS,
         assets: 8,
         options: 60,
+        listing: Default::default(),
         seed: 19,
     })
     .and_then(|files| files.load("10^4-member book"))

@@ -91,23 +91,23 @@ fn the_embedded_samples_result_tables_are_pinned() {
         pinned(&[
             (
                 "default_fund.parquet",
-                "007860bb1d00bb541f9f59422ed28e72fb4275dd1f2179b3e75373381b3b8b8f"
+                "b5a372c236d47931c848a7eb292213b131ab2ebcada2529cd503b3dca8ef10c4"
             ),
             (
                 "default_fund_scenarios.parquet",
-                "59026ed6d3714e86700324ee4ed98edc4cd9c38ed80512568fd8811ea2403d6c"
+                "37a74edc27077dac86f952e5f286a02f4fc2f6c321d97cc844fc477397566844"
             ),
             (
                 "margins.parquet",
-                "6edf84a4a49577fef1f1a5d11a3ea3d16057e1dfbaf1fbeb98febe70ba933d26"
+                "61a12cf88f2f6ce7586b0346e9c6ebb7c45807568d411c6562fbd7c7787a5e53"
             ),
             (
                 "stress_groups.parquet",
-                "45963ebf6e6a76cabf11a52fbd8bde3a8ba0826b10d528fab751c3bae9ef7fba"
+                "58fecc2227cedea0cbc121902bebccb1cc663161239bc630b4720441d329d3d7"
             ),
             (
                 "stress_losses.parquet",
-                "b6dd2f99ce49cb2712d0f35e2433248d48d144c0b6c7590a0707dab3d2e69244"
+                "92c03feaa487b7c31c7252a54038ae1c55ad0d0c5afd18d918ed4b2c1effca39"
             ),
         ])
     );
@@ -147,23 +147,23 @@ fn a_thousand_member_books_files_and_result_tables_are_pinned() {
         pinned(&[
             (
                 "default_fund.parquet",
-                "65f814ff3426e68618c7576fb1b7acf25d6bb7e2b913226ad999b80c46c58aab"
+                "9d2f5f385eae1a1504bac7ce3e49a552bf72a8802acecd737f57847ddb977c53"
             ),
             (
                 "default_fund_scenarios.parquet",
-                "34a111ce48d5939d7042a32b716488715246665206f7000e6a07a5d1da3dbe19"
+                "f9783085c531f41e48c7690ad3567a73ebe2c64618d986706124f3ce86e53d3e"
             ),
             (
                 "margins.parquet",
-                "48f2269547f7405eb580e1084553a3b646168ffb29d1f52c1cbe0405cac69e1f"
+                "a647ccdaff7e3abb7ba583344fba9200f2c0860fc414fa733dd9b712c6f6d1ce"
             ),
             (
                 "stress_groups.parquet",
-                "95686e7c4c6e59e7ebd556ffe0907a352d2d13c11be84ab7051f60a03d679402"
+                "514c2f2a4114de7e1e3cba7ebfd83e398564dfefe6761dda61d70379c1523035"
             ),
             (
                 "stress_losses.parquet",
-                "dc10d032c70120e6114bd98dd36be5257b860fc461c489bea48ee7e483bc2e68"
+                "d6e3e4f5887b0c093b10040aa55e83cc48a9ac678bb91b96a7fb589a28f977ad"
             ),
         ])
     );

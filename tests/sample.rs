@@ -24,6 +24,7 @@ fn the_sample_and_generated_books_are_matched_exactly() {
             members,
             assets,
             options,
+            listing: Default::default(),
             seed,
         };
         let book = sample::generate(&spec).unwrap().load("test").unwrap();
@@ -91,6 +92,7 @@ fn generated_amounts_are_round_numbers() {
             members: 300,
             assets: 40,
             options: 2000,
+            listing: Default::default(),
             seed: 3,
         },
     ] {
@@ -121,6 +123,7 @@ fn a_seed_gives_the_same_book_and_another_seed_another() {
         members: 50,
         assets: 12,
         options: 100,
+        listing: Default::default(),
         seed: 99,
     };
     let a = sample::generate(&spec).unwrap();
@@ -142,6 +145,7 @@ fn the_generated_book_is_the_book_its_files_load_as() {
             members: 120,
             assets: 30,
             options: 700,
+            listing: Default::default(),
             seed: 9,
         },
     ] {
@@ -160,6 +164,7 @@ fn the_written_book_loads_back_with_the_shipped_stress_scenarios() {
         members: 12,
         assets: 6,
         options: 30,
+        listing: Default::default(),
         seed: 4,
     };
     let files = sample::generate(&spec).unwrap();
@@ -176,4 +181,41 @@ fn the_written_book_loads_back_with_the_shipped_stress_scenarios() {
     let shipped = sample::embedded_stress(&loaded.market).unwrap();
     let shipped: Vec<&str> = shipped.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, shipped);
+}
+
+/// `--option-series`: a Deribit-sized listing (some 1,300 series) is the
+/// nearest whole number of strikes per underlying and expiry, every series
+/// distinct and the book still matched; without it, the standard 352.
+#[test]
+fn an_option_listing_of_a_given_size_lists_about_that_many_distinct_series() {
+    use clearstress::sample::OptionListing;
+    use clearstress::snapshot::InstrumentKind;
+    use std::collections::HashSet;
+    let option_series = |listing| {
+        let spec = SampleSpec {
+            members: 40,
+            assets: 12,
+            options: 600,
+            listing,
+            seed: 11,
+        };
+        let book = sample::generate(&spec).unwrap().load("test").unwrap();
+        let oi = net_open_interest(&book);
+        assert_eq!(oi.unbalanced(), 0, "{listing:?}: {:?}", oi.largest());
+        let options: Vec<_> = book
+            .instruments
+            .iter()
+            .filter(|i| matches!(i.kind, InstrumentKind::Option { .. }))
+            .collect();
+        let ids: HashSet<_> = options.iter().map(|i| i.id.as_str()).collect();
+        assert_eq!(ids.len(), options.len(), "{listing:?}: repeated ids");
+        options.len()
+    };
+    assert_eq!(option_series(OptionListing::Standard), 352);
+    // 1,300 / (2 underlyings x 4 expiries x 4) = 40.6: 41 strikes, 1,312
+    // series, fewer only where the strike grid rounds two strikes to one.
+    let deribit = option_series(OptionListing::Series(1300));
+    assert!((1250..=1312).contains(&deribit), "{deribit}");
+    // One strike per underlying and expiry at least.
+    assert_eq!(option_series(OptionListing::Series(4)), 32);
 }

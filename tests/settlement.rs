@@ -341,6 +341,7 @@ fn variation_margin_sums_to_zero_on_every_generated_book() {
             members,
             assets,
             options: 300,
+            listing: Default::default(),
             seed,
         };
         books.push((

@@ -13,6 +13,10 @@ use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
+mod options;
+
+use options::{BufferPool, Losses, OptionColumns, Pooled, Width};
+
 use super::{Backend, BackendError, Exceedances, LossBlock};
 use crate::book::CompiledBook;
 use crate::scenario::{DrawMemo, Layout, ScenarioBlock, ScenarioModel, Scratch};
@@ -30,6 +34,9 @@ const GROUPS_PER_THREAD: usize = 4;
 const SCENARIO_TILE: usize = 256;
 /// Scenarios drawn per task.
 const DRAW_CHUNK: usize = 64;
+/// Scenarios per block of option P&Ls (each block series-major): a tile of
+/// the loss product reads its holdings from one block.
+const OPTION_CHUNK: usize = SCENARIO_TILE;
 
 #[derive(Debug)]
 pub struct CpuBackend {
@@ -129,63 +136,8 @@ pub struct CpuPlan {
     book: CompiledBook,
     model: ScenarioModel,
     width: Width,
-}
-
-/// How many option series the revaluation prices at once: as many doubles as
-/// the widest vector registers this CPU has, found at run time (the binary
-/// is built for the baseline instruction set). Every width gives the same
-/// bits ([`CompiledBook::features`]), so the choice changes only the speed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Width {
-    /// AVX-512: 8 doubles.
-    #[cfg(target_arch = "x86_64")]
-    Avx512,
-    /// AVX2: 4 doubles.
-    #[cfg(target_arch = "x86_64")]
-    Avx2,
-    /// The baseline's 128-bit registers (SSE2, NEON): 2 doubles.
-    Baseline,
-}
-
-impl Width {
-    fn detect() -> Self {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                return Self::Avx512;
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                return Self::Avx2;
-            }
-        }
-        Self::Baseline
-    }
-
-    /// `book.features` of a batch of scenarios at this width.
-    #[inline]
-    fn features(self, book: &CompiledBook, returns: &[f64], vol_factors: &[f64], out: &mut [f64]) {
-        match self {
-            // SAFETY: `detect` chose this width only on a CPU with AVX-512F.
-            #[cfg(target_arch = "x86_64")]
-            Self::Avx512 => unsafe { features_avx512(book, returns, vol_factors, out) },
-            // SAFETY: `detect` chose this width only on a CPU with AVX2.
-            #[cfg(target_arch = "x86_64")]
-            Self::Avx2 => unsafe { features_avx2(book, returns, vol_factors, out) },
-            Self::Baseline => book.features::<2>(returns, vol_factors, out),
-        }
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-fn features_avx512(book: &CompiledBook, returns: &[f64], vol_factors: &[f64], out: &mut [f64]) {
-    book.features::<8>(returns, vol_factors, out)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn features_avx2(book: &CompiledBook, returns: &[f64], vol_factors: &[f64], out: &mut [f64]) {
-    book.features::<4>(returns, vol_factors, out)
+    /// The blocks' features and option P&Ls, reused from block to block.
+    buffers: BufferPool,
 }
 
 /// Members per revaluation task, within `rayon`'s current pool.
@@ -211,19 +163,22 @@ fn draw(
 }
 
 impl CpuPlan {
-    /// Features of scenarios `range`, scenario-major (`scenarios x F`).
-    fn draw_features(&self, range: Range<u64>, memo: Option<&DrawMemo>) -> Vec<f64> {
-        let (book, model, width) = (&self.book, &self.model, self.width);
-        let f = book.feature_count();
+    /// The draws of scenarios `range`: their returns, then their vol factors
+    /// (`scenarios x assets` each, scenario-major).
+    fn draw_features(&self, range: Range<u64>, memo: Option<&DrawMemo>) -> Pooled<'_> {
+        let model = &self.model;
         let a = model.assets();
-        let mut features = vec![0.0; (range.end - range.start) as usize * f];
-        features
-            .par_chunks_mut(DRAW_CHUNK * f)
+        let n = (range.end - range.start) as usize;
+        let mut features = self.buffers.take(2 * n * a);
+        let (returns, vols) = features.split_at_mut(n * a);
+        returns.fill(0.0);
+        vols.fill(1.0);
+        returns
+            .par_chunks_mut(DRAW_CHUNK * a)
+            .zip(vols.par_chunks_mut(DRAW_CHUNK * a))
             .enumerate()
-            .for_each(|(chunk, out)| {
+            .for_each(|(chunk, (returns, vols))| {
                 let mut scratch = Scratch::default();
-                let count = out.len() / f;
-                let (mut returns, mut vols) = (vec![0.0; count * a], vec![1.0; count * a]);
                 for (i, (r, v)) in returns
                     .chunks_exact_mut(a)
                     .zip(vols.chunks_exact_mut(a))
@@ -232,58 +187,47 @@ impl CpuPlan {
                     let n = range.start + (chunk * DRAW_CHUNK + i) as u64;
                     draw(model, memo, n, &mut scratch, r, v);
                 }
-                width.features(book, &returns, &vols, out);
             });
         features
     }
 
-    fn block_features(&self, block: &ScenarioBlock) -> Vec<f64> {
-        let (f, a) = (self.book.feature_count(), block.assets);
-        let mut features = vec![0.0; block.len() * f];
-        features
-            .par_chunks_mut(DRAW_CHUNK * f)
-            .enumerate()
-            .for_each(|(chunk, out)| {
-                let rows = chunk * DRAW_CHUNK * a..(chunk * DRAW_CHUNK + out.len() / f) * a;
-                self.width.features(
-                    &self.book,
-                    &block.returns[rows.clone()],
-                    &block.vol_factors[rows],
-                    out,
-                );
-            });
+    /// `block`'s returns, then its vol factors, as [`Self::draw_features`] lays them out.
+    fn block_features(&self, block: &ScenarioBlock) -> Pooled<'_> {
+        let mut features = self.buffers.take(2 * block.returns.len());
+        let (returns, vols) = features.split_at_mut(block.returns.len());
+        returns.copy_from_slice(&block.returns);
+        vols.copy_from_slice(&block.vol_factors);
         features
     }
 
-    /// The option-series P&Ls of `features` (scenario-major, `scenarios` rows),
-    /// series-major: each holding then adds a contiguous run of scenarios.
-    fn option_columns(&self, features: &[f64]) -> Vec<f64> {
-        let (f, assets, series) = (
-            self.book.feature_count(),
-            self.book.assets,
-            self.book.options.len(),
-        );
-        let scenarios = features.len() / f.max(1);
-        let mut columns = vec![0.0; series * scenarios];
-        const SERIES_CHUNK: usize = 8;
+    /// The option-series P&Ls of the scenarios of `features`, in blocks of
+    /// [`OPTION_CHUNK`] scenarios, each block series-major: a holding then
+    /// adds a contiguous run of scenarios.
+    fn option_columns(&self, features: &[f64]) -> Pooled<'_> {
+        let (assets, series) = (self.book.assets, self.book.options.len());
+        let scenarios = features.len() / (2 * assets).max(1);
+        // Every entry is written below (each series in each scenario).
+        let mut columns = self.buffers.take(series * scenarios);
+        if series == 0 {
+            return columns;
+        }
+        let (returns, vols) = features.split_at(scenarios * assets);
         columns
-            .par_chunks_mut(SERIES_CHUNK * scenarios.max(1))
+            .par_chunks_mut(OPTION_CHUNK * series)
             .enumerate()
             .for_each(|(c, out)| {
-                let first = assets + c * SERIES_CHUNK;
-                let width = out.len() / scenarios;
-                for (s, row) in features.chunks(f).enumerate() {
-                    for (j, &pnl) in row[first..first + width].iter().enumerate() {
-                        out[j * scenarios + s] = pnl;
-                    }
-                }
+                let first = c * OPTION_CHUNK;
+                let rows = first * assets..(first + out.len() / series) * assets;
+                self.width
+                    .option_pnls(&self.book, &returns[rows.clone()], &vols[rows], out);
             });
         columns
     }
 
     /// Losses of members `members` in scenarios `tile` of `features`, written to
     /// `out` member-major with stride `out_stride` between members;
-    /// `option_columns` holds the option P&Ls of the same scenarios series-major.
+    /// `option_columns` holds the option P&Ls of the same scenarios
+    /// ([`Self::option_columns`]).
     fn loss_tile(
         &self,
         features: &[f64],
@@ -294,7 +238,7 @@ impl CpuPlan {
         out_stride: usize,
     ) {
         let book = &self.book;
-        let (f, assets, m_all) = (book.feature_count(), book.assets, book.members);
+        let (assets, m_all) = (book.assets, book.members);
         let (rows, cols) = (tile.end - tile.start, members.end - members.start);
         for (g, m) in members.clone().enumerate() {
             out[g * out_stride..g * out_stride + rows].fill(book.constant[m]);
@@ -302,13 +246,13 @@ impl CpuPlan {
         if rows == 0 || cols == 0 {
             return;
         }
-        let a = &features[tile.start * f..tile.end * f];
+        let a = &features[tile.start * assets..tile.end * assets];
         let b = &book.weights[members.start..];
         assert!(out.len() >= (cols - 1) * out_stride + rows);
         assert!(b.len() >= (assets - 1) * m_all + cols);
-        assert!(a.len() >= (rows - 1) * f + assets);
-        // SAFETY: `a` is rows x f row-major (row stride f, column stride 1), of
-        // which the product reads the first `assets` columns; `b` is the assets x
+        assert!(a.len() >= rows * assets);
+        // SAFETY: `a` is the tile's returns, rows x assets row-major (row
+        // stride assets, column stride 1); `b` is the assets x
         // cols sub-matrix of the asset-major weights starting at column
         // `members.start` (row stride m_all, column stride 1); `out` holds cols
         // columns of rows entries at stride out_stride (row stride 1). The asserts
@@ -320,7 +264,7 @@ impl CpuPlan {
                 cols,
                 1.0,
                 a.as_ptr(),
-                f as isize,
+                assets as isize,
                 1,
                 b.as_ptr(),
                 m_all as isize,
@@ -331,16 +275,18 @@ impl CpuPlan {
                 out_stride as isize,
             );
         }
-        let scenarios = features.len() / f;
-        for (g, m) in members.enumerate() {
-            let dst = &mut out[g * out_stride..g * out_stride + rows];
-            for (j, w) in book.member_options.of(m) {
-                let column = &option_columns[j * scenarios + tile.start..j * scenarios + tile.end];
-                for (d, &pnl) in dst.iter_mut().zip(column) {
-                    *d += w * pnl;
-                }
-            }
-        }
+        let columns = OptionColumns {
+            book,
+            pnls: option_columns,
+            scenarios: features.len() / (2 * assets),
+            chunk: OPTION_CHUNK,
+        };
+        let losses = Losses {
+            members,
+            out,
+            stride: out_stride,
+        };
+        self.width.add_holdings(&columns, tile, losses);
     }
 }
 
@@ -356,6 +302,7 @@ impl Backend for CpuBackend {
             book: book.clone(),
             model: model.clone(),
             width: Width::detect(),
+            buffers: BufferPool::default(),
         })
     }
 
@@ -476,6 +423,7 @@ mod tests {
             members: 16,
             assets: 6,
             options: 400,
+            listing: Default::default(),
             seed: 7,
         };
         let snapshot = generate(&spec).and_then(|f| f.load("widths")).unwrap();
@@ -504,14 +452,16 @@ mod tests {
                 .collect();
             let mut reference = vec![0.0; scenarios * f];
             book.features::<1>(&returns, &vols, &mut reference);
+            let series = book.options.len();
             for &width in &widths {
-                let mut out = vec![f64::NAN; scenarios * f];
-                width.features(&book, &returns, &vols, &mut out);
-                for (k, (x, y)) in out.iter().zip(&reference).enumerate() {
+                let mut out = vec![f64::NAN; scenarios * series];
+                width.option_pnls(&book, &returns, &vols, &mut out);
+                for (k, x) in out.iter().enumerate() {
+                    let (j, s) = (k / scenarios, k % scenarios);
                     assert_eq!(
                         x.to_bits(),
-                        y.to_bits(),
-                        "{width:?}, {scenarios} scenarios, feature {k}"
+                        reference[s * f + a + j].to_bits(),
+                        "{width:?}, {scenarios} scenarios, series {j}, scenario {s}"
                     );
                 }
             }

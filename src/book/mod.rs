@@ -18,13 +18,15 @@
 //! against a long BTC book loses on both.
 
 pub mod collateral;
+mod series;
+
+pub use series::{OptionSeries, PnlLayout, StrikeGroups};
 
 use std::collections::HashMap;
 
 use crate::input::Date;
 use crate::lanes::elementary::ln;
-use crate::lanes::{overlapping_starts, Lanes, Mask};
-use crate::pricing::black76::black76_given_log_moneyness;
+use crate::lanes::Lanes;
 use crate::pricing::{self, black76, discount, Horizon, FUNDING_PERIODS_PER_DAY};
 use crate::snapshot::{
     CollateralAsset, Instrument, InstrumentKind, MarketData, OptionRight, Position, Settlement,
@@ -63,110 +65,6 @@ pub fn implied_vol(
             instrument: instrument.id.clone(),
             underlying: market.assets[a].id.clone(),
         })
-}
-
-/// Distinct option series, structure of arrays, all at the valuation date unless
-/// marked as at the horizon.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct OptionSeries {
-    pub underlying: Vec<usize>,
-    pub right: Vec<OptionRight>,
-    pub settlement: Vec<Settlement>,
-    pub strike: Vec<f64>,
-    /// Spot of the underlying.
-    pub spot: Vec<f64>,
-    /// exp(basis tau1): the horizon forward is spot R carry1.
-    pub carry1: Vec<f64>,
-    /// Years to expiry at the horizon.
-    pub tau1: Vec<f64>,
-    /// sqrt(tau1), taken once here rather than in every scenario.
-    pub root_tau1: Vec<f64>,
-    /// Implied vol from the surface (sticky strike).
-    pub vol: Vec<f64>,
-    /// ln(S0 carry1 / K): ln(F1/K) in a scenario is this plus ln R.
-    pub log_moneyness1: Vec<f64>,
-    /// exp(-r tau1).
-    pub discount1: Vec<f64>,
-    /// Black-76 value per unit at the valuation date.
-    pub value0: Vec<f64>,
-}
-
-impl OptionSeries {
-    pub fn len(&self) -> usize {
-        self.strike.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.strike.is_empty()
-    }
-
-    /// USD P&L per unit of series `j` given its underlying's return and vol factor.
-    #[inline]
-    pub fn pnl(&self, j: usize, ret: f64, vol_factor: f64) -> f64 {
-        let ret = Lanes([ret]);
-        self.lanes::<1>(j)
-            .pnl(ret, ln_relative(ret), Lanes([vol_factor]))
-            .0[0]
-    }
-
-    /// Series `j`'s parameters in each of `N` lanes.
-    #[inline(always)]
-    fn lanes<const N: usize>(&self, j: usize) -> SeriesLanes<N> {
-        SeriesLanes {
-            call: Mask::splat(self.right[j] == OptionRight::Call),
-            inverse: Mask::splat(self.settlement[j] == Settlement::Inverse),
-            spot: Lanes::splat(self.spot[j]),
-            carry1: Lanes::splat(self.carry1[j]),
-            strike: Lanes::splat(self.strike[j]),
-            vol: Lanes::splat(self.vol[j]),
-            log_moneyness1: Lanes::splat(self.log_moneyness1[j]),
-            root_tau1: Lanes::splat(self.root_tau1[j]),
-            discount1: Lanes::splat(self.discount1[j]),
-            value0: Lanes::splat(self.value0[j]),
-        }
-    }
-}
-
-/// ln R = ln(1 + return), which every option on the asset shares.
-#[inline(always)]
-fn ln_relative<const N: usize>(ret: Lanes<N>) -> Lanes<N> {
-    ln(1.0 + ret)
-}
-
-/// One option series' parameters, for its P&L in `N` scenarios at once.
-struct SeriesLanes<const N: usize> {
-    call: Mask<N>,
-    inverse: Mask<N>,
-    spot: Lanes<N>,
-    carry1: Lanes<N>,
-    strike: Lanes<N>,
-    vol: Lanes<N>,
-    log_moneyness1: Lanes<N>,
-    root_tau1: Lanes<N>,
-    discount1: Lanes<N>,
-    value0: Lanes<N>,
-}
-
-impl<const N: usize> SeriesLanes<N> {
-    /// The P&L per unit given the underlying's return, its [`ln_relative`]
-    /// and vol factor in each lane, each lane bit for bit what
-    /// [`OptionSeries::pnl`] gives.
-    #[inline(always)]
-    fn pnl(&self, ret: Lanes<N>, ln_relative: Lanes<N>, vol_factor: Lanes<N>) -> Lanes<N> {
-        let relative = 1.0 + ret;
-        let forward = self.spot * relative * self.carry1;
-        // The product's order is black76's: (vol x factor) x sqrt(tau1).
-        let v1 = black76_given_log_moneyness(
-            self.call,
-            forward,
-            self.strike,
-            self.log_moneyness1 + ln_relative,
-            self.vol * vol_factor * self.root_tau1,
-            self.discount1,
-        );
-        self.inverse
-            .select(v1 - self.value0 * relative, v1 - self.value0)
-    }
 }
 
 /// Option holdings per member, compressed by member: member m holds `weight[i]`
@@ -276,6 +174,7 @@ impl CompiledBook {
         let market = &snapshot.market;
         let mut options = OptionSeries::default();
         let mut series_of: HashMap<(usize, u64, i32, bool, bool), usize> = HashMap::new();
+        let mut groups_of = series::GroupIndex::new();
         // Linear weights per (asset, member), option weights per (series, member).
         let mut asset_weights = vec![0.0; assets * members];
         let mut option_entries: Vec<(usize, usize, f64)> = Vec::new();
@@ -337,27 +236,27 @@ impl CompiledBook {
                     );
                     let j = *series_of.entry(key).or_insert_with(|| {
                         let (carry0, carry1) = ((b * tau0).exp(), (b * tau1).exp());
-                        options.underlying.push(a);
-                        options.right.push(right);
-                        options.settlement.push(settlement);
-                        options.strike.push(strike);
-                        options.spot.push(s0);
-                        options.carry1.push(carry1);
-                        options.tau1.push(tau1);
-                        options.root_tau1.push(tau1.sqrt());
-                        options.vol.push(vol);
-                        options
-                            .log_moneyness1
-                            .push(ln(Lanes([s0 * carry1 / strike])).0[0]);
-                        options.discount1.push(discount(market, tau1));
-                        options.value0.push(black76(
+                        let series = series::NewSeries {
+                            underlying: a,
                             right,
-                            s0 * carry0,
+                            settlement,
                             strike,
+                            spot: s0,
+                            carry1,
+                            tau1,
                             vol,
-                            tau0,
-                            discount(market, tau0),
-                        ));
+                            log_moneyness1: ln(Lanes([s0 * carry1 / strike])).0[0],
+                            discount1: discount(market, tau1),
+                            value0: black76(
+                                right,
+                                s0 * carry0,
+                                strike,
+                                vol,
+                                tau0,
+                                discount(market, tau0),
+                            ),
+                        };
+                        options.push(series, expiry.days_since_epoch(), &mut groups_of);
                         options.len() - 1
                     });
                     option_entries.push((p.member, j, -q * m));
@@ -417,44 +316,25 @@ impl CompiledBook {
     /// (`scenarios x feature_count()`), from their returns and vol factors
     /// (`scenarios x assets` each).
     ///
-    /// Each option series is revalued in `N` scenarios at once: the CPU
-    /// backend picks `N` for the machine's vector registers, and every `N`
-    /// gives the same bits. Scenarios rather than series share the lanes
-    /// because one series' moneyness varies little from scenario to
-    /// scenario, so its lanes mostly take the same branch of N(x).
+    /// Each strike group of option series is revalued in `N` scenarios at
+    /// once ([`OptionSeries`]): the CPU backend picks `N` for the machine's
+    /// vector registers, and every `N` gives the same bits. Scenarios rather
+    /// than series share the lanes because one series' moneyness varies
+    /// little from scenario to scenario, so its lanes mostly take the same
+    /// branch of N(x).
     #[inline(always)]
     pub fn features<const N: usize>(&self, returns: &[f64], vol_factors: &[f64], out: &mut [f64]) {
         let (assets, f) = (self.assets, self.feature_count());
-        let scenarios = out.len() / f;
         for (row, r) in out.chunks_exact_mut(f).zip(returns.chunks_exact(assets)) {
             row[..assets].copy_from_slice(r);
         }
-        let options = &self.options;
-        if scenarios < N {
-            for s in 0..scenarios {
-                for (j, &a) in options.underlying.iter().enumerate() {
-                    let (ret, vol) = (returns[s * assets + a], vol_factors[s * assets + a]);
-                    out[s * f + assets + j] = options.pnl(j, ret, vol);
-                }
-            }
-            return;
-        }
-        let mut ln_relatives = vec![0.0; returns.len()];
-        for first in overlapping_starts(returns.len(), N) {
-            let lanes = first..first + N;
-            let ret = Lanes::<N>(returns[lanes.clone()].try_into().expect("N lanes"));
-            ln_relatives[lanes].copy_from_slice(&ln_relative(ret).0);
-        }
-        for (j, &a) in options.underlying.iter().enumerate() {
-            let series = options.lanes::<N>(j);
-            for first in overlapping_starts(scenarios, N) {
-                let at = |values: &[f64]| Lanes::from_fn(|i| values[(first + i) * assets + a]);
-                let pnl = series.pnl(at(returns), at(&ln_relatives), at(vol_factors));
-                for (i, &value) in pnl.0.iter().enumerate() {
-                    out[(first + i) * f + assets + j] = value;
-                }
-            }
-        }
+        let layout = PnlLayout {
+            scenario_stride: f,
+            series_stride: 1,
+            first: assets,
+        };
+        self.options
+            .pnls::<N>(assets, returns, vol_factors, out, layout);
     }
 }
 
@@ -492,6 +372,7 @@ mod tests {
             members: 8,
             assets: 4,
             options: 200,
+            listing: Default::default(),
             seed: 3,
         };
         let snapshot = crate::sample::generate(&spec)

@@ -30,6 +30,9 @@ pub const MEMORY_LIMIT_MIB: (u64, u64) = (1, 1 << 20);
 pub const MEMBERS: (u64, u64) = (2, 100_000);
 pub const ASSETS: (u64, u64) = (2, 1_000);
 pub const OPTIONS: (u64, u64) = (0, 100_000);
+/// Listed option series: one strike per underlying and expiry at least, and
+/// a strike grid far finer than any venue's at most.
+pub const OPTION_SERIES: (u64, u64) = (4, 20_000);
 /// Calibration windows: two months of returns at least; a century at most.
 pub const LOOKBACK_DAYS: (u64, u64) = (60, 36_500);
 pub const FHS_LOOKBACK_DAYS: (u64, u64) = (

@@ -23,8 +23,47 @@ use crate::snapshot::{
 
 /// Quarterly futures listed on the majors (the first alone on other coins).
 const FUTURE_EXPIRIES: [&str; 3] = ["2025-03-28", "2025-06-27", "2025-09-26"];
-/// Option strikes listed, as multiples of spot, before rounding to the grid.
+/// Option strikes listed by default, as multiples of spot, before rounding to the grid.
 const OPTION_MONEYNESS: [f64; 11] = [0.6, 0.7, 0.8, 0.9, 0.95, 1.0, 1.05, 1.1, 1.2, 1.3, 1.5];
+/// The widest strike range a dense listing spans, as multiples of spot: the
+/// range the implied-vol surface is quoted over ([`super::market`]).
+const DENSE_MONEYNESS: (f64, f64) = (0.5, 2.0);
+
+/// Which option series a generated book lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OptionListing {
+    /// The 11 strikes of [`OPTION_MONEYNESS`] per underlying and expiry (352
+    /// series on BTC and ETH): the embedded sample's listing.
+    #[default]
+    Standard,
+    /// About this many series in all (calls and puts, coin- and
+    /// USDC-settled, over the underlyings with implied vols and the four
+    /// expiries): the nearest whole number of strikes per underlying and
+    /// expiry, at least one, spaced evenly in log-moneyness over
+    /// [`DENSE_MONEYNESS`] (a Deribit-sized book lists some 1,300).
+    Series(usize),
+}
+
+impl OptionListing {
+    /// The strikes per underlying and expiry as multiples of spot, before
+    /// rounding to the grid, given `quoted` underlyings with implied vols.
+    fn moneyness(self, quoted: usize) -> Vec<f64> {
+        match self {
+            Self::Standard => OPTION_MONEYNESS.to_vec(),
+            Self::Series(series) => {
+                let per_strike = 4 * quoted.max(1) * OPTION_EXPIRIES.len();
+                let strikes = ((series as f64 / per_strike as f64).round() as usize).max(1);
+                let (lo, hi) = (DENSE_MONEYNESS.0.ln(), DENSE_MONEYNESS.1.ln());
+                if strikes == 1 {
+                    return vec![1.0];
+                }
+                (0..strikes)
+                    .map(|i| (lo + (hi - lo) * i as f64 / (strikes - 1) as f64).exp())
+                    .collect()
+            }
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum MemberType {
@@ -152,10 +191,14 @@ pub(super) fn linear_instruments(market: &MarketData) -> Vec<Instrument> {
 }
 
 /// Calls and puts on every underlying with implied vols, at each of
-/// [`OPTION_EXPIRIES`] and [`OPTION_MONEYNESS`] (on the venue's strike grid),
-/// each coin-settled on one coin and USDC-settled on a tenth of one, as
+/// [`OPTION_EXPIRIES`] and the strikes of `listing` (on the venue's strike
+/// grid), each coin-settled on one coin and USDC-settled on a tenth of one, as
 /// Deribit lists them.
-pub(super) fn option_instruments(market: &MarketData) -> Vec<Instrument> {
+pub(super) fn option_instruments(market: &MarketData, listing: OptionListing) -> Vec<Instrument> {
+    let quoted = (0..market.assets.len())
+        .filter(|&a| market.vol_surface.has_quotes(a))
+        .count();
+    let moneyness = listing.moneyness(quoted);
     let mut out = Vec::new();
     for (underlying, a) in market.assets.iter().enumerate() {
         if !market.vol_surface.has_quotes(underlying) {
@@ -164,8 +207,13 @@ pub(super) fn option_instruments(market: &MarketData) -> Vec<Instrument> {
         for expiry in OPTION_EXPIRIES {
             let tag = expiry.replace('-', "");
             let expiry = Date::parse(expiry).expect("a valid constant date");
-            for m in OPTION_MONEYNESS {
-                let strike = nice_strike(a.spot * m, a.spot);
+            let mut strikes: Vec<f64> = moneyness
+                .iter()
+                .map(|m| nice_strike(a.spot * m, a.spot))
+                .collect();
+            // A dense listing can round two strikes to one on the grid: listed once.
+            strikes.dedup();
+            for strike in strikes {
                 for (right, letter) in [(OptionRight::Call, "C"), (OptionRight::Put, "P")] {
                     for (settlement, suffix, contract_size) in [
                         (Settlement::Inverse, "", 1.0),

@@ -11,6 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::book::OptionListing;
 use super::sizing::UnitLosses;
 use super::{book, market, resources, STRESS_SCENARIOS};
 use crate::input::{Date, InputError, Location};
@@ -25,6 +26,8 @@ pub struct SampleSpec {
     pub assets: usize,
     /// Option positions across all members.
     pub options: usize,
+    /// The option series listed (the trades spread over them).
+    pub listing: OptionListing,
     pub seed: u64,
 }
 
@@ -36,6 +39,7 @@ impl Default for SampleSpec {
             members: 64,
             assets: 14,
             options: 400,
+            listing: OptionListing::Standard,
             seed: 20_250_220,
         }
     }
@@ -125,7 +129,7 @@ pub fn generate(spec: &SampleSpec) -> Result<SampleFiles, InputError> {
     let mut instruments = book::linear_instruments(&market);
     let linear = instruments.len();
     if spec.options > 0 {
-        instruments.extend(book::option_instruments(&market));
+        instruments.extend(book::option_instruments(&market, spec.listing));
     }
     let positions = book::positions(
         &members,

@@ -17,6 +17,7 @@ mod resources;
 mod round;
 mod sizing;
 
+pub use book::OptionListing;
 pub use generator::{generate, SampleFiles, SampleSpec};
 
 use crate::input::InputError;

@@ -124,6 +124,7 @@ pub fn book(paths: u64) -> Snapshot {
         members: 30,
         assets: 6,
         options: 300,
+        listing: Default::default(),
         seed: 11,
     };
     let mut s = generate(&spec).unwrap().load("depletion").unwrap();

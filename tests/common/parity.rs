@@ -58,6 +58,7 @@ fn option_heavy() -> Snapshot {
         members: 40,
         assets: 12,
         options: 4_000,
+        listing: Default::default(),
         seed: 7,
     })
     .and_then(|files| files.load("option-heavy test book"))
@@ -76,6 +77,7 @@ fn historical() -> Snapshot {
         members: 20,
         assets: 10,
         options: 300,
+        listing: Default::default(),
         seed: 5,
     })
     .and_then(|files| files.load("FHS test book"))
