@@ -33,7 +33,7 @@ use std::ops::Range;
 
 use crate::backend::Exceedances;
 use crate::default_fund::ranked;
-use crate::tail::{var_rank, ExactSum, MemberTail, TailMeasure, TopK};
+use crate::tail::{var_rank, within_range, ExactSum, MemberTail, TailMeasure, TopK};
 
 /// What the depletion reads of a run.
 #[derive(Debug, Clone)]
@@ -118,7 +118,12 @@ impl DepletionStream {
         for &d in &demand {
             self.exhausted += u64::from(d > resources);
             self.with_uncovered += u64::from(d > 0.0);
-            self.sum.add(d);
+            // A demand out of range comes from a member's loss out of range,
+            // which its tail records and the run refuses (the exact sum
+            // holds only values within it).
+            if within_range(d) {
+                self.sum.add(d);
+            }
         }
         self.demand.push_slice(&demand, range.start);
         for d in &mut demand {
