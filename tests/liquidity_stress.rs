@@ -9,9 +9,10 @@ use clearstress::backend::CpuBackend;
 use clearstress::backend::LossBlock;
 use clearstress::default_fund::ScenarioCover;
 use clearstress::default_management::liquidity::settlement_books;
-use clearstress::default_management::{liquidity_stress, Currency, LiquidityInput};
+use clearstress::default_management::{liquidity_stress, LiquidityInput};
 use clearstress::engine::{self, RunLimits};
 use clearstress::scenario::stress_block;
+use clearstress::snapshot::SettlementAsset;
 use clearstress::snapshot::{
     AssetClass, CollateralAsset, CollateralHolding, InstrumentKind, Settlement,
 };
@@ -56,8 +57,8 @@ fn a_hand_worked_scenario_currency_by_currency() {
         losses: losses.to_vec(),
     };
     let losses = [
-        (Currency::Usd, block([100.0, -30.0, 50.0])),
-        (Currency::Coin(0), block([40.0, 20.0, 0.0])),
+        (SettlementAsset::Usd, block([100.0, -30.0, 50.0])),
+        (SettlementAsset::Coin(0), block([40.0, 20.0, 0.0])),
     ];
     let holding = |member, asset, amount| CollateralHolding {
         member,
@@ -136,8 +137,11 @@ fn the_settlement_currencies_partition_the_book() {
         vec![0.0; 3],
     )];
     let books = settlement_books(&s);
-    let currencies: Vec<Currency> = books.iter().map(|b| b.0).collect();
-    assert_eq!(currencies, vec![Currency::Usd, Currency::Coin(0)]);
+    let currencies: Vec<SettlementAsset> = books.iter().map(|b| b.0).collect();
+    assert_eq!(
+        currencies,
+        vec![SettlementAsset::Usd, SettlementAsset::Coin(0)]
+    );
     let backend = CpuBackend::new(Some(2)).unwrap();
     let loss = |s: &clearstress::snapshot::Snapshot| {
         engine::run(&backend, s, RunLimits::default(), &|_| {})

@@ -30,38 +30,15 @@ use crate::backend::LossBlock;
 use crate::default_fund::ScenarioCover;
 use crate::scenario::ScenarioBlock;
 use crate::snapshot::{
-    AssetClass, CollateralAsset, CollateralHolding, MarketData, Settlement, Snapshot,
+    AssetClass, CollateralAsset, CollateralHolding, MarketData, SettlementAsset, Snapshot,
 };
-
-/// A currency variation margin is settled in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Currency {
-    /// Linear (USD-margined) contracts.
-    Usd,
-    /// Inverse contracts on this asset settle in it.
-    Coin(usize),
-}
-
-impl Currency {
-    pub fn name(self, market: &MarketData) -> &str {
-        match self {
-            Self::Usd => "USD",
-            Self::Coin(a) => &market.assets[a].id,
-        }
-    }
-}
 
 /// Each settlement currency the book's positions use, with the book cut to
 /// the positions settling in it (no collateral: its fall is not a payment).
-pub fn settlement_books(snapshot: &Snapshot) -> Vec<(Currency, Snapshot)> {
-    let currency_of = |p: &crate::snapshot::Position| {
-        let instrument = &snapshot.instruments[p.instrument];
-        match instrument.settlement {
-            Settlement::Linear => Currency::Usd,
-            Settlement::Inverse => Currency::Coin(instrument.underlying),
-        }
-    };
-    let mut currencies: Vec<Currency> = snapshot.positions.iter().map(currency_of).collect();
+pub fn settlement_books(snapshot: &Snapshot) -> Vec<(SettlementAsset, Snapshot)> {
+    let currency_of =
+        |p: &crate::snapshot::Position| SettlementAsset::of(&snapshot.instruments[p.instrument]);
+    let mut currencies: Vec<SettlementAsset> = snapshot.positions.iter().map(currency_of).collect();
     currencies.sort();
     currencies.dedup();
     currencies
@@ -83,7 +60,7 @@ pub struct LiquidityInput<'a> {
     pub stress: &'a ScenarioBlock,
     /// Each settlement currency and every member's loss on the positions
     /// settling in it, per stress scenario.
-    pub losses: &'a [(Currency, LossBlock)],
+    pub losses: &'a [(SettlementAsset, LossBlock)],
     pub collateral: &'a [CollateralHolding],
     /// Each stress scenario's covers, for the defaulting groups.
     pub covers: &'a [ScenarioCover],
@@ -105,7 +82,7 @@ pub struct CurrencyNeed {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct LiquidityStress {
-    pub currencies: Vec<Currency>,
+    pub currencies: Vec<SettlementAsset>,
     /// `[scenario][currency]`.
     pub scenarios: Vec<Vec<CurrencyNeed>>,
     /// The defaulting groups of each scenario.
@@ -130,7 +107,7 @@ impl LiquidityStress {
 
 /// The liquidity stress of every stress scenario.
 pub fn liquidity_stress(input: &LiquidityInput) -> LiquidityStress {
-    let currencies: Vec<Currency> = input.losses.iter().map(|(c, _)| *c).collect();
+    let currencies: Vec<SettlementAsset> = input.losses.iter().map(|(c, _)| *c).collect();
     let defaulting: Vec<Vec<usize>> = input
         .covers
         .iter()
@@ -149,7 +126,7 @@ pub fn liquidity_stress(input: &LiquidityInput) -> LiquidityStress {
         .enumerate()
         .map(|(s, groups)| {
             let defaults = |m: usize| groups.contains(&input.group_of[m]);
-            let value = |asset: CollateralAsset, units: f64, c: Currency| {
+            let value = |asset: CollateralAsset, units: f64, c: SettlementAsset| {
                 usable_value(input, s, asset, units, c, &currencies)
             };
             input
@@ -195,19 +172,19 @@ fn usable_value(
     s: usize,
     asset: CollateralAsset,
     units: f64,
-    c: Currency,
-    currencies: &[Currency],
+    c: SettlementAsset,
+    currencies: &[SettlementAsset],
 ) -> f64 {
     let price = |a: usize| input.market.assets[a].spot * (1.0 + input.stress.returns_of(s)[a]);
     match (asset, c) {
-        (CollateralAsset::Usd, Currency::Usd) => units,
-        (CollateralAsset::Asset(a), Currency::Usd)
+        (CollateralAsset::Usd, SettlementAsset::Usd) => units,
+        (CollateralAsset::Asset(a), SettlementAsset::Usd)
             if input.market.assets[a].class == AssetClass::Stablecoin
-                && !currencies.contains(&Currency::Coin(a)) =>
+                && !currencies.contains(&SettlementAsset::Coin(a)) =>
         {
             units * price(a)
         }
-        (CollateralAsset::Asset(a), Currency::Coin(b)) if a == b => units * price(a),
+        (CollateralAsset::Asset(a), SettlementAsset::Coin(b)) if a == b => units * price(a),
         _ => 0.0,
     }
 }

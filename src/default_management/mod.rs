@@ -17,7 +17,7 @@ pub mod liquidity;
 pub mod reverse_stress;
 pub mod waterfall;
 
-pub use liquidity::{liquidity_stress, Currency, LiquidityInput, LiquidityStress};
+pub use liquidity::{liquidity_stress, LiquidityInput, LiquidityStress};
 pub use reverse_stress::{
     reverse_stress, ReverseStress, ReverseStressInput, ScenarioReverseStress,
 };

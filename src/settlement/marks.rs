@@ -24,42 +24,8 @@
 use crate::book::{implied_vol, BookError};
 use crate::input::Date;
 use crate::pricing::{black76, discount, DAYS_PER_YEAR, FUNDING_PERIODS_PER_DAY};
+pub use crate::snapshot::SettlementAsset;
 use crate::snapshot::{Instrument, InstrumentKind, MarketData, Settlement};
-
-/// The asset a contract's variation margin is paid in: a linear
-/// (USD-margined) contract in USD, an inverse (coin-margined) one in its
-/// underlying coin, as the liquidity stress counts them (methodology 9.7).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum SettlementAsset {
-    Usd,
-    /// Index into [`MarketData::assets`].
-    Coin(usize),
-}
-
-impl SettlementAsset {
-    pub fn of(instrument: &Instrument) -> Self {
-        match instrument.settlement {
-            Settlement::Linear => Self::Usd,
-            Settlement::Inverse => Self::Coin(instrument.underlying),
-        }
-    }
-
-    /// `USD`, or the coin's asset id.
-    pub fn name(self, market: &MarketData) -> &str {
-        match self {
-            Self::Usd => "USD",
-            Self::Coin(a) => &market.assets[a].id,
-        }
-    }
-
-    /// USD per unit at `market`'s prices.
-    pub fn usd_price(self, market: &MarketData) -> f64 {
-        match self {
-            Self::Usd => 1.0,
-            Self::Coin(a) => market.assets[a].spot,
-        }
-    }
-}
 
 /// The value of one contract of `instrument` in `market` on `date`, in its
 /// settlement asset (the table above). Differences of marks are what is

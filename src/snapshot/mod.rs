@@ -47,6 +47,42 @@ pub struct Member {
     pub liquid_resources: Option<f64>,
 }
 
+/// The asset a contract's variation margin is paid in: a linear
+/// (USD-margined) contract in USD, an inverse (coin-margined) one in its
+/// underlying coin, as settlement (`clearstress settle`) and the liquidity stress (methodology
+/// 9.7) count them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SettlementAsset {
+    Usd,
+    /// Index into [`MarketData::assets`].
+    Coin(usize),
+}
+
+impl SettlementAsset {
+    pub fn of(instrument: &Instrument) -> Self {
+        match instrument.settlement {
+            Settlement::Linear => Self::Usd,
+            Settlement::Inverse => Self::Coin(instrument.underlying),
+        }
+    }
+
+    /// `USD`, or the coin's asset id.
+    pub fn name(self, market: &MarketData) -> &str {
+        match self {
+            Self::Usd => "USD",
+            Self::Coin(a) => &market.assets[a].id,
+        }
+    }
+
+    /// USD per unit at `market`'s prices.
+    pub fn usd_price(self, market: &MarketData) -> f64 {
+        match self {
+            Self::Usd => 1.0,
+            Self::Coin(a) => market.assets[a].spot,
+        }
+    }
+}
+
 /// How a contract's profit and loss is settled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Settlement {
