@@ -112,8 +112,9 @@ impl DepletionStream {
             debug_assert!(range.contains(&s), "scenario {s} outside {range:?}");
             demand[(s - range.start) as usize] = self.demand_of(scenario);
         }
+        // The next block's go into the same allocation.
+        found.clear();
         self.exceedances.found = found;
-        self.exceedances.found.clear();
         let resources = self.input.resources;
         for &d in &demand {
             self.exhausted += u64::from(d > resources);
