@@ -429,16 +429,7 @@ mod tests {
         let snapshot = generate(&spec).and_then(|f| f.load("widths")).unwrap();
         let book = CompiledBook::compile(&snapshot).unwrap();
         assert!(book.options.len() > 20, "the sample has option series");
-        let mut widths = vec![Width::Baseline];
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2") {
-                widths.push(Width::Avx2);
-            }
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                widths.push(Width::Avx512);
-            }
-        }
+        let widths = Width::available();
         eprintln!("widths on this CPU: {widths:?}");
         let (a, f) = (book.assets, book.feature_count());
         for scenarios in [1, 3, 8, 13, 64] {

@@ -70,9 +70,14 @@ pub struct DepletionStream {
 }
 
 impl DepletionStream {
-    /// Bytes the two exact tails may take at most.
-    pub fn tail_bytes(input: &DepletionInput) -> u64 {
+    /// Bytes the two exact tails of `input` may take at most.
+    pub fn tail_bytes_of(input: &DepletionInput) -> u64 {
         2 * TopK::capacity(Self::k(input)) as u64 * 16
+    }
+
+    /// Bytes this stream's two exact tails may take at most.
+    pub fn tail_bytes(&self) -> u64 {
+        Self::tail_bytes_of(&self.input)
     }
 
     fn k(input: &DepletionInput) -> usize {

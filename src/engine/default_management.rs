@@ -25,7 +25,7 @@ fn prefunded_resources(snapshot: &Snapshot) -> f64 {
 
 /// The Monte Carlo depletion to stream over `paths` scenarios against each
 /// member's `collateral`, or why it is not: its exact tails must fit in a
-/// quarter of the tail memory, which the members' tails keep the rest of.
+/// quarter of the tail memory; the members' tails are planned in the rest.
 pub(super) fn depletion_stream(
     snapshot: &Snapshot,
     collateral: &[f64],
@@ -43,7 +43,7 @@ pub(super) fn depletion_stream(
         scenarios: paths,
         confidences: confidences.to_vec(),
     };
-    let needed = DepletionStream::tail_bytes(&input);
+    let needed = DepletionStream::tail_bytes_of(&input);
     if needed > limits.tail_memory_bytes / 4 {
         return Err(TooLarge {
             needed_bytes: needed,

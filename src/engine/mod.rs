@@ -192,7 +192,7 @@ fn run_with<B: Backend>(
         depletion_stream(snapshot, collateral, &groups, &confidences, paths, limits)
     });
     let depletion_bytes = match &depletion {
-        Some(Ok(_)) => limits.tail_memory_bytes / 4,
+        Some(Ok(stream)) => stream.tail_bytes(),
         _ => 0,
     };
     let tail_plan = TailPlan::for_confidences(

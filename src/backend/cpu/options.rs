@@ -29,17 +29,24 @@ pub(super) enum Width {
 }
 
 impl Width {
+    /// The widest width this CPU runs.
     pub(super) fn detect() -> Self {
+        *Self::available().last().unwrap_or(&Self::Baseline)
+    }
+
+    /// Every width this CPU runs, narrowest first.
+    pub(super) fn available() -> Vec<Self> {
+        let mut widths = vec![Self::Baseline];
         #[cfg(target_arch = "x86_64")]
         {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                return Self::Avx512;
-            }
             if std::arch::is_x86_feature_detected!("avx2") {
-                return Self::Avx2;
+                widths.push(Self::Avx2);
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                widths.push(Self::Avx512);
             }
         }
-        Self::Baseline
+        widths
     }
 
     /// The option P&Ls of a block of scenarios (`returns`, `vol_factors`:
@@ -282,16 +289,7 @@ mod tests {
             let len = chunk.min(scenarios - start);
             pnls[start * series + j * len + (s - start)]
         };
-        let mut widths = vec![Width::Baseline];
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2") {
-                widths.push(Width::Avx2);
-            }
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                widths.push(Width::Avx512);
-            }
-        }
+        let widths = Width::available();
         for tile in [0..scenarios, 37..190, 64..128, 5..9] {
             let (members, stride) = (3..21, tile.len() + 3);
             let start: Vec<f64> = (0..members.len() * stride).map(|i| i as f64).collect();
