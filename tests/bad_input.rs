@@ -388,6 +388,30 @@ const INSTRUMENT_RULES: &[Refused] = &[
         whole("positions.csv", "member_id,instrument_id,quantity\n"),
         file("positions.csv"),
         &["no positions", "the book is empty"]),
+    refused("a linear contract settling in a coin",
+        whole("instruments.csv", "instrument_id,kind,underlying,settlement,contract_size,expiry,strike,option_type,settlement_asset\n\
+            BTC-PERP,perpetual,BTC,linear,1,,,,BTC\nBTC-FUT-0328,future,BTC,inverse,100,2025-03-28,,,\n\
+            BTC-C-100000-0328,option,BTC,linear,1,2025-03-28,100000,call,\n"),
+        cell("instruments.csv", 1, "settlement_asset"),
+        &["a linear contract settles in USD or a stablecoin: `BTC` is not a stablecoin"]),
+    refused("an inverse contract settling in a stablecoin",
+        whole("instruments.csv", "instrument_id,kind,underlying,settlement,contract_size,expiry,strike,option_type,settlement_asset\n\
+            BTC-PERP,perpetual,BTC,linear,1,,,,USDT\nBTC-FUT-0328,future,BTC,inverse,100,2025-03-28,,,USDT\n\
+            BTC-C-100000-0328,option,BTC,linear,1,2025-03-28,100000,call,USD\n"),
+        cell("instruments.csv", 2, "settlement_asset"),
+        &["an inverse contract settles in its underlying `BTC`: found `USDT`"]),
+    refused("a stablecoin-settled option",
+        whole("instruments.csv", "instrument_id,kind,underlying,settlement,contract_size,expiry,strike,option_type,settlement_asset\n\
+            BTC-PERP,perpetual,BTC,linear,1,,,,USDT\nBTC-FUT-0328,future,BTC,inverse,100,2025-03-28,,,BTC\n\
+            BTC-C-100000-0328,option,BTC,linear,1,2025-03-28,100000,call,USDT\n"),
+        cell("instruments.csv", 3, "settlement_asset"),
+        &["a USDT-settled option is not supported"]),
+    refused("a settlement asset that is not in the market",
+        whole("instruments.csv", "instrument_id,kind,underlying,settlement,contract_size,expiry,strike,option_type,settlement_asset\n\
+            BTC-PERP,perpetual,BTC,linear,1,,,,USDC\nBTC-FUT-0328,future,BTC,inverse,100,2025-03-28,,,\n\
+            BTC-C-100000-0328,option,BTC,linear,1,2025-03-28,100000,call,\n"),
+        cell("instruments.csv", 1, "settlement_asset"),
+        &["unknown asset `USDC`"]),
     refused("collateral in an asset without a haircut",
         replace("ccp.toml", "BTC = 0.15\n", ""),
         cell("collateral.csv", 3, "asset"),

@@ -13,7 +13,7 @@ mod parquet_columns;
 use std::collections::BTreeMap;
 
 use clearstress::default_management::close_out::{close_out_costs, CloseOut, Liquidation};
-use clearstress::pricing::{position_pnl, Horizon};
+use clearstress::pricing::{position_pnl, Horizon, Move};
 use clearstress::snapshot::{InstrumentKind, OptionRight, Settlement, Snapshot};
 use parquet_columns::{floats, read_parquet, strings};
 
@@ -143,7 +143,16 @@ fn an_options_exposure_is_its_delta() {
     };
     let vol = 0.6; // the surface's, flat
     let h = 1e-5;
-    let value = |r: f64| position_pnl(&s.instruments[2], 30_000.0, &s.market, horizon, r, 1.0, vol);
+    let value = |r: f64| {
+        position_pnl(
+            &s.instruments[2],
+            30_000.0,
+            &s.market,
+            horizon,
+            Move::spot(r),
+            vol,
+        )
+    };
     let slope = (value(1.0 + h) - value(1.0 - h)) / (2.0 * h);
     assert!(slope > 0.0 && slope < 30_000.0 * 100.0, "{slope}");
     assert!(

@@ -9,7 +9,7 @@ use clearstress::backend::CpuBackend;
 use clearstress::backend::LossBlock;
 use clearstress::default_fund::ScenarioCover;
 use clearstress::default_management::liquidity::settlement_books;
-use clearstress::default_management::{liquidity_stress, LiquidityInput};
+use clearstress::default_management::{liquidity_stress, LiquidityInput, LiquidityStress};
 use clearstress::engine::{self, RunLimits};
 use clearstress::scenario::stress_block;
 use clearstress::snapshot::SettlementAsset;
@@ -31,6 +31,77 @@ use clearstress::snapshot::{
 /// not the CCP's.
 #[test]
 fn a_hand_worked_scenario_currency_by_currency() {
+    let l = hand_worked(&[
+        (SettlementAsset::Usd, block([100.0, -30.0, 50.0])),
+        (SettlementAsset::Coin(0), block([40.0, 20.0, 0.0])),
+    ]);
+    assert_eq!(l.defaulting, vec![vec![0, 1]]);
+    let usd = l.scenarios[0][0];
+    assert!(
+        near(usd.need, 70.0) && near(usd.defaulters_collateral, 28.0),
+        "{usd:?}"
+    );
+    assert!(
+        near(usd.ccp_resources, 24.0) && near(usd.shortfall, 18.0),
+        "{usd:?}"
+    );
+    let coin = l.scenarios[0][1];
+    assert!(
+        near(coin.need, 60.0) && near(coin.defaulters_collateral, 20.0),
+        "{coin:?}"
+    );
+    assert!(
+        near(coin.ccp_resources, 10.0) && near(coin.shortfall, 30.0),
+        "{coin:?}"
+    );
+    assert_eq!(l.worst(), vec![(0, usd.shortfall), (0, coin.shortfall)]);
+}
+
+/// The scenario above with USDT-margined contracts as well, on which the
+/// defaulters lose 25 and 5 (USD at the scenario's prices): USDT is now a
+/// settlement currency of its own, paid by the USDT holdings at 0.9 (18 of
+/// member 0, 9 of the CCP's: 27 against 30, 3 short), which no longer pay
+/// USD needs (10 + 15 = 25 against 70, 45 short).
+#[test]
+fn a_settlement_stablecoin_pays_its_own_needs_only() {
+    let l = hand_worked(&[
+        (SettlementAsset::Usd, block([100.0, -30.0, 50.0])),
+        (SettlementAsset::Coin(0), block([40.0, 20.0, 0.0])),
+        (SettlementAsset::Coin(2), block([25.0, 5.0, -30.0])),
+    ]);
+    let [usd, coin, usdt] = [0, 1, 2].map(|c| l.scenarios[0][c]);
+    assert!(
+        near(usd.defaulters_collateral, 10.0) && near(usd.ccp_resources, 15.0),
+        "{usd:?}"
+    );
+    assert!(near(usd.shortfall, 45.0), "{usd:?}");
+    assert!(near(coin.shortfall, 30.0), "{coin:?}");
+    assert!(
+        near(usdt.need, 30.0)
+            && near(usdt.defaulters_collateral, 18.0)
+            && near(usdt.ccp_resources, 9.0)
+            && near(usdt.shortfall, 3.0),
+        "{usdt:?}"
+    );
+}
+
+/// One scenario's losses of members 0, 1, 2.
+fn block(losses: [f64; 3]) -> LossBlock {
+    LossBlock {
+        first: 0,
+        scenarios: 1,
+        members: 3,
+        losses: losses.to_vec(),
+    }
+}
+
+fn near(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-12 * b.abs().max(1.0)
+}
+
+/// The liquidity stress of the scenario above with each settlement
+/// currency's `losses`.
+fn hand_worked(losses: &[(SettlementAsset, LossBlock)]) -> LiquidityStress {
     let (btc, eth) = (
         common::asset("BTC", 100.0, 0.5),
         common::asset("ETH", 10.0, 0.7),
@@ -50,16 +121,6 @@ fn a_hand_worked_scenario_currency_by_currency() {
         )],
         3,
     );
-    let block = |losses: [f64; 3]| LossBlock {
-        first: 0,
-        scenarios: 1,
-        members: 3,
-        losses: losses.to_vec(),
-    };
-    let losses = [
-        (SettlementAsset::Usd, block([100.0, -30.0, 50.0])),
-        (SettlementAsset::Coin(0), block([40.0, 20.0, 0.0])),
-    ];
     let holding = |member, asset, amount| CollateralHolding {
         member,
         asset,
@@ -83,41 +144,20 @@ fn a_hand_worked_scenario_currency_by_currency() {
         (CollateralAsset::Asset(2), 10.0),
         (CollateralAsset::Asset(0), 0.2),
     ];
-    let l = liquidity_stress(&LiquidityInput {
+    liquidity_stress(&LiquidityInput {
         market: &s.market,
         stress: &stress,
-        losses: &losses,
+        losses,
         collateral: &collateral,
         covers: &covers,
         group_of: &[0, 1, 2],
         cover: 2,
         resources: &resources,
-    });
-    assert_eq!(l.defaulting, vec![vec![0, 1]]);
-    let near = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1.0);
-    let usd = l.scenarios[0][0];
-    assert!(
-        near(usd.need, 70.0) && near(usd.defaulters_collateral, 28.0),
-        "{usd:?}"
-    );
-    assert!(
-        near(usd.ccp_resources, 24.0) && near(usd.shortfall, 18.0),
-        "{usd:?}"
-    );
-    let coin = l.scenarios[0][1];
-    assert!(
-        near(coin.need, 60.0) && near(coin.defaulters_collateral, 20.0),
-        "{coin:?}"
-    );
-    assert!(
-        near(coin.ccp_resources, 10.0) && near(coin.shortfall, 30.0),
-        "{coin:?}"
-    );
-    assert_eq!(l.worst(), vec![(0, usd.shortfall), (0, coin.shortfall)]);
+    })
 }
 
-/// The book split by settlement currency (USD for linear contracts, the
-/// coin for inverse ones) loses in each stress scenario, summed over the
+/// The book split by settlement currency (USD or the stablecoin for linear
+/// contracts, the coin for inverse ones) loses in each stress scenario, summed over the
 /// currencies, what the whole book without collateral loses.
 #[test]
 fn the_settlement_currencies_partition_the_book() {
@@ -131,6 +171,16 @@ fn the_settlement_currencies_partition_the_book() {
         InstrumentKind::Perpetual,
     );
     common::hold(&mut s, 1, inverse, 5_000.0);
+    let tether = common::add_instrument(
+        &mut s,
+        "ETH-USDT-PERP",
+        1,
+        Settlement::Linear,
+        0.1,
+        InstrumentKind::Perpetual,
+    );
+    s.instruments[tether].stablecoin = Some(2);
+    common::hold(&mut s, 0, tether, -3_000.0);
     s.stress = vec![common::stress_scenario(
         "crash",
         vec![-0.3, -0.4, -0.01],
@@ -140,7 +190,11 @@ fn the_settlement_currencies_partition_the_book() {
     let currencies: Vec<SettlementAsset> = books.iter().map(|b| b.0).collect();
     assert_eq!(
         currencies,
-        vec![SettlementAsset::Usd, SettlementAsset::Coin(0)]
+        vec![
+            SettlementAsset::Usd,
+            SettlementAsset::Coin(0),
+            SettlementAsset::Coin(2)
+        ]
     );
     let backend = CpuBackend::new(Some(2)).unwrap();
     let loss = |s: &clearstress::snapshot::Snapshot| {
@@ -161,4 +215,6 @@ fn the_settlement_currencies_partition_the_book() {
         );
     }
     assert_eq!(parts[1].loss(0, 0), 0.0, "A holds nothing coin-settled");
+    assert_eq!(parts[2].loss(1, 0), 0.0, "B holds nothing USDT-settled");
+    assert!(parts[2].loss(0, 0) != 0.0);
 }

@@ -5,7 +5,7 @@ mod common;
 
 use clearstress::backend::{Backend, LossBlock};
 use clearstress::book::CompiledBook;
-use clearstress::pricing::{position_pnl, Horizon};
+use clearstress::pricing::{position_pnl, Horizon, Move};
 use clearstress::scenario::ScenarioBlock;
 use clearstress::snapshot::{CollateralAsset, InstrumentKind, Snapshot};
 
@@ -28,7 +28,6 @@ fn direct_loss(s: &Snapshot, m: usize, returns: &[f64], vol_factors: &[f64]) -> 
                     .unwrap(),
             ),
         };
-        let a = inst.underlying;
         pnl += position_pnl(
             inst,
             p.quantity,
@@ -37,8 +36,7 @@ fn direct_loss(s: &Snapshot, m: usize, returns: &[f64], vol_factors: &[f64]) -> 
                 days_to_expiry,
                 days: horizon_days,
             },
-            1.0 + returns[a],
-            vol_factors[a],
+            Move::of(inst, |a| 1.0 + returns[a], vol_factors),
             vol,
         );
     }

@@ -10,7 +10,7 @@ use std::fs;
 use std::path::Path;
 
 use clearstress::book::implied_vol;
-use clearstress::pricing::{self, Horizon};
+use clearstress::pricing::{self, Horizon, Move};
 use clearstress::sample::{self, SampleSpec};
 use clearstress::settlement::{
     self, read_end_of_day, settle, DaySettlement, Direction, EndOfDay, SettlementAsset,
@@ -208,6 +208,73 @@ fn a_hand_worked_three_member_day() {
     }
 }
 
+/// A USDT-margined perpetual and a USD one on BTC, worked by hand: BTC from
+/// 100,000 to 110,000 USD over one day (3 funding periods at 0.0001), USDT
+/// from 1 to 0.98 USD (a depeg). The USDT contract is quoted in USDT
+/// (S / U), so it pays more USDT than the USD one pays dollars, in coins
+/// worth less: its USD value is q m S0 (R - R_U) - q m S0 f n R_U.
+#[test]
+fn a_stablecoin_margined_contract_settles_in_its_stablecoin() {
+    let mut btc = asset("BTC", 100_000.0, 0.5);
+    btc.funding_rate_8h = 0.0001;
+    let usdt = asset("USDT", 1.0, 0.01);
+    let members = vec![member("A", "A"), member("B", "B")];
+    let mut book = market_snapshot(vec![btc, usdt], vec![1.0, 0.0, 0.0, 1.0], members);
+    let perp = InstrumentKind::Perpetual;
+    let usdt_perp = add_instrument(&mut book, "BTC-USDT", 0, Settlement::Linear, 1.0, perp);
+    book.instruments[usdt_perp].stablecoin = Some(1);
+    let usd_perp = add_instrument(&mut book, "BTC-USD", 0, Settlement::Linear, 1.0, perp);
+    hold(&mut book, 0, usdt_perp, 10.0);
+    hold(&mut book, 1, usdt_perp, -10.0);
+    hold(&mut book, 0, usd_perp, -10.0);
+    hold(&mut book, 1, usd_perp, 10.0);
+    let end = moved(&book, 1, |a| [1.1, 0.98][a]);
+    let day = settle(&book, &end).unwrap();
+
+    // BTC-USDT marks: 100,000 / 1 and 110,000 / 0.98 = 112,244.89795918367
+    // USDT; funding paid by a long 100,000 x 0.0001 x 3 = 30 USDT a contract.
+    // A +10: 122,448.9795918367 - 300 = 122,148.9795918367 USDT, worth
+    // x 0.98 = 119,706 USD = 10 x 100,000 x (1.1 - 0.98) - 300 x 0.98.
+    // BTC-USD: A -10: -100,000 + 300 = -99,700 USD.
+    let usdt_vm = 10.0 * (110_000.0 / 0.98 - 100_000.0) - 300.0;
+    let want = [
+        (SettlementAsset::Coin(1), usdt_vm, 119_706.0),
+        (SettlementAsset::Coin(1), -usdt_vm, -119_706.0),
+        (SettlementAsset::Usd, -99_700.0, -99_700.0),
+        (SettlementAsset::Usd, 99_700.0, 99_700.0),
+    ];
+    for (p, (asset, vm, vm_usd)) in day.positions.iter().zip(want) {
+        assert_eq!(p.asset, asset);
+        assert!(
+            close(p.vm, vm, 1e-12) && close(p.vm_usd, vm_usd, 1e-12),
+            "{p:?}: expected {vm} {asset:?}, {vm_usd} USD"
+        );
+    }
+    // One payment per member and asset: nothing nets across USD and USDT.
+    let payments: Vec<(usize, SettlementAsset, Direction, f64)> = day
+        .payments
+        .iter()
+        .map(|p| (p.member, p.asset, p.direction, p.amount))
+        .collect();
+    let usd = SettlementAsset::Usd;
+    let tether = SettlementAsset::Coin(1);
+    let want = [
+        (0, usd, Direction::MemberPays, 99_700.0),
+        (0, tether, Direction::MemberReceives, usdt_vm),
+        (1, usd, Direction::MemberReceives, 99_700.0),
+        (1, tether, Direction::MemberPays, usdt_vm),
+    ];
+    assert_eq!(payments.len(), want.len());
+    for (got, want) in payments.iter().zip(want) {
+        assert_eq!((got.0, got.1, got.2), (want.0, want.1, want.2));
+        assert!(close(got.3, want.3, 1e-12), "{got:?} vs {want:?}");
+    }
+    assert_eq!(
+        day.by_asset.iter().map(|b| b.0).collect::<Vec<_>>(),
+        [usd, tether]
+    );
+}
+
 /// Each position's VM in USD (at the end price of its settlement asset) is
 /// the engine's revaluation of it over the period ([`pricing::position_pnl`]
 /// with the spot move R and no vol shock) on a book with every kind of
@@ -235,8 +302,7 @@ fn variation_margin_is_the_engines_revaluation_over_the_period() {
                 p.quantity,
                 &book.market,
                 horizon,
-                moves[instrument.underlying],
-                1.0,
+                Move::of(instrument, |a| moves[a], &[1.0; 3]),
                 vol,
             );
             assert!(
@@ -447,7 +513,15 @@ fn bad_prices_are_refused_naming_file_row_and_field() {
         e.contains("missing.csv")
             && e.contains("field `asset`")
             && e.contains("`ETH`")
-            && e.contains("ETH-FUT"),
+            && e.contains("the underlying of instrument `ETH-USDT-FUT`"),
+        "{e}"
+    );
+
+    let no_stablecoin = write(dir.path(), "no_usdt.csv", &format!("{HEADER}{btc}{eth}"));
+    let e = error(&no_stablecoin, Some("2025-02-21"), &book);
+    assert!(
+        e.contains("no_usdt.csv")
+            && e.contains("`USDT`, the settlement stablecoin of instrument `ETH-USDT-FUT`"),
         "{e}"
     );
 

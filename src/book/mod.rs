@@ -27,7 +27,7 @@ use std::collections::HashMap;
 use crate::input::Date;
 use crate::lanes::elementary::ln;
 use crate::lanes::Lanes;
-use crate::pricing::{self, black76, discount, Horizon, FUNDING_PERIODS_PER_DAY};
+use crate::pricing::{self, black76, discount, Horizon, Move, FUNDING_PERIODS_PER_DAY};
 use crate::snapshot::{
     CollateralAsset, Instrument, InstrumentKind, MarketData, OptionRight, Position, Settlement,
     Snapshot,
@@ -132,15 +132,14 @@ pub fn position_pnl(
     vol_factors: &[f64],
 ) -> Result<f64, BookError> {
     let instrument = &snapshot.instruments[position.instrument];
-    let a = instrument.underlying;
     let vol = implied_vol(&snapshot.market, instrument, snapshot.valuation_date)?;
+    let moves = Move::of(instrument, |a| 1.0 + returns[a], vol_factors);
     Ok(pricing::position_pnl(
         instrument,
         position.quantity,
         &snapshot.market,
         horizon(snapshot, instrument),
-        1.0 + returns[a],
-        vol_factors[a],
+        moves,
         vol,
     ))
 }
@@ -194,7 +193,6 @@ impl CompiledBook {
             );
             let h = horizon(snapshot, instrument);
             let (tau0, tau1) = (h.tau0(), h.tau1());
-            let w = &mut asset_weights[a * members + p.member];
             // Exposure e and constant c with P&L = e (R - 1) + c; the loss is -P&L.
             let (exposure, pnl_constant, notional) = match (instrument.kind, instrument.settlement)
             {
@@ -264,8 +262,13 @@ impl CompiledBook {
                     continue;
                 }
             };
-            *w -= exposure;
+            asset_weights[a * members + p.member] -= exposure;
             constant[p.member] -= pnl_constant;
+            if let Some(u) = instrument.stablecoin {
+                // Paid in a stablecoin: the USD P&L is R_U (e (R / R_U - 1) + c)
+                // = e (R - 1) + (c - e)(R_U - 1) + c (methodology 6.1).
+                asset_weights[u * members + p.member] -= pnl_constant - exposure;
+            }
             gross_notional[p.member] += notional;
         }
 

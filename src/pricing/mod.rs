@@ -18,9 +18,13 @@
 //!   options are marked in coin at V/S, so the USD P&L is m (V1/S1 - V0/S0) S1 =
 //!   m (V1 - V0 R);
 //! - collateral of a units after haircut h_c: value a S (1 - h_c), changing by
-//!   a S0 (1 - h_c)(R - 1).
+//!   a S0 (1 - h_c)(R - 1);
+//! - a linear perpetual or future margined in a stablecoin U (USDT-margined)
+//!   is quoted in U and pays in U: the formulas above on the price S / U,
+//!   times U1 to value the payment in USD ([`position_pnl`]). Its USD P&L
+//!   q m S0 (R - R_U) for a perpetual is linear in both returns.
 //!
-//! Every contract but the option is linear in R, which [`crate::book`] exploits;
+//! Every contract but the option is linear in the returns, which [`crate::book`] exploits;
 //! [`position_pnl`] is the direct, contract-by-contract reference it is tested against.
 
 pub mod black76;
@@ -57,20 +61,70 @@ pub fn discount(market: &MarketData, tau: f64) -> f64 {
     (-market.rates.rate(tau * DAYS_PER_YEAR) * tau).exp()
 }
 
-/// USD P&L of `quantity` contracts of `instrument` when the underlying's spot moves
-/// by `relative` (S1 = S0 relative) and, for an option, its implied vol
-/// `implied_vol` (from the surface at the valuation date) by `vol_factor`.
+/// One scenario's move of what a contract is valued on, over the horizon.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Move {
+    /// The underlying's S1 / S0.
+    pub underlying: f64,
+    /// The factor on an option's implied vol (sticky strike).
+    pub vol_factor: f64,
+    /// The stablecoin's U1 / U0, for a contract margined in one (ignored
+    /// for every other contract).
+    pub stablecoin: f64,
+}
+
+impl Move {
+    /// What `instrument` sees when each asset a moves by `relative(a)` =
+    /// S1 / S0 and its implied vol by `vol_factors[a]`.
+    pub fn of(
+        instrument: &Instrument,
+        relative: impl Fn(usize) -> f64,
+        vol_factors: &[f64],
+    ) -> Self {
+        let a = instrument.underlying;
+        Self {
+            underlying: relative(a),
+            vol_factor: vol_factors[a],
+            stablecoin: instrument.stablecoin.map_or(1.0, relative),
+        }
+    }
+
+    /// The underlying moving by `relative`, nothing else.
+    pub fn spot(relative: f64) -> Self {
+        Self {
+            underlying: relative,
+            vol_factor: 1.0,
+            stablecoin: 1.0,
+        }
+    }
+}
+
+/// USD P&L at the end's prices of `quantity` contracts of `instrument` in
+/// the move `moves`, an option valued at `implied_vol` (from the surface at
+/// the valuation date) times the move's vol factor.
+///
+/// A stablecoin-margined contract is the USD one on the underlying's price
+/// in the stablecoin, S / U, and pays in units worth U1 in USD: its P&L is
+/// the formulas above with S0 / U0 for S0 and R / R_U for R, times U0 R_U
+/// (for a perpetual q m S0 (R - R_U) - q m S0 f n R_U).
 pub fn position_pnl(
     instrument: &Instrument,
     quantity: f64,
     market: &MarketData,
     horizon: Horizon,
-    relative: f64,
-    vol_factor: f64,
+    moves: Move,
     implied_vol: f64,
 ) -> f64 {
     let asset = &market.assets[instrument.underlying];
-    let (s0, b, m) = (asset.spot, asset.basis, instrument.contract_size);
+    let (b, m, vol_factor) = (asset.basis, instrument.contract_size, moves.vol_factor);
+    let (s0, relative, to_usd) = match instrument.settlement {
+        Settlement::Linear => {
+            let u0 = instrument.quote_usd(market);
+            let r_u = moves.stablecoin;
+            (asset.spot / u0, moves.underlying / r_u, u0 * r_u)
+        }
+        Settlement::Inverse => (asset.spot, moves.underlying, 1.0),
+    };
     let s1 = s0 * relative;
     let periods = FUNDING_PERIODS_PER_DAY * horizon.days;
     let per_contract = match (instrument.kind, instrument.settlement) {
@@ -108,7 +162,7 @@ pub fn position_pnl(
             }
         }
     };
-    quantity * per_contract
+    quantity * per_contract * to_usd
 }
 
 /// The USD value of the underlying that `quantity` contracts of `instrument`
@@ -180,6 +234,65 @@ mod tests {
         }
     }
 
+    /// A USDT-margined perpetual and future, against their USD P&L written
+    /// out: q m S0 (R - R_U) - q m S0 f n R_U and q m S0 (c1 R - c0 R_U); at
+    /// R_U = 1 the USD-margined contract's.
+    #[test]
+    fn a_stablecoin_margined_contract_pays_in_its_stablecoin() {
+        let mut market = market();
+        market.assets.push(Asset {
+            id: "USDT".into(),
+            class: AssetClass::Stablecoin,
+            spot: 0.9995,
+            ..market.assets[0].clone()
+        });
+        let expiry = Date::parse("2025-03-28").unwrap();
+        let (q, m, s0, f, b) = (-7.0, 0.01, 97_600.0, 0.0001, 0.08);
+        let horizon = Horizon {
+            days_to_expiry: 36.0,
+            days: 2.0,
+        };
+        let (c0, c1) = ((b * horizon.tau0()).exp(), (b * horizon.tau1()).exp());
+        for (r, r_u) in [(1.1, 0.95), (0.7, 1.0), (1.0, 1.02)] {
+            let moves = Move {
+                underlying: r,
+                vol_factor: 1.0,
+                stablecoin: r_u,
+            };
+            let cases = [
+                (
+                    InstrumentKind::Perpetual,
+                    q * m * s0 * (r - r_u) - q * m * s0 * f * 6.0 * r_u,
+                ),
+                (
+                    InstrumentKind::Future { expiry },
+                    q * m * s0 * (c1 * r - c0 * r_u),
+                ),
+            ];
+            for (kind, want) in cases {
+                let mut instrument = Instrument {
+                    id: "X".into(),
+                    underlying: 0,
+                    settlement: Settlement::Linear,
+                    contract_size: m,
+                    kind,
+                    stablecoin: Some(1),
+                };
+                let pnl = position_pnl(&instrument, q, &market, horizon, moves, 0.0);
+                assert!(
+                    (pnl - want).abs() <= 1e-9 * want.abs(),
+                    "{kind:?} at R {r}, R_U {r_u}: {pnl}, expected {want}"
+                );
+                if r_u == 1.0 {
+                    let tethered = pnl;
+                    instrument.stablecoin = None;
+                    let usd = position_pnl(&instrument, q, &market, horizon, moves, 0.0);
+                    assert!((tethered - usd).abs() <= 1e-9 * usd.abs(), "{kind:?}");
+                }
+            }
+        }
+    }
+
     /// The USD delta of every kind of contract is the slope of its P&L over a
     /// zero horizon (no funding accrues, no time passes), by a central
     /// difference of [`position_pnl`] in R: options against their Black-76
@@ -212,13 +325,14 @@ mod tests {
                 settlement,
                 contract_size: 2.0,
                 kind,
+                stablecoin: None,
             };
             let horizon = Horizon {
                 days_to_expiry: days,
                 days: 0.0,
             };
             let (q, vol, h) = (-3.0, 0.55, 1e-5);
-            let pnl = |r| position_pnl(&instrument, q, &market, horizon, r, 1.0, vol);
+            let pnl = |r| position_pnl(&instrument, q, &market, horizon, Move::spot(r), vol);
             let slope = (pnl(1.0 + h) - pnl(1.0 - h)) / (2.0 * h);
             let delta = usd_delta(&instrument, q, &market, days, vol);
             assert!(

@@ -157,6 +157,7 @@ pub(super) fn linear_instruments(market: &MarketData) -> Vec<Instrument> {
                 settlement,
                 contract_size,
                 kind,
+                stablecoin: None,
             });
         };
         add(
@@ -229,6 +230,7 @@ pub(super) fn option_instruments(market: &MarketData, listing: OptionListing) ->
                                 strike,
                                 right,
                             },
+                            stablecoin: None,
                         });
                     }
                 }

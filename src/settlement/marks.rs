@@ -13,6 +13,10 @@
 //! inverse option          m V / S        coins
 //! ```
 //!
+//! A linear contract margined in a stablecoin U is quoted in it: S stands for
+//! S / U there (U the stablecoin's USD price that day), and marks, variation
+//! margin and funding are in units of U.
+//!
 //! The variation margin of q contracts from one date to the next is
 //! q (mark_end - mark_start): for an inverse contract q m (1/F0 - 1/F1) coins,
 //! the coin-margined P&L. Funding over n = 3 x days periods at the start's
@@ -33,7 +37,10 @@ use crate::snapshot::{Instrument, InstrumentKind, MarketData, Settlement};
 /// settlement value (tau = 0: the spot, an option's intrinsic value).
 pub fn mark(instrument: &Instrument, market: &MarketData, date: Date) -> Result<f64, BookError> {
     let asset = &market.assets[instrument.underlying];
-    let (s, m) = (asset.spot, instrument.contract_size);
+    let (s, m) = (
+        asset.spot / instrument.quote_usd(market),
+        instrument.contract_size,
+    );
     let tau = instrument.days_to_expiry(date).max(0.0) / DAYS_PER_YEAR;
     let forward = s * (asset.basis * tau).exp();
     Ok(match (instrument.kind, instrument.settlement) {
@@ -66,14 +73,15 @@ pub fn funding_periods(days: u32) -> f64 {
 /// The funding credited to the holder of `quantity` contracts of a perpetual
 /// over `periods` 8-hour periods, in its settlement asset, at the start
 /// market's rate f and spot S0 (negative: paid). Longs pay when f > 0:
-/// -q m S0 f n USD (linear), -q m f n / S0 coins (inverse). Zero for every
-/// other contract.
+/// -q m S0 f n USD (linear; in a stablecoin U with S0 / U0 for S0),
+/// -q m f n / S0 coins (inverse). Zero for every other contract.
 pub fn funding(instrument: &Instrument, quantity: f64, start: &MarketData, periods: f64) -> f64 {
     if instrument.kind != InstrumentKind::Perpetual {
         return 0.0;
     }
     let asset = &start.assets[instrument.underlying];
-    let (s0, f, m) = (asset.spot, asset.funding_rate_8h, instrument.contract_size);
+    let s0 = asset.spot / instrument.quote_usd(start);
+    let (f, m) = (asset.funding_rate_8h, instrument.contract_size);
     match instrument.settlement {
         Settlement::Linear => -quantity * m * s0 * f * periods,
         Settlement::Inverse => -quantity * m * f * periods / s0,

@@ -98,7 +98,7 @@ pub fn read_end_of_day(
 }
 
 /// Every asset the book needs a price for, with what needs it (for errors):
-/// the underlyings of held instruments. Collateral in an asset without a new
+/// the underlyings of held instruments and the stablecoins they settle in. Collateral in an asset without a new
 /// price keeps the book's price ([`EndOfDay::repriced`] says which).
 fn needed(book: &Snapshot) -> Vec<(usize, String)> {
     // The loader keeps the positions in their table's order, one per row.
@@ -110,16 +110,20 @@ fn needed(book: &Snapshot) -> Vec<(usize, String)> {
     let mut seen = vec![false; book.market.assets.len()];
     for (row, p) in book.positions.iter().enumerate() {
         let i = &book.instruments[p.instrument];
-        if !std::mem::replace(&mut seen[i.underlying], true) {
-            let at =
-                positions_file.map_or(String::new(), |file| format!(" at {file}, row {}", row + 1));
-            out.push((
-                i.underlying,
-                format!(
-                    "the underlying of instrument `{}`, held by member `{}`{at}",
-                    i.id, book.members[p.member].id
-                ),
-            ));
+        for a in i.priced_on() {
+            if !std::mem::replace(&mut seen[a], true) {
+                let at = positions_file
+                    .map_or(String::new(), |file| format!(" at {file}, row {}", row + 1));
+                out.push((
+                    a,
+                    format!(
+                        "{} of instrument `{}`, held by member `{}`{at}",
+                        i.role_of(a),
+                        i.id,
+                        book.members[p.member].id
+                    ),
+                ));
+            }
         }
     }
     out
@@ -156,7 +160,7 @@ fn from_assets(
             return Err(InputError::invalid(
                 Location::file(name).field("asset"),
                 format!(
-                    "no row for asset `{}`, {why}: expected a price for every underlying of a held instrument",
+                    "no row for asset `{}`, {why}: expected a price for every asset a held instrument is valued on",
                     market.assets[a].id
                 ),
             ));

@@ -62,8 +62,8 @@ impl Replay {
 }
 
 /// The book moved by the history's returns from the day before `d` to day
-/// `d`, one day after the book's date; `Err` with the reason when a held
-/// instrument's underlying lacks either close.
+/// `d`, one day after the book's date; `Err` with the reason when an asset a
+/// held instrument is valued on lacks either close.
 fn day_move(
     book: &Snapshot,
     history: &PriceHistory,
@@ -75,7 +75,7 @@ fn day_move(
     let held: Vec<usize> = book
         .positions
         .iter()
-        .map(|p| book.instruments[p.instrument].underlying)
+        .flat_map(|p| book.instruments[p.instrument].priced_on())
         .collect();
     for (a, asset) in market.assets.iter_mut().enumerate() {
         let ret = columns[a].and_then(|h| Some(history.close(d, h)? / history.close(d - 1, h)?));
@@ -117,13 +117,14 @@ pub fn replay_vm(
     let columns = history_columns(book, history);
     for p in &book.positions {
         let instrument = &book.instruments[p.instrument];
-        let a = instrument.underlying;
-        if columns[a].is_none() {
+        if let Some(a) = instrument.priced_on().find(|&a| columns[a].is_none()) {
             return Err(InputError::invalid(
                 Location::file(&history.source).field(&book.market.assets[a].id),
                 format!(
-                    "no column for asset `{}`, the underlying of instrument `{}`: expected its daily closes",
-                    book.market.assets[a].id, instrument.id
+                    "no column for asset `{}`, {} of instrument `{}`: expected its daily closes",
+                    book.market.assets[a].id,
+                    instrument.role_of(a),
+                    instrument.id
                 ),
             )
             .into());

@@ -47,22 +47,24 @@ pub struct Member {
     pub liquid_resources: Option<f64>,
 }
 
-/// The asset a contract's variation margin is paid in: a linear
-/// (USD-margined) contract in USD, an inverse (coin-margined) one in its
-/// underlying coin, as settlement (`clearstress settle`) and the liquidity stress (methodology
-/// 9.7) count them.
+/// The asset a contract's variation margin is paid in: a linear contract in
+/// USD or in the stablecoin it is margined in, an inverse (coin-margined) one
+/// in its underlying coin, as settlement (`clearstress settle`) and the
+/// liquidity stress (methodology 9.7) count them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SettlementAsset {
     Usd,
-    /// Index into [`MarketData::assets`].
+    /// A token of the market: an inverse contract's coin or a linear
+    /// contract's stablecoin. Index into [`MarketData::assets`].
     Coin(usize),
 }
 
 impl SettlementAsset {
     pub fn of(instrument: &Instrument) -> Self {
-        match instrument.settlement {
-            Settlement::Linear => Self::Usd,
-            Settlement::Inverse => Self::Coin(instrument.underlying),
+        match (instrument.settlement, instrument.stablecoin) {
+            (Settlement::Linear, None) => Self::Usd,
+            (Settlement::Linear, Some(stablecoin)) => Self::Coin(stablecoin),
+            (Settlement::Inverse, _) => Self::Coin(instrument.underlying),
         }
     }
 
@@ -123,6 +125,11 @@ pub struct Instrument {
     /// face value per contract. Options: underlying units per contract.
     pub contract_size: f64,
     pub kind: InstrumentKind,
+    /// The stablecoin a linear future or perpetual is quoted, margined and
+    /// settled in (USDT-margined, as most venues list them), an index into
+    /// [`MarketData::assets`]; `None` for USD and always for inverse contracts
+    /// and options (`instruments.settlement_asset`, methodology 6.1).
+    pub stablecoin: Option<usize>,
 }
 
 impl Instrument {
@@ -135,6 +142,29 @@ impl Instrument {
             (_, InstrumentKind::Option { .. }) | (Settlement::Linear, _) => coins,
             (Settlement::Inverse, _) => self.contract_size,
         }
+    }
+
+    /// The assets whose prices value the contract: its underlying, then the
+    /// stablecoin it settles in, if any.
+    pub fn priced_on(&self) -> impl Iterator<Item = usize> {
+        std::iter::once(self.underlying).chain(self.stablecoin)
+    }
+
+    /// What asset `a` is to the contract, for messages: `"the underlying"`
+    /// or `"the settlement stablecoin"`.
+    pub fn role_of(&self, a: usize) -> &'static str {
+        if a == self.underlying {
+            "the underlying"
+        } else {
+            "the settlement stablecoin"
+        }
+    }
+
+    /// USD per unit of the currency the contract is quoted in, at `market`'s
+    /// prices: its stablecoin's price for a stablecoin-margined contract, else
+    /// 1 (linear contracts are quoted in USD, and so are inverse ones).
+    pub fn quote_usd(&self, market: &MarketData) -> f64 {
+        self.stablecoin.map_or(1.0, |u| market.assets[u].spot)
     }
 
     /// Calendar days from `valuation_date` to the expiry (0 for a perpetual).

@@ -186,6 +186,14 @@ pub fn snapshot_csv_tables(snapshot: &Snapshot) -> Result<Vec<(&'static str, Str
         })
         .collect::<Vec<_>>();
 
+    // `settlement_asset` is optional too: written only for a book with a
+    // stablecoin-margined contract.
+    let stablecoin_settled = snapshot.instruments.iter().any(|i| i.stablecoin.is_some());
+    let instrument_columns: Vec<&str> = columns::INSTRUMENTS
+        .iter()
+        .copied()
+        .chain(stablecoin_settled.then_some("settlement_asset"))
+        .collect();
     let mut instruments = Vec::with_capacity(snapshot.instruments.len());
     for i in &snapshot.instruments {
         let (kind, expiry, strike, right) = match i.kind {
@@ -209,7 +217,7 @@ pub fn snapshot_csv_tables(snapshot: &Snapshot) -> Result<Vec<(&'static str, Str
             Settlement::Linear => "linear",
             Settlement::Inverse => "inverse",
         };
-        instruments.push(vec![
+        let mut row = vec![
             i.id.clone(),
             kind.to_string(),
             asset_id(i.underlying)?.to_string(),
@@ -218,7 +226,12 @@ pub fn snapshot_csv_tables(snapshot: &Snapshot) -> Result<Vec<(&'static str, Str
             expiry,
             strike,
             right.to_string(),
-        ]);
+        ];
+        if stablecoin_settled {
+            let stablecoin = i.stablecoin.map(asset_id).transpose()?;
+            row.push(stablecoin.unwrap_or_default().to_string());
+        }
+        instruments.push(row);
     }
 
     let mut positions = Vec::with_capacity(snapshot.positions.len());
@@ -317,7 +330,7 @@ pub fn snapshot_csv_tables(snapshot: &Snapshot) -> Result<Vec<(&'static str, Str
 
     Ok(vec![
         ("members", csv_text(&member_columns, &members)),
-        ("instruments", csv_text(&columns::INSTRUMENTS, &instruments)),
+        ("instruments", csv_text(&instrument_columns, &instruments)),
         ("positions", csv_text(&columns::POSITIONS, &positions)),
         ("collateral", csv_text(&columns::COLLATERAL, &collateral)),
         ("market/assets", csv_text(&columns::ASSETS, &assets)),
@@ -472,6 +485,47 @@ mod tests {
         let back = super::super::from_csv_texts(&texts, config, "test").unwrap();
         assert_eq!(back.members, snapshot.members);
         assert_eq!(back.market.assets, snapshot.market.assets);
+    }
+
+    /// A USDT-margined contract's `settlement_asset` is written, and reads
+    /// back; a book without one is written without the column.
+    #[test]
+    fn a_settlement_stablecoin_round_trips_through_the_loader() {
+        let tables = [
+            ("members", "member_id,name,group,df_contribution\nCM1,a,,0\nCM2,b,,0\n"),
+            (
+                "instruments",
+                "instrument_id,kind,underlying,settlement,contract_size,expiry,strike,option_type,settlement_asset\n\
+                 BTC-USDT,perpetual,BTC,linear,0.001,,,,USDT\n\
+                 BTC-PERP,perpetual,BTC,linear,0.01,,,,USD\n\
+                 BTC-INV,perpetual,BTC,inverse,100,,,,BTC\n",
+            ),
+            ("positions", "member_id,instrument_id,quantity\nCM1,BTC-USDT,1\nCM2,BTC-USDT,-1\n"),
+            ("collateral", "member_id,asset,amount\n"),
+            (
+                "market/assets",
+                "asset,class,spot,volatility,funding_rate_8h,basis,adv_usd,synthetic,source\n\
+                 BTC,crypto,97600.1,0.3,0.0001,0.1,5e10,false,x\n\
+                 USDT,stablecoin,0.9998,0.01,0,0,1e11,false,x\n",
+            ),
+            ("market/correlation", "asset,BTC,USDT\nBTC,1,0.1\nUSDT,0.1,1\n"),
+            ("market/vol_surface", "underlying,expiry,strike,implied_vol\n"),
+            ("market/rates", "tenor_days,rate\n30,0.0433\n"),
+        ];
+        let config = "valuation_date = \"2025-02-20\"\n";
+        let mut snapshot = super::super::from_csv_texts(&tables, config, "test").unwrap();
+        let settles: Vec<Option<usize>> =
+            snapshot.instruments.iter().map(|i| i.stablecoin).collect();
+        assert_eq!(settles, [Some(1), None, None]);
+        let written = snapshot_csv_tables(&snapshot).unwrap();
+        let texts: Vec<(&str, &str)> = written.iter().map(|(n, t)| (*n, t.as_str())).collect();
+        let back = super::super::from_csv_texts(&texts, config, "test").unwrap();
+        assert_eq!(back.instruments, snapshot.instruments);
+
+        snapshot.instruments[0].stablecoin = None;
+        let written = snapshot_csv_tables(&snapshot).unwrap();
+        let instruments = &written.iter().find(|t| t.0 == "instruments").unwrap().1;
+        assert!(!instruments.contains("settlement_asset"), "{instruments}");
     }
 
     /// Every key and section a user may edit carries a comment above it; the

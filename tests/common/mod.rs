@@ -126,6 +126,7 @@ pub fn add_instrument(
         settlement,
         contract_size: size,
         kind,
+        stablecoin: None,
     });
     s.instruments.len() - 1
 }
@@ -241,8 +242,29 @@ pub fn mixed_book() -> Snapshot {
             right: OptionRight::Put,
         },
     );
+    // USDT-margined, as most venues list their linear contracts.
+    let up = add_instrument(
+        &mut s,
+        "BTC-USDT-PERP",
+        0,
+        Settlement::Linear,
+        0.001,
+        InstrumentKind::Perpetual,
+    );
+    s.instruments[up].stablecoin = Some(2);
+    let uf = add_instrument(
+        &mut s,
+        "ETH-USDT-FUT",
+        1,
+        Settlement::Linear,
+        0.01,
+        InstrumentKind::Future { expiry: e1 },
+    );
+    s.instruments[uf].stablecoin = Some(2);
     hold(&mut s, 0, lp, 120.0);
     hold(&mut s, 0, ip, -500.0);
+    hold(&mut s, 0, uf, -900.0);
+    hold(&mut s, 2, up, 4_000.0);
     hold(&mut s, 0, call, -3.0);
     hold(&mut s, 1, lf, 40.0);
     hold(&mut s, 1, put, 25.0);

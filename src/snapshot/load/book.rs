@@ -9,8 +9,8 @@ use super::{check_expiry, columns, empty_table_error, SnapshotTables};
 use crate::input::bounds::{self, Number, MAX_NOTIONAL_USD};
 use crate::input::{Date, InputError, Location, Row, Table};
 use crate::snapshot::{
-    CcpConfig, CollateralAsset, CollateralHolding, Instrument, InstrumentKind, MarketData, Member,
-    OptionRight, Position, Settlement, DAYS_PER_YEAR,
+    AssetClass, CcpConfig, CollateralAsset, CollateralHolding, Instrument, InstrumentKind,
+    MarketData, Member, OptionRight, Position, Settlement, DAYS_PER_YEAR,
 };
 
 /// The members, and the index through which positions and collateral name them.
@@ -84,6 +84,8 @@ pub(super) fn read_instruments<'t>(
                 ("inverse", Settlement::Inverse),
             ],
         )?;
+        let stablecoin =
+            settlement_stablecoin(table, &row, settlement, kind, underlying, assets, market)?;
         let contract_size = row.f64_in("contract_size", &bounds::CONTRACT_SIZE)?;
         let expiry = |what: &str| -> Result<Date, InputError> {
             let expiry = row.opt_date("expiry")?.ok_or_else(|| {
@@ -137,9 +139,67 @@ pub(super) fn read_instruments<'t>(
             settlement,
             contract_size,
             kind,
+            stablecoin,
         });
     }
     Ok((instruments, ids))
+}
+
+/// The optional `settlement_asset` field: the stablecoin a linear future or
+/// perpetual is margined in. Empty (or no such column) means USD for a
+/// linear contract and the underlying coin for an inverse one; `USD`, or an
+/// inverse contract's own coin, says the same.
+fn settlement_stablecoin(
+    table: &Table,
+    row: &Row,
+    settlement: Settlement,
+    kind: Kind,
+    underlying: usize,
+    assets: &IdIndex<'_>,
+    market: &MarketData,
+) -> Result<Option<usize>, InputError> {
+    const FIELD: &str = "settlement_asset";
+    if !table.has_column(FIELD) {
+        return Ok(None);
+    }
+    let Some(id) = row.opt_str(FIELD)? else {
+        return Ok(None);
+    };
+    let coin = &market.assets[underlying].id;
+    let a = if id == "USD" {
+        None
+    } else {
+        Some(assets.resolve(row, FIELD)?)
+    };
+    match (settlement, a) {
+        (Settlement::Linear, None) => Ok(None),
+        (Settlement::Inverse, Some(a)) if a == underlying => Ok(None),
+        (Settlement::Inverse, _) => Err(row.error(
+            FIELD,
+            format!("an inverse contract settles in its underlying `{coin}`: found `{id}`"),
+        )),
+        (Settlement::Linear, Some(a)) if market.assets[a].class != AssetClass::Stablecoin => {
+            Err(row.error(
+                FIELD,
+                format!(
+                    "a linear contract settles in USD or a stablecoin: `{id}` is not a stablecoin \
+                     (its class in market/assets)"
+                ),
+            ))
+        }
+        (Settlement::Linear, Some(a)) if a == underlying => Err(row.error(
+            FIELD,
+            format!("a contract on `{coin}` cannot settle in `{coin}` itself: expected USD or another stablecoin"),
+        )),
+        (Settlement::Linear, Some(_)) if matches!(kind, Kind::Option) => Err(row.error(
+            FIELD,
+            format!(
+                "an option settles in USD (`linear`) or its coin (`inverse`): a {id}-settled option is not \
+                 supported (methodology 15)"
+            ),
+        )),
+        (Settlement::Linear, stablecoin) => Ok(stablecoin),
+    }
 }
 
 /// The USD notional of one contract: a bound on what it can lose or gain per unit
