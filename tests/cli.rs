@@ -948,6 +948,62 @@ fn compare_puts_each_models_margins_side_by_side() {
     );
 }
 
+/// `haircuts` writes its schedule, and replaces its own earlier output;
+/// out-of-range or unknown flag values are refused by the parser naming the
+/// flag and what it takes, before anything is written; a folder it did not
+/// write is refused and left as it was.
+#[test]
+fn haircuts_writes_a_schedule_and_refuses_bad_flags_and_foreign_folders() {
+    let run =
+        "haircuts --book {dir}/book --history {history} --paths 2000 --backend cpu --out {dir}/hc";
+    let quiet = format!("{run} --quiet");
+    let refused = |args, stderr| Case {
+        args,
+        status: 2,
+        stderr,
+        absent: &["x"],
+        ..OK
+    };
+    let (dir, _) = on_real_book(
+        "8",
+        "0",
+        &[
+            Case {
+                args: run,
+                stdout: &["haircuts: ES 99.7% of the fall in value over 2 days", "USD", "BTC", "schedule"],
+                files: &["hc/haircuts.parquet", "hc/summary.json", "hc/manifest.json"],
+                ..OK
+            },
+            Case {
+                args: &quiet,
+                stdout: &["hc"],
+                ..OK
+            },
+            refused("haircuts --history {history} --confidence 1 --out {dir}/x", &["--confidence", "(0.5, 1)"]),
+            refused("haircuts --history {history} --horizon-days 0 --out {dir}/x", &["--horizon-days", "(0, 365]"]),
+            refused("haircuts --history {history} --measure cvar --out {dir}/x", &["--measure", "possible values: var, es"]),
+            refused("haircuts --history {history} --paths 10 --out {dir}/x", &["--paths", "1000..=100000000000"]),
+            refused("haircuts --history {history} --stress-period 2023-01-01..2022-01-01 --out {dir}/x", &["--stress-period", "is before"]),
+            refused("haircuts --out {dir}/x", &["--history <HISTORY>"]),
+            Case {
+                args: "haircuts --book {dir}/book --history {history} --paths 2000 --out {dir}/book",
+                status: 1,
+                stderr: &["holds a clearstress init output, not a haircuts output"],
+                files: &["book/ccp.toml"],
+                ..OK
+            },
+            Case {
+                args: "haircuts --book {dir}/book --history {history} --paths 2000 --out {dir}/book/market",
+                status: 1,
+                stderr: &["which clearstress did not write there"],
+                files: &["book/market/assets.csv"],
+                ..OK
+            },
+        ],
+    );
+    assert_eq!(parquet_rows(&dir.path().join("hc/haircuts.parquet")), 11);
+}
+
 // Configuration read against the command line.
 
 /// A quiet 2,000-path CPU run of `{dir}/book` into `out`, then `extra`.

@@ -292,6 +292,17 @@ fn help_states_each_flags_range() {
             ][..],
         ),
         ("compare", &["1000..=100000000000"][..]),
+        (
+            "haircuts",
+            &[
+                "1000..=100000000000",
+                "(0, 365]",
+                "(0.5, 1)",
+                "1..=1048576",
+                "1..=1024",
+                "0..=63",
+            ][..],
+        ),
     ] {
         let o = Command::new(env!("CARGO_BIN_EXE_clearstress"))
             .args([command, "--help"])

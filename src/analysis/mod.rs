@@ -1,6 +1,7 @@
 //! Analyses built on the engine's run, one module each: the worst historical
 //! windows of a book, EMIR's anti-procyclicality tools at the valuation date,
-//! the margin through history, and the margin under each scenario model.
+//! the margin through history, the margin under each scenario model, and
+//! collateral haircuts calibrated to the scenario model.
 //!
 //! Each is `fn(&Runner<B>, &Snapshot, params...) -> Result<TypedResult,
 //! AnalysisError>`: the [`Runner`] carries the backend the user chose, the
@@ -12,6 +13,7 @@ pub mod apc;
 pub mod as_of;
 pub mod backtest;
 pub mod compare;
+pub mod haircuts;
 pub mod margin_history;
 pub mod worst_window;
 
@@ -50,6 +52,12 @@ pub enum AnalysisError {
         column: String,
         assets: String,
     },
+    #[error(
+        "haircuts: the stressed floor raises the market's volatilities, which filtered \
+         historical simulation does not use (it rescales history by its own EWMA volatilities): \
+         calibrate haircuts with the Monte Carlo model (a book without [scenario.historical])"
+    )]
+    HaircutsUnderFhs,
     #[error("{history}: no {days}-day window has a close at both ends for every asset the book depends on")]
     NoWindow { history: String, days: u32 },
 }

@@ -209,8 +209,8 @@ impl From<ApcFlag> for crate::margin::procyclicality::ApcTool {
 #[derive(Debug, Args)]
 pub struct StressPeriodArg {
     /// The stress period FROM..TO (YYYY-MM-DD..YYYY-MM-DD) whose realised
-    /// volatilities the stressed-weight tool uses (docs/methodology.md, 12.1);
-    /// 2022-01-01..2022-12-31 by default.
+    /// volatilities the stressed-weight tool and the haircuts' floor use
+    /// (docs/methodology.md, 12.1); 2022-01-01..2022-12-31 by default.
     #[arg(long, value_parser = date_range, value_name = "FROM..TO")]
     pub stress_period: Option<(Date, Date)>,
 }

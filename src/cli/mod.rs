@@ -7,6 +7,7 @@ pub(crate) mod backend;
 mod backtest;
 mod calibrate;
 mod compare;
+mod haircuts;
 mod init;
 mod procyclicality;
 mod progress;
@@ -72,6 +73,11 @@ pub enum Command {
     /// settlement asset into one payment with the CCP, and the margin calls
     /// once initial margin is sized at the new prices.
     Settle(settle::SettleArgs),
+    /// Calibrate each collateral asset's haircut as a tail measure (ES 99.7%
+    /// by default) of its fall in value over the liquidation horizon under
+    /// the scenario model, floored at the same measure on the stress
+    /// period's volatilities, and compare it with the configured haircut.
+    Haircuts(haircuts::HaircutsArgs),
     /// List the compute backends and the GPU adapters found, with their limits.
     Devices,
     /// Print a shell completion script (e.g. `clearstress completions bash >
@@ -123,6 +129,7 @@ pub fn execute(cli: Cli, command_line: Vec<String>) -> Result<(), CliError> {
         Command::Compare(args) => compare::compare(&args),
         Command::Report(args) => report::report(&args, command_line),
         Command::Settle(args) => settle::settle(&args),
+        Command::Haircuts(args) => haircuts::haircuts(&args),
         Command::Devices => {
             print!("{}", devices());
             Ok(())

@@ -13,7 +13,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
-pub use analysis::{backtest, calibration, compare, margin_history, settlement, worst_window};
+pub use analysis::{
+    backtest, calibration, compare, haircuts, margin_history, settlement, worst_window,
+};
 pub use output::{OutputDir, OutputError, OutputFile, OutputKind, Step};
 pub use parquet::{Column, OutputTable};
 pub use run::{

@@ -4,6 +4,7 @@
 pub mod backtest;
 pub mod calibration;
 pub mod compare;
+pub mod haircuts;
 pub mod margin_history;
 pub mod settlement;
 pub mod worst_window;

@@ -70,6 +70,8 @@ pub enum OutputKind {
     Report,
     /// `clearstress settle`: a day's variation margin, netting and calls.
     Settle,
+    /// `clearstress haircuts`: a calibrated haircut schedule.
+    Haircuts,
 }
 
 impl OutputKind {
@@ -84,6 +86,7 @@ impl OutputKind {
             Self::Backtest => "backtest",
             Self::Report => "report",
             Self::Settle => "settle",
+            Self::Haircuts => "haircuts",
         }
     }
 }
