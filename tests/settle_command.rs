@@ -9,6 +9,8 @@ mod binary;
 mod machine;
 #[path = "common/parquet.rs"]
 mod parquet_columns;
+#[path = "common/prices.rs"]
+mod prices;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -16,6 +18,7 @@ use std::process::Output;
 
 use binary::clearstress;
 use parquet_columns::{floats, read_parquet, strings};
+use prices::moved_assets;
 use serde_json::Value;
 
 fn run(args: &[&str]) -> Output {
@@ -59,25 +62,6 @@ fn init_book(dir: &Path) -> PathBuf {
         "60",
     ]));
     book
-}
-
-/// The assets table `book` holds with every spot multiplied by
-/// 1 + 0.03 (i mod 5 - 2) (i: the row), dropping the rows `drop` names.
-fn moved_assets(book: &Path, drop: &[&str]) -> String {
-    let assets = fs::read_to_string(book.join("market/assets.csv")).unwrap();
-    let mut lines = assets.lines();
-    let mut out = format!("{}\n", lines.next().unwrap());
-    for (i, line) in lines.enumerate() {
-        let mut cells: Vec<String> = line.split(',').map(str::to_string).collect();
-        if drop.contains(&cells[0].as_str()) {
-            continue;
-        }
-        let spot: f64 = cells[2].parse().unwrap();
-        cells[2] = format!("{}", spot * (1.0 + 0.03 * ((i % 5) as f64 - 2.0)));
-        out.push_str(&cells.join(","));
-        out.push('\n');
-    }
-    out
 }
 
 fn summary(dir: &Path) -> Value {

@@ -22,6 +22,11 @@ pub struct ReportArgs {
     /// through history section; checked against its manifest.json first.
     #[arg(long, value_name = "HISTORY_DIR")]
     pub history_run: Option<PathBuf>,
+    /// A folder `clearstress settle --out` wrote, of the run's book: adds
+    /// the clearing day section; a replay (`settle --replay`) fills PQD 6.6
+    /// to 6.8. Repeatable: at most one day's settlement and one replay.
+    #[arg(long, value_name = "SETTLE_DIR")]
+    pub settlement: Vec<PathBuf>,
     /// Where to write: a path ending in `.html` is the report file itself,
     /// with its PQD table beside it as `NAME.pqd.csv` (each new or an
     /// earlier clearstress report's, in an existing folder that is not a
@@ -52,13 +57,14 @@ pub fn report(args: &ReportArgs, command_line: Vec<String>) -> Result<(), CliErr
         eprintln!("warning: {warning}");
     }
     let history = open(args.history_run.as_deref(), html::HistoryFolder::open)?;
-    let written = html::write_report(
-        out,
-        &run,
-        backtest.as_ref(),
-        history.as_ref(),
-        &command_line,
-    )?;
+    let settlement =
+        html::SettlementFolders::open(&args.settlement, &run).map_err(report::ReportError::from)?;
+    let with = html::Companions {
+        backtest: backtest.as_ref(),
+        history: history.as_ref(),
+        settlement: Some(&settlement),
+    };
+    let written = html::write_report(out, &run, &with, &command_line)?;
     if args.quiet {
         println!("{}", written.location.display());
     } else {

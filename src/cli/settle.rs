@@ -82,6 +82,7 @@ pub fn settle(args: &SettleArgs) -> Result<(), CliError> {
     report::settlement::write(&out.path(), &view)?;
     let out = out.commit(report::object(serde_json::json!({
         "book": args.book.describe(),
+        "inputs": report::inputs_json(&book),
         "prices": args.prices.display().to_string(),
         "date": day.end.to_string(),
         "paths": calls.as_ref().map(|c| c.paths),
@@ -120,6 +121,7 @@ fn replay(
     report::settlement::write_replay(&out.path(), &replay)?;
     let out = out.commit(report::object(serde_json::json!({
         "book": args.book.describe(),
+        "inputs": report::inputs_json(book),
         "prices": args.prices.display().to_string(),
         "replay": format!("{from}..{to}"),
         "paths": replay.paths,

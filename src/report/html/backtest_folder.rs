@@ -159,7 +159,7 @@ impl BacktestFolder {
         let same_book = match manifest.inputs {
             None => SameBook::NotRecorded,
             Some(inputs) => {
-                check_book(dir, &inputs, run)?;
+                run.check_same_book(dir, "backtest", &inputs)?;
                 SameBook::Checked
             }
         };
@@ -231,38 +231,4 @@ impl BacktestFolder {
             _ => "no day".into(),
         }
     }
-}
-
-/// A recorded input's file name: `/tmp/a/book/members.csv` and
-/// `book/members.csv` (or `embedded:sample/members.csv`) are the same file
-/// of a book given two ways.
-fn file_name(name: &str) -> &str {
-    name.rsplit(['/', '\\']).next().unwrap_or(name)
-}
-
-fn check_book(dir: &Path, inputs: &[Hashed], run: &RunFolder) -> Result<(), RunFolderError> {
-    for input in inputs {
-        let file = file_name(&input.name);
-        let same_name: Vec<&Hashed> = run
-            .manifest
-            .inputs
-            .iter()
-            .filter(|i| file_name(&i.name) == file)
-            .collect();
-        if same_name.iter().any(|i| i.sha256 == input.sha256) {
-            continue;
-        }
-        let run_has = match same_name.first() {
-            Some(i) => format!("{} with SHA-256 {}", i.name, i.sha256),
-            None => "no such file".into(),
-        };
-        return Err(RunFolderError::OtherBook {
-            backtest: dir.join(MANIFEST).display().to_string(),
-            run: run.dir.join(MANIFEST).display().to_string(),
-            file: input.name.clone(),
-            sha256: input.sha256.clone(),
-            run_has,
-        });
-    }
-    Ok(())
 }

@@ -93,33 +93,21 @@ fn members_table(h: &HistoryFolder) -> String {
     )
 }
 
-/// The book's total margin per policy over the dates, in USD or, where the
-/// ticks would be long, USD millions.
+/// The book's total margin per policy over the dates.
 fn chart(h: &HistoryFolder) -> LineChart {
-    let peak = h
+    let series = h
         .policies
         .iter()
-        .flat_map(|p| p.total.iter().copied())
-        .fold(0.0f64, f64::max);
-    let (axis_label, scale) = if peak >= 1e7 {
-        ("USD millions", 1e6)
-    } else {
-        ("USD", 1.0)
-    };
-    LineChart {
-        title: "Total initial margin of the book by policy".into(),
-        axis_label: axis_label.into(),
-        scale,
-        dates: h.dates.clone(),
-        series: h
-            .policies
-            .iter()
-            .map(|p| Series {
-                name: p.name.into(),
-                values: p.total.clone(),
-            })
-            .collect(),
-    }
+        .map(|p| Series {
+            name: p.name.into(),
+            values: p.total.clone(),
+        })
+        .collect();
+    LineChart::in_usd(
+        "Total initial margin of the book by policy",
+        h.dates.clone(),
+        series,
+    )
 }
 
 pub fn section(h: &HistoryFolder) -> String {

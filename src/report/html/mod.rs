@@ -10,10 +10,13 @@
 //! [`stress`], [`default_fund`], [`default_management`], [`backtesting`] (with `--backtest`, from a
 //! backtest folder checked as the run folder is: [`backtest_folder`]),
 //! [`margin_history`] (with `--history-run`, from a procyclicality folder
-//! checked the same way: [`history_folder`]), [`pqd`].
+//! checked the same way: [`history_folder`]), [`clearing_day`] (with
+//! `--settlement`, from `settle` folders: [`settlement_folder`]), [`pqd`].
 
 mod backtest_folder;
 mod backtesting;
+mod checked_folder;
+mod clearing_day;
 mod default_fund;
 mod default_management;
 mod history_folder;
@@ -24,6 +27,7 @@ pub mod pqd;
 mod provenance;
 mod run_folder;
 mod run_tables;
+mod settlement_folder;
 mod stress;
 pub mod svg;
 
@@ -34,6 +38,7 @@ use serde_json::{json, Map, Value};
 pub use backtest_folder::BacktestFolder;
 pub use history_folder::HistoryFolder;
 pub use run_folder::{RunFolder, RunFolderError};
+pub use settlement_folder::SettlementFolders;
 
 use super::output::{html_generator, FileMarker, OutputFiles};
 use super::{money, write_text, OutputDir, OutputError, OutputKind, ReportError};
@@ -136,15 +141,21 @@ pub struct Rendered {
     pub pqd_csv: String,
 }
 
-/// The whole report (with a backtesting section when `backtest` is given,
-/// and margin through history when `history` is) and its PQD table.
-pub fn render(
-    run: &RunFolder,
-    backtest: Option<&BacktestFolder>,
-    history: Option<&HistoryFolder>,
-) -> Rendered {
+/// The folders a report reads beside its run folder, each checked against
+/// its manifest when opened: a backtest (`--backtest`), a procyclicality
+/// study (`--history-run`) and settlements (`--settlement`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Companions<'a> {
+    pub backtest: Option<&'a BacktestFolder>,
+    pub history: Option<&'a HistoryFolder>,
+    pub settlement: Option<&'a SettlementFolders>,
+}
+
+/// The whole report (with a backtesting section, margin through history and
+/// the clearing day from the companion folders given) and its PQD table.
+pub fn render(run: &RunFolder, with: &Companions) -> Rendered {
     let s = &run.summary;
-    let rows = pqd::rows(run, backtest);
+    let rows = pqd::rows(run, with);
     let pqd_csv = pqd::csv(&rows);
     let pqd_sha256 = sha256_hex(pqd_csv.as_bytes());
     let mut out = format!(
@@ -172,25 +183,26 @@ pub fn render(
     out.push_str(&stress::section(run));
     out.push_str(&default_fund::section(run));
     out.push_str(&default_management::section(run));
-    if let Some(bt) = backtest {
+    if let Some(bt) = with.backtest {
         out.push_str(&backtesting::section(bt));
     }
-    out.push_str(&history.map_or_else(margin_history::not_given, margin_history::section));
+    out.push_str(
+        &with
+            .history
+            .map_or_else(margin_history::not_given, margin_history::section),
+    );
+    out.push_str(&clearing_day::section(
+        with.settlement.unwrap_or(&SettlementFolders::default()),
+    ));
     out.push_str(&pqd::section(&rows, &pqd_sha256));
     out.push_str("</body></html>\n");
     Rendered { html: out, pqd_csv }
 }
 
-/// Writes `report.html` and `pqd.csv` for `run` (and `backtest`, `history`)
-/// into `dir`: the one rendering both `clearstress report` and `run --report`
-/// use.
-pub fn write_files(
-    dir: &Path,
-    run: &RunFolder,
-    backtest: Option<&BacktestFolder>,
-    history: Option<&HistoryFolder>,
-) -> Result<(), ReportError> {
-    let rendered = render(run, backtest, history);
+/// Writes `report.html` and `pqd.csv` for `run` (and its companions) into
+/// `dir`: the one rendering both `clearstress report` and `run --report` use.
+pub fn write_files(dir: &Path, run: &RunFolder, with: &Companions) -> Result<(), ReportError> {
+    let rendered = render(run, with);
     write_text(&dir.join(HTML_FILE), &rendered.html)?;
     write_text(&dir.join(PQD_FILE), &rendered.pqd_csv)
 }
@@ -250,20 +262,19 @@ pub struct WrittenReport {
     pub pqd: PathBuf,
 }
 
-/// Writes the report for `run` (and `backtest`, `history`) to `out` and puts
-/// it in place; a folder also gets a `manifest.json` naming the folders read
-/// with their manifests' SHA-256 (`command_line` among them).
+/// Writes the report for `run` (and its companions) to `out` and puts it in
+/// place; a folder also gets a `manifest.json` naming the folders read with
+/// their manifests' SHA-256 (`command_line` among them).
 pub fn write_report(
     out: ReportOutput,
     run: &RunFolder,
-    backtest: Option<&BacktestFolder>,
-    history: Option<&HistoryFolder>,
+    with: &Companions,
     command_line: &[String],
 ) -> Result<WrittenReport, ReportError> {
     let out = match out {
         ReportOutput::Folder(out) => out,
         ReportOutput::Files { html, pqd, files } => {
-            let rendered = render(run, backtest, history);
+            let rendered = render(run, with);
             files.write(&[&rendered.pqd_csv, &rendered.html])?;
             return Ok(WrittenReport {
                 location: html.clone(),
@@ -272,7 +283,15 @@ pub fn write_report(
             });
         }
     };
-    write_files(&out.path(), run, backtest, history)?;
+    write_files(&out.path(), run, with)?;
+    let (backtest, history) = (with.backtest, with.history);
+    let settlement = with.settlement.map(|s| {
+        let day = s.day.iter().map(|d| (&d.dir, &d.manifest_sha256));
+        let replay = s.replay.iter().map(|r| (&r.dir, &r.manifest_sha256));
+        day.chain(replay)
+            .map(|(dir, sha256)| json!({"folder": dir.display().to_string(), "manifest_sha256": sha256}))
+            .collect::<Vec<_>>()
+    });
     let fields = json!({
         "command_line": command_line,
         "run": run.dir.display().to_string(),
@@ -281,6 +300,7 @@ pub fn write_report(
         "backtest_manifest_sha256": backtest.map(|b| b.manifest_sha256.clone()),
         "history_run": history.map(|h| h.dir.display().to_string()),
         "history_run_manifest_sha256": history.map(|h| h.manifest_sha256.clone()),
+        "settlement": settlement.unwrap_or_default(),
     });
     let fields: Map<String, Value> = super::object(fields);
     let folder = out.commit(fields)?;

@@ -11,6 +11,8 @@ use std::fmt::Write as _;
 
 use super::backtest_folder::{BacktestFolder, MARGIN_BASIS};
 use super::run_folder::RunFolder;
+use super::settlement_folder::{Opened, Replay};
+use super::Companions;
 use super::{count, escape, percent};
 use crate::report::output::file_marker;
 use crate::report::{money, OutputKind};
@@ -254,8 +256,57 @@ fn liquidity(run: &RunFolder) -> Vec<PqdRow> {
     rows
 }
 
-/// Every PQD row of a run (6.5 from `backtest` when given), in field order.
-pub fn rows(run: &RunFolder, backtest: Option<&BacktestFolder>) -> Vec<PqdRow> {
+/// PQD 6.6 to 6.8 from a `settle --replay` folder: the current book's
+/// variation margin over the history's days (methodology, 17.5).
+fn variation_margin(replay: Option<&Opened<Replay>>) -> Vec<PqdRow> {
+    const AVERAGE: &str =
+        "Average total variation margin paid to the CCP by participants each business day";
+    const MAXIMUM: &str =
+        "Maximum total variation margin paid to the CCP on any given business day";
+    const IM_CALL: &str = "Maximum aggregate initial margin call on any given business day";
+    let Some(replay) = replay else {
+        const WHY: &str = "no settle --replay folder given (report --settlement)";
+        return vec![
+            not_computed("6.6", AVERAGE, WHY),
+            not_computed("6.7", MAXIMUM, WHY),
+            not_computed("6.8", IM_CALL, WHY),
+        ];
+    };
+    let r = &replay.read;
+    let of = |what: &str| {
+        format!(
+            "{what} (the current book replayed over {}..{} of {}, {} days)",
+            r.from, r.to, r.history, r.days_replayed
+        )
+    };
+    let on_day = |id: &str, what: &str, amount: Option<f64>, date: &Option<String>, why| match (
+        amount, date,
+    ) {
+        (Some(x), Some(date)) => filled(id, &format!("{}, on {date}", of(what)), money(x), "USD"),
+        _ => not_computed(id, &of(what), why),
+    };
+    vec![
+        filled("6.6", &of(AVERAGE), money(r.average_vm_paid_usd), "USD"),
+        on_day(
+            "6.7",
+            MAXIMUM,
+            r.max_vm_paid_usd,
+            &r.max_vm_paid_date,
+            "no day replayed",
+        ),
+        on_day(
+            "6.8",
+            IM_CALL,
+            r.max_im_call_usd,
+            &r.max_im_call_date,
+            "not sized: the replay ran with settle --no-margin",
+        ),
+    ]
+}
+
+/// Every PQD row of a run (6.5 from a backtest, 6.6 to 6.8 from a
+/// settlement replay, when given), in field order.
+pub fn rows(run: &RunFolder, with: &Companions) -> Vec<PqdRow> {
     let s = &run.summary;
     let df = &s.default_fund;
     let risk = &run.manifest.config["risk"];
@@ -358,24 +409,10 @@ pub fn rows(run: &RunFolder, backtest: Option<&BacktestFolder>) -> Vec<PqdRow> {
         count(s.scenarios),
         "scenarios",
     )]);
-    rows.extend(backtesting(backtest));
-    rows.extend([
-        not_computed(
-            "6.6",
-            "Average total variation margin paid to the CCP by participants each business day",
-            "not modelled by clearstress",
-        ),
-        not_computed(
-            "6.7",
-            "Maximum total variation margin paid to the CCP on any given business day",
-            "not modelled by clearstress",
-        ),
-        not_computed(
-            "6.8",
-            "Maximum aggregate initial margin call on any given business day",
-            "not modelled by clearstress: one valuation date, no margin calls over time",
-        ),
-    ]);
+    rows.extend(backtesting(with.backtest));
+    rows.extend(variation_margin(
+        with.settlement.and_then(|s| s.replay.as_ref()),
+    ));
     rows.extend(liquidity(run));
     rows
 }

@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::Value;
 
+pub(super) use super::checked_folder::{parse, CheckedFolder};
 use super::run_tables::{self, Allocation, StressGroup, WaterfallLayer};
-use crate::input::{sha256_hex, Table};
-use crate::report::output::files_below;
+use crate::input::sha256_hex;
 
 pub(super) const MANIFEST: &str = "manifest.json";
 const SUMMARY: &str = "summary.json";
@@ -65,14 +65,17 @@ pub enum RunFolderError {
     Table(#[from] crate::input::InputError),
     #[error("{path}: not listed in {manifest}, so clearstress did not write it there; remove it, or run again into a new folder")]
     Extra { path: String, manifest: String },
-    #[error("{backtest}: the backtest read another book than the run of {run}: its input `{file}` (SHA-256 {sha256}) is not among the run's inputs, which list {run_has}; give a backtest of the run's book")]
+    #[error("{folder}: the {command} read another book than the run of {run}: its input {input} is not among the run's inputs, which list {run_has}; give a {command} of the run's book")]
     OtherBook {
-        backtest: String,
+        folder: String,
+        command: &'static str,
         run: String,
-        file: String,
-        sha256: String,
+        /// "`file` (SHA-256 ...)".
+        input: String,
         run_has: String,
     },
+    #[error("--settlement {dir}: a second settle {kind} folder; give at most one day's settlement and one replay")]
+    SecondSettlement { dir: String, kind: &'static str },
     #[error("{manifest} lists no `{file}`: the run folder was written before clearstress managed defaults (the waterfall, close-out cost, reverse and liquidity stress: waterfall.parquet, close_out.parquet, reverse_stress.parquet, liquidity_stress.parquet); run it again with this version")]
     BeforeDefaultManagement {
         manifest: String,
@@ -430,142 +433,44 @@ impl RunFolder {
     }
 }
 
-/// An output folder of one clearstress command, checked: its manifest names
-/// clearstress, the command and this version, lists `main`, and every output
-/// it lists has the SHA-256 it records.
-pub(super) struct CheckedFolder {
-    pub manifest_bytes: Vec<u8>,
-    pub main_bytes: Vec<u8>,
-    /// Every output the manifest lists, with the SHA-256 it records.
-    pub outputs: Vec<OutputEntry>,
-}
-
-/// The part of a manifest every command writes.
-#[derive(Deserialize)]
-struct Outputs {
-    version: String,
-    outputs: Vec<OutputEntry>,
-}
-
-impl CheckedFolder {
-    pub fn open(
+impl RunFolder {
+    /// Checks that the output of `command` in `dir` read this run's book:
+    /// every input file its manifest records (`inputs`) must be among the
+    /// run's inputs (matched by file name, the folders' spellings aside) with
+    /// the same SHA-256; the run may have read more (an `--fhs` history).
+    pub(super) fn check_same_book(
+        &self,
         dir: &Path,
-        kind: &'static str,
-        main: &'static str,
-    ) -> Result<Self, RunFolderError> {
-        let manifest_path = dir.join(MANIFEST);
-        let manifest_bytes = read(dir, kind, &manifest_path, MANIFEST)?;
-        let shown = manifest_path.display().to_string();
-        let raw: Value = parse(&manifest_path, &manifest_bytes)?;
-        let (tool, found) = (
-            raw["tool"].as_str().unwrap_or("an unknown tool"),
-            raw["kind"].as_str().unwrap_or("run"),
-        );
-        if tool != "clearstress" || found != kind {
-            return Err(RunFolderError::NotARun {
-                path: shown,
-                tool: tool.to_string(),
-                kind: found.to_string(),
-                expected: kind,
-            });
-        }
-        let manifest: Outputs = parse(&manifest_path, &manifest_bytes)?;
-        let ours = env!("CARGO_PKG_VERSION");
-        if manifest.version != ours {
-            return Err(RunFolderError::OtherVersion {
-                path: shown,
-                found: manifest.version,
-                ours,
-            });
-        }
-        let main_path = dir.join(main);
-        let main_bytes = read(dir, kind, &main_path, main)?;
-        if !manifest.outputs.iter().any(|o| o.file == main) {
-            return Err(RunFolderError::Unlisted {
-                path: main_path.display().to_string(),
-                manifest: shown,
-            });
-        }
-        for output in &manifest.outputs {
-            let path = dir.join(&output.file);
-            let bytes = std::fs::read(&path).map_err(|source| RunFolderError::Io {
-                path: path.display().to_string(),
-                source,
-            })?;
-            if sha256_hex(&bytes) != output.sha256 {
-                return Err(RunFolderError::Changed {
-                    path: path.display().to_string(),
-                    manifest: shown,
-                });
+        command: &'static str,
+        inputs: &[Hashed],
+    ) -> Result<(), RunFolderError> {
+        // `/tmp/a/book/members.csv` and `book/members.csv` (or
+        // `embedded:sample/members.csv`) are the same file of a book given
+        // two ways.
+        let file_name = |name: &str| name.rsplit(['/', '\\']).next().unwrap_or(name).to_string();
+        for input in inputs {
+            let file = file_name(&input.name);
+            let same_name: Vec<&Hashed> = self
+                .manifest
+                .inputs
+                .iter()
+                .filter(|i| file_name(&i.name) == file)
+                .collect();
+            if same_name.iter().any(|i| i.sha256 == input.sha256) {
+                continue;
             }
-        }
-        // Every file is listed: a file clearstress did not write (a report.html
-        // put there by hand) is refused, not shown as the run's.
-        let listed =
-            |file: &String| file == MANIFEST || manifest.outputs.iter().any(|o| &o.file == file);
-        if let Some(extra) = files_below(dir)?.into_iter().find(|f| !listed(f)) {
-            return Err(RunFolderError::Extra {
-                path: dir.join(extra).display().to_string(),
-                manifest: shown,
+            let run_has = match same_name.first() {
+                Some(i) => format!("{} with SHA-256 {}", i.name, i.sha256),
+                None => "no such file".into(),
+            };
+            return Err(RunFolderError::OtherBook {
+                folder: dir.join(MANIFEST).display().to_string(),
+                command,
+                run: self.dir.join(MANIFEST).display().to_string(),
+                input: format!("`{}` (SHA-256 {})", input.name, input.sha256),
+                run_has,
             });
         }
-        Ok(Self {
-            manifest_bytes,
-            main_bytes,
-            outputs: manifest.outputs,
-        })
+        Ok(())
     }
-}
-
-impl CheckedFolder {
-    /// The table `file` in `dir`, which the manifest must list, decoded from
-    /// the bytes whose SHA-256 is checked against the manifest's (again: the
-    /// file may have changed since [`Self::open`]).
-    pub fn table(&self, dir: &Path, file: &str) -> Result<Table, RunFolderError> {
-        let path = dir.join(file);
-        let manifest = dir.join(MANIFEST).display().to_string();
-        let Some(entry) = self.outputs.iter().find(|o| o.file == file) else {
-            return Err(RunFolderError::Unlisted {
-                path: path.display().to_string(),
-                manifest,
-            });
-        };
-        let table = Table::read(&path)?;
-        if table.sha256() != entry.sha256 {
-            return Err(RunFolderError::Changed {
-                path: path.display().to_string(),
-                manifest,
-            });
-        }
-        Ok(table)
-    }
-}
-
-fn read(
-    dir: &Path,
-    kind: &'static str,
-    path: &Path,
-    file: &'static str,
-) -> Result<Vec<u8>, RunFolderError> {
-    std::fs::read(path).map_err(|source| match source.kind() {
-        std::io::ErrorKind::NotFound => RunFolderError::Missing {
-            kind,
-            dir: dir.display().to_string(),
-            file,
-        },
-        _ => RunFolderError::Io {
-            path: path.display().to_string(),
-            source,
-        },
-    })
-}
-
-pub(super) fn parse<T: serde::de::DeserializeOwned>(
-    path: &Path,
-    bytes: &[u8],
-) -> Result<T, RunFolderError> {
-    serde_json::from_slice(bytes).map_err(|source| RunFolderError::Json {
-        path: path.display().to_string(),
-        source,
-    })
 }

@@ -165,7 +165,7 @@ pub fn write_outputs(
     if context.report == RunReport::HtmlAndPqd {
         out.write_manifest(manifest.clone())?;
         let run = html::RunFolder::open_as(&dir, out.shown())?;
-        html::write_files(&dir, &run, None, None)?;
+        html::write_files(&dir, &run, &html::Companions::default())?;
     }
     Ok(out.commit(manifest)?)
 }

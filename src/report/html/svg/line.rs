@@ -58,6 +58,27 @@ fn marker(s: usize, x: f64, y: f64) -> String {
 }
 
 impl LineChart {
+    /// A chart of USD `series` over `dates`, in USD or, where the ticks
+    /// would be long (a value of 10 million or more), USD millions.
+    pub fn in_usd(title: &str, dates: Vec<String>, series: Vec<Series>) -> Self {
+        let peak = series
+            .iter()
+            .flat_map(|s| s.values.iter().copied())
+            .fold(0.0f64, f64::max);
+        let (axis_label, scale) = if peak >= 1e7 {
+            ("USD millions", 1e6)
+        } else {
+            ("USD", 1.0)
+        };
+        Self {
+            title: title.into(),
+            axis_label: axis_label.into(),
+            scale,
+            dates,
+            series,
+        }
+    }
+
     /// The x coordinate of date `i`: the plot box's left edge for the first,
     /// its right edge for the last (the middle for a single date).
     fn x(&self, i: usize) -> f64 {
