@@ -330,7 +330,8 @@ pub struct Period {
 pub struct CollateralByAsset {
     pub asset: String,
     pub market_value: f64,
-    pub haircut: f64,
+    /// `None`: an ineligible asset without a haircut.
+    pub haircut: Option<f64>,
     pub after_haircut: f64,
 }
 
