@@ -20,8 +20,8 @@
 //! concentration cut, so neither needs iterating to a fixed point and a
 //! member's cut does not depend on the order of its holdings. Sources: EMIR
 //! RTS 153/2013 Art. 42 (concentration limits per issuer, type of asset and
-//! clearing member) and Annex I (eligible collateral), Art. 41 (no wrong-way
-//! collateral); CPMI-IOSCO PFMI Principle 5 (collateral).
+//! clearing member) and Annex I (eligible collateral, none issued by the
+//! clearing member or its group); CPMI-IOSCO PFMI Principle 5 (collateral).
 
 use std::collections::BTreeMap;
 
