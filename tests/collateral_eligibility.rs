@@ -487,3 +487,50 @@ fn a_run_holds_the_margin_against_the_counted_collateral_and_reports_each_cut() 
         .sum();
     assert!(close(total, COUNTED_BY_MEMBER.iter().sum()));
 }
+
+/// `settle`'s margin calls apply the rules again at the end prices: with BTC
+/// halved to 50,000, CM1's BTC (160,000 after haircut) is under half its
+/// 460,000 and uncut, while Tether's 600,000 now exceeds 0.3 x 1,550,000 =
+/// 465,000 by 135,000: 45,000 cut from CM1, 90,000 from CM2.
+#[test]
+fn margin_calls_count_the_collateral_under_the_rules_at_the_end_prices() {
+    let dir = tempfile::tempdir().unwrap();
+    let (book_dir, out) = (dir.path().join("book"), dir.path().join("settled"));
+    write_book(&book_dir, CCP);
+    let prices = dir.path().join("eod.csv");
+    std::fs::write(
+        &prices,
+        ASSETS.replace("BTC,crypto,100000", "BTC,crypto,50000"),
+    )
+    .unwrap();
+    let o = binary::clearstress(&[
+        "settle",
+        "--book",
+        book_dir.to_str().unwrap(),
+        "--prices",
+        prices.to_str().unwrap(),
+        "--date",
+        "2025-02-21",
+        "--paths",
+        "2000",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let calls = read_parquet(&out.join("margin_calls.parquet"));
+    let counted = floats(&calls, "collateral_after_haircut");
+    for (m, want) in [415_000.0, 510_000.0, 490_000.0].iter().enumerate() {
+        assert!(close(counted[m], *want), "member {m}: {}", counted[m]);
+    }
+    let assets = read_parquet(&out.join("margin_call_assets.parquet"));
+    let by_hand = [
+        100_000.0, 160_000.0, 155_000.0, 200_000.0, 0.0, 310_000.0, 0.0, 450_000.0, 40_000.0,
+    ];
+    for (i, (got, want)) in floats(&assets, "counted_usd")
+        .iter()
+        .zip(by_hand)
+        .enumerate()
+    {
+        assert!(close(*got, want), "holding {i}: {got} vs {want}");
+    }
+}
