@@ -534,3 +534,73 @@ fn margin_calls_count_the_collateral_under_the_rules_at_the_end_prices() {
         assert!(close(*got, want), "holding {i}: {got} vs {want}");
     }
 }
+
+/// A book with every rule, written out (ccp.toml with its comments) and
+/// read back, has the same rules.
+#[test]
+fn a_book_with_rules_written_out_loads_back_equal() {
+    let s = book(CCP);
+    let dir = tempfile::tempdir().unwrap();
+    snapshot::write_snapshot(&s, dir.path()).unwrap();
+    let text = std::fs::read_to_string(dir.path().join("ccp.toml")).unwrap();
+    assert!(text.contains("# Collateral eligibility"), "{text}");
+    let reloaded = snapshot::load(dir.path()).unwrap();
+    assert_eq!(reloaded.config.collateral, s.config.collateral);
+}
+
+/// The PQD rows of a run with rules: 5.1 lists only the eligible assets;
+/// 6.2a, 6.2b, ... hold what counts and sum to 6.2, the collateral held.
+#[test]
+fn the_pqd_lists_the_eligible_assets_and_the_collateral_as_it_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (book_dir, out) = (dir.path().join("book"), dir.path().join("out"));
+    write_book(&book_dir, CCP);
+    let o = binary::clearstress(&[
+        "run",
+        "--book",
+        book_dir.to_str().unwrap(),
+        "--paths",
+        "2000",
+        "--quiet",
+        "--report",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let pqd = std::fs::read_to_string(out.join("pqd.csv")).unwrap();
+    let row = |id: &str| {
+        pqd.lines()
+            .find(|l| l.starts_with(&format!("{id},")))
+            .unwrap_or_else(|| panic!("no row {id} in\n{pqd}"))
+            .to_string()
+    };
+    let eligible: Vec<String> = (b'a'..=b'f')
+        .filter_map(|l| {
+            pqd.lines()
+                .find(|r| r.starts_with(&format!("5.1{},", l as char)))
+        })
+        .map(|r| {
+            r.split(": ")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(eligible, ["BTC", "FTT", "USD", "USDC", "USDT"]);
+    assert!(row("6.2").contains("\"1,665,000\""), "{}", row("6.2"));
+    assert!(
+        row("6.2b").contains("DOGE, ineligible, with no haircut, 100,000 USD of it cut")
+            && row("6.2b").contains(",0,USD"),
+        "{}",
+        row("6.2b")
+    );
+    assert!(
+        row("6.2a").contains("BTC, after its 20% haircut, 10,000 USD of it cut")
+            && row("6.2a").contains("\"390,000\""),
+        "{}",
+        row("6.2a")
+    );
+}

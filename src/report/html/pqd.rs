@@ -161,8 +161,9 @@ fn collateral(run: &RunFolder) -> Vec<PqdRow> {
 }
 
 /// PQD 6.2 split by type, from `summary.json`'s `margin.collateral_by_asset`:
-/// each asset's collateral held after haircuts, summed over members (6.2a,
-/// 6.2b, ... after the total 6.2).
+/// each asset's collateral held after haircuts and as it counts under the
+/// eligibility rules, summed over members (6.2a, 6.2b, ... after the total
+/// 6.2, which they sum to).
 fn collateral_held(run: &RunFolder) -> Vec<PqdRow> {
     run.summary
         .margin
@@ -174,14 +175,21 @@ fn collateral_held(run: &RunFolder) -> Vec<PqdRow> {
                 Some(h) => format!("after its {}% haircut", percent(h)),
                 None => "ineligible, with no haircut".to_string(),
             };
+            let counted = c.counted.unwrap_or(c.after_haircut);
+            let cut = match c.after_haircut - counted {
+                cut if cut > 0.0 => {
+                    format!(", {} USD of it cut by the eligibility rules", money(cut))
+                }
+                _ => String::new(),
+            };
             filled(
                 &format!("6.2{}", part(i)),
                 &format!(
-                    "Initial margin held by type: {}, {haircut} (market value {} USD)",
+                    "Initial margin held by type: {}, {haircut}{cut} (market value {} USD)",
                     c.asset,
                     money(c.market_value)
                 ),
-                money(c.after_haircut),
+                money(counted),
                 "USD",
             )
         })

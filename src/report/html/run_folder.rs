@@ -333,6 +333,9 @@ pub struct CollateralByAsset {
     /// `None`: an ineligible asset without a haircut.
     pub haircut: Option<f64>,
     pub after_haircut: f64,
+    /// What counts under the eligibility rules; `None` in a run folder
+    /// written before them, where all of `after_haircut` counted.
+    pub counted: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
