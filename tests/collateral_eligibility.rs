@@ -357,27 +357,30 @@ fn write_book(dir: &Path, ccp: &str) {
     std::fs::write(dir.join("ccp.toml"), ccp).unwrap();
 }
 
+/// `clearstress run` on the book with `flags` added: the folder holding it
+/// all (removed when dropped), the run's output folder and its standard
+/// output.
+fn run_the_book(flags: &[&str]) -> (tempfile::TempDir, std::path::PathBuf, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let (book_dir, out) = (dir.path().join("book"), dir.path().join("out"));
+    write_book(&book_dir, CCP);
+    let (book_dir, out_arg) = (book_dir.to_str().unwrap(), out.to_str().unwrap());
+    let mut args = vec![
+        "run", "--book", book_dir, "--paths", "2000", "--out", out_arg,
+    ];
+    args.extend(flags);
+    let o = binary::clearstress(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+    (dir, out, stdout)
+}
+
 /// `run` on the book: the margin is held against the counted collateral
 /// (excess = counted - margin), collateral_eligibility.parquet has one row
 /// per holding as worked by hand, and summary.json's totals are its sums.
 #[test]
 fn a_run_holds_the_margin_against_the_counted_collateral_and_reports_each_cut() {
-    let dir = tempfile::tempdir().unwrap();
-    let (snapshot_dir, out) = (dir.path().join("book"), dir.path().join("out"));
-    write_book(&snapshot_dir, CCP);
-    let o = binary::clearstress(&[
-        "run",
-        "--book",
-        snapshot_dir.to_str().unwrap(),
-        "--paths",
-        "2000",
-        "--backend",
-        "cpu",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (_dir, out, stdout) = run_the_book(&["--backend", "cpu"]);
     assert!(
         stdout.contains(
             "Collateral eligibility: 285,000 of 1,950,000 after haircuts does not count: \
@@ -552,21 +555,7 @@ fn a_book_with_rules_written_out_loads_back_equal() {
 /// 6.2a, 6.2b, ... hold what counts and sum to 6.2, the collateral held.
 #[test]
 fn the_pqd_lists_the_eligible_assets_and_the_collateral_as_it_counts() {
-    let dir = tempfile::tempdir().unwrap();
-    let (book_dir, out) = (dir.path().join("book"), dir.path().join("out"));
-    write_book(&book_dir, CCP);
-    let o = binary::clearstress(&[
-        "run",
-        "--book",
-        book_dir.to_str().unwrap(),
-        "--paths",
-        "2000",
-        "--quiet",
-        "--report",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (_dir, out, _) = run_the_book(&["--quiet", "--report"]);
     let pqd = std::fs::read_to_string(out.join("pqd.csv")).unwrap();
     let row = |id: &str| {
         pqd.lines()
