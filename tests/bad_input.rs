@@ -418,6 +418,44 @@ const INSTRUMENT_RULES: &[Refused] = &[
         &["no haircut for `BTC`", "[collateral.haircuts]", "ccp.toml"]),
 ];
 
+/// The eligibility rules of `[collateral]` (methodology 17.6): each id they
+/// name must be in the snapshot, each share in (0, 1].
+#[rustfmt::skip]
+const COLLATERAL_RULES: &[Refused] = &[
+    refused("a member share for an asset the market does not have",
+        ccp_with!("[collateral.member_share]\nETH = 0.5"),
+        key("ccp.toml", "collateral.member_share.ETH"),
+        &["unknown id `ETH`: expected `USD` or an asset of", "assets.csv"]),
+    refused("an eligible asset the market does not have",
+        replace("ccp.toml", "[collateral.haircuts]", "[collateral]\neligible = [\"USD\", \"ETH\"]\n[collateral.haircuts]\nETH = 0.2"),
+        key("ccp.toml", "collateral.eligible[1]"),
+        &["unknown id `ETH`"]),
+    refused("wrong-way collateral of a member the book does not have",
+        ccp_with!("[collateral.wrong_way]\nCM9 = [\"BTC\"]"),
+        key("ccp.toml", "collateral.wrong_way.CM9"),
+        &["unknown id `CM9`: expected a member_id of", "members.csv"]),
+    refused("wrong-way collateral in an asset the market does not have",
+        ccp_with!("[collateral.wrong_way]\nCM1 = [\"BTC\", \"FTT\"]"),
+        key("ccp.toml", "collateral.wrong_way.CM1[1]"),
+        &["unknown id `FTT`"]),
+    refused("a member share of 0 (ineligibility is said with `eligible`)",
+        ccp_with!("[collateral.member_share]\nBTC = 0"),
+        key("ccp.toml", "collateral.member_share.BTC"),
+        &["expected a share of the eligible collateral in (0, 1], found 0"]),
+    refused("an issuer share above 1",
+        ccp_with!("[collateral.issuers]\nUSDT = \"Tether\"\n[collateral.issuer_share]\nTether = 1.5"),
+        key("ccp.toml", "collateral.issuer_share.Tether"),
+        &["expected a share of the eligible collateral in (0, 1], found 1.5"]),
+    refused("an issuer share for an issuer of no asset",
+        ccp_with!("[collateral.issuers]\nUSDT = \"Tether\"\n[collateral.issuer_share]\nCircle = 0.5"),
+        key("ccp.toml", "collateral.issuer_share.Circle"),
+        &["no asset is issued by `Circle`: expected an issuer named in [collateral.issuers]"]),
+    refused("an eligible asset without a haircut",
+        whole("ccp.toml", "valuation_date = \"2025-02-20\"\n[collateral]\neligible = [\"USD\", \"BTC\"]\n[collateral.haircuts]\nUSD = 0.0\n"),
+        key("ccp.toml", "collateral.eligible[1]"),
+        &["`BTC` is eligible but has no haircut"]),
+];
+
 #[rustfmt::skip]
 const SHAPES_OF_FILES: &[Refused] = &[
     refused("an unknown key in ccp.toml",
@@ -832,6 +870,11 @@ fn references_to_unknown_ids_and_repeated_ids_are_refused() {
 #[test]
 fn instruments_break_no_rule_of_their_kind() {
     assert_refused(INSTRUMENT_RULES);
+}
+
+#[test]
+fn collateral_rules_naming_unknown_ids_or_shares_out_of_range_are_refused() {
+    assert_refused(COLLATERAL_RULES);
 }
 
 #[test]

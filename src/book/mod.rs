@@ -156,7 +156,8 @@ pub struct CompiledBook {
     /// Per member: the part of the loss that does not move with the scenario.
     pub constant: Vec<f64>,
     pub options: OptionSeries,
-    /// Per member: collateral value after haircuts at the valuation date, USD.
+    /// Per member: collateral value after haircuts and the eligibility
+    /// rules at the valuation date, USD.
     pub collateral_value: Vec<f64>,
     /// Per member: gross notional of positions, USD (for reports).
     pub gross_notional: Vec<f64>,
@@ -272,9 +273,12 @@ impl CompiledBook {
             gross_notional[p.member] += notional;
         }
 
+        // Only the counted value protects the member, and it moves with its
+        // asset: a counted fraction of a holding falls with its price.
         let mut collateral_value = vec![0.0; members];
-        for c in &snapshot.collateral {
-            let value = collateral::value(snapshot, c)?.after_haircut();
+        let counted = collateral::counted(snapshot)?;
+        for (c, holding) in snapshot.collateral.iter().zip(&counted.holdings) {
+            let value = holding.counted;
             collateral_value[c.member] += value;
             if let CollateralAsset::Asset(a) = c.asset {
                 asset_weights[a * members + c.member] -= value;

@@ -12,6 +12,7 @@ pub use error::RunError;
 pub use stream::Streamer;
 
 use crate::backend::{Backend, LossBlock, PipelineStats};
+use crate::book::collateral::{self, CountedCollateral};
 use crate::book::CompiledBook;
 use crate::default_fund::{self, DefaultFund, DefaultFundInput, Groups};
 use crate::default_management::close_out::{close_out_costs, CloseOut};
@@ -46,6 +47,9 @@ pub struct Timings {
 #[derive(Debug, Clone)]
 pub struct RunResult {
     pub run: RunInfo,
+    /// Each holding's value after haircut, what the eligibility rules cut
+    /// and what counts (methodology 17.6): what the margin is held against.
+    pub collateral: CountedCollateral,
     pub margin: MarginResult,
     pub stress: StressResult,
     pub default_fund: DefaultFund,
@@ -178,6 +182,7 @@ fn run_with<B: Backend>(
     let started = Instant::now();
     let config = &snapshot.config;
     let book = CompiledBook::compile(snapshot)?;
+    let collateral = collateral::counted(snapshot)?;
     let close_out = close_out_costs(snapshot)?;
     let model = scenario_model_as_of(snapshot, &book, as_of)?;
     let plan = backend.prepare(&book, &model)?;
@@ -304,6 +309,7 @@ fn run_with<B: Backend>(
             },
             pipeline,
         },
+        collateral,
         margin,
         stress,
         default_fund,

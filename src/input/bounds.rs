@@ -244,6 +244,11 @@ pub const MAX_LOOKBACK_DAYS: u32 = 36_500;
 pub const EWMA_LAMBDA: Bounds = Bounds::new("an EWMA decay", Open(0.0), Open(1.0));
 /// `collateral.haircuts.*`: collateral counts at value x (1 - haircut).
 pub const HAIRCUT: Bounds = Bounds::new("a haircut", Closed(0.0), Open(1.0));
+/// `collateral.member_share.*`, `collateral.issuer_share.*`: the most of a
+/// member's (or the CCP's) eligible collateral one asset (or issuer) may
+/// count for; 0 is left to `eligible`, which says it more plainly.
+pub const CONCENTRATION_SHARE: Bounds =
+    Bounds::new("a share of the eligible collateral", Open(0.0), Closed(1.0));
 /// `default_fund.cover`.
 pub const COVER: Bounds = Bounds::new("a whole number of member groups", Closed(1.0), Closed(10.0));
 /// `default_fund.skin_in_the_game`.

@@ -21,7 +21,8 @@ pub struct MarginCall {
     pub vm_receives: f64,
     /// Initial margin sized on the moved book.
     pub initial_margin: f64,
-    /// Posted collateral after haircuts at the end prices.
+    /// Posted collateral after haircuts and the eligibility rules at the
+    /// end prices.
     pub collateral: f64,
     /// max(initial_margin - collateral, 0).
     pub im_shortfall: f64,
@@ -38,9 +39,12 @@ pub struct CallAsset {
     pub amount: f64,
     /// At the end prices, USD.
     pub market_value: f64,
-    pub haircut: f64,
+    /// `None`: an ineligible asset without a haircut.
+    pub haircut: Option<f64>,
     pub after_haircut: f64,
-    /// The member has a call and this holding alone, after its haircut, meets it.
+    /// What counts after the eligibility rules (methodology 17.6).
+    pub counted: f64,
+    /// The member has a call and this holding alone, as it counts, meets it.
     pub covers_call: bool,
 }
 
@@ -147,18 +151,18 @@ pub fn margin_calls<B: Backend>(
         }
     }
     let mut assets = Vec::with_capacity(moved.collateral.len());
-    for holding in &moved.collateral {
-        let valued = collateral::value(&moved, holding)?;
+    let counted = collateral::counted(&moved)?;
+    for (holding, valued) in moved.collateral.iter().zip(&counted.holdings) {
         let call = calls[holding.member].call;
-        let after_haircut = valued.after_haircut();
         assets.push(CallAsset {
             member: holding.member,
-            asset: valued.asset_id.to_string(),
+            asset: collateral::asset_id(&moved, holding).to_string(),
             amount: holding.amount,
             market_value: valued.market_value,
             haircut: valued.haircut,
-            after_haircut,
-            covers_call: call > 0.0 && after_haircut >= call,
+            after_haircut: valued.after_haircut(),
+            counted: valued.counted,
+            covers_call: call > 0.0 && valued.counted >= call,
         });
     }
     Ok(MarginCalls {

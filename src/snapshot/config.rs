@@ -4,12 +4,12 @@
 //! checks the values: the loader calls it on the file, and the command line
 //! again after its overrides.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
+mod collateral;
 mod default_management;
 
+pub use collateral::{CollateralConfig, RuleId};
 pub use default_management::{
     AfterAssessments, CloseOutConfig, HalfSpreadConfig, LiquidityConfig, WaterfallConfig,
     MAX_DEFAULTING_SETS,
@@ -145,13 +145,7 @@ impl CcpConfig {
             )?;
         }
 
-        for (asset, &haircut) in &self.collateral.haircuts {
-            check(
-                &format!("collateral.haircuts.{asset}"),
-                haircut,
-                &bounds::HAIRCUT,
-            )?;
-        }
+        self.collateral.validate(check)?;
 
         let fund = &self.default_fund;
         check("default_fund.cover", fund.cover as f64, &bounds::COVER)?;
@@ -354,22 +348,6 @@ impl Default for VolShockConfig {
         Self {
             vol_of_vol: 1.2,
             spot_vol_correlation: -0.5,
-        }
-    }
-}
-
-/// Haircuts: collateral counts at value x (1 - haircut).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct CollateralConfig {
-    /// Haircut per collateral asset id (`USD` for cash).
-    pub haircuts: BTreeMap<String, f64>,
-}
-
-impl Default for CollateralConfig {
-    fn default() -> Self {
-        Self {
-            haircuts: BTreeMap::from([("USD".to_string(), 0.0)]),
         }
     }
 }

@@ -82,6 +82,7 @@ pub(super) fn config_note(section: &str, key: &str) -> Option<String> {
             crate::snapshot::config::MAX_DEFAULTING_SETS
         ),
         ("waterfall", "after_assessments") => "What absorbs a loss left after assessments: \"none\", \"vmgh\" (variation\nmargin gains haircutting) or \"insurance-fund-adl\".".into(),
+        ("collateral", "eligible") => "The assets accepted (USD for cash); a holding of another counts zero and\nneeds no haircut. Remove the key to accept every asset with a haircut.".into(),
         ("default_fund", "allocation") => "How contributions are split: \"initial-margin\" (pro rata to margin) or\n\"stress-loss\" (pro rata to the largest uncovered stress loss).".into(),
         _ => return None,
     };
@@ -99,6 +100,17 @@ pub(super) fn section_note(section: &str) -> Option<String> {
         "collateral.haircuts" => format!(
             "Haircut per collateral asset id (USD for cash): collateral counts at value x\n(1 - haircut); each in {}. An asset without one is refused as collateral.",
             bounds::HAIRCUT
+        ),
+        "collateral" => "Collateral eligibility (docs/methodology.md, 17.6): the rules apply in the\norder eligible, wrong_way, member_share, issuer_share; value above a limit\ncounts zero.".into(),
+        "collateral.wrong_way" => "Wrong-way collateral: per member id, the assets that count zero for it (its\nown token, or one its group issues).".into(),
+        "collateral.member_share" => format!(
+            "Per asset id: the most of a member's eligible collateral (after haircuts) it\ncounts for; each in {}.",
+            bounds::CONCENTRATION_SHARE
+        ),
+        "collateral.issuers" => "The issuer of each stablecoin (asset id = issuer name), for issuer_share.".into(),
+        "collateral.issuer_share" => format!(
+            "Per issuer: the most of the CCP's eligible collateral (all members, after\nhaircuts) its assets count for, cut pro rata; each in {}.",
+            bounds::CONCENTRATION_SHARE
         ),
         "default_fund" => "The default fund: cover, the CCP's skin in the game, allocation.".into(),
         "close_out" => "The cost of liquidating a defaulter's portfolio: half the spread plus\nsquare-root market impact (docs/methodology.md, 9.5).".into(),

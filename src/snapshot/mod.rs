@@ -19,7 +19,8 @@ use crate::input::Date;
 pub use config::{
     AfterAssessments, AllocationRule, CcpConfig, CloseOutConfig, CollateralConfig,
     DefaultFundConfig, HalfSpreadConfig, HistoricalConfig, Innovations, JumpConfig,
-    LiquidityConfig, MarginMeasure, RiskConfig, ScenarioConfig, VolShockConfig, WaterfallConfig,
+    LiquidityConfig, MarginMeasure, RiskConfig, RuleId, ScenarioConfig, VolShockConfig,
+    WaterfallConfig,
 };
 pub use load::{
     assets_table, from_csv_texts, load, load_stress_scenarios, parse_stress_scenario, read_history,

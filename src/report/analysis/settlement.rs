@@ -137,11 +137,12 @@ pub fn write(dir: &Path, v: &SettlementView<'_>) -> Result<(), ReportError> {
                 "market_value_usd",
                 h.iter().map(|x| x.market_value).collect(),
             )
-            .number("haircut", h.iter().map(|x| x.haircut).collect())
+            .optional_number("haircut", h.iter().map(|x| x.haircut).collect())
             .number(
                 "after_haircut_usd",
                 h.iter().map(|x| x.after_haircut).collect(),
             )
+            .number("counted_usd", h.iter().map(|x| x.counted).collect())
             .flag("covers_call", h.iter().map(|x| x.covers_call).collect())
             .write_parquet(&dir.join("margin_call_assets.parquet"))?;
     }

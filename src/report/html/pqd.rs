@@ -118,12 +118,21 @@ fn part(i: usize) -> String {
 }
 
 /// PQD 5.1 from `manifest.json`'s `config.collateral.haircuts`: each asset
-/// eligible as initial margin with its haircut, in id order (5.1a, 5.1b,
+/// eligible as initial margin (on `config.collateral.eligible` when there is
+/// one) with its haircut, in id order (5.1a, 5.1b,
 /// ...); 5.2 and 5.3 are not computed.
 fn collateral(run: &RunFolder) -> Vec<PqdRow> {
     let mut rows = Vec::new();
-    let haircuts = run.manifest.config["collateral"]["haircuts"].as_object();
-    for (i, (asset, haircut)) in haircuts.into_iter().flatten().enumerate() {
+    let collateral = &run.manifest.config["collateral"];
+    let haircuts = collateral["haircuts"].as_object();
+    // An `eligible` list leaves out the assets not on it, haircut or not.
+    let eligible = |asset: &str| {
+        collateral["eligible"]
+            .as_array()
+            .is_none_or(|list| list.iter().any(|a| a.as_str() == Some(asset)))
+    };
+    let eligible_haircuts = haircuts.into_iter().flatten().filter(|(a, _)| eligible(a));
+    for (i, (asset, haircut)) in eligible_haircuts.enumerate() {
         let id = &format!("5.1{}", part(i));
         let description = format!("Asset eligible as initial margin, and its haircut: {asset}");
         rows.push(match haircut.as_f64() {
@@ -154,8 +163,9 @@ fn collateral(run: &RunFolder) -> Vec<PqdRow> {
 }
 
 /// PQD 6.2 split by type, from `summary.json`'s `margin.collateral_by_asset`:
-/// each asset's collateral held after haircuts, summed over members (6.2a,
-/// 6.2b, ... after the total 6.2).
+/// each asset's collateral held after haircuts and as it counts under the
+/// eligibility rules, summed over members (6.2a, 6.2b, ... after the total
+/// 6.2, which they sum to).
 fn collateral_held(run: &RunFolder) -> Vec<PqdRow> {
     run.summary
         .margin
@@ -163,15 +173,25 @@ fn collateral_held(run: &RunFolder) -> Vec<PqdRow> {
         .iter()
         .enumerate()
         .map(|(i, c)| {
+            let haircut = match c.haircut {
+                Some(h) => format!("after its {}% haircut", percent(h)),
+                None => "ineligible, with no haircut".to_string(),
+            };
+            let counted = c.counted.unwrap_or(c.after_haircut);
+            let cut = match c.after_haircut - counted {
+                cut if cut > 0.0 => {
+                    format!(", {} USD of it cut by the eligibility rules", money(cut))
+                }
+                _ => String::new(),
+            };
             filled(
                 &format!("6.2{}", part(i)),
                 &format!(
-                    "Initial margin held by type: {}, after its {}% haircut (market value {} USD)",
+                    "Initial margin held by type: {}, {haircut}{cut} (market value {} USD)",
                     c.asset,
-                    percent(c.haircut),
                     money(c.market_value)
                 ),
-                money(c.after_haircut),
+                money(counted),
                 "USD",
             )
         })

@@ -333,8 +333,12 @@ pub struct Period {
 pub struct CollateralByAsset {
     pub asset: String,
     pub market_value: f64,
-    pub haircut: f64,
+    /// `None`: an ineligible asset without a haircut.
+    pub haircut: Option<f64>,
     pub after_haircut: f64,
+    /// What counts under the eligibility rules; `None` in a run folder
+    /// written before them, where all of `after_haircut` counted.
+    pub counted: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -63,26 +63,31 @@ impl MarginResult {
 }
 
 /// The collateral held, by asset (`USD` for cash) in id order: its market
-/// value, haircut and value after the haircut, summed over members (PQD 6.2's
-/// split by type). The book was compiled from the same snapshot, which
-/// refused any holding without a haircut, so none is left out here.
+/// value, haircut (null for an ineligible asset without one), value after
+/// the haircut and value counted under the eligibility rules, summed over
+/// members (PQD 6.2's split by type). The book was compiled from the same
+/// snapshot, which refused any eligible holding without a haircut, so none
+/// is left out here.
 fn collateral_by_asset(run: RunView) -> Value {
-    let mut by_asset: BTreeMap<&str, (f64, f64, f64)> = BTreeMap::new();
-    for c in &run.snapshot.collateral {
-        if let Ok(v) = collateral::value(run.snapshot, c) {
-            let entry = by_asset.entry(v.asset_id).or_insert((0.0, v.haircut, 0.0));
-            entry.0 += v.market_value;
-            entry.2 += v.after_haircut();
-        }
+    let mut by_asset: BTreeMap<&str, (f64, Option<f64>, f64, f64)> = BTreeMap::new();
+    let snapshot = run.snapshot;
+    let counted = collateral::counted(snapshot).unwrap_or_default();
+    for (c, h) in snapshot.collateral.iter().zip(&counted.holdings) {
+        let asset = collateral::asset_id(snapshot, c);
+        let entry = by_asset.entry(asset).or_insert((0.0, h.haircut, 0.0, 0.0));
+        entry.0 += h.market_value;
+        entry.2 += h.after_haircut();
+        entry.3 += h.counted;
     }
     by_asset
         .into_iter()
-        .map(|(asset, (market_value, haircut, after_haircut))| {
+        .map(|(asset, (market_value, haircut, after_haircut, counted))| {
             json!({
                 "asset": asset,
                 "market_value": market_value,
                 "haircut": haircut,
                 "after_haircut": after_haircut,
+                "counted": counted,
             })
         })
         .collect()

@@ -15,9 +15,11 @@
 //! | `liquidity_stress.parquet` | (stress scenario, settlement currency) | scenario, defaulting_groups, currency, need, defaulters_collateral, ccp_resources, shortfall |
 //! | `reverse_stress.parquet` | stress scenario | scenario, resources, cover_n, k_searched, k_star, cover_n_at_k_star, groups_to_exhaust |
 //! | `fund_depletion.parquet` | confidence | confidence, scenarios, cover, resources, exhausted, probability_of_exhaustion, probability_stderr, demand_var, demand_es, demand_es_stderr, depletion_var, depletion_es, depletion_es_stderr |
+//! | `collateral_eligibility.parquet` | posted holding | member_id, group, asset, amount, market_value, haircut (null: ineligible, none configured), after_haircut, cut_ineligible, cut_wrong_way, cut_member_share, cut_issuer_share, counted |
 //! | `close_out.parquet` | (member, asset) with a non-zero exposure | member, group, asset, exposure_usd, adv_usd, spread_cost, impact_cost, total |
 
 mod close_out;
+mod collateral;
 mod contagion;
 mod default_fund;
 mod depletion;
@@ -58,9 +60,10 @@ trait Section {
     fn terminal(&self, run: RunView, out: &mut String);
 }
 
-fn sections(result: &RunResult) -> [&dyn Section; 10] {
+fn sections(result: &RunResult) -> [&dyn Section; 11] {
     [
         &result.run,
+        &result.collateral,
         &result.margin,
         &result.stress,
         &result.default_fund,

@@ -318,7 +318,8 @@ pub(super) fn read_positions(
 }
 
 /// The collateral, each member's holdings worth at most [`MAX_NOTIONAL_USD`];
-/// every asset posted must have a haircut in `config` (read from `config_name`).
+/// every eligible asset posted must have a haircut in `config` (read from
+/// `config_name`).
 pub(super) fn read_collateral(
     table: &Table,
     (members, member_ids): (&[Member], &IdIndex<'_>),
@@ -345,10 +346,14 @@ pub(super) fn read_collateral(
                 )
             })?),
         };
-        if !config.collateral.haircuts.contains_key(id) {
+        let rules = &config.collateral;
+        if rules.is_eligible(id) && !rules.haircuts.contains_key(id) {
             return Err(row.error(
                 "asset",
-                format!("no haircut for `{id}`: expected `{id}` under [collateral.haircuts] in {config_name}"),
+                format!(
+                    "no haircut for `{id}`: expected `{id}` under [collateral.haircuts] in {config_name}, \
+                     or an `eligible` list under [collateral] that leaves it out"
+                ),
             ));
         }
         if let Some(first) = first_row.insert((member, asset), row.number()) {

@@ -15,9 +15,10 @@ mod stress;
 
 use std::path::{Path, PathBuf};
 
+use self::ids::IdIndex;
 pub use self::market::assets_table;
 pub use self::stress::{load_stress_scenarios, parse_stress_scenario};
-use super::{CcpConfig, InputSource, MarketData, Member, Snapshot};
+use super::{CcpConfig, InputSource, MarketData, Member, RuleId, Snapshot};
 use crate::input::bounds::MAX_EXPIRY_DAYS;
 use crate::input::TableFormat;
 use crate::input::{sha256_hex, Date, InputError, Location, Row, Table};
@@ -306,6 +307,7 @@ fn build(
     }
     let (members, member_ids) = book::read_members(&tables.members)?;
     check_defaulting_groups(&config, config_name, &members, tables.members.name())?;
+    check_collateral_rules(&config, config_name, &asset_ids, &member_ids)?;
     let (instruments, instrument_ids) =
         book::read_instruments(&tables, &asset_ids, &market, valuation_date)?;
     let positions = book::read_positions(
@@ -348,6 +350,35 @@ fn check_defaulting_groups(
             return Err(InputError::invalid(
                 Location::file(config_name).field(format!("waterfall.defaulting_groups[{i}]")),
                 format!("no member of {members_name} is in group `{unknown}`: expected groups from its `group` column"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Every asset and member the collateral rules name is in the snapshot: a
+/// typo would otherwise leave a limit unapplied, unseen.
+fn check_collateral_rules(
+    config: &CcpConfig,
+    config_name: &str,
+    asset_ids: &IdIndex<'_>,
+    member_ids: &IdIndex<'_>,
+) -> Result<(), InputError> {
+    for (key, id, named) in config.collateral.named_ids() {
+        let (known, expected) = match named {
+            RuleId::Asset => (
+                id == "USD" || asset_ids.get(id).is_some(),
+                format!("`USD` or {}", asset_ids.expected()),
+            ),
+            RuleId::Member => (
+                member_ids.get(id).is_some(),
+                member_ids.expected().to_string(),
+            ),
+        };
+        if !known {
+            return Err(InputError::invalid(
+                Location::file(config_name).field(key),
+                format!("unknown id `{id}`: expected {expected}"),
             ));
         }
     }
