@@ -98,6 +98,7 @@ pub fn haircuts(args: &HaircutsArgs) -> Result<(), CliError> {
     report::haircuts::write(&out.path(), &schedule, &snapshot)?;
     let out = out.commit(report::object(serde_json::json!({
         "book": args.book.describe(),
+        "inputs": report::inputs_json(&snapshot),
         "history": args.history.display().to_string(),
         "paths": schedule.paths,
         "seed": schedule.seed,

@@ -27,6 +27,11 @@ pub struct ReportArgs {
     /// to 6.8. Repeatable: at most one day's settlement and one replay.
     #[arg(long, value_name = "SETTLE_DIR")]
     pub settlement: Vec<PathBuf>,
+    /// A folder `clearstress haircuts --out` wrote, of the run's book: adds
+    /// the calibrated haircut schedule to the collateral section and fills
+    /// PQD 5.3.
+    #[arg(long, value_name = "HAIRCUTS_DIR")]
+    pub haircuts: Option<PathBuf>,
     /// Where to write: a path ending in `.html` is the report file itself,
     /// with its PQD table beside it as `NAME.pqd.csv` (each new or an
     /// earlier clearstress report's, in an existing folder that is not a
@@ -47,22 +52,23 @@ pub struct ReportArgs {
 pub fn report(args: &ReportArgs, command_line: Vec<String>) -> Result<(), CliError> {
     let out = html::ReportOutput::prepare(&args.out)?;
     let run = html::RunFolder::open(&args.run_dir).map_err(report::ReportError::from)?;
-    let backtest = args
-        .backtest
-        .as_deref()
-        .map(|dir| html::BacktestFolder::open(dir, &run))
-        .transpose()
-        .map_err(report::ReportError::from)?;
+    let backtest = open(args.backtest.as_deref(), |dir| {
+        html::BacktestFolder::open(dir, &run)
+    })?;
     if let Some(warning) = backtest.as_ref().and_then(|b| b.same_book.warning()) {
         eprintln!("warning: {warning}");
     }
     let history = open(args.history_run.as_deref(), html::HistoryFolder::open)?;
     let settlement =
         html::SettlementFolders::open(&args.settlement, &run).map_err(report::ReportError::from)?;
+    let haircuts = open(args.haircuts.as_deref(), |dir| {
+        html::HaircutsFolder::open(dir, &run)
+    })?;
     let with = html::Companions {
         backtest: backtest.as_ref(),
         history: history.as_ref(),
         settlement: Some(&settlement),
+        haircuts: haircuts.as_ref(),
     };
     let written = html::write_report(out, &run, &with, &command_line)?;
     if args.quiet {
@@ -77,7 +83,7 @@ pub fn report(args: &ReportArgs, command_line: Vec<String>) -> Result<(), CliErr
 /// The folder at `dir`, if given, opened (and checked) by `open`.
 fn open<T>(
     dir: Option<&Path>,
-    open: fn(&Path) -> Result<T, html::RunFolderError>,
+    open: impl FnOnce(&Path) -> Result<T, html::RunFolderError>,
 ) -> Result<Option<T>, report::ReportError> {
     Ok(dir.map(open).transpose()?)
 }

@@ -7,6 +7,7 @@
 //! Inline CSS (with an A4 print stylesheet, a page per section), charts as
 //! inline SVG ([`svg`]), no script and no external resource. One file per
 //! section: [`provenance`] (what was run and how to reproduce it), [`model`], [`margin`],
+//! [`collateral`] (with `--haircuts`, the calibrated schedule: [`haircuts_folder`]),
 //! [`stress`], [`default_fund`], [`default_management`], [`backtesting`] (with `--backtest`, from a
 //! backtest folder checked as the run folder is: [`backtest_folder`]),
 //! [`margin_history`] (with `--history-run`, from a procyclicality folder
@@ -17,8 +18,10 @@ mod backtest_folder;
 mod backtesting;
 mod checked_folder;
 mod clearing_day;
+mod collateral;
 mod default_fund;
 mod default_management;
+mod haircuts_folder;
 mod history_folder;
 mod margin;
 mod margin_history;
@@ -36,6 +39,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Map, Value};
 
 pub use backtest_folder::BacktestFolder;
+pub use haircuts_folder::HaircutsFolder;
 pub use history_folder::HistoryFolder;
 pub use run_folder::{RunFolder, RunFolderError};
 pub use settlement_folder::SettlementFolders;
@@ -143,12 +147,14 @@ pub struct Rendered {
 
 /// The folders a report reads beside its run folder, each checked against
 /// its manifest when opened: a backtest (`--backtest`), a procyclicality
-/// study (`--history-run`) and settlements (`--settlement`).
+/// study (`--history-run`), settlements (`--settlement`) and a haircut
+/// calibration (`--haircuts`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Companions<'a> {
     pub backtest: Option<&'a BacktestFolder>,
     pub history: Option<&'a HistoryFolder>,
     pub settlement: Option<&'a SettlementFolders>,
+    pub haircuts: Option<&'a HaircutsFolder>,
 }
 
 /// The whole report (with a backtesting section, margin through history and
@@ -180,6 +186,7 @@ pub fn render(run: &RunFolder, with: &Companions) -> Rendered {
     out.push_str(&provenance::section(run));
     out.push_str(&model::section(run));
     out.push_str(&margin::section(run));
+    out.push_str(&collateral::section(run, with.haircuts));
     out.push_str(&stress::section(run));
     out.push_str(&default_fund::section(run));
     out.push_str(&default_management::section(run));
@@ -301,6 +308,8 @@ pub fn write_report(
         "history_run": history.map(|h| h.dir.display().to_string()),
         "history_run_manifest_sha256": history.map(|h| h.manifest_sha256.clone()),
         "settlement": settlement.unwrap_or_default(),
+        "haircuts": with.haircuts.map(|h| h.dir.display().to_string()),
+        "haircuts_manifest_sha256": with.haircuts.map(|h| h.manifest_sha256.clone()),
     });
     let fields: Map<String, Value> = super::object(fields);
     let folder = out.commit(fields)?;

@@ -10,6 +10,7 @@
 use std::fmt::Write as _;
 
 use super::backtest_folder::{BacktestFolder, MARGIN_BASIS};
+use super::haircuts_folder::HaircutsFolder;
 use super::run_folder::RunFolder;
 use super::settlement_folder::{Opened, Replay};
 use super::Companions;
@@ -120,8 +121,8 @@ fn part(i: usize) -> String {
 /// PQD 5.1 from `manifest.json`'s `config.collateral.haircuts`: each asset
 /// eligible as initial margin (on `config.collateral.eligible` when there is
 /// one) with its haircut, in id order (5.1a, 5.1b,
-/// ...); 5.2 and 5.3 are not computed.
-fn collateral(run: &RunFolder) -> Vec<PqdRow> {
+/// ...); 5.2 is not computed; 5.3 from a haircut calibration, if given.
+fn collateral(run: &RunFolder, calibrated: Option<&HaircutsFolder>) -> Vec<PqdRow> {
     let mut rows = Vec::new();
     let collateral = &run.manifest.config["collateral"];
     let haircuts = collateral["haircuts"].as_object();
@@ -147,19 +148,41 @@ fn collateral(run: &RunFolder) -> Vec<PqdRow> {
             "manifest.json records no config.collateral.haircuts",
         ));
     }
-    rows.extend([
-        not_computed(
-            "5.2",
-            "Assets eligible for default fund contributions, and their haircuts",
-            "not modelled: contributions are USD amounts in the book",
-        ),
-        not_computed(
-            "5.3",
-            "Results of testing of haircuts",
-            "not modelled: haircuts are inputs (ccp.toml), not tested by clearstress",
-        ),
-    ]);
+    rows.extend([not_computed(
+        "5.2",
+        "Assets eligible for default fund contributions, and their haircuts",
+        "not modelled: contributions are USD amounts in the book",
+    )]);
+    rows.push(haircut_test(calibrated));
     rows
+}
+
+/// PQD 5.3 from a `haircuts` folder: how many configured haircuts are below
+/// the engine's calibrated schedule, and which (methodology, 17.7).
+fn haircut_test(haircuts: Option<&HaircutsFolder>) -> PqdRow {
+    const WHAT: &str = "Results of testing of haircuts";
+    let Some(h) = haircuts else {
+        return not_computed(
+            "5.3",
+            WHAT,
+            "no clearstress haircuts folder given (report --haircuts)",
+        );
+    };
+    let s = &h.summary;
+    let below = &s.configured_below_schedule;
+    let description =
+        format!(
+        "{WHAT}: configured haircuts below the engine's calibrated schedule ({} {}% over {} days, \
+         floored at {}..{}), of {} assets: {}",
+        s.measure.to_uppercase(),
+        percent(s.confidence),
+        s.horizon_days,
+        s.stress_period[0],
+        s.stress_period[1],
+        s.schedule.len(),
+        if below.is_empty() { "none".to_string() } else { below.join(", ") }
+    );
+    filled("5.3", &description, count(below.len() as u64), "assets")
 }
 
 /// PQD 6.2 split by type, from `summary.json`'s `margin.collateral_by_asset`:
@@ -374,7 +397,7 @@ pub fn rows(run: &RunFolder, with: &Companions) -> Vec<PqdRow> {
         ),
         with_close_out(run),
     ];
-    rows.extend(collateral(run));
+    rows.extend(collateral(run, with.haircuts));
     rows.extend([
         filled(
             "6.1",

@@ -146,6 +146,21 @@ pub struct Summary {
     /// Absent from a run written before clearstress streamed it.
     #[serde(default)]
     pub fund_depletion: Option<FundDepletion>,
+    /// Absent from a run written before the eligibility rules.
+    #[serde(default)]
+    pub collateral_eligibility: Option<CollateralEligibility>,
+}
+
+/// `summary.json`'s `collateral_eligibility`: the collateral after haircuts,
+/// what counts, and what each rule cut and from how many members.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CollateralEligibility {
+    pub rules: bool,
+    pub after_haircut: f64,
+    pub counted: f64,
+    pub cut: std::collections::BTreeMap<String, f64>,
+    pub members_cut: std::collections::BTreeMap<String, u64>,
+    pub members_affected: u64,
 }
 
 /// `summary.json`'s `waterfall`: every stress scenario's default walked.
