@@ -11,7 +11,10 @@
 //! Black-76 priced directly to within about 1e-15 of F + K, far inside the
 //! 1e-12 the revaluation promises (tested over the whole input range in
 //! `tests/revaluation.rs`). Series differing only in settlement share the
-//! value: only their premium's currency differs.
+//! value: only their premium's currency differs. The device kernels'
+//! `option_pnl` (kernels/revalue.wgsl, kernels/revalue.cu) mirrors
+//! [`GroupLanes::values`] and [`SeriesLanes::pnl`] in f32, one strike group
+//! and scenario per invocation.
 
 use crate::lanes::elementary::ln;
 use crate::lanes::{overlapping_starts, Lanes, Mask};
