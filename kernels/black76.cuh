@@ -1,6 +1,6 @@
 // Black-76 in f32, mirroring black76.wgsl and src/pricing/black76.rs: Cody's
 // rational approximations of the normal CDF (TOMS 715), same branches, same
-// split exponential. Needs normal.cuh (exp_f32, ln).
+// split exponential. Needs normal.cuh (exp_f32).
 
 __device__ __forceinline__ float norm_cdf(float x) {
     const float y = fabsf(x);
@@ -50,17 +50,18 @@ __device__ __forceinline__ float norm_cdf(float x) {
     return x > 0.0f ? 1.0f - upper : upper;
 }
 
-// Black-76 price of one option on one unit of the forward.
-__device__ __forceinline__ float black76(bool call, float forward, float strike, float vol, float tau,
-                                         float discount) {
-    const float total_vol = vol * sqrtf(tau);
+// `black76_given_log_moneyness`: the Black-76 price of one option on one unit
+// of the forward, given ln(F/K) and the total vol sigma sqrt(tau). A put's
+// K N(-d2) - F N(-d1) takes N at the negated arguments.
+__device__ __forceinline__ float black76_given_log_moneyness(bool call, float forward, float strike,
+                                                             float log_moneyness, float total_vol,
+                                                             float discount) {
     if (total_vol <= 1e-12f) {
         return discount * fmaxf(call ? forward - strike : strike - forward, 0.0f);
     }
-    const float d1 = (ln(forward / strike) + 0.5f * total_vol * total_vol) / total_vol;
+    const float d1 = (log_moneyness + 0.5f * total_vol * total_vol) / total_vol;
     const float d2 = d1 - total_vol;
-    if (call) {
-        return discount * (forward * norm_cdf(d1) - strike * norm_cdf(d2));
-    }
-    return discount * (strike * norm_cdf(-d2) - forward * norm_cdf(-d1));
+    const float n1 = norm_cdf(call ? d1 : -d1);
+    const float n2 = norm_cdf(call ? d2 : -d2);
+    return discount * (call ? forward * n1 - strike * n2 : strike * n2 - forward * n1);
 }

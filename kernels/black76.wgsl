@@ -70,19 +70,17 @@ fn norm_cdf(x: f32) -> f32 {
     return upper;
 }
 
-// Black-76 price of one option on one unit of the forward.
-fn black76(call: bool, forward: f32, strike: f32, vol: f32, tau: f32, discount: f32) -> f32 {
-    let total_vol = vol * sqrt(tau);
+// `black76_given_log_moneyness`: the Black-76 price of one option on one unit
+// of the forward, given ln(F/K) and the total vol sigma sqrt(tau). A put's
+// K N(-d2) - F N(-d1) takes N at the negated arguments.
+fn black76_given_log_moneyness(call: bool, forward: f32, strike: f32, log_moneyness: f32,
+                               total_vol: f32, discount: f32) -> f32 {
     if total_vol <= 1e-12 {
-        if call {
-            return discount * max(forward - strike, 0.0);
-        }
-        return discount * max(strike - forward, 0.0);
+        return discount * max(select(strike - forward, forward - strike, call), 0.0);
     }
-    let d1 = (ln(forward / strike) + 0.5 * total_vol * total_vol) / total_vol;
+    let d1 = (log_moneyness + 0.5 * total_vol * total_vol) / total_vol;
     let d2 = d1 - total_vol;
-    if call {
-        return discount * (forward * norm_cdf(d1) - strike * norm_cdf(d2));
-    }
-    return discount * (strike * norm_cdf(-d2) - forward * norm_cdf(-d1));
+    let n1 = norm_cdf(select(-d1, d1, call));
+    let n2 = norm_cdf(select(-d2, d2, call));
+    return discount * select(strike * n2 - forward * n1, forward * n1 - strike * n2, call);
 }

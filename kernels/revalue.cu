@@ -1,7 +1,8 @@
 // Revaluation of the compiled book and the members' tail candidates, mirroring
-// revalue.wgsl (and through it src/book/mod.rs and the CPU backend's
-// `option_columns` / `loss_tile`). Needs normal.cuh, black76.cuh and
-// exact_sum.cuh; the candidate packing is in tail.cu.
+// revalue.wgsl (and through it src/book/series.rs's `OptionSeries` and
+// `StrikeGroups`, src/book/mod.rs and the CPU backend's `option_columns` /
+// `loss_tile`). Needs normal.cuh, black76.cuh and exact_sum.cuh; the candidate
+// packing is in tail.cu.
 
 // `RevalueParams` of src/backend/device/layout.rs, field for field.
 struct RevalueParams {
@@ -10,35 +11,72 @@ struct RevalueParams {
     // into `gaps` instead of kept (exact_sum.cuh); then member m's thresholds
     // are thresholds[m (1 + 2 gaps)..]: its floor, then the gaps' bounds.
     // 0 in WGSL, whose thresholds are the floors alone.
-    unsigned int series, holdings, per_member, gaps;
+    // groups: the strike groups `option_pnl` values.
+    unsigned int groups, holdings, per_member, gaps;
 };
 
-// `Series` of src/backend/wgpu/layout.rs: one option series.
+// `Group` of src/backend/device/layout.rs: one strike group, whose series are
+// series[first..end].
+struct Group {
+    unsigned int underlying, first, end;
+    // carry1 = exp(basis tau1): the horizon forward is spot R carry1;
+    // log_moneyness1 = ln(S0 carry1 / K): ln(F1/K) in a scenario is this plus ln R.
+    float strike, spot, carry1, root_tau1, vol, log_moneyness1, discount1;
+};
+
+// `Series` of src/backend/device/layout.rs: one option series' own terms.
 struct Series {
-    unsigned int underlying;
-    // Bit 0: call, bit 1: coin-settled (inverse).
-    unsigned int flags;
-    float strike, forward, tau1, vol, discount1, value0;
+    // The series' row of `pnl`; flags bit 0: call, bit 1: coin-settled (inverse).
+    unsigned int column, flags;
+    float value0;
 };
 
-// `OptionSeries::pnl`.
-__device__ __forceinline__ float series_pnl(const RevalueParams& p, const Series& o,
-                                            const float* returns, const float* vol_factors,
-                                            unsigned int s) {
-    const float relative = 1.0f + returns[o.underlying * p.stride + s];
-    const float v1 = black76((o.flags & 1u) != 0u, o.forward * relative, o.strike,
-                             o.vol * vol_factors[o.underlying * p.stride + s], o.tau1, o.discount1);
-    return (o.flags & 2u) != 0u ? v1 - o.value0 * relative : v1 - o.value0;
+// `StrikeValues`: a strike's call and put values per unit, and R.
+struct StrikeValues {
+    float relative, call, put;
+};
+
+// `GroupLanes::values`: the call and put values of group `g` in scenario `s`,
+// Black-76 on the out-of-the-money side, put-call parity C - P = D (F - K)
+// for the other.
+__device__ __forceinline__ StrikeValues strike_values(const RevalueParams& p, const Group& g,
+                                                      const float* returns,
+                                                      const float* vol_factors, unsigned int s) {
+    const unsigned long long at = (unsigned long long)g.underlying * p.stride + s;
+    const float relative = 1.0f + returns[at];
+    const float forward = g.spot * relative * g.carry1;
+    const bool call_out = forward < g.strike;
+    // The product's order is black76's: (vol x factor) x sqrt(tau1).
+    const float out_of_the_money = black76_given_log_moneyness(
+        call_out, forward, g.strike, g.log_moneyness1 + ln(relative),
+        g.vol * vol_factors[at] * g.root_tau1, g.discount1);
+    const float parity = g.discount1 * (forward - g.strike);
+    return StrikeValues{relative, call_out ? out_of_the_money : out_of_the_money + parity,
+                        call_out ? out_of_the_money - parity : out_of_the_money};
 }
 
+// `SeriesLanes::pnl`: the value at the horizon less today's, whose premium a
+// coin-settled (inverse) series paid in coin, now worth R times as much.
+__device__ __forceinline__ float series_pnl(const Series& o, const StrikeValues& strike) {
+    const float v1 = (o.flags & 1u) != 0u ? strike.call : strike.put;
+    return (o.flags & 2u) != 0u ? v1 - o.value0 * strike.relative : v1 - o.value0;
+}
+
+// `OptionSeries::pnls`: one thread per strike group and scenario values the
+// group's series.
 extern "C" __global__ void option_pnl(RevalueParams p, const float* returns,
-                                      const float* vol_factors, const Series* series, float* pnl) {
-    const unsigned long long total = (unsigned long long)p.series * p.count;
+                                      const float* vol_factors, const Group* groups,
+                                      const Series* series, float* pnl) {
+    const unsigned long long total = (unsigned long long)p.groups * p.count;
     for (unsigned long long i = blockIdx.x * (unsigned long long)blockDim.x + threadIdx.x; i < total;
          i += (unsigned long long)gridDim.x * blockDim.x) {
-        const unsigned int j = (unsigned int)(i / p.count);
+        const Group g = groups[i / p.count];
         const unsigned int s = (unsigned int)(i % p.count);
-        pnl[(unsigned long long)j * p.stride + s] = series_pnl(p, series[j], returns, vol_factors, s);
+        const StrikeValues strike = strike_values(p, g, returns, vol_factors, s);
+        for (unsigned int k = g.first; k < g.end; k++) {
+            const Series o = series[k];
+            pnl[(unsigned long long)o.column * p.stride + s] = series_pnl(o, strike);
+        }
     }
 }
 

@@ -1,8 +1,10 @@
 // Revaluation of the compiled book and the members' tail candidates, mirroring
-// src/book/mod.rs and the CPU backend's `option_columns` / `loss_tile`. Needs
-// normal.wgsl and black76.wgsl.
+// src/book/series.rs (`OptionSeries`, `StrikeGroups`), src/book/mod.rs and the
+// CPU backend's `option_columns` / `loss_tile`. Needs normal.wgsl and
+// black76.wgsl.
 //
-// `option_pnl` writes each option series' P&L per unit, series-major.
+// `option_pnl` writes each option series' P&L per unit, series-major, from one
+// Black-76 evaluation per strike group and scenario.
 // `member_losses` forms the varying part of each member's loss,
 //     sum_a weights[a, m] returns[a, s] + sum_{j held by m} w_mj pnl[j, s],
 // as a 64 x 64 tiled product, and keeps only what can reach the member's tail:
@@ -15,7 +17,8 @@ struct RevalueParams {
     stride: u32,
     assets: u32,
     members: u32,
-    series: u32,
+    // Strike groups.
+    groups: u32,
     holdings: u32,
     // Candidates each member's region holds.
     per_member: u32,
@@ -24,17 +27,29 @@ struct RevalueParams {
     gaps: u32,
 }
 
-// `OptionSeries` of src/book/mod.rs, one series.
-struct Series {
+// `StrikeGroups` of src/book/series.rs, one group: the series of one
+// underlying, expiry and strike, series[first..end].
+struct Group {
     underlying: u32,
+    first: u32,
+    end: u32,
+    strike: f32,
+    spot: f32,
+    // exp(basis tau1): the horizon forward is spot R carry1.
+    carry1: f32,
+    root_tau1: f32,
+    vol: f32,
+    // ln(S0 carry1 / K): ln(F1/K) in a scenario is this plus ln R.
+    log_moneyness1: f32,
+    discount1: f32,
+}
+
+// `OptionSeries` of src/book/series.rs, one series' own terms.
+struct Series {
+    // The series' row of `pnl`.
+    column: u32,
     // Bit 0: call, bit 1: coin-settled (inverse).
     flags: u32,
-    strike: f32,
-    // Spot times exp(basis tau1): the horizon forward per unit of price relative.
-    forward: f32,
-    tau1: f32,
-    vol: f32,
-    discount1: f32,
     value0: f32,
 }
 
@@ -42,6 +57,7 @@ struct Series {
 @group(0) @binding(1) var<storage, read> returns: array<f32>;
 @group(0) @binding(2) var<storage, read> vol_factors: array<f32>;
 @group(0) @binding(3) var<storage, read> series: array<Series>;
+@group(0) @binding(12) var<storage, read> strike_groups: array<Group>;
 @group(0) @binding(4) var<storage, read_write> pnl: array<f32>;
 // Assets x members, asset-major.
 @group(0) @binding(5) var<storage, read> weights: array<f32>;
@@ -49,29 +65,58 @@ struct Series {
 @group(0) @binding(6) var<storage, read> holdings: array<u32>;
 @group(0) @binding(7) var<storage, read> thresholds: array<f32>;
 
-// `OptionSeries::pnl`.
-fn series_pnl(j: u32, s: u32) -> f32 {
-    let o = series[j];
-    let a = o.underlying;
-    let relative = 1.0 + returns[a * params.stride + s];
-    let v1 = black76((o.flags & 1u) != 0u, o.forward * relative, o.strike,
-        o.vol * vol_factors[a * params.stride + s], o.tau1, o.discount1);
+// `StrikeValues`: a strike's call and put values per unit, and R.
+struct StrikeValues {
+    relative: f32,
+    call: f32,
+    put: f32,
+}
+
+// `GroupLanes::values`: the call and put values of group `g` in scenario `s`,
+// Black-76 on the out-of-the-money side, put-call parity C - P = D (F - K)
+// for the other.
+fn strike_values(g: Group, s: u32) -> StrikeValues {
+    let at = g.underlying * params.stride + s;
+    let relative = 1.0 + returns[at];
+    let forward = g.spot * relative * g.carry1;
+    let call_out = forward < g.strike;
+    // The product's order is black76's: (vol x factor) x sqrt(tau1).
+    let out_of_the_money = black76_given_log_moneyness(call_out, forward, g.strike,
+        g.log_moneyness1 + ln(relative), g.vol * vol_factors[at] * g.root_tau1, g.discount1);
+    let parity = g.discount1 * (forward - g.strike);
+    return StrikeValues(
+        relative,
+        select(out_of_the_money + parity, out_of_the_money, call_out),
+        select(out_of_the_money, out_of_the_money - parity, call_out),
+    );
+}
+
+// `SeriesLanes::pnl`: the value at the horizon less today's, whose premium a
+// coin-settled (inverse) series paid in coin, now worth R times as much.
+fn series_pnl(o: Series, strike: StrikeValues) -> f32 {
+    let v1 = select(strike.put, strike.call, (o.flags & 1u) != 0u);
     if (o.flags & 2u) != 0u {
-        return v1 - o.value0 * relative;
+        return v1 - o.value0 * strike.relative;
     }
     return v1 - o.value0;
 }
 
+// `OptionSeries::pnls`: one invocation per strike group and scenario values
+// the group's series.
 @compute @workgroup_size(64)
 fn option_pnl(
     @builtin(global_invocation_id) id: vec3<u32>,
-    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(num_workgroups) workgroups: vec3<u32>,
 ) {
-    let total = params.series * params.count;
-    for (var i = id.x; i < total; i += groups.x * 64u) {
-        let j = i / params.count;
+    let total = params.groups * params.count;
+    for (var i = id.x; i < total; i += workgroups.x * 64u) {
+        let g = strike_groups[i / params.count];
         let s = i % params.count;
-        pnl[j * params.stride + s] = series_pnl(j, s);
+        let strike = strike_values(g, s);
+        for (var k = g.first; k < g.end; k++) {
+            let o = series[k];
+            pnl[o.column * params.stride + s] = series_pnl(o, strike);
+        }
     }
 }
 

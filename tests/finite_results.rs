@@ -132,13 +132,15 @@ fn a_price_falling_to_zero_values_options_at_their_limits() {
     let book = clearstress::book::CompiledBook::compile(&s).unwrap();
     let options = &book.options;
     assert!(
-        options.underlying.contains(&0),
+        options.groups.underlying.contains(&0),
         "the book has options on BTC"
     );
-    for j in (0..options.len()).filter(|&j| options.underlying[j] == 0) {
+    for j in (0..options.len()).filter(|&j| options.underlying(j) == 0) {
         let v1 = match options.right[j] {
             clearstress::snapshot::OptionRight::Call => 0.0,
-            clearstress::snapshot::OptionRight::Put => options.discount1[j] * options.strike[j],
+            clearstress::snapshot::OptionRight::Put => {
+                options.groups.discount1[options.group[j]] * options.strike(j)
+            }
         };
         let expected = match options.settlement[j] {
             clearstress::snapshot::Settlement::Linear => v1 - options.value0[j],

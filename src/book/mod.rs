@@ -285,7 +285,7 @@ impl CompiledBook {
             }
         }
 
-        let mut vol_assets: Vec<usize> = options.underlying.clone();
+        let mut vol_assets: Vec<usize> = options.groups.underlying.clone();
         vol_assets.sort_unstable();
         vol_assets.dedup();
         Ok(Self {
@@ -309,7 +309,7 @@ impl CompiledBook {
                 self.weights[a * self.members..(a + 1) * self.members]
                     .iter()
                     .any(|&w| w != 0.0)
-                    || self.options.underlying.contains(&a)
+                    || self.options.groups.underlying.contains(&a)
             })
             .collect()
     }
@@ -360,7 +360,8 @@ mod tests {
         let (a, f) = (book.assets, book.feature_count());
         for s in 0..out.len() / f {
             assert_eq!(&out[s * f..s * f + a], &returns[s * a..(s + 1) * a]);
-            for (j, &u) in book.options.underlying.iter().enumerate() {
+            for j in 0..book.options.len() {
+                let u = book.options.underlying(j);
                 let pnl = book.options.pnl(j, returns[s * a + u], vols[s * a + u]);
                 assert_eq!(
                     out[s * f + a + j].to_bits(),

@@ -11,35 +11,23 @@
 //! Black-76 priced directly to within about 1e-15 of F + K, far inside the
 //! 1e-12 the revaluation promises (tested over the whole input range in
 //! `tests/revaluation.rs`). Series differing only in settlement share the
-//! value: only their premium's currency differs.
+//! value: only their premium's currency differs. The device kernels'
+//! `option_pnl` (kernels/revalue.wgsl, kernels/revalue.cu) mirrors
+//! [`GroupLanes::values`] and [`SeriesLanes::pnl`] in f32, one strike group
+//! and scenario per invocation.
 
 use crate::lanes::elementary::ln;
 use crate::lanes::{overlapping_starts, Lanes, Mask};
 use crate::pricing::black76::black76_given_log_moneyness;
 use crate::snapshot::{OptionRight, Settlement};
 
-/// Distinct option series, structure of arrays, all at the valuation date unless
-/// marked as at the horizon.
+/// Distinct option series, structure of arrays: each series' own terms (its
+/// right, settlement and value today) and the strike group that holds the
+/// rest (underlying, strike, forward, vol, time and discount at the horizon).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OptionSeries {
-    pub underlying: Vec<usize>,
     pub right: Vec<OptionRight>,
     pub settlement: Vec<Settlement>,
-    pub strike: Vec<f64>,
-    /// Spot of the underlying.
-    pub spot: Vec<f64>,
-    /// exp(basis tau1): the horizon forward is spot R carry1.
-    pub carry1: Vec<f64>,
-    /// Years to expiry at the horizon.
-    pub tau1: Vec<f64>,
-    /// sqrt(tau1), taken once here rather than in every scenario.
-    pub root_tau1: Vec<f64>,
-    /// Implied vol from the surface (sticky strike).
-    pub vol: Vec<f64>,
-    /// ln(S0 carry1 / K): ln(F1/K) in a scenario is this plus ln R.
-    pub log_moneyness1: Vec<f64>,
-    /// exp(-r tau1).
-    pub discount1: Vec<f64>,
     /// Black-76 value per unit at the valuation date.
     pub value0: Vec<f64>,
     /// The strike group each series is valued in.
@@ -56,11 +44,18 @@ pub struct OptionSeries {
 pub struct StrikeGroups {
     pub underlying: Vec<usize>,
     pub strike: Vec<f64>,
+    /// Spot of the underlying.
     pub spot: Vec<f64>,
+    /// exp(basis tau1): the horizon forward is spot R carry1.
     pub carry1: Vec<f64>,
+    /// sqrt(tau1), tau1 the years to expiry at the horizon: taken once here
+    /// rather than in every scenario.
     pub root_tau1: Vec<f64>,
+    /// Implied vol from the surface (sticky strike).
     pub vol: Vec<f64>,
+    /// ln(S0 carry1 / K): ln(F1/K) in a scenario is this plus ln R.
     pub log_moneyness1: Vec<f64>,
+    /// exp(-r tau1).
     pub discount1: Vec<f64>,
     /// The series valued in each group, ascending.
     pub series: Vec<Vec<usize>>,
@@ -92,11 +87,28 @@ impl StrikeGroups {
 
 impl OptionSeries {
     pub fn len(&self) -> usize {
-        self.strike.len()
+        self.group.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.strike.is_empty()
+        self.group.is_empty()
+    }
+
+    /// Series `j`'s underlying asset.
+    pub fn underlying(&self, j: usize) -> usize {
+        self.groups.underlying[self.group[j]]
+    }
+
+    /// Series `j`'s strike.
+    pub fn strike(&self, j: usize) -> f64 {
+        self.groups.strike[self.group[j]]
+    }
+
+    /// Series `j`'s forward at the horizon given its underlying's return:
+    /// spot R carry1.
+    pub fn forward1(&self, j: usize, ret: f64) -> f64 {
+        let g = self.group[j];
+        self.groups.spot[g] * (1.0 + ret) * self.groups.carry1[g]
     }
 
     /// Appends a series valued in the group of its underlying, expiry
@@ -119,17 +131,8 @@ impl OptionSeries {
         });
         groups.series[g].push(j);
         self.group.push(g);
-        self.underlying.push(series.underlying);
         self.right.push(series.right);
         self.settlement.push(series.settlement);
-        self.strike.push(series.strike);
-        self.spot.push(series.spot);
-        self.carry1.push(series.carry1);
-        self.tau1.push(series.tau1);
-        self.root_tau1.push(series.tau1.sqrt());
-        self.vol.push(series.vol);
-        self.log_moneyness1.push(series.log_moneyness1);
-        self.discount1.push(series.discount1);
         self.value0.push(series.value0);
     }
 
@@ -171,7 +174,8 @@ impl OptionSeries {
         let scenarios = returns.len() / assets.max(1);
         if scenarios < N {
             for s in 0..scenarios {
-                for (j, &a) in self.underlying.iter().enumerate() {
+                for j in 0..self.len() {
+                    let a = self.underlying(j);
                     let (ret, vol) = (returns[s * assets + a], vol_factors[s * assets + a]);
                     out[layout.at(s, j)] = self.pnl(j, ret, vol);
                 }

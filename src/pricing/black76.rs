@@ -216,7 +216,7 @@ pub fn black76_delta(
 /// [`black76`] of `N` options at once (calls where `call` holds), given the
 /// total volatility sigma sqrt(tau) and ln(F/K), each lane bit for bit one
 /// lane's: the revaluation keeps each series' sqrt(tau1)
-/// ([`crate::book::OptionSeries::root_tau1`]) and forms ln(F/K) as the series'
+/// ([`crate::book::StrikeGroups::root_tau1`]) and forms ln(F/K) as the series'
 /// ln(F1/K) at an unchanged price plus the scenario's ln R, one logarithm
 /// per asset and scenario rather than one per series and scenario
 /// ([`crate::book::OptionSeries::pnl`]). A put's `K N(-d2) - F N(-d1)` takes

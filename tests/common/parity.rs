@@ -180,8 +180,7 @@ fn gross_scale(book: &CompiledBook, block: &ScenarioBlock, m: usize, s: usize) -
         .of(m)
         .map(|(j, w)| {
             let o = &book.options;
-            let forward = o.spot[j] * o.carry1[j] * (1.0 + r[o.underlying[j]]);
-            w.abs() * (forward + o.strike[j])
+            w.abs() * (o.forward1(j, r[o.underlying(j)]) + o.strike(j))
         })
         .sum();
     assets + options + book.constant[m].abs()

@@ -127,17 +127,18 @@ impl ChunkDevice for CudaBackend {
         let s = &self.compute;
         let mut params = plan.revalue_params;
         params.count = count;
-        if plan.series > 0 {
+        if params.groups > 0 {
             let mut launch = s.launch_builder(&self.functions.option_pnl);
             launch
                 .arg(&params)
                 .arg(&work.returns)
                 .arg(&work.vol_factors)
+                .arg(&plan.group_words)
                 .arg(&plan.series_words)
                 .arg(&mut work.pnl);
             let config = LaunchConfig {
                 grid_dim: (
-                    self.blocks(u64::from(count) * plan.series as u64, 256),
+                    self.blocks(u64::from(count) * u64::from(params.groups), 256),
                     1,
                     1,
                 ),
@@ -145,7 +146,7 @@ impl ChunkDevice for CudaBackend {
                 shared_mem_bytes: 0,
             };
             // SAFETY: option_pnl(RevalueParams, const float*, const float*,
-            // const Series*, float* pnl) writes series x stride P&Ls.
+            // const Group*, const Series*, float* pnl) writes series x stride P&Ls.
             unsafe { launch.launch(config) }.map_err(driver_error)?;
         }
         let buffers = &mut work.slots[slot];

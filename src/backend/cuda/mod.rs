@@ -173,12 +173,12 @@ struct Slot {
 /// A compiled book and model resident on the device.
 pub struct CudaPlan {
     assets: usize,
-    series: usize,
     chunks: ChunkState,
     scenario_params: ScenarioParams,
     revalue_params: RevalueParams,
     model: CudaSlice<f32>,
     indices: CudaSlice<u32>,
+    group_words: CudaSlice<u32>,
     series_words: CudaSlice<u32>,
     weights: CudaSlice<f32>,
     holdings: CudaSlice<u32>,
@@ -286,7 +286,6 @@ impl Backend for CudaBackend {
         let stride = geometry.stride;
         Ok(CudaPlan {
             assets,
-            series,
             scenario_params: ScenarioParams {
                 stride,
                 ..model_layout.params
@@ -301,6 +300,7 @@ impl Backend for CudaBackend {
             chunks: ChunkState::for_book(geometry, book, sums_gaps),
             model: upload_f32(&model_layout.model)?,
             indices: upload_u32(&model_layout.indices)?,
+            group_words: upload_u32(bytemuck::cast_slice(&book_layout.groups))?,
             series_words: upload_u32(bytemuck::cast_slice(&book_layout.series))?,
             weights: upload_f32(&book_layout.weights)?,
             holdings: upload_u32(&book_layout.holdings)?,

@@ -49,7 +49,8 @@ pub struct RevalueParams {
     pub stride: u32,
     pub assets: u32,
     pub members: u32,
-    pub series: u32,
+    /// Strike groups: `option_pnl` values one per scenario and invocation.
+    pub groups: u32,
     pub holdings: u32,
     pub per_member: u32,
     /// How many of each member's gaps between tail windows the device sums
@@ -58,17 +59,33 @@ pub struct RevalueParams {
     pub gaps: u32,
 }
 
-/// `Series` of kernels/revalue.wgsl: one option series.
+/// `Group` of kernels/revalue.wgsl: one strike group
+/// ([`crate::book::StrikeGroups`]), whose series are
+/// `BookLayout::series[first..end]`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Pod, Zeroable)]
+pub struct Group {
+    pub underlying: u32,
+    pub first: u32,
+    pub end: u32,
+    pub strike: f32,
+    pub spot: f32,
+    pub carry1: f32,
+    pub root_tau1: f32,
+    pub vol: f32,
+    pub log_moneyness1: f32,
+    pub discount1: f32,
+}
+
+/// `Series` of kernels/revalue.wgsl: one option series' own terms
+/// ([`crate::book::OptionSeries`]).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Pod, Zeroable)]
 pub struct Series {
-    pub underlying: u32,
+    /// The series' index in the book: its row of the P&Ls.
+    pub column: u32,
+    /// Bit 0: call, bit 1: coin-settled (inverse).
     pub flags: u32,
-    pub strike: f32,
-    pub forward: f32,
-    pub tau1: f32,
-    pub vol: f32,
-    pub discount1: f32,
     pub value0: f32,
 }
 
@@ -220,7 +237,7 @@ impl RevalueParams {
             stride,
             assets: assets as u32,
             members: members as u32,
-            series: book.series.len() as u32,
+            groups: book.groups.len() as u32,
             holdings: book.holding_count,
             per_member,
             gaps: 0,
@@ -236,23 +253,36 @@ pub struct BookLayout {
     /// `offsets[members + 1]`, `series[holdings]`, f32 weight bits `[holdings]`.
     pub holdings: Vec<u32>,
     pub holding_count: u32,
+    pub groups: Vec<Group>,
+    /// The series group after group, each group's in ascending order.
     pub series: Vec<Series>,
 }
 
 impl BookLayout {
     pub fn new(book: &CompiledBook) -> Self {
-        let options = &book.options;
-        let series = (0..options.len())
-            .map(|j| Series {
-                underlying: options.underlying[j] as u32,
-                flags: u32::from(options.right[j] == OptionRight::Call)
-                    | (u32::from(options.settlement[j] == Settlement::Inverse) << 1),
-                strike: options.strike[j] as f32,
-                forward: (options.spot[j] * options.carry1[j]) as f32,
-                tau1: options.tau1[j] as f32,
-                vol: options.vol[j] as f32,
-                discount1: options.discount1[j] as f32,
-                value0: options.value0[j] as f32,
+        let (options, strikes) = (&book.options, &book.options.groups);
+        let mut series = Vec::with_capacity(options.len());
+        let groups = (0..strikes.len())
+            .map(|g| {
+                let first = series.len() as u32;
+                series.extend(strikes.series[g].iter().map(|&j| Series {
+                    column: j as u32,
+                    flags: u32::from(options.right[j] == OptionRight::Call)
+                        | (u32::from(options.settlement[j] == Settlement::Inverse) << 1),
+                    value0: options.value0[j] as f32,
+                }));
+                Group {
+                    underlying: strikes.underlying[g] as u32,
+                    first,
+                    end: series.len() as u32,
+                    strike: strikes.strike[g] as f32,
+                    spot: strikes.spot[g] as f32,
+                    carry1: strikes.carry1[g] as f32,
+                    root_tau1: strikes.root_tau1[g] as f32,
+                    vol: strikes.vol[g] as f32,
+                    log_moneyness1: strikes.log_moneyness1[g] as f32,
+                    discount1: strikes.discount1[g] as f32,
+                }
             })
             .collect();
         let held = &book.member_options;
@@ -263,6 +293,7 @@ impl BookLayout {
             weights: book.weights.iter().map(|&w| w as f32).collect(),
             holdings,
             holding_count: held.series.len() as u32,
+            groups,
             series,
         }
     }

@@ -117,7 +117,11 @@ impl ChunkDevice for WgpuBackend {
             if let Some(group) = &plan.option_group {
                 pass.set_pipeline(&self.pipelines.option_pnl);
                 pass.set_bind_group(0, group, &[]);
-                pass.dispatch_workgroups(self.groups(u64::from(count) * plan.series as u64), 1, 1);
+                pass.dispatch_workgroups(
+                    self.groups(u64::from(count) * u64::from(revalue.groups)),
+                    1,
+                    1,
+                );
             }
             pass.set_pipeline(&self.pipelines.member_losses);
             pass.set_bind_group(0, &buffers.loss_group, &[]);

@@ -309,7 +309,6 @@ impl WgpuBackend {
 /// every chunk reuses.
 pub struct WgpuPlan {
     assets: usize,
-    series: usize,
     chunks: ChunkState,
     scenario_params: ScenarioParams,
     revalue_params: RevalueParams,
@@ -393,6 +392,7 @@ impl Backend for WgpuBackend {
         let scratch = self.storage("scratch", rows * assets as u64);
         let pnl = self.storage("option pnl", rows * series as u64);
         let series_buffer = self.storage_init("series", bytemuck::cast_slice(&book_layout.series));
+        let groups_buffer = self.storage_init("groups", bytemuck::cast_slice(&book_layout.groups));
         let weights = self.storage_init("weights", bytemuck::cast_slice(&book_layout.weights));
         let holdings = self.storage_init("holdings", bytemuck::cast_slice(&book_layout.holdings));
         if let Some(e) = pollster::block_on(scope.pop()) {
@@ -451,6 +451,7 @@ impl Backend for WgpuBackend {
                     (2, &vol_factors),
                     (3, &series_buffer),
                     (4, &pnl),
+                    (12, &groups_buffer),
                 ],
             )
         });
@@ -492,7 +493,6 @@ impl Backend for WgpuBackend {
         self.check()?;
         Ok(WgpuPlan {
             assets,
-            series,
             // WGSL has no f64: every loss above the floors comes back.
             chunks: ChunkState::for_book(geometry, book, false),
             scenario_params: ScenarioParams {
