@@ -19,7 +19,7 @@ pub fn section(run: &RunFolder) -> String {
             &s.currency,
         ),
         amount_row(
-            "collateral held, after haircuts",
+            "collateral counted (after haircuts and eligibility rules)",
             m.total_collateral,
             &s.currency,
         ),
@@ -62,22 +62,22 @@ pub fn section(run: &RunFolder) -> String {
                 values: s.largest_members.iter().map(|x| x.initial_margin).collect(),
             },
             Series {
-                name: "collateral after haircuts".into(),
+                name: "collateral counted".into(),
                 values: s.largest_members.iter().map(|x| x.collateral).collect(),
             },
         ],
     };
     let money_headers = [
         "initial margin (USD)",
-        "collateral after haircuts (USD)",
+        "collateral counted (USD)",
         "excess (+) / shortfall (-) (USD)",
     ];
     format!(
         "<section id=\"margin\"><h2>Initial margin</h2>\
-         <p>{} at {}% confidence over the margin period of risk, by member; collateral after haircuts \
-         (methodology, \"Initial margin, excess and margin call\").</p>{}\
+         <p>{} at {}% confidence over the margin period of risk, by member; collateral as it counts, after haircuts \
+         and the eligibility and concentration rules (methodology, 8 and 17.6).</p>{}\
          <h3>The largest margins</h3>{}<figure>{}<figcaption>Dark: initial margin; light: collateral \
-         after haircuts; {unit} millions.</figcaption></figure>{}</section>",
+         counted; {unit} millions.</figcaption></figure>{}</section>",
         escape(&m.measure),
         percent(m.confidence),
         table(&["total", "value"], &["value"], &totals),

@@ -162,7 +162,7 @@ impl Section for MarginResult {
             "member",
             "name",
             "initial margin",
-            "collateral after haircuts",
+            "collateral counted",
             "excess",
             // A VaR is an order statistic: it has no standard error here.
             if expected_shortfall {
