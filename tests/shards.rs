@@ -311,7 +311,9 @@ fn shard_indices_come_from_the_flag_or_the_scheduler() {
     let cwd = dir.path();
     std::fs::create_dir(cwd.join("parts")).unwrap();
     let run = run_flags(&[], "2000");
-    let cases: [(&str, &[(&str, &str)], Result<&str, &str>); 7] = [
+    /// `--shard`'s value, the scheduler's variables, the part named or the refusal.
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], Result<&'a str, &'a str>);
+    let cases: [Case; 7] = [
         (
             "auto",
             &[

@@ -80,7 +80,7 @@ pub struct RunArgs {
     pub second_pass: Vec<String>,
     /// With --shard: blocks of scenarios streamed between two checkpoints of
     /// the partial state, 1..=1000000.
-    #[arg(long, requires = "shard", default_value_t = 32, allow_negative_numbers = true, value_parser = whole::<u64>(CHECKPOINT_BLOCKS))]
+    #[arg(long, requires = "shard", default_value_t = 256, allow_negative_numbers = true, value_parser = whole::<u64>(CHECKPOINT_BLOCKS))]
     pub checkpoint_blocks: u64,
     #[command(flatten)]
     pub stress_period: StressPeriodArg,
