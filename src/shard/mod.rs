@@ -412,3 +412,6 @@ pub fn merge_input(parts: Vec<(String, PartialState)>) -> Result<MergeInput, Sha
         second,
     })
 }
+
+#[cfg(test)]
+mod tests;
