@@ -39,7 +39,13 @@ fn shard_specs_read_the_flag_or_the_schedulers_variables() {
     ]);
     let k8s = env(&[("JOB_COMPLETION_INDEX", "3")]);
     let none = env(&[]);
-    let cases: [(&str, &dyn Fn(&str) -> Option<String>, Result<Shard, &str>); 8] = [
+    /// `--shard`'s value, the environment, the shard or the refusal.
+    type Case<'a> = (
+        &'a str,
+        &'a dyn Fn(&str) -> Option<String>,
+        Result<Shard, &'a str>,
+    );
+    let cases: [Case; 8] = [
         ("2/5", &none, shard(2, 5)),
         ("auto", &slurm, shard(1, 4)),
         ("auto/6", &k8s, shard(3, 6)),
