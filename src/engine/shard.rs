@@ -14,7 +14,7 @@ use super::{RunError, RunLimits, RunResult};
 use crate::backend::Backend;
 use crate::default_management::depletion::DepletionTally;
 use crate::snapshot::Snapshot;
-use crate::tail::{MemberTail, TailMemoryError, TopK};
+use crate::tail::MemberTail;
 
 /// What a part of a run holds after streaming its scenarios (or some of
 /// them: a checkpoint).
@@ -98,22 +98,9 @@ pub fn run_part<B: Backend>(
             )
         }
         (None, Pass::Second(resolve)) => {
-            let needed = resolve.len() as u64 * TopK::capacity(k) as u64 * 16;
-            if needed > limits.tail_memory_bytes {
-                return Err(TailMemoryError {
-                    scenarios: snapshot.config.scenario.paths,
-                    members: resolve.len(),
-                    needed_mib: needed.div_ceil(1 << 20),
-                    limit_mib: limits.tail_memory_bytes >> 20,
-                }
-                .into());
-            }
-            let tails = (0..members)
-                .map(|m| match resolve.contains(&m) {
-                    true => MemberTail::exact(k),
-                    false => MemberTail::ignore(),
-                })
-                .collect();
+            let unresolved: Vec<bool> = (0..members).map(|m| resolve.contains(&m)).collect();
+            let paths = snapshot.config.scenario.paths;
+            let tails = streamer.second_pass_tails(&unresolved, k, paths)?;
             (tails, scenarios.start)
         }
     };

@@ -80,6 +80,35 @@ impl<B: Backend> Streamer<'_, B> {
         }
     }
 
+    /// Exact windows of `k` for the members `unresolved` marks and nothing for
+    /// the others: the tails a second pass over scenarios `0..paths` streams,
+    /// refused where they exceed the tail memory.
+    pub fn second_pass_tails(
+        &self,
+        unresolved: &[bool],
+        k: usize,
+        paths: u64,
+    ) -> Result<Vec<MemberTail>, RunError> {
+        let members = unresolved.iter().filter(|&&u| u).count();
+        let needed = members as u64 * TopK::capacity(k) as u64 * 16;
+        if needed > self.limits.tail_memory_bytes {
+            return Err(TailMemoryError {
+                scenarios: paths,
+                members,
+                needed_mib: needed.div_ceil(1 << 20),
+                limit_mib: self.limits.tail_memory_bytes >> 20,
+            }
+            .into());
+        }
+        Ok(unresolved
+            .iter()
+            .map(|&u| match u {
+                true => MemberTail::exact(k),
+                false => MemberTail::ignore(),
+            })
+            .collect())
+    }
+
     /// `query` on each member's tail over scenarios `0..paths`; members whose
     /// windows missed a rank (see [`crate::tail`]) get exact windows of `k`,
     /// which `second_pass` fills ([`MemberTail::ignore`] for the others).
@@ -94,26 +123,10 @@ impl<B: Backend> Streamer<'_, B> {
     ) -> Result<(Vec<T>, u32), RunError> {
         let mut answers: Vec<Option<T>> = tails.par_iter().map(&query).collect();
         drop(tails);
-        let unresolved = answers.iter().filter(|m| m.is_none()).count();
+        let unresolved: Vec<bool> = answers.iter().map(Option::is_none).collect();
         let mut passes = 1;
-        if unresolved > 0 {
-            let needed = unresolved as u64 * TopK::capacity(k) as u64 * 16;
-            if needed > self.limits.tail_memory_bytes {
-                return Err(TailMemoryError {
-                    scenarios: paths,
-                    members: unresolved,
-                    needed_mib: needed.div_ceil(1 << 20),
-                    limit_mib: self.limits.tail_memory_bytes >> 20,
-                }
-                .into());
-            }
-            let again: Vec<MemberTail> = answers
-                .iter()
-                .map(|m| match m {
-                    None => MemberTail::exact(k),
-                    Some(_) => MemberTail::ignore(),
-                })
-                .collect();
+        if unresolved.contains(&true) {
+            let again = self.second_pass_tails(&unresolved, k, paths)?;
             let again = second_pass(again)?;
             for (m, t) in answers.iter_mut().zip(&again) {
                 if m.is_none() {
