@@ -122,8 +122,9 @@ fn small_book(dir: &Path) -> PathBuf {
 }
 
 /// The sample and a small `init` book, with exact windows (20,000 paths)
-/// and windows a pilot placed (200,000): merging 1, 2, 3 or 5 shards gives
-/// every table and the summary (timings aside) of the one-machine run.
+/// and windows a pilot placed (200,000): merging 1, 2, 3 or 5 shards, each
+/// computing the pilot or reading it from a plan, gives every table and the
+/// summary (timings aside) of the one-machine run.
 #[test]
 fn merged_shards_write_the_one_machine_outputs_bit_for_bit() {
     let dir = tempfile::tempdir().unwrap();
@@ -141,28 +142,34 @@ fn merged_shards_write_the_one_machine_outputs_bit_for_bit() {
                 .as_u64()
                 .unwrap();
             assert_eq!(pilot > 0, piloted, "{name} at {paths} paths: pilot {pilot}");
-            for count in [1, 2, 3, 5] {
-                let parts = shards(
-                    cwd,
-                    &run,
-                    count,
-                    &format!("parts-{name}-{paths}-{count}"),
-                    &[],
-                );
-                let merged = format!("merged-{name}-{paths}-{count}");
+            // The last: shards that read the windows from a plan.
+            for (count, planned) in [(1, false), (2, false), (3, false), (5, false), (3, true)] {
+                let case = format!("{name}-{paths}-{count}-{planned}");
+                let mut run = run.clone();
+                let plan = format!("plan-{case}");
+                let plan_file = format!("{plan}/plan.parquet");
+                if planned {
+                    std::fs::create_dir(cwd.join(&plan)).unwrap();
+                    let mut args = run.clone();
+                    args.extend(["--shard", "plan", "--out", &plan]);
+                    ok(clearstress(cwd, &args, &[]));
+                    run.extend(["--plan", &plan_file]);
+                }
+                let parts = shards(cwd, &run, count, &format!("parts-{case}"), &[]);
+                let merged = format!("merged-{case}");
                 ok(merge(cwd, &parts, &merged));
                 assert!(
                     outputs(&cwd.join(&one)) == outputs(&cwd.join(&merged)),
-                    "{name}, {paths} paths, {count} shards: the merge differs from the one-machine run"
+                    "{case}: the merge differs from the one-machine run"
                 );
             }
         }
     }
 }
 
-/// A merge names the part it refuses and why: another seed, another book's
-/// files, another memory limit (which places the windows), a missing or
-/// duplicated shard, a damaged file.
+/// A merge names the part it refuses and why: a plan, another seed, another
+/// book's files, another memory limit (which places the windows), a missing
+/// or duplicated shard, a damaged file.
 #[test]
 fn a_merge_refuses_parts_of_another_run_naming_the_part() {
     let dir = tempfile::tempdir().unwrap();
@@ -192,7 +199,18 @@ fn a_merge_refuses_parts_of_another_run_naming_the_part() {
         &[],
     )
     .remove(1);
-    let cases: [(&str, Vec<String>, &str, &[&str]); 6] = [
+    std::fs::create_dir(cwd.join("plan")).unwrap();
+    let mut args = run.clone();
+    args.extend(["--shard", "plan", "--out", "plan"]);
+    ok(clearstress(cwd, &args, &[]));
+    let plan = "plan/plan.parquet".to_string();
+    let cases: [(&str, Vec<String>, &str, &[&str]); 7] = [
+        (
+            "a plan",
+            vec![parts[0].clone(), parts[1].clone(), plan.clone()],
+            &plan,
+            &["a plan, not a part"],
+        ),
         (
             "another seed",
             vec![parts[0].clone(), seed.clone()],
@@ -444,6 +462,7 @@ fn a_member_outside_its_window_is_resolved_by_a_sharded_second_pass() {
             scenarios,
             pass,
             resume: None,
+            windows: None,
             checkpoint_blocks: 0,
         };
         engine::run_part(&cpu, &s, limits, run, &mut |_| Ok(()), &|_| {}).unwrap()

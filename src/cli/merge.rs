@@ -14,6 +14,7 @@ use crate::engine::{self, MonteCarloPart, PartRun, Pass, RunError, RunLimits};
 use crate::report::{self, FileMarker, OutputFiles, OutputKind, RunContext, RunReport};
 use crate::shard::{self, file, PartHeader, RunIdentity, Shard, ShardError};
 use crate::snapshot::Snapshot;
+use crate::tail::MemberTail;
 
 #[derive(Debug, Args)]
 pub struct MergeArgs {
@@ -37,11 +38,18 @@ pub struct MergeArgs {
 /// every `--checkpoint-blocks` blocks into the part file itself, and resumes
 /// from a checkpoint of the same run found there.
 pub fn run_shard(args: &RunArgs, spec: &str, command_line: Vec<String>) -> Result<(), CliError> {
-    let shard = Shard::parse(spec, &|var| std::env::var(var).ok())?;
+    let planning = spec.trim() == "plan";
+    let shard = match planning {
+        true => Shard { index: 0, count: 1 },
+        false => Shard::parse(spec, &|var| std::env::var(var).ok())?,
+    };
     let snapshot = snapshot_of(args)?;
     let scenarios = shard.scenarios(snapshot.config.scenario.paths);
     let second = !args.second_pass.is_empty();
-    let target = args.out.join(shard.file_name(second));
+    let target = match planning {
+        true => args.out.join(PLAN_FILE),
+        false => args.out.join(shard.file_name(second)),
+    };
     let pass = match second {
         true => Pass::Second(member_indices(&snapshot, &args.second_pass)?),
         false => Pass::First,
@@ -49,16 +57,27 @@ pub fn run_shard(args: &RunArgs, spec: &str, command_line: Vec<String>) -> Resul
     let header = PartHeader {
         shard,
         second_pass: args.second_pass.clone(),
+        plan: planning,
         run: RunIdentity::of(&snapshot, args.compute.memory_limit_mib),
         arguments: command_line.into_iter().skip(1).collect(),
         plan_sha256: String::new(),
     };
+    let backend = Selected::choose(&args.compute)?;
+    let limits = args.compute.limits();
+    if planning {
+        let plan = with_backend!(&backend, |b| engine::plan_part(b, &snapshot, limits)?);
+        println!("{}", write_part(&target, &header, &plan)?.display());
+        return Ok(());
+    }
     let resume = checkpoint_of(&target, &header)?;
     if resume.as_ref().is_some_and(|p| p.done == p.scenarios.end) {
         println!("{} (finished earlier)", target.display());
         return Ok(());
     }
-    let backend = Selected::choose(&args.compute)?;
+    let windows = match (&args.plan, &resume, second) {
+        (Some(plan), None, false) => Some(plan_windows(plan, &header)?),
+        _ => None,
+    };
     backend.check_workload(&snapshot, 1, &args.compute)?;
     let from = resume.as_ref().map_or(scenarios.start, |p| p.done);
     let bar = progress::scenarios(scenarios.end - from, "shard", args.compute.quiet);
@@ -74,9 +93,9 @@ pub fn run_shard(args: &RunArgs, spec: &str, command_line: Vec<String>) -> Resul
         scenarios,
         pass,
         resume,
+        windows,
         checkpoint_blocks: args.checkpoint_blocks,
     };
-    let limits = args.compute.limits();
     let part = with_backend!(&backend, |b| engine::run_part(
         b,
         &snapshot,
@@ -88,6 +107,25 @@ pub fn run_shard(args: &RunArgs, spec: &str, command_line: Vec<String>) -> Resul
     bar.finish_and_clear();
     println!("{}", write_part(&target, &header, &part)?.display());
     Ok(())
+}
+
+/// The file `run --shard plan` writes in its --out.
+const PLAN_FILE: &str = "plan.parquet";
+
+/// The windows of the plan at `path`, refused unless it is a plan of this run.
+fn plan_windows(path: &Path, header: &PartHeader) -> Result<Vec<MemberTail>, CliError> {
+    let plan = file::read(path)?;
+    let refused = |why: String| ShardError::Plan {
+        path: path.display().to_string(),
+        why,
+    };
+    if !plan.header.plan {
+        return Err(refused("a part, not a plan (`run --shard plan` writes plans)".into()).into());
+    }
+    if let Some(what) = plan.header.run.difference(&header.run) {
+        return Err(refused(format!("{what} differs from this shard's")).into());
+    }
+    Ok(plan.part.tails)
 }
 
 /// The members `ids` name, as indices.

@@ -65,10 +65,15 @@ pub struct RunArgs {
     /// partial state to part-I-of-N.parquet in --out (an existing folder),
     /// for `clearstress merge`; `auto` reads I and N from a Slurm job array,
     /// `auto/N` reads I from SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or
-    /// AWS_BATCH_JOB_ARRAY_INDEX. Run again after a kill, it resumes from its
-    /// last checkpoint.
+    /// AWS_BATCH_JOB_ARRAY_INDEX; `plan` computes only the pilot's windows,
+    /// into plan.parquet in --out, for the shards' --plan. Run again after a
+    /// kill, a shard resumes from its last checkpoint.
     #[arg(long, value_name = "I/N", conflicts_with_all = ["apc", "report"])]
     pub shard: Option<String>,
+    /// With --shard I/N: start from the windows `run --shard plan` wrote to
+    /// FILE (its plan.parquet) instead of computing the pilot in each shard.
+    #[arg(long, requires = "shard", value_name = "FILE")]
+    pub plan: Option<PathBuf>,
     /// With --shard: the second pass a merge asked for, exact tails of these
     /// members (ids, comma-separated), written to second-pass-I-of-N.parquet.
     #[arg(

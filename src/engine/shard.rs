@@ -49,6 +49,9 @@ pub struct PartRun {
     pub pass: Pass,
     /// A checkpoint of this part to continue from.
     pub resume: Option<MonteCarloPart>,
+    /// The windows a plan placed ([`plan_part`]), instead of computing the
+    /// pilot (first pass, without a checkpoint).
+    pub windows: Option<Vec<MemberTail>>,
     /// Blocks streamed between two checkpoints (0: none).
     pub checkpoint_blocks: u64,
 }
@@ -129,6 +132,29 @@ pub fn run_part<B: Backend>(
         done,
         tails,
         depletion: depletion.as_ref().map(|d| d.tally()),
+    })
+}
+
+/// The windows the pilot places for `snapshot`'s run: every member's tail
+/// over no scenario yet, which shards can start from instead of each
+/// computing the pilot (methodology 18).
+pub fn plan_part<B: Backend>(
+    backend: &B,
+    snapshot: &Snapshot,
+    limits: RunLimits,
+) -> Result<MonteCarloPart, RunError> {
+    let stages = Stages::new(backend, snapshot, snapshot.valuation_date, limits, true)?;
+    if stages.tail_plan.narrowing().is_some() {
+        return Err(RunError::ShardNarrowing {
+            limit_mib: limits.tail_memory_bytes >> 20,
+        });
+    }
+    let members = stages.book.members;
+    Ok(MonteCarloPart {
+        scenarios: 0..0,
+        done: 0,
+        tails: stages.streamer().first_tails(&stages.tail_plan, members)?,
+        depletion: None,
     })
 }
 

@@ -121,7 +121,7 @@ fn env_index(env: &dyn Fn(&str) -> Option<String>) -> Result<u64, ShardError> {
 /// Why a shard or a merge refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ShardError {
-    #[error("--shard {spec}: {why} (expected I/N with 0 <= I < N, auto, or auto/N)")]
+    #[error("--shard {spec}: {why} (expected I/N with 0 <= I < N, auto, auto/N or plan)")]
     Spec { spec: String, why: String },
     #[error("--shard auto: ${var} is `{value}`, not a whole-number index or count")]
     Environment { var: String, value: String },
@@ -174,6 +174,8 @@ pub enum ShardError {
         start: u64,
         end: u64,
     },
+    #[error("plan {path}: {why}")]
+    Plan { path: String, why: String },
     #[error("no first-pass parts among those given (only second-pass ones)")]
     NoFirstPass,
     #[error(
@@ -275,6 +277,8 @@ pub struct PartHeader {
     /// The members (ids) a second-pass part holds exact tails of; empty for
     /// a first-pass part.
     pub second_pass: Vec<String>,
+    /// A plan (`run --shard plan`): the windows only, over no scenario.
+    pub plan: bool,
     pub run: RunIdentity,
     /// The `run` command line's arguments, which the merge reads the same
     /// inputs with.
@@ -328,6 +332,12 @@ fn one_pass(
             first: first_path.clone(),
             what,
         };
+        if h.plan {
+            return Err(ShardError::Plan {
+                path,
+                why: "a plan, not a part: give it to the shards with --plan".into(),
+            });
+        }
         if let Some(what) = first.header.run.difference(&h.run) {
             return Err(differs(what));
         }

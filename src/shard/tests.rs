@@ -95,6 +95,7 @@ fn a_part_reads_back_as_written_and_a_changed_record_fails_the_checksum() {
     let header = PartHeader {
         shard: Shard { index: 1, count: 3 },
         second_pass: Vec::new(),
+        plan: false,
         run: RunIdentity::of(&crate::sample::embedded().unwrap(), 640),
         arguments: vec!["run".into(), "--shard".into(), "1/3".into()],
         plan_sha256: plan_sha256(&part),
