@@ -186,11 +186,14 @@ fn the_slurm_example_shards_and_merges_to_the_one_machine_run() {
             String::from_utf8_lossy(&o.stderr)
         );
     };
+    // As submit.sh with USE_PLAN=1 runs them: the plan, then the array.
+    script("shard.sbatch", &[("SHARD", "plan"), ("PARTS", "plan")]);
     for task in ["4", "5", "6"] {
         let array = [
             ("SLURM_ARRAY_TASK_ID", task),
             ("SLURM_ARRAY_TASK_MIN", "4"),
             ("SLURM_ARRAY_TASK_COUNT", "3"),
+            ("PLAN", "plan/plan.parquet"),
         ];
         script("shard.sbatch", &array);
     }
