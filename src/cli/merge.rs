@@ -62,6 +62,8 @@ pub fn run_shard(args: &RunArgs, spec: &str, command_line: Vec<String>) -> Resul
         arguments: command_line.into_iter().skip(1).collect(),
         plan_sha256: String::new(),
     };
+    // The destination is checked before any work, as every output's is.
+    drop(claim(&target)?);
     let backend = Selected::choose(&args.compute)?;
     let limits = args.compute.limits();
     if planning {
@@ -177,8 +179,16 @@ fn write_part(
         path: target.display().to_string(),
         why: e.to_string(),
     })?;
-    let out = OutputFiles::prepare(&[(target, FileMarker::PartialState)], OutputKind::Shard)?;
-    Ok(out.write_bytes(&[&bytes])?.remove(0))
+    Ok(claim(target)?.write_bytes(&[&bytes])?.remove(0))
+}
+
+/// `target`, checked to be a new file or a part clearstress wrote, and
+/// locked for writing.
+fn claim(target: &Path) -> Result<OutputFiles, CliError> {
+    Ok(OutputFiles::prepare(
+        &[(target, FileMarker::PartialState)],
+        OutputKind::Shard,
+    )?)
 }
 
 /// `clearstress merge`: the run's outputs from its parts.
