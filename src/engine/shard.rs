@@ -116,6 +116,8 @@ pub fn run_part<B: Backend>(
         streamer.pass(done..next, &mut tails, depletion.as_mut(), progress)?;
         done = next;
         if done < scenarios.end {
+            // A part records no loss out of range: the run stops at the first.
+            stages.check_tails(&tails)?;
             let state = MonteCarloPart {
                 scenarios: scenarios.clone(),
                 done,

@@ -16,7 +16,9 @@
 //! | `depletion` | 0 | | | | exhausted | with uncovered | scenarios | sum of D | |
 //!
 //! Sums are [`ExactSum`]s: sum x 2^96 as a 256-bit two's-complement integer in
-//! little-endian 64-bit limbs. Empty cells are 0.
+//! little-endian 64-bit limbs. Empty cells are 0. No loss out of range is
+//! ever recorded: a shard stops with the run's error at the first
+//! ([`crate::engine::RunError::LossOutOfRange`]), before any checkpoint.
 
 use std::path::Path;
 use std::sync::Arc;
