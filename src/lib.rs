@@ -28,6 +28,7 @@ pub mod rng;
 pub mod sample;
 pub mod scenario;
 pub mod settlement;
+pub mod shard;
 pub mod snapshot;
 pub mod tail;
 pub mod volatility_filter;

@@ -61,7 +61,12 @@ fn measures<B: Backend>(
     };
     let (tails, _) = streamer.tails(&tail_plan, members, None, &|_| {}).unwrap();
     streamer
-        .measures(tails, &confidences, tail_plan.k())
+        .measures(
+            tails,
+            &confidences,
+            tail_plan.k(),
+            streamer.second_pass(paths),
+        )
         .unwrap()
         .0
 }

@@ -231,7 +231,12 @@ fn a_window_that_misses_its_rank_is_resolved_by_a_second_pass() {
     streamer.pass(0..paths, &mut tails, None, &|_| {}).unwrap();
     assert!(tails[0].measures(paths, &confidences).is_none());
     let (measures, passes) = streamer
-        .measures(tails, &confidences, tail_plan.k())
+        .measures(
+            tails,
+            &confidences,
+            tail_plan.k(),
+            streamer.second_pass(paths),
+        )
         .unwrap();
     assert_eq!(passes, 2);
     assert_eq!(measures, exact_measures(&prepared, paths, &confidences));

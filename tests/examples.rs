@@ -161,3 +161,72 @@ fn the_overnight_workflow_runs_and_leaves_what_it_says() {
         );
     }
 }
+
+/// `examples/slurm/`'s scripts, run as a job array's tasks would run them
+/// (the `#SBATCH` lines are comments to bash; Slurm sets the array's
+/// variables), then the merge: the folder a run on one machine writes.
+#[test]
+fn the_slurm_example_shards_and_merges_to_the_one_machine_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/slurm");
+    let binary = env!("CARGO_BIN_EXE_clearstress");
+    let script = |name: &str, env: &[(&str, &str)]| {
+        let o = Command::new("bash")
+            .arg(examples.join(name))
+            .current_dir(dir.path())
+            .env("CLEARSTRESS", binary)
+            .env("PATHS", "20000")
+            .env("SLURM_CPUS_PER_TASK", "2")
+            .envs(env.iter().copied())
+            .output()
+            .expect("bash runs");
+        assert!(
+            o.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    // As submit.sh with USE_PLAN=1 runs them: the plan, then the array.
+    script("shard.sbatch", &[("SHARD", "plan"), ("PARTS", "plan")]);
+    for task in ["4", "5", "6"] {
+        let array = [
+            ("SLURM_ARRAY_TASK_ID", task),
+            ("SLURM_ARRAY_TASK_MIN", "4"),
+            ("SLURM_ARRAY_TASK_COUNT", "3"),
+            ("PLAN", "plan/plan.parquet"),
+        ];
+        script("shard.sbatch", &array);
+    }
+    script("merge.sbatch", &[]);
+    let one = Command::new(binary)
+        .current_dir(dir.path())
+        .args([
+            "run",
+            "--paths",
+            "20000",
+            "--seed",
+            "20250220",
+            "--threads",
+            "2",
+            "--quiet",
+            "--out",
+            "one",
+        ])
+        .output()
+        .unwrap();
+    assert!(one.status.success());
+    let summary = |folder: &str| {
+        let mut s = read_json(&dir.path().join(folder).join("summary.json"));
+        s.as_object_mut().unwrap().remove("timings_seconds");
+        s
+    };
+    assert_eq!(summary("clearstress-out"), summary("one"));
+    for table in [
+        "margins.parquet",
+        "fund_depletion.parquet",
+        "default_fund.parquet",
+    ] {
+        let bytes = |folder: &str| std::fs::read(dir.path().join(folder).join(table)).unwrap();
+        assert!(bytes("clearstress-out") == bytes("one"), "{table} differs");
+    }
+}

@@ -154,6 +154,22 @@ pub enum BackendChoice {
 /// Where and within what limits a command draws its scenarios.
 #[derive(Debug, Args)]
 pub struct ComputeArgs {
+    #[command(flatten)]
+    pub device: DeviceArgs,
+    /// Memory (MiB) the members' exact tails may use, 1..=1048576: a run
+    /// picks the cheapest layout within it (a longer pilot, or more passes,
+    /// where memory is tight). An analysis over many days on the CPU may keep
+    /// as much again of scenario draws it reuses from day to day.
+    #[arg(long, default_value_t = RunLimits::DEFAULT_TAIL_MEMORY_MIB, allow_negative_numbers = true, value_parser = whole::<u64>(MEMORY_LIMIT_MIB))]
+    pub memory_limit_mib: u64,
+    /// No progress bar; print only the output's location.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Where a command draws and revalues scenarios.
+#[derive(Debug, Args)]
+pub struct DeviceArgs {
     /// Where scenarios are drawn and revalued: every backend gives the same
     /// results (README, "Backends").
     #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
@@ -165,15 +181,6 @@ pub struct ComputeArgs {
     /// Worker threads of the CPU backend, 1..=1024 (all cores by default).
     #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>(THREADS))]
     pub threads: Option<usize>,
-    /// Memory (MiB) the members' exact tails may use, 1..=1048576: a run
-    /// picks the cheapest layout within it (a longer pilot, or more passes,
-    /// where memory is tight). An analysis over many days on the CPU may keep
-    /// as much again of scenario draws it reuses from day to day.
-    #[arg(long, default_value_t = RunLimits::DEFAULT_TAIL_MEMORY_MIB, allow_negative_numbers = true, value_parser = whole::<u64>(MEMORY_LIMIT_MIB))]
-    pub memory_limit_mib: u64,
-    /// No progress bar; print only the output's location.
-    #[arg(long)]
-    pub quiet: bool,
 }
 
 impl ComputeArgs {

@@ -6,7 +6,7 @@
 //! (a kernel that does not compile, a failed allocation) is reported, never
 //! hidden behind a slower backend.
 
-use super::args::{BackendChoice, ComputeArgs};
+use super::args::{BackendChoice, ComputeArgs, DeviceArgs};
 use super::CliError;
 use crate::backend::{self as backends, BackendError, CpuBackend, CudaBackend, WgpuBackend};
 use crate::estimate::{self, Compute};
@@ -57,6 +57,12 @@ pub(crate) use with_runner;
 impl Selected {
     /// The backend `args` asks for; with `auto`, the first available.
     pub fn choose(args: &ComputeArgs) -> Result<Self, CliError> {
+        Self::choose_device(&args.device, args.quiet)
+    }
+
+    /// [`Selected::choose`] from the device flags alone (`quiet`: no note
+    /// of a fallback).
+    pub fn choose_device(args: &DeviceArgs, quiet: bool) -> Result<Self, CliError> {
         match (args.backend, args.adapter) {
             (BackendChoice::Cpu, Some(_)) => Err(CliError::Usage(
                 "--adapter picks a GPU: use it with --backend wgpu, cuda or auto".into(),
@@ -65,14 +71,14 @@ impl Selected {
             (BackendChoice::Wgpu, index) => Ok(Self::Wgpu(WgpuBackend::nth(index.unwrap_or(0))?)),
             (BackendChoice::Cuda, index) => Ok(Self::Cuda(CudaBackend::new(index.unwrap_or(0))?)),
             (BackendChoice::Auto, index) => {
-                if let Some(cuda) = available(CudaBackend::new(index.unwrap_or(0)), args.quiet)? {
+                if let Some(cuda) = available(CudaBackend::new(index.unwrap_or(0)), quiet)? {
                     return Ok(Self::Cuda(cuda));
                 }
                 let wgpu = match index {
                     Some(i) => WgpuBackend::nth(i).map(Some),
                     None => WgpuBackend::gpu(),
                 };
-                match available(wgpu, args.quiet)?.flatten() {
+                match available(wgpu, quiet)?.flatten() {
                     Some(gpu) => Ok(Self::Wgpu(gpu)),
                     None => Ok(Self::Cpu(CpuBackend::new(args.threads)?)),
                 }

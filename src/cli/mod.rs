@@ -9,6 +9,7 @@ mod calibrate;
 mod compare;
 mod haircuts;
 mod init;
+mod merge;
 mod procyclicality;
 mod progress;
 mod report;
@@ -40,6 +41,9 @@ pub enum Command {
     /// Size every member's initial margin and the default fund (the embedded
     /// sample clearing house unless --book is given).
     Run(run::RunArgs),
+    /// Merge the parts of a sharded run (`run --shard`) into the outputs
+    /// `run` writes on one machine, bit for bit.
+    Merge(merge::MergeArgs),
     /// Write the sample clearing house (or a larger synthetic one) as
     /// editable files.
     Init(init::InitArgs),
@@ -110,6 +114,8 @@ pub enum CliError {
     TooBig(#[from] estimate::TooBig),
     #[error(transparent)]
     Settlement(#[from] crate::settlement::SettlementError),
+    #[error(transparent)]
+    Shard(#[from] crate::shard::ShardError),
     #[error("{0}")]
     Usage(String),
 }
@@ -120,6 +126,7 @@ pub fn execute(cli: Cli, command_line: Vec<String>) -> Result<(), CliError> {
     backends::wgpu::quiet_device_select();
     match cli.command {
         Command::Run(args) => run::run(args, command_line),
+        Command::Merge(args) => merge::merge(&args, command_line),
         Command::Init(args) => init::init(&args),
         Command::Validate(args) => validate::validate(&args),
         Command::Calibrate(args) => calibrate::calibrate(&args),

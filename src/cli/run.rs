@@ -61,16 +61,47 @@ pub struct RunArgs {
     /// from the run's own outputs as `clearstress report` renders them.
     #[arg(long)]
     pub report: bool,
+    /// Run only shard I of N (0-based) of the scenarios and write its
+    /// partial state to part-I-of-N.parquet in --out (an existing folder),
+    /// for `clearstress merge`; `auto` reads I and N from a Slurm job array,
+    /// `auto/N` reads I from SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or
+    /// AWS_BATCH_JOB_ARRAY_INDEX; `plan` computes only the pilot's windows,
+    /// into plan.parquet in --out, for the shards' --plan. Run again after a
+    /// kill, a shard resumes from its last checkpoint.
+    #[arg(long, value_name = "I/N", conflicts_with_all = ["apc", "report"])]
+    pub shard: Option<String>,
+    /// With --shard I/N: start from the windows `run --shard plan` wrote to
+    /// FILE (its plan.parquet) instead of computing the pilot in each shard.
+    #[arg(long, requires = "shard", value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+    /// With --shard: the second pass a merge asked for, exact tails of these
+    /// members (ids, comma-separated), written to second-pass-I-of-N.parquet.
+    #[arg(
+        long,
+        requires = "shard",
+        value_delimiter = ',',
+        value_name = "MEMBERS"
+    )]
+    pub second_pass: Vec<String>,
+    /// With --shard: blocks of scenarios streamed between two checkpoints of
+    /// the partial state, 1..=1000000.
+    #[arg(long, requires = "shard", default_value_t = 256, allow_negative_numbers = true, value_parser = whole::<u64>(CHECKPOINT_BLOCKS))]
+    pub checkpoint_blocks: u64,
     #[command(flatten)]
     pub stress_period: StressPeriodArg,
     #[command(flatten)]
     pub compute: ComputeArgs,
 }
 
+/// Blocks between a shard's checkpoints.
+const CHECKPOINT_BLOCKS: (u64, u64) = (1, 1_000_000);
+
 pub fn run(args: RunArgs, command_line: Vec<String>) -> Result<(), CliError> {
+    if let Some(spec) = &args.shard {
+        return super::merge::run_shard(&args, spec, command_line);
+    }
     let out = report::OutputDir::prepare(&args.out, report::OutputKind::Run)?;
-    let mut snapshot = args.book.load()?;
-    apply_overrides(&mut snapshot, &args)?;
+    let snapshot = snapshot_of(&args)?;
     let scenario = &snapshot.config.scenario;
     if scenario.innovations == Innovations::StudentT && scenario.historical.is_none() {
         eprintln!(
@@ -153,6 +184,13 @@ pub fn run(args: RunArgs, command_line: Vec<String>) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// The snapshot `args` run on: the book with the command line's settings.
+pub(super) fn snapshot_of(args: &RunArgs) -> Result<Snapshot, CliError> {
+    let mut snapshot = args.book.load()?;
+    apply_overrides(&mut snapshot, args)?;
+    Ok(snapshot)
 }
 
 /// The command line's settings over ccp.toml's, checked again as a whole

@@ -139,6 +139,37 @@ impl DepletionStream {
         self.seen += range.end - range.start;
     }
 
+    /// What the scenarios absorbed so far contribute: a sharded run's part.
+    pub fn tally(&self) -> DepletionTally {
+        DepletionTally {
+            demand: self.demand.clone(),
+            depletion: self.depletion.clone(),
+            exhausted: self.exhausted,
+            with_uncovered: self.with_uncovered,
+            sum: self.sum,
+            seen: self.seen,
+        }
+    }
+
+    /// Folds in the tally of other scenarios (another shard's, or a
+    /// checkpoint's): the counts add, the exact sums and tails merge, so the
+    /// result is the one pass over all of them. `None` if the tally's tails
+    /// are not this stream's exact tails (another run's).
+    pub fn absorb_tally(&mut self, tally: &DepletionTally) -> Option<()> {
+        let same = self.demand.same_windows(&tally.demand)
+            && self.depletion.same_windows(&tally.depletion);
+        if !same {
+            return None;
+        }
+        self.demand.merge(&tally.demand);
+        self.depletion.merge(&tally.depletion);
+        self.exhausted += tally.exhausted;
+        self.with_uncovered += tally.with_uncovered;
+        self.sum.merge(&tally.sum);
+        self.seen += tally.seen;
+        Some(())
+    }
+
     /// D(s) from one scenario's losses beyond collateral, sorted by member.
     fn demand_of(&mut self, losses: &[(u64, u32, f64)]) -> f64 {
         let mut touched: Vec<usize> = Vec::with_capacity(losses.len());
@@ -188,6 +219,20 @@ impl DepletionStream {
             depletion: measures(&self.depletion),
         }
     }
+}
+
+/// The depletion's state over some of a run's scenarios: what a shard
+/// contributes to the merged depletion ([`DepletionStream::absorb_tally`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DepletionTally {
+    /// Exact tails of D and of X = min(D, R).
+    pub demand: MemberTail,
+    pub depletion: MemberTail,
+    pub exhausted: u64,
+    pub with_uncovered: u64,
+    /// Exact sum of D.
+    pub sum: ExactSum,
+    pub seen: u64,
 }
 
 /// The run's Monte Carlo depletion, or why it was not computed.

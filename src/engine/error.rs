@@ -52,6 +52,34 @@ pub enum RunError {
         "an exact tail of {k} losses did not resolve every confidence: a bug, please report it"
     )]
     Unresolved { k: usize },
+    #[error(
+        "member(s) {}: a rank fell outside the window the pilot placed (the pilot was off by more \
+         than five standard errors), so their tails need a second pass over all the scenarios \
+         with exact windows: run every shard again with `--second-pass {}` (any shard count) and \
+         merge its parts with these{}",
+        members.join(", "),
+        members.join(","),
+        match given {
+            Some(g) => format!(" (the second-pass parts given resolve {})", if g.is_empty() { "no member".to_string() } else { g.join(", ") }),
+            None => String::new(),
+        }
+    )]
+    SecondPassNeeded {
+        members: Vec<String>,
+        given: Option<Vec<String>>,
+    },
+    #[error("checkpoint: {0}")]
+    Checkpoint(String),
+    #[error("part {part}: its tails are laid out otherwise than the first part's (another run's, or another plan's)")]
+    PartLayout { part: usize },
+    #[error("the parts cover {seen} scenarios of the run's {paths}")]
+    PartsIncomplete { seen: u64, paths: u64 },
+    #[error(
+        "the tails of this run need windows narrowed over several passes within --memory-limit-mib \
+         {limit_mib}, which a shard cannot do on its own: raise --memory-limit-mib (every shard \
+         and the merge alike) until the run plans a pilot's windows"
+    )]
+    ShardNarrowing { limit_mib: u64 },
     #[error("{0}: lower --paths or raise --memory-limit-mib")]
     TailMemory(#[from] TailMemoryError),
     #[error("scenario.historical is set but no price history was loaded with the snapshot")]

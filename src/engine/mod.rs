@@ -4,28 +4,30 @@
 
 mod default_management;
 mod error;
+mod shard;
+mod stages;
 mod stream;
 
 use std::time::{Duration, Instant};
 
 pub use error::RunError;
+pub use shard::{merge, plan_part, run_part, MonteCarloPart, PartRun, Pass};
 pub use stream::Streamer;
 
 use crate::backend::{Backend, LossBlock, PipelineStats};
-use crate::book::collateral::{self, CountedCollateral};
+use crate::book::collateral::CountedCollateral;
 use crate::book::CompiledBook;
 use crate::default_fund::{self, DefaultFund, DefaultFundInput, Groups};
-use crate::default_management::close_out::{close_out_costs, CloseOut};
+use crate::default_management::close_out::CloseOut;
 use crate::default_management::depletion::MonteCarloDepletion;
 use crate::default_management::waterfall::{self, StressCases, StressWaterfalls};
 use crate::default_management::{LiquidityStress, ReverseStress};
 use crate::input::Date;
 use crate::margin::distribution::{self, LossDistribution};
-use crate::margin::{margins, MarginResult, MarginRule, MemberMargin};
-use crate::scenario::{stress_block, FilteredHistory, ScenarioModel};
+use crate::margin::{MarginResult, MemberMargin};
+use crate::scenario::{FilteredHistory, ScenarioModel};
 use crate::snapshot::Snapshot;
-use crate::tail::TailPlan;
-use default_management::{depletion_stream, liquidity_stress_of, reverse_stress_of};
+use stages::{SecondPass, Stages};
 
 /// How long each stage took.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -180,146 +182,9 @@ fn run_with<B: Backend>(
     own_analyses: bool,
 ) -> Result<RunResult, RunError> {
     let started = Instant::now();
-    let config = &snapshot.config;
-    let book = CompiledBook::compile(snapshot)?;
-    let collateral = collateral::counted(snapshot)?;
-    let close_out = close_out_costs(snapshot)?;
-    let model = scenario_model_as_of(snapshot, &book, as_of)?;
-    let plan = backend.prepare(&book, &model)?;
-    let compiled = Instant::now();
-
-    let confidences = confidences(snapshot);
-    let paths = config.scenario.paths;
-    let block = backend.block_size(&plan, config.scenario.block_size.max(1) as u64);
-    let groups = Groups::of(&snapshot.members);
-    let mut depletion = own_analyses.then(|| {
-        let collateral = &book.collateral_value;
-        depletion_stream(snapshot, collateral, &groups, &confidences, paths, limits)
-    });
-    let depletion_bytes = match &depletion {
-        Some(Ok(stream)) => stream.tail_bytes(),
-        _ => 0,
-    };
-    let tail_plan = TailPlan::for_confidences(
-        paths,
-        &confidences,
-        book.members,
-        limits.tail_memory_bytes - depletion_bytes,
-    )?;
-    let streamer = Streamer {
-        backend,
-        plan: &plan,
-        block,
-        limits,
-    };
-    let stream = depletion.as_mut().and_then(|d| d.as_mut().ok());
-    let (tails, narrowing_passes) = streamer.tails(&tail_plan, book.members, stream, progress)?;
-    let fund_depletion = depletion.map(|d| match d {
-        Ok(stream) => MonteCarloDepletion::Computed(stream.finish()),
-        Err(too_large) => MonteCarloDepletion::Skipped(too_large),
-    });
-    let simulated = Instant::now();
-    let pipeline = backend.pipeline(&plan);
-
-    if let Some((m, out)) = tails
-        .iter()
-        .enumerate()
-        .find_map(|(m, t)| Some((m, t.out_of_range()?)))
-    {
-        return Err(RunError::LossOutOfRange {
-            member: snapshot.members[m].id.clone(),
-            count: out.count,
-            scenario: out.first_scenario,
-            loss: out.first_loss,
-            gross_notional: book.gross_notional[m],
-            cause: largest_move(backend, &plan, snapshot, &model, out.first_scenario),
-        });
-    }
-    let (measures, resolving_passes) = streamer.measures(tails, &confidences, tail_plan.k())?;
-    let rule = MarginRule {
-        measure: config.risk.margin_measure,
-        confidence: config.risk.margin_confidence,
-    };
-    let margin = MarginResult {
-        rule,
-        members: margins(measures, rule, &book.collateral_value),
-        confidences,
-        gross_notional: book.gross_notional.clone(),
-        apc: None,
-    };
-    let measured = Instant::now();
-
-    let stress_scenarios = stress_block(&snapshot.stress, book.assets);
-    let losses = backend.revalue(&plan, &stress_scenarios)?;
-    check_stress_losses(snapshot, &losses)?;
-    let stress = StressResult { losses, groups };
-    let default_fund = size_default_fund(snapshot, &stress, &margin.members);
-    let waterfall = walk_waterfalls(
-        snapshot,
-        &stress,
-        &margin.members,
-        &default_fund,
-        &close_out,
-    )?;
-    let stressed = Instant::now();
-    let distribution = if own_analyses {
-        loss_distribution(backend, &plan, &margin, paths)?
-    } else {
-        None
-    };
-    let distributed = Instant::now();
-    let (reverse_stress, liquidity) = if own_analyses {
-        let reverse = reverse_stress_of(
-            backend,
-            &plan,
-            snapshot,
-            &stress_scenarios,
-            &margin.members,
-            &stress.groups,
-        )?;
-        let liquidity = liquidity_stress_of(
-            backend,
-            snapshot,
-            &model,
-            &stress_scenarios,
-            &stress,
-            &default_fund,
-        )?;
-        (Some(reverse), Some(liquidity))
-    } else {
-        (None, None)
-    };
-    let finished = Instant::now();
-
-    Ok(RunResult {
-        run: RunInfo {
-            backend: backend.describe(),
-            scenarios: paths,
-            option_series: book.options.len(),
-            tail_pilot: tail_plan.pilot(),
-            tail_passes: narrowing_passes + resolving_passes - 1,
-            timings: Timings {
-                compile: compiled - started,
-                monte_carlo: simulated - compiled,
-                statistics: measured - simulated,
-                stress: stressed - measured,
-                distribution: distributed - stressed,
-                reverse_stress: finished - distributed,
-                total: finished - started,
-            },
-            pipeline,
-        },
-        collateral,
-        margin,
-        stress,
-        default_fund,
-        close_out,
-        waterfall,
-        distribution,
-        reverse_stress,
-        liquidity,
-        fund_depletion,
-    })
+    let mut stages = Stages::new(backend, snapshot, as_of, limits, own_analyses)?;
+    let monte_carlo = stages.monte_carlo(progress)?;
+    stages.conclude(monte_carlo, SecondPass::Stream, started)
 }
 
 /// The histogram of the largest margin's losses in scenarios

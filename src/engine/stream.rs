@@ -48,50 +48,86 @@ impl<B: Backend> Streamer<'_, B> {
 
     /// Every member's VaR and ES at `confidences` from its streamed `tails`,
     /// and the passes over the scenarios that took (1, or 2 where some member's
-    /// windows missed a rank).
+    /// windows missed a rank: `second_pass` fills the exact windows of `k` it
+    /// is given for those members, see [`Streamer::second_pass`]).
     pub fn measures(
         &self,
         tails: Vec<MemberTail>,
         confidences: &[f64],
         k: usize,
+        second_pass: impl FnOnce(Vec<MemberTail>) -> Result<Vec<MemberTail>, RunError>,
     ) -> Result<(Vec<Vec<TailMeasure>>, u32), RunError> {
         let paths = tails.first().map_or(0, MemberTail::count);
-        self.resolve(tails, paths, k, |t| t.measures(paths, confidences))
+        self.resolve(
+            tails,
+            paths,
+            k,
+            |t| t.measures(paths, confidences),
+            second_pass,
+        )
+    }
+
+    /// The second pass of a run over scenarios `0..paths`: streams them into
+    /// the exact windows `again` holds for the members whose ranks fell
+    /// outside their windows.
+    pub fn second_pass(
+        &self,
+        paths: u64,
+    ) -> impl FnOnce(Vec<MemberTail>) -> Result<Vec<MemberTail>, RunError> + '_ {
+        move |mut again| {
+            self.pass(0..paths, &mut again, None, &|_| {})?;
+            Ok(again)
+        }
+    }
+
+    /// Exact windows of `k` for the members `unresolved` marks and nothing for
+    /// the others: the tails a second pass over scenarios `0..paths` streams,
+    /// refused where they exceed the tail memory.
+    pub fn second_pass_tails(
+        &self,
+        unresolved: &[bool],
+        k: usize,
+        paths: u64,
+    ) -> Result<Vec<MemberTail>, RunError> {
+        let members = unresolved.iter().filter(|&&u| u).count();
+        let needed = members as u64 * TopK::capacity(k) as u64 * 16;
+        if needed > self.limits.tail_memory_bytes {
+            return Err(TailMemoryError {
+                scenarios: paths,
+                members,
+                needed_mib: needed.div_ceil(1 << 20),
+                limit_mib: self.limits.tail_memory_bytes >> 20,
+            }
+            .into());
+        }
+        Ok(unresolved
+            .iter()
+            .map(|&u| match u {
+                true => MemberTail::exact(k),
+                false => MemberTail::ignore(),
+            })
+            .collect())
     }
 
     /// `query` on each member's tail over scenarios `0..paths`; members whose
-    /// windows missed a rank (see [`crate::tail`]) are streamed again with exact
-    /// windows of `k`. Also returns the passes taken (1 or 2).
+    /// windows missed a rank (see [`crate::tail`]) get exact windows of `k`,
+    /// which `second_pass` fills ([`MemberTail::ignore`] for the others).
+    /// Also returns the passes taken (1 or 2).
     fn resolve<T: Send>(
         &self,
         tails: Vec<MemberTail>,
         paths: u64,
         k: usize,
         query: impl Fn(&MemberTail) -> Option<T> + Sync,
+        second_pass: impl FnOnce(Vec<MemberTail>) -> Result<Vec<MemberTail>, RunError>,
     ) -> Result<(Vec<T>, u32), RunError> {
         let mut answers: Vec<Option<T>> = tails.par_iter().map(&query).collect();
         drop(tails);
-        let unresolved = answers.iter().filter(|m| m.is_none()).count();
+        let unresolved: Vec<bool> = answers.iter().map(Option::is_none).collect();
         let mut passes = 1;
-        if unresolved > 0 {
-            let needed = unresolved as u64 * TopK::capacity(k) as u64 * 16;
-            if needed > self.limits.tail_memory_bytes {
-                return Err(TailMemoryError {
-                    scenarios: paths,
-                    members: unresolved,
-                    needed_mib: needed.div_ceil(1 << 20),
-                    limit_mib: self.limits.tail_memory_bytes >> 20,
-                }
-                .into());
-            }
-            let mut again: Vec<MemberTail> = answers
-                .iter()
-                .map(|m| match m {
-                    None => MemberTail::exact(k),
-                    Some(_) => MemberTail::ignore(),
-                })
-                .collect();
-            self.pass(0..paths, &mut again, None, &|_| {})?;
+        if unresolved.contains(&true) {
+            let again = self.second_pass_tails(&unresolved, k, paths)?;
+            let again = second_pass(again)?;
             for (m, t) in answers.iter_mut().zip(&again) {
                 if m.is_none() {
                     *m = query(t);
@@ -151,9 +187,13 @@ impl<B: Backend> Streamer<'_, B> {
         }
         let pilot_plan = tail_plan.pilot_plan(members, self.limits.tail_memory_bytes)?;
         let (pilot_tails, _) = self.tails(&pilot_plan, members, None, &|_| {})?;
-        let (pilot_losses, _) = self.resolve(pilot_tails, pilot, pilot_plan.k(), |t| {
-            t.losses_at(&pilot_plan.ranks)
-        })?;
+        let (pilot_losses, _) = self.resolve(
+            pilot_tails,
+            pilot,
+            pilot_plan.k(),
+            |t| t.losses_at(&pilot_plan.ranks),
+            self.second_pass(pilot),
+        )?;
         Ok(pilot_losses
             .iter()
             .map(|losses| {

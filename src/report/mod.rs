@@ -16,7 +16,9 @@ use serde_json::Value;
 pub use analysis::{
     backtest, calibration, compare, haircuts, margin_history, settlement, worst_window,
 };
-pub use output::{OutputDir, OutputError, OutputFile, OutputKind, Step};
+pub use output::{
+    fault_point, FileMarker, OutputDir, OutputError, OutputFile, OutputFiles, OutputKind, Step,
+};
 pub use parquet::{Column, OutputTable};
 pub use run::{
     inputs_json, scenario_model_name, summary_json, tables, terminal_summary, write_outputs,

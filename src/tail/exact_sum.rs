@@ -62,6 +62,17 @@ impl ExactSum {
         }
     }
 
+    /// The sum as written to a partial-state file: sum * 2^96 as a 256-bit
+    /// two's-complement integer, little-endian 64-bit limbs.
+    pub fn limbs(&self) -> [u64; 4] {
+        self.limbs
+    }
+
+    /// The sum [`ExactSum::limbs`] wrote.
+    pub fn from_limbs(limbs: [u64; 4]) -> Self {
+        Self { limbs }
+    }
+
     /// Adds another sum (for merging shards).
     pub fn merge(&mut self, other: &ExactSum) {
         self.add_limbs(&other.limbs);

@@ -36,6 +36,7 @@
 mod exact_sum;
 mod histogram;
 mod plan;
+mod state;
 mod top_k;
 
 pub use exact_sum::{ExactSum, EXACT_SUM_LIMIT};

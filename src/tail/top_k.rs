@@ -9,6 +9,9 @@ pub fn rank(a: &(f64, u64), b: &(f64, u64)) -> Ordering {
     b.0.total_cmp(&a.0).then(a.1.cmp(&b.1))
 }
 
+/// A loss and its scenario index.
+pub type Ranked = (f64, u64);
+
 /// Keeps the k best of the losses admitted to it in a buffer of at most
 /// k + k/4 + 16, compacting with a selection when it fills: each selection costs
 /// O(k) and comes after at least k/4 admissions.
@@ -83,6 +86,22 @@ impl TopK {
             self.items.truncate(self.k);
             self.floor = self.items.iter().copied().max_by(rank);
         }
+    }
+
+    /// Its state as a partial-state file holds it: the buffer, unsorted, and
+    /// the floor once a compaction has set it.
+    pub fn state(&self) -> (&[Ranked], Option<Ranked>) {
+        (&self.items, self.floor)
+    }
+
+    /// The top-k whose [`TopK::state`] is `items` and `floor`: `None` unless
+    /// the buffer fits the capacity of `k` and nothing in it ranks below the
+    /// floor (a state no top-k could have reached).
+    pub fn from_state(k: usize, items: Vec<(f64, u64)>, floor: Option<(f64, u64)>) -> Option<Self> {
+        let fits = k >= 1 && items.len() < Self::capacity(k);
+        let above_floor =
+            floor.is_none_or(|f| items.iter().all(|x| rank(x, &f) != Ordering::Greater));
+        (fits && above_floor).then_some(Self { k, items, floor })
     }
 
     /// Folds `other` in: the result is the top k of both streams together.

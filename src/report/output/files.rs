@@ -33,6 +33,9 @@ pub enum FileMarker {
     FirstLine(OutputKind),
     /// An HTML file whose head holds [`html_generator`]'s `<meta>`.
     HtmlGenerator,
+    /// A Parquet file whose metadata holds a sharded run's part header
+    /// ([`crate::shard::file::HEADER_KEY`]).
+    PartialState,
 }
 
 impl FileMarker {
@@ -43,6 +46,10 @@ impl FileMarker {
                 let head = &bytes[..bytes.len().min(HTML_HEAD_BYTES)];
                 head.windows(HTML_GENERATOR_PREFIX.len())
                     .any(|w| w == HTML_GENERATOR_PREFIX.as_bytes())
+            }
+            Self::PartialState => {
+                let key = crate::shard::file::HEADER_KEY.as_bytes();
+                bytes.starts_with(b"PAR1") && bytes.windows(key.len()).any(|w| w == key)
             }
         }
     }
@@ -56,6 +63,7 @@ impl FileMarker {
             Self::FirstLine(OutputKind::Report) => "PQD table written by clearstress report",
             Self::FirstLine(_) => "file written by clearstress",
             Self::HtmlGenerator => "report written by clearstress report",
+            Self::PartialState => "partial-state file written by clearstress run --shard",
         }
     }
 }
@@ -124,6 +132,13 @@ impl OutputFiles {
     /// that each rename stays on one file system), then renamed into place in
     /// order. Returns the destinations.
     pub fn write(self, texts: &[&str]) -> Result<Vec<PathBuf>, OutputError> {
+        let bodies: Vec<&[u8]> = texts.iter().map(|t| t.as_bytes()).collect();
+        self.write_bytes(&bodies)
+    }
+
+    /// [`OutputFiles::write`] of bytes (a binary file such as a part's
+    /// Parquet), each carrying its marker.
+    pub fn write_bytes(self, texts: &[&[u8]]) -> Result<Vec<PathBuf>, OutputError> {
         debug_assert_eq!(texts.len(), self.files.len(), "a text per file");
         let Some(first) = self.files.first() else {
             return Ok(Vec::new());
@@ -132,7 +147,7 @@ impl OutputFiles {
         let mut staged = Vec::with_capacity(self.files.len());
         for (file, text) in self.files.iter().zip(texts) {
             // A file written without its marker could never be replaced.
-            debug_assert!(file.marker.recognises(text.as_bytes()), "{:?}", file.marker);
+            debug_assert!(file.marker.recognises(text), "{:?}", file.marker);
             let path = staging.new_path().join(&file.claim.name);
             write_synced(&path, text)?;
             staged.push(path);
@@ -177,11 +192,8 @@ impl OutputFile {
     }
 }
 
-fn write_synced(path: &Path, text: &str) -> Result<(), OutputError> {
+fn write_synced(path: &Path, text: &[u8]) -> Result<(), OutputError> {
     File::create(path)
-        .and_then(|mut file| {
-            file.write_all(text.as_bytes())
-                .and_then(|()| file.sync_all())
-        })
+        .and_then(|mut file| file.write_all(text).and_then(|()| file.sync_all()))
         .map_err(io_error(path))
 }

@@ -42,8 +42,8 @@ use crate::input::sha256_hex;
 pub(crate) use destination::files_below;
 use destination::{Claim, Destination, DestinationLock};
 pub use files::{html_generator, FileMarker, OutputFile, OutputFiles};
-pub use staging::Step;
 use staging::{exchange, fault_requested, reach, sync_parent, sync_tree, Staging, Swap};
+pub use staging::{fault_point, Step};
 
 const MANIFEST: &str = "manifest.json";
 const TOOL: &str = "clearstress";
@@ -72,6 +72,8 @@ pub enum OutputKind {
     Settle,
     /// `clearstress haircuts`: a calibrated haircut schedule.
     Haircuts,
+    /// `clearstress run --shard`: a part's partial state (or its checkpoint).
+    Shard,
 }
 
 impl OutputKind {
@@ -87,6 +89,7 @@ impl OutputKind {
             Self::Report => "report",
             Self::Settle => "settle",
             Self::Haircuts => "haircuts",
+            Self::Shard => "shard",
         }
     }
 }

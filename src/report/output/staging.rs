@@ -47,7 +47,14 @@ pub(super) fn fault_requested(what: &str) -> bool {
 }
 
 pub(super) fn reach(step: Step) {
-    if fault_requested(&format!("kill:{}", step.name())) {
+    fault_point(step.name());
+}
+
+/// Ends the process at `point` if `CLEARSTRESS_FAULT=kill:<point>` asks to:
+/// a step of writing an output, or another point a test kills a run at
+/// (`checkpoint-<n>`: a sharded run after writing its n-th checkpoint).
+pub fn fault_point(point: &str) {
+    if fault_requested(&format!("kill:{point}")) {
         // Like a kill: no unwinding, no destructors, nothing cleaned up (and,
         // unlike abort(), no core file left in the test's folder).
         std::process::exit(137);

@@ -1,0 +1,220 @@
+//! A run split over its scenarios: a part streams a range of them into the
+//! members' tails and the fund depletion, laid out by the pilot every part
+//! computes alike, and the merge folds the parts' tails together and
+//! concludes the run from them as a run on one machine does from its own
+//! (methodology 18). Scenario n is a pure function of (seed, n) and the
+//! tails' sums are exact, so the merged tails are the one-machine run's,
+//! bit for bit.
+
+use std::ops::Range;
+use std::time::Instant;
+
+use super::stages::{MonteCarlo, SecondPass, Stages};
+use super::{RunError, RunLimits, RunResult};
+use crate::backend::Backend;
+use crate::default_management::depletion::DepletionTally;
+use crate::snapshot::Snapshot;
+use crate::tail::MemberTail;
+
+/// What a part of a run holds after streaming its scenarios (or some of
+/// them: a checkpoint).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonteCarloPart {
+    /// The run's scenarios this part covers.
+    pub scenarios: Range<u64>,
+    /// Scenarios streamed, from `scenarios.start`: `scenarios.end` once the
+    /// part is complete, less in a checkpoint.
+    pub done: u64,
+    /// Every member's tail over `scenarios.start..done`.
+    pub tails: Vec<MemberTail>,
+    /// The Monte Carlo depletion over the same scenarios (`None` in a second
+    /// pass, or where its exact tails exceed their share of the memory).
+    pub depletion: Option<DepletionTally>,
+}
+
+/// Which pass over the scenarios a part belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pass {
+    /// Every member's tail in the windows the pilot placed, and the depletion.
+    First,
+    /// Exact windows of the largest rank for these members (indices), whose
+    /// ranks fell outside their first-pass windows; nothing for the others.
+    Second(Vec<usize>),
+}
+
+/// One part of a run to compute.
+#[derive(Debug, Clone)]
+pub struct PartRun {
+    pub scenarios: Range<u64>,
+    pub pass: Pass,
+    /// A checkpoint of this part to continue from.
+    pub resume: Option<MonteCarloPart>,
+    /// The windows a plan placed ([`plan_part`]), instead of computing the
+    /// pilot (first pass, without a checkpoint).
+    pub windows: Option<Vec<MemberTail>>,
+    /// Blocks streamed between two checkpoints (0: none).
+    pub checkpoint_blocks: u64,
+}
+
+/// Streams `part.scenarios` of `snapshot`'s run into a part, handing
+/// `checkpoint` the state every `part.checkpoint_blocks` blocks.
+pub fn run_part<B: Backend>(
+    backend: &B,
+    snapshot: &Snapshot,
+    limits: RunLimits,
+    part: PartRun,
+    checkpoint: &mut dyn FnMut(&MonteCarloPart) -> Result<(), RunError>,
+    progress: &dyn Fn(u64),
+) -> Result<MonteCarloPart, RunError> {
+    let date = snapshot.valuation_date;
+    let mut stages = Stages::new(backend, snapshot, date, limits, true)?;
+    let members = stages.book.members;
+    let k = stages.tail_plan.k();
+    let mut depletion = match (&part.pass, stages.depletion.take()) {
+        (Pass::First, Some(Ok(stream))) => Some(stream),
+        _ => None,
+    };
+    let streamer = stages.streamer();
+    let scenarios = part.scenarios.clone();
+    let (mut tails, mut done) = match (part.resume, &part.pass) {
+        (Some(resumed), _) => {
+            let fits = resumed.scenarios == scenarios && resumed.tails.len() == members;
+            let tally_fits = match (&mut depletion, &resumed.depletion) {
+                (Some(stream), Some(tally)) => stream.absorb_tally(tally).is_some(),
+                (None, None) => true,
+                _ => false,
+            };
+            if !(fits && tally_fits) {
+                return Err(RunError::PartLayout { part: 0 });
+            }
+            (resumed.tails, resumed.done)
+        }
+        (None, Pass::First) => {
+            if stages.tail_plan.narrowing().is_some() {
+                return Err(RunError::ShardNarrowing {
+                    limit_mib: limits.tail_memory_bytes >> 20,
+                });
+            }
+            (
+                streamer.first_tails(&stages.tail_plan, members)?,
+                scenarios.start,
+            )
+        }
+        (None, Pass::Second(resolve)) => {
+            let unresolved: Vec<bool> = (0..members).map(|m| resolve.contains(&m)).collect();
+            let paths = snapshot.config.scenario.paths;
+            let tails = streamer.second_pass_tails(&unresolved, k, paths)?;
+            (tails, scenarios.start)
+        }
+    };
+    let every = part.checkpoint_blocks.saturating_mul(streamer.block);
+    while done < scenarios.end {
+        let next = match every {
+            0 => scenarios.end,
+            every => done.saturating_add(every).min(scenarios.end),
+        };
+        streamer.pass(done..next, &mut tails, depletion.as_mut(), progress)?;
+        done = next;
+        if done < scenarios.end {
+            // A part records no loss out of range: the run stops at the first.
+            stages.check_tails(&tails)?;
+            let state = MonteCarloPart {
+                scenarios: scenarios.clone(),
+                done,
+                tails,
+                depletion: depletion.as_ref().map(|d| d.tally()),
+            };
+            checkpoint(&state)?;
+            tails = state.tails;
+        }
+    }
+    stages.check_tails(&tails)?;
+    Ok(MonteCarloPart {
+        scenarios,
+        done,
+        tails,
+        depletion: depletion.as_ref().map(|d| d.tally()),
+    })
+}
+
+/// The windows the pilot places for `snapshot`'s run: every member's tail
+/// over no scenario yet, which shards can start from instead of each
+/// computing the pilot (methodology 18).
+pub fn plan_part<B: Backend>(
+    backend: &B,
+    snapshot: &Snapshot,
+    limits: RunLimits,
+) -> Result<MonteCarloPart, RunError> {
+    let stages = Stages::new(backend, snapshot, snapshot.valuation_date, limits, true)?;
+    if stages.tail_plan.narrowing().is_some() {
+        return Err(RunError::ShardNarrowing {
+            limit_mib: limits.tail_memory_bytes >> 20,
+        });
+    }
+    let members = stages.book.members;
+    Ok(MonteCarloPart {
+        scenarios: 0..0,
+        done: 0,
+        tails: stages.streamer().first_tails(&stages.tail_plan, members)?,
+        depletion: None,
+    })
+}
+
+/// The run on one machine, from the complete parts of its first pass (and
+/// of a second pass, where some member's rank fell outside its window):
+/// every output the same, bit for bit, save the timings.
+pub fn merge<B: Backend>(
+    backend: &B,
+    snapshot: &Snapshot,
+    limits: RunLimits,
+    first: Vec<MonteCarloPart>,
+    second: Option<Vec<MonteCarloPart>>,
+) -> Result<RunResult, RunError> {
+    let started = Instant::now();
+    let date = snapshot.valuation_date;
+    let mut stages = Stages::new(backend, snapshot, date, limits, true)?;
+    let paths = snapshot.config.scenario.paths;
+    for (i, part) in first.iter().enumerate() {
+        let fits = match (&mut stages.depletion, &part.depletion) {
+            (Some(Ok(stream)), Some(tally)) => stream.absorb_tally(tally).is_some(),
+            (Some(Err(_)), None) => true,
+            _ => false,
+        };
+        if !fits {
+            return Err(RunError::PartLayout { part: i });
+        }
+    }
+    let tails = merged_tails(first, paths)?;
+    let second = second.map(|parts| merged_tails(parts, paths)).transpose()?;
+    let monte_carlo = MonteCarlo { tails, passes: 1 };
+    stages.conclude(monte_carlo, SecondPass::Parts(second), started)
+}
+
+/// The members' tails of `parts` folded together, in the parts' order,
+/// which together must cover scenarios `0..paths` once.
+fn merged_tails(parts: Vec<MonteCarloPart>, paths: u64) -> Result<Vec<MemberTail>, RunError> {
+    let mut parts = parts.into_iter().enumerate();
+    let Some((_, first)) = parts.next() else {
+        return Err(RunError::PartsIncomplete { seen: 0, paths });
+    };
+    let mut seen = first.done - first.scenarios.start;
+    let mut tails = first.tails;
+    for (i, part) in parts {
+        let fits = part.tails.len() == tails.len()
+            && tails
+                .iter()
+                .zip(&part.tails)
+                .all(|(a, b)| a.same_windows(b));
+        if !fits {
+            return Err(RunError::PartLayout { part: i });
+        }
+        for (a, b) in tails.iter_mut().zip(&part.tails) {
+            a.merge(b);
+        }
+        seen += part.done - part.scenarios.start;
+    }
+    if seen != paths {
+        return Err(RunError::PartsIncomplete { seen, paths });
+    }
+    Ok(tails)
+}
