@@ -91,23 +91,23 @@ fn the_embedded_samples_result_tables_are_pinned() {
         pinned(&[
             (
                 "default_fund.parquet",
-                "b5a372c236d47931c848a7eb292213b131ab2ebcada2529cd503b3dca8ef10c4"
+                "6d561ab3b2f1a242aa09c9a0bb053e68bb03252e8bd7d52b17a7cb3afbb15945"
             ),
             (
                 "default_fund_scenarios.parquet",
-                "37a74edc27077dac86f952e5f286a02f4fc2f6c321d97cc844fc477397566844"
+                "75bb92bf872f5ba978caab3a117dad877062948bef75c3eb8ada2c6614527868"
             ),
             (
                 "margins.parquet",
-                "61a12cf88f2f6ce7586b0346e9c6ebb7c45807568d411c6562fbd7c7787a5e53"
+                "91149fb20732c505fed9105e5c33f1c83cfde1b74293902a9f528c136996fcfb"
             ),
             (
                 "stress_groups.parquet",
-                "58fecc2227cedea0cbc121902bebccb1cc663161239bc630b4720441d329d3d7"
+                "2a9c5701e965423edb51a9d4708d8b70d46330fe6cdf75919ff59dbdd85831de"
             ),
             (
                 "stress_losses.parquet",
-                "92c03feaa487b7c31c7252a54038ae1c55ad0d0c5afd18d918ed4b2c1effca39"
+                "22c9b78d31bc4f96f26952e85804bbf1f7a093dcb7b40b3d446735c8ab871395"
             ),
         ])
     );
@@ -138,7 +138,7 @@ fn a_thousand_member_books_files_and_result_tables_are_pinned() {
         .collect();
     assert_eq!(
         sha256_hex(listing.as_bytes()),
-        "9e81c51d8b92605556a82fb23a1b26ed5f415081a5ba4313002d423406cde90d",
+        "72779d505b3fba2d9a449febb04dc99f6d86bd1e88f6fd9cd75bbdd733822e87",
         "init's files changed:\n{listing}"
     );
     clearstress(d, &[&RUN[..], &["out", "--book", "book"]].concat());
@@ -147,23 +147,23 @@ fn a_thousand_member_books_files_and_result_tables_are_pinned() {
         pinned(&[
             (
                 "default_fund.parquet",
-                "9d2f5f385eae1a1504bac7ce3e49a552bf72a8802acecd737f57847ddb977c53"
+                "73199f52912de848ba90f7b5888ba7346e70b7096b7f15499d4459aa6ac1df55"
             ),
             (
                 "default_fund_scenarios.parquet",
-                "f9783085c531f41e48c7690ad3567a73ebe2c64618d986706124f3ce86e53d3e"
+                "15d89104c9100d1462f59c9b4a2074699eba4d3bf5bee15456b10e9864022e07"
             ),
             (
                 "margins.parquet",
-                "a647ccdaff7e3abb7ba583344fba9200f2c0860fc414fa733dd9b712c6f6d1ce"
+                "42bcee3f59a26819e3ca1ce7264d06705e5ad93df425bb29a6c6993fb7c31571"
             ),
             (
                 "stress_groups.parquet",
-                "514c2f2a4114de7e1e3cba7ebfd83e398564dfefe6761dda61d70379c1523035"
+                "7a64ddb0181cf1682e9ca81591cf24074413f5f8a3e3f2b2e483b9ef316343a4"
             ),
             (
                 "stress_losses.parquet",
-                "d6e3e4f5887b0c093b10040aa55e83cc48a9ac678bb91b96a7fb589a28f977ad"
+                "021b43e12fc68bc73f32efb375cc8727c4569736a0aa264cf5af30bf9707b057"
             ),
         ])
     );
@@ -179,7 +179,7 @@ fn the_default_init_books_files_are_pinned() {
         .collect();
     assert_eq!(
         sha256_hex(listing.as_bytes()),
-        "9f6cda00760de9468b6441fc1002b49c51ae84e4ca4d2c6ed57df5badf081bfe",
+        "cdc9191004f7d5e0b345d9c21e5f1e9309b7afda33f38bebd4733d9e45a67eda",
         "init's files changed:\n{listing}"
     );
 }

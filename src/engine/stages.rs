@@ -10,9 +10,9 @@ use super::{
     walk_waterfalls, RunError, RunInfo, RunLimits, RunResult, Streamer, StressResult, Timings,
 };
 use crate::backend::Backend;
+use crate::book::collateral::{self, CountedCollateral};
 use crate::book::CompiledBook;
 use crate::default_fund::Groups;
-use crate::book::collateral::{self, CountedCollateral};
 use crate::default_management::close_out::{close_out_costs, CloseOut};
 use crate::default_management::depletion::{DepletionStream, MonteCarloDepletion, TooLarge};
 use crate::input::Date;

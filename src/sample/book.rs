@@ -140,9 +140,14 @@ pub(super) fn members(count: usize, rng: &mut PhiloxRng) -> Members {
 /// USD-margined perpetual and front future sized to about 1,000 USD a contract
 /// (a power of ten of coins), and on BTC and ETH the two later quarterlies and
 /// coin-margined (inverse) perpetuals and futures of 100 USD (BTC) or 10 USD
-/// (ETH) face, as Deribit lists them.
+/// (ETH) face, as Deribit lists them, and a USDT-margined perpetual, as
+/// Binance, OKX and Bybit list theirs (methodology 6.8).
 pub(super) fn linear_instruments(market: &MarketData) -> Vec<Instrument> {
     let mut out = Vec::new();
+    let usdt = market
+        .assets
+        .iter()
+        .position(|a| a.id == "USDT" && a.class == AssetClass::Stablecoin);
     for (underlying, a) in market.assets.iter().enumerate() {
         if a.class == AssetClass::Stablecoin {
             continue;
@@ -150,25 +155,31 @@ pub(super) fn linear_instruments(market: &MarketData) -> Vec<Instrument> {
         let size = 10f64.powf((1000.0 / a.spot).log10().round());
         let majors = a.id == "BTC" || a.id == "ETH";
         let face = if a.id == "BTC" { 100.0 } else { 10.0 };
-        let mut add = |id: String, settlement, contract_size, kind| {
+        let mut add = |id: String, settlement, contract_size, kind, stablecoin| {
             out.push(Instrument {
                 id,
                 underlying,
                 settlement,
                 contract_size,
                 kind,
-                stablecoin: None,
+                stablecoin,
             });
         };
+        let perpetual = InstrumentKind::Perpetual;
         add(
             format!("{}-PERP", a.id),
             Settlement::Linear,
             size,
-            InstrumentKind::Perpetual,
+            perpetual,
+            None,
         );
         if majors {
             let id = format!("{}-USD-INV-PERP", a.id);
-            add(id, Settlement::Inverse, face, InstrumentKind::Perpetual);
+            add(id, Settlement::Inverse, face, perpetual, None);
+            if let Some(u) = usdt {
+                let id = format!("{}-USDT-PERP", a.id);
+                add(id, Settlement::Linear, size, perpetual, Some(u));
+            }
         }
         let listed = if majors { FUTURE_EXPIRIES.len() } else { 1 };
         for expiry in &FUTURE_EXPIRIES[..listed] {
@@ -181,10 +192,11 @@ pub(super) fn linear_instruments(market: &MarketData) -> Vec<Instrument> {
                 Settlement::Linear,
                 size,
                 kind,
+                None,
             );
             if majors {
                 let id = format!("{}-USD-INV-{tag}", a.id);
-                add(id, Settlement::Inverse, face, kind);
+                add(id, Settlement::Inverse, face, kind, None);
             }
         }
     }
