@@ -86,10 +86,14 @@ fn depletion_is_the_demand_capped_at_the_resources() {
         assert_eq!(depletion.var, demand.var.min(r));
         assert!(depletion.es <= r && depletion.es <= demand.es);
     }
-    assert_eq!(
-        d.demand.last().unwrap().var >= r,
-        d.depletion.last().unwrap().es == r
-    );
+    // With the last VaR at or above R every tail loss is capped at R, so ES
+    // is R to the rounding of the tail's mean (t R / t); below it, under R.
+    let es = d.depletion.last().unwrap().es;
+    if d.demand.last().unwrap().var >= r {
+        assert!((es - r).abs() <= 4.0 * f64::EPSILON * r, "ES {es}, R {r}");
+    } else {
+        assert!(es < r, "ES {es}, R {r}");
+    }
     let mut ample = s;
     ample.members[0].df_contribution = 2.0 * d.worst.unwrap().0;
     let d = streamed(&cpu, &ample, RunLimits::default());
