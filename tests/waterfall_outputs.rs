@@ -233,7 +233,7 @@ fn a_configured_waterfall_reaches_assessments_and_auto_deleveraging() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let ccp = std::fs::read_to_string(book.join("ccp.toml")).unwrap();
     let ccp = ccp.replace("\ncover = 2\n", "\ncover = 10\n")
-        + "\n[waterfall]\nsecond_skin_in_the_game = 5e6\nassessment_multiple = 0.5\n\
+        + "\n[waterfall]\nsecond_skin_in_the_game = 5e6\nassessment_multiple = 0.25\n\
            after_assessments = \"insurance-fund-adl\"\ninsurance_fund = 1e7\n";
     std::fs::write(book.join("ccp.toml"), ccp).unwrap();
     let outputs = run(dir.path(), Some(&book));
