@@ -3,25 +3,19 @@
 //! work, locks out a second writer, and a run killed between any two steps of
 //! the write leaves either the earlier output or the new one, whole.
 
+#[path = "common/binary.rs"]
+mod binary;
 #[path = "common/listing.rs"]
 mod listing;
 #[path = "common/machine.rs"]
 mod machine;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use binary::clearstress_in;
 use listing::entries;
-
-fn clearstress_in(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_clearstress"))
-        .current_dir(cwd)
-        .args(args)
-        .envs(env.iter().copied())
-        .output()
-        .expect("the binary runs")
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

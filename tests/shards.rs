@@ -5,24 +5,20 @@
 //! checkpoint resumes from it to the same result; a member whose rank fell
 //! outside its window is resolved by a sharded second pass.
 
+#[path = "common/binary.rs"]
+mod binary;
 mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use binary::clearstress_in as clearstress;
+// binary.rs finds the shipped data through `crate::machine`.
 use clearstress::backend::CpuBackend;
 use clearstress::engine::{self, MonteCarloPart, PartRun, Pass, RunError, RunLimits};
 use clearstress::shard::{file, PartHeader, RunIdentity, Shard};
 use clearstress::tail::{MemberTail, Window};
-
-fn clearstress(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_clearstress"))
-        .current_dir(cwd)
-        .args(args)
-        .envs(env.iter().copied())
-        .output()
-        .expect("the binary runs")
-}
+use common::machine;
 
 fn ok(output: Output) -> Output {
     assert!(

@@ -16,6 +16,16 @@ pub fn clearstress<S: AsRef<OsStr>>(args: &[S]) -> Output {
         .expect("the binary runs")
 }
 
+/// `clearstress` run in `cwd`, with `env` added to its environment.
+pub fn clearstress_in(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_clearstress"))
+        .current_dir(cwd)
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("the binary runs")
+}
+
 /// `clearstress` with `line` split at spaces ({dir} and {history} filled in).
 pub fn clearstress_line(dir: &Path, line: &str) -> Output {
     let history = crate::machine::daily_closes();
