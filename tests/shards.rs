@@ -2,8 +2,9 @@
 //! I/N` and merged by `clearstress merge` writes the one-machine run's
 //! outputs bit for bit, whatever N and the tail layout; a merge refuses
 //! parts that are not one run's, naming the part; a shard killed after a
-//! checkpoint resumes from it to the same result; a member whose rank fell
-//! outside its window is resolved by a sharded second pass.
+//! checkpoint resumes from it to the same result, and so does a run on one
+//! machine; a member whose rank fell outside its window is resolved by a
+//! sharded second pass.
 
 #[path = "common/binary.rs"]
 mod binary;
@@ -442,6 +443,79 @@ fn a_killed_shard_resumes_from_its_checkpoint_to_the_same_part() {
         one == outputs(&cwd.join("merged")),
         "the resumed shard's merge differs"
     );
+}
+
+/// A run on one machine killed right after a checkpoint (as kill -9 would)
+/// leaves its checkpoint beside the output folder and no output; a changed
+/// input refuses to resume, saying what changed; the same command continues
+/// from the checkpoint to the uninterrupted run's outputs, bit for bit, and
+/// removes the checkpoint.
+#[test]
+fn a_killed_run_resumes_from_its_checkpoint_to_the_same_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let mut run = run_flags(&[], "200000");
+    run.extend(["--block-size", "4096", "--checkpoint-blocks", "4"]);
+    let mut whole = run.clone();
+    whole.extend(["--out", "whole"]);
+    ok(clearstress(cwd, &whole, &[]));
+    assert!(
+        !cwd.join(".whole.checkpoint.parquet").exists(),
+        "a finished run leaves no checkpoint"
+    );
+    let mut args = run.clone();
+    args.extend(["--out", "out"]);
+    let killed = clearstress(cwd, &args, &[("CLEARSTRESS_FAULT", "kill:checkpoint-2")]);
+    assert_eq!(killed.status.code(), Some(137));
+    let checkpoint = cwd.join(".out.checkpoint.parquet");
+    let state = file::read(&checkpoint).unwrap();
+    assert_eq!(state.part.done, 2 * 4 * 4096, "two checkpoints of 4 blocks");
+    assert!(!cwd.join("out").exists(), "nothing that looks complete");
+    let mut reseeded = args.clone();
+    reseeded.extend(["--seed", "99"]);
+    let err = refused(clearstress(cwd, &reseeded, &[]));
+    assert!(
+        err.contains("cannot resume")
+            && err.contains("the seed")
+            && err.contains(".out.checkpoint"),
+        "{err}"
+    );
+    ok(clearstress(cwd, &args, &[]));
+    assert!(
+        !checkpoint.exists(),
+        "the checkpoint is removed once the outputs are written"
+    );
+    assert!(
+        outputs(&cwd.join("whole")) == outputs(&cwd.join("out")),
+        "the resumed run's outputs differ from the uninterrupted run's"
+    );
+}
+
+/// Shards given a plan stream into the plan's windows, not a pilot's of
+/// their own: windows unlike the pilot's are the ones the part holds.
+#[test]
+fn a_shard_streams_into_the_windows_its_plan_gives() {
+    let mut s = clearstress::sample::embedded().unwrap();
+    s.config.scenario.paths = 200_000;
+    let cpu = CpuBackend::new(Some(2)).unwrap();
+    let limits = RunLimits::default();
+    let planned = engine::plan_part(&cpu, &s, limits).unwrap();
+    let exact: Vec<MemberTail> = (planned.tails.iter())
+        .map(|_| MemberTail::exact(3000))
+        .collect();
+    assert!(!exact[0].same_windows(&planned.tails[0]));
+    for (windows, like) in [(None, &planned.tails), (Some(exact.clone()), &exact)] {
+        let run = PartRun {
+            scenarios: Shard { index: 1, count: 4 }.scenarios(200_000),
+            pass: Pass::First,
+            resume: None,
+            windows,
+            checkpoint_blocks: 0,
+        };
+        let part = engine::run_part(&cpu, &s, limits, run, &mut |_| Ok(()), &|_| {}).unwrap();
+        assert!(part.tails.iter().zip(like).all(|(a, b)| a.same_windows(b)));
+        assert_eq!(part.tails[0].count(), 50_000);
+    }
 }
 
 /// Member 0's first-pass windows are placed far above its losses, in every

@@ -84,13 +84,7 @@ pub fn run_shard(args: &RunArgs, spec: &str, command_line: Vec<String>) -> Resul
     let from = resume.as_ref().map_or(scenarios.start, |p| p.done);
     let bar = progress::scenarios(scenarios.end - from, "shard", args.compute.quiet);
     let progress = |n| bar.inc(n);
-    let mut written = 0;
-    let mut checkpoint = |part: &MonteCarloPart| -> Result<(), RunError> {
-        write_part(&target, &header, part).map_err(|e| RunError::Checkpoint(e.to_string()))?;
-        written += 1;
-        report::fault_point(&format!("checkpoint-{written}"));
-        Ok(())
-    };
+    let mut checkpoint = checkpoints(&target, &header);
     let run = PartRun {
         scenarios,
         pass,
@@ -145,9 +139,27 @@ fn member_indices(snapshot: &Snapshot, ids: &[String]) -> Result<Vec<usize>, Cli
         .collect()
 }
 
+/// What hands each checkpoint to [`write_part`] at `target`; a fault
+/// point follows the n-th (`CLEARSTRESS_FAULT=kill:checkpoint-<n>`).
+pub(super) fn checkpoints<'a>(
+    target: &'a Path,
+    header: &'a PartHeader,
+) -> impl FnMut(&MonteCarloPart) -> Result<(), RunError> + 'a {
+    let mut written = 0;
+    move |part| {
+        write_part(target, header, part).map_err(|e| RunError::Checkpoint(e.to_string()))?;
+        written += 1;
+        report::fault_point(&format!("checkpoint-{written}"));
+        Ok(())
+    }
+}
+
 /// The checkpoint of this shard at `target` to resume from: `None` if there
 /// is none; refused if it is another run's, another shard's or damaged.
-fn checkpoint_of(target: &Path, header: &PartHeader) -> Result<Option<MonteCarloPart>, CliError> {
+pub(super) fn checkpoint_of(
+    target: &Path,
+    header: &PartHeader,
+) -> Result<Option<MonteCarloPart>, CliError> {
     if !target.exists() {
         return Ok(None);
     }
@@ -184,7 +196,7 @@ fn write_part(
 
 /// `target`, checked to be a new file or a part clearstress wrote, and
 /// locked for writing.
-fn claim(target: &Path) -> Result<OutputFiles, CliError> {
+pub(super) fn claim(target: &Path) -> Result<OutputFiles, CliError> {
     Ok(OutputFiles::prepare(
         &[(target, FileMarker::PartialState)],
         OutputKind::Shard,

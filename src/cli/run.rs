@@ -9,9 +9,11 @@ use super::args::{
     FHS_LOOKBACK_DAYS, HORIZON_DAYS, PATHS,
 };
 use super::backend::{with_backend, Selected};
-use super::{progress, CliError};
+use super::{merge, progress, CliError};
 use crate::analysis::{apc, Runner};
+use crate::engine;
 use crate::report::{self, RunContext, RunReport};
+use crate::shard::{PartHeader, RunIdentity, Shard};
 use crate::snapshot::{self, Innovations, Snapshot};
 
 #[derive(Debug, Args)]
@@ -83,9 +85,11 @@ pub struct RunArgs {
         value_name = "MEMBERS"
     )]
     pub second_pass: Vec<String>,
-    /// With --shard: blocks of scenarios streamed between two checkpoints of
-    /// the partial state, 1..=1000000.
-    #[arg(long, requires = "shard", default_value_t = 256, allow_negative_numbers = true, value_parser = whole::<u64>(CHECKPOINT_BLOCKS))]
+    /// Blocks of scenarios streamed between two checkpoints of the partial
+    /// state, 1..=1000000: a shard's go into its part file, a run's into
+    /// .NAME.checkpoint.parquet beside --out NAME (removed once the outputs are
+    /// written). Run again after a kill, the same command resumes from it.
+    #[arg(long, default_value_t = 256, allow_negative_numbers = true, value_parser = whole::<u64>(CHECKPOINT_BLOCKS))]
     pub checkpoint_blocks: u64,
     #[command(flatten)]
     pub stress_period: StressPeriodArg,
@@ -93,7 +97,7 @@ pub struct RunArgs {
     pub compute: ComputeArgs,
 }
 
-/// Blocks between a shard's checkpoints.
+/// Blocks between two checkpoints.
 const CHECKPOINT_BLOCKS: (u64, u64) = (1, 1_000_000);
 
 pub fn run(args: RunArgs, command_line: Vec<String>) -> Result<(), CliError> {
@@ -132,14 +136,48 @@ pub fn run(args: RunArgs, command_line: Vec<String>) -> Result<(), CliError> {
     );
     let progress = |n| bar.inc(n);
     let threads = backend.threads();
+    let checkpoint = out.beside(".checkpoint.parquet");
+    let header = PartHeader {
+        shard: Shard { index: 0, count: 1 },
+        second_pass: Vec::new(),
+        plan: false,
+        run: RunIdentity::of(&snapshot, args.compute.memory_limit_mib),
+        arguments: command_line.iter().skip(1).cloned().collect(),
+        plan_sha256: String::new(),
+    };
+    drop(merge::claim(&checkpoint)?);
+    let resume = merge::checkpoint_of(&checkpoint, &header)?;
+    if let Some(part) = &resume {
+        bar.inc(part.done);
+        if !args.compute.quiet {
+            bar.suspend(|| {
+                eprintln!(
+                    "resuming from {} ({} of {} scenarios streamed)",
+                    checkpoint.display(),
+                    part.done,
+                    part.scenarios.end
+                )
+            });
+        }
+    }
+    let mut write_checkpoint = merge::checkpoints(&checkpoint, &header);
     let result = with_backend!(&backend, |b| {
-        let runner = Runner {
-            backend: b,
-            limits: args.compute.limits(),
-            progress: &progress,
-        };
-        let mut result = runner.run(&snapshot)?;
+        let limits = args.compute.limits();
+        let mut result = engine::run_resumable(
+            b,
+            &snapshot,
+            limits,
+            resume,
+            args.checkpoint_blocks,
+            &mut write_checkpoint,
+            &progress,
+        )?;
         if let Some(tool) = args.apc {
+            let runner = Runner {
+                backend: b,
+                limits,
+                progress: &progress,
+            };
             apc::apply_apc(
                 &runner,
                 &snapshot,
@@ -174,6 +212,12 @@ pub fn run(args: RunArgs, command_line: Vec<String>) -> Result<(), CliError> {
             },
         },
     )?;
+    // The outputs hold what the checkpoint did: it is this run's own.
+    if let Err(e) = std::fs::remove_file(&checkpoint) {
+        if e.kind() != std::io::ErrorKind::NotFound {
+            eprintln!("warning: could not remove {}: {e}", checkpoint.display());
+        }
+    }
     if args.compute.quiet {
         println!("{}", out.display());
     } else {

@@ -68,73 +68,55 @@ pub fn run_part<B: Backend>(
 ) -> Result<MonteCarloPart, RunError> {
     let date = snapshot.valuation_date;
     let mut stages = Stages::new(backend, snapshot, date, limits, true)?;
-    let members = stages.book.members;
-    let k = stages.tail_plan.k();
-    let mut depletion = match (&part.pass, stages.depletion.take()) {
-        (Pass::First, Some(Ok(stream))) => Some(stream),
-        _ => None,
-    };
-    let streamer = stages.streamer();
-    let scenarios = part.scenarios.clone();
-    let (mut tails, mut done) = match (part.resume, &part.pass) {
-        (Some(resumed), _) => {
-            let fits = resumed.scenarios == scenarios && resumed.tails.len() == members;
-            let tally_fits = match (&mut depletion, &resumed.depletion) {
-                (Some(stream), Some(tally)) => stream.absorb_tally(tally).is_some(),
-                (None, None) => true,
-                _ => false,
-            };
-            if !(fits && tally_fits) {
-                return Err(RunError::PartLayout { part: 0 });
-            }
-            (resumed.tails, resumed.done)
-        }
-        (None, Pass::First) => {
-            if stages.tail_plan.narrowing().is_some() {
-                return Err(RunError::ShardNarrowing {
-                    limit_mib: limits.tail_memory_bytes >> 20,
-                });
-            }
-            (
-                streamer.first_tails(&stages.tail_plan, members)?,
-                scenarios.start,
-            )
-        }
-        (None, Pass::Second(resolve)) => {
-            let unresolved: Vec<bool> = (0..members).map(|m| resolve.contains(&m)).collect();
-            let paths = snapshot.config.scenario.paths;
-            let tails = streamer.second_pass_tails(&unresolved, k, paths)?;
-            (tails, scenarios.start)
-        }
-    };
-    let every = part.checkpoint_blocks.saturating_mul(streamer.block);
-    while done < scenarios.end {
-        let next = match every {
-            0 => scenarios.end,
-            every => done.saturating_add(every).min(scenarios.end),
-        };
-        streamer.pass(done..next, &mut tails, depletion.as_mut(), progress)?;
-        done = next;
-        if done < scenarios.end {
-            // A part records no loss out of range: the run stops at the first.
-            stages.check_tails(&tails)?;
-            let state = MonteCarloPart {
-                scenarios: scenarios.clone(),
-                done,
-                tails,
-                depletion: depletion.as_ref().map(|d| d.tally()),
-            };
-            checkpoint(&state)?;
-            tails = state.tails;
-        }
+    stages.stream_part(part, checkpoint, progress)
+}
+
+/// The run on one machine ([`super::run`]), resumable: its scenarios
+/// streamed as one part from `resume` (a checkpoint of the same run) on,
+/// handing `checkpoint` the state every `checkpoint_blocks` blocks and once
+/// all are streamed. Its outputs are [`super::run`]'s, bit for bit. A
+/// layout that narrows its windows over passes is run without checkpoints.
+pub fn run_resumable<B: Backend>(
+    backend: &B,
+    snapshot: &Snapshot,
+    limits: RunLimits,
+    resume: Option<MonteCarloPart>,
+    checkpoint_blocks: u64,
+    checkpoint: &mut dyn FnMut(&MonteCarloPart) -> Result<(), RunError>,
+    progress: &dyn Fn(u64),
+) -> Result<RunResult, RunError> {
+    let started = Instant::now();
+    let date = snapshot.valuation_date;
+    let mut stages = Stages::new(backend, snapshot, date, limits, true)?;
+    if stages.tail_plan.narrowing().is_some() {
+        let monte_carlo = stages.monte_carlo(progress)?;
+        return stages.conclude(monte_carlo, SecondPass::Stream, started);
     }
-    stages.check_tails(&tails)?;
-    Ok(MonteCarloPart {
-        scenarios,
-        done,
-        tails,
-        depletion: depletion.as_ref().map(|d| d.tally()),
-    })
+    let paths = snapshot.config.scenario.paths;
+    let resumed = resume.is_some();
+    let part = PartRun {
+        scenarios: 0..paths,
+        pass: Pass::First,
+        resume,
+        windows: None,
+        checkpoint_blocks,
+    };
+    let mut checkpoints = 0;
+    let mut counted = |state: &MonteCarloPart| {
+        checkpoints += 1;
+        checkpoint(state)
+    };
+    let part = stages.stream_part(part, &mut counted, progress)?;
+    // The second pass and what follows are checkpointed too, as far as
+    // the first pass goes: a run long enough to have checkpointed.
+    if checkpoints > 0 || resumed {
+        checkpoint(&part)?;
+    }
+    let monte_carlo = MonteCarlo {
+        tails: part.tails,
+        passes: 1,
+    };
+    stages.conclude(monte_carlo, SecondPass::Stream, started)
 }
 
 /// The windows the pilot places for `snapshot`'s run: every member's tail

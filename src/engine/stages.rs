@@ -5,6 +5,7 @@
 use std::time::Instant;
 
 use super::default_management::{depletion_stream, liquidity_stress_of, reverse_stress_of};
+use super::shard::{MonteCarloPart, PartRun, Pass};
 use super::{
     confidences, largest_move, loss_distribution, scenario_model_as_of, size_default_fund,
     walk_waterfalls, RunError, RunInfo, RunLimits, RunResult, Streamer, StressResult, Timings,
@@ -131,6 +132,97 @@ impl<'a, B: Backend> Stages<'a, B> {
         let (tails, passes) =
             streamer.tails(&self.tail_plan, self.book.members, stream, progress)?;
         Ok(MonteCarlo { tails, passes })
+    }
+
+    /// Streams `part.scenarios` into a part (with the run's depletion in
+    /// a first pass), from its checkpoint if it has one, handing
+    /// `checkpoint` the state every `part.checkpoint_blocks` blocks.
+    pub fn stream_part(
+        &mut self,
+        part: PartRun,
+        checkpoint: &mut dyn FnMut(&MonteCarloPart) -> Result<(), RunError>,
+        progress: &dyn Fn(u64),
+    ) -> Result<MonteCarloPart, RunError> {
+        let members = self.book.members;
+        let k = self.tail_plan.k();
+        let paths = self.snapshot.config.scenario.paths;
+        let streamer = Streamer {
+            backend: self.backend,
+            plan: &self.plan,
+            block: self.streamer().block,
+            limits: self.limits,
+        };
+        // Taken while streaming (the checks below borrow the stages), and
+        // put back for the run to conclude with.
+        let mut own_depletion = match &part.pass {
+            Pass::First => self.depletion.take(),
+            Pass::Second(_) => None,
+        };
+        let mut depletion = own_depletion.as_mut().and_then(|d| d.as_mut().ok());
+        let scenarios = part.scenarios.clone();
+        let (mut tails, mut done) = match (part.resume, &part.pass) {
+            (Some(resumed), _) => {
+                let fits = resumed.scenarios == scenarios && resumed.tails.len() == members;
+                let tally_fits = match (&mut depletion, &resumed.depletion) {
+                    (Some(stream), Some(tally)) => stream.absorb_tally(tally).is_some(),
+                    (None, None) => true,
+                    _ => false,
+                };
+                if !(fits && tally_fits) {
+                    return Err(RunError::PartLayout { part: 0 });
+                }
+                (resumed.tails, resumed.done)
+            }
+            (None, Pass::First) => {
+                if self.tail_plan.narrowing().is_some() {
+                    return Err(RunError::ShardNarrowing {
+                        limit_mib: self.limits.tail_memory_bytes >> 20,
+                    });
+                }
+                let tails = match part.windows {
+                    Some(windows) => windows,
+                    None => streamer.first_tails(&self.tail_plan, members)?,
+                };
+                (tails, scenarios.start)
+            }
+            (None, Pass::Second(resolve)) => {
+                let unresolved: Vec<bool> = (0..members).map(|m| resolve.contains(&m)).collect();
+                let tails = streamer.second_pass_tails(&unresolved, k, paths)?;
+                (tails, scenarios.start)
+            }
+        };
+        let every = part.checkpoint_blocks.saturating_mul(streamer.block);
+        while done < scenarios.end {
+            let next = match every {
+                0 => scenarios.end,
+                every => done.saturating_add(every).min(scenarios.end),
+            };
+            streamer.pass(done..next, &mut tails, depletion.as_deref_mut(), progress)?;
+            done = next;
+            if done < scenarios.end {
+                // A part records no loss out of range: the run stops at the first.
+                self.check_tails(&tails)?;
+                let state = MonteCarloPart {
+                    scenarios: scenarios.clone(),
+                    done,
+                    tails,
+                    depletion: depletion.as_ref().map(|d| d.tally()),
+                };
+                checkpoint(&state)?;
+                tails = state.tails;
+            }
+        }
+        self.check_tails(&tails)?;
+        let tally = depletion.as_ref().map(|d| d.tally());
+        if own_depletion.is_some() {
+            self.depletion = own_depletion;
+        }
+        Ok(MonteCarloPart {
+            scenarios,
+            done,
+            tails,
+            depletion: tally,
+        })
     }
 
     /// Refuses tails that saw a loss out of range, naming the member and

@@ -16,7 +16,8 @@
 //! | `depletion` | 0 | | | | exhausted | with uncovered | scenarios | sum of D | |
 //!
 //! Sums are [`ExactSum`]s: sum x 2^96 as a 256-bit two's-complement integer in
-//! little-endian 64-bit limbs. Empty cells are 0. No loss out of range is
+//! little-endian 64-bit limbs. Empty cells are 0, and a reader refuses any
+//! other value there; the checksum covers each record's name and filled cells. No loss out of range is
 //! ever recorded: a shard stops with the run's error at the first
 //! ([`crate::engine::RunError::LossOutOfRange`]), before any checkpoint.
 
@@ -24,12 +25,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch, StringArray, UInt64Array};
-use arrow_schema::{Field, Schema};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use arrow_schema::{DataType, Field, Schema};
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ArrowWriter;
-use parquet::basic::Compression;
+use parquet::basic::{Compression, Encoding};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -42,7 +44,7 @@ use crate::tail::{ExactSum, Held, MemberTail, Moments, TopK, Window};
 pub const HEADER_KEY: &str = "clearstress.partial_state";
 /// The format, and its version: a reader refuses any other.
 pub const FORMAT: &str = "clearstress partial state";
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The header as stored: the part's header with the format and the checksum.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -75,13 +77,55 @@ struct Row {
 
 const RECORDS: [&str; 5] = ["tail", "window", "gap", "loss", "depletion"];
 
-fn tail_rows(t: u64, tail: &MemberTail, rows: &mut Vec<Row>) {
+impl Row {
+    /// Every cell but the record's name, as bits, in column order: `tail`,
+    /// `window`, `x`, `y`, `z`, `n`, `m`, `p`, `s0..s3`, `q0..q3`.
+    fn all_cells(&self) -> [u64; 16] {
+        let mut cells = [0; 16];
+        cells[..8].copy_from_slice(&[
+            self.tail,
+            self.window,
+            self.x.to_bits(),
+            self.y.to_bits(),
+            self.z.to_bits(),
+            self.n,
+            self.m,
+            self.p,
+        ]);
+        cells[8..].copy_from_slice(&self.sums);
+        cells
+    }
+
+    /// Which of [`Self::all_cells`] the record's kind fills (the module's
+    /// table), bit i for cell i; the others must be 0.
+    fn filled(&self) -> u16 {
+        const TAIL: u16 = 1;
+        const WINDOW: u16 = 1 << 1;
+        const X: u16 = 1 << 2;
+        const Y: u16 = 1 << 3;
+        const Z: u16 = 1 << 4;
+        const N: u16 = 1 << 5;
+        const M: u16 = 1 << 6;
+        const P: u16 = 1 << 7;
+        const S: u16 = 0xf << 8;
+        const Q: u16 = 0xf << 12;
+        match self.record {
+            "tail" => TAIL | N | M,
+            "window" => TAIL | WINDOW | X | Y | Z | N | M | P,
+            "gap" => TAIL | WINDOW | N | S | Q,
+            "loss" => TAIL | WINDOW | X | N,
+            _ => N | M | P | S,
+        }
+    }
+}
+
+fn tail_rows(t: u64, tail: &MemberTail, emit: &mut dyn FnMut(Row)) {
     let (windows, gaps) = tail.state();
     let row = Row {
         tail: t,
         ..Row::default()
     };
-    rows.push(Row {
+    emit(Row {
         record: "tail",
         n: tail.count(),
         m: windows.len() as u64,
@@ -98,7 +142,7 @@ fn tail_rows(t: u64, tail: &MemberTail, rows: &mut Vec<Row>) {
         };
         let (items, floor) = top.state();
         let (floor_loss, floor_scenario) = floor.unwrap_or_default();
-        rows.push(Row {
+        emit(Row {
             record: "window",
             x: window.lo,
             y: window.hi,
@@ -112,33 +156,35 @@ fn tail_rows(t: u64, tail: &MemberTail, rows: &mut Vec<Row>) {
         let mut sums = [0; 8];
         sums[..4].copy_from_slice(&sum);
         sums[4..].copy_from_slice(&sum_sq);
-        rows.push(Row {
+        emit(Row {
             record: "gap",
             n: gap.count,
             sums,
             ..row
         });
-        rows.extend(items.iter().map(|&(loss, scenario)| Row {
-            record: "loss",
-            x: loss,
-            n: scenario,
-            ..row
-        }));
+        for &(loss, scenario) in items {
+            emit(Row {
+                record: "loss",
+                x: loss,
+                n: scenario,
+                ..row
+            });
+        }
     }
 }
 
-fn rows_of(part: &MonteCarloPart) -> Vec<Row> {
-    let mut rows = Vec::new();
+/// Every record of `part`, in the file's order.
+fn each_row(part: &MonteCarloPart, emit: &mut dyn FnMut(Row)) {
     for (t, tail) in part.tails.iter().enumerate() {
-        tail_rows(t as u64, tail, &mut rows);
+        tail_rows(t as u64, tail, emit);
     }
     if let Some(d) = &part.depletion {
         let m = part.tails.len() as u64;
-        tail_rows(m, &d.demand, &mut rows);
-        tail_rows(m + 1, &d.depletion, &mut rows);
+        tail_rows(m, &d.demand, emit);
+        tail_rows(m + 1, &d.depletion, emit);
         let mut sums = [0; 8];
         sums[..4].copy_from_slice(&d.sum.limbs());
-        rows.push(Row {
+        emit(Row {
             record: "depletion",
             n: d.exhausted,
             m: d.with_uncovered,
@@ -147,49 +193,133 @@ fn rows_of(part: &MonteCarloPart) -> Vec<Row> {
             ..Row::default()
         });
     }
-    rows
 }
 
-/// SHA-256 of the header's JSON (checksum empty) and every record's values.
-fn checksum(header: &Checked, rows: &[Row]) -> String {
-    let mut unsigned = header.clone();
-    unsigned.sha256.clear();
-    let mut hash = Sha256::new();
-    hash.update(
-        serde_json::to_string(&unsigned)
-            .unwrap_or_default()
-            .as_bytes(),
-    );
-    for r in rows {
-        hash.update(r.record.as_bytes());
-        hash.update([0]);
-        for v in [
-            r.tail,
-            r.window,
-            r.x.to_bits(),
-            r.y.to_bits(),
-            r.z.to_bits(),
-            r.n,
-            r.m,
-            r.p,
-        ]
-        .iter()
-        .chain(&r.sums)
-        {
-            hash.update(v.to_le_bytes());
+/// The SHA-256 of the header's JSON (checksum empty) and every record's
+/// values, fed a record at a time through a buffer (the digest of the
+/// concatenation, whatever the pieces).
+struct Checksum {
+    hash: Sha256,
+    buffer: Vec<u8>,
+}
+
+impl Checksum {
+    const BUFFER: usize = 1 << 16;
+
+    fn new(header: &Checked) -> Self {
+        let mut unsigned = header.clone();
+        unsigned.sha256.clear();
+        let mut hash = Sha256::new();
+        hash.update(
+            serde_json::to_string(&unsigned)
+                .unwrap_or_default()
+                .as_bytes(),
+        );
+        Self {
+            hash,
+            buffer: Vec::with_capacity(Self::BUFFER + 256),
         }
     }
-    hex(&hash.finalize())
+
+    fn add(&mut self, r: &Row) {
+        self.buffer.extend_from_slice(r.record.as_bytes());
+        self.buffer.push(0);
+        let filled = r.filled();
+        for (i, v) in r.all_cells().iter().enumerate() {
+            if filled & (1 << i) != 0 {
+                self.buffer.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        if self.buffer.len() >= Self::BUFFER {
+            self.hash.update(&self.buffer);
+            self.buffer.clear();
+        }
+    }
+
+    fn finish(mut self) -> String {
+        self.hash.update(&self.buffer);
+        hex(&self.hash.finalize())
+    }
 }
 
 const SUM_COLUMNS: [&str; 8] = ["s0", "s1", "s2", "s3", "q0", "q1", "q2", "q3"];
 
-/// The part's file contents: Parquet bytes.
+/// Records per Parquet batch: what encoding or decoding a part holds in
+/// memory beside its tails.
+const BATCH_ROWS: usize = 1 << 16;
+
+/// The records of one batch, column by column.
+#[derive(Default)]
+struct Columns {
+    record: Vec<&'static str>,
+    /// `tail`, `window`, `n`, `m`, `p`, then the sums' limbs.
+    unsigned: [Vec<u64>; 5 + SUM_COLUMNS.len()],
+    /// `x`, `y`, `z`.
+    real: [Vec<f64>; 3],
+}
+
+impl Columns {
+    fn push(&mut self, r: &Row) {
+        self.record.push(r.record);
+        let unsigned = [r.tail, r.window, r.n, r.m, r.p];
+        for (column, v) in self.unsigned.iter_mut().zip(unsigned.iter().chain(&r.sums)) {
+            column.push(*v);
+        }
+        for (column, v) in self.real.iter_mut().zip([r.x, r.y, r.z]) {
+            column.push(v);
+        }
+    }
+
+    /// The batch, in the file's column order; the columns left empty.
+    fn take(&mut self, schema: &Arc<Schema>) -> Result<RecordBatch, arrow_schema::ArrowError> {
+        let record = Arc::new(StringArray::from_iter_values(self.record.drain(..))) as ArrayRef;
+        let unsigned =
+            |v: &mut Vec<u64>| Arc::new(UInt64Array::from(std::mem::take(v))) as ArrayRef;
+        let real = |v: &mut Vec<f64>| Arc::new(Float64Array::from(std::mem::take(v))) as ArrayRef;
+        let [tail, window, n, m, p, sums @ ..] = &mut self.unsigned;
+        let [x, y, z] = &mut self.real;
+        let mut arrays = vec![
+            record,
+            unsigned(tail),
+            unsigned(window),
+            real(x),
+            real(y),
+            real(z),
+            unsigned(n),
+            unsigned(m),
+            unsigned(p),
+        ];
+        arrays.extend(sums.iter_mut().map(unsigned));
+        RecordBatch::try_new(Arc::clone(schema), arrays)
+    }
+}
+
+/// The file's columns: `record`, `tail`, `window`, `x`, `y`, `z`, `n`, `m`,
+/// `p`, then the sums' limbs.
+fn schema() -> Arc<Schema> {
+    let unsigned = |name: &str| Field::new(name, DataType::UInt64, false);
+    let real = |name: &str| Field::new(name, DataType::Float64, false);
+    let mut fields = vec![
+        Field::new("record", DataType::Utf8, false),
+        unsigned("tail"),
+        unsigned("window"),
+        real("x"),
+        real("y"),
+        real("z"),
+        unsigned("n"),
+        unsigned("m"),
+        unsigned("p"),
+    ];
+    fields.extend(SUM_COLUMNS.iter().map(|name| unsigned(name)));
+    Arc::new(Schema::new(fields))
+}
+
+/// The part's file contents: Parquet bytes, written [`BATCH_ROWS`] records
+/// at a time as the checksum is computed over them.
 pub fn encode(
     header: &PartHeader,
     part: &MonteCarloPart,
 ) -> Result<Vec<u8>, parquet::errors::ParquetError> {
-    let rows = rows_of(part);
     let mut header = Checked {
         format: FORMAT.into(),
         format_version: FORMAT_VERSION,
@@ -199,43 +329,43 @@ pub fn encode(
         done: part.done,
         sha256: String::new(),
     };
-    header.sha256 = checksum(&header, &rows);
-    let unsigned = |f: fn(&Row) -> u64| -> ArrayRef {
-        Arc::new(UInt64Array::from_iter_values(rows.iter().map(f)))
-    };
-    let real = |f: fn(&Row) -> f64| -> ArrayRef {
-        Arc::new(Float64Array::from_iter_values(rows.iter().map(f)))
-    };
-    let mut columns: Vec<(&str, ArrayRef)> = vec![
-        (
-            "record",
-            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.record))),
-        ),
-        ("tail", unsigned(|r| r.tail)),
-        ("window", unsigned(|r| r.window)),
-        ("x", real(|r| r.x)),
-        ("y", real(|r| r.y)),
-        ("z", real(|r| r.z)),
-        ("n", unsigned(|r| r.n)),
-        ("m", unsigned(|r| r.m)),
-        ("p", unsigned(|r| r.p)),
-    ];
-    for (i, name) in SUM_COLUMNS.iter().enumerate() {
-        let values = rows.iter().map(|r| r.sums[i]);
-        columns.push((name, Arc::new(UInt64Array::from_iter_values(values))));
-    }
-    let fields: Vec<Field> = (columns.iter())
-        .map(|(name, a)| Field::new(*name, a.data_type().clone(), false))
-        .collect();
-    let arrays = columns.into_iter().map(|(_, a)| a).collect();
-    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?;
-    let json = serde_json::to_string(&header).unwrap_or_default();
-    let props = WriterProperties::builder()
+    let schema = schema();
+    // Interning every loss and scenario in a dictionary cost more than the
+    // rest of a checkpoint: integers are delta-coded (the empty cells and
+    // runs of one tail and window to nearly nothing), the losses plain;
+    // dictionaries only for the record's name and the rarely filled reals.
+    let mut props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
-        .set_key_value_metadata(Some(vec![KeyValue::new(HEADER_KEY.into(), json)]))
-        .build();
-    let mut writer = ArrowWriter::try_new(Vec::new(), batch.schema(), Some(props))?;
-    writer.write(&batch)?;
+        .set_dictionary_enabled(false)
+        .set_encoding(Encoding::DELTA_BINARY_PACKED);
+    for column in ["record", "y", "z"] {
+        props = props.set_column_dictionary_enabled(ColumnPath::from(column), true);
+    }
+    for column in ["record", "x", "y", "z"] {
+        props = props.set_column_encoding(ColumnPath::from(column), Encoding::PLAIN);
+    }
+    let props = props.build();
+    let mut writer = ArrowWriter::try_new(Vec::new(), Arc::clone(&schema), Some(props))?;
+    let mut checksum = Checksum::new(&header);
+    let mut columns = Columns::default();
+    let mut failed = None;
+    each_row(part, &mut |row| {
+        checksum.add(&row);
+        columns.push(&row);
+        if columns.record.len() == BATCH_ROWS && failed.is_none() {
+            let written = columns.take(&schema).map_err(Into::into);
+            failed = written.and_then(|batch| writer.write(&batch)).err();
+        }
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    if !columns.record.is_empty() {
+        writer.write(&columns.take(&schema)?)?;
+    }
+    header.sha256 = checksum.finish();
+    let json = serde_json::to_string(&header).unwrap_or_default();
+    writer.append_key_value_metadata(KeyValue::new(HEADER_KEY.into(), json));
     writer.into_inner()
 }
 
@@ -261,13 +391,24 @@ pub fn read(path: &Path) -> Result<PartialState, ShardError> {
             header.format, header.format_version
         )));
     }
-    let reader = builder.build().map_err(|e| unreadable(e.to_string()))?;
-    let mut rows = Vec::new();
-    for batch in reader {
-        let batch = batch.map_err(|e| unreadable(format!("a damaged table: {e}")))?;
-        decode_batch(&batch, &mut rows).map_err(unreadable)?;
+    let reader = builder
+        .with_batch_size(BATCH_ROWS)
+        .build()
+        .map_err(|e| unreadable(e.to_string()))?;
+    let mut rows = Rows {
+        batches: reader,
+        batch: Vec::new().into_iter(),
+        checksum: Checksum::new(&header),
+        failed: None,
+    };
+    let part = part_of(&header, &mut rows);
+    // A damaged file is named as such even where its records stopped making
+    // sense first: the checksum covers every record.
+    rows.by_ref().for_each(drop);
+    if let Some(why) = rows.failed {
+        return Err(unreadable(why));
     }
-    let found = checksum(&header, &rows);
+    let found = rows.checksum.finish();
     if found != header.sha256 {
         return Err(ShardError::Checksum {
             path: shown,
@@ -275,13 +416,56 @@ pub fn read(path: &Path) -> Result<PartialState, ShardError> {
             recorded: header.sha256,
         });
     }
-    let part = part_of(&header, &rows).ok_or_else(|| {
+    let part = part.ok_or_else(|| {
         unreadable("records out of order or inconsistent (not written by clearstress)".into())
     })?;
     Ok(PartialState {
         header: header.header,
         part,
     })
+}
+
+/// A part file's records, a batch at a time, each added to the checksum as
+/// it is read; the first error ends them and is kept.
+struct Rows {
+    batches: ParquetRecordBatchReader,
+    batch: std::vec::IntoIter<Row>,
+    checksum: Checksum,
+    failed: Option<String>,
+}
+
+impl Iterator for Rows {
+    type Item = Row;
+
+    fn next(&mut self) -> Option<Row> {
+        loop {
+            if let Some(row) = self.batch.next() {
+                let filled = row.filled();
+                let stray = (row.all_cells().iter().enumerate())
+                    .any(|(i, &v)| filled & (1 << i) == 0 && v != 0);
+                if stray {
+                    self.failed = Some(format!(
+                        "a `{}` record fills a cell its kind leaves empty",
+                        row.record
+                    ));
+                    self.batch = Vec::new().into_iter();
+                    return None;
+                }
+                self.checksum.add(&row);
+                return Some(row);
+            }
+            if self.failed.is_some() {
+                return None;
+            }
+            let mut rows = Vec::new();
+            let decoded = match self.batches.next()? {
+                Ok(batch) => decode_batch(&batch, &mut rows),
+                Err(e) => Err(format!("a damaged table: {e}")),
+            };
+            self.failed = decoded.err();
+            self.batch = rows.into_iter();
+        }
+    }
 }
 
 fn decode_batch(batch: &RecordBatch, rows: &mut Vec<Row>) -> Result<(), String> {
@@ -323,7 +507,7 @@ fn decode_batch(batch: &RecordBatch, rows: &mut Vec<Row>) -> Result<(), String> 
         let record = RECORDS
             .iter()
             .find(|r| **r == name)
-            .ok_or_else(|| format!("unknown record `{name}` in row {}", rows.len()))?;
+            .ok_or_else(|| format!("unknown record `{name}`"))?;
         rows.push(Row {
             record,
             tail: tail.value(i),
@@ -342,8 +526,8 @@ fn decode_batch(batch: &RecordBatch, rows: &mut Vec<Row>) -> Result<(), String> 
 
 /// The part the rows describe, or `None` if they are not in the order
 /// [`encode`] writes them or describe no reachable state.
-fn part_of(header: &Checked, rows: &[Row]) -> Option<MonteCarloPart> {
-    let mut rows = rows.iter().peekable();
+fn part_of(header: &Checked, rows: &mut dyn Iterator<Item = Row>) -> Option<MonteCarloPart> {
+    let mut rows = rows.peekable();
     let mut tails = Vec::new();
     while let Some(row) = rows.next_if(|r| r.record == "tail") {
         if row.tail != tails.len() as u64 {

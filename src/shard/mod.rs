@@ -180,7 +180,7 @@ pub enum ShardError {
     NoFirstPass,
     #[error(
         "{path}: cannot resume: {what} changed since the checkpoint was written; remove it to \
-         start the shard afresh"
+         start afresh"
     )]
     Resume { path: String, what: String },
 }

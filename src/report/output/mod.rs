@@ -215,6 +215,17 @@ impl OutputDir {
         })
     }
 
+    /// A hidden file beside the destination, `.NAME{suffix}`: outside the
+    /// folder the commit replaces, and never taken for an output.
+    pub fn beside(&self, suffix: &str) -> PathBuf {
+        let name = self
+            .target
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy();
+        self.target.with_file_name(format!(".{name}{suffix}"))
+    }
+
     /// Where to write the output's files before the commit.
     pub fn path(&self) -> PathBuf {
         self.staging.new_path()
