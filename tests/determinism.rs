@@ -225,7 +225,10 @@ fn a_window_that_misses_its_rank_is_resolved_by_a_second_pass() {
         .map(|(m, t)| {
             let top = t.sorted();
             let factor = if m == 0 { 2.0 } else { 1.0 };
-            tail_plan.windows_from_pilot(|r| factor * top[r as usize - 1].0.abs() + (factor - 1.0))
+            tail_plan.windows_from_pilot(
+                |r| factor * top[r as usize - 1].0.abs() + (factor - 1.0),
+                tail_plan.scenarios,
+            )
         })
         .collect();
     streamer.pass(0..paths, &mut tails, None, &|_| {}).unwrap();

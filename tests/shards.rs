@@ -260,7 +260,8 @@ fn a_merge_refuses_parts_of_another_run_naming_the_part() {
 }
 
 /// A part written by another version, or with another plan, is refused by
-/// its header; a header altered after writing fails the checksum.
+/// its header; a header altered after writing fails the checksum (one that
+/// names another run is refused as such before the records are read).
 #[test]
 fn a_part_of_another_version_or_plan_is_refused_and_a_changed_header_fails_its_checksum() {
     let dir = tempfile::tempdir().unwrap();
@@ -284,12 +285,12 @@ fn a_part_of_another_version_or_plan_is_refused_and_a_changed_header_fails_its_c
         let err = refused(merge(cwd, &[parts[0].clone(), given.clone()], "out"));
         assert!(err.contains(&given) && err.contains(says), "{err}");
     }
-    // The seed, changed in the stored header's text, no longer matches the checksum.
+    // The command line, changed in the stored header's text (the part's
+    // identity unchanged), no longer matches the checksum.
     let mut bytes = std::fs::read(cwd.join(&parts[1])).unwrap();
-    let seed = format!("\"seed\":{}", first.header.run.seed);
-    let at = find(&bytes, seed.as_bytes()).expect("the header holds the seed");
-    let last = at + seed.len() - 1;
-    bytes[last] = if bytes[last] == b'1' { b'2' } else { b'1' };
+    let threads = br#""--threads","2""#;
+    let at = find(&bytes, threads).expect("the header holds the arguments");
+    bytes[at + threads.len() - 2] = b'3';
     std::fs::write(cwd.join("edited.parquet"), bytes).unwrap();
     let err = refused(merge(
         cwd,
@@ -555,7 +556,8 @@ fn a_member_outside_its_window_is_resolved_by_a_sharded_second_pass() {
             p
         })
         .collect();
-    let err = engine::merge(&cpu, &s, limits, first.clone(), None).unwrap_err();
+    let parts = |p: Vec<MonteCarloPart>| -> engine::Parts { Box::new(p.into_iter().map(Ok)) };
+    let err = engine::merge(&cpu, &s, limits, parts(first.clone()), None).unwrap_err();
     let RunError::SecondPassNeeded {
         members,
         given: None,
@@ -577,7 +579,7 @@ fn a_member_outside_its_window_is_resolved_by_a_sharded_second_pass() {
             )
         })
         .collect();
-    let merged = engine::merge(&cpu, &s, limits, first, Some(second)).unwrap();
+    let merged = engine::merge(&cpu, &s, limits, parts(first), Some(parts(second))).unwrap();
     let one = engine::run(&cpu, &s, limits, &|_| {}).unwrap();
     assert_eq!(merged.margin.members, one.margin.members);
     assert_eq!(merged.fund_depletion, one.fund_depletion);

@@ -5,12 +5,13 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser};
+use rayon::prelude::*;
 
 use super::args::DeviceArgs;
 use super::backend::{with_backend, Selected};
 use super::run::{snapshot_of, RunArgs};
 use super::{progress, Cli, CliError, Command};
-use crate::engine::{self, MonteCarloPart, PartRun, Pass, RunError, RunLimits};
+use crate::engine::{self, MonteCarloPart, PartRun, Parts, Pass, RunError, RunLimits};
 use crate::report::{self, FileMarker, OutputFiles, OutputKind, RunContext, RunReport};
 use crate::shard::{self, file, PartHeader, RunIdentity, Shard, ShardError};
 use crate::snapshot::Snapshot;
@@ -209,7 +210,7 @@ pub fn merge(args: &MergeArgs, command_line: Vec<String>) -> Result<(), CliError
     let parts = args
         .parts
         .iter()
-        .map(|p| Ok((p.display().to_string(), file::read(p)?)))
+        .map(|p| Ok((p.display().to_string(), file::read_header(p)?)))
         .collect::<Result<Vec<_>, ShardError>>()?;
     let input = shard::merge_input(parts)?;
     let header = &input.header;
@@ -243,9 +244,30 @@ pub fn merge(args: &MergeArgs, command_line: Vec<String>) -> Result<(), CliError
         tail_memory_bytes: memory_limit_mib << 20,
     };
     let threads = backend.threads();
-    let (first, second) = (input.first, input.second);
+    // Parts are read (decoded, checked) as many at once as there are threads,
+    // and folded in order: a merge holds that many parts beside its tails.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| CliError::Usage(format!("--threads: {e}")))?;
+    let run = &header.run;
+    let pool = &pool;
+    let parts = |paths: Vec<String>| -> Parts {
+        let batches: Vec<Vec<String>> = paths.chunks(threads.max(1)).map(<[_]>::to_vec).collect();
+        Box::new(batches.into_iter().flat_map(move |batch| {
+            pool.install(|| {
+                (batch.par_iter())
+                    .map(|p| Ok(shard::read_part(p, run)?))
+                    .collect::<Vec<_>>()
+            })
+        }))
+    };
     let merged = with_backend!(&backend, |b| engine::merge(
-        b, &snapshot, limits, first, second
+        b,
+        &snapshot,
+        limits,
+        parts(input.first.clone()),
+        input.second.clone().map(parts)
     ));
     let result = merged.map_err(|e| match e {
         RunError::SecondPassNeeded { .. } => CliError::Usage(format!(

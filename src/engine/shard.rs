@@ -137,10 +137,14 @@ pub fn plan_part<B: Backend>(
     Ok(MonteCarloPart {
         scenarios: 0..0,
         done: 0,
-        tails: stages.streamer().first_tails(&stages.tail_plan, members)?,
+        tails: (stages.streamer()).first_tails(&stages.tail_plan, members, 0)?,
         depletion: None,
     })
 }
+
+/// Parts of a run, read one at a time: a merge holds one part beside the
+/// merged tails, however many there are.
+pub type Parts<'a> = Box<dyn Iterator<Item = Result<MonteCarloPart, RunError>> + 'a>;
 
 /// The run on one machine, from the complete parts of its first pass (and
 /// of a second pass, where some member's rank fell outside its window):
@@ -149,39 +153,50 @@ pub fn merge<B: Backend>(
     backend: &B,
     snapshot: &Snapshot,
     limits: RunLimits,
-    first: Vec<MonteCarloPart>,
-    second: Option<Vec<MonteCarloPart>>,
+    first: Parts,
+    second: Option<Parts>,
 ) -> Result<RunResult, RunError> {
     let started = Instant::now();
     let date = snapshot.valuation_date;
     let mut stages = Stages::new(backend, snapshot, date, limits, true)?;
     let paths = snapshot.config.scenario.paths;
-    for (i, part) in first.iter().enumerate() {
-        let fits = match (&mut stages.depletion, &part.depletion) {
+    let mut depletion = stages.depletion.as_mut();
+    let tails = merged_tails(
+        first,
+        paths,
+        &mut |part| match (&mut depletion, &part.depletion) {
             (Some(Ok(stream)), Some(tally)) => stream.absorb_tally(tally).is_some(),
             (Some(Err(_)), None) => true,
             _ => false,
-        };
-        if !fits {
-            return Err(RunError::PartLayout { part: i });
-        }
-    }
-    let tails = merged_tails(first, paths)?;
-    let second = second.map(|parts| merged_tails(parts, paths)).transpose()?;
+        },
+    )?;
+    let second = second
+        .map(|parts| merged_tails(parts, paths, &mut |_| true))
+        .transpose()?;
     let monte_carlo = MonteCarlo { tails, passes: 1 };
     stages.conclude(monte_carlo, SecondPass::Parts(second), started)
 }
 
 /// The members' tails of `parts` folded together, in the parts' order,
-/// which together must cover scenarios `0..paths` once.
-fn merged_tails(parts: Vec<MonteCarloPart>, paths: u64) -> Result<Vec<MemberTail>, RunError> {
-    let mut parts = parts.into_iter().enumerate();
-    let Some((_, first)) = parts.next() else {
-        return Err(RunError::PartsIncomplete { seen: 0, paths });
-    };
-    let mut seen = first.done - first.scenarios.start;
-    let mut tails = first.tails;
-    for (i, part) in parts {
+/// which together must cover scenarios `0..paths` once; `absorb` takes each
+/// part's other state (false: laid out otherwise).
+fn merged_tails(
+    parts: Parts,
+    paths: u64,
+    absorb: &mut dyn FnMut(&MonteCarloPart) -> bool,
+) -> Result<Vec<MemberTail>, RunError> {
+    let mut tails: Option<Vec<MemberTail>> = None;
+    let mut seen = 0;
+    for (i, part) in parts.enumerate() {
+        let part = part?;
+        if !absorb(&part) {
+            return Err(RunError::PartLayout { part: i });
+        }
+        seen += part.done - part.scenarios.start;
+        let Some(tails) = &mut tails else {
+            tails = Some(part.tails);
+            continue;
+        };
         let fits = part.tails.len() == tails.len()
             && tails
                 .iter()
@@ -193,10 +208,9 @@ fn merged_tails(parts: Vec<MonteCarloPart>, paths: u64) -> Result<Vec<MemberTail
         for (a, b) in tails.iter_mut().zip(&part.tails) {
             a.merge(b);
         }
-        seen += part.done - part.scenarios.start;
     }
-    if seen != paths {
-        return Err(RunError::PartsIncomplete { seen, paths });
+    match tails {
+        Some(tails) if seen == paths => Ok(tails),
+        _ => Err(RunError::PartsIncomplete { seen, paths }),
     }
-    Ok(tails)
 }

@@ -181,7 +181,10 @@ impl<'a, B: Backend> Stages<'a, B> {
                 }
                 let tails = match part.windows {
                     Some(windows) => windows,
-                    None => streamer.first_tails(&self.tail_plan, members)?,
+                    None => {
+                        let streamed = scenarios.end - scenarios.start;
+                        streamer.first_tails(&self.tail_plan, members, streamed)?
+                    }
                 };
                 (tails, scenarios.start)
             }

@@ -155,7 +155,7 @@ impl<B: Backend> Streamer<'_, B> {
         progress: &dyn Fn(u64),
     ) -> Result<(Vec<MemberTail>, u32), RunError> {
         let n = tail_plan.scenarios;
-        let mut tails = self.first_tails(tail_plan, members)?;
+        let mut tails = self.first_tails(tail_plan, members, n)?;
         self.pass(0..n, &mut tails, depletion, progress)?;
         let mut passes = 1;
         if let Some((capacity, bins)) = tail_plan.narrowing() {
@@ -173,11 +173,13 @@ impl<B: Backend> Streamer<'_, B> {
 
     /// The member tails a run over `tail_plan.scenarios` starts with: exact
     /// windows, or windows placed by a pilot over the first scenarios, whose
-    /// own tails are laid out the same way (see [`TailPlan`]).
+    /// own tails are laid out the same way (see [`TailPlan`]), with room for
+    /// the losses of the `streamed` scenarios they will be given.
     pub fn first_tails(
         &self,
         tail_plan: &TailPlan,
         members: usize,
+        streamed: u64,
     ) -> Result<Vec<MemberTail>, RunError> {
         let pilot = tail_plan.pilot();
         if pilot == 0 {
@@ -197,10 +199,8 @@ impl<B: Backend> Streamer<'_, B> {
         Ok(pilot_losses
             .iter()
             .map(|losses| {
-                tail_plan.windows_from_pilot(|r| {
-                    let i = pilot_plan.ranks.partition_point(|&x| x < r);
-                    losses[i]
-                })
+                let loss = |r| losses[pilot_plan.ranks.partition_point(|&x| x < r)];
+                tail_plan.windows_from_pilot(loss, streamed)
             })
             .collect())
     }

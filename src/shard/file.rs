@@ -17,7 +17,9 @@
 //!
 //! Sums are [`ExactSum`]s: sum x 2^96 as a 256-bit two's-complement integer in
 //! little-endian 64-bit limbs. Empty cells are 0, and a reader refuses any
-//! other value there; the checksum covers each record's name and filled cells. No loss out of range is
+//! other value there; the checksum covers each record's name and filled cells
+//! (a loss's but its tail and window, which must be those of the records
+//! before it). No loss out of range is
 //! ever recorded: a shard stops with the run's error at the first
 //! ([`crate::engine::RunError::LossOutOfRange`]), before any checkpoint.
 
@@ -75,8 +77,6 @@ struct Row {
     sums: [u64; 8],
 }
 
-const RECORDS: [&str; 5] = ["tail", "window", "gap", "loss", "depletion"];
-
 impl Row {
     /// Every cell but the record's name, as bits, in column order: `tail`,
     /// `window`, `x`, `y`, `z`, `n`, `m`, `p`, `s0..s3`, `q0..q3`.
@@ -94,6 +94,15 @@ impl Row {
         ]);
         cells[8..].copy_from_slice(&self.sums);
         cells
+    }
+
+    /// Which of the filled cells the checksum covers: all but a loss's tail
+    /// and window, which its position gives (a reader checks they agree).
+    fn hashed(&self) -> u16 {
+        match self.record {
+            "loss" => self.filled() & !0b11,
+            _ => self.filled(),
+        }
     }
 
     /// Which of [`Self::all_cells`] the record's kind fills (the module's
@@ -224,7 +233,7 @@ impl Checksum {
     fn add(&mut self, r: &Row) {
         self.buffer.extend_from_slice(r.record.as_bytes());
         self.buffer.push(0);
-        let filled = r.filled();
+        let filled = r.hashed();
         for (i, v) in r.all_cells().iter().enumerate() {
             if filled & (1 << i) != 0 {
                 self.buffer.extend_from_slice(&v.to_le_bytes());
@@ -369,11 +378,31 @@ pub fn encode(
     writer.into_inner()
 }
 
-/// Reads and checks a part file: its format, version and checksum.
-pub fn read(path: &Path) -> Result<PartialState, ShardError> {
-    let shown = path.display().to_string();
+/// A part file's header and how far its part got, read from the file's
+/// footer alone (its records are checked by [`read`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartSummary {
+    pub header: PartHeader,
+    pub scenarios: std::ops::Range<u64>,
+    pub done: u64,
+}
+
+/// Reads a part file's header, refusing another format or version.
+pub fn read_header(path: &Path) -> Result<PartSummary, ShardError> {
+    let (_, header) = open(path)?;
+    Ok(PartSummary {
+        header: header.header,
+        scenarios: header.scenarios_start..header.scenarios_end,
+        done: header.done,
+    })
+}
+
+/// The part file's reader and its header, checked for format and version.
+fn open(
+    path: &Path,
+) -> Result<(ParquetRecordBatchReaderBuilder<std::fs::File>, Checked), ShardError> {
     let unreadable = |why: String| ShardError::Unreadable {
-        path: shown.clone(),
+        path: path.display().to_string(),
         why,
     };
     let file = std::fs::File::open(path).map_err(|e| unreadable(e.to_string()))?;
@@ -391,6 +420,17 @@ pub fn read(path: &Path) -> Result<PartialState, ShardError> {
             header.format, header.format_version
         )));
     }
+    Ok((builder, header))
+}
+
+/// Reads and checks a part file: its format, version and checksum.
+pub fn read(path: &Path) -> Result<PartialState, ShardError> {
+    let shown = path.display().to_string();
+    let unreadable = |why: String| ShardError::Unreadable {
+        path: shown.clone(),
+        why,
+    };
+    let (builder, header) = open(path)?;
     let reader = builder
         .with_batch_size(BATCH_ROWS)
         .build()
@@ -470,21 +510,27 @@ impl Iterator for Rows {
 
 fn decode_batch(batch: &RecordBatch, rows: &mut Vec<Row>) -> Result<(), String> {
     let column = |name: &str| {
-        batch
+        let column = batch
             .column_by_name(name)
-            .ok_or_else(|| format!("no column `{name}`"))
+            .ok_or_else(|| format!("no column `{name}`"))?;
+        match column.null_count() {
+            0 => Ok(column),
+            _ => Err(format!("column `{name}` has empty (null) cells")),
+        }
     };
-    let unsigned = |name: &str| -> Result<&UInt64Array, String> {
-        column(name)?
+    let unsigned = |name: &str| -> Result<&[u64], String> {
+        Ok(column(name)?
             .as_any()
             .downcast_ref::<UInt64Array>()
-            .ok_or_else(|| format!("column `{name}` is not UInt64"))
+            .ok_or_else(|| format!("column `{name}` is not UInt64"))?
+            .values())
     };
-    let real = |name: &str| -> Result<&Float64Array, String> {
-        column(name)?
+    let real = |name: &str| -> Result<&[f64], String> {
+        Ok(column(name)?
             .as_any()
             .downcast_ref::<Float64Array>()
-            .ok_or_else(|| format!("column `{name}` is not Float64"))
+            .ok_or_else(|| format!("column `{name}` is not Float64"))?
+            .values())
     };
     let record = column("record")?
         .as_any()
@@ -498,27 +544,31 @@ fn decode_batch(batch: &RecordBatch, rows: &mut Vec<Row>) -> Result<(), String> 
         unsigned("p")?,
     );
     let (x, y, z) = (real("x")?, real("y")?, real("z")?);
-    let sums = SUM_COLUMNS
-        .iter()
-        .map(|name| unsigned(name))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut sums: [&[u64]; 8] = [&[]; 8];
+    for (sum, name) in sums.iter_mut().zip(SUM_COLUMNS) {
+        *sum = unsigned(name)?;
+    }
+    rows.reserve(batch.num_rows());
     for i in 0..batch.num_rows() {
-        let name = record.value(i);
-        let record = RECORDS
-            .iter()
-            .find(|r| **r == name)
-            .ok_or_else(|| format!("unknown record `{name}`"))?;
+        let record = match record.value(i) {
+            "loss" => "loss",
+            "window" => "window",
+            "gap" => "gap",
+            "tail" => "tail",
+            "depletion" => "depletion",
+            name => return Err(format!("unknown record `{name}`")),
+        };
         rows.push(Row {
             record,
-            tail: tail.value(i),
-            window: window.value(i),
-            x: x.value(i),
-            y: y.value(i),
-            z: z.value(i),
-            n: n.value(i),
-            m: m.value(i),
-            p: p.value(i),
-            sums: std::array::from_fn(|s| sums[s].value(i)),
+            tail: tail[i],
+            window: window[i],
+            x: x[i],
+            y: y[i],
+            z: z[i],
+            n: n[i],
+            m: m[i],
+            p: p[i],
+            sums: std::array::from_fn(|s| sums[s][i]),
         });
     }
     Ok(())

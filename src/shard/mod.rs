@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::engine::MonteCarloPart;
 use crate::input::sha256_hex;
 use crate::snapshot::Snapshot;
+use file::PartSummary;
 
 /// Most shards a run may be split into.
 pub const MAX_SHARDS: u64 = 1_000_000;
@@ -174,6 +175,8 @@ pub enum ShardError {
         start: u64,
         end: u64,
     },
+    #[error("part {path}: {what} changed while the merge read the parts")]
+    Changed { path: String, what: String },
     #[error("plan {path}: {why}")]
     Plan { path: String, why: String },
     #[error("no first-pass parts among those given (only second-pass ones)")]
@@ -314,17 +317,18 @@ pub fn plan_sha256(part: &MonteCarloPart) -> String {
     hex(&hash.finalize())
 }
 
-/// The parts of one pass, in shard order, after checking that they are
-/// finished, of one run and plan, and cover every shard of their count once.
+/// The parts of one pass (their paths), in shard order, after checking from
+/// their headers that they are finished, of one run and plan, and cover
+/// every shard of their count once.
 fn one_pass(
-    parts: Vec<(String, PartialState)>,
+    parts: Vec<(String, PartSummary)>,
     pass: &'static str,
-) -> Result<Vec<MonteCarloPart>, ShardError> {
+) -> Result<Vec<String>, ShardError> {
     let Some((first_path, first)) = parts.first().cloned() else {
         return Ok(Vec::new());
     };
     let count = first.header.shard.count;
-    let mut slots: Vec<Option<(String, MonteCarloPart)>> = vec![None; count as usize];
+    let mut slots: Vec<Option<String>> = vec![None; count as usize];
     for (path, state) in parts {
         let h = &state.header;
         let differs = |what: String| ShardError::Differs {
@@ -352,17 +356,16 @@ fn one_pass(
                 "the plan (the tail windows the pilot placed)".into(),
             ));
         }
-        let part = state.part;
-        if part.done != part.scenarios.end {
+        if state.done != state.scenarios.end {
             return Err(ShardError::Unfinished {
                 path,
-                done: part.done,
-                start: part.scenarios.start,
-                end: part.scenarios.end,
+                done: state.done,
+                start: state.scenarios.start,
+                end: state.scenarios.end,
             });
         }
         match &slots[h.shard.index as usize] {
-            Some((other, _)) => {
+            Some(other) => {
                 return Err(ShardError::Duplicate {
                     other: other.clone(),
                     path,
@@ -370,7 +373,7 @@ fn one_pass(
                     count,
                 })
             }
-            None => slots[h.shard.index as usize] = Some((path, part)),
+            None => slots[h.shard.index as usize] = Some(path),
         }
     }
     let missing: Vec<String> = (slots.iter().enumerate())
@@ -384,19 +387,42 @@ fn one_pass(
             count,
         });
     }
-    Ok(slots.into_iter().flatten().map(|(_, p)| p).collect())
+    Ok(slots.into_iter().flatten().collect())
 }
 
-/// The parts a merge was given, checked and sorted: the first pass's, and
-/// the second pass's if any, with the header they share.
+/// The parts a merge was given, checked from their headers and sorted (their
+/// paths): the first pass's, and the second pass's if any, with the header
+/// they share. The merge reads each in turn ([`file::read`]).
 pub struct MergeInput {
     pub header: PartHeader,
-    pub first: Vec<MonteCarloPart>,
-    pub second: Option<Vec<MonteCarloPart>>,
+    pub first: Vec<String>,
+    pub second: Option<Vec<String>>,
 }
 
-/// Checks `parts` (path, state) as a merge needs them.
-pub fn merge_input(parts: Vec<(String, PartialState)>) -> Result<MergeInput, ShardError> {
+/// The part at `path`, read whole and checked to be a finished part of the
+/// run `run` (as its header said when the merge began).
+pub fn read_part(path: &str, run: &RunIdentity) -> Result<MonteCarloPart, ShardError> {
+    let state = file::read(std::path::Path::new(path))?;
+    if let Some(what) = state.header.run.difference(run) {
+        return Err(ShardError::Changed {
+            path: path.to_string(),
+            what,
+        });
+    }
+    let part = state.part;
+    if part.done != part.scenarios.end {
+        return Err(ShardError::Unfinished {
+            path: path.to_string(),
+            done: part.done,
+            start: part.scenarios.start,
+            end: part.scenarios.end,
+        });
+    }
+    Ok(part)
+}
+
+/// Checks `parts` (path, header) as a merge needs them.
+pub fn merge_input(parts: Vec<(String, PartSummary)>) -> Result<MergeInput, ShardError> {
     let (second, first): (Vec<_>, Vec<_>) = parts
         .into_iter()
         .partition(|(_, s)| !s.header.second_pass.is_empty());

@@ -217,8 +217,10 @@ impl TailPlan {
 
     /// A member's tail for this plan's run from its pilot: `pilot_loss(r)` is the
     /// loss of rank r in the pilot, for each rank of [`TailPlan::pilot_plan`].
-    /// An exact tail when the plan has no pilot.
-    pub fn windows_from_pilot(&self, pilot_loss: impl Fn(u64) -> f64) -> MemberTail {
+    /// An exact tail when the plan has no pilot. Each window reserves room
+    /// for the losses expected in `streamed` of the run's scenarios (all of
+    /// them in a run on one machine, its share in a shard).
+    pub fn windows_from_pilot(&self, pilot_loss: impl Fn(u64) -> f64, streamed: u64) -> MemberTail {
         let (pilot, capacity, bins) = match self.layout {
             TailLayout::Exact { .. } => return MemberTail::exact(self.k()),
             TailLayout::Piloted { pilot } => (pilot, usize::MAX, 0),
@@ -229,6 +231,7 @@ impl TailPlan {
             } => (pilot, capacity, bins),
         };
         let scale = self.scenarios as f64 / pilot as f64;
+        let share = streamed.min(self.scenarios) as f64 / self.scenarios.max(1) as f64;
         // (lo, hi, expected losses), highest first; overlapping brackets merge.
         let mut brackets: Vec<(f64, f64, usize)> = Vec::with_capacity(self.ranks.len());
         for &r in &self.ranks {
@@ -252,7 +255,7 @@ impl TailPlan {
                 .into_iter()
                 .map(|(lo, hi, expected)| {
                     if expected <= capacity || !(lo.is_finite() && hi.is_finite()) {
-                        Window::keeping(lo, hi, k, expected)
+                        Window::keeping(lo, hi, k, (expected as f64 * share) as usize)
                     } else {
                         Window::counting(lo, hi, bins)
                     }
@@ -356,7 +359,7 @@ mod tests {
             layout: TailLayout::Piloted { pilot: 1000 },
             expected_bytes: 0,
         };
-        let tail = plan.windows_from_pilot(|r| (1001 - r) as f64);
+        let tail = plan.windows_from_pilot(|r| (1001 - r) as f64, plan.scenarios);
         // Rank 500: e = 50, d = 0.707: pilot ranks 14..=87, losses 987 down to 914.
         // Rank 1001: e = 100.1, d = 0.5: pilot ranks 50..=152 overlap the first.
         assert_eq!(tail.windows.len(), 1);

@@ -48,8 +48,16 @@ impl FileMarker {
                     .any(|w| w == HTML_GENERATOR_PREFIX.as_bytes())
             }
             Self::PartialState => {
+                // Parquet ends with its footer, the footer's length and `PAR1`:
+                // the header's key is looked for in the footer only.
                 let key = crate::shard::file::HEADER_KEY.as_bytes();
-                bytes.starts_with(b"PAR1") && bytes.windows(key.len()).any(|w| w == key)
+                let footer = (bytes.len().checked_sub(8))
+                    .filter(|_| bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"))
+                    .and_then(|end| {
+                        let length = u32::from_le_bytes(bytes[end..end + 4].try_into().ok()?);
+                        bytes.get(end.checked_sub(length as usize)?..end)
+                    });
+                footer.is_some_and(|f| f.windows(key.len()).any(|w| w == key))
             }
         }
     }
@@ -63,7 +71,9 @@ impl FileMarker {
             Self::FirstLine(OutputKind::Report) => "PQD table written by clearstress report",
             Self::FirstLine(_) => "file written by clearstress",
             Self::HtmlGenerator => "report written by clearstress report",
-            Self::PartialState => "partial-state file written by clearstress run --shard",
+            Self::PartialState => {
+                "partial-state file written by clearstress run (a checkpoint or a shard's part)"
+            }
         }
     }
 }
