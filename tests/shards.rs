@@ -490,6 +490,17 @@ fn a_killed_run_resumes_from_its_checkpoint_to_the_same_outputs() {
         outputs(&cwd.join("whole")) == outputs(&cwd.join("out")),
         "the resumed run's outputs differ from the uninterrupted run's"
     );
+    // By the clock (the default, every 5 minutes): a checkpoint after the
+    // first block past the interval, resumed to the same outputs.
+    let mut timed = run_flags(&[], "200000");
+    timed.extend(["--block-size", "4096", "--checkpoint-minutes", "0.00001"]);
+    timed.extend(["--out", "timed"]);
+    let killed = clearstress(cwd, &timed, &[("CLEARSTRESS_FAULT", "kill:checkpoint-1")]);
+    assert_eq!(killed.status.code(), Some(137));
+    let state = file::read(&cwd.join(".timed.checkpoint.parquet")).unwrap();
+    assert!(state.part.done > 0 && state.part.done < 200_000);
+    ok(clearstress(cwd, &timed, &[]));
+    assert!(outputs(&cwd.join("whole")) == outputs(&cwd.join("timed")));
 }
 
 /// Shards given a plan stream into the plan's windows, not a pilot's of
@@ -511,7 +522,7 @@ fn a_shard_streams_into_the_windows_its_plan_gives() {
             pass: Pass::First,
             resume: None,
             windows,
-            checkpoint_blocks: 0,
+            checkpoints: engine::Checkpoints::Never,
         };
         let part = engine::run_part(&cpu, &s, limits, run, &mut |_| Ok(()), &|_| {}).unwrap();
         assert!(part.tails.iter().zip(like).all(|(a, b)| a.same_windows(b)));
@@ -534,7 +545,7 @@ fn a_member_outside_its_window_is_resolved_by_a_sharded_second_pass() {
             pass,
             resume: None,
             windows: None,
-            checkpoint_blocks: 0,
+            checkpoints: engine::Checkpoints::Never,
         };
         engine::run_part(&cpu, &s, limits, run, &mut |_| Ok(()), &|_| {}).unwrap()
     };

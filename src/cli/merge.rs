@@ -91,7 +91,7 @@ pub fn run_shard(args: &RunArgs, spec: &str, command_line: Vec<String>) -> Resul
         pass,
         resume,
         windows,
-        checkpoint_blocks: args.checkpoint_blocks,
+        checkpoints: args.checkpoints(),
     };
     let part = with_backend!(&backend, |b| engine::run_part(
         b,

@@ -1,6 +1,7 @@
 //! `clearstress run`: margins and the default fund of one book.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Args;
 
@@ -11,7 +12,8 @@ use super::args::{
 use super::backend::{with_backend, Selected};
 use super::{merge, progress, CliError};
 use crate::analysis::{apc, Runner};
-use crate::engine;
+use crate::engine::{self, Checkpoints};
+use crate::input::bounds::{Bounds, End};
 use crate::report::{self, RunContext, RunReport};
 use crate::shard::{PartHeader, RunIdentity, Shard};
 use crate::snapshot::{self, Innovations, Snapshot};
@@ -85,12 +87,16 @@ pub struct RunArgs {
         value_name = "MEMBERS"
     )]
     pub second_pass: Vec<String>,
-    /// Blocks of scenarios streamed between two checkpoints of the partial
-    /// state, 1..=1000000: a shard's go into its part file, a run's into
-    /// .NAME.checkpoint.parquet beside --out NAME (removed once the outputs are
-    /// written). Run again after a kill, the same command resumes from it.
-    #[arg(long, default_value_t = 256, allow_negative_numbers = true, value_parser = whole::<u64>(CHECKPOINT_BLOCKS))]
-    pub checkpoint_blocks: u64,
+    /// Minutes of streaming between two checkpoints of the partial state,
+    /// 0..=1440 (0: none): a shard's go into its part file, a run's into
+    /// .NAME.checkpoint.parquet beside --out NAME (removed once the outputs
+    /// are written). Run again after a kill, the same command resumes from
+    /// the last.
+    #[arg(long, default_value_t = 5.0, allow_negative_numbers = true, value_parser = real(CHECKPOINT_MINUTES))]
+    pub checkpoint_minutes: f64,
+    /// Checkpoint after every B blocks of scenarios instead, 1..=1000000.
+    #[arg(long, value_name = "B", conflicts_with = "checkpoint_minutes", allow_negative_numbers = true, value_parser = whole::<u64>(CHECKPOINT_BLOCKS))]
+    pub checkpoint_blocks: Option<u64>,
     #[command(flatten)]
     pub stress_period: StressPeriodArg,
     #[command(flatten)]
@@ -99,6 +105,19 @@ pub struct RunArgs {
 
 /// Blocks between two checkpoints.
 const CHECKPOINT_BLOCKS: (u64, u64) = (1, 1_000_000);
+/// Minutes between two checkpoints.
+const CHECKPOINT_MINUTES: Bounds = Bounds::new("minutes", End::Closed(0.0), End::Closed(1440.0));
+
+impl RunArgs {
+    /// When the run or the shard checkpoints.
+    pub(super) fn checkpoints(&self) -> Checkpoints {
+        match self.checkpoint_blocks {
+            Some(blocks) => Checkpoints::EveryBlocks(blocks),
+            None if self.checkpoint_minutes == 0.0 => Checkpoints::Never,
+            None => Checkpoints::Every(Duration::from_secs_f64(60.0 * self.checkpoint_minutes)),
+        }
+    }
+}
 
 pub fn run(args: RunArgs, command_line: Vec<String>) -> Result<(), CliError> {
     if let Some(spec) = &args.shard {
@@ -168,7 +187,7 @@ pub fn run(args: RunArgs, command_line: Vec<String>) -> Result<(), CliError> {
             &snapshot,
             limits,
             resume,
-            args.checkpoint_blocks,
+            args.checkpoints(),
             &mut write_checkpoint,
             &progress,
         )?;

@@ -11,7 +11,9 @@ mod stream;
 use std::time::{Duration, Instant};
 
 pub use error::RunError;
-pub use shard::{merge, plan_part, run_part, run_resumable, MonteCarloPart, PartRun, Parts, Pass};
+pub use shard::{
+    merge, plan_part, run_part, run_resumable, Checkpoints, MonteCarloPart, PartRun, Parts, Pass,
+};
 pub use stream::Streamer;
 
 use crate::backend::{Backend, LossBlock, PipelineStats};

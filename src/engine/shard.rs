@@ -7,7 +7,7 @@
 //! bit for bit.
 
 use std::ops::Range;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::stages::{MonteCarlo, SecondPass, Stages};
 use super::{RunError, RunLimits, RunResult};
@@ -42,6 +42,19 @@ pub enum Pass {
     Second(Vec<usize>),
 }
 
+/// When a run or a shard hands its state to be checkpointed. Where the
+/// checkpoints fall does not change a bit of the result (streaming `a..b`
+/// then `b..c` is streaming `a..c`), so a clock may decide.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Checkpoints {
+    Never,
+    /// After every this many blocks of scenarios.
+    EveryBlocks(u64),
+    /// After the first block that ends this long after the last checkpoint
+    /// (or the start).
+    Every(Duration),
+}
+
 /// One part of a run to compute.
 #[derive(Debug, Clone)]
 pub struct PartRun {
@@ -52,12 +65,12 @@ pub struct PartRun {
     /// The windows a plan placed ([`plan_part`]), instead of computing the
     /// pilot (first pass, without a checkpoint).
     pub windows: Option<Vec<MemberTail>>,
-    /// Blocks streamed between two checkpoints (0: none).
-    pub checkpoint_blocks: u64,
+    /// When to hand the state to the checkpoint.
+    pub checkpoints: Checkpoints,
 }
 
 /// Streams `part.scenarios` of `snapshot`'s run into a part, handing
-/// `checkpoint` the state every `part.checkpoint_blocks` blocks.
+/// `checkpoint` the state as `part.checkpoints` says.
 pub fn run_part<B: Backend>(
     backend: &B,
     snapshot: &Snapshot,
@@ -73,7 +86,7 @@ pub fn run_part<B: Backend>(
 
 /// The run on one machine ([`super::run`]), resumable: its scenarios
 /// streamed as one part from `resume` (a checkpoint of the same run) on,
-/// handing `checkpoint` the state every `checkpoint_blocks` blocks and once
+/// handing `checkpoint` the state as `checkpoints` says and once
 /// all are streamed. Its outputs are [`super::run`]'s, bit for bit. A
 /// layout that narrows its windows over passes is run without checkpoints.
 pub fn run_resumable<B: Backend>(
@@ -81,7 +94,7 @@ pub fn run_resumable<B: Backend>(
     snapshot: &Snapshot,
     limits: RunLimits,
     resume: Option<MonteCarloPart>,
-    checkpoint_blocks: u64,
+    checkpoints: Checkpoints,
     checkpoint: &mut dyn FnMut(&MonteCarloPart) -> Result<(), RunError>,
     progress: &dyn Fn(u64),
 ) -> Result<RunResult, RunError> {
@@ -99,7 +112,7 @@ pub fn run_resumable<B: Backend>(
         pass: Pass::First,
         resume,
         windows: None,
-        checkpoint_blocks,
+        checkpoints,
     };
     let mut checkpoints = 0;
     let mut counted = |state: &MonteCarloPart| {

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use super::default_management::{depletion_stream, liquidity_stress_of, reverse_stress_of};
-use super::shard::{MonteCarloPart, PartRun, Pass};
+use super::shard::{Checkpoints, MonteCarloPart, PartRun, Pass};
 use super::{
     confidences, largest_move, loss_distribution, scenario_model_as_of, size_default_fund,
     walk_waterfalls, RunError, RunInfo, RunLimits, RunResult, Streamer, StressResult, Timings,
@@ -136,7 +136,7 @@ impl<'a, B: Backend> Stages<'a, B> {
 
     /// Streams `part.scenarios` into a part (with the run's depletion in
     /// a first pass), from its checkpoint if it has one, handing
-    /// `checkpoint` the state every `part.checkpoint_blocks` blocks.
+    /// `checkpoint` the state as `part.checkpoints` says.
     pub fn stream_part(
         &mut self,
         part: PartRun,
@@ -194,15 +194,22 @@ impl<'a, B: Backend> Stages<'a, B> {
                 (tails, scenarios.start)
             }
         };
-        let every = part.checkpoint_blocks.saturating_mul(streamer.block);
+        let step = match part.checkpoints {
+            Checkpoints::Never => u64::MAX,
+            Checkpoints::EveryBlocks(blocks) => blocks.saturating_mul(streamer.block),
+            Checkpoints::Every(_) => streamer.block,
+        };
+        let mut last = Instant::now();
         while done < scenarios.end {
-            let next = match every {
-                0 => scenarios.end,
-                every => done.saturating_add(every).min(scenarios.end),
-            };
+            let next = done.saturating_add(step).min(scenarios.end);
             streamer.pass(done..next, &mut tails, depletion.as_deref_mut(), progress)?;
             done = next;
-            if done < scenarios.end {
+            let due = match part.checkpoints {
+                Checkpoints::Never => false,
+                Checkpoints::EveryBlocks(_) => true,
+                Checkpoints::Every(interval) => last.elapsed() >= interval,
+            };
+            if done < scenarios.end && due {
                 // A part records no loss out of range: the run stops at the first.
                 self.check_tails(&tails)?;
                 let state = MonteCarloPart {
@@ -213,6 +220,7 @@ impl<'a, B: Backend> Stages<'a, B> {
                 };
                 checkpoint(&state)?;
                 tails = state.tails;
+                last = Instant::now();
             }
         }
         self.check_tails(&tails)?;
