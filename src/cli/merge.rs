@@ -257,7 +257,7 @@ pub fn merge(args: &MergeArgs, command_line: Vec<String>) -> Result<(), CliError
         Box::new(batches.into_iter().flat_map(move |batch| {
             pool.install(|| {
                 (batch.par_iter())
-                    .map(|p| Ok(shard::read_part(p, run)?))
+                    .map(|p| shard::read_part(p, run).map_err(|e| RunError::Part(e.to_string())))
                     .collect::<Vec<_>>()
             })
         }))

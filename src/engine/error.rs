@@ -70,9 +70,9 @@ pub enum RunError {
     },
     #[error("checkpoint: {0}")]
     Checkpoint(String),
-    /// A part a merge reads, refused.
-    #[error(transparent)]
-    Part(#[from] crate::shard::ShardError),
+    /// A part a merge reads, refused (the reader's message).
+    #[error("{0}")]
+    Part(String),
     #[error("part {part}: its tails are laid out otherwise than the first part's (another run's, or another plan's)")]
     PartLayout { part: usize },
     #[error("the parts cover {seen} scenarios of the run's {paths}")]

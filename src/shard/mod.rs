@@ -6,6 +6,7 @@
 //! N))` of a run of P: the ranges tile `0..P` whatever P and N.
 
 pub mod file;
+mod records;
 
 use std::ops::Range;
 

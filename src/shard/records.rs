@@ -1,0 +1,264 @@
+//! The partial-state file's records ([`super::file`]): a part's tails and
+//! depletion as rows in the file's order, the rows back into the part, and
+//! the checksum over them.
+
+use std::ops::Range;
+
+use sha2::{Digest, Sha256};
+
+use super::hex;
+use crate::default_management::depletion::DepletionTally;
+use crate::engine::MonteCarloPart;
+use crate::tail::{ExactSum, Held, MemberTail, Moments, TopK, Window};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(super) struct Row {
+    pub record: &'static str,
+    pub tail: u64,
+    pub window: u64,
+    pub x: f64,
+    pub y: f64,
+    pub z: f64,
+    pub n: u64,
+    pub m: u64,
+    pub p: u64,
+    pub sums: [u64; 8],
+}
+
+impl Row {
+    /// Every cell but the record's name, as bits, in column order: `tail`,
+    /// `window`, `x`, `y`, `z`, `n`, `m`, `p`, `s0..s3`, `q0..q3`.
+    pub fn all_cells(&self) -> [u64; 16] {
+        let mut cells = [0; 16];
+        cells[..8].copy_from_slice(&[
+            self.tail,
+            self.window,
+            self.x.to_bits(),
+            self.y.to_bits(),
+            self.z.to_bits(),
+            self.n,
+            self.m,
+            self.p,
+        ]);
+        cells[8..].copy_from_slice(&self.sums);
+        cells
+    }
+
+    /// Which of the filled cells the checksum covers: all but a loss's tail
+    /// and window, which its position gives (a reader checks they agree).
+    fn hashed(&self) -> u16 {
+        match self.record {
+            "loss" => self.filled() & !0b11,
+            _ => self.filled(),
+        }
+    }
+
+    /// Which of [`Self::all_cells`] the record's kind fills (the module's
+    /// table), bit i for cell i; the others must be 0.
+    pub fn filled(&self) -> u16 {
+        const TAIL: u16 = 1;
+        const WINDOW: u16 = 1 << 1;
+        const X: u16 = 1 << 2;
+        const Y: u16 = 1 << 3;
+        const Z: u16 = 1 << 4;
+        const N: u16 = 1 << 5;
+        const M: u16 = 1 << 6;
+        const P: u16 = 1 << 7;
+        const S: u16 = 0xf << 8;
+        const Q: u16 = 0xf << 12;
+        match self.record {
+            "tail" => TAIL | N | M,
+            "window" => TAIL | WINDOW | X | Y | Z | N | M | P,
+            "gap" => TAIL | WINDOW | N | S | Q,
+            "loss" => TAIL | WINDOW | X | N,
+            _ => N | M | P | S,
+        }
+    }
+}
+
+fn tail_rows(t: u64, tail: &MemberTail, emit: &mut dyn FnMut(Row)) {
+    let (windows, gaps) = tail.state();
+    let row = Row {
+        tail: t,
+        ..Row::default()
+    };
+    emit(Row {
+        record: "tail",
+        n: tail.count(),
+        m: windows.len() as u64,
+        ..row
+    });
+    for (w, (window, gap)) in windows.iter().zip(gaps).enumerate() {
+        let row = Row {
+            window: w as u64,
+            ..row
+        };
+        // Shards refuse the layouts that count ([`crate::engine::RunError::ShardNarrowing`]).
+        let Held::Losses(top) = &window.held else {
+            unreachable!("a shard's windows keep their losses")
+        };
+        let (items, floor) = top.state();
+        let (floor_loss, floor_scenario) = floor.unwrap_or_default();
+        emit(Row {
+            record: "window",
+            x: window.lo,
+            y: window.hi,
+            z: floor_loss,
+            n: top.k() as u64,
+            m: floor_scenario,
+            p: u64::from(floor.is_some()),
+            ..row
+        });
+        let (sum, sum_sq) = (gap.sum.limbs(), gap.sum_sq.limbs());
+        let mut sums = [0; 8];
+        sums[..4].copy_from_slice(&sum);
+        sums[4..].copy_from_slice(&sum_sq);
+        emit(Row {
+            record: "gap",
+            n: gap.count,
+            sums,
+            ..row
+        });
+        for &(loss, scenario) in items {
+            emit(Row {
+                record: "loss",
+                x: loss,
+                n: scenario,
+                ..row
+            });
+        }
+    }
+}
+
+/// Every record of `part`, in the file's order.
+pub(super) fn each_row(part: &MonteCarloPart, emit: &mut dyn FnMut(Row)) {
+    for (t, tail) in part.tails.iter().enumerate() {
+        tail_rows(t as u64, tail, emit);
+    }
+    if let Some(d) = &part.depletion {
+        let m = part.tails.len() as u64;
+        tail_rows(m, &d.demand, emit);
+        tail_rows(m + 1, &d.depletion, emit);
+        let mut sums = [0; 8];
+        sums[..4].copy_from_slice(&d.sum.limbs());
+        emit(Row {
+            record: "depletion",
+            n: d.exhausted,
+            m: d.with_uncovered,
+            p: d.seen,
+            sums,
+            ..Row::default()
+        });
+    }
+}
+
+/// The SHA-256 of the header's JSON (checksum empty) and every record's
+/// values, fed a record at a time through a buffer (the digest of the
+/// concatenation, whatever the pieces).
+pub(super) struct Checksum {
+    hash: Sha256,
+    buffer: Vec<u8>,
+}
+
+impl Checksum {
+    const BUFFER: usize = 1 << 16;
+
+    /// Starting from the header as JSON, its checksum empty.
+    pub fn new(unsigned_header: &str) -> Self {
+        let mut hash = Sha256::new();
+        hash.update(unsigned_header.as_bytes());
+        Self {
+            hash,
+            buffer: Vec::with_capacity(Self::BUFFER + 256),
+        }
+    }
+
+    pub fn add(&mut self, r: &Row) {
+        self.buffer.extend_from_slice(r.record.as_bytes());
+        self.buffer.push(0);
+        let filled = r.hashed();
+        for (i, v) in r.all_cells().iter().enumerate() {
+            if filled & (1 << i) != 0 {
+                self.buffer.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        if self.buffer.len() >= Self::BUFFER {
+            self.hash.update(&self.buffer);
+            self.buffer.clear();
+        }
+    }
+
+    pub fn finish(mut self) -> String {
+        self.hash.update(&self.buffer);
+        hex(&self.hash.finalize())
+    }
+}
+
+/// The part the rows describe, or `None` if they are not in the order
+/// [`super::file::encode`] writes them or describe no reachable state:
+/// streamed scenarios `scenarios.start..done` of `scenarios`.
+pub(super) fn part_of(
+    scenarios: Range<u64>,
+    done: u64,
+    rows: &mut dyn Iterator<Item = Row>,
+) -> Option<MonteCarloPart> {
+    let mut rows = rows.peekable();
+    let mut tails = Vec::new();
+    while let Some(row) = rows.next_if(|r| r.record == "tail") {
+        if row.tail != tails.len() as u64 {
+            return None;
+        }
+        let mut windows = Vec::new();
+        let mut gaps = Vec::new();
+        for w in 0..row.m {
+            let bounds = rows
+                .next()
+                .filter(|r| r.record == "window" && r.window == w)?;
+            let gap = rows.next().filter(|r| r.record == "gap" && r.window == w)?;
+            let mut items = Vec::new();
+            while let Some(loss) = rows.next_if(|r| r.record == "loss") {
+                (loss.window == w && loss.tail == row.tail).then_some(())?;
+                items.push((loss.x, loss.n));
+            }
+            let floor = (bounds.p == 1).then_some((bounds.z, bounds.m));
+            let top = TopK::from_state(usize::try_from(bounds.n).ok()?, items, floor)?;
+            windows.push(Window {
+                lo: bounds.x,
+                hi: bounds.y,
+                held: Held::Losses(top),
+            });
+            let limbs = |at: usize| std::array::from_fn(|i| gap.sums[at + i]);
+            gaps.push(Moments {
+                count: gap.n,
+                sum: ExactSum::from_limbs(limbs(0)),
+                sum_sq: ExactSum::from_limbs(limbs(4)),
+            });
+        }
+        tails.push(MemberTail::from_state(windows, gaps, row.n)?);
+    }
+    let depletion = match rows.next() {
+        None => None,
+        Some(row) if row.record == "depletion" && tails.len() >= 2 => {
+            let depletion = tails.pop()?;
+            let demand = tails.pop()?;
+            Some(DepletionTally {
+                demand,
+                depletion,
+                exhausted: row.n,
+                with_uncovered: row.m,
+                sum: ExactSum::from_limbs(std::array::from_fn(|i| row.sums[i])),
+                seen: row.p,
+            })
+        }
+        Some(_) => return None,
+    };
+    if rows.next().is_some() || done < scenarios.start || done > scenarios.end {
+        return None;
+    }
+    Some(MonteCarloPart {
+        scenarios,
+        done,
+        tails,
+        depletion,
+    })
+}
