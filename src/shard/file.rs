@@ -7,26 +7,27 @@
 //! snapshot order, then, in a first-pass part, the fund depletion's demand
 //! D and depletion X as tails `M` and `M + 1`, and one `depletion` row):
 //!
-//! | record | window | x | y | z | n | m | p | s0..s3 | q0..q3 |
-//! |---|---|---|---|---|---|---|---|---|---|
-//! | `tail` | 0 | | | | scenarios seen | windows | | | |
-//! | `window` | w | lo | hi | floor loss | k | floor scenario | 1 if a floor | | |
-//! | `gap` | w | | | | losses above window w | | | sum | sum of squares |
-//! | `loss` | w | loss | | | scenario | | | | |
-//! | `depletion` | 0 | | | | exhausted | with uncovered | scenarios | sum of D | |
+//! | record | window | x | y | z | n | m | p | s0..s3 | q0..q3 | losses, scenarios |
+//! |---|---|---|---|---|---|---|---|---|---|---|
+//! | `tail` | 0 | | | | scenarios seen | windows | | | | |
+//! | `window` | w | lo | hi | floor loss | k | floor scenario | 1 if a floor | | | its kept losses and their scenarios |
+//! | `gap` | w | | | | losses above window w | | | sum | sum of squares | |
+//! | `depletion` | 0 | | | | exhausted | with uncovered | scenarios | sum of D | | |
 //!
-//! Sums are [`ExactSum`]s: sum x 2^96 as a 256-bit two's-complement integer in
-//! little-endian 64-bit limbs. Empty cells are 0, and a reader refuses any
-//! other value there; the checksum covers each record's name and filled cells
-//! (a loss's but its tail and window, which must be those of the records
-//! before it). No loss out of range is
-//! ever recorded: a shard stops with the run's error at the first
+//! Sums are [`ExactSum`](crate::tail::ExactSum)s: sum x 2^96 as a 256-bit
+//! two's-complement integer in little-endian 64-bit limbs. Empty cells are
+//! 0 (empty lists), and a reader refuses anything else there; the checksum
+//! covers each record's name, filled cells and kept losses. No loss out of
+//! range is ever recorded: a shard stops with the run's error at the first
 //! ([`crate::engine::RunError::LossOutOfRange`]), before any checkpoint.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch, StringArray, UInt64Array};
+use arrow_array::{
+    Array, ArrayRef, Float64Array, LargeListArray, RecordBatch, StringArray, UInt64Array,
+};
+use arrow_buffer::OffsetBuffer;
 use arrow_schema::{DataType, Field, Schema};
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ArrowWriter;
@@ -44,7 +45,7 @@ use crate::engine::MonteCarloPart;
 pub const HEADER_KEY: &str = "clearstress.partial_state";
 /// The format, and its version: a reader refuses any other.
 pub const FORMAT: &str = "clearstress partial state";
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The header as stored: the part's header with the format and the checksum.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -71,10 +72,14 @@ impl Checked {
 }
 
 const SUM_COLUMNS: [&str; 8] = ["s0", "s1", "s2", "s3", "q0", "q1", "q2", "q3"];
+/// The kept losses of a window's record, and their scenarios.
+const LIST_COLUMNS: [&str; 2] = ["losses", "scenarios"];
 
-/// Records per Parquet batch: what encoding or decoding a part holds in
+/// Records, and kept losses, per Parquet batch at most (a batch ends at the
+/// first record past either): what encoding or decoding a part holds in
 /// memory beside its tails.
 const BATCH_ROWS: usize = 1 << 16;
+const BATCH_LOSSES: usize = 1 << 20;
 
 /// The records of one batch, column by column.
 #[derive(Default)]
@@ -84,10 +89,21 @@ struct Columns {
     unsigned: [Vec<u64>; 5 + SUM_COLUMNS.len()],
     /// `x`, `y`, `z`.
     real: [Vec<f64>; 3],
+    /// Each record's kept losses and their scenarios, and where each
+    /// record's start (the lists' offsets, from 0).
+    losses: Vec<f64>,
+    scenarios: Vec<u64>,
+    offsets: Vec<i64>,
 }
 
 impl Columns {
-    fn push(&mut self, r: &Row) {
+    fn push(&mut self, r: &Row, losses: &[(f64, u64)]) {
+        if self.offsets.is_empty() {
+            self.offsets.push(0);
+        }
+        self.losses.extend(losses.iter().map(|l| l.0));
+        self.scenarios.extend(losses.iter().map(|l| l.1));
+        self.offsets.push(self.losses.len() as i64);
         self.record.push(r.record);
         let unsigned = [r.tail, r.window, r.n, r.m, r.p];
         for (column, v) in self.unsigned.iter_mut().zip(unsigned.iter().chain(&r.sums)) {
@@ -96,6 +112,11 @@ impl Columns {
         for (column, v) in self.real.iter_mut().zip([r.x, r.y, r.z]) {
             column.push(v);
         }
+    }
+
+    /// Whether the batch is full.
+    fn full(&self) -> bool {
+        self.record.len() >= BATCH_ROWS || self.losses.len() >= BATCH_LOSSES
     }
 
     /// The batch, in the file's column order; the columns left empty.
@@ -118,12 +139,19 @@ impl Columns {
             unsigned(p),
         ];
         arrays.extend(sums.iter_mut().map(unsigned));
+        let offsets = OffsetBuffer::new(std::mem::take(&mut self.offsets).into());
+        let list = |item: DataType, values: ArrayRef| -> ArrayRef {
+            let item = Arc::new(Field::new("item", item, false));
+            Arc::new(LargeListArray::new(item, offsets.clone(), values, None))
+        };
+        arrays.push(list(DataType::Float64, real(&mut self.losses)));
+        arrays.push(list(DataType::UInt64, unsigned(&mut self.scenarios)));
         RecordBatch::try_new(Arc::clone(schema), arrays)
     }
 }
 
 /// The file's columns: `record`, `tail`, `window`, `x`, `y`, `z`, `n`, `m`,
-/// `p`, then the sums' limbs.
+/// `p`, the sums' limbs, then the lists `losses` and `scenarios`.
 fn schema() -> Arc<Schema> {
     let unsigned = |name: &str| Field::new(name, DataType::UInt64, false);
     let real = |name: &str| Field::new(name, DataType::Float64, false);
@@ -139,6 +167,13 @@ fn schema() -> Arc<Schema> {
         unsigned("p"),
     ];
     fields.extend(SUM_COLUMNS.iter().map(|name| unsigned(name)));
+    for (name, item) in LIST_COLUMNS
+        .iter()
+        .zip([DataType::Float64, DataType::UInt64])
+    {
+        let item = Arc::new(Field::new("item", item, false));
+        fields.push(Field::new(*name, DataType::LargeList(item), false));
+    }
     Arc::new(Schema::new(fields))
 }
 
@@ -159,30 +194,36 @@ pub fn encode(
     };
     let schema = schema();
     // Interning every loss and scenario in a dictionary cost more than the
-    // rest of a checkpoint: integers are delta-coded (the empty cells and
-    // runs of one tail and window to nearly nothing), the losses plain;
-    // dictionaries only for the record's name and the rarely filled reals.
+    // rest of a checkpoint: integers are delta-coded (the empty cells, runs
+    // of one tail and window, and the scenarios to a few bytes), the losses
+    // plain; dictionaries only for the record's name and the rarely filled
+    // reals.
     let mut props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
-        .set_dictionary_enabled(false)
-        .set_encoding(Encoding::DELTA_BINARY_PACKED);
+        .set_dictionary_enabled(false);
     for column in ["record", "y", "z"] {
         props = props.set_column_dictionary_enabled(ColumnPath::from(column), true);
     }
-    for column in ["record", "x", "y", "z"] {
-        props = props.set_column_encoding(ColumnPath::from(column), Encoding::PLAIN);
+    let integers = ["tail", "window", "n", "m", "p"].iter().chain(&SUM_COLUMNS);
+    for column in integers {
+        props = props.set_column_encoding(ColumnPath::from(*column), Encoding::DELTA_BINARY_PACKED);
     }
+    let scenarios = ColumnPath::new(vec!["scenarios".into(), "list".into(), "item".into()]);
+    props = props.set_column_encoding(scenarios, Encoding::DELTA_BINARY_PACKED);
     let props = props.build();
     let mut writer = ArrowWriter::try_new(Vec::new(), Arc::clone(&schema), Some(props))?;
     let mut checksum = Checksum::new(&header.unsigned_json());
     let mut columns = Columns::default();
     let mut failed = None;
-    each_row(part, &mut |row| {
-        checksum.add(&row);
-        columns.push(&row);
-        if columns.record.len() == BATCH_ROWS && failed.is_none() {
+    each_row(part, &mut |row, losses| {
+        checksum.add(&row, losses);
+        columns.push(&row, losses);
+        if columns.full() && failed.is_none() {
+            // A row group a batch: the writer holds one batch's encoding.
             let written = columns.take(&schema).map_err(Into::into);
-            failed = written.and_then(|batch| writer.write(&batch)).err();
+            failed = (written.and_then(|batch| writer.write(&batch)))
+                .and_then(|()| writer.flush())
+                .err();
         }
     });
     if let Some(e) = failed {
@@ -289,21 +330,21 @@ pub fn read(path: &Path) -> Result<PartialState, ShardError> {
 /// it is read; the first error ends them and is kept.
 struct Rows {
     batches: ParquetRecordBatchReader,
-    batch: std::vec::IntoIter<Row>,
+    batch: std::vec::IntoIter<(Row, Vec<(f64, u64)>)>,
     checksum: Checksum,
     failed: Option<String>,
 }
 
 impl Iterator for Rows {
-    type Item = Row;
+    type Item = (Row, Vec<(f64, u64)>);
 
-    fn next(&mut self) -> Option<Row> {
+    fn next(&mut self) -> Option<Self::Item> {
         loop {
-            if let Some(row) = self.batch.next() {
+            if let Some((row, losses)) = self.batch.next() {
                 let filled = row.filled();
                 let stray = (row.all_cells().iter().enumerate())
                     .any(|(i, &v)| filled & (1 << i) == 0 && v != 0);
-                if stray {
+                if stray || !(losses.is_empty() || row.record == "window") {
                     self.failed = Some(format!(
                         "a `{}` record fills a cell its kind leaves empty",
                         row.record
@@ -311,8 +352,8 @@ impl Iterator for Rows {
                     self.batch = Vec::new().into_iter();
                     return None;
                 }
-                self.checksum.add(&row);
-                return Some(row);
+                self.checksum.add(&row, &losses);
+                return Some((row, losses));
             }
             if self.failed.is_some() {
                 return None;
@@ -328,7 +369,7 @@ impl Iterator for Rows {
     }
 }
 
-fn decode_batch(batch: &RecordBatch, rows: &mut Vec<Row>) -> Result<(), String> {
+fn decode_batch(batch: &RecordBatch, rows: &mut Vec<(Row, Vec<(f64, u64)>)>) -> Result<(), String> {
     let column = |name: &str| {
         let column = batch
             .column_by_name(name)
@@ -368,17 +409,41 @@ fn decode_batch(batch: &RecordBatch, rows: &mut Vec<Row>) -> Result<(), String> 
     for (sum, name) in sums.iter_mut().zip(SUM_COLUMNS) {
         *sum = unsigned(name)?;
     }
+    let list = |name: &str| -> Result<&LargeListArray, String> {
+        column(name)?
+            .as_any()
+            .downcast_ref::<LargeListArray>()
+            .ok_or_else(|| format!("column `{name}` is not a large list"))
+    };
+    let (losses, scenarios) = (list("losses")?, list("scenarios")?);
+    if losses.value_offsets() != scenarios.value_offsets() {
+        return Err("the lists of losses and of their scenarios differ in length".into());
+    }
+    let offsets = losses.value_offsets();
+    let loss = (losses.values().as_any())
+        .downcast_ref::<Float64Array>()
+        .ok_or("column `losses` does not hold Float64")?
+        .values();
+    let scenario = (scenarios.values().as_any())
+        .downcast_ref::<UInt64Array>()
+        .ok_or("column `scenarios` does not hold UInt64")?
+        .values();
     rows.reserve(batch.num_rows());
     for i in 0..batch.num_rows() {
         let record = match record.value(i) {
-            "loss" => "loss",
             "window" => "window",
             "gap" => "gap",
             "tail" => "tail",
             "depletion" => "depletion",
             name => return Err(format!("unknown record `{name}`")),
         };
-        rows.push(Row {
+        let held = usize::try_from(offsets[i])
+            .ok()
+            .zip(usize::try_from(offsets[i + 1]).ok());
+        let held = held
+            .and_then(|(a, b)| Some((loss.get(a..b)?, scenario.get(a..b)?)))
+            .ok_or("list offsets out of range")?;
+        let row = Row {
             record,
             tail: tail[i],
             window: window[i],
@@ -389,7 +454,11 @@ fn decode_batch(batch: &RecordBatch, rows: &mut Vec<Row>) -> Result<(), String> 
             m: m[i],
             p: p[i],
             sums: std::array::from_fn(|s| sums[s][i]),
-        });
+        };
+        rows.push((
+            row,
+            held.0.iter().copied().zip(held.1.iter().copied()).collect(),
+        ));
     }
     Ok(())
 }

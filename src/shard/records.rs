@@ -1,6 +1,6 @@
 //! The partial-state file's records ([`super::file`]): a part's tails and
-//! depletion as rows in the file's order, the rows back into the part, and
-//! the checksum over them.
+//! depletion as rows in the file's order (a window's kept losses with its
+//! row), the rows back into the part, and the checksum over them.
 
 use std::ops::Range;
 
@@ -44,15 +44,6 @@ impl Row {
         cells
     }
 
-    /// Which of the filled cells the checksum covers: all but a loss's tail
-    /// and window, which its position gives (a reader checks they agree).
-    fn hashed(&self) -> u16 {
-        match self.record {
-            "loss" => self.filled() & !0b11,
-            _ => self.filled(),
-        }
-    }
-
     /// Which of [`Self::all_cells`] the record's kind fills (the module's
     /// table), bit i for cell i; the others must be 0.
     pub fn filled(&self) -> u16 {
@@ -70,24 +61,30 @@ impl Row {
             "tail" => TAIL | N | M,
             "window" => TAIL | WINDOW | X | Y | Z | N | M | P,
             "gap" => TAIL | WINDOW | N | S | Q,
-            "loss" => TAIL | WINDOW | X | N,
             _ => N | M | P | S,
         }
     }
 }
 
-fn tail_rows(t: u64, tail: &MemberTail, emit: &mut dyn FnMut(Row)) {
+/// Where records go, each with its kept losses (a window's; none for others).
+type Emit<'a> = &'a mut dyn FnMut(Row, &[(f64, u64)]);
+
+/// The records of one tail; a window's kept losses go with its record.
+fn tail_rows(t: u64, tail: &MemberTail, emit: Emit) {
     let (windows, gaps) = tail.state();
     let row = Row {
         tail: t,
         ..Row::default()
     };
-    emit(Row {
-        record: "tail",
-        n: tail.count(),
-        m: windows.len() as u64,
-        ..row
-    });
+    emit(
+        Row {
+            record: "tail",
+            n: tail.count(),
+            m: windows.len() as u64,
+            ..row
+        },
+        &[],
+    );
     for (w, (window, gap)) in windows.iter().zip(gaps).enumerate() {
         let row = Row {
             window: w as u64,
@@ -99,7 +96,7 @@ fn tail_rows(t: u64, tail: &MemberTail, emit: &mut dyn FnMut(Row)) {
         };
         let (items, floor) = top.state();
         let (floor_loss, floor_scenario) = floor.unwrap_or_default();
-        emit(Row {
+        let bounds = Row {
             record: "window",
             x: window.lo,
             y: window.hi,
@@ -108,30 +105,24 @@ fn tail_rows(t: u64, tail: &MemberTail, emit: &mut dyn FnMut(Row)) {
             m: floor_scenario,
             p: u64::from(floor.is_some()),
             ..row
-        });
+        };
+        emit(bounds, items);
         let (sum, sum_sq) = (gap.sum.limbs(), gap.sum_sq.limbs());
         let mut sums = [0; 8];
         sums[..4].copy_from_slice(&sum);
         sums[4..].copy_from_slice(&sum_sq);
-        emit(Row {
+        let gap = Row {
             record: "gap",
             n: gap.count,
             sums,
             ..row
-        });
-        for &(loss, scenario) in items {
-            emit(Row {
-                record: "loss",
-                x: loss,
-                n: scenario,
-                ..row
-            });
-        }
+        };
+        emit(gap, &[]);
     }
 }
 
 /// Every record of `part`, in the file's order.
-pub(super) fn each_row(part: &MonteCarloPart, emit: &mut dyn FnMut(Row)) {
+pub(super) fn each_row(part: &MonteCarloPart, emit: Emit) {
     for (t, tail) in part.tails.iter().enumerate() {
         tail_rows(t as u64, tail, emit);
     }
@@ -141,20 +132,22 @@ pub(super) fn each_row(part: &MonteCarloPart, emit: &mut dyn FnMut(Row)) {
         tail_rows(m + 1, &d.depletion, emit);
         let mut sums = [0; 8];
         sums[..4].copy_from_slice(&d.sum.limbs());
-        emit(Row {
+        let depletion = Row {
             record: "depletion",
             n: d.exhausted,
             m: d.with_uncovered,
             p: d.seen,
             sums,
             ..Row::default()
-        });
+        };
+        emit(depletion, &[]);
     }
 }
 
-/// The SHA-256 of the header's JSON (checksum empty) and every record's
-/// values, fed a record at a time through a buffer (the digest of the
-/// concatenation, whatever the pieces).
+/// The SHA-256 of the header's JSON (checksum empty) and, for every record,
+/// its name, its filled cells and its kept losses (each loss then its
+/// scenario), little-endian, fed a record at a time through a buffer (the
+/// digest of the concatenation, whatever the pieces).
 pub(super) struct Checksum {
     hash: Sha256,
     buffer: Vec<u8>,
@@ -173,13 +166,21 @@ impl Checksum {
         }
     }
 
-    pub fn add(&mut self, r: &Row) {
+    pub fn add(&mut self, r: &Row, losses: &[(f64, u64)]) {
         self.buffer.extend_from_slice(r.record.as_bytes());
         self.buffer.push(0);
-        let filled = r.hashed();
+        let filled = r.filled();
         for (i, v) in r.all_cells().iter().enumerate() {
             if filled & (1 << i) != 0 {
                 self.buffer.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        for &(loss, scenario) in losses {
+            self.buffer.extend_from_slice(&loss.to_bits().to_le_bytes());
+            self.buffer.extend_from_slice(&scenario.to_le_bytes());
+            if self.buffer.len() >= Self::BUFFER {
+                self.hash.update(&self.buffer);
+                self.buffer.clear();
             }
         }
         if self.buffer.len() >= Self::BUFFER {
@@ -200,26 +201,20 @@ impl Checksum {
 pub(super) fn part_of(
     scenarios: Range<u64>,
     done: u64,
-    rows: &mut dyn Iterator<Item = Row>,
+    rows: &mut dyn Iterator<Item = (Row, Vec<(f64, u64)>)>,
 ) -> Option<MonteCarloPart> {
     let mut rows = rows.peekable();
     let mut tails = Vec::new();
-    while let Some(row) = rows.next_if(|r| r.record == "tail") {
+    while let Some((row, _)) = rows.next_if(|(r, _)| r.record == "tail") {
         if row.tail != tails.len() as u64 {
             return None;
         }
         let mut windows = Vec::new();
         let mut gaps = Vec::new();
         for w in 0..row.m {
-            let bounds = rows
-                .next()
-                .filter(|r| r.record == "window" && r.window == w)?;
-            let gap = rows.next().filter(|r| r.record == "gap" && r.window == w)?;
-            let mut items = Vec::new();
-            while let Some(loss) = rows.next_if(|r| r.record == "loss") {
-                (loss.window == w && loss.tail == row.tail).then_some(())?;
-                items.push((loss.x, loss.n));
-            }
+            let of_window = |r: &Row, kind| r.record == kind && r.window == w && r.tail == row.tail;
+            let (bounds, items) = rows.next().filter(|(r, _)| of_window(r, "window"))?;
+            let (gap, _) = rows.next().filter(|(r, _)| of_window(r, "gap"))?;
             let floor = (bounds.p == 1).then_some((bounds.z, bounds.m));
             let top = TopK::from_state(usize::try_from(bounds.n).ok()?, items, floor)?;
             windows.push(Window {
@@ -238,7 +233,7 @@ pub(super) fn part_of(
     }
     let depletion = match rows.next() {
         None => None,
-        Some(row) if row.record == "depletion" && tails.len() >= 2 => {
+        Some((row, _)) if row.record == "depletion" && tails.len() >= 2 => {
             let depletion = tails.pop()?;
             let demand = tails.pop()?;
             Some(DepletionTally {
