@@ -394,6 +394,32 @@ fn shard_indices_come_from_the_flag_or_the_scheduler() {
     }
 }
 
+/// A 200,000-path run that checkpoints every 4 blocks of 4,096 scenarios.
+fn checkpointed_run() -> Vec<&'static str> {
+    let mut run = run_flags(&[], "200000");
+    run.extend(["--block-size", "4096", "--checkpoint-blocks", "4"]);
+    run
+}
+
+/// Runs `args` killed (as kill -9 would) right after its `n`-th checkpoint.
+fn killed_after_checkpoint(cwd: &Path, args: &[&str], n: u32) {
+    let fault = format!("kill:checkpoint-{n}");
+    let killed = clearstress(cwd, args, &[("CLEARSTRESS_FAULT", &fault)]);
+    assert_eq!(killed.status.code(), Some(137));
+}
+
+/// The refusal to resume `args`'s checkpoint with another seed, which says so.
+fn refused_with_another_seed(cwd: &Path, args: &[&str]) -> String {
+    let mut reseeded = args.to_vec();
+    reseeded.extend(["--seed", "99"]);
+    let err = refused(clearstress(cwd, &reseeded, &[]));
+    assert!(
+        err.contains("cannot resume") && err.contains("the seed"),
+        "{err}"
+    );
+    err
+}
+
 /// A shard killed right after a checkpoint (as kill -9 would) leaves a part
 /// the merge refuses as unfinished; the same command continues from the
 /// checkpoint to the part an uninterrupted shard writes, and a changed input
@@ -402,28 +428,19 @@ fn shard_indices_come_from_the_flag_or_the_scheduler() {
 fn a_killed_shard_resumes_from_its_checkpoint_to_the_same_part() {
     let dir = tempfile::tempdir().unwrap();
     let cwd = dir.path();
-    let mut run = run_flags(&[], "200000");
-    run.extend(["--block-size", "4096", "--checkpoint-blocks", "4"]);
+    let run = checkpointed_run();
     let whole = shards(cwd, &run, 2, "whole", &[]);
-    let kill = [("CLEARSTRESS_FAULT", "kill:checkpoint-2")];
     std::fs::create_dir(cwd.join("parts")).unwrap();
     let mut args = run.clone();
     args.extend(["--shard", "0/2", "--out", "parts"]);
-    let killed = clearstress(cwd, &args, &kill);
-    assert_eq!(killed.status.code(), Some(137));
+    killed_after_checkpoint(cwd, &args, 2);
     let part = "parts/part-000000-of-000002.parquet";
     let err = refused(merge(cwd, &[part.into(), whole[1].clone()], "out"));
     assert!(
         err.contains(part) && err.contains("a checkpoint at scenario"),
         "{err}"
     );
-    let mut reseeded = args.clone();
-    reseeded.extend(["--seed", "99"]);
-    let err = refused(clearstress(cwd, &reseeded, &[]));
-    assert!(
-        err.contains("cannot resume") && err.contains("the seed"),
-        "{err}"
-    );
+    refused_with_another_seed(cwd, &args);
     ok(clearstress(cwd, &args, &[]));
     let resumed = file::read(&cwd.join(part)).unwrap();
     let uninterrupted = file::read(&cwd.join(&whole[0])).unwrap();
@@ -455,8 +472,7 @@ fn a_killed_shard_resumes_from_its_checkpoint_to_the_same_part() {
 fn a_killed_run_resumes_from_its_checkpoint_to_the_same_outputs() {
     let dir = tempfile::tempdir().unwrap();
     let cwd = dir.path();
-    let mut run = run_flags(&[], "200000");
-    run.extend(["--block-size", "4096", "--checkpoint-blocks", "4"]);
+    let run = checkpointed_run();
     let mut whole = run.clone();
     whole.extend(["--out", "whole"]);
     ok(clearstress(cwd, &whole, &[]));
@@ -466,21 +482,13 @@ fn a_killed_run_resumes_from_its_checkpoint_to_the_same_outputs() {
     );
     let mut args = run.clone();
     args.extend(["--out", "out"]);
-    let killed = clearstress(cwd, &args, &[("CLEARSTRESS_FAULT", "kill:checkpoint-2")]);
-    assert_eq!(killed.status.code(), Some(137));
+    killed_after_checkpoint(cwd, &args, 2);
     let checkpoint = cwd.join(".out.checkpoint.parquet");
     let state = file::read(&checkpoint).unwrap();
     assert_eq!(state.part.done, 2 * 4 * 4096, "two checkpoints of 4 blocks");
     assert!(!cwd.join("out").exists(), "nothing that looks complete");
-    let mut reseeded = args.clone();
-    reseeded.extend(["--seed", "99"]);
-    let err = refused(clearstress(cwd, &reseeded, &[]));
-    assert!(
-        err.contains("cannot resume")
-            && err.contains("the seed")
-            && err.contains(".out.checkpoint"),
-        "{err}"
-    );
+    let err = refused_with_another_seed(cwd, &args);
+    assert!(err.contains(".out.checkpoint"), "{err}");
     ok(clearstress(cwd, &args, &[]));
     assert!(
         !checkpoint.exists(),
@@ -495,8 +503,7 @@ fn a_killed_run_resumes_from_its_checkpoint_to_the_same_outputs() {
     let mut timed = run_flags(&[], "200000");
     timed.extend(["--block-size", "4096", "--checkpoint-minutes", "0.00001"]);
     timed.extend(["--out", "timed"]);
-    let killed = clearstress(cwd, &timed, &[("CLEARSTRESS_FAULT", "kill:checkpoint-1")]);
-    assert_eq!(killed.status.code(), Some(137));
+    killed_after_checkpoint(cwd, &timed, 1);
     let state = file::read(&cwd.join(".timed.checkpoint.parquet")).unwrap();
     assert!(state.part.done > 0 && state.part.done < 200_000);
     ok(clearstress(cwd, &timed, &[]));

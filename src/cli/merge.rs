@@ -36,8 +36,9 @@ pub struct MergeArgs {
 }
 
 /// `run --shard`: streams the shard's scenarios into its part, checkpointing
-/// every `--checkpoint-blocks` blocks into the part file itself, and resumes
-/// from a checkpoint of the same run found there.
+/// into the part file itself as `--checkpoint-minutes` (or
+/// `--checkpoint-blocks`) says, and resumes from a checkpoint of the same
+/// run found there.
 pub fn run_shard(args: &RunArgs, spec: &str, command_line: Vec<String>) -> Result<(), CliError> {
     let planning = spec.trim() == "plan";
     let shard = match planning {

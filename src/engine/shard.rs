@@ -106,7 +106,8 @@ pub fn run_resumable<B: Backend>(
         return stages.conclude(monte_carlo, SecondPass::Stream, started);
     }
     let paths = snapshot.config.scenario.paths;
-    let resumed = resume.is_some();
+    // A checkpoint that already holds every scenario is not written again.
+    let resumed_unfinished = resume.as_ref().is_some_and(|p| p.done < p.scenarios.end);
     let part = PartRun {
         scenarios: 0..paths,
         pass: Pass::First,
@@ -114,15 +115,15 @@ pub fn run_resumable<B: Backend>(
         windows: None,
         checkpoints,
     };
-    let mut checkpoints = 0;
+    let mut written = 0;
     let mut counted = |state: &MonteCarloPart| {
-        checkpoints += 1;
+        written += 1;
         checkpoint(state)
     };
     let part = stages.stream_part(part, &mut counted, progress)?;
     // The second pass and what follows are checkpointed too, as far as
     // the first pass goes: a run long enough to have checkpointed.
-    if checkpoints > 0 || resumed {
+    if written > 0 || resumed_unfinished {
         checkpoint(&part)?;
     }
     let monte_carlo = MonteCarlo {

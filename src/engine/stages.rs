@@ -146,18 +146,13 @@ impl<'a, B: Backend> Stages<'a, B> {
         let members = self.book.members;
         let k = self.tail_plan.k();
         let paths = self.snapshot.config.scenario.paths;
-        let streamer = Streamer {
-            backend: self.backend,
-            plan: &self.plan,
-            block: self.streamer().block,
-            limits: self.limits,
-        };
-        // Taken while streaming (the checks below borrow the stages), and
-        // put back for the run to conclude with.
+        // Taken while streaming (the streamer and the checks below borrow
+        // the stages), and put back for the run to conclude with.
         let mut own_depletion = match &part.pass {
             Pass::First => self.depletion.take(),
             Pass::Second(_) => None,
         };
+        let streamer = self.streamer();
         let mut depletion = own_depletion.as_mut().and_then(|d| d.as_mut().ok());
         let scenarios = part.scenarios.clone();
         let (mut tails, mut done) = match (part.resume, &part.pass) {

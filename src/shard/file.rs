@@ -24,8 +24,10 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use arrow_array::types::{Float64Type, UInt64Type};
 use arrow_array::{
-    Array, ArrayRef, Float64Array, LargeListArray, RecordBatch, StringArray, UInt64Array,
+    Array, ArrayRef, ArrowPrimitiveType, Float64Array, LargeListArray, PrimitiveArray, RecordBatch,
+    StringArray, UInt64Array,
 };
 use arrow_buffer::OffsetBuffer;
 use arrow_schema::{DataType, Field, Schema};
@@ -177,8 +179,9 @@ fn schema() -> Arc<Schema> {
     Arc::new(Schema::new(fields))
 }
 
-/// The part's file contents: Parquet bytes, written [`BATCH_ROWS`] records
-/// at a time as the checksum is computed over them.
+/// The part's file contents: Parquet bytes, written a batch ([`BATCH_ROWS`]
+/// records or [`BATCH_LOSSES`] kept losses) at a time as the checksum is
+/// computed over them.
 pub fn encode(
     header: &PartHeader,
     part: &MonteCarloPart,
@@ -369,6 +372,16 @@ impl Iterator for Rows {
     }
 }
 
+/// The values of a column (or a list's items) of primitive type `T`.
+fn values<'a, T: ArrowPrimitiveType>(
+    array: &'a dyn Array,
+    name: &str,
+) -> Result<&'a [T::Native], String> {
+    let typed = array.as_any().downcast_ref::<PrimitiveArray<T>>();
+    let typed = typed.ok_or_else(|| format!("column `{name}` does not hold {}", T::DATA_TYPE))?;
+    Ok(typed.values())
+}
+
 fn decode_batch(batch: &RecordBatch, rows: &mut Vec<(Row, Vec<(f64, u64)>)>) -> Result<(), String> {
     let column = |name: &str| {
         let column = batch
@@ -379,20 +392,8 @@ fn decode_batch(batch: &RecordBatch, rows: &mut Vec<(Row, Vec<(f64, u64)>)>) -> 
             _ => Err(format!("column `{name}` has empty (null) cells")),
         }
     };
-    let unsigned = |name: &str| -> Result<&[u64], String> {
-        Ok(column(name)?
-            .as_any()
-            .downcast_ref::<UInt64Array>()
-            .ok_or_else(|| format!("column `{name}` is not UInt64"))?
-            .values())
-    };
-    let real = |name: &str| -> Result<&[f64], String> {
-        Ok(column(name)?
-            .as_any()
-            .downcast_ref::<Float64Array>()
-            .ok_or_else(|| format!("column `{name}` is not Float64"))?
-            .values())
-    };
+    let unsigned = |name: &str| values::<UInt64Type>(column(name)?, name);
+    let real = |name: &str| values::<Float64Type>(column(name)?, name);
     let record = column("record")?
         .as_any()
         .downcast_ref::<StringArray>()
@@ -420,14 +421,8 @@ fn decode_batch(batch: &RecordBatch, rows: &mut Vec<(Row, Vec<(f64, u64)>)>) -> 
         return Err("the lists of losses and of their scenarios differ in length".into());
     }
     let offsets = losses.value_offsets();
-    let loss = (losses.values().as_any())
-        .downcast_ref::<Float64Array>()
-        .ok_or("column `losses` does not hold Float64")?
-        .values();
-    let scenario = (scenarios.values().as_any())
-        .downcast_ref::<UInt64Array>()
-        .ok_or("column `scenarios` does not hold UInt64")?
-        .values();
+    let loss = values::<Float64Type>(losses.values(), "losses")?;
+    let scenario = values::<UInt64Type>(scenarios.values(), "scenarios")?;
     rows.reserve(batch.num_rows());
     for i in 0..batch.num_rows() {
         let record = match record.value(i) {

@@ -175,14 +175,16 @@ impl Checksum {
                 self.buffer.extend_from_slice(&v.to_le_bytes());
             }
         }
+        self.spill();
         for &(loss, scenario) in losses {
             self.buffer.extend_from_slice(&loss.to_bits().to_le_bytes());
             self.buffer.extend_from_slice(&scenario.to_le_bytes());
-            if self.buffer.len() >= Self::BUFFER {
-                self.hash.update(&self.buffer);
-                self.buffer.clear();
-            }
+            self.spill();
         }
+    }
+
+    /// Hashes the buffer once it is full.
+    fn spill(&mut self) {
         if self.buffer.len() >= Self::BUFFER {
             self.hash.update(&self.buffer);
             self.buffer.clear();

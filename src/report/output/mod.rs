@@ -72,7 +72,8 @@ pub enum OutputKind {
     Settle,
     /// `clearstress haircuts`: a calibrated haircut schedule.
     Haircuts,
-    /// `clearstress run --shard`: a part's partial state (or its checkpoint).
+    /// `clearstress run --shard`: a part's partial state; also the checkpoint
+    /// of a `run` or a shard.
     Shard,
 }
 
