@@ -81,7 +81,7 @@ fn a_split_scenario_range_merges_to_the_one_shot_result() {
         for (a, b) in first.iter_mut().zip(&second) {
             a.merge(b);
         }
-        for (a, w) in first.iter().zip(&whole) {
+        for (a, w) in first.iter_mut().zip(whole.iter_mut()) {
             assert_eq!(a.sorted(), w.sorted(), "split at {split}");
             assert_eq!(a.measures(n, &[0.99]), w.measures(n, &[0.99]));
         }
@@ -177,7 +177,7 @@ fn exact_measures(
         .pass(0..paths, &mut tails, None, &|_| {})
         .unwrap();
     tails
-        .iter()
+        .iter_mut()
         .map(|t| t.measures(paths, confidences).unwrap())
         .collect()
 }

@@ -199,7 +199,7 @@ impl DepletionStream {
         let confidences = &self.input.confidences;
         // An exact tail of the lowest confidence's rank holds every rank
         // the others need, so `measures` is never `None`.
-        let measures = |tail: &MemberTail| tail.measures(n, confidences).unwrap_or_default();
+        let measures = |mut tail: MemberTail| tail.measures(n, confidences).unwrap_or_default();
         let p = if n > 0 {
             self.exhausted as f64 / n as f64
         } else {
@@ -215,8 +215,8 @@ impl DepletionStream {
             with_uncovered: self.with_uncovered,
             mean_demand: self.sum.value() / n.max(1) as f64,
             worst: self.demand.sorted().first().copied(),
-            demand: measures(&self.demand),
-            depletion: measures(&self.depletion),
+            demand: measures(self.demand),
+            depletion: measures(self.depletion),
         }
     }
 }

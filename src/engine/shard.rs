@@ -9,6 +9,8 @@
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
+use rayon::prelude::*;
+
 use super::stages::{MonteCarlo, SecondPass, Stages};
 use super::{RunError, RunLimits, RunResult};
 use crate::backend::Backend;
@@ -219,9 +221,9 @@ fn merged_tails(
         if !fits {
             return Err(RunError::PartLayout { part: i });
         }
-        for (a, b) in tails.iter_mut().zip(&part.tails) {
-            a.merge(b);
-        }
+        (tails.par_iter_mut())
+            .zip(&part.tails)
+            .for_each(|(a, b)| a.merge(b));
     }
     match tails {
         Some(tails) if seen == paths => Ok(tails),

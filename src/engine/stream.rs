@@ -115,20 +115,20 @@ impl<B: Backend> Streamer<'_, B> {
     /// Also returns the passes taken (1 or 2).
     fn resolve<T: Send>(
         &self,
-        tails: Vec<MemberTail>,
+        mut tails: Vec<MemberTail>,
         paths: u64,
         k: usize,
-        query: impl Fn(&MemberTail) -> Option<T> + Sync,
+        query: impl Fn(&mut MemberTail) -> Option<T> + Sync,
         second_pass: impl FnOnce(Vec<MemberTail>) -> Result<Vec<MemberTail>, RunError>,
     ) -> Result<(Vec<T>, u32), RunError> {
-        let mut answers: Vec<Option<T>> = tails.par_iter().map(&query).collect();
+        let mut answers: Vec<Option<T>> = tails.par_iter_mut().map(&query).collect();
         drop(tails);
         let unresolved: Vec<bool> = answers.iter().map(Option::is_none).collect();
         let mut passes = 1;
         if unresolved.contains(&true) {
             let again = self.second_pass_tails(&unresolved, k, paths)?;
-            let again = second_pass(again)?;
-            for (m, t) in answers.iter_mut().zip(&again) {
+            let mut again = second_pass(again)?;
+            for (m, t) in answers.iter_mut().zip(&mut again) {
                 if m.is_none() {
                     *m = query(t);
                 }

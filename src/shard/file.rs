@@ -1,7 +1,7 @@
 //! The partial-state file: one Parquet table of records (README, "Sharded
 //! runs"), its header as JSON in the file's key-value metadata under
-//! [`HEADER_KEY`], with the format's version and the SHA-256 of the header
-//! and every record ([`Checked`]).
+//! [`HEADER_KEY`], with the format's version and the BLAKE3 digest of the
+//! header and every record ([`Checked`]).
 //!
 //! One row per record, in this order for each tail `t` (the members in
 //! snapshot order, then, in a first-pass part, the fund depletion's demand
@@ -31,7 +31,7 @@ use arrow_array::{
 };
 use arrow_buffer::OffsetBuffer;
 use arrow_schema::{DataType, Field, Schema};
-use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, Encoding};
 use parquet::file::metadata::KeyValue;
@@ -47,7 +47,7 @@ use crate::engine::MonteCarloPart;
 pub const HEADER_KEY: &str = "clearstress.partial_state";
 /// The format, and its version: a reader refuses any other.
 pub const FORMAT: &str = "clearstress partial state";
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 /// The header as stored: the part's header with the format and the checksum.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -60,15 +60,16 @@ struct Checked {
     scenarios_start: u64,
     scenarios_end: u64,
     done: u64,
-    /// SHA-256 of this header (with this field empty) and every record.
-    sha256: String,
+    /// BLAKE3 of this header (with this field empty) and every record
+    /// ([`Checksum`]).
+    blake3: String,
 }
 
 impl Checked {
     /// The header as JSON with its checksum empty: what the checksum starts from.
     fn unsigned_json(&self) -> String {
         let mut unsigned = self.clone();
-        unsigned.sha256.clear();
+        unsigned.blake3.clear();
         serde_json::to_string(&unsigned).unwrap_or_default()
     }
 }
@@ -193,7 +194,7 @@ pub fn encode(
         scenarios_start: part.scenarios.start,
         scenarios_end: part.scenarios.end,
         done: part.done,
-        sha256: String::new(),
+        blake3: String::new(),
     };
     let schema = schema();
     // Interning every loss and scenario in a dictionary cost more than the
@@ -219,8 +220,9 @@ pub fn encode(
     let mut columns = Columns::default();
     let mut failed = None;
     each_row(part, &mut |row, losses| {
-        checksum.add(&row, losses);
+        let from = columns.losses.len();
         columns.push(&row, losses);
+        checksum.add(&row, &columns.losses[from..], &columns.scenarios[from..]);
         if columns.full() && failed.is_none() {
             // A row group a batch: the writer holds one batch's encoding.
             let written = columns.take(&schema).map_err(Into::into);
@@ -235,7 +237,7 @@ pub fn encode(
     if !columns.record.is_empty() {
         writer.write(&columns.take(&schema)?)?;
     }
-    header.sha256 = checksum.finish();
+    header.blake3 = checksum.finish();
     let json = serde_json::to_string(&header).unwrap_or_default();
     writer.append_key_value_metadata(KeyValue::new(HEADER_KEY.into(), json));
     writer.into_inner()
@@ -252,7 +254,7 @@ pub struct PartSummary {
 
 /// Reads a part file's header, refusing another format or version.
 pub fn read_header(path: &Path) -> Result<PartSummary, ShardError> {
-    let (_, header) = open(path)?;
+    let (_, _, header) = open(path)?;
     Ok(PartSummary {
         header: header.header,
         scenarios: header.scenarios_start..header.scenarios_end,
@@ -260,18 +262,17 @@ pub fn read_header(path: &Path) -> Result<PartSummary, ShardError> {
     })
 }
 
-/// The part file's reader and its header, checked for format and version.
-fn open(
-    path: &Path,
-) -> Result<(ParquetRecordBatchReaderBuilder<std::fs::File>, Checked), ShardError> {
+/// The part file, its Parquet metadata and its header, checked for format
+/// and version.
+fn open(path: &Path) -> Result<(std::fs::File, ArrowReaderMetadata, Checked), ShardError> {
     let unreadable = |why: String| ShardError::Unreadable {
         path: path.display().to_string(),
         why,
     };
     let file = std::fs::File::open(path).map_err(|e| unreadable(e.to_string()))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+    let metadata = ArrowReaderMetadata::load(&file, Default::default())
         .map_err(|e| unreadable(format!("not a readable Parquet file: {e}")))?;
-    let json = (builder.metadata().file_metadata().key_value_metadata())
+    let json = (metadata.metadata().file_metadata().key_value_metadata())
         .and_then(|kv| kv.iter().find(|kv| kv.key == HEADER_KEY))
         .and_then(|kv| kv.value.clone())
         .ok_or_else(|| unreadable("not a clearstress partial-state file (no header)".into()))?;
@@ -283,7 +284,35 @@ fn open(
             header.format, header.format_version
         )));
     }
-    Ok((builder, header))
+    Ok((file, metadata, header))
+}
+
+/// The file's record batches, one per row group: a reader's batch of a
+/// given number of rows would span row groups, and the encoder bounds its
+/// row groups by their kept losses as well as their records.
+fn batches(
+    file: std::fs::File,
+    metadata: ArrowReaderMetadata,
+) -> impl Iterator<Item = Result<RecordBatch, String>> {
+    let groups = metadata.metadata().num_row_groups();
+    (0..groups).flat_map(move |g| {
+        let rows = metadata.metadata().row_group(g).num_rows();
+        let reader = file
+            .try_clone()
+            .map_err(|e| e.to_string())
+            .and_then(|file| {
+                ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata.clone())
+                    .with_row_groups(vec![g])
+                    .with_batch_size(usize::try_from(rows).unwrap_or(BATCH_ROWS).max(1))
+                    .build()
+                    .map_err(|e| e.to_string())
+            });
+        let batches: Box<dyn Iterator<Item = Result<RecordBatch, String>>> = match reader {
+            Ok(reader) => Box::new(reader.map(|b| b.map_err(|e| format!("a damaged table: {e}")))),
+            Err(e) => Box::new(std::iter::once(Err(e))),
+        };
+        batches
+    })
 }
 
 /// Reads and checks a part file: its format, version and checksum.
@@ -293,13 +322,9 @@ pub fn read(path: &Path) -> Result<PartialState, ShardError> {
         path: shown.clone(),
         why,
     };
-    let (builder, header) = open(path)?;
-    let reader = builder
-        .with_batch_size(BATCH_ROWS)
-        .build()
-        .map_err(|e| unreadable(e.to_string()))?;
+    let (file, metadata, header) = open(path)?;
     let mut rows = Rows {
-        batches: reader,
+        batches: Box::new(batches(file, metadata)),
         batch: Vec::new().into_iter(),
         checksum: Checksum::new(&header.unsigned_json()),
         failed: None,
@@ -313,11 +338,11 @@ pub fn read(path: &Path) -> Result<PartialState, ShardError> {
         return Err(unreadable(why));
     }
     let found = rows.checksum.finish();
-    if found != header.sha256 {
+    if found != header.blake3 {
         return Err(ShardError::Checksum {
             path: shown,
             found,
-            recorded: header.sha256,
+            recorded: header.blake3,
         });
     }
     let part = part.ok_or_else(|| {
@@ -330,9 +355,9 @@ pub fn read(path: &Path) -> Result<PartialState, ShardError> {
 }
 
 /// A part file's records, a batch at a time, each added to the checksum as
-/// it is read; the first error ends them and is kept.
+/// it is decoded; the first error ends them and is kept.
 struct Rows {
-    batches: ParquetRecordBatchReader,
+    batches: Box<dyn Iterator<Item = Result<RecordBatch, String>>>,
     batch: std::vec::IntoIter<(Row, Vec<(f64, u64)>)>,
     checksum: Checksum,
     failed: Option<String>,
@@ -343,29 +368,15 @@ impl Iterator for Rows {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            if let Some((row, losses)) = self.batch.next() {
-                let filled = row.filled();
-                let stray = (row.all_cells().iter().enumerate())
-                    .any(|(i, &v)| filled & (1 << i) == 0 && v != 0);
-                if stray || !(losses.is_empty() || row.record == "window") {
-                    self.failed = Some(format!(
-                        "a `{}` record fills a cell its kind leaves empty",
-                        row.record
-                    ));
-                    self.batch = Vec::new().into_iter();
-                    return None;
-                }
-                self.checksum.add(&row, &losses);
-                return Some((row, losses));
+            if let Some(row) = self.batch.next() {
+                return Some(row);
             }
             if self.failed.is_some() {
                 return None;
             }
             let mut rows = Vec::new();
-            let decoded = match self.batches.next()? {
-                Ok(batch) => decode_batch(&batch, &mut rows),
-                Err(e) => Err(format!("a damaged table: {e}")),
-            };
+            let decoded = (self.batches.next()?)
+                .and_then(|batch| decode_batch(&batch, &mut rows, &mut self.checksum));
             self.failed = decoded.err();
             self.batch = rows.into_iter();
         }
@@ -382,7 +393,13 @@ fn values<'a, T: ArrowPrimitiveType>(
     Ok(typed.values())
 }
 
-fn decode_batch(batch: &RecordBatch, rows: &mut Vec<(Row, Vec<(f64, u64)>)>) -> Result<(), String> {
+/// The records of `batch`, checked for stray cells and added to `checksum`,
+/// appended to `rows`; the batch's rows up to the first bad one.
+fn decode_batch(
+    batch: &RecordBatch,
+    rows: &mut Vec<(Row, Vec<(f64, u64)>)>,
+    checksum: &mut Checksum,
+) -> Result<(), String> {
     let column = |name: &str| {
         let column = batch
             .column_by_name(name)
@@ -450,6 +467,16 @@ fn decode_batch(batch: &RecordBatch, rows: &mut Vec<(Row, Vec<(f64, u64)>)>) -> 
             p: p[i],
             sums: std::array::from_fn(|s| sums[s][i]),
         };
+        let filled = row.filled();
+        let stray =
+            (row.all_cells().iter().enumerate()).any(|(i, &v)| filled & (1 << i) == 0 && v != 0);
+        if stray || !(held.0.is_empty() || row.record == "window") {
+            return Err(format!(
+                "a `{}` record fills a cell its kind leaves empty",
+                row.record
+            ));
+        }
+        checksum.add(&row, held.0, held.1);
         rows.push((
             row,
             held.0.iter().copied().zip(held.1.iter().copied()).collect(),

@@ -137,7 +137,7 @@ pub enum ShardError {
     #[error("part {path}: cannot encode it as Parquet: {why}")]
     Encode { path: String, why: String },
     #[error(
-        "part {path}: its checksum does not match its content (SHA-256 {found}, recorded \
+        "part {path}: its checksum does not match its content (BLAKE3 {found}, recorded \
          {recorded}): the file is damaged; run its shard again"
     )]
     Checksum {

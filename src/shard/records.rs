@@ -4,9 +4,6 @@
 
 use std::ops::Range;
 
-use sha2::{Digest, Sha256};
-
-use super::hex;
 use crate::default_management::depletion::DepletionTally;
 use crate::engine::MonteCarloPart;
 use crate::tail::{ExactSum, Held, MemberTail, Moments, TopK, Window};
@@ -144,12 +141,13 @@ pub(super) fn each_row(part: &MonteCarloPart, emit: Emit) {
     }
 }
 
-/// The SHA-256 of the header's JSON (checksum empty) and, for every record,
-/// its name, its filled cells and its kept losses (each loss then its
-/// scenario), little-endian, fed a record at a time through a buffer (the
-/// digest of the concatenation, whatever the pieces).
+/// The BLAKE3 digest of the header's JSON (checksum empty) and, for every
+/// record, its name, its filled cells and, for a window, its kept losses'
+/// bits then their scenarios, each value as 8 little-endian bytes: the digest
+/// of the concatenation, however it is fed. The lists are hashed straight
+/// from the columns they are written from or read into.
 pub(super) struct Checksum {
-    hash: Sha256,
+    hash: blake3::Hasher,
     buffer: Vec<u8>,
 }
 
@@ -158,7 +156,7 @@ impl Checksum {
 
     /// Starting from the header as JSON, its checksum empty.
     pub fn new(unsigned_header: &str) -> Self {
-        let mut hash = Sha256::new();
+        let mut hash = blake3::Hasher::new();
         hash.update(unsigned_header.as_bytes());
         Self {
             hash,
@@ -166,7 +164,9 @@ impl Checksum {
         }
     }
 
-    pub fn add(&mut self, r: &Row, losses: &[(f64, u64)]) {
+    /// A record, with its window's kept losses and their scenarios (empty
+    /// for other records).
+    pub fn add(&mut self, r: &Row, losses: &[f64], scenarios: &[u64]) {
         self.buffer.extend_from_slice(r.record.as_bytes());
         self.buffer.push(0);
         let filled = r.filled();
@@ -175,25 +175,37 @@ impl Checksum {
                 self.buffer.extend_from_slice(&v.to_le_bytes());
             }
         }
+        if losses.is_empty() && scenarios.is_empty() {
+            if self.buffer.len() >= Self::BUFFER {
+                self.spill();
+            }
+            return;
+        }
         self.spill();
-        for &(loss, scenario) in losses {
-            self.buffer.extend_from_slice(&loss.to_bits().to_le_bytes());
-            self.buffer.extend_from_slice(&scenario.to_le_bytes());
-            self.spill();
+        self.words(bytemuck::cast_slice(losses));
+        self.words(scenarios);
+    }
+
+    /// 64-bit words as little-endian bytes, in one call where they already
+    /// are (BLAKE3 hashes a long input's chunks in parallel lanes).
+    fn words(&mut self, words: &[u64]) {
+        if cfg!(target_endian = "little") {
+            self.hash.update(bytemuck::cast_slice(words));
+        } else {
+            for w in words {
+                self.hash.update(&w.to_le_bytes());
+            }
         }
     }
 
-    /// Hashes the buffer once it is full.
     fn spill(&mut self) {
-        if self.buffer.len() >= Self::BUFFER {
-            self.hash.update(&self.buffer);
-            self.buffer.clear();
-        }
+        self.hash.update(&self.buffer);
+        self.buffer.clear();
     }
 
     pub fn finish(mut self) -> String {
-        self.hash.update(&self.buffer);
-        hex(&self.hash.finalize())
+        self.spill();
+        self.hash.finalize().to_hex().to_string()
     }
 }
 

@@ -123,7 +123,7 @@ fn a_part_reads_back_as_written_and_a_changed_record_fails_the_checksum() {
     let mut altered = file::encode(&read.header, &other).unwrap();
     let original = std::fs::read(&path).unwrap();
     let checksum = |bytes: &[u8]| {
-        let key = br#""sha256":""#;
+        let key = br#""blake3":""#;
         let at = bytes.windows(key.len()).rposition(|w| w == key).unwrap() + key.len();
         at..at + 64
     };

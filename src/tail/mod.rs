@@ -456,25 +456,24 @@ impl MemberTail {
     }
 
     /// VaR and ES at each of `alphas` over `scenarios` draws, or `None` if some
-    /// rank they need fell outside the windows (the caller runs again).
-    pub fn measures(&self, scenarios: u64, alphas: &[f64]) -> Option<Vec<TailMeasure>> {
-        let mut kept = self.kept_windows();
+    /// rank they need fell outside the windows (the caller runs again). The
+    /// windows' kept losses are left reordered (they are kept in no order).
+    pub fn measures(&mut self, scenarios: u64, alphas: &[f64]) -> Option<Vec<TailMeasure>> {
         alphas
             .iter()
             .map(|&alpha| {
-                let (at, above) = self.locate(&mut kept, var_rank(scenarios, alpha))?;
+                let (at, above) = self.locate(var_rank(scenarios, alpha))?;
                 Some(TailMeasure::new(alpha, scenarios, at.0, at.1, &above))
             })
             .collect()
     }
 
     /// The losses of ranks `ranks` (1 = largest), or `None` if one fell outside
-    /// the windows.
-    pub fn losses_at(&self, ranks: &[u64]) -> Option<Vec<f64>> {
-        let mut kept = self.kept_windows();
+    /// the windows; reorders the kept losses as [`Self::measures`] does.
+    pub fn losses_at(&mut self, ranks: &[u64]) -> Option<Vec<f64>> {
         ranks
             .iter()
-            .map(|&r| self.locate(&mut kept, r).map(|(at, _)| at.0))
+            .map(|&r| self.locate(r).map(|(at, _)| at.0))
             .collect()
     }
 
@@ -488,38 +487,31 @@ impl MemberTail {
             .collect()
     }
 
-    /// Each window's kept losses, in no order.
-    fn kept_windows(&self) -> Vec<Vec<(f64, u64)>> {
-        self.windows
-            .iter()
-            .map(|w| match &w.held {
-                Held::Losses(top) => top.kept(),
-                Held::Counts(_) => Vec::new(),
-            })
-            .collect()
-    }
-
     /// The loss of rank `r` with its scenario, and the moments of the losses
-    /// ranked above it. A selection, not a sort, finds it in its window (which
-    /// it leaves reordered): the ranking is a total order ([`rank`]), so the
+    /// ranked above it. A selection, not a sort, finds it in its window's
+    /// kept losses, in place: the ranking is a total order ([`rank`]), so the
     /// loss is the one a sort would put there, and the moments are exact sums,
     /// whatever the order of the losses above.
-    fn locate(&self, kept: &mut [Vec<(f64, u64)>], r: u64) -> Option<((f64, u64), Moments)> {
+    fn locate(&mut self, r: u64) -> Option<((f64, u64), Moments)> {
         let mut above = Moments::default();
-        for ((window, gap), items) in self.windows.iter().zip(&self.gaps).zip(kept) {
+        for (window, gap) in self.windows.iter_mut().zip(&self.gaps) {
             if above.count + gap.count >= r {
                 return None;
             }
             above.merge(gap);
+            let Held::Losses(top) = &mut window.held else {
+                return None;
+            };
+            let dropped = top.dropped_any();
+            let items = top.kept();
             let needed = (r - above.count) as usize;
             if items.len() >= needed {
                 let (better, at, _) = items.select_nth_unstable_by(needed - 1, rank);
                 better.iter().for_each(|x| above.add(x.0));
                 return Some((*at, above));
             }
-            match &window.held {
-                Held::Losses(top) if !top.dropped_any() => {}
-                _ => return None,
+            if dropped {
+                return None;
             }
             items.iter().for_each(|x| above.add(x.0));
         }

@@ -28,7 +28,7 @@ fn var_and_es_follow_the_acerbi_tasche_definition() {
     // ES = mean of the top 10 = 995.5; at 99.55%, t = 4.5:
     // ES = (1000 + 999 + 998 + 997 + 0.5 * 996) / 4.5.
     let xs: Vec<f64> = (0..1000).map(|i| ((i * 389) % 1000 + 1) as f64).collect();
-    let tail = pushed(MemberTail::exact(var_rank(1000, 0.99) as usize), &xs);
+    let mut tail = pushed(MemberTail::exact(var_rank(1000, 0.99) as usize), &xs);
     let m = tail.measures(1000, &[0.99, 0.9955]).unwrap();
     assert_eq!((m[0].var, m[0].es), (990.0, 995.5));
     assert_eq!(xs[m[0].var_scenario as usize], 990.0);
@@ -43,7 +43,7 @@ fn var_and_es_follow_the_acerbi_tasche_definition() {
 fn es_standard_error_uses_the_moments_of_the_tail() {
     // Top 11 losses at 99% of 1..=1000: 990..=1000, mean 995, variance 10.
     let xs: Vec<f64> = (1..=1000).map(f64::from).collect();
-    let tail = pushed(MemberTail::exact(11), &xs);
+    let mut tail = pushed(MemberTail::exact(11), &xs);
     let m = tail.measures(1000, &[0.99]).unwrap()[0];
     let expected = ((10.0 + 0.99 * (995.5f64 - 990.0).powi(2)) / 10.0).sqrt();
     assert!(
@@ -58,7 +58,7 @@ fn es_standard_error_uses_the_moments_of_the_tail() {
 #[test]
 fn pushing_only_losses_at_or_above_the_rising_floor_gives_the_full_tail() {
     let xs = losses(20_000);
-    let full = pushed(MemberTail::exact(150), &xs);
+    let mut full = pushed(MemberTail::exact(150), &xs);
     let mut filtered = MemberTail::exact(150);
     assert_eq!(filtered.floor(), f64::NEG_INFINITY);
     for (c, chunk) in xs.chunks(1_000).enumerate() {
@@ -92,7 +92,7 @@ fn narrow_windows_give_the_exact_window_result() {
     sorted.sort_by(|a, b| b.total_cmp(a));
     // Rank 201 and rank 101 losses; windows a little around each.
     let window = |lo: f64, hi: f64| Window::keeping(lo, hi, 201, 0);
-    let tail = pushed(
+    let mut tail = pushed(
         MemberTail::new(vec![
             window(sorted[100 + 30], sorted[100 - 40]),
             window(sorted[200 + 25], sorted[200 - 50]),
@@ -136,13 +136,13 @@ fn a_rank_outside_every_window_is_reported_unresolved() {
     let mut sorted = xs.clone();
     sorted.sort_by(|a, b| b.total_cmp(a));
     // A window entirely above rank 201: the rank lands below it.
-    let tail = pushed(
+    let mut tail = pushed(
         MemberTail::new(vec![Window::keeping(sorted[150], sorted[100], 201, 0)]),
         &xs,
     );
     assert!(tail.measures(20_000, &[0.99]).is_none());
     // A window entirely below it: the rank lands in the gap above.
-    let tail = pushed(
+    let mut tail = pushed(
         MemberTail::new(vec![Window::keeping(sorted[400], sorted[300], 201, 0)]),
         &xs,
     );
@@ -153,7 +153,7 @@ fn a_rank_outside_every_window_is_reported_unresolved() {
 fn split_streams_merge_to_the_one_shot_tail() {
     let xs = losses(20_000);
     let make = || MemberTail::new(vec![Window::keeping(600.0, 700.0, 201, 0)]);
-    let whole = pushed(make(), &xs);
+    let mut whole = pushed(make(), &xs);
     for split in [1, 777, 10_000, 19_999] {
         let mut a = make();
         a.push_slice(&xs[..split], 0);
@@ -195,7 +195,7 @@ fn losses_summed_in_the_gaps_leave_the_tail_as_if_pushed_one_by_one() {
             Window::keeping(420.0, 450.0, 2_000, 0),
         ])
     };
-    let one_by_one = pushed(windows(), &xs);
+    let mut one_by_one = pushed(windows(), &xs);
     let mut split = windows();
     assert_eq!(split.gap_bounds(0), Some((650.0, f64::INFINITY)));
     assert_eq!(split.gap_bounds(1), Some((450.0, 600.0)));

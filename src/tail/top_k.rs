@@ -35,8 +35,9 @@ impl TopK {
         }
     }
 
+    /// Saturating: a `k` read from a file may be anything.
     pub fn capacity(k: usize) -> usize {
-        k + k / 4 + 16
+        k.saturating_add(k / 4).saturating_add(16)
     }
 
     pub fn k(&self) -> usize {
@@ -106,6 +107,9 @@ impl TopK {
 
     /// Folds `other` in: the result is the top k of both streams together.
     pub fn merge(&mut self, other: &TopK) {
+        // One allocation for the other's items, not a doubling per overflow.
+        let room = Self::capacity(self.k).saturating_sub(self.items.len());
+        self.items.reserve(other.items.len().min(room));
         for &(loss, scenario) in &other.items {
             self.admit(loss, scenario);
         }
@@ -115,14 +119,11 @@ impl TopK {
         }
     }
 
-    /// The kept losses (the k best admitted), in no order.
-    pub fn kept(&self) -> Vec<(f64, u64)> {
-        let mut items = self.items.clone();
-        if items.len() > self.k {
-            items.select_nth_unstable_by(self.k - 1, rank);
-            items.truncate(self.k);
-        }
-        items
+    /// The kept losses (the k best admitted), in no order, for the caller
+    /// to reorder: the buffer itself, compacted to them.
+    pub fn kept(&mut self) -> &mut [(f64, u64)] {
+        self.compact();
+        &mut self.items
     }
 
     /// The kept losses, best first.
@@ -158,7 +159,7 @@ mod tests {
         let mut forward = TopK::new(201, 0);
         admit_all(&mut forward, &xs, 0);
         assert_eq!(forward.sorted(), expected);
-        let mut kept = forward.kept();
+        let mut kept = forward.kept().to_vec();
         kept.sort_by(rank);
         assert_eq!(kept, expected);
         let mut backward = TopK::new(201, 0);

@@ -377,7 +377,7 @@ fn device_exact_measures<D: DeviceBackend>(gpu: &D, s: &Snapshot) -> Vec<Vec<Tai
     };
     streamer.pass(0..paths, &mut tails, None, &|_| {}).unwrap();
     tails
-        .iter()
+        .iter_mut()
         .map(|t| t.measures(paths, &confidences).unwrap())
         .collect()
 }
