@@ -91,23 +91,23 @@ fn the_embedded_samples_result_tables_are_pinned() {
         pinned(&[
             (
                 "default_fund.parquet",
-                "6d561ab3b2f1a242aa09c9a0bb053e68bb03252e8bd7d52b17a7cb3afbb15945"
+                "9f705ed85c76560bb9b28eb02a592dfb8e520498532811fa23b47baaa7c3ac51"
             ),
             (
                 "default_fund_scenarios.parquet",
-                "75bb92bf872f5ba978caab3a117dad877062948bef75c3eb8ada2c6614527868"
+                "7002133d62f563595e26652fcc85596fca400d27bd7575a72a464b2369520375"
             ),
             (
                 "margins.parquet",
-                "91149fb20732c505fed9105e5c33f1c83cfde1b74293902a9f528c136996fcfb"
+                "895d20f1abe7e8ff3c99d49b90fd2fa4baf16d4824bf7bbc64566afe6ff60b7b"
             ),
             (
                 "stress_groups.parquet",
-                "2a9c5701e965423edb51a9d4708d8b70d46330fe6cdf75919ff59dbdd85831de"
+                "c3caa81e0868e4e66d888c4b44bbdee9855228ebc4bc9f75552be48af497f24b"
             ),
             (
                 "stress_losses.parquet",
-                "22c9b78d31bc4f96f26952e85804bbf1f7a093dcb7b40b3d446735c8ab871395"
+                "11ee496b15ebfbaee9c4e53734af356922aad848d4145d822b81045c7e739d82"
             ),
         ])
     );
@@ -147,23 +147,23 @@ fn a_thousand_member_books_files_and_result_tables_are_pinned() {
         pinned(&[
             (
                 "default_fund.parquet",
-                "73199f52912de848ba90f7b5888ba7346e70b7096b7f15499d4459aa6ac1df55"
+                "fc4a01f93f4d4877e8b2281dbabbeb294ced8da26cde7fdbc5fdf830eaf663e2"
             ),
             (
                 "default_fund_scenarios.parquet",
-                "15d89104c9100d1462f59c9b4a2074699eba4d3bf5bee15456b10e9864022e07"
+                "987f6af285d405852ee6658e20c6582f5018a1bc2d6200264dfb0778fcd47ba2"
             ),
             (
                 "margins.parquet",
-                "42bcee3f59a26819e3ca1ce7264d06705e5ad93df425bb29a6c6993fb7c31571"
+                "e27f5046851a54541ede11ce9285a801bf6b3c80bba3c92c3ad9ad88fda33587"
             ),
             (
                 "stress_groups.parquet",
-                "7a64ddb0181cf1682e9ca81591cf24074413f5f8a3e3f2b2e483b9ef316343a4"
+                "3839e75b4b7930f3d5cc12473243a8a282f27a23d95a4212d89507f757a8343c"
             ),
             (
                 "stress_losses.parquet",
-                "021b43e12fc68bc73f32efb375cc8727c4569736a0aa264cf5af30bf9707b057"
+                "7e547c3c90389df472a940b36430c6b6faa3f33b0741968735f57356f7152dbd"
             ),
         ])
     );

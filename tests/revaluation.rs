@@ -4,7 +4,7 @@
 mod common;
 
 use clearstress::backend::{Backend, LossBlock};
-use clearstress::book::CompiledBook;
+use clearstress::book::{CompiledBook, OptionSeries};
 use clearstress::pricing::{position_pnl, Horizon, Move};
 use clearstress::scenario::ScenarioBlock;
 use clearstress::snapshot::{CollateralAsset, InstrumentKind, Snapshot};
@@ -186,19 +186,10 @@ fn a_synthetic_forward_is_immune_to_vol_shocks() {
     );
 }
 
-/// Every option series' P&L as the compiled book revalues it (one Black-76
-/// per underlying, expiry and strike on its out-of-the-money side, parity for
-/// the other right, fdlibm `ln` of R added to the series' log-moneyness)
-/// agrees with Black-76 priced directly for the series to within 1e-12 of
-/// forward + strike (methodology, "Option revaluation"), over the whole input
-/// range: a Deribit-sized listing (strikes from 0.5 to 2 times spot, four
-/// expiries), the underlying from 0.1% to 50 times its price, vol factors
-/// from 0 (the discounted intrinsic value) to 5.
-#[test]
-fn option_pnls_agree_with_black76_priced_directly_over_the_whole_input_range() {
-    use clearstress::pricing::black76;
+/// The 1,300-series listing (strikes from 0.5 to 2 times spot, four
+/// expiries) the option tests below revalue, compiled.
+fn listing_1300(name: &str) -> CompiledBook {
     use clearstress::sample::{self, OptionListing, SampleSpec};
-    use clearstress::snapshot::Settlement;
     let spec = SampleSpec {
         members: 20,
         assets: 4,
@@ -206,8 +197,56 @@ fn option_pnls_agree_with_black76_priced_directly_over_the_whole_input_range() {
         listing: OptionListing::Series(1300),
         seed: 5,
     };
-    let s = sample::generate(&spec).unwrap().load("range").unwrap();
-    let book = CompiledBook::compile(&s).unwrap();
+    let s = sample::generate(&spec).unwrap().load(name).unwrap();
+    CompiledBook::compile(&s).unwrap()
+}
+
+/// Series `j`'s P&L per unit from Black-76 priced directly for it, when its
+/// underlying moves to `r` times its price and its vol by `v`, and the scale
+/// its error is judged by: forward + strike.
+fn priced_directly(o: &OptionSeries, j: usize, r: f64, v: f64) -> (f64, f64) {
+    use clearstress::pricing::black76;
+    use clearstress::snapshot::Settlement;
+    let (g, strikes) = (o.group[j], &o.groups);
+    let forward = o.forward1(j, r - 1.0);
+    let direct = black76(
+        o.right[j],
+        forward,
+        strikes.strike[g],
+        strikes.vol[g] * v,
+        strikes.root_tau1[g].powi(2),
+        strikes.discount1[g],
+    );
+    let pnl = match o.settlement[j] {
+        Settlement::Inverse => direct - o.value0[j] * r,
+        Settlement::Linear => direct - o.value0[j],
+    };
+    (pnl, forward + strikes.strike[g])
+}
+
+/// Moves of the underlying from 0.1% to 50 times its price, and vol factors
+/// from 0 (the discounted intrinsic value) to 5.
+fn option_input_range() -> (Vec<f64>, Vec<f64>) {
+    let relatives = (0..=400)
+        .map(|i| 10f64.powf(-3.0 + 4.7 * f64::from(i) / 400.0))
+        .chain([1.0, 0.999_999_9, 1.000_000_1])
+        .collect();
+    let vol_factors = [0.0, 1e-13, 1e-6]
+        .into_iter()
+        .chain((1..=25).map(|i| 0.2 * f64::from(i)))
+        .collect();
+    (relatives, vol_factors)
+}
+
+/// Every option series' P&L as the compiled book revalues it (one Black-76
+/// per underlying, expiry and strike on its out-of-the-money side, parity for
+/// the other right, fdlibm `ln` of R added to the series' log-moneyness)
+/// agrees with Black-76 priced directly for the series to within 1e-12 of
+/// forward + strike (methodology, "Option revaluation"), over the whole input
+/// range ([`option_input_range`]) of a Deribit-sized listing.
+#[test]
+fn option_pnls_agree_with_black76_priced_directly_over_the_whole_input_range() {
+    let book = listing_1300("range");
     let o = &book.options;
     assert!(o.len() > 1000, "{} series", o.len());
     // A strike's call, put, coin- and USDC-settled series share one evaluation.
@@ -217,44 +256,85 @@ fn option_pnls_agree_with_black76_priced_directly_over_the_whole_input_range() {
             assert_eq!(o.group[j], g, "series {j}");
         }
     }
-    let relatives: Vec<f64> = (0..=400)
-        .map(|i| 10f64.powf(-3.0 + 4.7 * f64::from(i) / 400.0))
-        .chain([1.0, 0.999_999_9, 1.000_000_1])
-        .collect();
-    let vol_factors: Vec<f64> = [0.0, 1e-13, 1e-6]
-        .into_iter()
-        .chain((1..=25).map(|i| 0.2 * f64::from(i)))
-        .collect();
+    let (relatives, vol_factors) = option_input_range();
     let mut worst: f64 = 0.0;
-    let strikes = &o.groups;
     for j in 0..o.len() {
-        let g = o.group[j];
         for &r in &relatives {
             for &v in &vol_factors {
                 let pnl = o.pnl(j, r - 1.0, v);
-                let forward = o.forward1(j, r - 1.0);
-                let direct = black76(
-                    o.right[j],
-                    forward,
-                    strikes.strike[g],
-                    strikes.vol[g] * v,
-                    strikes.root_tau1[g].powi(2),
-                    strikes.discount1[g],
-                );
-                let expected = match o.settlement[j] {
-                    Settlement::Inverse => direct - o.value0[j] * r,
-                    Settlement::Linear => direct - o.value0[j],
-                };
-                let error = (pnl - expected).abs() / (forward + strikes.strike[g]);
+                let (expected, scale) = priced_directly(o, j, r, v);
+                let error = (pnl - expected).abs() / scale;
                 assert!(
                     error <= 1e-12,
                     "series {j} ({:?}, K {}), R {r}, vol factor {v}: {pnl} against {expected}",
                     o.right[j],
-                    strikes.strike[g]
+                    o.strike(j)
                 );
                 worst = worst.max(error);
             }
         }
     }
     eprintln!("largest difference: {worst:.2e} of forward + strike");
+}
+
+/// Every option series' P&L as the CPU backend adds it, its strike group's
+/// column plus the linear term put-call parity leaves (`alpha R + beta`, the
+/// book folded through parity), agrees with Black-76 priced directly for the
+/// series to within 1e-12 of forward + strike (methodology, "Option
+/// revaluation") over the same range; and members' losses through the fold
+/// are their losses series by series, to 1e-12 of their holdings' forward +
+/// strike.
+#[test]
+fn option_pnls_through_parity_agree_with_black76_priced_directly() {
+    let book = listing_1300("parity");
+    let o = &book.options;
+    let calls = (0..o.groups.len()).filter(|&g| o.groups.column_is_call(g));
+    assert!(calls.count() * 4 > o.groups.len(), "both rights as columns");
+    let (relatives, vol_factors) = option_input_range();
+    let mut worst: f64 = 0.0;
+    for j in 0..o.len() {
+        let (alpha, beta) = o.parity_terms(j);
+        for &r in &relatives {
+            for &v in &vol_factors {
+                // As the losses add it: alpha to the return's weight, alpha
+                // + beta to the constant.
+                let column = o.column(o.group[j], r - 1.0, v);
+                let pnl = column + alpha * (r - 1.0) + (alpha + beta);
+                let (expected, scale) = priced_directly(o, j, r, v);
+                let error = (pnl - expected).abs() / scale;
+                assert!(
+                    error <= 1e-12,
+                    "series {j} ({:?}, K {}), R {r}, vol factor {v}: {pnl} against {expected}",
+                    o.right[j],
+                    o.strike(j)
+                );
+                worst = worst.max(error);
+            }
+        }
+    }
+    eprintln!("largest difference through parity: {worst:.2e} of forward + strike");
+    let fold = book.parity_fold();
+    let (returns, vol_factors) = ([-0.07, 0.12, 0.3, -0.25], [1.3, 0.8, 2.0, 1.0]);
+    let members = book.members;
+    for m in 0..members {
+        let (mut series, mut folded) = (book.constant[m], fold.constant[m]);
+        for (a, &r) in returns.iter().enumerate() {
+            series += book.weights[a * members + m] * r;
+            folded += fold.weights[a * members + m] * r;
+        }
+        let mut scale = 0.0;
+        for (j, w) in book.member_options.of(m) {
+            let a = o.underlying(j);
+            series += w * o.pnl(j, returns[a], vol_factors[a]);
+            scale += w.abs() * (o.forward1(j, returns[a]) + o.strike(j));
+        }
+        for (g, w) in fold.holdings.of(m) {
+            let a = o.groups.underlying[g];
+            folded += w * o.column(g, returns[a], vol_factors[a]);
+        }
+        assert!(
+            (folded - series).abs() <= 1e-12 * scale.max(1.0),
+            "member {m}: {folded} through parity, {series} series by series"
+        );
+    }
 }

@@ -3,7 +3,8 @@
 //!
 //! Revaluation is the matrix product `returns (scenarios x assets) . weights
 //! (assets x members)` plus each member's constant and its sparse option
-//! holdings times the option-series P&Ls, computed in tiles small enough to stay
+//! holdings times the strike groups' columns, the book folded through
+//! put-call parity ([`ParityFold`]), computed in tiles small enough to stay
 //! in cache while their losses are pushed into the members' tails, so the
 //! block's full loss matrix is never written to memory.
 
@@ -18,7 +19,7 @@ mod options;
 use options::{BufferPool, Losses, OptionColumns, Pooled, Width};
 
 use super::{Backend, BackendError, Exceedances, LossBlock};
-use crate::book::CompiledBook;
+use crate::book::{CompiledBook, ParityFold};
 use crate::scenario::{DrawMemo, Layout, ScenarioBlock, ScenarioModel, Scratch};
 use crate::tail::MemberTail;
 
@@ -34,7 +35,7 @@ const GROUPS_PER_THREAD: usize = 4;
 const SCENARIO_TILE: usize = 256;
 /// Scenarios drawn per task.
 const DRAW_CHUNK: usize = 64;
-/// Scenarios per block of option P&Ls (each block series-major): a tile of
+/// Scenarios per block of option columns (each block group-major): a tile of
 /// the loss product reads its holdings from one block.
 const OPTION_CHUNK: usize = SCENARIO_TILE;
 
@@ -134,9 +135,11 @@ impl CpuBackend {
 
 pub struct CpuPlan {
     book: CompiledBook,
+    /// The losses' linear part and option holdings as the tiles compute them.
+    fold: ParityFold,
     model: ScenarioModel,
     width: Width,
-    /// The blocks' features and option P&Ls, reused from block to block.
+    /// The blocks' features and option columns, reused from block to block.
     buffers: BufferPool,
 }
 
@@ -200,33 +203,33 @@ impl CpuPlan {
         features
     }
 
-    /// The option-series P&Ls of the scenarios of `features`, in blocks of
-    /// [`OPTION_CHUNK`] scenarios, each block series-major: a holding then
+    /// The strike groups' columns in the scenarios of `features`, in blocks
+    /// of [`OPTION_CHUNK`] scenarios, each block group-major: a holding then
     /// adds a contiguous run of scenarios.
     fn option_columns(&self, features: &[f64]) -> Pooled<'_> {
-        let (assets, series) = (self.book.assets, self.book.options.len());
+        let (assets, count) = (self.book.assets, self.book.options.groups.len());
         let scenarios = features.len() / (2 * assets).max(1);
-        // Every entry is written below (each series in each scenario).
-        let mut columns = self.buffers.take(series * scenarios);
-        if series == 0 {
+        // Every entry is written below (each group in each scenario).
+        let mut columns = self.buffers.take(count * scenarios);
+        if count == 0 {
             return columns;
         }
         let (returns, vols) = features.split_at(scenarios * assets);
         columns
-            .par_chunks_mut(OPTION_CHUNK * series)
+            .par_chunks_mut(OPTION_CHUNK * count)
             .enumerate()
             .for_each(|(c, out)| {
                 let first = c * OPTION_CHUNK;
-                let rows = first * assets..(first + out.len() / series) * assets;
+                let rows = first * assets..(first + out.len() / count) * assets;
                 self.width
-                    .option_pnls(&self.book, &returns[rows.clone()], &vols[rows], out);
+                    .option_columns(&self.book, &returns[rows.clone()], &vols[rows], out);
             });
         columns
     }
 
     /// Losses of members `members` in scenarios `tile` of `features`, written to
     /// `out` member-major with stride `out_stride` between members;
-    /// `option_columns` holds the option P&Ls of the same scenarios
+    /// `option_columns` holds the option columns of the same scenarios
     /// ([`Self::option_columns`]).
     fn loss_tile(
         &self,
@@ -237,17 +240,17 @@ impl CpuPlan {
         out: &mut [f64],
         out_stride: usize,
     ) {
-        let book = &self.book;
+        let (book, fold) = (&self.book, &self.fold);
         let (assets, m_all) = (book.assets, book.members);
         let (rows, cols) = (tile.end - tile.start, members.end - members.start);
         for (g, m) in members.clone().enumerate() {
-            out[g * out_stride..g * out_stride + rows].fill(book.constant[m]);
+            out[g * out_stride..g * out_stride + rows].fill(fold.constant[m]);
         }
         if rows == 0 || cols == 0 {
             return;
         }
         let a = &features[tile.start * assets..tile.end * assets];
-        let b = &book.weights[members.start..];
+        let b = &fold.weights[members.start..];
         assert!(out.len() >= (cols - 1) * out_stride + rows);
         assert!(b.len() >= (assets - 1) * m_all + cols);
         assert!(a.len() >= rows * assets);
@@ -276,8 +279,9 @@ impl CpuPlan {
             );
         }
         let columns = OptionColumns {
-            book,
-            pnls: option_columns,
+            holdings: &fold.holdings,
+            columns: book.options.groups.len(),
+            values: option_columns,
             scenarios: features.len() / (2 * assets),
             chunk: OPTION_CHUNK,
         };
@@ -300,6 +304,7 @@ impl Backend for CpuBackend {
     fn prepare(&self, book: &CompiledBook, model: &ScenarioModel) -> Result<CpuPlan, BackendError> {
         Ok(CpuPlan {
             book: book.clone(),
+            fold: book.parity_fold(),
             model: model.clone(),
             width: Width::detect(),
             buffers: BufferPool::default(),
@@ -414,8 +419,8 @@ mod tests {
     use super::*;
     use crate::sample::{generate, SampleSpec};
 
-    /// Every lane width this CPU offers prices each option series in each
-    /// scenario to the bits of the one-lane reference, for batches shorter
+    /// Every lane width this CPU offers values each strike group's column in
+    /// each scenario to the bits of the one-lane reference, for batches shorter
     /// than a width, of whole widths and with a remainder.
     #[test]
     fn every_width_this_cpu_has_gives_the_one_lane_bits() {
@@ -428,10 +433,11 @@ mod tests {
         };
         let snapshot = generate(&spec).and_then(|f| f.load("widths")).unwrap();
         let book = CompiledBook::compile(&snapshot).unwrap();
-        assert!(book.options.len() > 20, "the sample has option series");
+        let count = book.options.groups.len();
+        assert!(count > 20, "the sample has strike groups");
         let widths = Width::available();
         eprintln!("widths on this CPU: {widths:?}");
-        let (a, f) = (book.assets, book.feature_count());
+        let a = book.assets;
         for scenarios in [1, 3, 8, 13, 64] {
             // Moves from -60% to +150% and vol factors from 0 (expired-like)
             // to 3, so that every branch of N(x) is taken.
@@ -441,18 +447,17 @@ mod tests {
             let vols: Vec<f64> = (0..scenarios * a)
                 .map(|i| 3.0 * ((i * 104_729) % 991) as f64 / 990.0)
                 .collect();
-            let mut reference = vec![0.0; scenarios * f];
-            book.features::<1>(&returns, &vols, &mut reference);
-            let series = book.options.len();
             for &width in &widths {
-                let mut out = vec![f64::NAN; scenarios * series];
-                width.option_pnls(&book, &returns, &vols, &mut out);
+                let mut out = vec![f64::NAN; scenarios * count];
+                width.option_columns(&book, &returns, &vols, &mut out);
                 for (k, x) in out.iter().enumerate() {
-                    let (j, s) = (k / scenarios, k % scenarios);
+                    let (g, s) = (k / scenarios, k % scenarios);
+                    let at = s * a + book.options.groups.underlying[g];
+                    let reference = book.options.column(g, returns[at], vols[at]);
                     assert_eq!(
                         x.to_bits(),
-                        reference[s * f + a + j].to_bits(),
-                        "{width:?}, {scenarios} scenarios, series {j}, scenario {s}"
+                        reference.to_bits(),
+                        "{width:?}, {scenarios} scenarios, group {g}, scenario {s}"
                     );
                 }
             }

@@ -18,8 +18,10 @@
 //! against a long BTC book loses on both.
 
 pub mod collateral;
+mod parity;
 mod series;
 
+pub use parity::ParityFold;
 pub use series::{OptionSeries, PnlLayout, StrikeGroups};
 
 use std::collections::HashMap;

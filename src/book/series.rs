@@ -70,6 +70,25 @@ impl StrikeGroups {
         self.strike.is_empty()
     }
 
+    /// Whether group `g`'s column holds its call (else its put): the right
+    /// out of the money at the horizon forward with the underlying unmoved,
+    /// so that the column is mostly the small out-of-the-money value and the
+    /// parity's linear term lands on the in-the-money holdings, which are
+    /// mostly linear already ([`super::ParityFold`]).
+    pub fn column_is_call(&self, g: usize) -> bool {
+        self.log_moneyness1[g] < 0.0
+    }
+
+    /// Group `g`'s column among its call and put values.
+    #[inline(always)]
+    fn column_lanes<const N: usize>(&self, g: usize, values: &StrikeValues<N>) -> Lanes<N> {
+        if self.column_is_call(g) {
+            values.call
+        } else {
+            values.put
+        }
+    }
+
     /// Group `g`'s parameters in each of `N` lanes.
     #[inline(always)]
     fn lanes<const N: usize>(&self, g: usize) -> GroupLanes<N> {
@@ -182,6 +201,69 @@ impl OptionSeries {
             }
             return;
         }
+        self.each_group::<N>(assets, returns, vol_factors, |g, start, strike| {
+            for &j in &self.groups.series[g] {
+                let pnl = self.lanes::<N>(j).pnl(strike);
+                if layout.scenario_stride == 1 {
+                    // Series-major: the N scenarios are adjacent, one vector store.
+                    let at = layout.at(start, j);
+                    out[at..at + N].copy_from_slice(&pnl.0);
+                } else {
+                    for (i, &value) in pnl.0.iter().enumerate() {
+                        out[layout.at(start + i, j)] = value;
+                    }
+                }
+            }
+        });
+    }
+
+    /// Strike group `g`'s column ([`StrikeGroups::column_is_call`]) per unit
+    /// given its underlying's return and vol factor.
+    #[inline]
+    pub fn column(&self, g: usize, ret: f64, vol_factor: f64) -> f64 {
+        let ret = Lanes([ret]);
+        let strike = self
+            .groups
+            .lanes::<1>(g)
+            .values(ret, ln_relative(ret), Lanes([vol_factor]));
+        self.groups.column_lanes(g, &strike).0[0]
+    }
+
+    /// Each strike group's column in a batch of scenarios (returns and vol
+    /// factors `scenarios x assets` each), group-major: group `g` in
+    /// scenario `s` at `out[g * scenarios + s]`, each bit for bit what
+    /// [`Self::column`] gives.
+    #[inline(always)]
+    pub fn columns<const N: usize>(
+        &self,
+        assets: usize,
+        returns: &[f64],
+        vol_factors: &[f64],
+        out: &mut [f64],
+    ) {
+        let scenarios = returns.len() / assets.max(1);
+        if scenarios < N {
+            return self.columns::<1>(assets, returns, vol_factors, out);
+        }
+        self.each_group::<N>(assets, returns, vol_factors, |g, start, strike| {
+            let at = g * scenarios + start;
+            out[at..at + N].copy_from_slice(&self.groups.column_lanes(g, strike).0);
+        });
+    }
+
+    /// Each strike group's call and put values in `N` scenarios at a time of a
+    /// batch of at least `N` (returns and vol factors `scenarios x assets`
+    /// each), handed to `emit` with the group and the first scenario; the
+    /// last `N` overlap the ones before where `N` does not divide the batch.
+    #[inline(always)]
+    fn each_group<const N: usize>(
+        &self,
+        assets: usize,
+        returns: &[f64],
+        vol_factors: &[f64],
+        mut emit: impl FnMut(usize, usize, &StrikeValues<N>),
+    ) {
+        let scenarios = returns.len() / assets.max(1);
         // Each underlying's returns, ln R and vol factors, scenario after
         // scenario, so that a group's lanes load adjacent values.
         let mut underlyings = self.groups.underlying.clone();
@@ -217,19 +299,7 @@ impl OptionSeries {
                     let first = k * n + start;
                     Lanes::<N>(columns[first..first + N].try_into().expect("N lanes"))
                 };
-                let strike = group.values(at(0), at(1), at(2));
-                for &j in &groups.series[g] {
-                    let pnl = self.lanes::<N>(j).pnl(&strike);
-                    if layout.scenario_stride == 1 {
-                        // Series-major: the N scenarios are adjacent, one vector store.
-                        let at = layout.at(start, j);
-                        out[at..at + N].copy_from_slice(&pnl.0);
-                    } else {
-                        for (i, &value) in pnl.0.iter().enumerate() {
-                            out[layout.at(start + i, j)] = value;
-                        }
-                    }
-                }
+                emit(g, start, &group.values(at(0), at(1), at(2)));
             }
         }
     }

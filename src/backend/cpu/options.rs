@@ -1,20 +1,21 @@
-//! The CPU backend's option columns: each series' P&L in a block of
-//! scenarios, and the members' holdings of them added to their losses, both
-//! in the widest vector registers this CPU has, found at run time (the
-//! binary is built for the baseline instruction set).
+//! The CPU backend's option columns: each strike group's column
+//! ([`crate::book::ParityFold`]) in a block of scenarios, and the members'
+//! holdings of them added to their losses, both in the widest vector
+//! registers this CPU has, found at run time (the binary is built for the
+//! baseline instruction set).
 //!
-//! The P&Ls of a block of scenarios lie series-major (series `j` of a block of
-//! `len` scenarios at `j * len`), so that Black-76 stores `N` scenarios of one
-//! series at once and a member's holding adds a contiguous run of them.
+//! The columns of a block of scenarios lie group-major (group `g` of a block of
+//! `len` scenarios at `g * len`), so that Black-76 stores `N` scenarios of one
+//! group at once and a member's holding adds a contiguous run of them.
 
 use std::ops::{Deref, DerefMut, Range};
 use std::sync::Mutex;
 
-use crate::book::{CompiledBook, PnlLayout};
+use crate::book::{CompiledBook, MemberOptions};
 
 /// How many scenarios the option arithmetic handles at once: as many doubles
 /// as the widest vector registers this CPU has. Every width gives the same
-/// bits ([`crate::book::OptionSeries::pnls`] lane by lane; the holdings add
+/// bits ([`crate::book::OptionSeries::columns`] lane by lane; the holdings add
 /// in the same order at every width), so the choice changes only the speed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Width {
@@ -49,10 +50,10 @@ impl Width {
         widths
     }
 
-    /// The option P&Ls of a block of scenarios (`returns`, `vol_factors`:
-    /// `scenarios x assets`) into `out`, series-major.
+    /// The strike groups' columns in a block of scenarios (`returns`,
+    /// `vol_factors`: `scenarios x assets`) into `out`, group-major.
     #[inline]
-    pub(super) fn option_pnls(
+    pub(super) fn option_columns(
         self,
         book: &CompiledBook,
         returns: &[f64],
@@ -62,11 +63,11 @@ impl Width {
         match self {
             // SAFETY: `detect` chose this width only on a CPU with AVX-512F.
             #[cfg(target_arch = "x86_64")]
-            Self::Avx512 => unsafe { pnls_avx512(book, returns, vol_factors, out) },
+            Self::Avx512 => unsafe { columns_avx512(book, returns, vol_factors, out) },
             // SAFETY: `detect` chose this width only on a CPU with AVX2.
             #[cfg(target_arch = "x86_64")]
-            Self::Avx2 => unsafe { pnls_avx2(book, returns, vol_factors, out) },
-            Self::Baseline => pnls::<2>(book, returns, vol_factors, out),
+            Self::Avx2 => unsafe { columns_avx2(book, returns, vol_factors, out) },
+            Self::Baseline => columns::<2>(book, returns, vol_factors, out),
         }
     }
 
@@ -86,41 +87,38 @@ impl Width {
     }
 }
 
-/// Series-major option P&Ls of one block of `len` scenarios.
+/// Group-major columns of one block of scenarios.
 #[inline(always)]
-fn pnls<const N: usize>(
+fn columns<const N: usize>(
     book: &CompiledBook,
     returns: &[f64],
     vol_factors: &[f64],
     out: &mut [f64],
 ) {
-    let len = returns.len() / book.assets.max(1);
-    let layout = PnlLayout {
-        scenario_stride: 1,
-        series_stride: len,
-        first: 0,
-    };
     book.options
-        .pnls::<N>(book.assets, returns, vol_factors, out, layout)
+        .columns::<N>(book.assets, returns, vol_factors, out)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-fn pnls_avx512(book: &CompiledBook, returns: &[f64], vol_factors: &[f64], out: &mut [f64]) {
-    pnls::<8>(book, returns, vol_factors, out)
+fn columns_avx512(book: &CompiledBook, returns: &[f64], vol_factors: &[f64], out: &mut [f64]) {
+    columns::<8>(book, returns, vol_factors, out)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn pnls_avx2(book: &CompiledBook, returns: &[f64], vol_factors: &[f64], out: &mut [f64]) {
-    pnls::<4>(book, returns, vol_factors, out)
+fn columns_avx2(book: &CompiledBook, returns: &[f64], vol_factors: &[f64], out: &mut [f64]) {
+    columns::<4>(book, returns, vol_factors, out)
 }
 
-/// The option P&Ls of `scenarios` scenarios, in blocks of `chunk` scenarios
-/// (the last one shorter), each block series-major.
+/// The columns of `scenarios` scenarios, in blocks of `chunk` scenarios (the
+/// last one shorter), each block group-major, and the members' holdings of
+/// them.
 pub(super) struct OptionColumns<'a> {
-    pub book: &'a CompiledBook,
-    pub pnls: &'a [f64],
+    pub holdings: &'a MemberOptions,
+    /// Columns per scenario.
+    pub columns: usize,
+    pub values: &'a [f64],
     pub scenarios: usize,
     pub chunk: usize,
 }
@@ -136,24 +134,23 @@ pub(super) struct Losses<'a> {
 /// are added: four AVX-512 registers.
 const REGISTER_RUN: usize = 32;
 
-/// Adds `w x pnl` of each holding to each member's losses in `tile`,
-/// holdings in ascending series (the order, and so the bits, of one
+/// Adds `w x column` of each holding to each member's losses in `tile`,
+/// holdings in ascending column (the order, and so the bits, of one
 /// `+=` per holding). Runs of [`REGISTER_RUN`] scenarios stay in registers
 /// across a member's holdings, so the losses are loaded and stored once.
 #[inline(always)]
 fn add_holdings(columns: &OptionColumns, tile: Range<usize>, losses: Losses) {
-    let book = columns.book;
-    let series = book.options.len();
-    if series == 0 {
+    let count = columns.columns;
+    if count == 0 {
         return;
     }
-    let held = &book.member_options;
+    let held = columns.holdings;
     let mut s = tile.start;
     while s < tile.end {
         let chunk_start = s - s % columns.chunk;
         let len = columns.chunk.min(columns.scenarios - chunk_start);
         let end = tile.end.min(chunk_start + len);
-        let block = &columns.pnls[chunk_start * series..(chunk_start + len) * series];
+        let block = &columns.values[chunk_start * count..(chunk_start + len) * count];
         let (from, to) = (s - chunk_start, end - chunk_start);
         for (g, m) in losses.members.clone().enumerate() {
             let row = g * losses.stride + (s - tile.start);
@@ -166,8 +163,8 @@ fn add_holdings(columns: &OptionColumns, tile: Range<usize>, losses: Losses) {
                 let mut acc: [f64; REGISTER_RUN] = run.try_into().expect("a whole run");
                 for (&j, &w) in js.iter().zip(ws) {
                     let column = &block[j * len + at..j * len + at + REGISTER_RUN];
-                    for (a, &pnl) in acc.iter_mut().zip(column) {
-                        *a += w * pnl;
+                    for (a, &x) in acc.iter_mut().zip(column) {
+                        *a += w * x;
                     }
                 }
                 run.copy_from_slice(&acc);
@@ -176,8 +173,8 @@ fn add_holdings(columns: &OptionColumns, tile: Range<usize>, losses: Losses) {
             let rest = runs.into_remainder();
             for (&j, &w) in js.iter().zip(ws) {
                 let column = &block[j * len + at..j * len + to];
-                for (d, &pnl) in rest.iter_mut().zip(column) {
-                    *d += w * pnl;
+                for (d, &x) in rest.iter_mut().zip(column) {
+                    *d += w * x;
                 }
             }
         }
@@ -198,7 +195,7 @@ fn add_holdings_avx2(columns: &OptionColumns, tile: Range<usize>, losses: Losses
 }
 
 /// Buffers reused from block to block. A block's option P&Ls run to tens of
-/// megabytes (4,096 scenarios x 1,300 series: 43 MB), and memory that size
+/// megabytes (4,096 scenarios x 1,300 strike groups: 43 MB), and memory that size
 /// freshly allocated comes from the kernel, one page fault per 4 KiB at its
 /// first touch: measured at a tenth of a run's time before the reuse.
 #[derive(Debug, Default)]
@@ -259,7 +256,7 @@ mod tests {
     use crate::sample::{generate, SampleSpec};
 
     /// Each width adds the holdings to the bits of one `+=` per holding in
-    /// ascending series, for tiles that cross blocks, start and end inside
+    /// ascending column, for tiles that cross blocks, start and end inside
     /// them and leave runs shorter than the registers hold.
     #[test]
     fn every_width_adds_the_holdings_as_one_sum_per_holding() {
@@ -272,22 +269,24 @@ mod tests {
         };
         let snapshot = generate(&spec).and_then(|f| f.load("holdings")).unwrap();
         let book = CompiledBook::compile(&snapshot).unwrap();
-        let (series, scenarios, chunk) = (book.options.len(), 200, 64);
-        assert!(series > 20 && book.member_options.series.len() > 50);
-        let pnls: Vec<f64> = (0..series * scenarios)
+        let held = book.parity_fold().holdings;
+        let (count, scenarios, chunk) = (book.options.groups.len(), 200, 64);
+        assert!(count > 20 && held.series.len() > 50);
+        let values: Vec<f64> = (0..count * scenarios)
             .map(|i| ((i * 7919) % 1009) as f64 * 0.37 - 180.0)
             .collect();
         let columns = OptionColumns {
-            book: &book,
-            pnls: &pnls,
+            holdings: &held,
+            columns: count,
+            values: &values,
             scenarios,
             chunk,
         };
-        // P&L of series j in scenario s: block s / chunk, series-major.
-        let pnl = |j: usize, s: usize| {
+        // Column j in scenario s: block s / chunk, group-major.
+        let value = |j: usize, s: usize| {
             let start = s - s % chunk;
             let len = chunk.min(scenarios - start);
-            pnls[start * series + j * len + (s - start)]
+            values[start * count + j * len + (s - start)]
         };
         let widths = Width::available();
         for tile in [0..scenarios, 37..190, 64..128, 5..9] {
@@ -295,9 +294,9 @@ mod tests {
             let start: Vec<f64> = (0..members.len() * stride).map(|i| i as f64).collect();
             let mut expected = start.clone();
             for (g, m) in members.clone().enumerate() {
-                for (j, w) in book.member_options.of(m) {
+                for (j, w) in held.of(m) {
                     for s in tile.clone() {
-                        expected[g * stride + s - tile.start] += w * pnl(j, s);
+                        expected[g * stride + s - tile.start] += w * value(j, s);
                     }
                 }
             }
