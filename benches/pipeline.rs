@@ -14,7 +14,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 use clearstress::backend::{Backend, CpuBackend, WgpuBackend};
-use clearstress::book::{CompiledBook, PnlLayout};
+use clearstress::book::CompiledBook;
 use clearstress::default_fund::Groups;
 use clearstress::default_management::depletion::{DepletionInput, DepletionStream};
 use clearstress::engine::{self, RunLimits};
@@ -144,12 +144,13 @@ fn stages_on<B: Backend>(c: &mut Criterion, name: &str, backend: &B) {
     }
 }
 
-/// Black-76 alone, on one core: every option series' P&L in a block of
-/// scenarios as the CPU backend's option columns compute them (blocks of 256
-/// scenarios, series-major, in the widest lanes this CPU has), on the
-/// 5,000-trade book's standard listing (352 series) and on a Deribit-sized
-/// one (`init --option-series 1300`). Throughput is series evaluations
-/// (one P&L of one series in one scenario) per second.
+/// Black-76 alone, on one core: every strike group's column in a block of
+/// scenarios as the CPU backend computes them (blocks of 256 scenarios,
+/// group-major, in the widest lanes this CPU has; methodology 6.4, "One
+/// column per strike group"), on the 5,000-trade book's standard listing
+/// (352 series in 88 groups) and on a Deribit-sized one (`init
+/// --option-series 1300`). Throughput is strike evaluations (one column in
+/// one scenario: one Black-76) per second.
 fn black76(c: &mut Criterion) {
     let mut group = c.benchmark_group("cpu/black76");
     group.sample_size(10);
@@ -178,13 +179,10 @@ fn black76(c: &mut Criterion) {
         .expect("a valid model");
         let plan = backend.prepare(&book, &model).expect("prepared");
         let block = backend.scenarios(&plan, 0..BLOCK).expect("drawn");
-        let series = book.options.len();
-        let mut out = vec![0.0; series * BLOCK as usize];
-        eprintln!(
-            "cpu/black76/{label}: {series} series in {} strike groups",
-            book.options.groups.len()
-        );
-        group.throughput(Throughput::Elements(BLOCK * series as u64));
+        let (series, groups) = (book.options.len(), book.options.groups.len());
+        let mut out = vec![0.0; groups * BLOCK as usize];
+        eprintln!("cpu/black76/{label}: {series} series in {groups} strike groups");
+        group.throughput(Throughput::Elements(BLOCK * groups as u64));
         group.bench_function(BenchmarkId::new(label, BLOCK), |b| {
             b.iter(|| option_columns(&book, &block.returns, &block.vol_factors, &mut out))
         });
@@ -192,33 +190,29 @@ fn black76(c: &mut Criterion) {
     group.finish();
 }
 
-/// The option P&Ls of a block, 256 scenarios at a time, series-major.
+/// The strike groups' columns of a block, 256 scenarios at a time, group-major,
+/// as the CPU backend computes them.
 fn option_columns(book: &CompiledBook, returns: &[f64], vol_factors: &[f64], out: &mut [f64]) {
-    let (a, series) = (book.assets, book.options.len());
+    let (a, groups) = (book.assets, book.options.groups.len());
     for ((r, v), out) in returns
         .chunks(256 * a)
         .zip(vol_factors.chunks(256 * a))
-        .zip(out.chunks_mut(256 * series))
+        .zip(out.chunks_mut(256 * groups))
     {
-        let layout = PnlLayout {
-            scenario_stride: 1,
-            series_stride: r.len() / a,
-            first: 0,
-        };
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU has AVX-512F, checked just above.
-            unsafe { pnls_avx512(book, r, v, out, layout) };
+            unsafe { columns_avx512(book, r, v, out) };
             continue;
         }
-        book.options.pnls::<2>(a, r, v, out, layout);
+        book.options.columns::<2>(a, r, v, out);
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-fn pnls_avx512(book: &CompiledBook, r: &[f64], v: &[f64], out: &mut [f64], layout: PnlLayout) {
-    book.options.pnls::<8>(book.assets, r, v, out, layout)
+fn columns_avx512(book: &CompiledBook, r: &[f64], v: &[f64], out: &mut [f64]) {
+    book.options.columns::<8>(book.assets, r, v, out)
 }
 
 criterion_group!(benches, stages, black76);

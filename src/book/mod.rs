@@ -22,7 +22,7 @@ mod parity;
 mod series;
 
 pub use parity::ParityFold;
-pub use series::{OptionSeries, PnlLayout, StrikeGroups};
+pub use series::{OptionSeries, StrikeGroups};
 
 use std::collections::HashMap;
 
@@ -315,99 +315,11 @@ impl CompiledBook {
             })
             .collect()
     }
-
-    /// Features per scenario: asset returns, then option-series P&Ls.
-    pub fn feature_count(&self) -> usize {
-        self.assets + self.options.len()
-    }
-
-    /// Writes the features of a batch of scenarios into `out`, scenario-major
-    /// (`scenarios x feature_count()`), from their returns and vol factors
-    /// (`scenarios x assets` each).
-    ///
-    /// Each strike group of option series is revalued in `N` scenarios at
-    /// once ([`OptionSeries`]): the CPU backend picks `N` for the machine's
-    /// vector registers, and every `N` gives the same bits. Scenarios rather
-    /// than series share the lanes because one series' moneyness varies
-    /// little from scenario to scenario, so its lanes mostly take the same
-    /// branch of N(x).
-    #[inline(always)]
-    pub fn features<const N: usize>(&self, returns: &[f64], vol_factors: &[f64], out: &mut [f64]) {
-        let (assets, f) = (self.assets, self.feature_count());
-        for (row, r) in out.chunks_exact_mut(f).zip(returns.chunks_exact(assets)) {
-            row[..assets].copy_from_slice(r);
-        }
-        let layout = PnlLayout {
-            scenario_stride: f,
-            series_stride: 1,
-            first: assets,
-        };
-        self.options
-            .pnls::<N>(assets, returns, vol_factors, out, layout);
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Each scenario's row of `out` holds its returns, then each series' P&L
-    /// exactly as the one-series `OptionSeries::pnl` gives it.
-    fn assert_rows_are_the_series_pnls(
-        book: &CompiledBook,
-        returns: &[f64],
-        vols: &[f64],
-        out: &[f64],
-    ) {
-        let (a, f) = (book.assets, book.feature_count());
-        for s in 0..out.len() / f {
-            assert_eq!(&out[s * f..s * f + a], &returns[s * a..(s + 1) * a]);
-            for j in 0..book.options.len() {
-                let u = book.options.underlying(j);
-                let pnl = book.options.pnl(j, returns[s * a + u], vols[s * a + u]);
-                assert_eq!(
-                    out[s * f + a + j].to_bits(),
-                    pnl.to_bits(),
-                    "scenario {s}, series {j}"
-                );
-            }
-        }
-    }
-
-    /// `features` gives the same bits at every lane count, with more
-    /// scenarios than lanes (a remainder included) and fewer.
-    #[test]
-    fn features_at_every_lane_count_are_the_series_pnls() {
-        let spec = crate::sample::SampleSpec {
-            members: 8,
-            assets: 4,
-            options: 200,
-            listing: Default::default(),
-            seed: 3,
-        };
-        let snapshot = crate::sample::generate(&spec)
-            .and_then(|f| f.load("lanes"))
-            .unwrap();
-        let book = CompiledBook::compile(&snapshot).unwrap();
-        assert!(!book.options.is_empty());
-        let (a, f) = (book.assets, book.feature_count());
-        let returns: Vec<f64> = (0..11 * a).map(|i| (i as f64 * 0.37).sin() * 0.5).collect();
-        let vols: Vec<f64> = (0..11 * a)
-            .map(|i| 1.0 + (i as f64 * 0.11).cos() * 0.9)
-            .collect();
-        for scenarios in [11, 3] {
-            let (r, v) = (&returns[..scenarios * a], &vols[..scenarios * a]);
-            let mut out = vec![f64::NAN; scenarios * f];
-            book.features::<1>(r, v, &mut out);
-            assert_rows_are_the_series_pnls(&book, r, v, &out);
-            book.features::<2>(r, v, &mut out);
-            assert_rows_are_the_series_pnls(&book, r, v, &out);
-            book.features::<4>(r, v, &mut out);
-            assert_rows_are_the_series_pnls(&book, r, v, &out);
-            book.features::<8>(r, v, &mut out);
-            assert_rows_are_the_series_pnls(&book, r, v, &out);
-        }
-    }
 
     #[test]
     fn member_options_merge_repeated_series_and_skip_empty_members() {

@@ -177,46 +177,6 @@ impl OptionSeries {
         }
     }
 
-    /// Each series' P&L in a batch of scenarios, from their returns and vol
-    /// factors (`scenarios x assets` each), written where `layout` says: `N`
-    /// scenarios at once, one strike group at a time, each lane bit for bit
-    /// what [`Self::pnl`] gives.
-    #[inline(always)]
-    pub fn pnls<const N: usize>(
-        &self,
-        assets: usize,
-        returns: &[f64],
-        vol_factors: &[f64],
-        out: &mut [f64],
-        layout: PnlLayout,
-    ) {
-        let scenarios = returns.len() / assets.max(1);
-        if scenarios < N {
-            for s in 0..scenarios {
-                for j in 0..self.len() {
-                    let a = self.underlying(j);
-                    let (ret, vol) = (returns[s * assets + a], vol_factors[s * assets + a]);
-                    out[layout.at(s, j)] = self.pnl(j, ret, vol);
-                }
-            }
-            return;
-        }
-        self.each_group::<N>(assets, returns, vol_factors, |g, start, strike| {
-            for &j in &self.groups.series[g] {
-                let pnl = self.lanes::<N>(j).pnl(strike);
-                if layout.scenario_stride == 1 {
-                    // Series-major: the N scenarios are adjacent, one vector store.
-                    let at = layout.at(start, j);
-                    out[at..at + N].copy_from_slice(&pnl.0);
-                } else {
-                    for (i, &value) in pnl.0.iter().enumerate() {
-                        out[layout.at(start + i, j)] = value;
-                    }
-                }
-            }
-        });
-    }
-
     /// Strike group `g`'s column ([`StrikeGroups::column_is_call`]) per unit
     /// given its underlying's return and vol factor.
     #[inline]
@@ -302,22 +262,6 @@ impl OptionSeries {
                 emit(g, start, &group.values(at(0), at(1), at(2)));
             }
         }
-    }
-}
-
-/// Where [`OptionSeries::pnls`] writes the P&L of series `j` in scenario `s`:
-/// `s * scenario_stride + j * series_stride + first`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PnlLayout {
-    pub scenario_stride: usize,
-    pub series_stride: usize,
-    pub first: usize,
-}
-
-impl PnlLayout {
-    #[inline(always)]
-    fn at(self, s: usize, j: usize) -> usize {
-        s * self.scenario_stride + j * self.series_stride + self.first
     }
 }
 
