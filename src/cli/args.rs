@@ -178,7 +178,8 @@ pub struct DeviceArgs {
     /// chosen backend (wgpu adapter or CUDA device; the first by default), 0..=63.
     #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>(ADAPTER))]
     pub adapter: Option<usize>,
-    /// Worker threads of the CPU backend, 1..=1024 (all cores by default).
+    /// Threads the command computes on, 1..=1024 (all cores by default):
+    /// the CPU backend's workers, and every other parallel step's.
     #[arg(long, allow_negative_numbers = true, value_parser = whole::<usize>(THREADS))]
     pub threads: Option<usize>,
 }

@@ -120,10 +120,38 @@ pub enum CliError {
     Usage(String),
 }
 
+impl Command {
+    /// The command's `--threads`, where it takes one.
+    fn threads(&self) -> Option<usize> {
+        let device = match self {
+            Self::Run(a) => &a.compute.device,
+            Self::Merge(a) => &a.device,
+            Self::WorstWindow(a) => &a.compute.device,
+            Self::Procyclicality(a) => &a.compute.device,
+            Self::Backtest(a) => &a.compute.device,
+            Self::Compare(a) => &a.compute.device,
+            Self::Settle(a) => &a.compute.device,
+            Self::Haircuts(a) => &a.compute.device,
+            _ => return None,
+        };
+        device.threads
+    }
+}
+
 /// Runs a parsed command line. Call it before the program starts threads:
 /// it may set an environment variable ([`backends::wgpu::quiet_device_select`]).
 pub fn execute(cli: Cli, command_line: Vec<String>) -> Result<(), CliError> {
     backends::wgpu::quiet_device_select();
+    if let Some(threads) = cli.command.threads() {
+        // The steps outside the CPU backend's own pool (the tails'
+        // statistics, the merge's fold, a GPU backend's host work) run in
+        // rayon's global pool: `--threads` bounds it too, so that a job given
+        // T cores of a shared node uses T.
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()
+            .map_err(|e| CliError::Usage(format!("--threads {threads}: {e}")))?;
+    }
     match cli.command {
         Command::Run(args) => run::run(args, command_line),
         Command::Merge(args) => merge::merge(&args, command_line),
