@@ -1080,6 +1080,40 @@ fn a_student_t_run_warns_that_its_es_does_not_converge() {
     }
 }
 
+/// A tail memory limit that lengthens the pilot or adds passes is named,
+/// with the limit that saves them; at that limit the run says nothing of it,
+/// and `--quiet` silences the note.
+#[test]
+fn a_run_short_of_tail_memory_says_what_it_costs_and_what_limit_saves_it() {
+    let args: Vec<String> = [("1", ""), ("4", ""), ("7", ""), ("1", "--quiet")]
+        .iter()
+        .map(|(limit, quiet)| {
+            format!(
+                "run --paths 400000 --backend cpu --memory-limit-mib {limit} {quiet} \
+                 --out {{dir}}/m{limit}{quiet}"
+            )
+        })
+        .collect();
+    let cases: Vec<Case> = args.iter().map(|args| Case { args, ..OK }).collect();
+    let (_dir, outputs) = steps(&cases);
+    let notes: Vec<String> = outputs.iter().map(|o| text(&o.stderr)).collect();
+    assert!(
+        notes[0].contains("within --memory-limit-mib 1 the members' tail windows fit only if they are counted and narrowed over passes")
+            && notes[0].contains("--memory-limit-mib 7 or more saves that"),
+        "{}",
+        notes[0]
+    );
+    assert!(
+        notes[1].contains(
+            "the pilot that places them runs over 50,000 of the 400,000 scenarios, not 12,500"
+        ) && notes[1].contains("--memory-limit-mib 7 or more saves that"),
+        "{}",
+        notes[1]
+    );
+    assert!(!notes[2].contains("--memory-limit-mib"), "{}", notes[2]);
+    assert!(!notes[3].contains("note:"), "{}", notes[3]);
+}
+
 /// `report` on a run's folder writes the HTML report and the PQD table into
 /// its own folder, and never into the run's; `run --report` writes them into
 /// the run's own, which `report` then accepts.

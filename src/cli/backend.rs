@@ -10,7 +10,9 @@ use super::args::{BackendChoice, ComputeArgs, DeviceArgs};
 use super::CliError;
 use crate::backend::{self as backends, BackendError, CpuBackend, CudaBackend, WgpuBackend};
 use crate::estimate::{self, Compute};
+use crate::report::money;
 use crate::snapshot::Snapshot;
+use crate::tail::{TailLayout, TailPlan};
 
 /// The backend chosen for a command: one per process, so its size is no cost.
 #[allow(clippy::large_enum_variant)]
@@ -130,9 +132,41 @@ impl Selected {
         runs: u64,
         args: &ComputeArgs,
     ) -> Result<estimate::Estimate, CliError> {
-        Ok(estimate::Workload::of_runs(snapshot, runs, args.limits())
-            .check(self.compute(), estimate::Machine::this())?)
+        let estimate = estimate::Workload::of_runs(snapshot, runs, args.limits())
+            .check(self.compute(), estimate::Machine::this())?;
+        if let Some(note) = tail_memory_note(snapshot, args).filter(|_| !args.quiet) {
+            eprintln!("{note}");
+        }
+        Ok(estimate)
     }
+}
+
+/// What `--memory-limit-mib` costs a run of `snapshot`, where it costs
+/// something: the longer pilot or the narrowing passes that fit its windows
+/// within it, and the limit that saves them ([`TailPlan::roomier`]).
+fn tail_memory_note(snapshot: &Snapshot, args: &ComputeArgs) -> Option<String> {
+    let (paths, members) = (snapshot.config.scenario.paths, snapshot.members.len());
+    let confidences = crate::engine::confidences(snapshot);
+    let limit = args.limits().tail_memory_bytes;
+    let plan = TailPlan::for_confidences(paths, &confidences, members, limit).ok()?;
+    let (needed, roomier) = plan.roomier(members)?;
+    let cost = match plan.layout {
+        TailLayout::Narrowed { .. } => {
+            "they are counted and narrowed over passes, each over every scenario".to_string()
+        }
+        _ => format!(
+            "the pilot that places them runs over {} of the {} scenarios, not {}",
+            money(plan.pilot() as f64),
+            money(paths as f64),
+            money(roomier.pilot() as f64)
+        ),
+    };
+    Some(format!(
+        "note: within --memory-limit-mib {} the members' tail windows fit only if {cost}; \
+         --memory-limit-mib {} or more saves that (every shard of a run takes the same limit)",
+        args.memory_limit_mib,
+        needed.div_ceil(1 << 20)
+    ))
 }
 
 /// `Ok(None)` when the backend is not available here, saying why on stderr

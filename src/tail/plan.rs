@@ -186,6 +186,35 @@ impl TailPlan {
         }
     }
 
+    /// The tail memory at which the plan for these scenarios, ranks and
+    /// members takes its cheapest layout (a pilot of `N/32`, no narrowing
+    /// passes), where `self`, made within less, took a longer pilot or
+    /// narrows its windows over passes: `None` if `self` is that layout
+    /// already. What a run gives up to fit `self`'s budget is the difference.
+    pub fn roomier(&self, members: usize) -> Option<(u64, Self)> {
+        let cheapest = self.scenarios.div_ceil(PILOT_FRACTIONS[0]);
+        let stretched = match self.layout {
+            TailLayout::Exact { .. } => false,
+            TailLayout::Piloted { pilot } => pilot > cheapest,
+            TailLayout::Narrowed { .. } => true,
+        };
+        if !stretched {
+            return None;
+        }
+        let unbounded = Self::new(self.scenarios, self.ranks.clone(), members, u64::MAX).ok()?;
+        // The windows' own bytes do, unless the pilot's plan needs more room
+        // than they to take its own cheapest layout.
+        let own = unbounded.pilot_plan(members, u64::MAX).ok()?;
+        let budgets = [
+            unbounded.expected_bytes,
+            unbounded.expected_bytes.max(own.expected_bytes),
+        ];
+        budgets.into_iter().find_map(|budget| {
+            let plan = Self::new(self.scenarios, self.ranks.clone(), members, budget).ok()?;
+            (plan.layout == unbounded.layout).then_some((budget, plan))
+        })
+    }
+
     /// The largest rank: an exact window of this size resolves every rank.
     pub fn k(&self) -> usize {
         self.ranks.last().copied().unwrap_or(1) as usize
@@ -278,6 +307,30 @@ fn pilot_ranks(r: u64, pilot: u64, scenarios: u64) -> (u64, u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Short of memory, a plan takes a longer pilot or narrows over passes;
+    /// `roomier` names the budget that gives the `N/32` pilot back, and a
+    /// MiB less does not.
+    #[test]
+    fn roomier_names_the_budget_of_the_cheapest_layout() {
+        let (scenarios, members) = (100_000_000, 1000);
+        let ranks = vec![500_001, 1_000_001];
+        let ample = TailPlan::new(scenarios, ranks.clone(), members, 64 * GIB).unwrap();
+        assert_eq!(ample.layout, TailLayout::Piloted { pilot: 3_125_000 });
+        assert_eq!(ample.roomier(members), None);
+        for budget in [640 << 20, 950 << 20, 96 << 20] {
+            let tight = TailPlan::new(scenarios, ranks.clone(), members, budget).unwrap();
+            assert_ne!(tight.layout, ample.layout, "{budget}");
+            let (needed, plan) = tight.roomier(members).unwrap();
+            assert_eq!(
+                plan,
+                TailPlan::new(scenarios, ranks.clone(), members, needed).unwrap()
+            );
+            assert_eq!(plan.layout, ample.layout);
+            let less = TailPlan::new(scenarios, ranks.clone(), members, needed - (1 << 20));
+            assert_ne!(less.unwrap().layout, ample.layout, "{budget}");
+        }
+    }
 
     const GIB: u64 = 1 << 30;
 
