@@ -303,7 +303,11 @@ fn batches(
             .and_then(|file| {
                 ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata.clone())
                     .with_row_groups(vec![g])
-                    .with_batch_size(usize::try_from(rows).unwrap_or(BATCH_ROWS).max(1))
+                    // The encoder's row groups hold at most BATCH_ROWS records: a
+                    // larger count in a damaged file sizes no allocation.
+                    .with_batch_size(
+                        usize::try_from(rows).map_or(BATCH_ROWS, |r| r.clamp(1, BATCH_ROWS)),
+                    )
                     .build()
                     .map_err(|e| e.to_string())
             });
