@@ -192,7 +192,9 @@ impl OptionSeries {
     /// Each strike group's column in a batch of scenarios (returns and vol
     /// factors `scenarios x assets` each), group-major: group `g` in
     /// scenario `s` at `out[g * scenarios + s]`, each bit for bit what
-    /// [`Self::column`] gives.
+    /// [`Self::column`] gives. Scenarios rather than groups share the `N`
+    /// lanes: one strike's moneyness varies little from scenario to
+    /// scenario, so its lanes mostly take the same branch of N(x).
     #[inline(always)]
     pub fn columns<const N: usize>(
         &self,

@@ -309,14 +309,18 @@ fn batches(
                         usize::try_from(rows).map_or(BATCH_ROWS, |r| r.clamp(1, BATCH_ROWS)),
                     )
                     .build()
-                    .map_err(|e| e.to_string())
+                    .map_err(damaged)
             });
         let batches: Box<dyn Iterator<Item = Result<RecordBatch, String>>> = match reader {
-            Ok(reader) => Box::new(reader.map(|b| b.map_err(|e| format!("a damaged table: {e}")))),
+            Ok(reader) => Box::new(reader.map(|b| b.map_err(damaged))),
             Err(e) => Box::new(std::iter::once(Err(e))),
         };
         batches
     })
+}
+
+fn damaged(e: impl std::fmt::Display) -> String {
+    format!("a damaged table: {e}")
 }
 
 /// Reads and checks a part file: its format, version and checksum.
