@@ -1,8 +1,9 @@
 // Revaluation of the compiled book and the members' tail candidates, mirroring
 // revalue.wgsl (and through it src/book/series.rs's `OptionSeries` and
 // `StrikeGroups`, src/book/mod.rs and the CPU backend's `option_columns` /
-// `loss_tile`). Needs normal.cuh, black76.cuh and exact_sum.cuh; the candidate
-// packing is in tail.cu.
+// `loss_tile`). `compact_losses`, the tail of the losses after cuBLAS's SGEMM
+// (src/backend/cuda/product.rs), has no WGSL mirror. Needs normal.cuh,
+// black76.cuh and exact_sum.cuh; the candidate packing is in tail.cu.
 
 // `RevalueParams` of src/backend/device/layout.rs, field for field.
 struct RevalueParams {
@@ -108,6 +109,86 @@ __device__ __forceinline__ void fetch_slice(const RevalueParams& p, const float*
     }
 }
 
+// What both loss kernels do with thread (tx, ty)'s 8 x 8 asset losses `loss`
+// in the tile at scenarios s0.., members m0..: add each member's option
+// holdings in order (one FMA each), keep each loss at or above its member's
+// floor that no summed gap takes (exact_sum.cuh), and pack the kept ones
+// into the members' regions, one global atomic per member and block.
+__device__ __forceinline__ void keep_candidates(const RevalueParams& p, float (&loss)[8][8],
+                                                unsigned int tx, unsigned int ty,
+                                                unsigned int s0, unsigned int m0,
+                                                const float* pnl, const unsigned int* holdings,
+                                                const float* thresholds,
+                                                unsigned int* member_counts, uint2* regions,
+                                                const double* constants,
+                                                unsigned long long* gaps) {
+    __shared__ unsigned int found[TILE];
+    __shared__ unsigned int base[TILE];
+    const unsigned int flat = 8u * ty + tx;
+    const unsigned int holdings_at = p.members + 1, weights_at = holdings_at + p.holdings;
+    unsigned long long keep = 0;
+#pragma unroll
+    for (unsigned int j = 0; j < 8; j++) {
+        const unsigned int m = m0 + tile_local(ty, j);
+        if (m >= p.members) {
+            continue;
+        }
+        for (unsigned int h = holdings[m]; h < holdings[m + 1]; h++) {
+            const unsigned long long column = (unsigned long long)holdings[holdings_at + h] * p.stride;
+            const float w = __uint_as_float(holdings[weights_at + h]);
+#pragma unroll
+            for (unsigned int i = 0; i < 8; i++) {
+                const unsigned int s = s0 + tile_local(tx, i);
+                if (s < p.count) {
+                    loss[j][i] = __fmaf_rn(w, pnl[column + s], loss[j][i]);
+                }
+            }
+        }
+        const float* bounds = thresholds + (unsigned long long)m * (1u + 2u * p.gaps);
+        const float threshold = bounds[0];
+        const double constant = p.gaps != 0u ? constants[m] : 0.0;
+        unsigned long long* counters = gaps + (unsigned long long)m * p.gaps * GAP_WORDS;
+#pragma unroll
+        for (unsigned int i = 0; i < 8; i++) {
+            const unsigned int s = s0 + tile_local(tx, i);
+            if (s < p.count && !(loss[j][i] < threshold) &&
+                !(p.gaps != 0u && sum_in_gap(counters, bounds + 1, p.gaps, loss[j][i], constant))) {
+                keep |= 1ull << (8 * j + i);
+            }
+        }
+    }
+
+    // Threads reserve slots in the tile first.
+    found[flat] = 0;
+    __syncthreads();
+    unsigned int offset[8];
+#pragma unroll
+    for (unsigned int j = 0; j < 8; j++) {
+        offset[j] = atomicAdd(&found[tile_local(ty, j)],
+                              __popc((unsigned int)(keep >> (8 * j)) & 255u));
+    }
+    __syncthreads();
+    if (m0 + flat < p.members) {
+        base[flat] = atomicAdd(&member_counts[m0 + flat], found[flat]);
+    }
+    __syncthreads();
+#pragma unroll
+    for (unsigned int j = 0; j < 8; j++) {
+        const unsigned int m = m0 + tile_local(ty, j);
+        unsigned int slot = base[tile_local(ty, j)] + offset[j];
+#pragma unroll
+        for (unsigned int i = 0; i < 8; i++) {
+            if (keep & (1ull << (8 * j + i))) {
+                if (slot < p.per_member) {
+                    regions[(unsigned long long)m * p.per_member + slot] =
+                        make_uint2(s0 + tile_local(tx, i), __float_as_uint(loss[j][i]));
+                }
+                slot++;
+            }
+        }
+    }
+}
+
 // Scenarios TILE * blockIdx.x.., members TILE * blockIdx.y..; block (64, 1, 1).
 // Thread `flat` = 8 ty + tx owns scenarios tile_local(tx, 0..8) by members
 // tile_local(ty, 0..8): 64 losses in registers. Per asset it reads two float4
@@ -127,8 +208,6 @@ member_losses(RevalueParams p, const float* returns, const float* pnl, const flo
               unsigned long long* gaps) {
     __shared__ float4 tile_returns[2][DEPTH * TILE / 4];
     __shared__ float4 tile_weights[2][DEPTH * TILE / 4];
-    __shared__ unsigned int found[TILE];
-    __shared__ unsigned int base[TILE];
     const unsigned int flat = threadIdx.x, tx = flat % 8u, ty = flat / 8u;
     const unsigned int s0 = blockIdx.x * TILE, m0 = blockIdx.y * TILE;
     float loss[8][8];
@@ -182,66 +261,38 @@ member_losses(RevalueParams p, const float* returns, const float* pnl, const flo
         buffer ^= 1u;
     }
 
-    const unsigned int holdings_at = p.members + 1, weights_at = holdings_at + p.holdings;
-    unsigned long long keep = 0;
-#pragma unroll
-    for (unsigned int j = 0; j < 8; j++) {
-        const unsigned int m = m0 + tile_local(ty, j);
-        if (m >= p.members) {
-            continue;
-        }
-        for (unsigned int h = holdings[m]; h < holdings[m + 1]; h++) {
-            const unsigned long long column = (unsigned long long)holdings[holdings_at + h] * p.stride;
-            const float w = __uint_as_float(holdings[weights_at + h]);
-#pragma unroll
-            for (unsigned int i = 0; i < 8; i++) {
-                const unsigned int s = s0 + tile_local(tx, i);
-                if (s < p.count) {
-                    loss[j][i] = __fmaf_rn(w, pnl[column + s], loss[j][i]);
-                }
-            }
-        }
-        const float* bounds = thresholds + (unsigned long long)m * (1u + 2u * p.gaps);
-        const float threshold = bounds[0];
-        const double constant = p.gaps != 0u ? constants[m] : 0.0;
-        unsigned long long* counters = gaps + (unsigned long long)m * p.gaps * GAP_WORDS;
-#pragma unroll
-        for (unsigned int i = 0; i < 8; i++) {
-            const unsigned int s = s0 + tile_local(tx, i);
-            if (s < p.count && !(loss[j][i] < threshold) &&
-                !(p.gaps != 0u && sum_in_gap(counters, bounds + 1, p.gaps, loss[j][i], constant))) {
-                keep |= 1ull << (8 * j + i);
-            }
-        }
-    }
+    keep_candidates(p, loss, tx, ty, s0, m0, pnl, holdings, thresholds, member_counts, regions,
+                    constants, gaps);
+}
 
-    // One global atomic per member and block: threads reserve slots in the tile first.
-    found[flat] = 0;
-    __syncthreads();
-    unsigned int offset[8];
-#pragma unroll
-    for (unsigned int j = 0; j < 8; j++) {
-        offset[j] = atomicAdd(&found[tile_local(ty, j)],
-                              __popc((unsigned int)(keep >> (8 * j)) & 255u));
-    }
-    __syncthreads();
-    if (m0 + flat < p.members) {
-        base[flat] = atomicAdd(&member_counts[m0 + flat], found[flat]);
-    }
-    __syncthreads();
+// The same losses with their asset part computed apart, by cuBLAS's SGEMM
+// (src/backend/cuda/product.rs): `products[m * rows + s - first]` is member
+// m's asset loss in scenario s of the chunk, for the scenarios first.. of
+// this launch (a multiple of TILE; `rows` is too). Grid (scenario tiles of
+// this launch, member tiles), block (64, 1, 1), as member_losses.
+extern "C" __global__ void __launch_bounds__(THREADS)
+compact_losses(RevalueParams p, unsigned int first, unsigned int rows, const float* products,
+               const float* pnl, const unsigned int* holdings, const float* thresholds,
+               unsigned int* member_counts, uint2* regions, const double* constants,
+               unsigned long long* gaps) {
+    const unsigned int tx = threadIdx.x % 8u, ty = threadIdx.x / 8u;
+    const unsigned int s0 = first + blockIdx.x * TILE, m0 = blockIdx.y * TILE;
+    float loss[8][8];
 #pragma unroll
     for (unsigned int j = 0; j < 8; j++) {
         const unsigned int m = m0 + tile_local(ty, j);
-        unsigned int slot = base[tile_local(ty, j)] + offset[j];
+        // Each run of 4 scenarios is one aligned float4 (rows, first and s0
+        // are multiples of TILE); past the chunk's count it holds values
+        // keep_candidates never reads.
+        const float4* run = reinterpret_cast<const float4*>(
+            products + (unsigned long long)min(m, p.members - 1u) * rows + (s0 - first));
+        const float4 a = run[tx], b = run[8u + tx];
+        const float row[8] = {a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w};
 #pragma unroll
         for (unsigned int i = 0; i < 8; i++) {
-            if (keep & (1ull << (8 * j + i))) {
-                if (slot < p.per_member) {
-                    regions[(unsigned long long)m * p.per_member + slot] =
-                        make_uint2(s0 + tile_local(tx, i), __float_as_uint(loss[j][i]));
-                }
-                slot++;
-            }
+            loss[j][i] = m < p.members ? row[i] : 0.0f;
         }
     }
+    keep_candidates(p, loss, tx, ty, s0, m0, pnl, holdings, thresholds, member_counts, regions,
+                    constants, gaps);
 }

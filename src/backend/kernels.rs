@@ -41,6 +41,7 @@ pub const WGSL_REVALUE: Kernel = Kernel {
     entry_points: &[
         "option_pnl",
         "member_losses",
+        "compact_losses",
         "scan_counts",
         "gather_candidates",
     ],

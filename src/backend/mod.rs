@@ -19,7 +19,7 @@ use crate::tail::MemberTail;
 
 pub use self::wgpu::WgpuBackend;
 pub use cpu::CpuBackend;
-pub use cuda::CudaBackend;
+pub use cuda::{CudaBackend, LossProduct};
 pub use device::PipelineStats;
 
 #[derive(Debug, thiserror::Error)]

@@ -9,11 +9,11 @@ use std::ops::Range;
 
 use cudarc::driver::{CudaEvent, LaunchConfig, PushKernelArg};
 
-use super::{driver_error, CudaBackend, CudaPlan, Work, LOSS_THREADS, NAME};
+use super::{driver_error, CudaBackend, CudaPlan, Work, NAME};
 use crate::backend::device::layout::{RngSample, WordsParams};
 use crate::backend::device::{
     candidates_in, total_of, Candidates, ChunkDevice, ChunkState, Chunking, DeviceBackend,
-    InFlight, Moves, GAP_WORDS, MAX_GAPS, TILE,
+    InFlight, Moves, GAP_WORDS, MAX_GAPS,
 };
 use crate::backend::BackendError;
 use crate::rng::Stream;
@@ -164,7 +164,14 @@ impl ChunkDevice for CudaBackend {
         }
         params.gaps = gaps as u32;
         let gap_counters = members as usize * gaps * GAP_WORDS;
-        s.memcpy_htod(thresholds, &mut buffers.thresholds)
+        // Staged in page-locked memory, whose copy the stream queues without
+        // the host waiting for it (its previous copy, a chunk ago, is done).
+        let staged = buffers
+            .host_thresholds
+            .as_mut_slice()
+            .map_err(driver_error)?;
+        staged[..thresholds.len()].copy_from_slice(thresholds);
+        s.memcpy_htod(&buffers.host_thresholds, &mut buffers.thresholds)
             .map_err(driver_error)?;
         s.memset_zeros(&mut buffers.member_counts)
             .map_err(driver_error)?;
@@ -172,32 +179,8 @@ impl ChunkDevice for CudaBackend {
             s.memset_zeros(&mut buffers.gaps.slice_mut(..gap_counters))
                 .map_err(driver_error)?;
         }
-        let mut launch = s.launch_builder(&self.functions.member_losses);
-        launch
-            .arg(&params)
-            .arg(&work.returns)
-            .arg(&work.pnl)
-            .arg(&plan.weights)
-            .arg(&plan.holdings)
-            .arg(&buffers.thresholds)
-            .arg(&mut buffers.member_counts)
-            .arg(&mut buffers.regions)
-            .arg(&plan.constants)
-            .arg(&mut buffers.gaps);
-        let config = LaunchConfig {
-            grid_dim: (count.div_ceil(TILE), members.div_ceil(TILE), 1),
-            block_dim: (LOSS_THREADS, 1, 1),
-            shared_mem_bytes: 0,
-        };
-        // SAFETY: member_losses reads the chunk's returns and P&Ls, the book,
-        // 1 + 2 gaps thresholds per member (`thresholds` holds 1 + 2
-        // MAX_GAPS a member where the plan sums gaps, else 1, and gaps is 0
-        // then) and, when gaps > 0, one constant per member; it writes at
-        // most per_member candidates per member into `regions` (members x
-        // per_member x 2 words), one count per member and gaps x GAP_WORDS
-        // counters per member into `gaps`, which holds MAX_GAPS x GAP_WORDS
-        // a member where the plan sums gaps.
-        unsafe { launch.launch(config) }.map_err(driver_error)?;
+        self.launch_losses(plan, work, slot, &params)?;
+        let buffers = &mut work.slots[slot];
         let mut launch = s.launch_builder(&self.functions.scan_counts);
         launch
             .arg(&params)

@@ -27,6 +27,7 @@ use crate::scenario::{ScenarioModel, Scratch};
 const SHIM: &str = r#"
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <mutex>
 #include <pthread.h>
 #include <thread>
@@ -91,15 +92,12 @@ extern "C" void host_block_normals(const unsigned int* w, float* out) {
     out[0] = z.x; out[1] = z.y; out[2] = z.z; out[3] = z.w;
 }
 extern "C" float host_norm_cdf(float x) { return norm_cdf(x); }
-// A launch of member_losses on grid (gx, gy) with block (threads, 1, 1): each
-// block's threads are host threads at one barrier; blocks run in turn, so the
-// function-static `__shared__` arrays serve one block at a time.
-extern "C" void host_member_losses(unsigned int gx, unsigned int gy, unsigned int threads,
-                                   RevalueParams p, const float* returns, const float* pnl,
-                                   const float* weights, const unsigned int* holdings,
-                                   const float* thresholds, unsigned int* member_counts,
-                                   uint2* regions, const double* constants,
-                                   unsigned long long* gaps) {
+// A launch on grid (gx, gy) with block (threads, 1, 1) of a kernel whose
+// threads meet at __syncthreads(): each block's threads are host threads at
+// one barrier; blocks run in turn, so the function-static `__shared__` arrays
+// serve one block at a time, and one launch runs at a time.
+static void launch_blocks(unsigned int gx, unsigned int gy, unsigned int threads,
+                          const std::function<void()>& kernel) {
     static std::mutex one_launch;
     std::lock_guard<std::mutex> guard(one_launch);
     pthread_barrier_t barrier;
@@ -108,14 +106,13 @@ extern "C" void host_member_losses(unsigned int gx, unsigned int gy, unsigned in
         for (unsigned int bx = 0; bx < gx; bx++) {
             std::vector<std::thread> block;
             for (unsigned int t = 0; t < threads; t++) {
-                block.emplace_back([=, &barrier] {
+                block.emplace_back([=, &barrier, &kernel] {
                     blockIdx = {bx, by, 0};
                     threadIdx = {t, 0, 0};
                     blockDim = {threads, 1, 1};
                     gridDim = {gx, gy, 1};
                     block_barrier = &barrier;
-                    member_losses(p, returns, pnl, weights, holdings, thresholds, member_counts,
-                                  regions, constants, gaps);
+                    kernel();
                 });
             }
             for (auto& thread : block) {
@@ -124,6 +121,28 @@ extern "C" void host_member_losses(unsigned int gx, unsigned int gy, unsigned in
         }
     }
     pthread_barrier_destroy(&barrier);
+}
+extern "C" void host_member_losses(unsigned int gx, unsigned int gy, unsigned int threads,
+                                   RevalueParams p, const float* returns, const float* pnl,
+                                   const float* weights, const unsigned int* holdings,
+                                   const float* thresholds, unsigned int* member_counts,
+                                   uint2* regions, const double* constants,
+                                   unsigned long long* gaps) {
+    launch_blocks(gx, gy, threads, [=] {
+        member_losses(p, returns, pnl, weights, holdings, thresholds, member_counts, regions,
+                      constants, gaps);
+    });
+}
+extern "C" void host_compact_losses(unsigned int gx, unsigned int gy, unsigned int threads,
+                                    RevalueParams p, unsigned int first, unsigned int rows,
+                                    const float* products, const float* pnl,
+                                    const unsigned int* holdings, const float* thresholds,
+                                    unsigned int* member_counts, uint2* regions,
+                                    const double* constants, unsigned long long* gaps) {
+    launch_blocks(gx, gy, threads, [=] {
+        compact_losses(p, first, rows, products, pnl, holdings, thresholds, member_counts,
+                       regions, constants, gaps);
+    });
 }
 "#;
 

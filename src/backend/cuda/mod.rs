@@ -16,6 +16,7 @@ mod cache;
 mod chunk;
 mod compile;
 mod probe;
+mod product;
 
 /// Threads of a `member_losses` block: each sums 8 scenarios x 8 members of
 /// the block's TILE x TILE tile (kernels/revalue.cu).
@@ -42,6 +43,8 @@ pub use probe::{describe_devices, driver_available};
 use probe::{
     describe_driver_error, driver_error, driver_error_in, driver_version, target, unavailable,
 };
+pub use product::LossProduct;
+use product::Products;
 
 // SAFETY: plain #[repr(C)] structs of u32 and f32 whose layout the kernels
 // declare field for field (kernels/scenario.cu, revalue.cu, rng_check.cu).
@@ -55,6 +58,7 @@ struct Functions {
     draw: CudaFunction,
     option_pnl: CudaFunction,
     member_losses: CudaFunction,
+    compact_losses: CudaFunction,
     scan_counts: CudaFunction,
     gather_candidates: CudaFunction,
     words: CudaFunction,
@@ -69,12 +73,20 @@ pub struct CudaBackend {
     target: Target,
     max_grid_x: u64,
     chunking: Chunking,
+    /// cuBLAS, where the losses' asset part is its SGEMM ([`LossProduct`]).
+    sgemm: Option<cudarc::cublas::CudaBlas>,
 }
 
 impl CudaBackend {
     /// CUDA device `ordinal`, its kernels compiled for its architecture (see
-    /// `compile.rs` for the target) or read from the module cache.
+    /// `compile.rs` for the target) or read from the module cache, forming
+    /// the losses as `CLEARSTRESS_CUDA_LOSSES` says ([`LossProduct`]).
     pub fn new(ordinal: usize) -> Result<Self, BackendError> {
+        Self::with_losses(ordinal, LossProduct::from_env()?)
+    }
+
+    /// As [`CudaBackend::new`], with the losses formed by `product`.
+    pub fn with_losses(ordinal: usize, product: LossProduct) -> Result<Self, BackendError> {
         if !driver_available() {
             return Err(unavailable("no NVIDIA driver (libcuda) found"));
         }
@@ -118,6 +130,7 @@ impl CudaBackend {
             draw: function(&scenario, "draw_scenarios")?,
             option_pnl: function(&revalue, "option_pnl")?,
             member_losses: function(&revalue, "member_losses")?,
+            compact_losses: function(&revalue, "compact_losses")?,
             scan_counts: function(&revalue, "scan_counts")?,
             gather_candidates: function(&revalue, "gather_candidates")?,
             words: function(&words, "scenario_words")?,
@@ -125,8 +138,13 @@ impl CudaBackend {
         let grid_x = ctx
             .attribute(cudarc::driver::sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_X)
             .map_err(driver_error)?;
+        let compute = ctx.new_stream().map_err(driver_error)?;
+        let sgemm = match product {
+            LossProduct::Tiled => None,
+            LossProduct::Sgemm => Some(product::sgemm_handle(compute.clone())?),
+        };
         Ok(Self {
-            compute: ctx.new_stream().map_err(driver_error)?,
+            compute,
             copy: ctx.new_stream().map_err(driver_error)?,
             name: ctx.name().map_err(driver_error)?,
             max_grid_x: grid_x.max(1) as u64,
@@ -134,6 +152,7 @@ impl CudaBackend {
             functions,
             target,
             chunking: Chunking::default(),
+            sgemm,
         })
     }
 
@@ -151,11 +170,17 @@ struct Work {
     vol_factors: CudaSlice<f32>,
     scratch: CudaSlice<f32>,
     pnl: CudaSlice<f32>,
+    /// Where cuBLAS writes the asset losses ([`LossProduct::Sgemm`] only).
+    products: Option<Products>,
     slots: [Slot; 2],
 }
 
 struct Slot {
     thresholds: CudaSlice<f32>,
+    /// Page-locked staging for `thresholds`: a copy from pageable memory
+    /// may return only once the stream has reached it, so the host would
+    /// wait there for the chunk before.
+    host_thresholds: PinnedHostSlice<f32>,
     member_counts: CudaSlice<u32>,
     /// Two words per candidate: scenario, loss bits.
     regions: CudaSlice<u32>,
@@ -200,7 +225,16 @@ impl Backend for CudaBackend {
     type Plan = CudaPlan;
 
     fn describe(&self) -> String {
-        format!("cuda ({}, {})", self.name, self.target.gpu_architecture())
+        let product = if self.sgemm.is_some() {
+            ", losses by cuBLAS SGEMM"
+        } else {
+            ""
+        };
+        format!(
+            "cuda ({}, {}{product})",
+            self.name,
+            self.target.gpu_architecture()
+        )
     }
 
     fn block_size(&self, plan: &CudaPlan, requested: u64) -> u64 {
@@ -257,6 +291,11 @@ impl Backend for CudaBackend {
         let pinned_counters = |n: usize| -> Result<PinnedHostSlice<u64>, BackendError> {
             unsafe { self.ctx.alloc_pinned_with_flags(n.max(1), 0) }.map_err(driver_error)
         };
+        // SAFETY: written by the host and read by a device copy only
+        // (`submit`); write-combined memory is for that.
+        let pinned_thresholds = |n: usize| -> Result<PinnedHostSlice<f32>, BackendError> {
+            unsafe { self.ctx.alloc_pinned::<f32>(n.max(1)) }.map_err(driver_error)
+        };
         let sums_gaps = self.chunking.sum_gaps;
         let (gap_counters, bounds) = if sums_gaps {
             (members * MAX_GAPS * GAP_WORDS, 1 + 2 * MAX_GAPS)
@@ -266,6 +305,7 @@ impl Backend for CudaBackend {
         let slot = || -> Result<Slot, BackendError> {
             Ok(Slot {
                 thresholds: zeros(bounds * members)?,
+                host_thresholds: pinned_thresholds(bounds * members)?,
                 member_counts: words(members)?,
                 regions: words(2 * capacity)?,
                 offsets: words(members + 2)?,
@@ -281,6 +321,15 @@ impl Backend for CudaBackend {
             vol_factors: zeros(rows)?,
             scratch: zeros(rows)?,
             pnl: zeros(geometry.stride as usize * series)?,
+            products: match self.sgemm {
+                Some(_) => Some(Products::new(
+                    s,
+                    members,
+                    geometry.stride,
+                    (free / 16) as u64,
+                )?),
+                None => None,
+            },
             slots: [slot()?, slot()?],
         };
         let stride = geometry.stride;

@@ -1,6 +1,8 @@
 //! `member_losses`, compiled for the host and run as blocks of cooperating
 //! threads (the shim in host_check.rs), against a plain loop that sums each
 //! loss in the kernel's stated order with one FMA per step: bit for bit. The
+//! same for `compact_losses` (cuda/product.rs) over asset losses the host
+//! formed in that order: it keeps what `member_losses` keeps. The
 //! same losses are held against f64 sums at the parity suite's tolerance
 //! (5e-7 of the gross scale, tests/common/parity.rs). With the gaps between
 //! tail windows summed (kernels/exact_sum.cuh), the losses summed on the
@@ -14,6 +16,23 @@ use crate::backend::device::gap::{bounds, moments, GAP_WORDS};
 use crate::backend::device::layout::{f32_at_or_below, RevalueParams};
 use crate::backend::device::TILE;
 use crate::tail::{within_range, MemberTail, Moments, Window};
+
+type CompactLosses = unsafe extern "C" fn(
+    u32,
+    u32,
+    u32,
+    RevalueParams,
+    u32,
+    u32,
+    *const f32,
+    *const f32,
+    *const u32,
+    *const f32,
+    *mut u32,
+    *mut [u32; 2],
+    *const f64,
+    *mut u64,
+);
 
 type MemberLosses = unsafe extern "C" fn(
     u32,
@@ -30,6 +49,15 @@ type MemberLosses = unsafe extern "C" fn(
     *const f64,
     *mut u64,
 );
+
+/// How a test computes the losses: `member_losses`, or `compact_losses`
+/// over asset losses the host formed in the kernel's stated order (as
+/// cuBLAS would, summing in its own), `rows` scenarios a launch.
+#[derive(Debug, Clone, Copy)]
+enum Launch {
+    Fused,
+    Compacted { rows: usize },
+}
 
 /// What a launch wrote: each member's count, its region, its gaps' counters
 /// (when asked for).
@@ -106,14 +134,18 @@ impl Case {
         })
     }
 
-    /// The kernel's stated order: from 0, assets in increasing order, then
-    /// the option holdings in order, each step fma(w, x, loss).
+    /// The asset part in the kernel's stated order: from 0, assets in
+    /// increasing order, each step fma(w, r, loss).
+    fn asset_loss(&self, m: usize, s: usize) -> f32 {
+        (0..self.assets).fold(0.0_f32, |loss, a| {
+            self.weights[a * self.members + m].mul_add(self.returns[a * self.stride + s], loss)
+        })
+    }
+
+    /// The kernel's stated order: the asset part, then the option holdings
+    /// in order, each step fma(w, x, loss).
     fn fma_loss(&self, m: usize, s: usize) -> f32 {
-        let mut loss = 0.0_f32;
-        for a in 0..self.assets {
-            loss =
-                self.weights[a * self.members + m].mul_add(self.returns[a * self.stride + s], loss);
-        }
+        let mut loss = self.asset_loss(m, s);
         for (j, w) in self.held(m) {
             loss = w.mul_add(self.pnl[j * self.stride + s], loss);
         }
@@ -148,8 +180,8 @@ impl Case {
         thresholds: &[f32],
         sums: Option<(usize, &[f64])>,
         per_member: usize,
+        how: Launch,
     ) -> Found {
-        let member_losses: MemberLosses = k.get(b"host_member_losses");
         let unused = vec![0.0; self.members];
         let (gaps, constants) = sums.unwrap_or((0, &unused));
         let params = RevalueParams {
@@ -169,39 +201,89 @@ impl Case {
             regions: vec![[u32::MAX; 2]; self.members * per_member],
             gaps: vec![0u64; (self.members * gaps * GAP_WORDS).max(1)],
         };
-        // SAFETY: the launch reads assets x stride returns, series x stride
-        // P&Ls, assets x members weights, the holdings' three parts, 1 + 2
-        // gaps thresholds per member and one constant per member, and writes
-        // one count per member, at most per_member candidates per member and
-        // gaps x GAP_WORDS counters per member; the grid is the backend's
-        // (cuda/mod.rs `submit`).
-        unsafe {
-            member_losses(
-                (self.count as u32).div_ceil(TILE),
-                (self.members as u32).div_ceil(TILE),
-                LOSS_THREADS,
-                params,
-                self.returns.as_ptr(),
-                self.pnl.as_ptr(),
-                self.weights.as_ptr(),
-                self.holdings.as_ptr(),
-                thresholds.as_ptr(),
-                found.counts.as_mut_ptr(),
-                found.regions.as_mut_ptr(),
-                constants.as_ptr(),
-                found.gaps.as_mut_ptr(),
-            )
+        let member_tiles = (self.members as u32).div_ceil(TILE);
+        let rows = match how {
+            Launch::Compacted { rows } => rows,
+            Launch::Fused => {
+                let member_losses: MemberLosses = k.get(b"host_member_losses");
+                // SAFETY: the launch reads assets x stride returns, series x
+                // stride P&Ls, assets x members weights, the holdings' three
+                // parts, 1 + 2 gaps thresholds per member and one constant per
+                // member, and writes one count per member, at most per_member
+                // candidates per member and gaps x GAP_WORDS counters per
+                // member; the grid is the backend's (cuda/product.rs).
+                unsafe {
+                    member_losses(
+                        (self.count as u32).div_ceil(TILE),
+                        member_tiles,
+                        LOSS_THREADS,
+                        params,
+                        self.returns.as_ptr(),
+                        self.pnl.as_ptr(),
+                        self.weights.as_ptr(),
+                        self.holdings.as_ptr(),
+                        thresholds.as_ptr(),
+                        found.counts.as_mut_ptr(),
+                        found.regions.as_mut_ptr(),
+                        constants.as_ptr(),
+                        found.gaps.as_mut_ptr(),
+                    )
+                };
+                return found;
+            }
         };
+        let compact_losses: CompactLosses = k.get(b"host_compact_losses");
+        // Stale values past the chunk, as the device's buffer has them.
+        let mut products = vec![f32::NAN; rows * self.members];
+        for first in (0..self.count).step_by(rows) {
+            let count = (self.count - first).min(rows);
+            for m in 0..self.members {
+                for s in first..first + count {
+                    products[m * rows + s - first] = self.asset_loss(m, s);
+                }
+            }
+            // SAFETY: as member_losses above, reading rows x members
+            // products in place of the returns and weights; `rows` and
+            // `first` are multiples of TILE (cuda/product.rs).
+            unsafe {
+                compact_losses(
+                    (count as u32).div_ceil(TILE),
+                    member_tiles,
+                    LOSS_THREADS,
+                    params,
+                    first as u32,
+                    rows as u32,
+                    products.as_ptr(),
+                    self.pnl.as_ptr(),
+                    self.holdings.as_ptr(),
+                    thresholds.as_ptr(),
+                    found.counts.as_mut_ptr(),
+                    found.regions.as_mut_ptr(),
+                    constants.as_ptr(),
+                    found.gaps.as_mut_ptr(),
+                )
+            };
+        }
         found
     }
 }
+
+/// The fused kernel, and the compaction over products one launch, several
+/// launches and a last launch of one scenario wide (count 65).
+const LAUNCHES: [Launch; 3] = [
+    Launch::Fused,
+    Launch::Compacted { rows: 256 },
+    Launch::Compacted { rows: 64 },
+];
 
 #[test]
 fn cuda_member_losses_compiled_for_the_host_sums_in_asset_order_bit_for_bit() {
     let Some(k) = host_kernels() else { return };
     let (mut worst, mut capped, mut kept) = (0.0_f64, 0, 0);
     // Assets: none, fewer than DEPTH, exactly DEPTH, several slices and a part.
-    for (assets, members, count) in [(0, 70, 65), (5, 64, 64), (16, 129, 100), (37, 150, 200)] {
+    let cases = [(0, 70, 65), (5, 64, 64), (16, 129, 100), (37, 150, 200)];
+    for (how, (assets, members, count)) in LAUNCHES.into_iter().flat_map(|h| cases.map(|c| (h, c)))
+    {
         let case = Case::new(assets, members, count);
         let per_member = 40;
         // Thresholds near the middle of each member's losses, and the edge
@@ -216,7 +298,7 @@ fn cuda_member_losses_compiled_for_the_host_sums_in_asset_order_bit_for_bit() {
             .collect();
         let Found {
             counts, regions, ..
-        } = case.run(k, &thresholds, None, per_member);
+        } = case.run(k, &thresholds, None, per_member, how);
         for m in 0..members {
             let expected: Vec<(u32, u32)> = (0..count)
                 .map(|s| (s as u32, case.fma_loss(m, s)))
@@ -224,7 +306,7 @@ fn cuda_member_losses_compiled_for_the_host_sums_in_asset_order_bit_for_bit() {
                 .filter(|&(_, loss)| loss.partial_cmp(&thresholds[m]) != Some(Ordering::Less))
                 .map(|(s, loss)| (s, loss.to_bits()))
                 .collect();
-            let at = format!("{assets} assets, member {m}");
+            let at = format!("{how:?}, {assets} assets, member {m}");
             assert_eq!(counts[m] as usize, expected.len(), "{at}: candidates");
             let mut found: Vec<(u32, u32)> = regions[m * per_member..]
                 .iter()
@@ -267,7 +349,9 @@ fn cuda_member_losses_sum_the_gaps_between_windows_as_the_host_adds_them() {
     let Some(k) = host_kernels() else { return };
     let (mut summed, mut kept) = (0, 0);
     let gaps = 2;
-    for (assets, members, count) in [(5, 64, 64), (37, 150, 200)] {
+    let cases = [(5, 64, 64), (37, 150, 200)];
+    for (how, (assets, members, count)) in LAUNCHES.into_iter().flat_map(|h| cases.map(|c| (h, c)))
+    {
         let case = Case::new(assets, members, count);
         let per_member = count;
         // Constants of every size and sign; member 11 so large that its
@@ -300,7 +384,7 @@ fn cuda_member_losses_sum_the_gaps_between_windows_as_the_host_adds_them() {
             thresholds.extend(bounds(&tail, c, gaps).into_iter().flatten());
             tails.push(tail);
         }
-        let found = case.run(k, &thresholds, Some((gaps, &constants)), per_member);
+        let found = case.run(k, &thresholds, Some((gaps, &constants)), per_member, how);
         for (m, tail) in tails.iter().enumerate() {
             let floor = thresholds[m * (1 + 2 * gaps)];
             let (mut expected, mut here) = (Vec::new(), vec![Moments::default(); gaps]);
@@ -319,7 +403,7 @@ fn cuda_member_losses_sum_the_gaps_between_windows_as_the_host_adds_them() {
                     _ => expected.push((s as u32, v.to_bits())),
                 }
             }
-            let at = format!("{assets} assets, member {m}");
+            let at = format!("{how:?}, {assets} assets, member {m}");
             for (g, moments_here) in here.iter().enumerate() {
                 let device = moments(&found.gaps[(m * gaps + g) * GAP_WORDS..][..GAP_WORDS]);
                 assert_eq!(&device, moments_here, "{at}: gap {g}");
