@@ -6,6 +6,8 @@
 
 mod common;
 
+use clearstress::backend::device::layout::{ModelLayout, ScenarioParams};
+use clearstress::backend::kernels::{CUDA_REVALUE, CUDA_SCENARIO};
 use clearstress::backend::CudaBackend;
 
 fn cuda() -> Option<CudaBackend> {
@@ -13,6 +15,50 @@ fn cuda() -> Option<CudaBackend> {
 }
 
 parity_tests!(cuda());
+
+type DrawScenarios =
+    unsafe extern "C" fn(ScenarioParams, *const f32, *const u32, *mut f32, *mut f32, *mut f32);
+
+/// NVRTC compiles the scenario and RNG kernels without FMA contraction
+/// (`--fmad=false`) and the host check with `-ffp-contract=off`, so each
+/// operation rounds alike: the device's moves are the host-compiled
+/// kernel's, bit for bit, for every model. (The revalue kernel keeps FMA:
+/// its losses are held to 5e-7 G, tests/common/parity.rs.)
+#[test]
+fn device_moves_are_bit_identical_to_the_host_compiled_kernels() {
+    let Some(device) = cuda() else { return };
+    let Some(host) = common::host_kernels::compiled(&[CUDA_SCENARIO.parts, CUDA_REVALUE.parts])
+    else {
+        return;
+    };
+    let draw: DrawScenarios = host.get(b"draw_scenarios");
+    common::parity::device_moves_are_bit_identical_to(&device, |model, range| {
+        let layout = ModelLayout::new(model);
+        let (a, count) = (model.assets(), (range.end - range.start) as usize);
+        let params = ScenarioParams {
+            first: [range.start as u32, (range.start >> 32) as u32],
+            count: count as u32,
+            stride: count as u32,
+            ..layout.params
+        };
+        let mut moves = (vec![0f32; a * count], vec![0f32; a * count]);
+        let mut scratch = vec![0f32; a * count];
+        // SAFETY: draw_scenarios(ScenarioParams, model, indices, returns,
+        // vol_factors, scratch), run on the host as one thread over the
+        // grid-stride loop, touches assets x stride entries of each output.
+        unsafe {
+            draw(
+                params,
+                layout.model.as_ptr(),
+                layout.indices.as_ptr(),
+                moves.0.as_mut_ptr(),
+                moves.1.as_mut_ptr(),
+                scratch.as_mut_ptr(),
+            )
+        };
+        moves
+    });
+}
 
 #[test]
 fn the_device_sums_the_gaps_between_windows_and_changes_no_bit() {

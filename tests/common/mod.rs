@@ -3,6 +3,7 @@
 
 pub mod backtest;
 pub mod depletion;
+pub mod host_kernels;
 pub mod machine;
 pub mod parity;
 

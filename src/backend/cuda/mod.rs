@@ -393,4 +393,8 @@ impl Backend for CudaBackend {
 mod machine;
 
 #[cfg(test)]
+#[path = "../../../tests/common/host_kernels.rs"]
+mod host_kernels;
+
+#[cfg(test)]
 mod host_check;
