@@ -167,11 +167,12 @@ impl ChunkDevice for CudaBackend {
         // Staged in page-locked memory, whose copy the stream queues without
         // the host waiting for it (its previous copy, a chunk ago, is done).
         let staged = buffers
-            .host_thresholds
+            .host
+            .thresholds
             .as_mut_slice()
             .map_err(driver_error)?;
         staged[..thresholds.len()].copy_from_slice(thresholds);
-        s.memcpy_htod(&buffers.host_thresholds, &mut buffers.thresholds)
+        s.memcpy_htod(&buffers.host.thresholds, &mut buffers.thresholds)
             .map_err(driver_error)?;
         s.memset_zeros(&mut buffers.member_counts)
             .map_err(driver_error)?;
@@ -212,17 +213,17 @@ impl ChunkDevice for CudaBackend {
         let computed = s.record_event(None).map_err(driver_error)?;
         let c = &self.copy;
         c.wait(&computed).map_err(driver_error)?;
-        c.memcpy_dtoh(&buffers.offsets, &mut buffers.host_offsets)
+        c.memcpy_dtoh(&buffers.offsets, &mut buffers.host.offsets)
             .map_err(driver_error)?;
         if gaps > 0 {
-            c.memcpy_dtoh(&buffers.gaps.slice(..gap_counters), &mut buffers.host_gaps)
+            c.memcpy_dtoh(&buffers.gaps.slice(..gap_counters), &mut buffers.host.gaps)
                 .map_err(driver_error)?;
         }
         let copied = copied.min(plan.chunks.geometry.capacity());
         if copied > 0 {
             c.memcpy_dtoh(
                 &buffers.list.slice(..2 * copied as usize),
-                &mut buffers.host_list,
+                &mut buffers.host.list,
             )
             .map_err(driver_error)?;
         }
@@ -246,16 +247,16 @@ impl ChunkDevice for CudaBackend {
         let mut work = plan.work()?;
         let buffers = &mut work.slots[chunk.slot];
         chunk.token.synchronize().map_err(driver_error)?;
-        let offsets_ptr = buffers.host_offsets.as_ptr().map_err(driver_error)?;
-        // SAFETY: the copy of `offsets` (members + 2 words) into `host_offsets`
+        let offsets_ptr = buffers.host.offsets.as_ptr().map_err(driver_error)?;
+        // SAFETY: the copy of `offsets` (members + 2 words) into `host.offsets`
         // was queued in `submit` before `token`, which has fired; nothing
         // writes the slot's buffers again before this chunk is collected.
         let offsets = unsafe { std::slice::from_raw_parts(offsets_ptr, geometry.members + 2) };
         let total = total_of(geometry, offsets).min(geometry.capacity());
         if total > chunk.copied {
             let (from, to) = (2 * chunk.copied as usize, 2 * total as usize);
-            let list = buffers.host_list.as_mut_ptr().map_err(driver_error)?;
-            // SAFETY: `host_list` holds 2 x capacity words and to <= 2 x
+            let list = buffers.host.list.as_mut_ptr().map_err(driver_error)?;
+            // SAFETY: `host.list` holds 2 x capacity words and to <= 2 x
             // capacity; no copy into it is queued (its event was waited on).
             let rest = unsafe { std::slice::from_raw_parts_mut(list.add(from), to - from) };
             self.copy
@@ -263,16 +264,16 @@ impl ChunkDevice for CudaBackend {
                 .map_err(driver_error)?;
             self.copy.synchronize().map_err(driver_error)?;
         }
-        let list_ptr = buffers.host_list.as_ptr().map_err(driver_error)?;
-        // SAFETY: the first 2 x total words of `host_list` were copied from the
+        let list_ptr = buffers.host.list.as_ptr().map_err(driver_error)?;
+        // SAFETY: the first 2 x total words of `host.list` were copied from the
         // device: those expected in `submit` (before `token`) and the rest
         // just above, synchronously.
         let list = unsafe { std::slice::from_raw_parts(list_ptr, 2 * total as usize) };
         let gaps = chunk.gaps as usize;
         let gap_sums = if gaps > 0 {
-            let sums = buffers.host_gaps.as_ptr().map_err(driver_error)?;
+            let sums = buffers.host.gaps.as_ptr().map_err(driver_error)?;
             // SAFETY: the copy of members x gaps x GAP_WORDS counters of
-            // `gaps` into `host_gaps` was queued in `submit` before `token`.
+            // `gaps` into `host.gaps` was queued in `submit` before `token`.
             unsafe { std::slice::from_raw_parts(sums, geometry.members * gaps * GAP_WORDS) }
         } else {
             &[]

@@ -15,6 +15,7 @@
 mod cache;
 mod chunk;
 mod compile;
+mod host_buffers;
 mod probe;
 mod product;
 
@@ -25,9 +26,7 @@ const LOSS_THREADS: u32 = 64;
 use std::ops::Range;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use cudarc::driver::{
-    CudaContext, CudaFunction, CudaSlice, CudaStream, DeviceRepr, PinnedHostSlice,
-};
+use cudarc::driver::{CudaContext, CudaFunction, CudaSlice, CudaStream, DeviceRepr};
 
 use super::device::layout::{BookLayout, ModelLayout, RevalueParams, ScenarioParams, WordsParams};
 use super::device::{self, ChunkState, Chunking, Geometry, GAP_WORDS, MAX_GAPS};
@@ -39,6 +38,7 @@ use crate::tail::MemberTail;
 use cache::load_cached;
 pub use compile::{compile, nvrtc_available};
 use compile::{load_failure, Nvrtc, Target};
+use host_buffers::{HostBuffers, HostSizes, Pool, Pooled};
 pub use probe::{describe_devices, driver_available};
 use probe::{
     describe_driver_error, driver_error, driver_error_in, driver_version, target, unavailable,
@@ -75,6 +75,8 @@ pub struct CudaBackend {
     chunking: Chunking,
     /// cuBLAS, where the losses' asset part is its SGEMM ([`LossProduct`]).
     sgemm: Option<cudarc::cublas::CudaBlas>,
+    /// Page-locked slot buffers, from one plan to the next.
+    host_buffers: Pool<HostBuffers>,
 }
 
 impl CudaBackend {
@@ -153,6 +155,7 @@ impl CudaBackend {
             target,
             chunking: Chunking::default(),
             sgemm,
+            host_buffers: Pool::default(),
         })
     }
 
@@ -177,22 +180,19 @@ struct Work {
 
 struct Slot {
     thresholds: CudaSlice<f32>,
-    /// Page-locked staging for `thresholds`: a copy from pageable memory
-    /// may return only once the stream has reached it, so the host would
-    /// wait there for the chunk before.
-    host_thresholds: PinnedHostSlice<f32>,
     member_counts: CudaSlice<u32>,
     /// Two words per candidate: scenario, loss bits.
     regions: CudaSlice<u32>,
     offsets: CudaSlice<u32>,
     list: CudaSlice<u32>,
-    /// Each member's sums above its top window (`GAP_WORDS` counters).
+    /// Each member's sums in the gaps between its windows (`GAP_WORDS`
+    /// counters a gap).
     gaps: CudaSlice<u64>,
-    /// Page-locked copies of `offsets`, `list` and `gaps` that the host reads
-    /// where the DMA left them, reused chunk after chunk.
-    host_offsets: PinnedHostSlice<u32>,
-    host_list: PinnedHostSlice<u32>,
-    host_gaps: PinnedHostSlice<u64>,
+    /// The page-locked copies of `thresholds` (staged: a copy from pageable
+    /// memory may return only once the stream reaches it, so the host would
+    /// wait there for the chunk before), `offsets`, `list` and `gaps` (read
+    /// where the DMA left them), reused chunk after chunk.
+    host: Pooled<HostBuffers>,
 }
 
 /// A compiled book and model resident on the device.
@@ -282,38 +282,30 @@ impl Backend for CudaBackend {
             }
         };
         let capacity = geometry.capacity() as usize;
-        // SAFETY (both): the host reads only words a device copy wrote (see
-        // `collect`); flags 0 is cached memory, which the host reads fast
-        // (cudarc's default, write-combined, is for host writes).
-        let pinned = |n: usize| -> Result<PinnedHostSlice<u32>, BackendError> {
-            unsafe { self.ctx.alloc_pinned_with_flags(n.max(1), 0) }.map_err(driver_error)
-        };
-        let pinned_counters = |n: usize| -> Result<PinnedHostSlice<u64>, BackendError> {
-            unsafe { self.ctx.alloc_pinned_with_flags(n.max(1), 0) }.map_err(driver_error)
-        };
-        // SAFETY: written by the host and read by a device copy only
-        // (`submit`); write-combined memory is for that.
-        let pinned_thresholds = |n: usize| -> Result<PinnedHostSlice<f32>, BackendError> {
-            unsafe { self.ctx.alloc_pinned::<f32>(n.max(1)) }.map_err(driver_error)
-        };
         let sums_gaps = self.chunking.sum_gaps;
         let (gap_counters, bounds) = if sums_gaps {
             (members * MAX_GAPS * GAP_WORDS, 1 + 2 * MAX_GAPS)
         } else {
             (1, 1)
         };
+        let sizes = HostSizes {
+            thresholds: bounds * members,
+            offsets: members + 2,
+            list: 2 * capacity,
+            gaps: gap_counters,
+        };
         let slot = || -> Result<Slot, BackendError> {
             Ok(Slot {
-                thresholds: zeros(bounds * members)?,
-                host_thresholds: pinned_thresholds(bounds * members)?,
+                thresholds: zeros(sizes.thresholds)?,
                 member_counts: words(members)?,
                 regions: words(2 * capacity)?,
-                offsets: words(members + 2)?,
-                list: words(2 * capacity)?,
-                gaps: s.alloc_zeros::<u64>(gap_counters).map_err(driver_error)?,
-                host_offsets: pinned(members + 2)?,
-                host_list: pinned(2 * capacity)?,
-                host_gaps: pinned_counters(gap_counters)?,
+                offsets: words(sizes.offsets)?,
+                list: words(sizes.list)?,
+                gaps: s.alloc_zeros::<u64>(sizes.gaps).map_err(driver_error)?,
+                host: self.host_buffers.take(
+                    |kept| kept.sizes() == sizes,
+                    || HostBuffers::new(&self.ctx, sizes),
+                )?,
             })
         };
         let work = Work {
