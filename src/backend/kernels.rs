@@ -41,7 +41,6 @@ pub const WGSL_REVALUE: Kernel = Kernel {
     entry_points: &[
         "option_pnl",
         "member_losses",
-        "compact_losses",
         "scan_counts",
         "gather_candidates",
     ],
@@ -86,6 +85,7 @@ pub const CUDA_REVALUE: Kernel = Kernel {
     entry_points: &[
         "option_pnl",
         "member_losses",
+        "compact_losses",
         "scan_counts",
         "gather_candidates",
     ],
