@@ -77,19 +77,25 @@ fn bits(m: &[TailMeasure]) -> Vec<u64> {
         .collect()
 }
 
-/// The bound on the chunks. The first two chunks (submitted before the first
-/// comes back) are sized for every streamed member admitting every scenario:
-/// `per_member` scenarios (1,677 on lavapipe, whose 128 MiB bindings hold
-/// 2^24 candidates). Each later one is sized by the rate the widest member
-/// admitted in the chunk before last (with a 25% margin): in an exact window
-/// of the top k (k = 201 here), about k c / n of a chunk of c scenarios after
-/// n, so chunks grow about 0.8 per_member / k ~ 6.7-fold once the rates see
-/// the floors, and 20,000 paths take 6 chunks (measured). The bound allows
-/// for an overflow (a chunk drawn again in halves) and more. Before members
-/// without positions were handled on the host they admitted every scenario
-/// (their loss equals their floor), so every chunk held 838 scenarios (2^23
+/// The bound on the chunks. While a streamed member's exact window of the
+/// top k (k = 201 here) has no floor, every loss comes back: the first two
+/// chunks (submitted before the first comes back) take no more scenarios
+/// than the window must admit before it sets one (its buffer of k + k/4 +
+/// 16, in whole tiles: 320). Each later one is sized by the rate the widest
+/// member admitted in the chunk before last (with a 25% margin), up to the
+/// 1,677 candidates a member's region holds on lavapipe (whose 128 MiB
+/// bindings hold 2^24): about k c / n of a chunk of c scenarios after n, so
+/// 20,000 paths take 8 chunks (measured). The bound allows for an overflow
+/// (a chunk drawn again in halves) and more. Before members without
+/// positions were handled on the host they admitted every scenario (their
+/// loss equals their floor), so every chunk held 838 scenarios (2^23
 /// candidates over 10^4 members): 30 chunks measured.
 const MOST_CHUNKS: u64 = 12;
+/// The bound on the candidates read back, per streamed member: 3,008
+/// measured (the ideal streaming top-k admits k (1 + ln(N / k)) = 1,125).
+/// When the first two chunks took the 1,677 scenarios a region holds,
+/// 4,273.
+const MOST_CANDIDATES_A_MEMBER: u64 = 3_300;
 
 #[test]
 fn ten_thousand_members_take_a_few_chunks_and_get_the_cpus_margins() {
@@ -115,6 +121,10 @@ fn ten_thousand_members_take_a_few_chunks_and_get_the_cpus_margins() {
         counts.submitted <= MOST_CHUNKS,
         "{counts:?}, geometry {:?}",
         chunks.geometry
+    );
+    assert!(
+        counts.candidates <= MOST_CANDIDATES_A_MEMBER * streamed as u64,
+        "{counts:?}"
     );
 
     let cpu = CpuBackend::new(None).unwrap();

@@ -287,6 +287,22 @@ impl MemberTail {
         }
     }
 
+    /// Losses the tail must still admit before its [`MemberTail::floor`]
+    /// rises above -inf: 0 once it has; `u64::MAX` where no number of them
+    /// gives one (no window keeps losses at the bottom).
+    pub fn until_floor(&self) -> u64 {
+        if self.floor() > f64::NEG_INFINITY {
+            return 0;
+        }
+        match self.windows.last() {
+            Some(Window {
+                held: Held::Losses(top),
+                ..
+            }) => top.until_floor() as u64,
+            _ => u64::MAX,
+        }
+    }
+
     /// Gaps between (and above) the windows: one per window.
     pub fn gaps(&self) -> usize {
         self.gaps.len()

@@ -229,3 +229,31 @@ fn losses_summed_in_the_gaps_leave_the_tail_as_if_pushed_one_by_one() {
         Some((f64::INFINITY, f64::INFINITY))
     );
 }
+
+/// How many losses a tail must admit before its floor rises above -inf: an
+/// exact window sets one when its buffer of k + k/4 + 16 first compacts; a
+/// window with a lower end has one from the start; a tail keeping nothing
+/// admits nothing.
+#[test]
+fn until_floor_counts_the_admissions_that_set_a_floor() {
+    let k = 40;
+    let buffer = TopK::capacity(k) as u64;
+    let xs = losses(200);
+    for (tail, pushed_n, expected) in [
+        (MemberTail::exact(k), 0, buffer),
+        (MemberTail::exact(k), 10, buffer - 10),
+        (MemberTail::exact(k), buffer as usize - 1, 1),
+        (MemberTail::exact(k), buffer as usize, 0),
+        (MemberTail::exact(k), 200, 0),
+        (
+            MemberTail::new(vec![Window::keeping(-5.0, 50.0, k, 0)]),
+            0,
+            0,
+        ),
+        (MemberTail::ignore(), 0, 0),
+    ] {
+        let tail = pushed(tail, &xs[..pushed_n]);
+        assert_eq!(tail.until_floor(), expected, "{pushed_n} pushed");
+        assert_eq!(tail.floor() > f64::NEG_INFINITY, expected == 0);
+    }
+}

@@ -63,6 +63,14 @@ impl TopK {
         self.items.capacity() * std::mem::size_of::<(f64, u64)>()
     }
 
+    /// Admissions before the first compaction sets a floor (0 once it has).
+    pub fn until_floor(&self) -> usize {
+        match self.floor {
+            Some(_) => 0,
+            None => Self::capacity(self.k).saturating_sub(self.items.len()),
+        }
+    }
+
     /// The loss of the k-th best item once known: no loss below it can enter.
     pub fn floor_loss(&self) -> Option<f64> {
         self.floor.map(|(loss, _)| loss)

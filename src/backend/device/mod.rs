@@ -274,17 +274,29 @@ impl ChunkState {
     /// Scenarios the next chunk can take without overflowing a member's
     /// region, and the candidates to expect: a streamed member without a floor
     /// yet gives one per scenario, the others give them at the rates the last
-    /// chunk saw (with a margin).
+    /// chunk saw (with a margin). While some member has no floor the chunk
+    /// takes no more scenarios than that member's tail must admit to get one
+    /// (in whole tiles): every loss of such a chunk comes back, and so does
+    /// every loss of the chunk submitted before it is pushed.
     fn next_chunk(&self, tails: &[MemberTail]) -> (u32, u32) {
         let g = &self.geometry;
-        let open = tails
+        let (open, until_floor) = tails
             .iter()
             .zip(&self.fixed)
             .filter(|(t, &fixed)| !fixed && t.floor() == f64::NEG_INFINITY)
-            .count() as f64;
+            .fold((0.0, 0), |(n, most), (t, _)| {
+                (n + 1.0, t.until_floor().max(most))
+            });
         let seen = self.rates.lock().map_or(Rates::default(), |r| *r);
-        let widest = if open > 0.0 { 1.0 } else { 1.25 * seen.widest };
-        let fits = (f64::from(g.per_member) / widest.max(1e-9)).floor();
+        let (widest, most) = if open > 0.0 {
+            let tiles = until_floor.div_ceil(u64::from(TILE));
+            (1.0, tiles.saturating_mul(u64::from(TILE)) as f64)
+        } else {
+            (1.25 * seen.widest, f64::INFINITY)
+        };
+        let fits = (f64::from(g.per_member) / widest.max(1e-9))
+            .floor()
+            .min(most);
         let count = (fits.min(f64::from(g.stride)) as u32).max(TILE.min(g.stride));
         let expected = (f64::from(count) * (open + 1.25 * seen.total)).ceil() + 1024.0;
         (count, expected.min(f64::from(g.capacity())) as u32)
