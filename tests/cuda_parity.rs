@@ -16,9 +16,6 @@ fn cuda() -> Option<CudaBackend> {
 
 parity_tests!(cuda());
 
-type DrawScenarios =
-    unsafe extern "C" fn(ScenarioParams, *const f32, *const u32, *mut f32, *mut f32, *mut f32);
-
 /// NVRTC compiles the scenario and RNG kernels without FMA contraction
 /// (`--fmad=false`) and the host check with `-ffp-contract=off`, so each
 /// operation rounds alike: the device's moves are the host-compiled
@@ -31,32 +28,20 @@ fn device_moves_are_bit_identical_to_the_host_compiled_kernels() {
     else {
         return;
     };
-    let draw: DrawScenarios = host.get(b"draw_scenarios");
     common::parity::device_moves_are_bit_identical_to(&device, |model, range| {
         let layout = ModelLayout::new(model);
-        let (a, count) = (model.assets(), (range.end - range.start) as usize);
+        let count = (range.end - range.start) as usize;
         let params = ScenarioParams {
-            first: [range.start as u32, (range.start >> 32) as u32],
-            count: count as u32,
             stride: count as u32,
-            ..layout.params
+            ..layout.params.drawing(range.start, count as u32)
         };
-        let mut moves = (vec![0f32; a * count], vec![0f32; a * count]);
-        let mut scratch = vec![0f32; a * count];
-        // SAFETY: draw_scenarios(ScenarioParams, model, indices, returns,
-        // vol_factors, scratch), run on the host as one thread over the
-        // grid-stride loop, touches assets x stride entries of each output.
-        unsafe {
-            draw(
-                params,
-                layout.model.as_ptr(),
-                layout.indices.as_ptr(),
-                moves.0.as_mut_ptr(),
-                moves.1.as_mut_ptr(),
-                scratch.as_mut_ptr(),
-            )
-        };
-        moves
+        host.draw_scenarios(
+            params,
+            &layout.model,
+            &layout.indices,
+            model.assets(),
+            count,
+        )
     });
 }
 

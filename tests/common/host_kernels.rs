@@ -221,4 +221,38 @@ impl HostKernels {
         // (or in kernels/*.cu) has.
         unsafe { *self.library.get::<T>(name).expect("symbol present") }
     }
+
+    /// `draw_scenarios` (kernels/scenario.cu) for `count` scenarios of
+    /// `assets` assets, run as one host thread over its grid-stride loop:
+    /// the returns and vol factors, asset-major. `params` is the kernel's
+    /// `ScenarioParams` for those scenarios with stride `count`; `model` and
+    /// `indices` its `ModelLayout`'s.
+    pub fn draw_scenarios<P: Copy>(
+        &self,
+        params: P,
+        model: &[f32],
+        indices: &[u32],
+        assets: usize,
+        count: usize,
+    ) -> (Vec<f32>, Vec<f32>) {
+        type Draw<P> =
+            unsafe extern "C" fn(P, *const f32, *const u32, *mut f32, *mut f32, *mut f32);
+        let draw: Draw<P> = self.get(b"draw_scenarios");
+        let mut moves = (vec![0f32; assets * count], vec![0f32; assets * count]);
+        let mut scratch = vec![0f32; assets * count];
+        // SAFETY: draw_scenarios(ScenarioParams, model, indices, returns,
+        // vol_factors, scratch) touches assets x stride entries of each
+        // output, and the stride is `count`.
+        unsafe {
+            draw(
+                params,
+                model.as_ptr(),
+                indices.as_ptr(),
+                moves.0.as_mut_ptr(),
+                moves.1.as_mut_ptr(),
+                scratch.as_mut_ptr(),
+            )
+        };
+        moves
+    }
 }

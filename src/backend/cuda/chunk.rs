@@ -27,9 +27,7 @@ impl CudaBackend {
         first: u64,
         count: u32,
     ) -> Result<(), BackendError> {
-        let mut params = plan.scenario_params;
-        params.first = [first as u32, (first >> 32) as u32];
-        params.count = count;
+        let params = plan.scenario_params.drawing(first, count);
         let mut launch = self.compute.launch_builder(&self.functions.draw);
         launch
             .arg(&params)

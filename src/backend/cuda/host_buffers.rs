@@ -1,7 +1,9 @@
 //! The page-locked host buffers of a chunk slot, kept by the backend from one
-//! plan to the next. Pinning costs about half a second a gigabyte, and a slot's
-//! candidate buffer is 512 MiB at the default bound: an analysis that prepares
-//! a plan a day (a backtest, a margin history) would pay it every day. A plan
+//! plan to the next. A slot's candidate buffer is 512 MiB at the default
+//! bound, and on the H200 the compile stage grew from 0.03 to 0.4-0.6 s when
+//! the two slots' page-locked buffers came in (benches/RESULTS.md): an
+//! analysis that prepares a plan a day (a backtest, a margin history) would
+//! pay that every day. A plan
 //! takes its buffers from the [`Pool`] when some of the same sizes are there
 //! (the same book) and gives them back when it is dropped.
 

@@ -24,8 +24,6 @@ fn host_kernels() -> Option<&'static HostKernels> {
 type Philox = unsafe extern "C" fn(*const u32, *const u32, *mut u32);
 type BlockNormals = unsafe extern "C" fn(*const u32, *mut f32);
 type NormCdf = unsafe extern "C" fn(f32) -> f32;
-type DrawScenarios =
-    unsafe extern "C" fn(ScenarioParams, *const f32, *const u32, *mut f32, *mut f32, *mut f32);
 type OptionPnl = unsafe extern "C" fn(
     crate::backend::device::layout::RevalueParams,
     *const f32,
@@ -93,32 +91,13 @@ fn cuda_norm_cdf_compiled_for_the_host_is_within_f32_rounding_of_the_cpu() {
 /// the largest difference of returns and vol factors, per (1 + |x|), and
 /// whether some scenario moved an asset by more than 20%.
 fn scenario_kernel_against_the_cpu(k: &HostKernels, model: &ScenarioModel) -> (f64, bool) {
-    let draw: DrawScenarios = k.get(b"draw_scenarios");
     let layout = ModelLayout::new(model);
     let (a, count, first) = (model.assets(), 2_000_usize, (1_u64 << 32) - 1_000);
     let params = ScenarioParams {
-        first: [first as u32, (first >> 32) as u32],
-        count: count as u32,
         stride: count as u32,
-        ..layout.params
+        ..layout.params.drawing(first, count as u32)
     };
-    let (mut returns, mut vols, mut scratch) = (
-        vec![0f32; a * count],
-        vec![0f32; a * count],
-        vec![0f32; a * count],
-    );
-    // SAFETY: draw_scenarios(ScenarioParams, model, indices, returns, vol_factors,
-    // scratch) touches assets x stride entries of each output.
-    unsafe {
-        draw(
-            params,
-            layout.model.as_ptr(),
-            layout.indices.as_ptr(),
-            returns.as_mut_ptr(),
-            vols.as_mut_ptr(),
-            scratch.as_mut_ptr(),
-        )
-    };
+    let (returns, vols) = k.draw_scenarios(params, &layout.model, &layout.indices, a, count);
     let (mut cpu_returns, mut cpu_vols) = (vec![0.0; a], vec![0.0; a]);
     let mut s = Scratch::default();
     let (mut worst, mut jumped) = (0.0_f64, false);

@@ -168,13 +168,15 @@ impl CudaBackend {
                 .map_err(driver_error);
         };
         let rows = products.rows;
+        if params.assets == 0 {
+            // No GEMM (k = 0): every asset loss is 0.
+            self.compute
+                .memset_zeros(&mut products.buffer)
+                .map_err(driver_error)?;
+        }
         for first in (0..params.count).step_by(rows as usize) {
             let count = (params.count - first).min(rows);
-            if params.assets == 0 {
-                self.compute
-                    .memset_zeros(&mut products.buffer)
-                    .map_err(driver_error)?;
-            } else {
+            if params.assets > 0 {
                 // Column-major: A = returns (count x assets, leading dimension
                 // the stride), B = weights stored members x assets, used
                 // transposed; C = products (count x members, `rows` apart).

@@ -41,6 +41,17 @@ pub struct ScenarioParams {
     pub pad: u32,
 }
 
+impl ScenarioParams {
+    /// These parameters for drawing scenarios `first..first + count`.
+    pub fn drawing(self, first: u64, count: u32) -> Self {
+        Self {
+            first: [first as u32, (first >> 32) as u32],
+            count,
+            ..self
+        }
+    }
+}
+
 /// `RevalueParams` of kernels/revalue.wgsl.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, Pod, Zeroable)]

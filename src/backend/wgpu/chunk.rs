@@ -219,9 +219,7 @@ impl ChunkDevice for WgpuBackend {
     ) -> Result<(Vec<f32>, Vec<f32>), BackendError> {
         let bytes = u64::from(plan.chunks.geometry.stride) * 4 * plan.assets as u64;
         let out = self.readback("scenario readback", 2 * bytes);
-        let mut scenario = plan.scenario_params;
-        scenario.first = [first as u32, (first >> 32) as u32];
-        scenario.count = count;
+        let scenario = plan.scenario_params.drawing(first, count);
         self.queue
             .write_buffer(&plan.scenario_uniform, 0, bytemuck::bytes_of(&scenario));
         let mut encoder = self.device.create_command_encoder(&Default::default());
